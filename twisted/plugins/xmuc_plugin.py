@@ -1,0 +1,49 @@
+"""
+The C{xmuc} twistd plugin: C{twistd -n xmuc -c tap.conf}.
+"""
+
+from zope.interface import implementer
+
+from twisted.application.service import IServiceMaker
+from twisted.plugin import IPlugin
+from twisted.python import usage
+
+
+class Options(usage.Options):
+    optParameters = [
+        ["config", "c", "tap.conf", "Configuration file (INI, see README.rst)."],
+    ]
+
+    def postOptions(self):
+        from xmuc.config import ConfigError, loadConfig
+
+        try:
+            self["parsed"] = loadConfig(self["config"])
+        except ConfigError as e:
+            # One line naming file, line, section and key; no usage text and
+            # no traceback: the command line itself was fine.
+            raise SystemExit("xmuc: %s" % (e,))
+
+
+@implementer(IServiceMaker, IPlugin)
+class XmucServiceMaker:
+    tapname = "xmuc"
+    description = "xmuc: an XMPP server built around Multi-User Chat."
+    options = Options
+
+    def makeService(self, options):
+        """
+        Build the service tree.  Configuration problems found while building
+        (an unknown backend, an unreachable database) end the process with
+        one clear line instead of a traceback.
+        """
+        from xmuc.config import ConfigError
+        from xmuc.server import XmucServer
+
+        try:
+            return XmucServer(options["parsed"])
+        except ConfigError as e:
+            raise SystemExit("xmuc: %s" % (e,))
+
+
+serviceMaker = XmucServiceMaker()

@@ -1,0 +1,449 @@
+"""
+Loading and validating C{tap.conf}.
+
+The file is INI-style (L{configparser}).  Every section and key xmuc knows is
+declared once, in L{SCHEMA}; anything else is an error.  Errors are reported
+as L{ConfigError}, whose text names the file, the line, the section and the
+key, so that the operator can fix it without reading a traceback.
+
+Adding a setting means adding one L{Option} to L{SCHEMA}; README.rst has the
+reference of every key and must be updated at the same time.
+"""
+
+import configparser
+import os
+
+from twisted.internet import endpoints
+from twisted.words.protocols.jabber import jid as jidmod
+
+
+class ConfigError(Exception):
+    """
+    A problem with the configuration, with where it is.
+
+    @ivar path: the configuration file.
+    @ivar line: the line number (1-based) or L{None} when not known.
+    @ivar section: the section name or L{None}.
+    @ivar key: the key name or L{None}.
+    @ivar message: what is wrong.
+    """
+
+    def __init__(self, message, path=None, section=None, key=None, line=None):
+        self.message = message
+        self.path = path
+        self.section = section
+        self.key = key
+        self.line = line
+        Exception.__init__(self, str(self))
+
+    def __str__(self):
+        where = []
+        if self.path:
+            where.append(
+                "%s:%s" % (self.path, self.line) if self.line else str(self.path)
+            )
+        if self.section:
+            where.append("[%s]" % (self.section,))
+        if self.key:
+            where.append(self.key)
+        prefix = " ".join(where)
+        return "%s: %s" % (prefix, self.message) if prefix else self.message
+
+
+# --- value parsers: each takes the raw string and returns a value or raises
+# ValueError with a short explanation.
+
+
+def parseBool(value):
+    lowered = value.strip().lower()
+    if lowered in ("1", "yes", "true", "on"):
+        return True
+    if lowered in ("0", "no", "false", "off"):
+        return False
+    raise ValueError("expected a boolean (true/false), got %r" % (value,))
+
+
+def parseInt(minimum=None, maximum=None):
+    def parse(value):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError("expected an integer, got %r" % (value,))
+        if minimum is not None and number < minimum:
+            raise ValueError("must be at least %d, got %d" % (minimum, number))
+        if maximum is not None and number > maximum:
+            raise ValueError("must be at most %d, got %d" % (maximum, number))
+        return number
+
+    return parse
+
+
+def parseFloat(minimum=None):
+    def parse(value):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError("expected a number, got %r" % (value,))
+        if minimum is not None and number < minimum:
+            raise ValueError("must be at least %s, got %s" % (minimum, number))
+        return number
+
+    return parse
+
+
+def parseString(value):
+    return value.strip()
+
+
+def parseList(value):
+    """
+    A list separated by commas and/or whitespace.
+    """
+    return [item for item in value.replace(",", " ").split() if item]
+
+
+def parseDomain(value):
+    domain = value.strip()
+    try:
+        parsed = jidmod.JID(domain)
+    except Exception:
+        raise ValueError("not a valid domain name: %r" % (value,))
+    if parsed.user or parsed.resource or not parsed.host:
+        raise ValueError("not a bare domain name: %r" % (value,))
+    return parsed.host
+
+
+def parseDomains(value):
+    domains = [parseDomain(item) for item in parseList(value)]
+    if not domains:
+        raise ValueError("at least one domain is required")
+    return domains
+
+
+def parseBareJIDs(value):
+    result = []
+    for item in parseList(value):
+        try:
+            parsed = jidmod.JID(item)
+        except Exception:
+            raise ValueError("not a valid JID: %r" % (item,))
+        if parsed.resource:
+            raise ValueError("expected a bare JID, got %r" % (item,))
+        result.append(parsed.userhost())
+    return result
+
+
+def parseEndpoint(value):
+    """
+    A server endpoint description (C{tcp:5222:interface=127.0.0.1}).  Only
+    the syntax is checked here; the endpoint is built by the service.
+    """
+    description = value.strip()
+    try:
+        from twisted.internet import reactor
+
+        endpoints.serverFromString(reactor, description)
+    except Exception as e:
+        raise ValueError("not a valid endpoint description %r (%s)" % (value, e))
+    return description
+
+
+def parseChoice(*choices):
+    def parse(value):
+        stripped = value.strip()
+        if stripped not in choices:
+            raise ValueError(
+                "expected one of %s, got %r" % (", ".join(choices), value)
+            )
+        return stripped
+
+    return parse
+
+
+def parseLogLevel(value):
+    return parseChoice("debug", "info", "warn", "error", "critical")(value.lower())
+
+
+def parseLogLevels(value):
+    """
+    C{namespace=level} pairs, separated by commas or whitespace.
+    """
+    result = {}
+    for item in parseList(value):
+        if "=" not in item:
+            raise ValueError("expected namespace=level, got %r" % (item,))
+        namespace, level = item.split("=", 1)
+        result[namespace.strip()] = parseLogLevel(level)
+    return result
+
+
+class Option:
+    """
+    One key of one section.
+
+    @ivar parse: callable turning the raw string into a value, raising
+        L{ValueError} with an explanation.
+    @ivar default: the raw default string, or L{None} for "no value".
+    @ivar doc: one line for the reference in README.rst.
+    """
+
+    def __init__(self, parse, default=None, doc=""):
+        self.parse = parse
+        self.default = default
+        self.doc = doc
+
+
+SCHEMA = {
+    "server": {
+        "hosts": Option(parseDomains, "localhost", "virtual hosts served"),
+        "admins": Option(parseBareJIDs, "", "server administrators (bare JIDs)"),
+        "max_stanza_size": Option(
+            parseInt(1024), "262144", "largest stanza accepted, in bytes"
+        ),
+        "shutdown_timeout": Option(
+            parseFloat(0), "5", "seconds to wait for sessions to close on stop"
+        ),
+        "reactor": Option(
+            parseString, "", "event loop wanted (epoll, poll, select...); empty: default"
+        ),
+    },
+    "c2s": {
+        "listen": Option(
+            parseList, "tcp:5222:interface=127.0.0.1", "client listening endpoints"
+        ),
+        "require_encryption": Option(
+            parseBool, "true", "refuse authentication before STARTTLS"
+        ),
+        "tls_certificate": Option(parseString, "", "PEM certificate file"),
+        "tls_key": Option(parseString, "", "PEM private key file"),
+        "allow_registration": Option(
+            parseBool, "false", "in-band account registration (XEP-0077)"
+        ),
+        "max_auth_failures": Option(
+            parseInt(1), "3", "failed SASL attempts before the stream is closed"
+        ),
+    },
+    "auth": {
+        "backend": Option(parseString, "internal", "authentication backend"),
+        "allow_insecure": Option(
+            parseBool, "false", "must be true for the 'insecure' test backend"
+        ),
+    },
+    "storage": {
+        "backend": Option(parseString, "sqlite", "storage backend"),
+        "path": Option(parseString, "data/xmuc.sqlite", "SQLite database file"),
+        "dsn": Option(parseString, "", "PostgreSQL connection string"),
+        "tombstone_expiry": Option(
+            parseInt(0), "0", "seconds a deleted account's name stays taken (0: forever)"
+        ),
+        "room_tombstone_expiry": Option(
+            parseInt(0),
+            "2592000",
+            "seconds a destroyed room's name stays reserved (0: forever)",
+        ),
+    },
+    "muc": {
+        "enabled": Option(parseBool, "true", "run the MUC service"),
+        "domain": Option(parseDomain, "conference.localhost", "MUC service domain"),
+        "name": Option(parseString, "Chatrooms", "service name in disco"),
+        "lock_new_rooms": Option(
+            parseBool, "true", "new rooms stay locked until configured"
+        ),
+        "max_occupants": Option(
+            parseInt(0), "0", "service-wide occupant limit per room (0: none)"
+        ),
+        "default_history_length": Option(
+            parseInt(0), "20", "messages of history kept per room by default"
+        ),
+        "max_history_length": Option(
+            parseInt(0), "100", "largest history length an owner may choose"
+        ),
+        "allow_unaffiliated_registration": Option(
+            parseBool, "false", "let unaffiliated users register nicks"
+        ),
+        "restrict_room_creation": Option(
+            parseBool, "false", "only server admins may create rooms"
+        ),
+    },
+    "log": {
+        "level": Option(parseLogLevel, "info", "default log level"),
+        "levels": Option(parseLogLevels, "", "per-namespace levels: ns=level,..."),
+        "json_file": Option(parseString, "", "also write JSON log events here"),
+    },
+}
+
+
+class Config:
+    """
+    A validated configuration.
+
+    Values are read with C{config.get(section, key)} or
+    C{config[section][key]}.
+
+    @ivar path: the file it was read from (or L{None}).
+    @ivar directory: the directory relative paths are resolved against.
+    """
+
+    def __init__(self, values, path=None):
+        self._values = values
+        self.path = path
+        self.directory = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+
+    def __getitem__(self, section):
+        return self._values[section]
+
+    def get(self, section, key):
+        return self._values[section][key]
+
+    def set(self, section, key, value):
+        """
+        Override one value (tests and command line options).
+        """
+        self._values[section][key] = value
+
+    def resolvePath(self, path):
+        """
+        Resolve C{path} relative to the directory of the configuration file.
+        """
+        if not path or os.path.isabs(path):
+            return path
+        return os.path.join(self.directory, path)
+
+    def error(self, section, key, message):
+        """
+        Build a L{ConfigError} for a value that is syntactically fine but
+        unusable (unknown backend, missing file...).
+        """
+        return ConfigError(
+            message,
+            self.path,
+            section,
+            key,
+            _findLine(self.path, section, key) if self.path else None,
+        )
+
+
+def _findLine(path, section, key):
+    """
+    Find the line on which C{key} of C{section} is set, or the section header
+    when C{key} is L{None}.  configparser does not keep line numbers.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+    except OSError:
+        return None
+    current = None
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = stripped[1:-1].strip()
+            if key is None and current == section:
+                return number
+            continue
+        if current == section and key is not None:
+            name = stripped.split("=", 1)[0].split(":", 1)[0].strip().lower()
+            if name == key:
+                return number
+    return None
+
+
+def loadConfig(path, overrides=None):
+    """
+    Read and validate a configuration file.
+
+    @param path: the file to read.
+    @param overrides: optional C{{section: {key: raw string}}} applied on top
+        of the file (tests use it to pick ports and paths).
+    @return: a L{Config}.
+    @raise ConfigError: on any problem, naming file, line, section and key.
+    """
+    parser = configparser.ConfigParser(
+        interpolation=None, empty_lines_in_values=False, strict=True
+    )
+    try:
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f, source=path)
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path)
+    except OSError as e:
+        raise ConfigError("cannot read configuration file (%s)" % (e.strerror,), path)
+    except UnicodeDecodeError:
+        raise ConfigError("configuration file is not UTF-8", path)
+    except configparser.DuplicateSectionError as e:
+        raise ConfigError(
+            "section appears twice", path, e.section, line=e.lineno
+        )
+    except configparser.DuplicateOptionError as e:
+        raise ConfigError(
+            "key appears twice in the section", path, e.section, e.option, e.lineno
+        )
+    except configparser.MissingSectionHeaderError as e:
+        raise ConfigError("text before the first [section] header", path, line=e.lineno)
+    except configparser.ParsingError as e:
+        line = e.errors[0][0] if e.errors else None
+        raise ConfigError("cannot parse this line", path, line=line)
+    except configparser.Error as e:
+        raise ConfigError(str(e), path)
+
+    raw = {section: dict(parser.items(section)) for section in parser.sections()}
+    for section, keys in (overrides or {}).items():
+        raw.setdefault(section, {}).update(keys)
+    return validate(raw, path)
+
+
+def validate(raw, path=None):
+    """
+    Validate raw strings against L{SCHEMA}.
+
+    @param raw: C{{section: {key: string}}}.
+    @return: a L{Config}.
+    @raise ConfigError: on the first problem found.
+    """
+    errors = collectErrors(raw, path)
+    if errors:
+        raise errors[0]
+    values = {}
+    for section, options in SCHEMA.items():
+        given = raw.get(section, {})
+        values[section] = {}
+        for key, option in options.items():
+            text = given.get(key, option.default)
+            values[section][key] = option.parse(text) if text is not None else None
+    return Config(values, path)
+
+
+def collectErrors(raw, path=None):
+    """
+    Every problem in C{raw}, not only the first (C{xmucctl check-config}).
+
+    @return: a list of L{ConfigError}.
+    """
+    errors = []
+    for section, keys in raw.items():
+        if section not in SCHEMA:
+            errors.append(
+                ConfigError(
+                    "unknown section (known: %s)" % (", ".join(SCHEMA),),
+                    path,
+                    section,
+                    line=_findLine(path, section, None) if path else None,
+                )
+            )
+            continue
+        for key, text in keys.items():
+            where = dict(
+                path=path,
+                section=section,
+                key=key,
+                line=_findLine(path, section, key) if path else None,
+            )
+            option = SCHEMA[section].get(key)
+            if option is None:
+                errors.append(ConfigError("unknown key", **where))
+                continue
+            try:
+                option.parse(text)
+            except ValueError as e:
+                errors.append(ConfigError("bad value: %s" % (e,), **where))
+    return errors

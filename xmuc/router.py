@@ -1,0 +1,98 @@
+"""
+Moving stanzas between local sessions and components by domain.
+"""
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import jid as jidmod
+
+from xmuc.xmpp.errors import errorReply, isError
+
+log = Logger()
+
+
+def parseJID(text):
+    """
+    Parse a JID string, with the stringprep cache Twisted keeps.
+
+    @return: a L{jidmod.JID}, or L{None} when C{text} is not a valid JID.
+    """
+    try:
+        return jidmod.internJID(text)
+    except (jidmod.InvalidFormat, UnicodeError, ValueError):
+        return None
+
+
+class Router:
+    """
+    The switchboard of the server.
+
+    @ivar hosts: the local virtual hosts (set of str).
+    @ivar components: C{{domain: IComponent}}.
+    @ivar localDelivery: callable taking a stanza addressed to a local host
+        (set by the session manager).
+    @ivar sessions: C{{full JID str: ISession}}, maintained by the session
+        manager, used for the pre-serialized fast path.
+    """
+
+    def __init__(self, hosts):
+        self.hosts = set(hosts)
+        self.components = {}
+        self.sessions = {}
+        self.localDelivery = None
+
+    def addComponent(self, domain, component):
+        """
+        Route every stanza for C{domain} (and JIDs in it) to C{component}.
+        """
+        self.components[domain] = component
+
+    def removeComponent(self, domain):
+        self.components.pop(domain, None)
+
+    def isLocal(self, domain):
+        """
+        @return: whether C{domain} is a local host or component.
+        """
+        return domain in self.hosts or domain in self.components
+
+    def route(self, stanza):
+        """
+        Deliver C{stanza} according to its C{to} attribute.  The sender must
+        already have set a trustworthy C{from}.
+        """
+        to = stanza.getAttribute("to")
+        recipient = parseJID(to) if to else None
+        if recipient is None:
+            if not isError(stanza):
+                self.route(errorReply(stanza, "jid-malformed"))
+            return
+        host = recipient.host
+        component = self.components.get(host)
+        if component is not None:
+            try:
+                component.receive(stanza)
+            except Exception:
+                log.failure("component {domain} failed on a stanza", domain=host)
+                if not isError(stanza) and stanza.getAttribute("from"):
+                    self.route(errorReply(stanza, "internal-server-error"))
+        elif host in self.hosts:
+            self.localDelivery(stanza)
+        elif not isError(stanza) and stanza.getAttribute("from"):
+            # No server-to-server links: every other domain is unreachable.
+            self.route(errorReply(stanza, "remote-server-not-found", payload=False))
+
+    def routeSerialized(self, to, data, build):
+        """
+        Fast path for fan-out: deliver an already serialized stanza.
+
+        @param to: the recipient's full JID as a str.
+        @param data: the serialized stanza (its C{to} already set).
+        @param build: callable returning the stanza as an element, used when
+            C{to} is not a connected local session (then normal routing
+            rules apply).
+        """
+        session = self.sessions.get(to)
+        if session is not None:
+            session.send(data)
+        else:
+            self.route(build())

@@ -1,0 +1,248 @@
+"""
+What the rest of xmuc may ask of storage.
+
+A storage backend is one L{IStorage} provider grouping five stores.  Every
+method of every store returns a L{Deferred<twisted.internet.defer.Deferred>}:
+backends that talk to a database run the query in a thread pool
+(L{twisted.enterprise.adbapi}) and fire the Deferred once the change is
+committed, so a caller may answer the client as soon as it fires.
+
+When the database fails the Deferred fails with L{StorageError} (or its
+subclass L{StorageUnavailable} when the database cannot be reached at all);
+callers answer C{internal-server-error} and go on.
+
+Values given to the stores (account credentials, room state) must be
+JSON-serialisable; what comes back is what JSON gives back (lists, not
+tuples; string keys).
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class StorageError(Exception):
+    """
+    The database failed to do what was asked.  The message says what went
+    wrong but never contains the values (credentials) that were stored.
+    """
+
+
+class StorageUnavailable(StorageError):
+    """
+    The database cannot be reached (server down, connection lost, file
+    locked).  The same call may work later: backends reconnect by themselves.
+    """
+
+
+#: The roster subscription states (RFC 6121 section 2.1.2.5).
+SUBSCRIPTIONS = ("none", "to", "from", "both")
+
+
+class IAccountStore(Interface):
+    """
+    Accounts by bare JID (C{'user@host'}), each with opaque credentials (the
+    authentication layer decides their content; SQL backends keep them as
+    JSON text).
+    """
+
+    def create(bare, credentials):
+        """
+        @param bare: the bare JID string.
+        @param credentials: a JSON-serialisable dict.
+        @return: Deferred firing with C{True} when created, C{False} when an
+            account by that name already exists (nothing is changed then).
+        """
+
+    def get(bare):
+        """
+        @return: Deferred firing with the credentials dict, or L{None} when
+            there is no such account.
+        """
+
+    def update(bare, credentials):
+        """
+        Replace the credentials of an existing account.
+
+        @return: Deferred firing with C{True}, or C{False} when there is no
+            such account (none is created).
+        """
+
+    def delete(bare):
+        """
+        @return: Deferred firing with C{True} when an account was deleted,
+            C{False} when there was none.
+        """
+
+    def list(host=None):
+        """
+        @param host: only the accounts of this domain, or all when L{None}.
+        @return: Deferred firing with a sorted list of bare JID strings.
+        """
+
+
+class IRosterStore(Interface):
+    """
+    Each account's roster: contact bare JID -> item, where an item is a dict
+    C{name} (str or None), C{subscription} (one of L{SUBSCRIPTIONS}), C{ask}
+    (None or C{'subscribe'}), C{groups} (list of str) and C{pending_in}
+    (bool: a subscription request from the contact awaits an answer).
+    """
+
+    def get(bare):
+        """
+        @return: Deferred firing with C{{contact: item}} (empty when the
+            account has no roster).
+        """
+
+    def set(bare, contact, item):
+        """
+        Add or replace one item.  Missing keys of C{item} take their default
+        (C{name=None, subscription='none', ask=None, groups=[],
+        pending_in=False}).
+
+        @return: Deferred firing with L{None}; fails with L{ValueError} for
+            an unknown C{subscription} or C{ask}.
+        """
+
+    def remove(bare, contact):
+        """
+        @return: Deferred firing with C{True} when the item existed.
+        """
+
+    def delete(bare):
+        """
+        Remove the whole roster of C{bare}.
+
+        @return: Deferred firing with L{None}.
+        """
+
+
+class IRoomStore(Interface):
+    """
+    Persistent MUC rooms: one JSON-serialisable state dict per room (the MUC
+    code decides what it holds: configuration, affiliations, nicks, subject).
+    """
+
+    def save(room_jid, state):
+        """
+        Create or replace the state of a room.
+
+        @param room_jid: the bare room JID string C{'room@service'}.
+        @return: Deferred firing with L{None}.
+        """
+
+    def get(room_jid):
+        """
+        @return: Deferred firing with the state dict or L{None}.
+        """
+
+    def delete(room_jid):
+        """
+        @return: Deferred firing with C{True} when a room was deleted.
+        """
+
+    def list(service_domain):
+        """
+        @param service_domain: the MUC service domain (C{'conference.host'}).
+        @return: Deferred firing with a list of C{(room_jid, state)} sorted
+            by room JID.
+        """
+
+
+class ITombstoneStore(Interface):
+    """
+    Names of deleted accounts and destroyed rooms, so that they are not
+    reused by someone else too soon.  Callers decide expiry by comparing
+    C{when} with their own setting; storage only stores.
+    """
+
+    def add(jid, kind, when=None):
+        """
+        Record (or refresh) a tombstone.
+
+        @param jid: the bare JID string.
+        @param kind: C{'account'} or C{'room'}.
+        @param when: unix time (float); now when L{None}.
+        @return: Deferred firing with L{None}; fails with L{ValueError} for
+            an unknown C{kind}.
+        """
+
+    def get(jid):
+        """
+        @return: Deferred firing with C{dict(jid=, kind=, when=)} or L{None}.
+        """
+
+    def remove(jid):
+        """
+        @return: Deferred firing with C{True} when there was one.
+        """
+
+    def list(kind=None):
+        """
+        @param kind: only this kind, or all when L{None}.
+        @return: Deferred firing with a list of dicts as returned by
+            L{get}, oldest first.
+        """
+
+
+class IRoomArchive(Interface):
+    """
+    Recent messages of each room, for the history sent to new occupants.
+    Backends keep a bounded number per room (L{maxPerRoom}, give or take a
+    small margin: trimming is done in batches to keep appends cheap).
+    """
+
+    maxPerRoom = Attribute("How many messages per room are kept at least.")
+
+    def append(room_jid, stanza_id, when, nick, xml):
+        """
+        @param room_jid: the bare room JID string.
+        @param stanza_id: the id the room gave the message (str or None).
+        @param when: unix time (float) the room received it.
+        @param nick: the sender's nickname.
+        @param xml: the serialized stanza.
+        @return: Deferred firing with L{None} once stored.
+        """
+
+    def recent(room_jid, limit):
+        """
+        @return: Deferred firing with a list of
+            C{dict(stanza_id=, when=, nick=, xml=)}, the C{limit} newest
+            messages, oldest first.
+        """
+
+    def purge(room_jid):
+        """
+        Forget every message of a room.
+
+        @return: Deferred firing with L{None}.
+        """
+
+
+class IStorage(Interface):
+    """
+    A storage backend: the stores, and its life cycle.
+    """
+
+    name = Attribute("The backend name ('memory', 'sqlite', 'postgresql'...).")
+    accounts = Attribute("The L{IAccountStore}.")
+    rosters = Attribute("The L{IRosterStore}.")
+    rooms = Attribute("The L{IRoomStore}.")
+    tombstones = Attribute("The L{ITombstoneStore}.")
+    archive = Attribute("The L{IRoomArchive}.")
+
+    def start():
+        """
+        Get ready: create or migrate the schema.  Must be called (and its
+        Deferred waited for) before any store is used.
+
+        @return: Deferred firing with L{None}, or failing with
+            L{StorageError}.
+        """
+
+    def stop():
+        """
+        Release everything (flush, close connection pools).  The stores may
+        not be used afterwards.
+
+        @return: Deferred firing with L{None}.
+        """

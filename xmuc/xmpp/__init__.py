@@ -1,0 +1,3 @@
+"""
+XMPP building blocks shared by the server parts: namespaces, errors, JIDs.
+"""
