@@ -405,6 +405,16 @@ def parseStanza(xmlText, filename="<script>", lineno=1):
     stream.DocumentStartEvent = collector.documentStart
     stream.ElementEvent = collector.element
     stream.DocumentEndEvent = collector.documentEnd
+    strayText = []
+    parseText = stream.parser.CharacterDataHandler
+
+    def onText(data):
+        # Text outside any stanza is dropped by the element stream; notice it.
+        if stream.currElem is None and data.strip():
+            strayText.append(data)
+        parseText(data)
+
+    stream.parser.CharacterDataHandler = onText
     # The wrapper's start tag is alone on the first line, so that XML line N+1
     # is line N of the stanza text.
     document = "<scansion-wrapper xmlns='%s' xmlns:scansion='%s'>\n%s\n</scansion-wrapper>" % (
@@ -420,9 +430,7 @@ def parseStanza(xmlText, filename="<script>", lineno=1):
         raise ScriptSyntaxError(
             "malformed XML: %s" % (message,), filename, lineno + max(line - 2, 0)
         )
-    if collector.root is not None and any(
-        isinstance(child, str) and child.strip() for child in collector.root.children
-    ):
+    if strayText:
         raise ScriptSyntaxError("text outside of the stanza", filename, lineno)
     if len(collector.elements) != 1:
         raise ScriptSyntaxError(
@@ -491,7 +499,9 @@ def _describe(element):
     A short name for an element in mismatch reasons: C{item} or
     C{x{http://...}} when the namespace matters.
     """
-    return "%s{%s}" % (element.name, element.uri) if element.uri else element.name
+    if element.uri and element.uri != CLIENT_NS:
+        return "%s{%s}" % (element.name, element.uri)
+    return element.name
 
 
 def _text(element):
@@ -639,11 +649,16 @@ def _matchUnordered(expectedChildren, receivedChildren, uri, strict, forced, pat
                 reasons.append(reason)
         if not fitting:
             if reasons:
-                return "no child matches %s; closest: %s" % (
+                return "%s: no child matches %s; closest: %s" % (
+                    path,
                     _shortXml(expectedChild),
                     "; ".join(reasons),
                 )
-            return "%s: missing child %s" % (path, _shortXml(expectedChild))
+            return "%s: missing child %s (received children: %s)" % (
+                path,
+                _shortXml(expectedChild),
+                ", ".join(_describe(c) for c in receivedChildren) or "none",
+            )
         candidates.append(fitting)
 
     assignedTo = {}  # received index -> expected index
@@ -958,7 +973,10 @@ class ScansionClient:
         def finish(outcome):
             if timer.active():
                 timer.cancel()
-            result.callback(outcome)
+            if isinstance(outcome, failure.Failure):
+                result.errback(outcome)
+            else:
+                result.callback(outcome)
 
         check()
         return result
@@ -1040,7 +1058,10 @@ def _formatFailure(script, action, message, expectedXml=None, received=()):
         lines.append("expected:")
         lines.append("    " + expectedXml)
     if received:
-        lines.append("received (%d, none matched):" % (len(received),))
+        if action.kind == RECEIVES:
+            lines.append("received and discarded (%d, none matched):" % (len(received),))
+        else:
+            lines.append("received:")
         lines.extend("    " + serialize(stanza) for stanza in received)
     elif action.kind == RECEIVES:
         lines.append("received: nothing")
