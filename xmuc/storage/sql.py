@@ -1,0 +1,598 @@
+"""
+The stores on top of an SQL database reached through
+L{twisted.enterprise.adbapi}, shared by the SQLite and PostgreSQL backends.
+
+The two differ only by a L{Dialect}: how parameters are written, a few
+column types, how the migration takes its lock, which driver errors mean
+"the database is gone".  The SQL itself is written once, with C{?}
+placeholders, in the subset both engines understand (C{INSERT ... ON
+CONFLICT} needs SQLite 3.24 or later).
+
+Schema
+======
+Every table name starts with C{xmuc_} so the tables can share a database
+with others.  C{xmuc_schema_version} holds one row, the version of the
+schema; L{MIGRATIONS} lists the steps from one version to the next, and
+L{SQLStorage.start} applies the missing ones in one transaction.
+
+Ordering
+========
+Calls are applied in the order they are made: the pools have one connection
+(one thread), whose queue is first in, first out.  A caller may thus fire
+two writes of the same row without waiting for the first.
+"""
+
+import functools
+
+from twisted.enterprise import adbapi
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from xmuc.storage import common
+from xmuc.storage.interfaces import (
+    IAccountStore,
+    IRoomArchive,
+    IRoomStore,
+    IRosterStore,
+    IStorage,
+    ITombstoneStore,
+    StorageError,
+    StorageUnavailable,
+)
+
+log = Logger()
+
+
+class Dialect:
+    """
+    What differs between SQL engines.
+
+    @ivar name: the backend name.
+    @ivar paramstyle: C{'qmark'} or C{'format'} (the driver's).
+    @ivar types: column types substituted in the DDL (C{{bool}}, C{{float}},
+        C{{serial}}).
+    @ivar unavailableErrors: driver exceptions meaning the database cannot
+        be reached.
+    @ivar errors: driver exceptions for any other database failure.
+    """
+
+    name = None
+    paramstyle = "qmark"
+    types = {}
+    unavailableErrors = ()
+    errors = ()
+
+    def lockForMigration(self, tx):
+        """
+        Keep other processes from migrating the schema at the same time, for
+        the rest of the transaction.
+        """
+
+    def isDisconnected(self, connection):
+        """
+        @param connection: the driver's connection, after an error.
+        @return: whether it is dead (then a new one may redo the work).
+        """
+        return False
+
+    @functools.lru_cache(maxsize=None)
+    def sql(self, text):
+        """
+        @param text: SQL with C{?} placeholders and C{{type}} names.
+        @return: the SQL for this engine.
+        """
+        if self.types:
+            text = text.format(**self.types)
+        if self.paramstyle == "format":
+            text = text.replace("?", "%s")
+        return text
+
+
+class Tx:
+    """
+    A cursor writing SQL in one style for every engine.
+    """
+
+    def __init__(self, transaction, dialect):
+        self._transaction = transaction
+        self._dialect = dialect
+
+    def execute(self, text, params=()):
+        self._transaction.execute(self._dialect.sql(text), tuple(params))
+
+    def fetchone(self):
+        return self._transaction.fetchone()
+
+    def fetchall(self):
+        return self._transaction.fetchall()
+
+    @property
+    def rowcount(self):
+        return self._transaction.rowcount
+
+
+# --- schema
+
+
+def _migrateTo1(tx):
+    """
+    Accounts, rosters and tombstones.
+    """
+    tx.execute(
+        "CREATE TABLE xmuc_accounts ("
+        " bare TEXT PRIMARY KEY,"
+        " credentials TEXT NOT NULL)"
+    )
+    tx.execute(
+        "CREATE TABLE xmuc_rosters ("
+        " owner TEXT NOT NULL,"
+        " contact TEXT NOT NULL,"
+        " name TEXT,"
+        " subscription TEXT NOT NULL,"
+        " ask TEXT,"
+        " groups_json TEXT NOT NULL,"
+        " pending_in {bool} NOT NULL,"
+        " PRIMARY KEY (owner, contact))"
+    )
+    tx.execute(
+        "CREATE TABLE xmuc_tombstones ("
+        " jid TEXT PRIMARY KEY,"
+        " kind TEXT NOT NULL,"
+        " stamp {float} NOT NULL)"
+    )
+
+
+def _migrateTo2(tx):
+    """
+    Accounts by domain; persistent rooms and their message archive.
+    """
+    tx.execute("ALTER TABLE xmuc_accounts ADD COLUMN host TEXT")
+    tx.execute("SELECT bare FROM xmuc_accounts")
+    for (bare,) in tx.fetchall():
+        tx.execute(
+            "UPDATE xmuc_accounts SET host = ? WHERE bare = ?",
+            (common.hostOf(bare), bare),
+        )
+    tx.execute("CREATE INDEX xmuc_accounts_host ON xmuc_accounts (host)")
+    tx.execute(
+        "CREATE TABLE xmuc_rooms ("
+        " room_jid TEXT PRIMARY KEY,"
+        " service TEXT NOT NULL,"
+        " state TEXT NOT NULL)"
+    )
+    tx.execute("CREATE INDEX xmuc_rooms_service ON xmuc_rooms (service)")
+    tx.execute(
+        "CREATE TABLE xmuc_room_archive ("
+        " id {serial},"
+        " room_jid TEXT NOT NULL,"
+        " stanza_id TEXT,"
+        " stamp {float} NOT NULL,"
+        " nick TEXT NOT NULL,"
+        " xml TEXT NOT NULL)"
+    )
+    tx.execute(
+        "CREATE INDEX xmuc_room_archive_room ON xmuc_room_archive (room_jid, id)"
+    )
+
+
+#: C{(version, step)}: the step brings the schema from C{version - 1} to
+#: C{version}.  Append only; never change a released step.
+MIGRATIONS = [(1, _migrateTo1), (2, _migrateTo2)]
+
+#: The version this code works with.
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(tx, dialect):
+    """
+    Bring the schema to L{SCHEMA_VERSION}.  Runs in one transaction.
+
+    @return: C{(version found, version now)}.
+    @raise StorageError: when the database is newer than this code.
+    """
+    dialect.lockForMigration(tx)
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS xmuc_schema_version (version INTEGER NOT NULL)"
+    )
+    tx.execute("SELECT version FROM xmuc_schema_version")
+    rows = tx.fetchall()
+    if not rows:
+        tx.execute("INSERT INTO xmuc_schema_version (version) VALUES (0)")
+        found = 0
+    else:
+        found = max(row[0] for row in rows)
+    if found > SCHEMA_VERSION:
+        raise StorageError(
+            "the database schema is version %d, newer than this xmuc knows"
+            " (%d): refusing to touch it" % (found, SCHEMA_VERSION)
+        )
+    for version, step in MIGRATIONS:
+        if version > found:
+            step(tx)
+            tx.execute("UPDATE xmuc_schema_version SET version = ?", (version,))
+    return found, SCHEMA_VERSION
+
+
+# --- stores
+
+
+@implementer(IAccountStore)
+class SQLAccountStore:
+    def __init__(self, storage):
+        self._run = storage.run
+
+    def create(self, bare, credentials):
+        def create(tx):
+            tx.execute(
+                "INSERT INTO xmuc_accounts (bare, host, credentials)"
+                " VALUES (?, ?, ?) ON CONFLICT (bare) DO NOTHING",
+                (bare, common.hostOf(bare), common.toJSON(credentials)),
+            )
+            return tx.rowcount == 1
+
+        return self._run(create)
+
+    def get(self, bare):
+        def get(tx):
+            tx.execute("SELECT credentials FROM xmuc_accounts WHERE bare = ?", (bare,))
+            row = tx.fetchone()
+            return None if row is None else common.fromJSON(row[0])
+
+        return self._run(get)
+
+    def update(self, bare, credentials):
+        def update(tx):
+            tx.execute(
+                "UPDATE xmuc_accounts SET credentials = ? WHERE bare = ?",
+                (common.toJSON(credentials), bare),
+            )
+            return tx.rowcount == 1
+
+        return self._run(update)
+
+    def delete(self, bare):
+        def delete(tx):
+            tx.execute("DELETE FROM xmuc_accounts WHERE bare = ?", (bare,))
+            return tx.rowcount == 1
+
+        return self._run(delete)
+
+    def list(self, host=None):
+        def list_(tx):
+            if host is None:
+                tx.execute("SELECT bare FROM xmuc_accounts")
+            else:
+                tx.execute("SELECT bare FROM xmuc_accounts WHERE host = ?", (host,))
+            # Sorted here: the database's collation may not be code points.
+            return sorted(row[0] for row in tx.fetchall())
+
+        return self._run(list_)
+
+
+@implementer(IRosterStore)
+class SQLRosterStore:
+    def __init__(self, storage):
+        self._run = storage.run
+
+    def get(self, bare):
+        def get(tx):
+            tx.execute(
+                "SELECT contact, name, subscription, ask, groups_json, pending_in"
+                " FROM xmuc_rosters WHERE owner = ?",
+                (bare,),
+            )
+            return {
+                contact: dict(
+                    name=name,
+                    subscription=subscription,
+                    ask=ask,
+                    groups=common.fromJSON(groups),
+                    pending_in=bool(pendingIn),
+                )
+                for contact, name, subscription, ask, groups, pendingIn in tx.fetchall()
+            }
+
+        return self._run(get)
+
+    def set(self, bare, contact, item):
+        try:
+            item = common.rosterItem(item)
+        except ValueError:
+            return defer.fail()
+
+        def set_(tx):
+            tx.execute(
+                "INSERT INTO xmuc_rosters"
+                " (owner, contact, name, subscription, ask, groups_json, pending_in)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (owner, contact) DO UPDATE SET"
+                " name = excluded.name, subscription = excluded.subscription,"
+                " ask = excluded.ask, groups_json = excluded.groups_json,"
+                " pending_in = excluded.pending_in",
+                (
+                    bare,
+                    contact,
+                    item["name"],
+                    item["subscription"],
+                    item["ask"],
+                    common.toJSON(item["groups"]),
+                    item["pending_in"],
+                ),
+            )
+
+        return self._run(set_)
+
+    def remove(self, bare, contact):
+        def remove(tx):
+            tx.execute(
+                "DELETE FROM xmuc_rosters WHERE owner = ? AND contact = ?",
+                (bare, contact),
+            )
+            return tx.rowcount == 1
+
+        return self._run(remove)
+
+    def delete(self, bare):
+        def delete(tx):
+            tx.execute("DELETE FROM xmuc_rosters WHERE owner = ?", (bare,))
+
+        return self._run(delete)
+
+
+@implementer(IRoomStore)
+class SQLRoomStore:
+    def __init__(self, storage):
+        self._run = storage.run
+
+    def save(self, room_jid, state):
+        def save(tx):
+            tx.execute(
+                "INSERT INTO xmuc_rooms (room_jid, service, state) VALUES (?, ?, ?)"
+                " ON CONFLICT (room_jid) DO UPDATE SET state = excluded.state",
+                (room_jid, common.hostOf(room_jid), common.toJSON(state)),
+            )
+
+        return self._run(save)
+
+    def get(self, room_jid):
+        def get(tx):
+            tx.execute("SELECT state FROM xmuc_rooms WHERE room_jid = ?", (room_jid,))
+            row = tx.fetchone()
+            return None if row is None else common.fromJSON(row[0])
+
+        return self._run(get)
+
+    def delete(self, room_jid):
+        def delete(tx):
+            tx.execute("DELETE FROM xmuc_rooms WHERE room_jid = ?", (room_jid,))
+            return tx.rowcount == 1
+
+        return self._run(delete)
+
+    def list(self, service_domain):
+        def list_(tx):
+            tx.execute(
+                "SELECT room_jid, state FROM xmuc_rooms WHERE service = ?",
+                (service_domain,),
+            )
+            return sorted(
+                (roomJID, common.fromJSON(state)) for roomJID, state in tx.fetchall()
+            )
+
+        return self._run(list_)
+
+
+@implementer(ITombstoneStore)
+class SQLTombstoneStore:
+    def __init__(self, storage):
+        self._run = storage.run
+
+    def add(self, jid, kind, when=None):
+        try:
+            found = common.tombstone(jid, kind, when)
+        except ValueError:
+            return defer.fail()
+
+        def add(tx):
+            tx.execute(
+                "INSERT INTO xmuc_tombstones (jid, kind, stamp) VALUES (?, ?, ?)"
+                " ON CONFLICT (jid) DO UPDATE SET"
+                " kind = excluded.kind, stamp = excluded.stamp",
+                (found["jid"], found["kind"], found["when"]),
+            )
+
+        return self._run(add)
+
+    def get(self, jid):
+        def get(tx):
+            tx.execute("SELECT jid, kind, stamp FROM xmuc_tombstones WHERE jid = ?", (jid,))
+            row = tx.fetchone()
+            return None if row is None else dict(jid=row[0], kind=row[1], when=row[2])
+
+        return self._run(get)
+
+    def remove(self, jid):
+        def remove(tx):
+            tx.execute("DELETE FROM xmuc_tombstones WHERE jid = ?", (jid,))
+            return tx.rowcount == 1
+
+        return self._run(remove)
+
+    def list(self, kind=None):
+        def list_(tx):
+            if kind is None:
+                tx.execute("SELECT jid, kind, stamp FROM xmuc_tombstones")
+            else:
+                tx.execute(
+                    "SELECT jid, kind, stamp FROM xmuc_tombstones WHERE kind = ?",
+                    (kind,),
+                )
+            return [
+                dict(jid=jid, kind=found, when=when)
+                for when, jid, found in sorted(
+                    (when, jid, found) for jid, found, when in tx.fetchall()
+                )
+            ]
+
+        return self._run(list_)
+
+
+@implementer(IRoomArchive)
+class SQLRoomArchive:
+    """
+    @ivar maxPerRoom: messages kept per room.  Older ones are deleted once
+        every L{common.ARCHIVE_TRIM_EVERY} appends to the room (and at the
+        first append after start), so a room holds at most
+        C{maxPerRoom + ARCHIVE_TRIM_EVERY - 1} messages.
+    """
+
+    def __init__(self, storage, maxPerRoom, trimEvery=common.ARCHIVE_TRIM_EVERY):
+        self._run = storage.run
+        self.maxPerRoom = maxPerRoom
+        self.trimEvery = trimEvery
+        # Appends per room since its last trim; only touched in the reactor
+        # thread, when the call is made.
+        self._sinceTrim = {}
+
+    def append(self, room_jid, stanza_id, when, nick, xml):
+        count = self._sinceTrim.get(room_jid, 0)
+        trim = count == 0
+        self._sinceTrim[room_jid] = (count + 1) % self.trimEvery
+        when = float(when)
+
+        def append(tx):
+            tx.execute(
+                "INSERT INTO xmuc_room_archive (room_jid, stanza_id, stamp, nick, xml)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (room_jid, stanza_id, when, nick, xml),
+            )
+            if trim:
+                # The index on (room_jid, id) makes this walk maxPerRoom
+                # index entries, no table scan.
+                tx.execute(
+                    "DELETE FROM xmuc_room_archive WHERE room_jid = ? AND id <="
+                    " (SELECT id FROM xmuc_room_archive WHERE room_jid = ?"
+                    " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (room_jid, room_jid, self.maxPerRoom),
+                )
+
+        return self._run(append)
+
+    def recent(self, room_jid, limit):
+        if limit <= 0:
+            return defer.succeed([])
+
+        def recent(tx):
+            tx.execute(
+                "SELECT stanza_id, stamp, nick, xml FROM xmuc_room_archive"
+                " WHERE room_jid = ? ORDER BY id DESC LIMIT ?",
+                (room_jid, limit),
+            )
+            rows = tx.fetchall()
+            rows.reverse()
+            return [
+                dict(stanza_id=stanzaID, when=when, nick=nick, xml=xml)
+                for stanzaID, when, nick, xml in rows
+            ]
+
+        return self._run(recent)
+
+    def purge(self, room_jid):
+        self._sinceTrim.pop(room_jid, None)
+
+        def purge(tx):
+            tx.execute("DELETE FROM xmuc_room_archive WHERE room_jid = ?", (room_jid,))
+
+        return self._run(purge)
+
+
+@implementer(IStorage)
+class SQLStorage:
+    """
+    The stores over one L{adbapi.ConnectionPool}.
+
+    @ivar pool: the pool.
+    @ivar dialect: the L{Dialect}.
+    @ivar schemaVersions: after L{start}, C{(version found, version now)}.
+    """
+
+    def __init__(self, pool, dialect, archiveMax=common.DEFAULT_ARCHIVE_MAX):
+        self.pool = pool
+        self.dialect = dialect
+        self.name = dialect.name
+        self.schemaVersions = None
+        self._stopped = False
+        self.accounts = SQLAccountStore(self)
+        self.rosters = SQLRosterStore(self)
+        self.rooms = SQLRoomStore(self)
+        self.tombstones = SQLTombstoneStore(self)
+        self.archive = SQLRoomArchive(self, archiveMax)
+
+    def run(self, work, *args):
+        """
+        Run C{work(tx, *args)} in a transaction in the pool's thread.
+
+        If the connection turns out to be dead (the server restarted, or
+        closed it), the work is done again once on a new connection: nothing
+        was committed, so this is safe, and it keeps the order of calls.
+
+        @return: Deferred firing with what C{work} returned once committed,
+            or failing with L{StorageError} / L{StorageUnavailable}.
+        """
+        dialect = self.dialect
+
+        def interaction(transaction):
+            try:
+                return work(Tx(transaction, dialect), *args)
+            except dialect.unavailableErrors:
+                raw = transaction._connection._connection
+                if not (self.pool.reconnect and dialect.isDisconnected(raw)):
+                    raise
+            log.info("{backend} connection lost; reconnecting", backend=dialect.name)
+            transaction.reconnect()
+            transaction.reopen()
+            return work(Tx(transaction, dialect), *args)
+
+        d = self.pool.runInteraction(interaction)
+        d.addErrback(self._translateFailure)
+        return d
+
+    def _translateFailure(self, failure):
+        """
+        Turn driver exceptions into L{StorageError}s; leave others (bugs:
+        L{TypeError} for values JSON cannot hold...) alone.
+        """
+        if failure.check(StorageError):
+            return failure
+        error = failure.value
+        message = "%s: %s" % (
+            self.dialect.name,
+            (str(error).strip().splitlines() or [type(error).__name__])[0],
+        )
+        if failure.check(adbapi.ConnectionLost, *self.dialect.unavailableErrors):
+            raise StorageUnavailable(message) from error
+        if failure.check(*self.dialect.errors):
+            raise StorageError(message) from error
+        return failure
+
+    def start(self):
+        def started(versions):
+            self.schemaVersions = versions
+            found, now = versions
+            if found != now:
+                log.info(
+                    "{backend} schema migrated from version {found} to {now}",
+                    backend=self.name,
+                    found=found,
+                    now=now,
+                )
+
+        return self.run(migrate, self.dialect).addCallback(started)
+
+    def stop(self):
+        if not self._stopped:
+            self._stopped = True
+            # Joins the pool's thread: queued calls are done before it returns.
+            self.pool.close()
+        return defer.succeed(None)
