@@ -17,11 +17,11 @@ C{/work/shared/seeds/README.md} for the format.  This module has four parts:
 import argparse
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as _xmlEscape
 
 from twisted.internet import defer, endpoints, protocol, task
-from twisted.internet.error import ConnectionDone
 from twisted.python import failure
 from twisted.words.protocols.jabber import client as jclient
 from twisted.words.protocols.jabber import sasl, sasl_mechanisms, xmlstream
@@ -651,12 +651,12 @@ def _matchUnordered(expectedChildren, receivedChildren, uri, strict, forced, pat
             if reasons:
                 return "%s: no child matches %s; closest: %s" % (
                     path,
-                    _shortXml(expectedChild),
+                    _shortXml(expectedChild, uri),
                     "; ".join(reasons),
                 )
             return "%s: missing child %s (received children: %s)" % (
                 path,
-                _shortXml(expectedChild),
+                _shortXml(expectedChild, uri),
                 ", ".join(_describe(c) for c in receivedChildren) or "none",
             )
         candidates.append(fitting)
@@ -678,13 +678,13 @@ def _matchUnordered(expectedChildren, receivedChildren, uri, strict, forced, pat
         if not augment(expectedIndex, set()):
             return "%s: not enough distinct children to match %s" % (
                 path,
-                _shortXml(expectedChildren[expectedIndex]),
+                _shortXml(expectedChildren[expectedIndex], uri),
             )
     return None
 
 
-def _shortXml(element):
-    return stanzaToSend(element).toXml()
+def _shortXml(element, defaultUri=CLIENT_NS):
+    return stanzaToSend(element).toXml(defaultUri=defaultUri)
 
 
 def serialize(element):
@@ -937,17 +937,14 @@ class ScansionClient:
         """
         result = defer.Deferred()
         discarded = []
-        lastReason = []
 
         def check():
             while self.queue:
                 stanza = self.queue.pop(0)
-                reason = match(expected, stanza)
-                if reason is None:
+                if match(expected, stanza) is None:
                     finish(stanza)
                     return
                 discarded.append(stanza)
-                lastReason[:] = [reason]
             if self._closedReason is not None:
                 finish(
                     failure.Failure(
@@ -963,10 +960,11 @@ class ScansionClient:
 
         def onTimeout():
             self._waiter = None
-            message = "no matching stanza within %ss" % (timeout,)
-            if lastReason:
-                message += " (last mismatch: %s)" % (lastReason[0],)
-            finish(failure.Failure(StepFailure(message, discarded)))
+            finish(
+                failure.Failure(
+                    StepFailure("no matching stanza within %ss" % (timeout,), discarded)
+                )
+            )
 
         timer = self.reactor.callLater(timeout, onTimeout)
 
@@ -1037,7 +1035,7 @@ class ScansionClient:
 # ---------------------------------------------------------------- the runner
 
 
-def _formatFailure(script, action, message, expectedXml=None, received=()):
+def _formatFailure(script, action, message, expectedXml=None, received=(), expected=None):
     lines = [
         "%s:%d: %s %s failed: %s"
         % (
@@ -1056,13 +1054,16 @@ def _formatFailure(script, action, message, expectedXml=None, received=()):
     ]
     if expectedXml is not None:
         lines.append("expected:")
-        lines.append("    " + expectedXml)
+        lines.extend("    " + line for line in textwrap.dedent(expectedXml).splitlines())
     if received:
         if action.kind == RECEIVES:
             lines.append("received and discarded (%d, none matched):" % (len(received),))
         else:
             lines.append("received:")
-        lines.extend("    " + serialize(stanza) for stanza in received)
+        for stanza in received:
+            lines.append("    " + serialize(stanza))
+            if expected is not None:
+                lines.append("      mismatch: %s" % (match(expected, stanza),))
     elif action.kind == RECEIVES:
         lines.append("received: nothing")
     return "\n".join(lines)
@@ -1113,7 +1114,7 @@ def runScript(
     try:
         for action in script.actions:
             client = clients[action.client]
-            expectedXml = None
+            expectedXml = element = None
             try:
                 if action.kind == CONNECTS:
                     yield client.connect(host, port, domain)
@@ -1126,7 +1127,7 @@ def runScript(
                         action.xml_text, lookup, script.filename, action.xml_lineno
                     )
                     element = parseStanza(xmlText, script.filename, action.xml_lineno)
-                    expectedXml = _shortXml(element)
+                    expectedXml = xmlText
                     if action.kind == SENDS:
                         client.send(stanzaToSend(element))
                         yield task.deferLater(reactor, sendPause, lambda: None)
@@ -1134,7 +1135,14 @@ def runScript(
                         yield client.receive(element, timeout)
             except StepFailure as e:
                 raise ScriptFailure(
-                    _formatFailure(script, action, str(e), expectedXml, e.received)
+                    _formatFailure(
+                        script,
+                        action,
+                        str(e),
+                        expectedXml,
+                        e.received,
+                        element if action.kind == RECEIVES else None,
+                    )
                 )
             except ScriptSyntaxError as e:
                 raise ScriptFailure(str(e))
