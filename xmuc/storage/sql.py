@@ -549,7 +549,12 @@ class SQLStorage:
                 raw = transaction._connection._connection
                 if not (self.pool.reconnect and dialect.isDisconnected(raw)):
                     raise
-            log.info("{backend} connection lost; reconnecting", backend=dialect.name)
+            # This runs in the pool's thread; log from the reactor's.
+            from twisted.internet import reactor
+
+            reactor.callFromThread(
+                log.info, "{backend} connection lost; reconnecting", backend=dialect.name
+            )
             transaction.reconnect()
             transaction.reopen()
             return work(Tx(transaction, dialect), *args)
