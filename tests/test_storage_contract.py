@@ -24,7 +24,7 @@ from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
 from xmuc.config import ConfigError, validate
-from xmuc.storage import common, interfaces, sql
+from xmuc.storage import interfaces, sql
 from xmuc.storage.interfaces import StorageError, StorageUnavailable
 from xmuc.storage.memory import MemoryStorage
 from xmuc.storage.postgresql import PostgreSQLStorage, maskDSN
@@ -491,6 +491,16 @@ class SQLStorageMixin:
         self.assertEqual(
             [m["stanza_id"] for m in (yield again.archive.recent("lounge@conference.example.org", 9))],
             ["id-0", "id-1", "id-2"],
+        )
+
+    @defer.inlineCallbacks
+    def test_callAfterStop(self):
+        """
+        Calls made after stop fail at once instead of waiting forever.
+        """
+        yield self.storage.stop()
+        yield self.assertFailure(
+            self.storage.accounts.get("a@example.org"), StorageUnavailable
         )
 
     def test_freshSchema(self):

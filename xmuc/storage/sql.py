@@ -540,6 +540,8 @@ class SQLStorage:
         @return: Deferred firing with what C{work} returned once committed,
             or failing with L{StorageError} / L{StorageUnavailable}.
         """
+        if self._stopped:
+            return defer.fail(StorageUnavailable("%s: storage stopped" % (self.name,)))
         dialect = self.dialect
 
         def interaction(transaction):
