@@ -1,0 +1,358 @@
+"""
+The session manager service: bound sessions and local delivery.
+"""
+
+import uuid
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import jid as jidmod
+from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
+from zope.interface import implementer
+
+from xmuc.interfaces import ISessionManager
+from xmuc.router import parseJID
+from xmuc.sm.presence import PresenceHandler
+from xmuc.sm.roster import RosterHandler
+from xmuc.sm.rosters import RosterCache
+from xmuc.sm.serveriq import ServerIQHandler
+from xmuc.sm.subscription import SubscriptionHandler
+from xmuc.xmpp.errors import StanzaError, errorReply, isError
+
+log = Logger()
+
+#: Longest resourcepart allowed (RFC 7622 3.4), in bytes.
+MAX_RESOURCE_BYTES = 1023
+
+
+@implementer(ISessionManager)
+class SessionManager(service.Service):
+    """
+    RFC 6121 for the users of the local hosts.
+
+    @ivar server: the L{xmuc.server.XmucServer} (or any object with its
+        C{hosts, router, storage, events, config, auth} attributes).
+    @ivar router: the L{xmuc.router.Router}; its C{sessions} and
+        C{localDelivery} are maintained here.
+    @ivar rosters: the L{RosterCache}.
+    @ivar clock: the L{IReactorTime} used for the shutdown timeout.
+    """
+
+    def __init__(self, server):
+        self.server = server
+        self.router = server.router
+        self.router.localDelivery = self.deliver
+        self.rosters = RosterCache(server.storage.rosters)
+        self.clock = None
+        # bare JID str -> {resource: session}
+        self._users = {}
+        # session -> (full JID str, bare JID str, resource)
+        self._bound = {}
+        self._ending = set()
+        self._drained = None
+        self.presence = PresenceHandler(self)
+        self.subscriptions = SubscriptionHandler(self)
+        self.rosterHandler = RosterHandler(self)
+        self.serverIQ = ServerIQHandler(self)
+        server.events.on("account-deleted", self.presence.accountDeleted)
+
+    # --- sessions
+
+    def bind(self, session, resource):
+        """
+        Bind a resource for an authenticated session.
+
+        @param session: the L{ISession}; its C{jid} holds the authenticated
+            bare JID when this is called, and the full JID afterwards.
+        @param resource: the requested resource or L{None}.
+        @return: the full JID bound (L{jidmod.JID}).
+        @raise StanzaError: C{bad-request} for an invalid resource,
+            C{not-allowed} when the session is already bound.
+        """
+        if session in self._bound:
+            raise StanzaError("not-allowed", text="a resource is already bound")
+        if resource is None:
+            resource = uuid.uuid4().hex[:12]
+        else:
+            try:
+                resource = resourceprep.prepare(resource)
+            except (UnicodeError, ValueError):
+                raise StanzaError("bad-request", text="invalid resource")
+            if not resource or len(resource.encode("utf-8")) > MAX_RESOURCE_BYTES:
+                raise StanzaError("bad-request", text="invalid resource")
+        try:
+            full = jidmod.JID(tuple=(session.jid.user, session.jid.host, resource))
+        except jidmod.InvalidFormat:
+            raise StanzaError("bad-request", text="invalid resource")
+        fullStr = full.full()
+        bare = full.userhost()
+        old = self.router.sessions.get(fullStr)
+        if old is not None and old is not session:
+            # The old session leaves now, before the new one can send
+            # presence with the same full JID.
+            self._release(old)
+            try:
+                old.disconnect("conflict")
+            except Exception:
+                log.failure("closing a replaced session failed")
+        session.jid = full
+        session.presence = None
+        session.priority = 0
+        session.interestedInRoster = False
+        session.directedPresence = set()
+        self._bound[session] = (fullStr, bare, resource)
+        self._users.setdefault(bare, {})[resource] = session
+        self.router.sessions[fullStr] = session
+        self.rosters.pin(bare)
+        return full
+
+    def unbind(self, session):
+        """
+        The session's stream ended: unavailable presence goes to whoever
+        had its presence, then the session is forgotten.  Calling it again
+        (or for a session replaced by a conflict) does nothing.
+        """
+        if session in self._bound:
+            self._release(session)
+
+    def _release(self, session):
+        fullStr, bare, resource = self._bound.pop(session)
+        resources = self._users.get(bare)
+        if resources is not None and resources.get(resource) is session:
+            del resources[resource]
+            if not resources:
+                del self._users[bare]
+        if self.router.sessions.get(fullStr) is session:
+            del self.router.sessions[fullStr]
+        d = self.presence.sessionEnded(session, fullStr, bare)
+        self._ending.add(d)
+        d.addErrback(lambda f: log.failure("broadcasting the end of a session failed", f))
+        d.addBoth(self._ended, d, bare)
+
+    def _ended(self, _, d, bare):
+        self._ending.discard(d)
+        self.rosters.unpin(bare)
+        self._checkDrained()
+
+    def sessionsOf(self, bare):
+        """
+        @param bare: a bare JID str.
+        @return: list of the bound L{ISession}s of C{bare}.
+        """
+        resources = self._users.get(bare)
+        return list(resources.values()) if resources else []
+
+    def availableSessions(self, bare):
+        """
+        @return: the sessions of C{bare} that sent available presence.
+        """
+        resources = self._users.get(bare)
+        if not resources:
+            return []
+        return [s for s in resources.values() if s.presence is not None]
+
+    def isOnline(self, bare):
+        """
+        @return: whether C{bare} has at least one bound session.
+        """
+        return bare in self._users
+
+    def boundJID(self, session):
+        """
+        @return: C{(full, bare)} JID strings of a bound session, or L{None}.
+        """
+        bound = self._bound.get(session)
+        return None if bound is None else bound[:2]
+
+    def accountState(self, bare):
+        """
+        Whether an account exists, was deleted, or never existed.
+
+        @return: Deferred firing with C{'exists'}, C{'deleted'} (a tombstone
+            remains) or C{'unknown'}.
+        """
+        if bare in self._users:
+            return defer.succeed("exists")
+        userExists = getattr(self.server.auth, "userExists", None)
+        if userExists is not None:
+            d = defer.maybeDeferred(userExists, bare)
+        else:
+            d = self.server.storage.accounts.get(bare).addCallback(lambda c: c is not None)
+
+        def checked(exists):
+            if exists:
+                return "exists"
+            return self.server.storage.tombstones.get(bare).addCallback(
+                lambda t: "deleted" if t is not None and t.get("kind") == "account" else "unknown"
+            )
+
+        return d.addCallback(checked)
+
+    # --- stanzas from clients
+
+    def fromClient(self, session, stanza):
+        """
+        A stanza sent by a bound client: stamp C{from}, handle what is for
+        the server or the user's account, route the rest.
+        """
+        bound = self._bound.get(session)
+        if bound is None:
+            return
+        fullStr, bare, _ = bound
+        stanza["from"] = fullStr
+        to = stanza.getAttribute("to")
+        recipient = None
+        if to is not None:
+            recipient = parseJID(to)
+            if recipient is None:
+                if not isError(stanza):
+                    session.send(errorReply(stanza, "jid-malformed"))
+                return
+        name = stanza.name
+        if name == "message":
+            if recipient is None:
+                # RFC 6120 10.3.1: no 'to' means the user's own account.
+                stanza["to"] = bare
+            self.router.route(stanza)
+        elif name == "presence":
+            self.presence.fromClient(session, stanza, recipient, fullStr, bare)
+        elif name == "iq":
+            if recipient is None or (
+                recipient.user is None
+                and recipient.resource is None
+                and recipient.host in self.router.hosts
+            ):
+                self.serverIQ.handleServer(stanza, session.send, session, bare)
+            elif recipient.resource is None and recipient.userhost() == bare:
+                self.serverIQ.handleAccount(stanza, session.send, bare, session)
+            else:
+                self.router.route(stanza)
+
+    # --- stanzas to local JIDs
+
+    def deliver(self, stanza):
+        """
+        A stanza routed to a JID of a local host (RFC 6121 section 8.5).
+        """
+        recipient = parseJID(stanza.getAttribute("to"))
+        if recipient is None:
+            return
+        name = stanza.name
+        if recipient.user is None:
+            # The host itself: iqs are answered, the rest is dropped.
+            if name == "iq":
+                self.serverIQ.handleServer(stanza, self.router.route, None, None)
+            return
+        if name == "message":
+            self._deliverMessage(stanza, recipient)
+        elif name == "presence":
+            self.presence.deliver(stanza, recipient)
+        elif name == "iq":
+            self._deliverIQ(stanza, recipient)
+
+    def bounce(self, stanza, condition):
+        """
+        Answer C{stanza} with an error, unless it is an error itself.
+        """
+        if not isError(stanza) and stanza.getAttribute("from"):
+            self.router.route(errorReply(stanza, condition))
+
+    def _deliverMessage(self, stanza, recipient):
+        kind = stanza.getAttribute("type", "normal")
+        if recipient.resource is not None:
+            session = self.router.sessions.get(recipient.full())
+            if session is not None:
+                session.send(stanza)
+                return
+            # RFC 6121 8.5.3.2.1: to an offline resource.
+            if kind == "groupchat":
+                self.bounce(stanza, "service-unavailable")
+                return
+            if kind == "headline" or kind == "error":
+                return
+        if kind == "error":
+            return
+        if kind == "groupchat":
+            # RFC 6121 8.5.2.1.1: groupchat to a bare JID.
+            self.bounce(stanza, "service-unavailable")
+            return
+        candidates = [
+            s for s in self.availableSessions(recipient.userhost()) if s.priority >= 0
+        ]
+        if not candidates:
+            # No offline storage: the message cannot be delivered.
+            if kind != "headline":
+                self.bounce(stanza, "service-unavailable")
+            return
+        if kind != "headline":
+            top = max(s.priority for s in candidates)
+            candidates = [s for s in candidates if s.priority == top]
+        if len(candidates) == 1:
+            candidates[0].send(stanza)
+        else:
+            data = stanza.toXml()
+            for session in candidates:
+                session.send(data)
+
+    def _deliverIQ(self, stanza, recipient):
+        kind = stanza.getAttribute("type")
+        if recipient.resource is not None:
+            session = self.router.sessions.get(recipient.full())
+            if session is not None:
+                session.send(stanza)
+            elif kind in ("get", "set"):
+                self.bounce(stanza, "service-unavailable")
+            return
+        if kind in ("get", "set"):
+            self.serverIQ.handleForeignAccount(stanza, recipient.userhost())
+
+    # --- service
+
+    def stopService(self):
+        """
+        Close every session with a C{system-shutdown} stream error and wait
+        until all of them have left (and their unavailable presence went
+        out), at most C{[server] shutdown_timeout} seconds.
+
+        @return: a Deferred firing when done.
+        """
+        service.Service.stopService(self)
+        if not self._bound and not self._ending:
+            return defer.succeed(None)
+        self._drained = defer.Deferred()
+        drained = self._drained
+        for session in list(self._bound):
+            try:
+                session.disconnect("system-shutdown")
+            except Exception:
+                log.failure("closing a session on shutdown failed")
+        self._checkDrained()
+        if drained.called:
+            return drained
+        clock = self.clock
+        if clock is None:
+            from twisted.internet import reactor as clock
+        timeout = self.server.config.get("server", "shutdown_timeout")
+        call = clock.callLater(timeout, self._giveUp)
+
+        def cancelTimeout(result):
+            if call.active():
+                call.cancel()
+            return result
+
+        return drained.addBoth(cancelTimeout)
+
+    def _giveUp(self):
+        # Sessions that did not close in time leave anyway, so that their
+        # presence is cleaned up before storage stops.
+        for session in list(self._bound):
+            self._release(session)
+        if self._drained is not None and not self._drained.called:
+            d, self._drained = self._drained, None
+            d.callback(None)
+
+    def _checkDrained(self):
+        if self._drained is not None and not self._bound and not self._ending:
+            d, self._drained = self._drained, None
+            d.callback(None)

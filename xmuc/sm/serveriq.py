@@ -1,0 +1,203 @@
+"""
+Iqs the server answers itself: those addressed to a local host (service
+discovery, ping, software version, legacy session, in-band registration)
+and those addressed to a user's bare JID (RFC 6120 10.5.3.3: the server
+answers on the user's behalf).
+"""
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber.xmlstream import toResponse
+
+import xmuc
+from xmuc.sm.stanzas import onlyChild
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import errorReply
+
+log = Logger()
+
+#: Features of the server itself, always advertised.
+SERVER_FEATURES = (
+    ns.DISCO_INFO,
+    ns.DISCO_ITEMS,
+    ns.PING,
+    ns.VERSION,
+    ns.ROSTER,
+)
+
+
+class ServerIQHandler:
+    """
+    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    """
+
+    def __init__(self, sm):
+        self.sm = sm
+        self.server = sm.server
+
+    def _payload(self, iq, reply):
+        """
+        @return: the payload of a get/set iq, or L{None} when the iq needs
+            no further handling (a result/error, or a malformed one that
+            was answered).
+        """
+        kind = iq.getAttribute("type")
+        if kind not in ("get", "set"):
+            if kind not in ("result", "error"):
+                reply(errorReply(iq, "bad-request", payload=False))
+            return None
+        child = onlyChild(iq)
+        if child is None:
+            reply(errorReply(iq, "bad-request", payload=False))
+        return child
+
+    def handleServer(self, iq, reply, session, bare):
+        """
+        An iq without C{to} or addressed to a local host.
+
+        @param reply: callable sending a stanza back to the requester.
+        @param session: the requesting local L{ISession}, or L{None} when
+            the iq was routed (a component, another server part).
+        @param bare: the requesting user's bare JID str, or L{None}.
+        """
+        child = self._payload(iq, reply)
+        if child is None:
+            return
+        kind = iq["type"]
+        uri = child.uri
+        if uri == ns.ROSTER and session is not None and iq.getAttribute("to") is None:
+            self.sm.rosterHandler.handle(session, iq, child, bare)
+        elif uri == ns.DISCO_INFO and kind == "get":
+            self._discoInfo(iq, child, reply)
+        elif uri == ns.DISCO_ITEMS and kind == "get":
+            self._discoItems(iq, child, reply)
+        elif uri == ns.PING and kind == "get":
+            reply(toResponse(iq, "result"))
+        elif uri == ns.VERSION and kind == "get":
+            self._version(iq, reply)
+        elif uri == ns.SESSION and kind == "set":
+            reply(toResponse(iq, "result"))
+        elif uri == ns.REGISTER and session is not None:
+            self._register(session, iq, reply)
+        else:
+            reply(errorReply(iq, "service-unavailable"))
+
+    def handleAccount(self, iq, reply, bare, session):
+        """
+        An iq from a user's own session to the user's bare JID.
+        """
+        child = self._payload(iq, reply)
+        if child is None:
+            return
+        kind = iq["type"]
+        if child.uri == ns.ROSTER:
+            self.sm.rosterHandler.handle(session, iq, child, bare)
+        elif child.uri == ns.DISCO_INFO and kind == "get":
+            self._accountInfo(iq, child, reply)
+        elif child.uri == ns.DISCO_ITEMS and kind == "get":
+            self._emptyItems(iq, child, reply)
+        else:
+            reply(errorReply(iq, "service-unavailable"))
+
+    def handleForeignAccount(self, iq, bare):
+        """
+        An iq get/set routed to local user C{bare} by someone else.
+        """
+        reply = self.sm.router.route
+        child = self._payload(iq, reply)
+        if child is None:
+            return
+        if iq["type"] != "get" or child.uri not in (ns.DISCO_INFO, ns.DISCO_ITEMS):
+            self.sm.bounce(iq, "service-unavailable")
+            return
+
+        def answer(state):
+            if state != "exists":
+                self.sm.bounce(iq, "service-unavailable")
+            elif child.uri == ns.DISCO_INFO:
+                self._accountInfo(iq, child, reply)
+            else:
+                self._emptyItems(iq, child, reply)
+
+        d = self.sm.accountState(bare)
+        d.addCallback(answer)
+        d.addErrback(lambda f: log.failure("disco of an account failed", f))
+
+    # --- the handlers
+
+    def _discoInfo(self, iq, query, reply):
+        if query.getAttribute("node"):
+            reply(errorReply(iq, "item-not-found"))
+            return
+        result = toResponse(iq, "result")
+        info = result.addElement((ns.DISCO_INFO, "query"))
+        identity = info.addElement("identity")
+        identity["category"] = "server"
+        identity["type"] = "im"
+        identity["name"] = "xmuc"
+        features = list(SERVER_FEATURES)
+        if self.server.config.get("c2s", "allow_registration"):
+            features.append(ns.REGISTER)
+        for feature in sorted(features):
+            info.addElement("feature")["var"] = feature
+        reply(result)
+
+    def _discoItems(self, iq, query, reply):
+        if query.getAttribute("node"):
+            reply(errorReply(iq, "item-not-found"))
+            return
+        result = toResponse(iq, "result")
+        listing = result.addElement((ns.DISCO_ITEMS, "query"))
+        for domain in sorted(self.sm.router.components):
+            item = listing.addElement("item")
+            item["jid"] = domain
+            name = getattr(self.sm.router.components[domain], "name", None)
+            if isinstance(name, str) and name:
+                item["name"] = name
+        reply(result)
+
+    def _version(self, iq, reply):
+        result = toResponse(iq, "result")
+        query = result.addElement((ns.VERSION, "query"))
+        query.addElement("name", content="xmuc")
+        query.addElement("version", content=xmuc.__version__)
+        reply(result)
+
+    def _accountInfo(self, iq, query, reply):
+        if query.getAttribute("node"):
+            reply(errorReply(iq, "item-not-found"))
+            return
+        result = toResponse(iq, "result")
+        info = result.addElement((ns.DISCO_INFO, "query"))
+        identity = info.addElement("identity")
+        identity["category"] = "account"
+        identity["type"] = "registered"
+        info.addElement("feature")["var"] = ns.DISCO_INFO
+        reply(result)
+
+    def _emptyItems(self, iq, query, reply):
+        result = toResponse(iq, "result")
+        items = result.addElement((ns.DISCO_ITEMS, "query"))
+        node = query.getAttribute("node")
+        if node:
+            items["node"] = node
+        reply(result)
+
+    def _register(self, session, iq, reply):
+        try:
+            from xmuc.c2s.register import handleRegisterIQ
+        except ImportError:
+            reply(errorReply(iq, "service-unavailable"))
+            return
+
+        def failed(failure):
+            log.failure("in-band registration request failed", failure)
+            reply(errorReply(iq, "internal-server-error", payload=False))
+
+        try:
+            d = handleRegisterIQ(self.server, session, iq)
+        except Exception:
+            log.failure("in-band registration request failed")
+            reply(errorReply(iq, "internal-server-error", payload=False))
+            return
+        if d is not None and hasattr(d, "addErrback"):
+            d.addErrback(failed)
