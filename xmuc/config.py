@@ -148,6 +148,13 @@ def parseEndpoint(value):
     return description
 
 
+def parseEndpoints(value):
+    """
+    A list of endpoint descriptions, each checked by L{parseEndpoint}.
+    """
+    return [parseEndpoint(item) for item in parseList(value)]
+
+
 def parseChoice(*choices):
     def parse(value):
         stripped = value.strip()
@@ -209,7 +216,7 @@ SCHEMA = {
     },
     "c2s": {
         "listen": Option(
-            parseList, "tcp:5222:interface=127.0.0.1", "client listening endpoints"
+            parseEndpoints, "tcp:5222:interface=127.0.0.1", "client listening endpoints"
         ),
         "require_encryption": Option(
             parseBool, "true", "refuse authentication before STARTTLS"

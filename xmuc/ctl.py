@@ -1,0 +1,806 @@
+"""
+C{xmucctl}: the administration command line.
+
+    xmucctl [-c tap.conf] adduser alice@localhost
+    xmucctl passwd alice@localhost --password s3cret
+    xmucctl deluser alice@localhost
+    xmucctl users [--host localhost]
+    xmucctl rooms
+    xmucctl room-info lobby@conference.localhost
+    xmucctl destroy-room lobby@conference.localhost
+    xmucctl check-config
+    xmucctl cert localhost
+
+The commands work on the storage named in tap.conf, also while the server
+runs (SQLite in WAL mode and PostgreSQL both allow a second process).
+
+Three layers, so that each can be tested alone:
+
+  - L{parseArguments} turns the command line into a namespace or raises
+    L{UsageError}/L{HelpRequested}; it never prints nor exits;
+  - the commands (L{runStorageCommand}, L{checkConfig}, L{makeCertificate})
+    return results or raise L{CommandError} for expected failures;
+  - L{main} is the only place that writes errors and decides the exit code:
+    0 success, 1 expected failure (one line on stderr), 2 bad arguments
+    (usage on stderr).
+"""
+
+import argparse
+import configparser
+import datetime
+import getpass
+import json
+import os
+import sys
+import time
+
+from twisted.internet import defer
+from twisted.words.protocols.jabber import jid as jidmod
+
+import xmuc
+from xmuc.config import ConfigError, collectErrors, loadConfig, _findLine
+
+PROGRAM = "xmucctl"
+
+
+class UsageError(Exception):
+    """
+    The command line is wrong.
+
+    @ivar message: what is wrong.
+    @ivar usage: the usage text of the (sub)command concerned.
+    """
+
+    def __init__(self, message, usage=""):
+        Exception.__init__(self, message)
+        self.message = message
+        self.usage = usage
+
+
+class HelpRequested(Exception):
+    """
+    C{--help} or C{--version}: not an error; C{text} goes to stdout.
+    """
+
+    def __init__(self, text):
+        Exception.__init__(self, text)
+        self.text = text
+
+
+class CommandError(Exception):
+    """
+    An expected failure (unknown user, bad configuration...): reported as
+    one line, exit code 1.
+    """
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """
+    An argparse parser that raises instead of printing and exiting.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("exit_on_error", False)
+        argparse.ArgumentParser.__init__(self, *args, **kwargs)
+
+    def error(self, message):
+        raise UsageError(message, self.format_usage())
+
+    def exit(self, status=0, message=None):
+        if status:
+            raise UsageError((message or "").strip(), self.format_usage())
+        raise HelpRequested(message or "")
+
+    def print_help(self, file=None):
+        raise HelpRequested(self.format_help())
+
+    def print_usage(self, file=None):
+        raise HelpRequested(self.format_usage())
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        argparse.Action.__init__(
+            self,
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show the version and exit",
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise HelpRequested("%s %s\n" % (PROGRAM, xmuc.__version__))
+
+
+def buildParser():
+    """
+    @return: the L{argparse.ArgumentParser} of C{xmucctl}, which raises
+        L{UsageError} or L{HelpRequested} instead of exiting.
+    """
+    parser = _ArgumentParser(
+        prog=PROGRAM,
+        description="Administration of an xmuc server.",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        default="tap.conf",
+        help="configuration file (default: tap.conf)",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_ArgumentParser
+    )
+
+    def command(name, helpText):
+        return commands.add_parser(name, help=helpText, description=helpText)
+
+    def passwordOption(sub):
+        sub.add_argument(
+            "--password",
+            help="the password (visible in the process list: prefer the prompt, "
+            "or a line on standard input)",
+        )
+
+    sub = command("adduser", "create an account")
+    sub.add_argument("jid", help="user@host, or user for the first host")
+    passwordOption(sub)
+    sub.add_argument(
+        "--reuse",
+        action="store_true",
+        help="create it even though an account of that name was deleted",
+    )
+
+    sub = command("passwd", "change the password of an account")
+    sub.add_argument("jid", help="user@host, or user for the first host")
+    passwordOption(sub)
+
+    sub = command("deluser", "delete an account (its name is remembered)")
+    sub.add_argument("jid", help="user@host, or user for the first host")
+
+    sub = command("users", "list the accounts")
+    sub.add_argument("--host", help="only the accounts of this host")
+
+    sub = command("rooms", "list the persistent rooms")
+    sub.add_argument("--service", help="MUC domain (default: [muc] domain)")
+
+    sub = command("room-info", "show a persistent room's stored state")
+    sub.add_argument("room", help="room@service, or room for [muc] domain")
+
+    sub = command(
+        "destroy-room", "delete a persistent room (its name stays reserved)"
+    )
+    sub.add_argument("room", help="room@service, or room for [muc] domain")
+
+    command("check-config", "validate the configuration, reporting every problem")
+
+    sub = command("cert", "make a self-signed TLS certificate for a host")
+    sub.add_argument("host", help="the domain the certificate is for")
+    sub.add_argument(
+        "--out",
+        metavar="PREFIX",
+        help="write PREFIX.crt and PREFIX.key instead of the files named by "
+        "[c2s] tls_certificate and tls_key",
+    )
+    sub.add_argument(
+        "--days", type=int, default=365, help="validity in days (default: 365)"
+    )
+    sub.add_argument(
+        "--alt",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another DNS name the certificate is valid for (repeatable)",
+    )
+    sub.add_argument(
+        "--force", action="store_true", help="overwrite existing files"
+    )
+    return parser
+
+
+def parseArguments(argv):
+    """
+    Parse the command line.  Never prints, never exits.
+
+    @param argv: the arguments, without the program name.
+    @return: an L{argparse.Namespace} with C{command} and the command's
+        options.
+    @raise UsageError: when the arguments are wrong.
+    @raise HelpRequested: for C{--help} and C{--version}.
+    """
+    parser = buildParser()
+    try:
+        args = parser.parse_args(list(argv))
+    except argparse.ArgumentError as e:
+        raise UsageError(str(e), parser.format_usage())
+    if args.command == "cert" and args.days < 1:
+        raise UsageError("--days must be at least 1", parser.format_usage())
+    return args
+
+
+# --- names
+
+
+def accountJID(text, config):
+    """
+    @param text: C{user@host}, or C{user} meaning the first C{[server]
+        hosts}.
+    @return: the normalised bare JID string.
+    @raise CommandError: when it is not a bare JID of a served host.
+    """
+    hosts = config.get("server", "hosts")
+    if "@" not in text:
+        text = "%s@%s" % (text, hosts[0])
+    try:
+        parsed = jidmod.JID(text)
+    except Exception:
+        raise CommandError("not a valid JID: %r" % (text,))
+    if not parsed.user or parsed.resource:
+        raise CommandError("not a bare user JID: %r" % (text,))
+    if parsed.host not in hosts:
+        raise CommandError(
+            "%s is not served here ([server] hosts = %s)"
+            % (parsed.host, ", ".join(hosts))
+        )
+    return parsed.userhost()
+
+
+def roomJID(text, config):
+    """
+    @param text: C{room@service}, or C{room} meaning C{[muc] domain}.
+    @return: the normalised bare room JID string.
+    @raise CommandError: when it is not a room of the MUC service.
+    """
+    service = config.get("muc", "domain")
+    if "@" not in text:
+        text = "%s@%s" % (text, service)
+    try:
+        parsed = jidmod.JID(text)
+    except Exception:
+        raise CommandError("not a valid room JID: %r" % (text,))
+    if not parsed.user or parsed.resource:
+        raise CommandError("not a bare room JID: %r" % (text,))
+    if parsed.host != service:
+        raise CommandError(
+            "%s is not the MUC service ([muc] domain = %s)" % (parsed.host, service)
+        )
+    return parsed.userhost()
+
+
+# --- passwords
+
+
+def readPassword(args, stdin=None, prompt=getpass.getpass):
+    """
+    The password for adduser/passwd: C{--password}, else asked twice on a
+    terminal (not echoed), else one line read from standard input.
+
+    @raise CommandError: when empty or the two entries differ.
+    """
+    stdin = sys.stdin if stdin is None else stdin
+    if args.password is not None:
+        password = args.password
+    elif stdin.isatty():
+        password = prompt("Password for %s: " % (args.jid,))
+        if prompt("Again: ") != password:
+            raise CommandError("the passwords differ")
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("the password may not be empty")
+    return password
+
+
+# --- commands working on the storage
+
+
+class StorageContext:
+    """
+    What a storage command works with.
+
+    @ivar config: the L{xmuc.config.Config}.
+    @ivar storage: a started L{xmuc.storage.interfaces.IStorage}.
+    @ivar auth: the L{xmuc.auth.interfaces.IAuthBackend}.
+    @ivar out: where results are written (a text stream).
+    """
+
+    def __init__(self, config, storage, auth, out):
+        self.config = config
+        self.storage = storage
+        self.auth = auth
+        self.out = out
+
+    def write(self, line):
+        self.out.write(line + "\n")
+
+
+def _formatTime(when):
+    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"
+    )
+
+
+def _tombstoneAlive(tombstone, expiry):
+    return tombstone is not None and (
+        not expiry or tombstone["when"] + expiry > time.time()
+    )
+
+
+@defer.inlineCallbacks
+def adduser(context, args, password):
+    bare = accountJID(args.jid, context.config)
+    tombstone = yield context.storage.tombstones.get(bare)
+    expiry = context.config.get("storage", "tombstone_expiry")
+    if _tombstoneAlive(tombstone, expiry) and tombstone["kind"] == "account":
+        if not args.reuse:
+            raise CommandError(
+                "%s was deleted on %s; its name stays taken so that nobody inherits "
+                "what was granted to it (give --reuse to create it anyway)"
+                % (bare, _formatTime(tombstone["when"]))
+            )
+    created = yield context.auth.createAccount(bare, password)
+    if not created:
+        raise CommandError("%s already exists" % (bare,))
+    if tombstone is not None:
+        yield context.storage.tombstones.remove(bare)
+    context.write("created %s" % (bare,))
+
+
+@defer.inlineCallbacks
+def passwd(context, args, password):
+    bare = accountJID(args.jid, context.config)
+    changed = yield context.auth.setPassword(bare, password)
+    if not changed:
+        raise CommandError("no account %s" % (bare,))
+    context.write("password of %s changed" % (bare,))
+
+
+@defer.inlineCallbacks
+def deluser(context, args):
+    bare = accountJID(args.jid, context.config)
+    exists = yield context.auth.userExists(bare)
+    if not exists:
+        raise CommandError("no account %s" % (bare,))
+    # The tombstone first: if anything below fails, the name is still
+    # protected and deluser can be run again.
+    yield context.storage.tombstones.add(bare, "account")
+    yield context.auth.deleteAccount(bare)
+    yield context.storage.rosters.delete(bare)
+    context.write("deleted %s (its name is kept as a tombstone)" % (bare,))
+
+
+@defer.inlineCallbacks
+def users(context, args):
+    host = args.host
+    if host is not None and host not in context.config.get("server", "hosts"):
+        raise CommandError("%s is not served here ([server] hosts)" % (host,))
+    names = yield context.storage.accounts.list(host)
+    for bare in names:
+        context.write(bare)
+
+
+@defer.inlineCallbacks
+def rooms(context, args):
+    service = args.service or context.config.get("muc", "domain")
+    found = yield context.storage.rooms.list(service)
+    for room, state in found:
+        context.write(room)
+
+
+@defer.inlineCallbacks
+def roomInfo(context, args):
+    room = roomJID(args.room, context.config)
+    state = yield context.storage.rooms.get(room)
+    if state is None:
+        raise CommandError("no persistent room %s" % (room,))
+    context.write(room)
+    context.write(json.dumps(state, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@defer.inlineCallbacks
+def destroyRoom(context, args):
+    room = roomJID(args.room, context.config)
+    deleted = yield context.storage.rooms.delete(room)
+    if not deleted:
+        raise CommandError("no persistent room %s" % (room,))
+    yield context.storage.tombstones.add(room, "room")
+    yield context.storage.archive.purge(room)
+    context.write("destroyed %s (its name stays reserved)" % (room,))
+
+
+#: command name -> (function, whether it needs a password)
+STORAGE_COMMANDS = {
+    "adduser": (adduser, True),
+    "passwd": (passwd, True),
+    "deluser": (deluser, False),
+    "users": (users, False),
+    "rooms": (rooms, False),
+    "room-info": (roomInfo, False),
+    "destroy-room": (destroyRoom, False),
+}
+
+
+def runStorageCommand(context, args, password=None):
+    """
+    Run one of L{STORAGE_COMMANDS} on a started storage.
+
+    @param context: a L{StorageContext}.
+    @param args: the namespace from L{parseArguments}.
+    @param password: for adduser/passwd, the password (L{readPassword}).
+    @return: Deferred firing with L{None}, or failing with L{CommandError}
+        (or L{xmuc.storage.interfaces.StorageError}).
+    """
+    function, needsPassword = STORAGE_COMMANDS[args.command]
+    if needsPassword:
+        return defer.maybeDeferred(function, context, args, password)
+    return defer.maybeDeferred(function, context, args)
+
+
+def buildBackends(config):
+    """
+    Build (not start) the storage and authentication backends of C{config}.
+
+    @return: C{(storage, auth)}.
+    @raise ConfigError: for unknown or unusable backends.
+    @raise CommandError: for the memory backend, whose data lives in the
+        server process and cannot be reached from here.
+    """
+    from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
+
+    name = config.get("storage", "backend")
+    if name == "memory":
+        raise CommandError(
+            "[storage] backend = memory keeps its data inside the server process; "
+            "xmucctl cannot reach it"
+        )
+
+    def build(interface, section, *extra):
+        try:
+            plugin = findBackend(interface, config.get(section, "backend"))
+        except KeyError as e:
+            raise config.error(section, "backend", e.args[0])
+        return plugin.build(config, *extra)
+
+    storage = build(IStorageBackendFactory, "storage")
+    auth = build(IAuthBackendFactory, "auth", storage)
+    return storage, auth
+
+
+@defer.inlineCallbacks
+def withStorage(config, storage, auth, action):
+    """
+    Start C{storage}, run C{action}, stop the storage whatever happened.
+
+    @param action: a callable taking C{(storage, auth)} and returning a
+        Deferred.
+    @return: Deferred firing with C{action}'s result.
+    """
+    yield storage.start()
+    try:
+        result = yield action(storage, auth)
+    finally:
+        yield storage.stop()
+    return result
+
+
+# --- check-config
+
+
+def _readRaw(path):
+    """
+    @return: C{{section: {key: value}}} as written in C{path}, or L{None} when
+        the file cannot be read or parsed (L{loadConfig} says why).
+    """
+    parser = configparser.ConfigParser(
+        interpolation=None, empty_lines_in_values=False, strict=True
+    )
+    try:
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f, source=path)
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    return {section: dict(parser.items(section)) for section in parser.sections()}
+
+
+def _backendProblems(raw, path):
+    """
+    The backend names of C{raw} that no plugin provides.
+    """
+    from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, availableBackends
+    from xmuc.config import SCHEMA
+
+    problems = []
+    for section, interface in (
+        ("storage", IStorageBackendFactory),
+        ("auth", IAuthBackendFactory),
+    ):
+        name = raw.get(section, {}).get("backend", SCHEMA[section]["backend"].default)
+        name = name.strip()
+        known = availableBackends(interface)
+        if name not in known:
+            problems.append(
+                ConfigError(
+                    "unknown backend %r (known: %s)"
+                    % (name, ", ".join(sorted(known)) or "none"),
+                    path,
+                    section,
+                    "backend",
+                    _findLine(path, section, "backend"),
+                )
+            )
+    return problems
+
+
+def _usabilityProblems(config):
+    """
+    Problems of a configuration whose values are all valid: an auth backend
+    refusing this configuration, TLS files missing.
+    """
+    from xmuc.backends import IAuthBackendFactory, findBackend
+
+    problems = []
+    try:
+        findBackend(IAuthBackendFactory, config.get("auth", "backend")).build(config, None)
+    except ConfigError as e:
+        problems.append(e)
+    except Exception:
+        # A backend that needs a real storage to be built: the server will
+        # tell at start; nothing more can be checked from here.
+        pass
+    for key in ("tls_certificate", "tls_key"):
+        raw = config.get("c2s", key)
+        if raw and not os.path.exists(config.resolvePath(raw)):
+            problems.append(
+                config.error(
+                    "c2s",
+                    key,
+                    "file %s not found (xmucctl cert HOST makes a self-signed one)"
+                    % (config.resolvePath(raw),),
+                )
+            )
+    if config.get("c2s", "require_encryption") and not (
+        config.get("c2s", "tls_certificate") and config.get("c2s", "tls_key")
+    ):
+        problems.append(
+            config.error(
+                "c2s",
+                "require_encryption",
+                "encryption is required but tls_certificate or tls_key is empty",
+            )
+        )
+    return problems
+
+
+def checkConfig(path):
+    """
+    Validate a configuration file and find every problem, not only the
+    first: syntax, unknown sections and keys, bad values, unknown backend
+    names, a refusing auth backend, missing TLS files.
+
+    @param path: the configuration file.
+    @return: a list of L{ConfigError} (empty when all is well).
+    """
+    try:
+        config = loadConfig(path)
+    except ConfigError as first:
+        raw = _readRaw(path)
+        if raw is None:
+            return [first]
+        problems = (collectErrors(raw, path) or [first]) + _backendProblems(raw, path)
+        return sorted(problems, key=lambda problem: problem.line or 0)
+    raw = _readRaw(path) or {}
+    problems = _backendProblems(raw, path)
+    if not problems:
+        problems = _usabilityProblems(config)
+    return problems
+
+
+# --- cert
+
+
+def makeCertificate(host, days=365, altNames=()):
+    """
+    Make a self-signed certificate.
+
+    @param host: the domain, as common name and first DNS name.
+    @param days: validity.
+    @param altNames: other DNS names it is valid for.
+    @return: C{(certificatePEM, keyPEM)} as bytes.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    names = [host] + [n for n in altNames if n != host]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        certificate.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        ),
+    )
+
+
+def certificatePaths(args, config):
+    """
+    @return: C{(certificatePath, keyPath)}: C{--out PREFIX}, else C{[c2s]
+        tls_certificate} and C{tls_key} resolved against the configuration
+        file's directory.
+    @raise CommandError: when neither gives a path.
+    """
+    if args.out:
+        return args.out + ".crt", args.out + ".key"
+    certificate = config.get("c2s", "tls_certificate")
+    key = config.get("c2s", "tls_key")
+    if not certificate or not key:
+        raise CommandError(
+            "[c2s] tls_certificate and tls_key are not both set: give --out PREFIX"
+        )
+    return config.resolvePath(certificate), config.resolvePath(key)
+
+
+def writeCertificate(args, config):
+    """
+    The C{cert} command: make and write the files.
+
+    @return: the paths written.
+    @raise CommandError: when a file exists (without C{--force}) or cannot
+        be written.
+    """
+    certificatePath, keyPath = certificatePaths(args, config)
+    if not args.force:
+        for path in (certificatePath, keyPath):
+            if os.path.exists(path):
+                raise CommandError("%s exists (give --force to replace it)" % (path,))
+    altNames = list(args.alt)
+    service = config.get("muc", "domain")
+    if service.endswith("." + args.host):
+        altNames.append(service)
+    certificatePEM, keyPEM = makeCertificate(args.host, args.days, altNames)
+    try:
+        for path, data, mode in (
+            (keyPath, keyPEM, 0o600),
+            (certificatePath, certificatePEM, 0o644),
+        ):
+            directory = os.path.dirname(path)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(path, mode)
+    except OSError as e:
+        raise CommandError("cannot write %s: %s" % (e.filename or path, e.strerror))
+    return certificatePath, keyPath
+
+
+# --- the entry point
+
+
+def _load(path):
+    try:
+        return loadConfig(path)
+    except ConfigError as e:
+        raise CommandError(str(e))
+
+
+def _runStorage(args, config, password, stdout):
+    """
+    Run a storage command in a reactor of its own (L{task.react}).
+
+    @return: the exit code.
+    """
+    from twisted.internet import task
+
+    from xmuc.storage.interfaces import StorageError
+
+    storage, auth = buildBackends(config)
+    outcome = {}
+
+    def action(storage, auth):
+        return runStorageCommand(StorageContext(config, storage, auth, stdout), args, password)
+
+    def run(reactor):
+        d = withStorage(config, storage, auth, action)
+
+        def failed(failure):
+            if failure.check(CommandError, ConfigError, StorageError):
+                outcome["error"] = str(failure.value)
+            else:
+                outcome["failure"] = failure
+
+        d.addErrback(failed)
+        return d
+
+    try:
+        task.react(run)
+    except SystemExit:
+        pass
+    if "failure" in outcome:
+        # A bug, not a user error: the traceback is what helps.
+        outcome["failure"].printTraceback(sys.stderr)
+        return 1
+    if "error" in outcome:
+        raise CommandError(outcome["error"])
+    return 0
+
+
+def main(argv=None, stdout=None, stderr=None, stdin=None):
+    """
+    The C{xmucctl} entry point: the only place deciding the exit code.
+
+    @param argv: arguments without the program name (default: C{sys.argv}).
+    @return: 0 on success, 1 on an expected failure, 2 on bad arguments.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    try:
+        args = parseArguments(argv)
+    except HelpRequested as h:
+        stdout.write(h.text)
+        return 0
+    except UsageError as e:
+        stderr.write(e.usage)
+        stderr.write("%s: error: %s\n" % (PROGRAM, e.message))
+        return 2
+    try:
+        if args.command == "check-config":
+            problems = checkConfig(args.config)
+            for problem in problems:
+                stderr.write("%s: %s\n" % (PROGRAM, problem))
+            if problems:
+                stderr.write(
+                    "%s: %d problem%s found\n"
+                    % (PROGRAM, len(problems), "" if len(problems) == 1 else "s")
+                )
+                return 1
+            stdout.write("%s: configuration OK\n" % (args.config,))
+            return 0
+        config = _load(args.config)
+        if args.command == "cert":
+            written = writeCertificate(args, config)
+            stdout.write("wrote %s and %s\n" % written)
+            return 0
+        password = None
+        if STORAGE_COMMANDS[args.command][1]:
+            password = readPassword(args, stdin)
+        return _runStorage(args, config, password, stdout)
+    except (CommandError, ConfigError) as e:
+        stderr.write("%s: %s\n" % (PROGRAM, e))
+        return 1
+    except KeyboardInterrupt:
+        stderr.write("\n%s: interrupted\n" % (PROGRAM,))
+        return 1
+
+
+def run():
+    """
+    For C{python -m xmuc.ctl}.
+    """
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
