@@ -1,0 +1,125 @@
+"""
+Service discovery (XEP-0030) of the service and of rooms, and unique room
+names (XEP-0045 10.1.4).
+
+Rooms answer disco#info with their features (from the C{disco-features}
+hook) and the C{muc#roominfo} form (C{disco-roominfo} hook); nodes go to
+C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
+"""
+
+from twisted.words.xish import domish
+
+from xmuc.muc import forms
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError
+
+MUC_UNIQUE = ns.MUC + "#unique"
+MUC_STABLE_ID = ns.MUC + "#stable_id"
+SELF_PING = ns.MUC + "#self-ping-optimization"
+
+
+def roomName(room):
+    return room.config.name or room.jid.user
+
+
+def roomFeatures(room):
+    """
+    @return: the sorted feature list of C{room}.
+    """
+    features = {ns.MUC, MUC_STABLE_ID, SELF_PING, ns.DISCO_INFO, ns.DISCO_ITEMS, ns.STANZA_ID,
+                "muc_persistent" if room.config.persistent else "muc_temporary",
+                "muc_public" if room.config.public else "muc_hidden"}
+    room.hooks.fire("disco-features", room=room, features=features)
+    return sorted(features)
+
+
+def roomInfoForm(room):
+    form = forms.Form("result", ns.MUC_ROOMINFO)
+    form.add("muc#roominfo_description", "text-single", "Description", [room.config.description])
+    form.add("muc#roominfo_subject", "text-single", "Subject", [room.subject or ""])
+    form.add("muc#roominfo_occupants", "text-single", "Number of occupants", [str(len(room.occupants))])
+    form.add("muc#roomconfig_roomname", "text-single", "Title", [roomName(room)])
+    if room.config.lang:
+        form.add("muc#roominfo_lang", "text-single", "Language", [room.config.lang])
+    form.add("muc#roomconfig_changesubject", "boolean", "Allow participants to change the subject",
+             ["1" if room.config.changeSubject else "0"])
+    room.hooks.fire("disco-roominfo", room=room, form=form)
+    return form
+
+
+def roomInfo(room, stanza, occupant, **kw):
+    node = stanza.firstChildElement().getAttribute("node")
+    if node:
+        result = room.hooks.fire("disco-info-node:" + node, room=room, stanza=stanza, occupant=occupant)
+        if result is None:
+            raise StanzaError("item-not-found")
+        return result
+    query = domish.Element((ns.DISCO_INFO, "query"))
+    identity = query.addElement("identity")
+    identity["category"] = "conference"
+    identity["type"] = "text"
+    identity["name"] = roomName(room)
+    for feature in roomFeatures(room):
+        query.addElement("feature")["var"] = feature
+    query.addChild(roomInfoForm(room).toElement())
+    return query
+
+
+def roomItems(room, stanza, occupant, **kw):
+    """
+    Occupants see the room's occupant JIDs (C{room/nick}, never real
+    JIDs); others get an empty list.
+    """
+    query = domish.Element((ns.DISCO_ITEMS, "query"))
+    node = stanza.firstChildElement().getAttribute("node")
+    if node:
+        query["node"] = node
+    elif occupant is not None:
+        for other in room.occupants.values():
+            item = query.addElement("item")
+            item["jid"] = other.occupantJID
+            item["name"] = other.nick
+    return query
+
+
+def serviceInfo(service, stanza, **kw):
+    node = stanza.firstChildElement().getAttribute("node")
+    if node:
+        raise StanzaError("item-not-found")
+    query = domish.Element((ns.DISCO_INFO, "query"))
+    identity = query.addElement("identity")
+    identity["category"] = "conference"
+    identity["type"] = "text"
+    identity["name"] = service.title
+    features = {ns.DISCO_INFO, ns.DISCO_ITEMS, ns.MUC, MUC_UNIQUE, MUC_STABLE_ID}
+    service.hooks.fire("service-disco-features", service=service, features=features)
+    for feature in sorted(features):
+        query.addElement("feature")["var"] = feature
+    return query
+
+
+def serviceItems(service, stanza, **kw):
+    query = domish.Element((ns.DISCO_ITEMS, "query"))
+    if stanza.firstChildElement().getAttribute("node"):
+        return query
+    for jid in sorted(service.rooms):
+        room = service.rooms[jid]
+        if room.config.public and not room.locked and not room.destroyed:
+            item = query.addElement("item")
+            item["jid"] = jid
+            item["name"] = roomName(room)
+    return query
+
+
+def uniqueName(service, **kw):
+    unique = domish.Element((MUC_UNIQUE, "unique"))
+    unique.addContent(service.uniqueRoomName())
+    return unique
+
+
+def install(service):
+    service.hooks.add("iq-get:" + ns.DISCO_INFO, roomInfo)
+    service.hooks.add("iq-get:" + ns.DISCO_ITEMS, roomItems)
+    service.hooks.add("service-iq-get:" + ns.DISCO_INFO, serviceInfo)
+    service.hooks.add("service-iq-get:" + ns.DISCO_ITEMS, serviceItems)
+    service.hooks.add("service-iq-get:" + MUC_UNIQUE, uniqueName)

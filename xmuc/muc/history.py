@@ -1,0 +1,227 @@
+"""
+Discussion history (XEP-0045 7.2.14-15): the last
+C{muc#roomconfig_historylength} groupchat messages with a body, sent to
+joiners with a C{<delay/>} stamp, as limited by the join's
+C{<history maxstanzas maxchars seconds since/>}.  Each message is
+serialized once when stored and reused for every joiner.  Messages of
+persistent rooms also go to the room archive (C{server.storage.archive}),
+from which the history comes back after a restart.
+"""
+
+import collections
+import datetime
+import time
+
+from twisted.logger import Logger
+
+from xmuc.muc import forms
+from xmuc.muc.fanout import Serialized, copyElement, parseElement
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError
+
+log = Logger()
+
+
+class HistoryEntry:
+    """
+    @ivar when: POSIX time the message was sent.
+    @ivar serialized: the L{Serialized} message with its delay.
+    @ivar chars: its length, for C{maxchars}.
+    """
+
+    __slots__ = ("when", "serialized", "chars")
+
+    def __init__(self, when, serialized):
+        self.when = when
+        self.serialized = serialized
+        self.chars = len(serialized.text(""))
+
+
+def stamp(when):
+    """
+    @return: the XEP-0082 DateTime of POSIX time C{when}.
+    """
+    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parseStamp(text):
+    """
+    @return: POSIX time of an XEP-0082 DateTime, or L{None}.
+    """
+    try:
+        value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.timestamp()
+
+
+def historyOf(room):
+    """
+    @return: the room's deque of L{HistoryEntry}, oldest first.
+    """
+    history = getattr(room, "history", None)
+    if history is None:
+        history = room.history = collections.deque()
+    return history
+
+
+def makeEntry(room, message, when):
+    delayed = copyElement(message)
+    delayed.attributes.pop("to", None)
+    delay = delayed.addElement((ns.DELAY, "delay"))
+    delay["from"] = room.jidStr
+    delay["stamp"] = stamp(when)
+    return HistoryEntry(when, Serialized(delayed))
+
+
+def trim(room):
+    history = historyOf(room)
+    while len(history) > room.config.historyLength:
+        history.popleft()
+
+
+def remember(room, occupant, message, stanzaID, **kw):
+    """
+    Keep a broadcast groupchat message (only those with a body).
+    """
+    if message.body is None:
+        return
+    when = time.time()
+    if room.config.historyLength > 0:
+        historyOf(room).append(makeEntry(room, message, when))
+        trim(room)
+    if room.config.persistent:
+        archive = room.service.server.storage.archive
+        d = archive.append(room.jidStr, stanzaID, when, occupant.nick, message.toXml())
+        d.addErrback(lambda f: log.failure("could not archive a message of {room}", f, room=room.jidStr))
+
+
+def _intAttribute(element, name):
+    value = element.getAttribute(name)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+def select(entries, request, now=None):
+    """
+    Apply a C{<history/>} request.
+
+    @param entries: L{HistoryEntry} list, oldest first.
+    @param request: the C{<history/>} element or L{None}.
+    @return: the entries to send, oldest first.
+    """
+    if request is None:
+        return entries
+    now = time.time() if now is None else now
+    maxstanzas = _intAttribute(request, "maxstanzas")
+    if maxstanzas is not None:
+        entries = entries[-maxstanzas:] if maxstanzas else []
+    seconds = _intAttribute(request, "seconds")
+    if seconds is not None:
+        entries = [e for e in entries if e.when >= now - seconds]
+    since = request.getAttribute("since")
+    if since is not None:
+        when = parseStamp(since)
+        if when is not None:
+            entries = [e for e in entries if e.when >= when]
+    maxchars = _intAttribute(request, "maxchars")
+    if maxchars is not None:
+        kept = []
+        total = 0
+        for entry in reversed(entries):
+            total += entry.chars
+            if total > maxchars:
+                break
+            kept.append(entry)
+        entries = kept[::-1]
+    return entries
+
+
+def historyRequest(stanza):
+    for x in stanza.elements(ns.MUC, "x"):
+        for history in x.elements(ns.MUC, "history"):
+            return history
+    return None
+
+
+def sendHistory(room, occupant, stanza, **kw):
+    """
+    Send the history the joiner asked for.
+    """
+    entries = select(list(historyOf(room)), historyRequest(stanza))
+    for entry in entries:
+        entry.serialized.sendTo(room.router, occupant.realJID)
+
+
+def addField(room, form, **kw):
+    form.add("muc#roomconfig_historylength", "text-single",
+             "Maximum number of history messages returned by room", [str(room.config.historyLength)])
+
+
+def readField(room, fields, changes, **kw):
+    var = "muc#roomconfig_historylength"
+    if var in fields:
+        text = forms.single(fields[var]).strip()
+        try:
+            length = int(text) if text else room.service.defaultHistoryLength
+        except ValueError:
+            length = -1
+        if length < 0:
+            raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
+        # Like Prosody: too long is clamped to the service maximum.
+        changes["historyLength"] = min(length, room.service.maxHistoryLength)
+
+
+def applyLength(room, changes, **kw):
+    if "historyLength" in changes:
+        trim(room)
+
+
+def loadArchived(room, state, **kw):
+    """
+    A persistent room came back: its history comes from the archive.
+    """
+    archive = room.service.server.storage.archive
+    d = archive.recent(room.jidStr, room.config.historyLength)
+
+    def loaded(messages):
+        history = historyOf(room)
+        restored = []
+        for record in messages:
+            try:
+                message = parseElement(record["xml"])
+            except ValueError:
+                continue
+            restored.append(makeEntry(room, message, record["when"]))
+        # Messages sent since loading began stay after the archived ones.
+        history.extendleft(reversed(restored))
+        trim(room)
+
+    d.addCallback(loaded)
+    d.addErrback(lambda f: log.failure("could not load the history of {room}", f, room=room.jidStr))
+    return None
+
+
+def purge(room, **kw):
+    archive = room.service.server.storage.archive
+    purgeArchive = getattr(archive, "purge", None)
+    if purgeArchive is not None:
+        purgeArchive(room.jidStr).addErrback(
+            lambda f: log.failure("could not purge the archive of {room}", f, room=room.jidStr))
+
+
+def install(service):
+    service.hooks.add("groupchat-broadcast", remember)
+    service.hooks.add("joined", sendHistory, priority=20)
+    service.hooks.add("config-form", addField, priority=25)
+    service.hooks.add("config-submitted", readField, priority=25)
+    service.hooks.add("config-changed", applyLength)
+    service.hooks.add("room-loaded", loadArchived)
+    service.hooks.add("room-destroyed", purge)

@@ -1,0 +1,26 @@
+"""
+Occupant limits: C{muc#roomconfig_maxusers} per room, bounded by the
+service-wide C{[muc] max_occupants} (0: none).  A full room answers
+C{service-unavailable}; owners and admins still get in.
+"""
+
+from xmuc.muc.owner import configField
+from xmuc.xmpp.errors import StanzaError
+
+
+def roomLimit(room):
+    limits = [n for n in (room.config.maxUsers, room.service.maxOccupants) if n]
+    return min(limits) if limits else 0
+
+
+def checkRoomFull(room, occupant, **kw):
+    limit = roomLimit(room)
+    if limit and len(room.occupants) >= limit and occupant.affiliation not in ("owner", "admin"):
+        raise StanzaError("service-unavailable", text="The room has reached its maximum number of occupants")
+
+
+def install(service):
+    service.hooks.add("pre-join", checkRoomFull, priority=-40)
+    configField(service, "muc#roomconfig_maxusers", "maxUsers", "integer",
+                "Maximum number of occupants (0: no limit)", 40,
+                maximum=lambda room: room.service.maxOccupants)

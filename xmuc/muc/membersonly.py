@@ -1,0 +1,36 @@
+"""
+Members-only rooms (XEP-0045 7.2.4, 9.3): only members, admins and owners
+enter (others get C{registration-required}); switching a room to
+members-only removes the unaffiliated occupants with status 322.
+"""
+
+from xmuc.muc.occupant import AFFILIATION_RANK
+from xmuc.muc.owner import configField
+from xmuc.xmpp.errors import StanzaError
+
+
+def isMember(room, bare):
+    return AFFILIATION_RANK[room.getAffiliation(bare)] >= AFFILIATION_RANK["member"]
+
+
+def checkMembership(room, occupant, **kw):
+    if room.config.membersOnly and not isMember(room, occupant.bare):
+        raise StanzaError("registration-required", text="Membership is required to enter this room")
+
+
+def removeNonMembers(room, changes, **kw):
+    if changes.get("membersOnly"):
+        for occupant in list(room.occupants.values()):
+            if not isMember(room, occupant.bare):
+                room.removeOccupant(occupant, codes=("322",))
+
+
+def addFeature(room, features, **kw):
+    features.add("muc_membersonly" if room.config.membersOnly else "muc_open")
+
+
+def install(service):
+    service.hooks.add("pre-join", checkMembership, priority=-5)
+    service.hooks.add("config-changed", removeNonMembers)
+    service.hooks.add("disco-features", addFeature)
+    configField(service, "muc#roomconfig_membersonly", "membersOnly", "boolean", "Only allow members to join", 55)

@@ -1,0 +1,33 @@
+"""
+Moderated rooms (XEP-0045 8.x): unaffiliated occupants join as visitors
+and visitors may not speak (C{forbidden}).
+"""
+
+from xmuc.muc.owner import configField
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError
+
+
+def visitorsInModeratedRooms(room, affiliation, **kw):
+    if room.config.moderated and affiliation == "none":
+        return "visitor"
+    return None
+
+
+def refuseVisitors(room, occupant, stanza, **kw):
+    if occupant.role == "visitor":
+        raise StanzaError("forbidden", text="You do not have permission to speak in this room")
+    if occupant.role == "none":
+        raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+
+
+def addFeature(room, features, **kw):
+    features.add("muc_moderated" if room.config.moderated else "muc_unmoderated")
+
+
+def install(service):
+    service.hooks.add("default-role", visitorsInModeratedRooms)
+    service.hooks.add("groupchat-message", refuseVisitors, priority=50)
+    service.hooks.add("disco-features", addFeature)
+    configField(service, "muc#roomconfig_moderatedroom", "moderated", "boolean",
+                "Moderated (require permission to speak)", 50)

@@ -1,0 +1,711 @@
+"""
+The room core: occupants, affiliations, roles, and routing of the stanzas
+a room receives.  Everything a feature adds (passwords, history, the
+owner form...) hooks into the events documented in L{xmuc.muc.hooks}.
+
+Useful API for feature modules:
+
+ - L{Room.getAffiliation}, L{Room.setAffiliation}, L{Room.setRole},
+   L{Room.defaultRole}: the affiliation/role model and its effects;
+ - L{Room.broadcastPresence}: an occupant's presence to everyone (with
+   status codes, actor and reason), L{Room.sendPresenceOf}: to one occupant;
+ - L{Room.removeOccupant}: take someone out (kick, ban, shutdown);
+ - L{Room.broadcast}: a stanza from the room to every occupant (or those a
+   predicate accepts), e.g. C{room.broadcast(msg, room.canSeeRealJIDs)};
+ - L{Room.canSeeRealJIDs}: whether an occupant may see real JIDs;
+ - L{Room.save}: store a persistent room (Deferred).
+"""
+
+import uuid
+
+from twisted.words.protocols.jabber import xmpp_stringprep
+from twisted.words.xish import domish
+
+from xmuc.muc.fanout import Serialized, copyElement, newStanza
+from xmuc.muc.occupant import AFFILIATION_RANK, Occupant
+from xmuc.muc.roomconfig import RoomConfig
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError, errorReply
+
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
+ROLES = ("moderator", "participant", "visitor", "none")
+
+
+def validNick(nick):
+    """
+    @return: the nick after strict resourceprep.
+    @raise StanzaError: C{jid-malformed} when it is empty or invalid,
+        C{not-allowed} when it is only white space.
+    """
+    if not nick:
+        raise StanzaError("jid-malformed", text="A nickname is required")
+    try:
+        prepped = xmpp_stringprep.resourceprep.prepare(nick)
+    except (UnicodeError, ValueError):
+        raise StanzaError("jid-malformed", text="Nickname must pass strict validation")
+    if not prepped or len(prepped.encode("utf-8")) > 1023:
+        raise StanzaError("jid-malformed", text="Nickname must pass strict validation")
+    if not prepped.strip():
+        raise StanzaError("not-allowed", text="Invisible Nicknames are forbidden")
+    return prepped
+
+
+class Room:
+    """
+    One chat room.
+
+    @ivar service: the L{xmuc.muc.service.MUCService}.
+    @ivar hooks: the service's L{xmuc.muc.hooks.HookRegistry}.
+    @ivar jid: the room's bare JID (L{JID}); C{jidStr} the same as str.
+    @ivar config: the L{RoomConfig}.
+    @ivar occupants: C{{nick: Occupant}}, in join order.
+    @ivar occupantsByJID: C{{real full JID str: Occupant}}.
+    @ivar affiliations: C{{bare JID str: 'owner'|'admin'|'member'|'outcast'}}
+        ('none' is never stored).
+    @ivar reservedNicks: C{{bare JID str: nick}} (registered nicknames).
+    @ivar subject: the subject text, L{None} when never set.
+    @ivar subjectNick: nick of who set the subject (L{None}: the room).
+    @ivar locked: new room not yet configured: only owners may enter.
+    @ivar destroyed: the room was destroyed; it ignores everything.
+    @ivar extra: JSON-serialisable state of feature modules (stored).
+    """
+
+    def __init__(self, service, jid):
+        self.service = service
+        self.hooks = service.hooks
+        self.router = service.router
+        self.jid = jid
+        self.jidStr = jid.userhost()
+        self.config = RoomConfig(service.defaultHistoryLength, service.maxOccupants)
+        self.occupants = {}
+        self.occupantsByJID = {}
+        self.affiliations = {}
+        self.reservedNicks = {}
+        self.subject = None
+        self.subjectNick = None
+        self.locked = False
+        self.destroyed = False
+        self.extra = {}
+        # Forwarded iq ids: {our id: (requester real JID, their id, target real JID)}
+        self._forwardedIqs = {}
+
+    def __repr__(self):
+        return "<Room %s (%d occupants)>" % (self.jidStr, len(self.occupants))
+
+    # -- Model: affiliations and roles -------------------------------------
+
+    def getAffiliation(self, bare):
+        """
+        @param bare: a bare JID string.
+        @return: the affiliation, C{'none'} when there is none; server
+            administrators are owners of every room.
+        """
+        if self.service.isAdmin(bare):
+            return "owner"
+        return self.affiliations.get(bare, "none")
+
+    def owners(self):
+        """
+        @return: the bare JIDs with the owner affiliation (stored ones).
+        """
+        return [bare for bare, affiliation in self.affiliations.items() if affiliation == "owner"]
+
+    def defaultRole(self, jid, affiliation):
+        """
+        The role an occupant with C{affiliation} gets (hook C{default-role}
+        first).
+
+        @param jid: the real full JID (L{JID}).
+        @return: a role string (C{'none'} for outcasts).
+        """
+        role = self.hooks.fire("default-role", room=self, jid=jid, affiliation=affiliation)
+        if role is not None:
+            return role
+        if affiliation in ("owner", "admin"):
+            return "moderator"
+        if affiliation == "outcast":
+            return "none"
+        return "participant"
+
+    def canSeeRealJIDs(self, occupant):
+        """
+        @return: whether C{occupant} may see the real JIDs of others
+            (non-anonymous room, or moderator of a semi-anonymous one).
+        """
+        return self.config.whois == "anyone" or occupant.role == "moderator"
+
+    def occupantsOf(self, bare):
+        """
+        @return: the occupants whose real bare JID is C{bare}.
+        """
+        return [o for o in self.occupants.values() if o.bare == bare]
+
+    def setAffiliation(self, bare, affiliation, actor=None, reason=None, notify=True):
+        """
+        Change the affiliation of C{bare} and apply its effects like
+        Prosody: occupants of that JID get the role of their new
+        affiliation (presence broadcast with C{actor}/C{reason}); outcasts
+        are removed with status 301, and in a members-only room those who
+        lose membership with status 321.  When nobody of that JID is in the
+        room, occupants who may see real JIDs get a message with the item
+        (XEP-0045 9.3/9.4 notices).  Fires C{affiliation-changed}.
+        Permission checks and storage are the caller's job (L{save}).
+
+        @param bare: bare JID string.
+        @param affiliation: one of L{AFFILIATIONS}.
+        @param actor: the L{Occupant} acting, a real JID string, or L{None}.
+        @param reason: text or L{None}.
+        @param notify: send the notice about non-occupants.
+        @return: the previous affiliation.
+        """
+        if affiliation not in AFFILIATIONS:
+            raise StanzaError("bad-request", text="Unknown affiliation")
+        old = self.affiliations.get(bare, "none")
+        if affiliation == "none":
+            self.affiliations.pop(bare, None)
+        else:
+            self.affiliations[bare] = affiliation
+        present = self.occupantsOf(bare)
+        for occupant in present:
+            if affiliation == "outcast":
+                self.removeOccupant(occupant, codes=("301",), actor=actor, reason=reason)
+            elif self.config.membersOnly and AFFILIATION_RANK[affiliation] < AFFILIATION_RANK["member"]:
+                self.removeOccupant(occupant, codes=("321",), actor=actor, reason=reason)
+            else:
+                oldRole = occupant.role
+                occupant.role = self.defaultRole(occupant.jid, self.getAffiliation(bare))
+                self.broadcastPresence(occupant, actor=actor, reason=reason)
+                if oldRole != occupant.role:
+                    self.hooks.fire("role-changed", room=self, occupant=occupant, old=oldRole, new=occupant.role, actor=actor, reason=reason)
+        if not present and notify and old != affiliation:
+            self.notifyAffiliation(bare, affiliation, reason)
+        self.hooks.fire("affiliation-changed", room=self, bare=bare, old=old, new=affiliation, actor=actor, reason=reason, nick=self.reservedNicks.get(bare))
+        return old
+
+    def notifyAffiliation(self, bare, affiliation, reason=None):
+        """
+        Tell occupants who may see real JIDs that the affiliation of
+        C{bare} (not in the room) changed.
+        """
+        message = newStanza("message", **{"from": self.jidStr})
+        x = message.addElement((ns.MUC_USER, "x"))
+        item = x.addElement("item")
+        item["jid"] = bare
+        item["affiliation"] = affiliation
+        if reason:
+            item.addElement("reason", content=reason)
+        self.broadcast(message, self.canSeeRealJIDs)
+
+    def setRole(self, occupant, role, actor=None, reason=None, codes=()):
+        """
+        Change an occupant's role and broadcast it; role C{'none'} removes
+        it from the room (a kick: add status 307 in C{codes}).  Fires
+        C{role-changed}.  Permission checks are the caller's job.
+        """
+        if role not in ROLES:
+            raise StanzaError("bad-request", text="Unknown role")
+        old = occupant.role
+        if role == "none":
+            self.removeOccupant(occupant, codes=codes, actor=actor, reason=reason)
+        else:
+            occupant.role = role
+            self.broadcastPresence(occupant, codes=codes, actor=actor, reason=reason)
+        self.hooks.fire("role-changed", room=self, occupant=occupant, old=old, new=role, actor=actor, reason=reason)
+
+    # -- Sending -------------------------------------------------------------
+
+    def route(self, stanza):
+        """
+        Send a stanza from the room (its C{from} already set).
+        """
+        self.router.route(stanza)
+
+    def reply(self, stanza, result=None):
+        """
+        Send an iq result for C{stanza}.
+
+        @param result: optional child element of the result.
+        """
+        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
+        iq["from"] = stanza.getAttribute("to")
+        if result is not None:
+            iq.addChild(result)
+        self.route(iq)
+
+    def error(self, stanza, error, echoMUC=False):
+        """
+        Answer C{stanza} with an error from the room (C{by} the room JID).
+
+        @param error: a L{StanzaError} or a condition string.
+        @param echoMUC: add an empty C{<x xmlns='...muc'/>} (join errors).
+        """
+        if stanza.getAttribute("type") == "error":
+            return
+        reply = errorReply(stanza, error, by=self.jidStr, payload=False)
+        if echoMUC:
+            reply.addElement((ns.MUC, "x"))
+        self.route(reply)
+
+    def broadcast(self, stanza, include=None):
+        """
+        Send C{stanza} (no C{to}; C{from} set) to every occupant, serialized
+        once.
+
+        @param include: optional predicate on L{Occupant}.
+        """
+        serialized = Serialized(stanza)
+        for occupant in list(self.occupants.values()):
+            if include is None or include(occupant):
+                serialized.sendTo(self.router, occupant.realJID)
+
+    def presenceVisible(self, occupant):
+        """
+        @return: whether others see C{occupant}'s presence (hook
+            C{presence-visible}).
+        """
+        return self.hooks.fire("presence-visible", room=self, occupant=occupant) is not False
+
+    def buildPresence(self, occupant, variant, unavailable=False, codes=(), actor=None, reason=None,
+                      newNick=None, payload=None, before=(), selfCodes=(), status110=True):
+        """
+        Build the presence of C{occupant} as one kind of recipient sees it.
+
+        @param variant: C{'anon'} (no real JID), C{'full'} (with real JIDs)
+            or C{'self'} (the occupant itself: real JID, C{selfCodes}, 110).
+        @param codes: status codes for everyone (before the item).
+        @param actor: L{Occupant} or real JID str of who caused the change.
+        @param newNick: the C{nick} attribute of the item (nick change).
+        @param payload: children to broadcast instead of the occupant's
+            last presence ones.
+        @param before: elements put in the x before the item (destroy).
+        @param status110: add status 110 to the C{'self'} variant (not for
+            another session of the same user).
+        @return: a presence element without C{to}.
+        """
+        presence = newStanza("presence", **{"from": occupant.occupantJID})
+        if unavailable:
+            presence["type"] = "unavailable"
+        for child in occupant.payload if payload is None else payload:
+            presence.addChild(child)
+        x = presence.addElement((ns.MUC_USER, "x"))
+        for code in codes:
+            x.addElement("status")["code"] = code
+        if variant == "self":
+            for code in selfCodes:
+                x.addElement("status")["code"] = code
+        for element in before:
+            x.addChild(element)
+        item = x.addElement("item")
+        item["affiliation"] = occupant.affiliation
+        item["role"] = occupant.role
+        if variant != "anon":
+            item["jid"] = occupant.realJID
+        if newNick is not None:
+            item["nick"] = newNick
+        if actor is not None:
+            element = item.addElement("actor")
+            if isinstance(actor, Occupant):
+                element["nick"] = actor.nick
+                if variant == "full":
+                    element["jid"] = actor.realJID
+            elif variant == "full":
+                element["jid"] = actor
+        if reason:
+            item.addElement("reason", content=reason)
+        if variant == "self" and status110:
+            x.addElement("status")["code"] = "110"
+        return presence
+
+    def broadcastPresence(self, occupant, unavailable=False, codes=(), selfCodes=(), actor=None,
+                          reason=None, newNick=None, payload=None, before=(), toSelf=True):
+        """
+        Send C{occupant}'s presence to every occupant: one serialization per
+        variant (without / with real JIDs), then only the C{to} differs.
+        The occupant gets its own variant (with 110).  Occupants whose
+        presence is not visible (C{presence-visible}) are only seen by
+        themselves.
+        """
+        plain = not (unavailable or codes or actor or reason or newNick is not None or payload is not None or before)
+        variants = {}
+
+        def variant(kind):
+            serialized = variants.get(kind)
+            if serialized is None:
+                if plain:
+                    serialized = occupant.cachedPresence(kind, lambda k: self.buildPresence(occupant, k))
+                else:
+                    serialized = Serialized(self.buildPresence(
+                        occupant, kind, unavailable, codes, actor, reason, newNick, payload, before))
+                variants[kind] = serialized
+            return serialized
+
+        if self.presenceVisible(occupant):
+            for other in list(self.occupants.values()):
+                if other is occupant:
+                    continue
+                if self.canSeeRealJIDs(other):
+                    variant("full").sendTo(self.router, other.realJID)
+                elif other.bare == occupant.bare:
+                    self._sendSelfVariant(occupant, other.realJID, unavailable, codes, selfCodes, actor,
+                                          reason, newNick, payload, before, withStatus110=False)
+                else:
+                    variant("anon").sendTo(self.router, other.realJID)
+        if toSelf:
+            self._sendSelfVariant(occupant, occupant.realJID, unavailable, codes, selfCodes, actor,
+                                  reason, newNick, payload, before)
+
+    def _sendSelfVariant(self, occupant, to, unavailable, codes, selfCodes, actor, reason, newNick,
+                         payload, before, withStatus110=True):
+        presence = self.buildPresence(occupant, "self", unavailable, codes, actor, reason, newNick,
+                                      payload, before, selfCodes, withStatus110)
+        presence["to"] = to
+        self.route(presence)
+
+    def sendPresenceOf(self, occupant, recipient):
+        """
+        Send C{occupant}'s current presence to occupant C{recipient} only
+        (the join list).
+        """
+        if recipient.bare == occupant.bare and recipient is not occupant:
+            self._sendSelfVariant(occupant, recipient.realJID, False, (), (), None, None, None, None, (),
+                                  withStatus110=False)
+            return
+        kind = "full" if self.canSeeRealJIDs(recipient) else "anon"
+        occupant.cachedPresence(kind, lambda k: self.buildPresence(occupant, k)).sendTo(self.router, recipient.realJID)
+
+    # -- Presence --------------------------------------------------------------
+
+    def handlePresence(self, stanza, sender, nick, created=False):
+        """
+        A presence to the room (C{nick} L{None}) or to C{room/nick}.
+
+        @param sender: the real full JID (L{JID}).
+        @param created: this presence created the room (status 201).
+        """
+        kind = stanza.getAttribute("type")
+        occupant = self.occupantsByJID.get(sender.full())
+        try:
+            if kind == "error":
+                if occupant is not None:
+                    self.removeOccupant(occupant, codes=("333",), payload=())
+            elif kind == "unavailable":
+                if occupant is not None:
+                    self.removeOccupant(occupant, stanza=stanza)
+            elif kind is None or kind == "available":
+                if occupant is None:
+                    if nick is None:
+                        raise StanzaError("jid-malformed", text="A nickname is required")
+                    if _mucX(stanza) is None:
+                        raise StanzaError("item-not-found", text="You are not currently connected to this chat")
+                    self.join(stanza, sender, nick, created)
+                elif nick is None or nick == occupant.nick:
+                    self.updatePresence(occupant, stanza)
+                else:
+                    self.changeNick(occupant, nick, stanza)
+            elif kind == "probe":
+                if occupant is None:
+                    raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+                target = self.occupants.get(nick) if nick else None
+                if target is not None:
+                    self.sendPresenceOf(target, occupant)
+            elif kind not in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
+                raise StanzaError("bad-request")
+        except StanzaError as e:
+            self.error(stanza, e, echoMUC=occupant is None)
+
+    def join(self, stanza, sender, nick, created=False):
+        """
+        Let C{sender} in as C{nick}.
+
+        @raise StanzaError: when refused.
+        @return: the new L{Occupant}.
+        """
+        nick = validNick(nick)
+        bare = sender.userhost()
+        affiliation = self.getAffiliation(bare)
+        occupant = Occupant(self, nick, sender, self.defaultRole(sender, affiliation))
+        occupant.joinStanza = stanza
+        selfCodes = []
+        if created:
+            selfCodes.append("201")
+        # Refusals (banned, members-only, password, locked...) come first,
+        # the nick conflict last, as in Prosody.
+        changed = self.hooks.fire("pre-join", room=self, occupant=occupant, stanza=stanza)
+        if isinstance(changed, str) and changed != nick:
+            occupant.nick = validNick(changed)
+        if occupant.nick in self.occupants:
+            raise StanzaError("conflict", text="That nickname is already in use")
+        if self.config.whois == "anyone":
+            selfCodes.append("100")
+        if self.config.logging:
+            selfCodes.append("170")
+        if occupant.nick != nick:
+            selfCodes.append("210")
+        occupant.setPresence(stanza)
+        self.occupants[occupant.nick] = occupant
+        self.occupantsByJID[occupant.realJID] = occupant
+        self.sendOccupantList(occupant)
+        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
+        self.broadcastPresence(occupant, selfCodes=selfCodes)
+        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza)
+        return occupant
+
+    def sendOccupantList(self, joiner):
+        """
+        Send the joiner the presence of every other occupant it may see.
+        """
+        for other in list(self.occupants.values()):
+            if other is joiner:
+                continue
+            if other.bare == joiner.bare or self.presenceVisible(other):
+                self.sendPresenceOf(other, joiner)
+
+    def updatePresence(self, occupant, stanza):
+        """
+        An occupant changed its show/status: broadcast it.
+        """
+        occupant.setPresence(stanza)
+        self.broadcastPresence(occupant)
+        self.hooks.fire("presence-updated", room=self, occupant=occupant, stanza=stanza)
+
+    def changeNick(self, occupant, nick, stanza):
+        """
+        Change an occupant's nick (status 303), XEP-0045 7.6.
+
+        @raise StanzaError: C{conflict} when taken, or a hook's refusal.
+        """
+        nick = validNick(nick)
+        if nick in self.occupants:
+            raise StanzaError("conflict", text="That nickname is already in use")
+        self.hooks.fire("pre-nick-change", room=self, occupant=occupant, nick=nick, stanza=stanza)
+        oldNick = occupant.nick
+        self.broadcastPresence(occupant, unavailable=True, codes=("303",), newNick=nick, payload=())
+        del self.occupants[oldNick]
+        occupant.nick = nick
+        self.occupants[nick] = occupant
+        occupant.setPresence(stanza)
+        self.broadcastPresence(occupant)
+        self.hooks.fire("nick-changed", room=self, occupant=occupant, oldNick=oldNick)
+
+    def removeOccupant(self, occupant, codes=(), actor=None, reason=None, stanza=None, payload=None,
+                       before=(), selfCodes=()):
+        """
+        Take C{occupant} out of the room: everyone (itself included, with
+        110) gets its unavailable presence with C{codes}; fires C{left}; an
+        emptied room is handed to the service.
+
+        @param stanza: the occupant's unavailable presence (its status text
+            is broadcast), or L{None}.
+        """
+        if self.occupants.get(occupant.nick) is not occupant:
+            return
+        if payload is None:
+            payload = tuple(c for c in stanza.elements() if c.name == "status") if stanza is not None else ()
+        occupant.role = "none"
+        self.broadcastPresence(occupant, unavailable=True, codes=codes, selfCodes=selfCodes, actor=actor,
+                               reason=reason, payload=payload, before=before)
+        del self.occupants[occupant.nick]
+        self.occupantsByJID.pop(occupant.realJID, None)
+        self.hooks.fire("left", room=self, occupant=occupant, stanza=stanza)
+        if not self.occupants:
+            self.service.roomEmptied(self)
+
+    # -- Messages ----------------------------------------------------------------
+
+    def handleMessage(self, stanza, sender, nick):
+        """
+        A message to the room or to C{room/nick}.
+        """
+        kind = stanza.getAttribute("type", "normal")
+        occupant = self.occupantsByJID.get(sender.full())
+        try:
+            if kind == "error":
+                return
+            if nick is None:
+                if kind == "groupchat":
+                    self.handleGroupchat(occupant, stanza)
+                elif not self.hooks.fire("room-message", room=self, stanza=stanza, occupant=occupant):
+                    raise StanzaError("bad-request")
+            else:
+                self.handlePrivateMessage(occupant, nick, stanza)
+        except StanzaError as e:
+            self.error(stanza, e)
+
+    def handleGroupchat(self, occupant, stanza):
+        if occupant is None:
+            raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+        if self.hooks.fire("groupchat-message", room=self, occupant=occupant, stanza=stanza):
+            return
+        self.broadcastMessage(occupant, stanza)
+
+    def broadcastMessage(self, occupant, stanza):
+        """
+        Send a groupchat message of C{occupant} to everyone, from
+        C{room/nick}, with a stanza-id by the room (a stanza-id by the room
+        in the original is a forgery and dropped).
+
+        @return: the message element as broadcast (no C{to}).
+        """
+        message = newStanza("message", type="groupchat", id=stanza.getAttribute("id"), **{"from": occupant.occupantJID})
+        lang = stanza.getAttribute((XML_NS, "lang"))
+        if lang:
+            message[(XML_NS, "lang")] = lang
+        for child in stanza.elements():
+            if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == self.jidStr:
+                continue
+            message.addChild(child)
+        stanzaID = str(uuid.uuid4())
+        sid = message.addElement((ns.STANZA_ID, "stanza-id"))
+        sid["id"] = stanzaID
+        sid["by"] = self.jidStr
+        self.broadcast(message)
+        self.hooks.fire("groupchat-broadcast", room=self, occupant=occupant, message=message, stanzaID=stanzaID)
+        return message
+
+    def handlePrivateMessage(self, occupant, nick, stanza):
+        if occupant is None:
+            raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+        if stanza.getAttribute("type") == "groupchat":
+            raise StanzaError("bad-request")
+        recipient = self.occupants.get(nick)
+        if recipient is None:
+            raise StanzaError("item-not-found", text="Recipient not in room")
+        self.hooks.fire("private-message", room=self, sender=occupant, recipient=recipient, stanza=stanza)
+        message = copyElement(stanza)
+        for child in list(message.elements()):
+            if child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER):
+                message.children.remove(child)
+        message.addElement((ns.MUC_USER, "x"))
+        message["from"] = occupant.occupantJID
+        message["to"] = recipient.realJID
+        self.route(message)
+
+    # -- IQs -----------------------------------------------------------------------
+
+    def handleIq(self, stanza, sender, nick):
+        """
+        An iq to the room (hooks C{iq-get:<ns>}/C{iq-set:<ns>}) or to an
+        occupant (forwarded to its real JID, XEP-0045 7.5 / XEP-0410 self-ping).
+        """
+        kind = stanza.getAttribute("type")
+        occupant = self.occupantsByJID.get(sender.full())
+        if nick is not None:
+            return self._iqToOccupant(stanza, sender, occupant, nick)
+        if kind not in ("get", "set"):
+            return
+        child = stanza.firstChildElement()
+        if child is None:
+            return self.error(stanza, "bad-request")
+        try:
+            result = self.hooks.fire("iq-%s:%s" % (kind, child.uri), room=self, stanza=stanza, occupant=occupant)
+        except StanzaError as e:
+            return self.error(stanza, e)
+        if result is None:
+            return self.error(stanza, "service-unavailable")
+        if result is True:
+            return
+        from twisted.internet import defer
+
+        d = defer.maybeDeferred(lambda: result)
+        d.addCallback(self._sendIqResult, stanza)
+        d.addErrback(self._iqFailed, stanza)
+
+    def _sendIqResult(self, result, stanza):
+        if result is True:
+            return
+        self.reply(stanza, result)
+
+    def _iqFailed(self, failure, stanza):
+        if failure.check(StanzaError):
+            self.error(stanza, failure.value)
+        else:
+            from twisted.logger import Logger
+
+            Logger().failure("iq to room {room} failed", failure, room=self.jidStr)
+            self.error(stanza, "internal-server-error")
+
+    def _iqToOccupant(self, stanza, sender, occupant, nick):
+        kind = stanza.getAttribute("type")
+        target = self.occupants.get(nick)
+        if kind in ("result", "error"):
+            forwarded = self._forwardedIqs.pop(stanza.getAttribute("id"), None)
+            if forwarded is None or target is None or forwarded[2] != sender.full() and forwarded[2] != sender.userhost():
+                return
+            requester, originalID, _ = forwarded
+            requesterOccupant = self.occupantsByJID.get(requester)
+            if requesterOccupant is None:
+                return
+            reply = copyElement(stanza)
+            reply["from"] = occupant.occupantJID if occupant else self.jidStr + "/" + nick
+            reply["to"] = requester
+            reply["id"] = originalID
+            return self.route(reply)
+        if kind not in ("get", "set"):
+            return
+        if occupant is None:
+            return self.error(stanza, StanzaError("not-acceptable", text="You are not currently connected to this chat"))
+        if target is None:
+            return self.error(stanza, StanzaError("item-not-found", text="Recipient not in room"))
+        child = stanza.firstChildElement()
+        if target is occupant and kind == "get" and child is not None and child.uri == ns.PING:
+            return self.reply(stanza)
+        try:
+            self.hooks.fire("private-message", room=self, sender=occupant, recipient=target, stanza=stanza)
+        except StanzaError as e:
+            return self.error(stanza, e)
+        forwardID = uuid.uuid4().hex
+        destination = target.realJID
+        if child is not None and child.uri in ("vcard-temp", "urn:ietf:params:xml:ns:vcard-4.0", "http://jabber.org/protocol/pubsub"):
+            destination = target.bare
+        if len(self._forwardedIqs) > 1000:
+            self._forwardedIqs.clear()
+        self._forwardedIqs[forwardID] = (sender.full(), stanza.getAttribute("id"), destination)
+        forwarded = copyElement(stanza)
+        forwarded["from"] = occupant.occupantJID
+        forwarded["to"] = destination
+        forwarded["id"] = forwardID
+        self.route(forwarded)
+
+    # -- Lifecycle --------------------------------------------------------------------
+
+    def save(self):
+        """
+        Store the room if it is persistent (remove it from storage if it
+        stopped being so).
+
+        @return: a Deferred firing once the state is durable.
+        """
+        from xmuc.muc import persistence
+
+        return persistence.saveRoom(self)
+
+    def destroy(self, reason=None, alternate=None, password=None):
+        """
+        Destroy the room (XEP-0045 10.9): every occupant gets unavailable
+        presence with C{<destroy/>}; the room leaves the service and storage.
+
+        @return: a Deferred firing once storage forgot it.
+        """
+        destroy = domish.Element((ns.MUC_USER, "destroy"))
+        if alternate:
+            destroy["jid"] = alternate
+        if reason:
+            destroy.addElement("reason", content=reason)
+        if password:
+            destroy.addElement("password", content=password)
+        self.destroyed = True
+        for occupant in list(self.occupants.values()):
+            occupant.role = "none"
+            self.broadcastPresence(occupant, unavailable=True, payload=(), before=(destroy,))
+            del self.occupants[occupant.nick]
+            self.occupantsByJID.pop(occupant.realJID, None)
+            self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
+        self.hooks.fire("room-destroyed", room=self, reason=reason, alternate=alternate)
+        return self.service.forgetRoom(self)
+
+
+def _mucX(stanza):
+    for child in stanza.elements(ns.MUC, "x"):
+        return child
+    return None

@@ -1,0 +1,269 @@
+"""
+The MUC service (XEP-0045): a component owning the conference domain.
+
+It only receives and sends stanzas (L{IComponent}), so that the same service
+could run as an external component of another server.  Rooms live in
+L{MUCService.rooms}; each room feature is a module of this package with an
+C{install(service)} function registering handlers on L{MUCService.hooks}
+(events documented in L{xmuc.muc.hooks}).
+"""
+
+import importlib
+import uuid
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.words.protocols.jabber.jid import internJID
+from zope.interface import implementer
+
+from xmuc.interfaces import IComponent
+from xmuc.muc.fanout import newStanza
+from xmuc.muc.hooks import HookRegistry
+from xmuc.muc.room import Room, validNick
+from xmuc.router import parseJID
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError, errorReply, isError
+
+log = Logger()
+
+#: Feature modules of this package, installed in this order.
+FEATURES = (
+    "affiliations",
+    "locking",
+    "password",
+    "membersonly",
+    "moderated",
+    "maxusers",
+    "anonymity",
+    "history",
+    "subject",
+    "privatemessages",
+    "invitations",
+    "owner",
+    "disco",
+    "persistence",
+)
+
+#: Feature modules installed when they exist (written separately).
+OPTIONAL_FEATURES = ("admin", "register", "presencebroadcast")
+
+
+@implementer(IComponent)
+class MUCService(service.Service):
+    """
+    @ivar server: the L{xmuc.server.XmucServer} (config, storage, router,
+        events, isAdmin).
+    @ivar domain: the service domain (str).
+    @ivar hooks: the L{HookRegistry} shared by every room.
+    @ivar rooms: C{{room bare JID str: Room}}.
+    """
+
+    def __init__(self, server, domain):
+        self.server = server
+        self.domain = domain
+        self.router = server.router
+        config = server.config
+        self.title = config.get("muc", "name")
+        self.lockNewRooms = config.get("muc", "lock_new_rooms")
+        self.maxOccupants = config.get("muc", "max_occupants")
+        self.defaultHistoryLength = config.get("muc", "default_history_length")
+        self.maxHistoryLength = config.get("muc", "max_history_length")
+        self.allowUnaffiliatedRegistration = config.get("muc", "allow_unaffiliated_registration")
+        self.restrictRoomCreation = config.get("muc", "restrict_room_creation")
+        self.hooks = HookRegistry()
+        self.rooms = {}
+        self.features = []
+        for name in FEATURES:
+            self.installFeature(name)
+        for name in OPTIONAL_FEATURES:
+            try:
+                importlib.import_module("xmuc.muc." + name)
+            except ModuleNotFoundError as e:
+                if e.name != "xmuc.muc." + name:
+                    raise
+                continue
+            self.installFeature(name)
+
+    def installFeature(self, name):
+        """
+        Import C{xmuc.muc.<name>} and call its C{install(service)}.
+        """
+        module = importlib.import_module("xmuc.muc." + name)
+        module.install(self)
+        self.features.append(name)
+
+    def isAdmin(self, bare):
+        """
+        @return: whether C{bare} is a server administrator (owner everywhere).
+        """
+        return self.server.isAdmin(bare)
+
+    # -- Service ---------------------------------------------------------------
+
+    def startService(self):
+        service.Service.startService(self)
+        # Rooms come back once storage is up; listeners wait for this too.
+        self.server.ready.addCallback(self._loadRooms)
+
+    def _loadRooms(self, result):
+        from xmuc.muc import persistence
+
+        d = persistence.loadRooms(self)
+        d.addErrback(lambda f: log.failure("could not load the persistent rooms of {domain}", f, domain=self.domain))
+        d.addCallback(lambda _: result)
+        return d
+
+    def stopService(self):
+        """
+        Shutdown: persistent rooms are saved; every occupant gets its
+        unavailable presence with status 332 and sees the others leave.
+        """
+        service.Service.stopService(self)
+        saving = []
+        for room in list(self.rooms.values()):
+            if room.config.persistent:
+                saving.append(room.save().addErrback(
+                    lambda f, r=room: log.failure("could not save {room}", f, room=r.jidStr)))
+            for occupant in list(room.occupants.values()):
+                room.removeOccupant(occupant, codes=("332",), payload=())
+        return defer.DeferredList(saving)
+
+    # -- Rooms -------------------------------------------------------------------
+
+    def createRoom(self, roomJID, stanza=None, creator=None):
+        """
+        Create a room (not yet joined).
+
+        @param roomJID: the bare room JID (str).
+        @param creator: real JID (L{JID}) of the creator, made owner.
+        @raise StanzaError: when a C{pre-create} handler refuses.
+        @return: the L{Room}.
+        """
+        self.hooks.fire("pre-create", service=self, roomJID=roomJID, stanza=stanza, creator=creator)
+        room = Room(self, internJID(roomJID))
+        if creator is not None:
+            room.affiliations[creator.userhost()] = "owner"
+        self.rooms[room.jidStr] = room
+        self.hooks.fire("room-created", room=room, stanza=stanza)
+        return room
+
+    def roomEmptied(self, room):
+        """
+        The last occupant left: temporary rooms vanish.
+        """
+        if room.destroyed or self.rooms.get(room.jidStr) is not room:
+            return
+        if room.config.persistent or self.hooks.fire("room-emptied", room=room):
+            return
+        del self.rooms[room.jidStr]
+
+    def forgetRoom(self, room):
+        """
+        Remove a destroyed room from memory and storage.
+
+        @return: a Deferred firing once storage forgot it.
+        """
+        if self.rooms.get(room.jidStr) is room:
+            del self.rooms[room.jidStr]
+        from xmuc.muc import persistence
+
+        return persistence.deleteRoom(room)
+
+    # -- Stanzas -------------------------------------------------------------------
+
+    def receive(self, stanza):
+        """
+        A stanza for the service domain or a JID in it.
+        """
+        to = parseJID(stanza.getAttribute("to"))
+        sender = parseJID(stanza.getAttribute("from", ""))
+        if sender is None or to is None:
+            return
+        if to.user is None:
+            return self.receiveForService(stanza, sender, to)
+        room = self.rooms.get(to.userhost())
+        nick = to.resource or None
+        if room is None:
+            room = self._roomFor(stanza, sender, to)
+            if room is None:
+                return
+            created = True
+        else:
+            created = False
+        if stanza.name == "presence":
+            room.handlePresence(stanza, sender, nick, created)
+            if created and not room.occupants:
+                self.roomEmptied(room)
+        elif stanza.name == "message":
+            room.handleMessage(stanza, sender, nick)
+        elif stanza.name == "iq":
+            room.handleIq(stanza, sender, nick)
+
+    def _roomFor(self, stanza, sender, to):
+        """
+        A stanza to a room that does not exist: a join presence with the
+        muc x creates it; anything else is answered C{item-not-found}.
+
+        @return: the new L{Room} or L{None}.
+        """
+        joining = (
+            stanza.name == "presence"
+            and stanza.getAttribute("type") is None
+            and any(True for _ in stanza.elements(ns.MUC, "x"))
+        )
+        try:
+            if not joining:
+                raise StanzaError("item-not-found")
+            if not to.resource:
+                raise StanzaError("jid-malformed", text="A nickname is required")
+            validNick(to.resource)
+            return self.createRoom(to.userhost(), stanza, sender)
+        except StanzaError as e:
+            if not isError(stanza):
+                reply = errorReply(stanza, e, by=self.domain, payload=False)
+                if stanza.name == "presence":
+                    reply.addElement((ns.MUC, "x"))
+                self.router.route(reply)
+            return None
+
+    def receiveForService(self, stanza, sender, to):
+        """
+        A stanza to the service domain itself: iqs go to the hooks
+        C{service-iq-get:<ns>} / C{service-iq-set:<ns>} (C{service},
+        C{stanza}), which return the result child, L{True} or raise.
+        """
+        if stanza.name != "iq" or stanza.getAttribute("type") not in ("get", "set"):
+            return
+        child = stanza.firstChildElement()
+        try:
+            if child is None:
+                raise StanzaError("bad-request")
+            result = self.hooks.fire(
+                "service-iq-%s:%s" % (stanza.getAttribute("type"), child.uri), service=self, stanza=stanza, sender=sender)
+            if result is None:
+                raise StanzaError("service-unavailable")
+        except StanzaError as e:
+            self.router.route(errorReply(stanza, e, by=self.domain, payload=False))
+            return
+        if result is not True:
+            self.replyFromService(stanza, result)
+
+    def replyFromService(self, stanza, child=None):
+        """
+        Send the iq result for C{stanza} from the service domain.
+        """
+        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
+        iq["from"] = self.domain
+        if child is not None:
+            iq.addChild(child)
+        self.router.route(iq)
+
+    def uniqueRoomName(self):
+        """
+        @return: a room name nobody uses (XEP-0045 10.1.4).
+        """
+        while True:
+            name = uuid.uuid4().hex[:16]
+            if "%s@%s" % (name, self.domain) not in self.rooms:
+                return name

@@ -1,0 +1,61 @@
+"""
+The room subject (XEP-0045 8.1): set by moderators, or by participants
+when C{muc#roomconfig_changesubject} allows; sent to every joiner after
+the history (an empty C{<subject/>} when none is set).
+"""
+
+from twisted.logger import Logger
+
+from xmuc.muc.fanout import newStanza
+from xmuc.muc.owner import configField
+from xmuc.xmpp.errors import StanzaError
+
+log = Logger()
+
+
+def subjectMessage(room):
+    """
+    @return: the subject message as sent to joiners (no C{to}).
+    """
+    sender = room.jidStr + "/" + room.subjectNick if room.subjectNick else room.jidStr
+    message = newStanza("message", type="groupchat", **{"from": sender})
+    message.addElement("subject", content=room.subject or "")
+    return message
+
+
+def changeSubject(room, occupant, stanza, **kw):
+    """
+    A groupchat message with a subject and no body changes the subject.
+    """
+    subject = None
+    for child in stanza.elements():
+        if child.name == "body":
+            return None
+        if child.name == "subject":
+            subject = child
+    if subject is None:
+        return None
+    if not (occupant.role == "moderator" or (room.config.changeSubject and occupant.role == "participant")):
+        raise StanzaError("forbidden", text="You are not allowed to change the subject")
+    room.subject = str(subject)
+    room.subjectNick = occupant.nick
+    message = subjectMessage(room)
+    if stanza.getAttribute("id"):
+        message["id"] = stanza["id"]
+    room.broadcast(message)
+    if room.config.persistent:
+        room.save().addErrback(lambda f: log.failure("could not save {room}", f, room=room.jidStr))
+    return True
+
+
+def sendSubject(room, occupant, **kw):
+    message = subjectMessage(room)
+    message["to"] = occupant.realJID
+    room.route(message)
+
+
+def install(service):
+    service.hooks.add("groupchat-message", changeSubject, priority=10)
+    service.hooks.add("joined", sendSubject, priority=10)
+    configField(service, "muc#roomconfig_changesubject", "changeSubject", "boolean",
+                "Allow participants to change the subject", 35)
