@@ -143,6 +143,9 @@ class XmucServer(OrderedMultiService):
 
         self.storage = _buildBackend(config, IStorageBackendFactory, "storage")
         self.auth = _buildBackend(config, IAuthBackendFactory, "auth", self.storage)
+        from xmuc.accounts import AccountManager
+
+        self.accounts = AccountManager(self)
         storageService = StorageService(self.storage)
         storageService.setServiceParent(self)
         self.ready = storageService.ready

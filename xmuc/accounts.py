@@ -1,0 +1,124 @@
+"""
+Account life cycle: registration, password change, deletion.
+
+The authentication backend (L{xmuc.auth.interfaces.IAuthBackend}) stores
+the secrets; this module adds the rules around them (valid names, local
+hosts, tombstones of deleted accounts) and what a deletion implies for the
+rest of the server (roster, sessions, the C{account-deleted} event).
+"""
+
+import time
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
+
+from xmuc.auth.scram import saslprep
+from xmuc.xmpp.errors import StanzaError
+
+log = Logger()
+
+
+class AccountManager:
+    """
+    @ivar server: the L{xmuc.server.XmucServer} (uses C{auth}, C{storage},
+        C{events}, C{sm}, C{hosts}, C{config}).
+    """
+
+    def __init__(self, server):
+        self.server = server
+
+    def prepareUsername(self, username, host):
+        """
+        Check a wanted user name and build the bare JID.
+
+        @return: the bare JID string C{'user@host'}.
+        @raise StanzaError: C{not-acceptable} for a name that cannot be the
+            node part of a JID, or a host that is not ours.
+        """
+        if host not in self.server.hosts:
+            raise StanzaError("not-acceptable", text="unknown host")
+        try:
+            node = nodeprep.prepare(username or "")
+        except UnicodeError:
+            raise StanzaError("not-acceptable", text="invalid user name")
+        if not node or len(node.encode("utf-8")) > 1023:
+            raise StanzaError("not-acceptable", text="invalid user name")
+        return "%s@%s" % (node, host)
+
+    def _checkPassword(self, password):
+        if not password:
+            raise StanzaError("not-acceptable", text="empty password")
+        try:
+            saslprep(password)
+        except UnicodeError:
+            raise StanzaError("not-acceptable", text="invalid characters in password")
+
+    @defer.inlineCallbacks
+    def isTombstoned(self, bare):
+        """
+        @return: Deferred firing with whether C{bare} belonged to a deleted
+            account recently enough (C{[storage] tombstone_expiry}, 0 meaning
+            forever) to be still taken.
+        """
+        tombstone = yield self.server.storage.tombstones.get(bare)
+        if tombstone is None:
+            return False
+        expiry = self.server.config.get("storage", "tombstone_expiry")
+        return not expiry or time.time() - tombstone["when"] < expiry
+
+    @defer.inlineCallbacks
+    def register(self, username, host, password):
+        """
+        Create an account.
+
+        @return: Deferred firing with the bare JID created.
+        @raise StanzaError: (as a failure) C{conflict} when the name is taken
+            or belonged to a deleted account; C{not-acceptable} for a bad
+            name or password.
+        """
+        bare = self.prepareUsername(username, host)
+        self._checkPassword(password)
+        if (yield self.isTombstoned(bare)):
+            raise StanzaError("conflict")
+        created = yield self.server.auth.createAccount(bare, password)
+        if not created:
+            raise StanzaError("conflict")
+        log.info("account {jid} registered", jid=bare)
+        return bare
+
+    @defer.inlineCallbacks
+    def changePassword(self, bare, password):
+        """
+        @return: Deferred firing with L{None} once changed.
+        @raise StanzaError: (as a failure) C{not-acceptable} for an empty or
+            invalid password, C{item-not-found} for an unknown account.
+        """
+        self._checkPassword(password)
+        changed = yield self.server.auth.setPassword(bare, password)
+        if not changed:
+            raise StanzaError("item-not-found")
+        log.info("password of {jid} changed", jid=bare)
+
+    @defer.inlineCallbacks
+    def delete(self, bare):
+        """
+        Delete an account: its credentials first (no new login), then the
+        C{account-deleted} event (presence and MUC code react while the
+        roster still exists), then its sessions are closed with a
+        C{not-authorized} stream error (XEP-0077 section 3.2), then the
+        roster is deleted and a tombstone keeps the name taken.
+
+        @return: Deferred firing with whether an account existed.
+        """
+        existed = yield self.server.auth.deleteAccount(bare)
+        yield self.server.events.fire("account-deleted", jid=bare)
+        closing = [
+            defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")
+            for session in list(self.server.sm.sessionsOf(bare))
+        ]
+        yield defer.DeferredList(closing, consumeErrors=True)
+        yield self.server.storage.rosters.delete(bare)
+        yield self.server.storage.tombstones.add(bare, "account")
+        log.info("account {jid} deleted", jid=bare)
+        return existed

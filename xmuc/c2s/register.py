@@ -1,0 +1,173 @@
+"""
+In-band registration (XEP-0077, C{jabber:iq:register}) with the server.
+
+Before authentication (only when C{[c2s] allow_registration}): the form
+and account creation, one account per stream.  After authentication
+(always): the registration state, password change and account removal.
+"""
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.words.protocols.jabber.xmlstream import toResponse
+from twisted.words.xish import domish
+
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError, errorReply
+
+log = Logger()
+
+INSTRUCTIONS = "Choose a user name and password to register with this server."
+REGISTERED_INSTRUCTIONS = (
+    "You are registered. Send a new password to change it, or <remove/> "
+    "to delete your account."
+)
+
+
+def _query(iq):
+    for child in iq.elements():
+        if child.uri == ns.REGISTER and child.name == "query":
+            return child
+    return None
+
+
+def _fields(query):
+    """
+    @return: C{{name: text}} of the simple fields, and whether there is a
+        C{<remove/>}, and the number of child elements.
+    """
+    fields = {}
+    remove = False
+    count = 0
+    for child in query.elements():
+        count += 1
+        if child.uri != ns.REGISTER:
+            continue
+        if child.name == "remove":
+            remove = True
+        else:
+            fields[child.name] = str(child)
+    return fields, remove, count
+
+
+def _result(iq, payload=None):
+    result = toResponse(iq, "result")
+    if payload is not None:
+        result.addChild(payload)
+    return result
+
+
+def _failed(failure, iq, send, echo):
+    """
+    Answer with the stanza error in C{failure}, or internal-server-error.
+    """
+    if failure.check(StanzaError):
+        send(errorReply(iq, failure.value, payload=echo))
+    else:
+        log.failure("registration request failed", failure)
+        send(errorReply(iq, "internal-server-error", payload=False))
+
+
+def handleUnauthenticatedRegisterIQ(server, authenticator, iq):
+    """
+    A C{jabber:iq:register} iq on a stream not yet authenticated (the
+    stream checked that registration is allowed and the stream encrypted
+    when required).
+
+    @param server: the L{xmuc.server.XmucServer}.
+    @param authenticator: the L{xmuc.c2s.stream.ClientAuthenticator}
+        (C{host}, C{registered}, C{xmlstream}).
+    @param iq: the request.
+    @return: Deferred firing once answered.
+    """
+    send = authenticator.xmlstream.send
+    iqType = iq.getAttribute("type")
+    query = _query(iq)
+    if iqType == "get":
+        form = domish.Element((ns.REGISTER, "query"))
+        form.addElement("instructions", content=INSTRUCTIONS)
+        form.addElement("username")
+        form.addElement("password")
+        send(_result(iq, form))
+        return defer.succeed(None)
+    if iqType != "set":
+        send(errorReply(iq, "bad-request", payload=False))
+        return defer.succeed(None)
+    fields, remove, _ = _fields(query)
+    if remove:
+        # Nothing to remove before authentication (XEP-0077 3.2).
+        send(errorReply(iq, "unexpected-request", payload=False))
+        return defer.succeed(None)
+    if authenticator.registered:
+        send(errorReply(iq, "not-acceptable", text="one account per connection"))
+        return defer.succeed(None)
+    username = fields.get("username", "").strip()
+    password = fields.get("password", "")
+    if not username or not password:
+        send(errorReply(iq, "not-acceptable"))
+        return defer.succeed(None)
+
+    d = server.accounts.register(username, authenticator.host, password)
+
+    def registered(bare):
+        authenticator.registered = True
+        send(_result(iq))
+
+    d.addCallbacks(registered, _failed, errbackArgs=(iq, send, True))
+    return d
+
+
+def handleRegisterIQ(server, session, iq):
+    """
+    A C{jabber:iq:register} iq from an authenticated, bound session,
+    addressed to its server (no C{to}, or its host).  The session manager
+    calls this after stamping C{from}.
+
+    @param server: the L{xmuc.server.XmucServer}.
+    @param session: the L{xmuc.interfaces.ISession} (C{username}, C{bare},
+        C{send}).
+    @param iq: the request.
+    @return: Deferred firing once answered (for C{<remove/>}: once the
+        account is deleted and the sessions are closed).
+    """
+    send = session.send
+    iqType = iq.getAttribute("type")
+    query = _query(iq)
+    if query is None or iqType not in ("get", "set"):
+        if iqType in ("get", "set"):
+            send(errorReply(iq, "bad-request", payload=False))
+        return defer.succeed(None)
+    if iqType == "get":
+        form = domish.Element((ns.REGISTER, "query"))
+        form.addElement("instructions", content=REGISTERED_INSTRUCTIONS)
+        form.addElement("registered")
+        form.addElement("username", content=session.username)
+        form.addElement("password")
+        send(_result(iq, form))
+        return defer.succeed(None)
+
+    fields, remove, count = _fields(query)
+    if remove:
+        if count != 1:
+            send(errorReply(iq, "bad-request", payload=False))
+            return defer.succeed(None)
+        # The result goes out before the stream is closed by the deletion.
+        send(_result(iq))
+        d = server.accounts.delete(session.bare)
+        d.addErrback(lambda f: log.failure("deleting {jid} failed", f, jid=session.bare))
+        return d
+
+    username = fields.get("username")
+    password = fields.get("password", "")
+    if username is None or not password:
+        send(errorReply(iq, "bad-request", payload=False))
+        return defer.succeed(None)
+    try:
+        bare = server.accounts.prepareUsername(username.strip(), session.host)
+    except StanzaError:
+        bare = None
+    if bare != session.bare:
+        send(errorReply(iq, "not-allowed", text="not your account", payload=False))
+        return defer.succeed(None)
+    d = server.accounts.changePassword(session.bare, password)
+    d.addCallbacks(lambda _: send(_result(iq)), _failed, errbackArgs=(iq, send, False))
+    return d

@@ -1,0 +1,250 @@
+"""
+Server side of the SASL mechanisms: PLAIN (RFC 4616) and SCRAM-SHA-1 /
+SCRAM-SHA-256 (RFC 5802, RFC 7677; no channel binding).
+
+A mechanism is a small state machine fed with the decoded client
+responses; the stream (L{xmuc.c2s.stream}) does the XML and base64 around
+it.  Each L{step} returns a Deferred firing with a L{Challenge} or a
+L{Success}, or failing with L{SASLFailure}.
+"""
+
+import hashlib
+import hmac
+import os
+
+from twisted.internet import defer
+from twisted.words.protocols.jabber import jid as jidmod
+from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
+
+from xmuc.auth import scram
+
+#: Every mechanism this module implements, preferred first.
+SUPPORTED = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
+
+
+class SASLFailure(Exception):
+    """
+    Authentication failed.
+
+    @ivar condition: the RFC 6120 section 6.5 condition (C{'not-authorized'},
+        C{'malformed-request'}, C{'invalid-authzid'}, ...).
+    """
+
+    def __init__(self, condition, reason=""):
+        Exception.__init__(self, condition, reason)
+        self.condition = condition
+
+
+class Challenge:
+    """
+    The server needs another response.
+
+    @ivar data: the challenge (L{bytes}).
+    """
+
+    def __init__(self, data):
+        self.data = data
+
+
+class Success:
+    """
+    Authentication succeeded.
+
+    @ivar username: the node part of the authenticated JID (prepared).
+    @ivar data: additional data for the C{<success/>} element (L{bytes}) or
+        L{None}.
+    """
+
+    def __init__(self, username, data=None):
+        self.username = username
+        self.data = data
+
+
+def prepareUsername(name):
+    """
+    Turn a SASL user name into the node part of a JID.
+
+    @raise SASLFailure: C{not-authorized} when it cannot be one.
+    """
+    try:
+        node = nodeprep.prepare(scram.saslprep(name))
+    except UnicodeError:
+        raise SASLFailure("not-authorized", "bad user name")
+    if not node or len(node.encode("utf-8")) > 1023:
+        raise SASLFailure("not-authorized", "bad user name")
+    return node
+
+
+def checkAuthzid(authzid, username, host):
+    """
+    Only authorizing as oneself is allowed.
+
+    @param authzid: the requested authorization identity, or L{None}/empty.
+    @raise SASLFailure: C{invalid-authzid} when it names someone else.
+    """
+    if not authzid:
+        return
+    try:
+        wanted = jidmod.JID(authzid)
+    except (jidmod.InvalidFormat, UnicodeError, ValueError):
+        raise SASLFailure("invalid-authzid")
+    if wanted.resource or wanted.user != username or wanted.host != host:
+        raise SASLFailure("invalid-authzid")
+
+
+class PlainMechanism:
+    """
+    PLAIN: C{authzid NUL authcid NUL password} in one message.
+    """
+
+    name = "PLAIN"
+
+    def __init__(self, auth, host):
+        """
+        @param auth: the L{xmuc.auth.interfaces.IAuthBackend}.
+        @param host: the virtual host of the stream.
+        """
+        self.auth = auth
+        self.host = host
+
+    def step(self, response):
+        """
+        @param response: the decoded client response or L{None} when the
+            C{<auth/>} had no initial response.
+        @return: Deferred firing with L{Challenge} or L{Success}.
+        """
+        if response is None:
+            return defer.succeed(Challenge(b""))
+        return self._check(response)
+
+    @defer.inlineCallbacks
+    def _check(self, response):
+        parts = response.split(b"\x00")
+        if len(parts) != 3:
+            raise SASLFailure("malformed-request")
+        try:
+            authzid, authcid, password = (part.decode("utf-8") for part in parts)
+        except UnicodeDecodeError:
+            raise SASLFailure("malformed-request")
+        if not authcid:
+            raise SASLFailure("malformed-request")
+        username = prepareUsername(authcid)
+        checkAuthzid(authzid, username, self.host)
+        try:
+            scram.saslprep(password)
+        except UnicodeError:
+            raise SASLFailure("not-authorized")
+        ok = yield self.auth.checkPassword(username, self.host, password)
+        if not ok:
+            raise SASLFailure("not-authorized")
+        return Success(username)
+
+
+class ScramMechanism:
+    """
+    SCRAM-SHA-1 or SCRAM-SHA-256 without channel binding.
+
+    An unknown user gets a plausible salt (derived from a per-server secret
+    so it is the same on every try) and fails at the proof, like a wrong
+    password: the exchange does not tell which user names exist.
+    """
+
+    def __init__(self, auth, host, hashName, secret):
+        """
+        @param hashName: C{'SHA-1'} or C{'SHA-256'}.
+        @param secret: per-server random bytes for the fake salts.
+        """
+        self.auth = auth
+        self.host = host
+        self.hashName = hashName
+        self.name = "SCRAM-" + hashName
+        self.secret = secret
+        self._state = self._first
+
+    def step(self, response):
+        """
+        @param response: the decoded client response or L{None}.
+        @return: Deferred firing with L{Challenge} or L{Success}.
+        """
+        return defer.maybeDeferred(self._state, response)
+
+    def _first(self, response):
+        if response is None:
+            # No initial response: the client sends it after an empty
+            # challenge (RFC 6120 6.4.2).
+            return Challenge(b"")
+        try:
+            first = scram.parseClientFirst(response)
+        except scram.ScramError as e:
+            raise SASLFailure(e.condition)
+        username = prepareUsername(first.username)
+        checkAuthzid(first.authzid, username, self.host)
+        self._clientFirst = first
+        self._username = username
+        self._state = self._done
+        d = self.auth.getScramCredentials(username, self.host, self.hashName)
+        d.addCallback(self._gotCredentials)
+        return d
+
+    def _fakeCredentials(self):
+        salt = hmac.new(
+            self.secret, self._username.encode("utf-8"), hashlib.sha256
+        ).digest()[: scram.SALT_LENGTH]
+        return dict(
+            salt=salt,
+            iterations=scram.DEFAULT_ITERATIONS,
+            stored_key=b"",
+            server_key=b"",
+        )
+
+    def _gotCredentials(self, credentials):
+        self._known = credentials is not None
+        if credentials is None:
+            credentials = self._fakeCredentials()
+        self._credentials = credentials
+        self._nonce = self._clientFirst.nonce + scram.b64encode(os.urandom(18))
+        self._serverFirst = scram.serverFirst(
+            self._nonce, credentials["salt"], credentials["iterations"]
+        )
+        self._state = self._final
+        return Challenge(self._serverFirst.encode("utf-8"))
+
+    def _final(self, response):
+        self._state = self._done
+        if response is None:
+            raise SASLFailure("malformed-request")
+        try:
+            final = scram.parseClientFinal(response)
+        except scram.ScramError as e:
+            raise SASLFailure(e.condition)
+        if final.channelBinding != self._clientFirst.gs2Header.encode("utf-8"):
+            raise SASLFailure("not-authorized", "channel binding mismatch")
+        if final.nonce != self._nonce:
+            raise SASLFailure("not-authorized", "nonce mismatch")
+        message = scram.authMessage(
+            self._clientFirst.bare, self._serverFirst, final.withoutProof
+        )
+        credentials = self._credentials
+        if not self._known or not scram.verifyProof(
+            self.hashName, credentials["stored_key"], message, final.proof
+        ):
+            raise SASLFailure("not-authorized")
+        signature = scram.serverSignature(
+            self.hashName, credentials["server_key"], message
+        )
+        return Success(self._username, scram.serverFinal(signature).encode("utf-8"))
+
+    def _done(self, response):
+        raise SASLFailure("malformed-request", "unexpected response")
+
+
+def createMechanism(name, auth, host, secret):
+    """
+    @param name: a name from L{SUPPORTED}.
+    @return: a new mechanism state machine, or L{None} for an unknown name.
+    """
+    if name == "PLAIN":
+        return PlainMechanism(auth, host)
+    if name.startswith("SCRAM-") and name[6:] in scram.HASHES:
+        return ScramMechanism(auth, host, name[6:], secret)
+    return None
