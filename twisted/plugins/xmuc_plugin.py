@@ -42,6 +42,45 @@ class Options(usage.Options):
             log.warn("{warning}", warning=warning)
 
 
+def exitCleanlyOnSignals(reactor):
+    """
+    Make SIGTERM and SIGINT stop the reactor the normal way (the graceful
+    shutdown of the service tree runs), after which twistd exits with status
+    0.  Twisted's own handlers do the same but then make twistd kill itself
+    with the signal again, so that a stop asked for by the operator or
+    systemd would look like a crash to anything checking the exit status.
+
+    Called once the reactor runs (it installs its own handlers at start).
+    A second signal while stopping is ignored: the shutdown is bounded by
+    C{[server] shutdown_timeout}.
+
+    @param reactor: the running reactor.
+    """
+    import signal
+
+    from twisted.internet.error import ReactorNotRunning
+
+    stopping = []
+
+    def stop():
+        try:
+            reactor.stop()
+        except ReactorNotRunning:
+            pass
+
+    def handler(number, frame):
+        name = signal.Signals(number).name
+        if stopping:
+            log.info("{signal} received while stopping: still stopping", signal=name)
+            return
+        stopping.append(number)
+        log.info("{signal} received: shutting down", signal=name)
+        reactor.callFromThread(stop)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, handler)
+
+
 @implementer(IServiceMaker, IPlugin)
 class XmucServiceMaker:
     tapname = "xmuc"
@@ -58,9 +97,16 @@ class XmucServiceMaker:
         from xmuc.server import XmucServer
 
         try:
-            return XmucServer(options["parsed"])
+            server = XmucServer(options["parsed"])
         except ConfigError as e:
             raise SystemExit("xmuc: %s" % (e,))
+        if options.parent is not None:
+            # Under twistd only (tests building the service keep their own
+            # signal handling).
+            from twisted.internet import reactor
+
+            reactor.callWhenRunning(exitCleanlyOnSignals, reactor)
+        return server
 
 
 serviceMaker = XmucServiceMaker()
