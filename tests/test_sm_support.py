@@ -17,6 +17,7 @@ from xmuc.events import EventBus
 from xmuc.interfaces import ISession
 from xmuc.router import Router
 from xmuc.sm.manager import SessionManager
+from xmuc.storage.common import rosterItem
 from xmuc.storage.memory import MemoryStorage
 from xmuc.xmpp import ns
 
@@ -146,7 +147,13 @@ class SMHarness:
         self.sm.fromClient(session, stanza(text))
 
     def setRoster(self, bare, contact, **item):
-        self.storage.rosters.set(bare, contact, item)
+        """
+        Change a roster behind the clients' back (no push), through the
+        manager's roster cache so that online users see it too.
+        """
+        full = rosterItem(item)
+        rosters = self.sm.rosters
+        rosters.run(bare, lambda roster: rosters.setItem(roster, bare, contact, full))
 
     def roster(self, bare):
         return self.storage.rosters.get(bare).result

@@ -66,8 +66,8 @@ class PresenceHandler:
         d.addErrback(_logFailure, "available presence broadcast")
 
     def _broadcastAvailable(self, roster, session, stanza, fullStr, bare, initial):
-        if self.sm.boundJID(session) is None or session.presence is not stanza:
-            # The session left, or sent newer presence, meanwhile.
+        if self.sm.boundJID(session) is None:
+            # The session left meanwhile (its unavailable presence follows).
             return
         route = self.router.route
         for contact, item in roster.items():
@@ -100,7 +100,7 @@ class PresenceHandler:
         session.directedPresence = set()
         d = self._broadcastUnavailable(stanza, fullStr, bare, wasAvailable, directed)
         if wasAvailable:
-            session.send(retarget(stanza, fullStr))
+            d.addCallback(lambda _: session.send(retarget(stanza, fullStr)))
         d.addErrback(_logFailure, "unavailable presence broadcast")
 
     def sessionEnded(self, session, fullStr, bare):
@@ -128,10 +128,12 @@ class PresenceHandler:
             route(retarget(stanza, target))
         if not wasAvailable:
             return defer.succeed(None)
-        for other in self.sm.availableSessions(bare):
-            other.send(retarget(stanza, self.sm.boundJID(other)[0]))
 
         def toContacts(roster):
+            # After the roster is read, like available presence, so that
+            # both reach everyone in the order they were sent.
+            for other in self.sm.availableSessions(bare):
+                other.send(retarget(stanza, self.sm.boundJID(other)[0]))
             for contact, item in roster.items():
                 if item["subscription"] in FROM_STATES and contact not in directed:
                     route(retarget(stanza, contact))
@@ -152,8 +154,8 @@ class PresenceHandler:
                 if session is not None:
                     session.send(stanza)
                 return
-            if kind == "error":
-                return
+            # Errors to a bare JID too (a subscription request, sent from
+            # the bare JID, refused): every available resource sees it.
             sessions = self.sm.availableSessions(recipient.userhost())
             if len(sessions) == 1:
                 sessions[0].send(stanza)

@@ -52,11 +52,13 @@ class RosterCache:
         modified: use L{run} with L{setItem}/L{removeItem}.
 
         @return: Deferred firing with C{{contact: item}}; it fires at once
-            when the roster is in memory.
+            when the roster is in memory and no change is under way.
         """
         roster = self._loaded.get(bare)
-        if roster is not None:
+        if roster is not None and bare not in self._locks:
             return defer.succeed(roster)
+        # Loading or being changed: wait for the earlier operations, so
+        # that readers see them, in order.
         return self.run(bare, lambda roster: roster)
 
     def run(self, bare, operation):
