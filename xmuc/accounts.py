@@ -103,22 +103,24 @@ class AccountManager:
     @defer.inlineCallbacks
     def delete(self, bare):
         """
-        Delete an account: its credentials first (no new login), then the
+        Delete an account.  The tombstone comes first (nobody can register
+        the name meanwhile), then the credentials (no new login), then the
         C{account-deleted} event (presence and MUC code react while the
-        roster still exists), then its sessions are closed with a
-        C{not-authorized} stream error (XEP-0077 section 3.2), then the
-        roster is deleted and a tombstone keeps the name taken.
+        sessions still exist), then the roster; last, the account's sessions
+        are closed with a C{not-authorized} stream error (XEP-0077 section
+        3.2), so a client seeing its stream closed sees the deletion done.
 
-        @return: Deferred firing with whether an account existed.
+        @return: Deferred firing with whether an account existed, once its
+            sessions are closed.
         """
+        yield self.server.storage.tombstones.add(bare, "account")
         existed = yield self.server.auth.deleteAccount(bare)
         yield self.server.events.fire("account-deleted", jid=bare)
+        yield self.server.storage.rosters.delete(bare)
         closing = [
             defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")
             for session in list(self.server.sm.sessionsOf(bare))
         ]
         yield defer.DeferredList(closing, consumeErrors=True)
-        yield self.server.storage.rosters.delete(bare)
-        yield self.server.storage.tombstones.add(bare, "account")
         log.info("account {jid} deleted", jid=bare)
         return existed
