@@ -3,9 +3,10 @@ Tests for roster management (RFC 6121 section 2) and the subscription state
 machine (section 3) in L{xmuc.sm}, both directions between local users.
 """
 
+from twisted.internet import defer
 from twisted.trial import unittest
 
-from test_sm_support import SMHarness
+from test_sm_support import SMHarness, stanza
 from test_sm import errorCondition
 
 
@@ -280,3 +281,109 @@ class SubscriptionTests(unittest.TestCase):
             {"romeo@localhost": ("to", None, None, [])},
             {"romeo@localhost": ("none", None, None, [])},
         ])
+
+
+class SlowRosterStore:
+    """
+    A roster store answering only when the test says so, as an SQL
+    backend answers later from its thread pool.
+
+    @ivar pending: the calls not answered yet.
+    """
+
+    def __init__(self, store):
+        self.store = store
+        self.pending = []
+
+    def _later(self, method, *args):
+        d = defer.Deferred()
+        self.pending.append((d, method, args))
+        return d
+
+    def get(self, bare):
+        return self._later(self.store.get, bare)
+
+    def set(self, bare, contact, item):
+        return self._later(self.store.set, bare, contact, item)
+
+    def remove(self, bare, contact):
+        return self._later(self.store.remove, bare, contact)
+
+    def delete(self, bare):
+        return self._later(self.store.delete, bare)
+
+    def flush(self):
+        """
+        Answer every call, including those made while answering.
+        """
+        while self.pending:
+            d, method, args = self.pending.pop(0)
+            method(*args).chainDeferred(d)
+
+
+class SlowStorageTests(unittest.TestCase):
+    """
+    With a storage that answers later, operations on one user's roster
+    still happen one at a time and in order.
+    """
+
+    def setUp(self):
+        self.h = SMHarness(wrapRosters=SlowRosterStore)
+        self.store = self.h.storage.rosters
+        self.h.setRoster("juliet@localhost", "romeo@localhost", subscription="both")
+        self.h.setRoster("romeo@localhost", "juliet@localhost", subscription="both")
+        for user in ("juliet", "romeo", "paris", "tybalt"):
+            self.h.createAccount(user + "@localhost")
+        self.store.flush()
+        self.romeo = self.h.connect("romeo@localhost", "orchard", available=False, roster=False)
+        self.store.flush()
+        self.h.send(self.romeo, "<presence/>")
+        self.store.flush()
+        self.romeo.take()
+
+    def roster(self, bare):
+        return self.h.successResultOf(self.store.store.get(bare))
+
+    def test_concurrentRequestsAllStored(self):
+        for user in ("paris", "tybalt"):
+            self.h.router.route(stanza(
+                "<presence type='subscribe' from='%s@localhost' to='juliet@localhost'/>" % user
+            ))
+        self.store.flush()
+        roster = self.roster("juliet@localhost")
+        self.assertTrue(roster["paris@localhost"]["pending_in"])
+        self.assertTrue(roster["tybalt@localhost"]["pending_in"])
+
+    def test_requestThenCancelWhileOffline(self):
+        """
+        Romeo asks and at once cancels while Juliet is offline: the second
+        stanza sees what the first one stored, so nothing stays pending.
+        """
+        for kind in ("subscribe", "unsubscribe"):
+            self.h.router.route(stanza(
+                "<presence type='%s' from='paris@localhost' to='juliet@localhost'/>" % (kind,)
+            ))
+        self.store.flush()
+        self.assertNotIn("paris@localhost", self.roster("juliet@localhost"))
+
+    def test_presenceOrderWhileRosterLoads(self):
+        juliet = self.h.connect("juliet@localhost", "balcony", available=False, roster=False)
+        self.h.send(juliet, "<presence><show>away</show></presence>")
+        self.h.send(juliet, "<presence type='unavailable'/>")
+        self.h.send(juliet, "<presence/>")
+        self.assertEqual(self.romeo.take("presence"), [])
+        self.store.flush()
+        self.assertEqual(
+            [p.getAttribute("type") for p in self.romeo.take("presence")],
+            [None, "unavailable", None],
+        )
+
+    def test_rosterSetAndSubscribeTogether(self):
+        juliet = self.h.connect("juliet@localhost", "balcony", available=False)
+        self.store.flush()
+        juliet.take()
+        self.h.send(juliet, "<iq type='set' id='s'><query xmlns='jabber:iq:roster'><item jid='paris@localhost' name='Paris'/></query></iq>")
+        self.h.send(juliet, "<presence to='paris@localhost' type='subscribe'/>")
+        self.store.flush()
+        item = self.roster("juliet@localhost")["paris@localhost"]
+        self.assertEqual((item["name"], item["ask"]), ("Paris", "subscribe"))

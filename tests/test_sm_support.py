@@ -105,11 +105,17 @@ class SMHarness:
 
     muc = "conference.localhost"
 
-    def __init__(self, hosts=("localhost",), config=None):
+    def __init__(self, hosts=("localhost",), config=None, wrapRosters=None):
+        """
+        @param wrapRosters: optional callable taking the memory roster
+            store and returning the one the manager uses (to slow it down).
+        """
         self.hosts = list(hosts)
         self.config = validate(config or {"storage": {"backend": "memory"}})
         self.events = EventBus()
         self.storage = MemoryStorage()
+        if wrapRosters is not None:
+            self.storage.rosters = wrapRosters(self.storage.rosters)
         self.auth = None
         self.router = Router(self.hosts)
         self.routed = []
@@ -156,7 +162,13 @@ class SMHarness:
         rosters.run(bare, lambda roster: rosters.setItem(roster, bare, contact, full))
 
     def roster(self, bare):
-        return self.storage.rosters.get(bare).result
+        return self.successResultOf(self.storage.rosters.get(bare))
+
+    def successResultOf(self, d):
+        results = []
+        d.addBoth(results.append)
+        assert results, "Deferred has not fired"
+        return results[0]
 
 
 class _Component:
