@@ -1,0 +1,232 @@
+"""
+Graceful shutdown, with the real server as a process and real clients:
+on SIGTERM every MUC occupant gets its own unavailable presence with status
+332 and sees the others leave, every client session gets a
+C{<system-shutdown/>} stream error and a closed stream, and the process
+exits with status 0 within the configured bound.
+"""
+
+import time
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
+NS_STREAMS = "http://etherx.jabber.org/streams"
+NS_XMPP_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
+
+ROOM = "lobby@conference.localhost"
+SHUTDOWN_TIMEOUT = 2
+
+CONFIG = """\
+[server]
+hosts = localhost
+shutdown_timeout = %d
+
+[c2s]
+listen = tcp:{port}:interface=127.0.0.1
+require_encryption = false
+
+[auth]
+backend = insecure
+allow_insecure = true
+
+[storage]
+backend = memory
+
+[muc]
+domain = conference.localhost
+lock_new_rooms = false
+""" % (SHUTDOWN_TIMEOUT,)
+
+
+def _missing():
+    """
+    @return: why the server cannot run this test yet, or L{None}.
+    """
+    try:
+        import helpers_client  # noqa: F401
+        import xmuc.c2s.stream  # noqa: F401
+        import xmuc.muc.service  # noqa: F401
+        import xmuc.sm.manager  # noqa: F401
+    except ImportError as e:
+        return str(e)
+    return None
+
+
+def statusCodes(presence):
+    """
+    @return: the set of muc#user status codes of a presence.
+    """
+    codes = set()
+    for x in presence.elements(NS_MUC_USER, "x"):
+        for status in x.elements(NS_MUC_USER, "status"):
+            codes.add(status.getAttribute("code"))
+    return codes
+
+
+class Occupant:
+    """
+    A logged-in client in the room, recording what arrives at shutdown.
+    """
+
+    def __init__(self, client, nick):
+        self.client = client
+        self.nick = nick
+        self.documentEnded = False
+
+    def watchStreamEnd(self):
+        parser = self.client._parser
+        original = parser.DocumentEndEvent
+
+        def ended():
+            self.documentEnded = True
+            original()
+
+        parser.DocumentEndEvent = ended
+
+    @defer.inlineCallbacks
+    def collectUntilClosed(self, timeout):
+        """
+        @return: Deferred firing with every element received until the
+            stream ended.
+        """
+        from helpers_client import StreamClosed
+
+        elements = []
+        while True:
+            try:
+                element = yield self.client.receive(timeout)
+            except StreamClosed:
+                break
+            elements.append(element)
+        yield self.client.waitClosed(timeout)
+        return elements
+
+
+class GracefulShutdownTests(unittest.TestCase):
+    def setUp(self):
+        missing = _missing()
+        if missing:
+            raise unittest.SkipTest("needs c2s, sm and muc: %s" % (missing,))
+
+    @defer.inlineCallbacks
+    def join(self, server, username, nick, others):
+        """
+        Log in and join the room; wait until every occupant saw it.
+        """
+        from helpers_client import connectClient
+
+        client = yield connectClient(server.port)
+        yield client.login(username, "pw")
+        client.send(
+            "<presence to='%s/%s'><x xmlns='%s'/></presence>" % (ROOM, nick, NS_MUC)
+        )
+        yield self.waitForPresence(client, nick, "110")
+        for other in others:
+            yield self.waitForPresence(other.client, nick)
+        occupant = Occupant(client, nick)
+        occupant.watchStreamEnd()
+        return occupant
+
+    @defer.inlineCallbacks
+    def waitForPresence(self, client, nick, code=None):
+        while True:
+            element = yield client.receive(10)
+            if (
+                element.name == "presence"
+                and element.getAttribute("from") == "%s/%s" % (ROOM, nick)
+                and (code is None or code in statusCodes(element))
+            ):
+                return element
+
+    @defer.inlineCallbacks
+    def shutDown(self):
+        """
+        Start the server, put alice and bob in the room (and one silent
+        connection), send SIGTERM.
+
+        @return: Deferred firing with C{[(occupant, other, elements)]} for
+            both occupants, in the order they joined.
+        """
+        from helpers_client import connectClient
+        from helpers_twistd import startTwistd
+
+        server = yield startTwistd(self, CONFIG)
+        alice = yield self.join(server, "alice", "Alice", [])
+        bob = yield self.join(server, "bob", "Bob", [alice])
+        # A connection that never says anything must not hold the stop up.
+        silent = yield connectClient(server.port)
+
+        started = time.time()
+        server.signal("TERM")
+        received = yield defer.gatherResults(
+            [o.collectUntilClosed(SHUTDOWN_TIMEOUT + 10) for o in (alice, bob)]
+        )
+        status = yield server.ended
+        elapsed = time.time() - started
+        output = server.text()
+        self.assertEqual(status, 0, output)
+        self.assertNotIn("Traceback", output)
+        self.assertLess(elapsed, SHUTDOWN_TIMEOUT + 5, output)
+        yield silent.waitClosed(5)
+        return [(alice, bob, received[0]), (bob, alice, received[1])]
+
+    def leaving(self, elements):
+        """
+        @return: C{{from: presence}} of the unavailable presences received.
+        """
+        return {
+            element.getAttribute("from"): element
+            for element in elements
+            if element.name == "presence" and element.getAttribute("type") == "unavailable"
+        }
+
+    @defer.inlineCallbacks
+    def test_sigterm(self):
+        """
+        Each occupant gets its own unavailable presence with 332 (and 110),
+        then C{<system-shutdown/>}, then the end of the stream; the last
+        occupant to be removed saw the first leave; the exit status is 0.
+        """
+        results = yield self.shutDown()
+        for occupant, other, elements in results:
+            dump = (occupant.nick, [e.toXml() for e in elements])
+            own = self.leaving(elements).get("%s/%s" % (ROOM, occupant.nick))
+            self.assertIsNotNone(own, dump)
+            self.assertEqual(statusCodes(own), {"110", "332"}, own.toXml())
+
+            errors = [e for e in elements if e.uri == NS_STREAMS and e.name == "error"]
+            self.assertEqual(len(errors), 1, dump)
+            conditions = [c.name for c in errors[0].elements(NS_XMPP_STREAMS)]
+            self.assertIn("system-shutdown", conditions)
+            # The MUC presence came before the stream error.
+            self.assertLess(elements.index(own), elements.index(errors[0]))
+            self.assertTrue(occupant.documentEnded, "no </stream:stream>")
+        # Whoever is removed first is seen leaving by the other.
+        seenLeaving = [
+            self.leaving(elements).get("%s/%s" % (ROOM, other.nick))
+            for occupant, other, elements in results
+        ]
+        seen = [presence for presence in seenLeaving if presence is not None]
+        self.assertTrue(seen, [[e.toXml() for e in r[2]] for r in results])
+        for presence in seen:
+            self.assertEqual(statusCodes(presence), {"332"}, presence.toXml())
+
+    @defer.inlineCallbacks
+    def test_everyoneSeesEveryoneLeave(self):
+        """
+        Every occupant sees every other occupant leave with status 332, also
+        those removed after it.
+        """
+        results = yield self.shutDown()
+        for occupant, other, elements in results:
+            seen = self.leaving(elements).get("%s/%s" % (ROOM, other.nick))
+            self.assertIsNotNone(seen, (occupant.nick, [e.toXml() for e in elements]))
+            self.assertEqual(statusCodes(seen), {"332"}, seen.toXml())
+
+    test_everyoneSeesEveryoneLeave.todo = (
+        "xmuc.muc.service.MUCService.stopService removes occupants one by one, "
+        "so the first removed never sees the others leave"
+    )
