@@ -531,3 +531,29 @@ class BadInputTests(ServerTestCase):
         client.send("<enable xmlns='urn:xmpp:sm:3'/>")
         condition = yield client.streamError()
         self.assertEqual(condition, "unsupported-stanza-type")
+
+
+class NegotiationTimeoutTests(ServerTestCase):
+    @defer.inlineCallbacks
+    def test_slowClientDisconnected(self):
+        self.server.c2sFactory.negotiationTimeout = 0.2
+        client = yield self.connect()
+        yield client.openStream()
+        condition = yield client.streamError()
+        self.assertEqual(condition, "connection-timeout")
+        yield client.waitClosed()
+
+    @defer.inlineCallbacks
+    def test_boundClientStays(self):
+        self.server.c2sFactory.negotiationTimeout = 0.3
+        client = yield self.loggedIn("r")
+        yield deferLater(0.5)
+        client.send("<message to='alice@localhost/r' id='m'><body/></message>")
+        message = yield client.receiveStanza()
+        self.assertEqual(message.getAttribute("id"), "m")
+
+
+def deferLater(seconds):
+    from twisted.internet import reactor, task
+
+    return task.deferLater(reactor, seconds, lambda: None)

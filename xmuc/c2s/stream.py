@@ -32,6 +32,10 @@ log = Logger()
 #: (a peer that does not read would otherwise keep it open forever).
 CLOSE_TIMEOUT = 10.0
 
+#: Seconds a client has, from connecting, to bind a resource; idle
+#: half-open negotiations would otherwise hold resources forever.
+NEGOTIATION_TIMEOUT = 60.0
+
 _STANZAS = frozenset(("message", "presence", "iq"))
 
 
@@ -346,19 +350,29 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         self._queued = []
         self._closed = defer.Deferred()
         self._closeTimer = None
+        self._negotiationTimer = None
         self._unbound = False
 
     # --- connection life cycle
 
     def connectionMade(self):
+        from twisted.internet import reactor
+
         self.factory.streams.add(self.xmlstream)
+        self._negotiationTimer = reactor.callLater(
+            self.factory.negotiationTimeout,
+            self.streamError,
+            "connection-timeout",
+            "too slow to log in",
+        )
         log.debug("client connected from {peer}", peer=self.xmlstream.transport.getPeer())
 
     def connectionLost(self, reason):
         self.factory.streams.discard(self.xmlstream)
-        if self._closeTimer is not None and self._closeTimer.active():
-            self._closeTimer.cancel()
-        self._closeTimer = None
+        for timer in (self._closeTimer, self._negotiationTimer):
+            if timer is not None and timer.active():
+                timer.cancel()
+        self._closeTimer = self._negotiationTimer = None
         session = self.session
         if session is not None:
             session.connected = False
@@ -573,7 +587,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
                 self.session.received(element)
             else:
                 self.elementReceived(element)
-        if not self._pending and not xs.closing and xs.transport is not None:
+        if not self._pending and xs.transport is not None:
+            # Even when closing: a TLS shutdown needs to read the peer's
+            # close_notify (input is ignored anyway).
             xs.transport.resumeProducing()
 
     # --- STARTTLS
@@ -661,6 +677,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             user=self.username,
             host=self.host,
             mechanism=mechanism.name,
+            encrypted=xs.tls,
         )
         self._restart()
 
@@ -706,6 +723,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         session = self.session
         session.setBound(full if full is not None else session.jid)
         self.bound = True
+        if self._negotiationTimer is not None and self._negotiationTimer.active():
+            self._negotiationTimer.cancel()
+        self._negotiationTimer = None
         result = xmlstream.toResponse(iq, "result")
         result.addElement((ns.BIND, "bind")).addElement("jid", content=session.jid.full())
         xs.send(result)
@@ -788,6 +808,7 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.maxStanzaSize = config.get("server", "max_stanza_size")
         self.tlsOptions = loadTLSOptions(config)
         self.scramSecret = os.urandom(32)
+        self.negotiationTimeout = NEGOTIATION_TIMEOUT
         self.streams = set()
 
     def disconnectAll(self, condition="system-shutdown"):
