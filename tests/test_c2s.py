@@ -557,3 +557,31 @@ def deferLater(seconds):
     from twisted.internet import reactor, task
 
     return task.deferLater(reactor, seconds, lambda: None)
+
+
+class SessionSendTests(ServerTestCase):
+    @defer.inlineCallbacks
+    def test_sendSerializedAndElement(self):
+        from twisted.words.xish import domish
+
+        client = yield self.loggedIn("r")
+        session = self.server.sm.sessionsOf("alice@localhost")[0]
+        session.send("<message from='localhost' to='alice@localhost/r' id='raw'/>")
+        element = domish.Element((None, "message"))
+        element["id"] = "element"
+        session.send(element)
+        first = yield client.receiveStanza()
+        second = yield client.receiveStanza()
+        self.assertEqual(
+            [first.getAttribute("id"), second.getAttribute("id")], ["raw", "element"]
+        )
+
+    @defer.inlineCallbacks
+    def test_disconnectAfterConnectionLost(self):
+        client = yield self.loggedIn("r")
+        session = self.server.sm.sessionsOf("alice@localhost")[0]
+        client.transport.abortConnection()
+        yield session._authenticator.whenClosed()
+        # Harmless, and leaves no timer behind (trial would complain).
+        yield session.disconnect("system-shutdown")
+        session.send("<message/>")

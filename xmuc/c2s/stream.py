@@ -368,6 +368,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         log.debug("client connected from {peer}", peer=self.xmlstream.transport.getPeer())
 
     def connectionLost(self, reason):
+        # Nothing more may be sent or scheduled for this stream.
+        self.xmlstream.closing = True
         self.factory.streams.discard(self.xmlstream)
         for timer in (self._closeTimer, self._negotiationTimer):
             if timer is not None and timer.active():
