@@ -494,12 +494,12 @@ def _attributeName(key):
     return key
 
 
-def _describe(element):
+def _describe(element, parentUri=CLIENT_NS):
     """
-    A short name for an element in mismatch reasons: C{item} or
-    C{x{http://...}} when the namespace matters.
+    A short name for an element in mismatch reasons: C{item}, or
+    C{x{http://...}} when its namespace differs from its parent's.
     """
-    if element.uri and element.uri != CLIENT_NS:
+    if element.uri and element.uri != parentUri:
         return "%s{%s}" % (element.name, element.uri)
     return element.name
 
@@ -552,7 +552,7 @@ def _strictness(expected, parentUri, parentStrict, parentForced):
 
 
 def _match(expected, received, parentUri, parentStrict, parentForced, path):
-    path = "%s/%s" % (path, _describe(expected))
+    path = "%s/%s" % (path, _describe(expected, parentUri))
     if expected.name != received.name or expected.uri != received.uri:
         return "%s: expected element <%s xmlns='%s'>, got <%s xmlns='%s'>" % (
             path,
@@ -610,7 +610,7 @@ def _match(expected, received, parentUri, parentStrict, parentForced, path):
                 path,
                 len(receivedChildren),
                 len(expectedChildren),
-                ", ".join("<%s/>" % (_describe(c),) for c in receivedChildren)
+                ", ".join("<%s/>" % (_describe(c, expected.uri),) for c in receivedChildren)
                 or "none",
             )
         for expectedChild, receivedChild in zip(expectedChildren, receivedChildren):
@@ -657,7 +657,7 @@ def _matchUnordered(expectedChildren, receivedChildren, uri, strict, forced, pat
             return "%s: missing child %s (received children: %s)" % (
                 path,
                 _shortXml(expectedChild, uri),
-                ", ".join(_describe(c) for c in receivedChildren) or "none",
+                ", ".join(_describe(c, uri) for c in receivedChildren) or "none",
             )
         candidates.append(fitting)
 
