@@ -10,6 +10,9 @@ asynchronous).
 """
 
 from twisted.internet import defer
+from twisted.logger import Logger
+
+log = Logger()
 
 
 class RosterCache:
@@ -30,7 +33,9 @@ class RosterCache:
         """
         self._pins[bare] = self._pins.get(bare, 0) + 1
         if bare not in self._loaded:
-            self.get(bare).addErrback(lambda _: None)
+            self.get(bare).addErrback(
+                lambda f: log.failure("loading the roster of {jid} failed", f, jid=bare)
+            )
 
     def unpin(self, bare):
         count = self._pins.get(bare, 0) - 1

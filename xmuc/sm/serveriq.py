@@ -150,7 +150,9 @@ class ServerIQHandler:
         for domain in sorted(self.sm.router.components):
             item = listing.addElement("item")
             item["jid"] = domain
-            name = getattr(self.sm.router.components[domain], "name", None)
+            component = self.sm.router.components[domain]
+            # The MUC service calls its display name 'title'.
+            name = getattr(component, "title", None) or getattr(component, "name", None)
             if isinstance(name, str) and name:
                 item["name"] = name
         reply(result)
