@@ -70,7 +70,7 @@ class PresenceHandler:
             # The session left meanwhile (its unavailable presence follows).
             return
         route = self.router.route
-        for contact, item in roster.items():
+        for contact, item in list(roster.items()):
             if item["subscription"] in FROM_STATES:
                 route(retarget(stanza, contact))
         own = self.sm.availableSessions(bare)
@@ -81,7 +81,7 @@ class PresenceHandler:
             return
         # RFC 6121 4.2.2: probe the contacts whose presence the user wants,
         # and show the new resource the other resources' presence.
-        for contact, item in roster.items():
+        for contact, item in list(roster.items()):
             if item["subscription"] in TO_STATES:
                 route(presence(fullStr, contact, "probe"))
         for other in own:
@@ -134,7 +134,7 @@ class PresenceHandler:
             # both reach everyone in the order they were sent.
             for other in self.sm.availableSessions(bare):
                 other.send(retarget(stanza, self.sm.boundJID(other)[0]))
-            for contact, item in roster.items():
+            for contact, item in list(roster.items()):
                 if item["subscription"] in FROM_STATES and contact not in directed:
                     route(retarget(stanza, contact))
 
