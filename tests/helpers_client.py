@@ -18,6 +18,15 @@ Lower-level steps for tests about negotiation itself::
     jid = yield client.bind("phone")
     condition = yield client.streamError()            # expect a stream error
 
+For a real server in a trial test (memory storage, internal
+authentication, TLS with a throwaway certificate, MUC off, all stopped and
+closed when the test ends)::
+
+    running = yield startTestServer(self, {"c2s": {"allow_registration": "true"}})
+    yield running.server.accounts.register("alice", "localhost", "secret")
+    client = yield connectTestClient(self, running)
+    yield client.login("alice", "secret", "phone")    # STARTTLS as required
+
 Everything the server sends is queued; L{XMPPTestClient.receive} takes the
 next top-level element and fails with L{StreamClosed} when the stream or
 connection ended instead.  L{XMPPTestClient.closed} fires when the TCP

@@ -150,3 +150,25 @@ class InsecureServerTests(unittest.TestCase):
         self.assertTrue(exists)
         again = yield connectTestClient(self, running)
         yield again.login("zoe", "something else", "y")
+
+
+class SQLiteAccountsTests(unittest.TestCase):
+    """
+    The internal backend on a real SQLite database: what it stores survives
+    the JSON round trip and a restart of the server.
+    """
+
+    @defer.inlineCallbacks
+    def test_loginAfterRestart(self):
+        path = os.path.abspath(self.mktemp()) + ".sqlite"
+        overrides = {"storage": {"backend": "sqlite", "path": path}}
+        running = yield startTestServer(self, overrides)
+        yield running.server.accounts.register("sam", "localhost", "s\u00e9same")
+        yield running.stop()
+        running = yield startTestServer(self, overrides)
+        for mechanism in ("SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN"):
+            client = yield connectTestClient(self, running)
+            jid = yield client.login("sam", "s\u00e9same", mechanism, tls=True, mechanism=mechanism)
+            self.assertEqual(jid, "sam@localhost/" + mechanism)
+        stored = yield running.server.storage.accounts.get("sam@localhost")
+        self.assertNotIn("s\u00e9same", json.dumps(stored, ensure_ascii=False))

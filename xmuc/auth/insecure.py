@@ -33,8 +33,12 @@ class InsecureAuth:
 
     @defer.inlineCallbacks
     def checkPassword(self, username, host, password):
-        # Created on first login; an existing account is fine too.
-        yield self.storage.accounts.create("%s@%s" % (username, host), {})
+        bare = "%s@%s" % (username, host)
+        # Created on first login.  Reading first: a write per login would
+        # cost a database commit each time.
+        existing = yield self.storage.accounts.get(bare)
+        if existing is None:
+            yield self.storage.accounts.create(bare, {})
         return True
 
     def getScramCredentials(self, username, host, hashName):

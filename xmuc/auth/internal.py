@@ -50,6 +50,16 @@ def _plainMatches(stored, password):
     return hmac.compare_digest(candidate, stored["stored_key"])
 
 
+#: Compared against when the account does not exist (never matches: the
+#: stored key is not a hash output length).
+_DUMMY = dict(
+    salt=b"\0" * scram.SALT_LENGTH,
+    iterations=scram.DEFAULT_ITERATIONS,
+    stored_key=b"",
+    server_key=b"",
+)
+
+
 @implementer(IAuthBackend)
 class InternalAuth:
     """
@@ -86,6 +96,9 @@ class InternalAuth:
     def checkPassword(self, username, host, password):
         stored = yield self._scram("%s@%s" % (username, host), PLAIN_HASH)
         if stored is None:
+            # Same work as for a real account: the answer time must not
+            # tell which user names exist.
+            yield threads.deferToThread(_plainMatches, _DUMMY, password)
             return False
         matches = yield threads.deferToThread(_plainMatches, stored, password)
         return matches
