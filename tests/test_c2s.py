@@ -585,3 +585,55 @@ class SessionSendTests(ServerTestCase):
         # Harmless, and leaves no timer behind (trial would complain).
         yield session.disconnect("system-shutdown")
         session.send("<message/>")
+
+
+class TLSOptionsTests(unittest.TestCase):
+    """
+    Certificate loading errors name the key of tap.conf at fault.
+    """
+
+    def configWith(self, certificate, key):
+        from xmuc.config import validate
+
+        return validate(
+            {"c2s": {"tls_certificate": certificate, "tls_key": key}}
+        )
+
+    def assertConfigError(self, key, certificate, keyPath):
+        from xmuc.c2s.stream import loadTLSOptions
+        from xmuc.config import ConfigError
+
+        e = self.assertRaises(
+            ConfigError, loadTLSOptions, self.configWith(certificate, keyPath)
+        )
+        self.assertEqual((e.section, e.key), ("c2s", key))
+
+    def makePair(self):
+        import os
+
+        from tests.helpers_client import makeSelfSignedCertificate
+
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        return makeSelfSignedCertificate(directory)
+
+    def test_valid(self):
+        from xmuc.c2s.stream import loadTLSOptions
+
+        certificate, key = self.makePair()
+        self.assertIsNotNone(loadTLSOptions(self.configWith(certificate, key)))
+
+    def test_missingFiles(self):
+        certificate, key = self.makePair()
+        self.assertConfigError("tls_certificate", certificate + ".missing", key)
+        self.assertConfigError("tls_key", certificate, key + ".missing")
+
+    def test_notPEM(self):
+        certificate, key = self.makePair()
+        self.assertConfigError("tls_certificate", key, key)
+        self.assertConfigError("tls_key", certificate, certificate)
+
+    def test_mismatchedKey(self):
+        certificate, _ = self.makePair()
+        _, otherKey = self.makePair()
+        self.assertConfigError("tls_key", certificate, otherKey)

@@ -105,6 +105,7 @@ def loadTLSOptions(config):
         privateKey=key,
         certificate=certificates[0],
         extraCertChain=certificates[1:] or None,
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
     )
 
 
