@@ -396,7 +396,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs = self.xmlstream
         if xs.closing:
             return
-        xs.closing = True
+        self._closing()
         log.debug("stream error {condition}", condition=condition)
         if xs.thisEntity is None:
             xs.sid = xs.sid or _newStreamID()
@@ -413,12 +413,19 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if condition is not None:
             self.streamError(condition, text)
         elif not xs.closing:
-            xs.closing = True
+            self._closing()
             if xs._headerSent:
                 xs.sendFooter()
             xs.transport.loseConnection()
             self._abortLater()
         return self.whenClosed()
+
+    def _closing(self):
+        # Nothing may follow our closing tag: stanzas routed to the session
+        # from now on are dropped.
+        self.xmlstream.closing = True
+        if self.session is not None:
+            self.session.connected = False
 
     def whenClosed(self):
         """
