@@ -82,7 +82,7 @@ def handleInvitations(room, stanza, occupant, **kw):
         if not invites and not declines:
             continue
         if invites and occupant is None:
-            raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+            raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
         for invite in invites:
             relayInvite(room, occupant, invite)
         for decline in declines:

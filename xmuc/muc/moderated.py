@@ -18,7 +18,7 @@ def refuseVisitors(room, occupant, stanza, **kw):
     if occupant.role == "visitor":
         raise StanzaError("forbidden", text="You do not have permission to speak in this room")
     if occupant.role == "none":
-        raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+        raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
 
 
 def addFeature(room, features, **kw):

@@ -405,7 +405,7 @@ class Room:
                     self.changeNick(occupant, nick, stanza)
             elif kind == "probe":
                 if occupant is None:
-                    raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+                    raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
                 target = self.occupants.get(nick) if nick else None
                 if target is not None:
                     self.sendPresenceOf(target, occupant)
@@ -534,7 +534,7 @@ class Room:
 
     def handleGroupchat(self, occupant, stanza):
         if occupant is None:
-            raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+            raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
         if self.hooks.fire("groupchat-message", room=self, occupant=occupant, stanza=stanza):
             return
         self.broadcastMessage(occupant, stanza)
@@ -565,7 +565,7 @@ class Room:
 
     def handlePrivateMessage(self, occupant, nick, stanza):
         if occupant is None:
-            raise StanzaError("not-acceptable", text="You are not currently connected to this chat")
+            raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
         if stanza.getAttribute("type") == "groupchat":
             raise StanzaError("bad-request")
         recipient = self.occupants.get(nick)
@@ -644,7 +644,7 @@ class Room:
         if kind not in ("get", "set"):
             return
         if occupant is None:
-            return self.error(stanza, StanzaError("not-acceptable", text="You are not currently connected to this chat"))
+            return self.error(stanza, StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat"))
         if target is None:
             return self.error(stanza, StanzaError("item-not-found", text="Recipient not in room"))
         child = stanza.firstChildElement()
