@@ -162,6 +162,15 @@ class MainExitCodeTests(unittest.TestCase):
         self.assertIn("memory", err)
         self.assertEqual(err.count("\n"), 1, err)
 
+    def test_badPassword(self):
+        """
+        A password SASLprep refuses could never be used to log in.
+        """
+        path = writeConfig(self)
+        code, out, err = runMain(["-c", path, "adduser", "alice"], stdin="bad\u0007pw\n")
+        self.assertEqual(code, 1)
+        self.assertIn("SASLprep", err)
+
     def test_emptyPassword(self):
         path = writeConfig(self)
         code, out, err = runMain(["-c", path, "adduser", "alice"], stdin="\n")
@@ -421,6 +430,62 @@ class StorageCommandTests(unittest.TestCase):
         self.assertEqual(tombstone["kind"], "account")
         roster = yield self.storage.rosters.get("alice@localhost")
         self.assertEqual(roster, {})
+
+    @defer.inlineCallbacks
+    def test_deluserContacts(self):
+        """
+        Local contacts lose their subscriptions to the deleted account (as
+        C{unsubscribed} + C{unsubscribe} would do); remote ones are not ours.
+        """
+        yield self.command("adduser", "alice", "--password", "pw")
+        rosters = self.storage.rosters
+        yield rosters.set("alice@localhost", "bob@localhost", {"subscription": "both"})
+        yield rosters.set("alice@localhost", "carol@example.org", {"subscription": "from"})
+        yield rosters.set("alice@localhost", "dave@remote.example", {"subscription": "to"})
+        yield rosters.set(
+            "bob@localhost", "alice@localhost",
+            {"subscription": "both", "name": "Alice", "groups": ["Friends"]},
+        )
+        yield rosters.set(
+            "carol@example.org", "alice@localhost",
+            {"subscription": "none", "ask": "subscribe", "pending_in": True},
+        )
+        out = yield self.command("deluser", "alice")
+        self.assertIn("removed from 2 contact rosters", out)
+        bob = yield rosters.get("bob@localhost")
+        self.assertEqual(
+            bob["alice@localhost"],
+            {"name": "Alice", "groups": ["Friends"], "subscription": "none",
+             "ask": None, "pending_in": False},
+        )
+        carol = yield rosters.get("carol@example.org")
+        self.assertEqual(
+            (carol["alice@localhost"]["ask"], carol["alice@localhost"]["pending_in"]),
+            (None, False),
+        )
+
+    @defer.inlineCallbacks
+    def test_deluserRooms(self):
+        """
+        Persistent rooms forget the deleted account's affiliation and
+        reserved nickname; other rooms are left alone.
+        """
+        yield self.command("adduser", "alice", "--password", "pw")
+        yield self.storage.rooms.save(
+            "lobby@conference.localhost",
+            {"affiliations": {"alice@localhost": "owner", "bob@localhost": "member"},
+             "reservedNicks": {"alice@localhost": "Al"}},
+        )
+        yield self.storage.rooms.save(
+            "attic@conference.localhost", {"affiliations": {"bob@localhost": "owner"}}
+        )
+        out = yield self.command("deluser", "alice")
+        self.assertIn("and 1 room)", out)
+        lobby = yield self.storage.rooms.get("lobby@conference.localhost")
+        self.assertEqual(lobby["affiliations"], {"bob@localhost": "member"})
+        self.assertEqual(lobby["reservedNicks"], {})
+        attic = yield self.storage.rooms.get("attic@conference.localhost")
+        self.assertEqual(attic["affiliations"], {"bob@localhost": "owner"})
 
     @defer.inlineCallbacks
     def test_adduserAfterDelete(self):

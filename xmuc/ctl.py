@@ -289,6 +289,13 @@ def readPassword(args, stdin=None, prompt=getpass.getpass):
         password = stdin.readline().rstrip("\r\n")
     if not password:
         raise CommandError("the password may not be empty")
+    from xmuc.auth.scram import saslprep
+
+    try:
+        saslprep(password)
+    except UnicodeError:
+        # The same rule as in-band registration: SASL could never match it.
+        raise CommandError("the password contains characters not allowed (SASLprep)")
     return password
 
 
@@ -358,6 +365,12 @@ def passwd(context, args, password):
 
 @defer.inlineCallbacks
 def deluser(context, args):
+    """
+    Delete an account the way in-band deletion does, on the stored data:
+    a tombstone keeps the name, the credentials and roster go, local
+    contacts lose their subscriptions to it, and the persistent rooms of
+    C{[muc] domain} forget its affiliations and reserved nicknames.
+    """
     bare = accountJID(args.jid, context.config)
     exists = yield context.auth.userExists(bare)
     if not exists:
@@ -365,9 +378,65 @@ def deluser(context, args):
     # The tombstone first: if anything below fails, the name is still
     # protected and deluser can be run again.
     yield context.storage.tombstones.add(bare, "account")
+    roster = yield context.storage.rosters.get(bare)
     yield context.auth.deleteAccount(bare)
     yield context.storage.rosters.delete(bare)
-    context.write("deleted %s (its name is kept as a tombstone)" % (bare,))
+    contacts = yield _unsubscribeContacts(context, bare, roster)
+    rooms = yield _forgetInRooms(context, bare)
+    context.write(
+        "deleted %s (its name is kept as a tombstone; removed from %d contact "
+        "roster%s and %d room%s)"
+        % (bare, contacts, "" if contacts == 1 else "s", rooms, "" if rooms == 1 else "s")
+    )
+
+
+@defer.inlineCallbacks
+def _unsubscribeContacts(context, bare, roster):
+    """
+    What C{unsubscribed} and C{unsubscribe} from the deleted account would
+    do to the rosters of its local contacts: no subscription either way,
+    nothing pending (the item itself stays, as with a live server).
+
+    @return: Deferred firing with the number of rosters changed.
+    """
+    hosts = context.config.get("server", "hosts")
+    changed = 0
+    for contact in sorted(roster):
+        if contact == bare or contact.rpartition("@")[2] not in hosts:
+            continue
+        theirs = yield context.storage.rosters.get(contact)
+        item = theirs.get(bare)
+        if item is None:
+            continue
+        if item["subscription"] == "none" and not item["ask"] and not item["pending_in"]:
+            continue
+        item.update(subscription="none", ask=None, pending_in=False)
+        yield context.storage.rosters.set(contact, bare, item)
+        changed += 1
+    return changed
+
+
+@defer.inlineCallbacks
+def _forgetInRooms(context, bare):
+    """
+    Remove C{bare} from the affiliations and reserved nicknames of every
+    persistent room of C{[muc] domain}.
+
+    @return: Deferred firing with the number of rooms changed.
+    """
+    found = yield context.storage.rooms.list(context.config.get("muc", "domain"))
+    changed = 0
+    for room, state in found:
+        touched = False
+        for key in ("affiliations", "reservedNicks"):
+            entries = state.get(key)
+            if isinstance(entries, dict) and bare in entries:
+                del entries[bare]
+                touched = True
+        if touched:
+            yield context.storage.rooms.save(room, state)
+            changed += 1
+    return changed
 
 
 @defer.inlineCallbacks
