@@ -66,6 +66,24 @@ def statusCodes(presence):
     return codes
 
 
+@defer.inlineCallbacks
+def waitForPresence(client, nick, code=None):
+    """
+    Skip what arrives until a presence from C{nick} in the room (with
+    status C{code}, when given).
+
+    @return: Deferred firing with that presence.
+    """
+    while True:
+        element = yield client.receive(10)
+        if (
+            element.name == "presence"
+            and element.getAttribute("from") == "%s/%s" % (ROOM, nick)
+            and (code is None or code in statusCodes(element))
+        ):
+            return element
+
+
 class Occupant:
     """
     A logged-in client in the room, recording what arrives at shutdown.
@@ -130,16 +148,8 @@ class GracefulShutdownTests(unittest.TestCase):
         occupant.watchStreamEnd()
         return occupant
 
-    @defer.inlineCallbacks
     def waitForPresence(self, client, nick, code=None):
-        while True:
-            element = yield client.receive(10)
-            if (
-                element.name == "presence"
-                and element.getAttribute("from") == "%s/%s" % (ROOM, nick)
-                and (code is None or code in statusCodes(element))
-            ):
-                return element
+        return waitForPresence(client, nick, code)
 
     @defer.inlineCallbacks
     def shutDown(self):
@@ -230,3 +240,67 @@ class GracefulShutdownTests(unittest.TestCase):
         "xmuc.muc.service.MUCService.stopService removes occupants one by one, "
         "so the first removed never sees the others leave"
     )
+
+
+class PersistentDataTests(unittest.TestCase):
+    """
+    With SQLite storage: a persistent room's state is in the database after
+    a SIGTERM, and stopping the storage last means nothing failed to save.
+    """
+
+    def setUp(self):
+        missing = _missing()
+        if missing:
+            raise unittest.SkipTest("needs c2s, sm and muc: %s" % (missing,))
+
+    @defer.inlineCallbacks
+    def test_persistentRoomKept(self):
+        import os
+
+        from helpers_client import connectClient
+        from helpers_twistd import startTwistd
+
+        from xmuc import ctl
+        from xmuc.config import loadConfig
+
+        config = CONFIG.replace(
+            "backend = memory", "backend = sqlite\npath = data/xmuc.sqlite"
+        )
+        server = yield startTwistd(self, config)
+        client = yield connectClient(server.port)
+        yield client.login("alice", "pw")
+        client.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (ROOM, NS_MUC))
+        yield waitForPresence(client, "Alice", "110")
+        reply = yield client.iq(
+            "<iq type='set' id='c1' to='%s'><query xmlns='%s#owner'>"
+            "<x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>%s#roomconfig</value></field>"
+            "<field var='muc#roomconfig_persistentroom'><value>1</value></field>"
+            "</x></query></iq>" % (ROOM, NS_MUC, NS_MUC)
+        )
+        self.assertEqual(reply.getAttribute("type"), "result", reply.toXml())
+        client.send(
+            "<message to='%s' type='groupchat'><subject>Kept over restarts</subject></message>"
+            % (ROOM,)
+        )
+        while True:
+            element = yield client.receive(10)
+            if element.name == "message" and element.getAttribute("from") == ROOM + "/Alice":
+                break
+
+        server.signal("TERM")
+        status = yield server.ended
+        output = server.text()
+        self.assertEqual(status, 0, output)
+        self.assertNotIn("Traceback", output)
+        self.assertNotIn("could not save", output)
+
+        stored = loadConfig(os.path.join(server.directory, "tap.conf"))
+        storage, auth = ctl.buildBackends(stored)
+        yield storage.start()
+        try:
+            state = yield storage.rooms.get(ROOM)
+        finally:
+            yield storage.stop()
+        self.assertIsNotNone(state)
+        self.assertEqual(state.get("subject"), "Kept over restarts")
