@@ -225,6 +225,14 @@ class CheckConfigTests(unittest.TestCase):
         self.assertIn("[c2s] tls_key", err)
         self.assertIn("xmucctl cert", err)
 
+    def test_jsonLogDirectory(self):
+        path = writeConfig(
+            self, CONFIG.replace("tls_", "#tls_") + "\n[log]\njson_file = nowhere/x.json\n"
+        )
+        code, out, err = runMain(["-c", path, "check-config"])
+        self.assertEqual(code, 1)
+        self.assertIn("[log] json_file: directory", err)
+
     def test_insecureAuthRefused(self):
         path = writeConfig(
             self, CONFIG.replace("tls_", "#tls_").replace("= internal", "= insecure")

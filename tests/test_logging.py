@@ -34,7 +34,8 @@ allow_insecure = true
 backend = memory
 
 [muc]
-enabled = false
+domain = conference.localhost
+lock_new_rooms = false
 
 [log]
 """
@@ -193,6 +194,7 @@ def _serverMissing():
     try:
         import helpers_client  # noqa: F401
         import xmuc.c2s.stream  # noqa: F401
+        import xmuc.muc.service  # noqa: F401
         import xmuc.sm.manager  # noqa: F401
     except ImportError as e:
         return str(e)
@@ -229,6 +231,19 @@ class ServerLogTests(unittest.TestCase):
             stanza = yield client.receive()
             if stanza.name == "message":
                 break
+        # And a room: join, talk.
+        room = "logs@conference.localhost"
+        client.send(
+            "<presence to='%s/Al'><x xmlns='http://jabber.org/protocol/muc'/></presence>"
+            % (room,)
+        )
+        client.send(
+            "<message to='%s' type='groupchat'><body>RoomBody-67890</body></message>" % (room,)
+        )
+        while True:
+            stanza = yield client.receive()
+            if stanza.name == "message" and stanza.getAttribute("type") == "groupchat":
+                break
         yield client.close()
 
     @defer.inlineCallbacks
@@ -243,7 +258,14 @@ class ServerLogTests(unittest.TestCase):
         self.assertEqual(status, 0, output)
         self.assertIn("SIGTERM received", output)
         plain = base64.b64encode(b"\0alice\0" + self.PASSWORD.encode()).decode()
-        for secret in (self.PASSWORD, plain, "MessageBody-12345", "<message", "<presence"):
+        for secret in (
+            self.PASSWORD,
+            plain,
+            "MessageBody-12345",
+            "RoomBody-67890",
+            "<message",
+            "<presence",
+        ):
             self.assertNotIn(secret, output)
         self.assertNotIn("Traceback", output)
 

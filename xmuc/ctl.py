@@ -628,6 +628,13 @@ def _usabilityProblems(config):
                     % (config.resolvePath(raw),),
                 )
             )
+    jsonFile = config.get("log", "json_file")
+    if jsonFile:
+        directory = os.path.dirname(config.resolvePath(jsonFile))
+        if not os.path.isdir(directory):
+            problems.append(
+                config.error("log", "json_file", "directory %s not found" % (directory,))
+            )
     if config.get("c2s", "require_encryption") and not (
         config.get("c2s", "tls_certificate") and config.get("c2s", "tls_key")
     ):
