@@ -304,3 +304,49 @@ class PersistentDataTests(unittest.TestCase):
             yield storage.stop()
         self.assertIsNotNone(state)
         self.assertEqual(state.get("subject"), "Kept over restarts")
+
+
+class BoundedWaitTests(unittest.TestCase):
+    """
+    A client that stops reading cannot hold the shutdown up longer than
+    C{[server] shutdown_timeout}.
+    """
+
+    def setUp(self):
+        missing = _missing()
+        if missing:
+            raise unittest.SkipTest("needs c2s, sm and muc: %s" % (missing,))
+
+    @defer.inlineCallbacks
+    def test_stuckClient(self):
+        from helpers_client import connectClient
+        from helpers_twistd import startTwistd
+
+        server = yield startTwistd(self, CONFIG)
+        client = yield connectClient(server.port)
+        jid = yield client.login("alice", "pw")
+        # Stop reading, then have the server write more than the socket
+        # buffers hold: its writes to this client pile up.
+        client.transport.pauseProducing()
+        body = "x" * 60000
+        for number in range(300):
+            client.send(
+                "<message to='%s' type='chat' id='n%d'><body>%s</body></message>"
+                % (jid, number, body)
+            )
+        # Let the server route them.
+        from twisted.internet import reactor, task
+
+        yield task.deferLater(reactor, 1.0, lambda: None)
+
+        started = time.time()
+        server.signal("TERM")
+        status = yield server.ended
+        elapsed = time.time() - started
+        output = server.text()
+        self.assertEqual(status, 0, output)
+        self.assertNotIn("Traceback", output)
+        # It did wait for the stuck session (else this test proves nothing).
+        self.assertGreater(elapsed, SHUTDOWN_TIMEOUT - 0.5, output)
+        self.assertLess(elapsed, SHUTDOWN_TIMEOUT + 5, output)
+        client.transport.abortConnection()
