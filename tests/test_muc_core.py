@@ -566,3 +566,23 @@ class InvitationTests(MUCTestCase):
         self.juliet.send("<message to='%s'><x xmlns='%s'><invite to='user3@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
         [error] = self.juliet.received()
         self.assertEqual(condition(error)[0], "not-acceptable")
+
+
+class RejoinTests(MUCTestCase):
+    def test_rejoinResends(self):
+        """
+        A join presence from an occupant under its own nick (a client that
+        lost track) gets the occupant list, its presence, history and the
+        subject again; the others only see a presence update.
+        """
+        self.createRoom()
+        self.juliet.join("room", "Juliet")
+        self.romeo.send("<message to='%s' type='groupchat'><body>hi</body></message>" % (ROOM,))
+        self.romeo.received()
+        received = self.juliet.join("room", "Juliet")
+        self.assertEqual([(s.name, s["from"]) for s in received], [
+            ("presence", ROOM + "/Romeo"), ("presence", ROOM + "/Juliet"),
+            ("message", ROOM + "/Romeo"), ("message", ROOM)])
+        [update] = self.romeo.received()
+        self.assertEqual((update["from"], codes(update)), (ROOM + "/Juliet", []))
+        self.assertEqual(len(self.room().occupants), 2)

@@ -11,7 +11,8 @@ class DiscoTests(MUCTestCase):
     def query(self, client, to, namespace, node=None):
         client.received()
         attribute = " node='%s'" % (node,) if node else ""
-        client.send("<iq id='d' to='%s' type='get'><query xmlns='%s'%s/></iq>" % (to, namespace, attribute))
+        name = "ping" if namespace == "urn:xmpp:ping" else "query"
+        client.send("<iq id='d' to='%s' type='get'><%s xmlns='%s'%s/></iq>" % (to, name, namespace, attribute))
         [answer] = client.received()
         return answer
 
@@ -87,3 +88,7 @@ class DiscoTests(MUCTestCase):
         self.createRoom()
         answer = self.query(self.romeo, ROOM, ns.DISCO_INFO, node="nothing")
         self.assertEqual(condition(answer)[0], "item-not-found")
+
+    def test_servicePing(self):
+        answer = self.query(self.romeo, DOMAIN, "urn:xmpp:ping")
+        self.assertEqual((answer["type"], answer["from"]), ("result", DOMAIN))

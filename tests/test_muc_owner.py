@@ -190,8 +190,32 @@ class DestroyTests(MUCTestCase):
         stored = []
         self.harness.storage.rooms.get(ROOM).addCallback(stored.append)
         self.assertEqual(stored, [None])
-        # The name is free again.
+        # A persistent room leaves a tombstone: its name is gone.
+        [error] = self.rosaline.join("room", "Rosaline")
+        self.assertEqual(condition(error)[0], "gone")
+        gone = error.error.firstChildElement()
+        self.assertEqual(str(gone), "xmpp:other@%s?join" % (DOMAIN,))
+        self.assertEqual(error.error["by"], DOMAIN)
+
+    def test_temporaryRoomNameFree(self):
+        configure(self.romeo, field("muc#roomconfig_persistentroom", "0"))
+        self.destroy(self.romeo, "<destroy/>")
         self.assertEqual(codes(self.rosaline.join("room", "Rosaline")[0]), ["201", "110"])
+
+    def test_adminRecreates(self):
+        self.harness.admins.add("user3@localhost")
+        self.destroy(self.romeo, "<destroy/>")
+        self.assertEqual(codes(self.rosaline.join("room", "Rosaline")[0]), ["201", "110"])
+
+    def test_tombstoneSurvivesRestart(self):
+        self.destroy(self.romeo, "<destroy/>")
+        d = self.harness.restart()
+
+        def restarted(harness):
+            [error] = harness.client("user3@localhost/x").join("room", "Rosaline")
+            self.assertEqual(condition(error)[0], "gone")
+
+        return d.addCallback(restarted)
 
     def test_nonOwnerCannotDestroy(self):
         self.destroy(self.juliet, "<destroy/>")

@@ -117,9 +117,18 @@ def uniqueName(service, **kw):
     return unique
 
 
+def ping(service, stanza, **kw):
+    """
+    XEP-0199 ping of the service: an empty result.
+    """
+    service.replyFromService(stanza)
+    return True
+
+
 def install(service):
     service.hooks.add("iq-get:" + ns.DISCO_INFO, roomInfo)
     service.hooks.add("iq-get:" + ns.DISCO_ITEMS, roomItems)
     service.hooks.add("service-iq-get:" + ns.DISCO_INFO, serviceInfo)
     service.hooks.add("service-iq-get:" + ns.DISCO_ITEMS, serviceItems)
     service.hooks.add("service-iq-get:" + MUC_UNIQUE, uniqueName)
+    service.hooks.add("service-iq-get:" + ns.PING, ping)

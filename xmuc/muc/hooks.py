@@ -45,7 +45,9 @@ C{occupant-list-sent(room, occupant)}
     own: send more presence here (offline members).
 C{joined(room, occupant, stanza)}
     The joiner and the others got the join presence.  History (priority
-    20) and the subject (priority 10) are sent from here.
+    20) and the subject (priority 10) are sent from here.  Also fired with
+    C{rejoin=True} when an occupant sends a join presence again under its
+    nick (client resynchronisation: list, presence, history, subject again).
 C{pre-nick-change(room, occupant, nick, stanza)}
     C{occupant} asks for C{nick}; raise to refuse (C{conflict}...).
 C{nick-changed(room, occupant, oldNick)}

@@ -399,6 +399,8 @@ class Room:
                     if _mucX(stanza) is None:
                         raise StanzaError("item-not-found", text="You are not currently connected to this chat")
                     self.join(stanza, sender, nick, created)
+                elif nick == occupant.nick and _mucX(stanza) is not None:
+                    self.rejoin(occupant, stanza)
                 elif nick is None or nick == occupant.nick:
                     self.updatePresence(occupant, stanza)
                 else:
@@ -450,6 +452,20 @@ class Room:
         self.broadcastPresence(occupant, selfCodes=selfCodes)
         self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza)
         return occupant
+
+    def rejoin(self, occupant, stanza):
+        """
+        An occupant joins again under the same nick (its client lost track,
+        e.g. after a reconnection): like Prosody, it gets the occupant list,
+        its presence, history and subject again; the others see a presence
+        update.
+        """
+        occupant.setPresence(stanza)
+        occupant.joinStanza = stanza
+        self.sendOccupantList(occupant)
+        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
+        self.broadcastPresence(occupant)
+        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True)
 
     def sendOccupantList(self, joiner):
         """

@@ -43,6 +43,7 @@ FEATURES = (
     "owner",
     "disco",
     "persistence",
+    "tombstones",
 )
 
 #: Feature modules installed when they exist (written separately).
@@ -107,9 +108,10 @@ class MUCService(service.Service):
         self.server.ready.addCallback(self._loadRooms)
 
     def _loadRooms(self, result):
-        from xmuc.muc import persistence
+        from xmuc.muc import persistence, tombstones
 
-        d = persistence.loadRooms(self)
+        d = tombstones.loadTombstones(self)
+        d.addCallback(lambda _: persistence.loadRooms(self))
         d.addErrback(lambda f: log.failure("could not load the persistent rooms of {domain}", f, domain=self.domain))
         d.addCallback(lambda _: result)
         return d
