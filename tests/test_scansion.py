@@ -30,11 +30,7 @@ C2S_OVERRIDES = {"c2s": {"listen": "tcp:0:interface=127.0.0.1"}}
 
 #: Script file name -> why it is expected to fail for now.  Remove an entry
 #: as soon as the script passes (pytest then reports it as failed).
-EXPECTED_FAILURES = {
-    "muc_members_only_change.scs": "needs muc#admin affiliation changes",
-    "muc_affiliation_notify.scs": "needs muc#admin affiliation changes",
-    "muc_show_offline.scs": "needs muc#admin, MUC registration, presence broadcast",
-}
+EXPECTED_FAILURES = {}
 
 
 def _scriptFiles(folder):

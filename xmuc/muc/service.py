@@ -47,7 +47,7 @@ FEATURES = (
 )
 
 #: Feature modules installed when they exist (written separately).
-OPTIONAL_FEATURES = ("admin", "register", "presencebroadcast")
+OPTIONAL_FEATURES = ("admin", "register", "presencebroadcast", "voicerequest", "deletedaccounts")
 
 
 @implementer(IComponent)

@@ -1,0 +1,372 @@
+"""
+Admin and moderator use cases of XEP-0045 (sections 8 and 9, and the
+affiliation lists of section 10), C{muc#admin}: getting and setting
+affiliation lists, role lists, kicks, bans, voice and moderator grants.
+
+A set request may carry several items: every item is parsed and checked
+against the privileges of the requester before anything changes, so a
+request is applied completely or not at all.  The effects on occupants
+(roles recomputed, 301/321/307 removals, notices about people who are not
+in the room) are the core's (L{xmuc.muc.room.Room.setAffiliation},
+L{xmuc.muc.room.Room.setRole}); the room is stored before the iq result.
+
+Permissions (L{checkAffiliationChange}, L{checkRoleChange}) follow the
+XEP's privilege tables:
+
+ - owners (and server administrators) change any affiliation, but the
+   last owner cannot give up ownership (C{conflict});
+ - admins manage members and outcasts only: touching the admin or owner
+   lists is C{forbidden}, banning an admin or owner is C{not-allowed};
+ - anybody else gets C{forbidden};
+ - roles are changed by moderators; granting or revoking moderator status
+   is for admins and owners (C{forbidden} for other moderators); nobody
+   lowers the role of someone with a higher affiliation, nor takes voice
+   or moderation from an admin or owner (C{not-allowed}); a moderator does
+   not change its own role (C{not-allowed}).
+"""
+
+from twisted.words.protocols.jabber import xmpp_stringprep
+from twisted.words.xish import domish
+
+from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
+from xmuc.muc.room import AFFILIATIONS, ROLES
+from xmuc.router import parseJID
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError
+
+#: The reason given to someone removed because its nick became reserved.
+RESERVED_REASON = "This nickname is reserved"
+
+PRIVILEGED = ("owner", "admin")
+
+
+class Requester:
+    """
+    Who sends a C{muc#admin} request, as the permission checks see it.
+
+    @ivar jid: the real full JID (str).
+    @ivar bare: the real bare JID (str).
+    @ivar affiliation: the requester's affiliation in the room.
+    @ivar occupant: its L{xmuc.muc.occupant.Occupant} in the room or
+        L{None}.
+    @ivar role: the occupant's role; for someone not in the room, the role
+        its affiliation would give (admins and owners act as moderators).
+    """
+
+    def __init__(self, room, jid, occupant):
+        self.jid = jid.full()
+        self.bare = jid.userhost()
+        self.affiliation = room.getAffiliation(self.bare)
+        self.occupant = occupant
+        if occupant is not None:
+            self.role = occupant.role
+        elif self.affiliation in PRIVILEGED:
+            self.role = "moderator"
+        else:
+            self.role = "none"
+
+    @property
+    def actor(self):
+        """
+        What the broadcast names as C{<actor/>}: the occupant (nick, and
+        real JID for those who may see it) or the real JID.
+        """
+        return self.occupant if self.occupant is not None else self.jid
+
+
+def requesterOf(room, stanza, occupant):
+    sender = parseJID(stanza.getAttribute("from", ""))
+    if sender is None:
+        raise StanzaError("bad-request")
+    return Requester(room, sender, occupant)
+
+
+def _reason(item):
+    for child in item.elements():
+        if child.name == "reason":
+            return str(child)
+    return None
+
+
+def _items(stanza):
+    query = stanza.firstChildElement()
+    return [child for child in query.elements() if child.name == "item" and child.uri == ns.MUC_ADMIN]
+
+
+# -- Permissions -------------------------------------------------------------------
+
+
+def checkAffiliationChange(actorAffiliation, actorBare, target, old, new):
+    """
+    May someone with C{actorAffiliation} change the affiliation of
+    C{target} from C{old} to C{new}?  (The last-owner rule is checked on
+    the whole request, L{checkOwnersRemain}.)
+
+    @raise StanzaError: C{forbidden} or C{not-allowed}.
+    """
+    if actorAffiliation == "owner":
+        return
+    if actorAffiliation != "admin":
+        raise StanzaError("forbidden", text="You are not allowed to change affiliations")
+    if new in PRIVILEGED:
+        raise StanzaError("forbidden", text="Only owners may grant admin or owner status")
+    if old in PRIVILEGED:
+        if new == "outcast":
+            raise StanzaError("not-allowed", text="You may not ban someone with a higher affiliation")
+        raise StanzaError("forbidden", text="Only owners may change the affiliation of admins and owners")
+
+
+def checkRoleChange(requester, target, targetAffiliation, new):
+    """
+    May C{requester} (a L{Requester}) give occupant C{target} the role
+    C{new}?
+
+    @raise StanzaError: C{forbidden} or C{not-allowed}.
+    """
+    if requester.role != "moderator":
+        raise StanzaError("forbidden", text="Only moderators may change roles")
+    if requester.occupant is target:
+        raise StanzaError("not-allowed", text="You may not change your own role")
+    old = target.role
+    if new == old:
+        return
+    moderation = new == "moderator" or (old == "moderator" and new == "participant")
+    if moderation and requester.affiliation not in PRIVILEGED:
+        raise StanzaError("forbidden", text="Only admins and owners may grant or revoke moderator status")
+    if ROLE_RANK[new] < ROLE_RANK[old]:
+        if new != "none" and targetAffiliation in PRIVILEGED:
+            raise StanzaError("not-allowed", text="Admins and owners keep their voice and moderator status")
+        if AFFILIATION_RANK[targetAffiliation] > AFFILIATION_RANK[requester.affiliation]:
+            raise StanzaError("not-allowed", text="You may not do this to someone with a higher affiliation")
+        if old == "moderator" and requester.affiliation not in PRIVILEGED:
+            raise StanzaError("not-allowed", text="Only admins and owners may do this to a moderator")
+
+
+def checkOwnersRemain(room, changes):
+    """
+    The room keeps at least one owner: refuse (C{conflict}) a request that
+    would leave none.
+
+    @param changes: C{[(bare, new affiliation)]} in request order.
+    """
+    owners = set(room.owners())
+    if not owners:
+        return
+    for bare, affiliation in changes:
+        if affiliation == "owner":
+            owners.add(bare)
+        else:
+            owners.discard(bare)
+    if not owners:
+        raise StanzaError("conflict", text="The room must keep at least one owner")
+
+
+# -- Parsing -----------------------------------------------------------------------
+
+
+class AffiliationChange:
+    """
+    One affiliation item of a set request, parsed and checked.
+    """
+
+    def __init__(self, bare, affiliation, nick, reason):
+        self.bare = bare
+        self.affiliation = affiliation
+        self.nick = nick
+        self.reason = reason
+
+    def apply(self, room, actor):
+        """
+        Reserve the nick (removing whoever else sits on it), then change the
+        affiliation with its effects.
+        """
+        if self.nick is not None:
+            squatter = room.occupants.get(self.nick)
+            if squatter is not None and squatter.bare != self.bare:
+                room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
+            room.reservedNicks[self.bare] = self.nick
+        if self.affiliation in ("none", "outcast"):
+            room.reservedNicks.pop(self.bare, None)
+        room.setAffiliation(self.bare, self.affiliation, actor=actor, reason=self.reason)
+
+
+class RoleChange:
+    """
+    One role item of a set request, parsed and checked.
+    """
+
+    def __init__(self, occupant, role, reason):
+        self.occupant = occupant
+        self.role = role
+        self.reason = reason
+
+    def apply(self, room, actor):
+        if room.occupants.get(self.occupant.nick) is not self.occupant:
+            return
+        if self.role == self.occupant.role:
+            return
+        codes = ("307",) if self.role == "none" else ()
+        room.setRole(self.occupant, self.role, actor=actor, reason=self.reason, codes=codes)
+
+
+def parseNick(nick):
+    """
+    @return: the nick after resourceprep.
+    @raise StanzaError: C{bad-request} when it is not a valid nick.
+    """
+    try:
+        prepped = xmpp_stringprep.resourceprep.prepare(nick)
+    except (UnicodeError, ValueError):
+        raise StanzaError("bad-request", text="Invalid nickname")
+    if not prepped or not prepped.strip():
+        raise StanzaError("bad-request", text="Invalid nickname")
+    return prepped
+
+
+def parseItem(room, requester, item):
+    """
+    Read one C{<item/>} of a set request and check that C{requester} may
+    apply it.
+
+    @return: an L{AffiliationChange} or a L{RoleChange}.
+    @raise StanzaError: C{bad-request} for a malformed item, or the
+        permission error.
+    """
+    affiliation = item.getAttribute("affiliation")
+    role = item.getAttribute("role")
+    jidText = item.getAttribute("jid")
+    nick = item.getAttribute("nick")
+    if (affiliation is None) == (role is None):
+        raise StanzaError("bad-request", text="An item needs either an affiliation or a role")
+    bare = None
+    if jidText is not None:
+        jid = parseJID(jidText)
+        if jid is None:
+            raise StanzaError("bad-request", text="Invalid JID")
+        bare = jid.userhost()
+    if nick is not None:
+        nick = parseNick(nick)
+    reason = _reason(item)
+    if affiliation is not None:
+        if affiliation not in AFFILIATIONS:
+            raise StanzaError("bad-request", text="Unknown affiliation")
+        if bare is None:
+            # Some clients name the occupant by nick only.
+            occupant = room.occupants.get(nick) if nick is not None else None
+            if occupant is None:
+                raise StanzaError("bad-request", text="An affiliation item needs a jid")
+            bare, nick = occupant.bare, None
+        old = room.affiliations.get(bare, "none")
+        checkAffiliationChange(requester.affiliation, requester.bare, bare, old, affiliation)
+        if nick is not None:
+            holder = reservedBy(room, nick)
+            if holder is not None and holder != bare:
+                raise StanzaError("conflict", text="That nickname is reserved by someone else")
+        return AffiliationChange(bare, affiliation, nick, reason)
+    if role not in ROLES:
+        raise StanzaError("bad-request", text="Unknown role")
+    if nick is not None:
+        target = room.occupants.get(nick)
+    elif bare is not None:
+        present = room.occupantsOf(bare)
+        target = present[0] if present else None
+    else:
+        raise StanzaError("bad-request", text="A role item needs a nick")
+    if target is None:
+        raise StanzaError("not-acceptable", text="No such occupant")
+    checkRoleChange(requester, target, target.affiliation, role)
+    return RoleChange(target, role, reason)
+
+
+def reservedBy(room, nick):
+    """
+    @return: the bare JID that reserved C{nick} in C{room}, or L{None}.
+    """
+    for bare, reserved in room.reservedNicks.items():
+        if reserved == nick:
+            return bare
+    return None
+
+
+# -- Handlers ----------------------------------------------------------------------
+
+
+def setItems(room, stanza, occupant, **kw):
+    """
+    C{iq-set} of C{muc#admin}: check every item, apply them all, store the
+    room, then answer (notices and presences go out before the result).
+    """
+    requester = requesterOf(room, stanza, occupant)
+    items = _items(stanza)
+    if not items:
+        raise StanzaError("bad-request", text="No items")
+    changes = [parseItem(room, requester, item) for item in items]
+    checkOwnersRemain(room, [(c.bare, c.affiliation) for c in changes if isinstance(c, AffiliationChange)])
+    for change in changes:
+        change.apply(room, requester.actor)
+    # The result (no payload) follows storage: durable before ack.
+    return room.save().addCallback(lambda _: None)
+
+
+def mayGetAffiliationList(room, requester, affiliation):
+    """
+    Admins and owners get the lists up to their own affiliation; in a
+    non-anonymous room, members get the lists too (XEP-0045 9.5), and the
+    member list goes to the roles the owner allowed
+    (C{muc#roomconfig_getmemberlist}).
+    """
+    rank = AFFILIATION_RANK[requester.affiliation]
+    if rank >= AFFILIATION_RANK["admin"] and rank >= AFFILIATION_RANK[affiliation]:
+        return True
+    if room.config.whois != "anyone":
+        return False
+    if rank >= AFFILIATION_RANK["member"] and affiliation != "outcast":
+        return True
+    return affiliation == "member" and requester.occupant is not None and requester.role in room.config.getMemberList
+
+
+def getItems(room, stanza, occupant, **kw):
+    """
+    C{iq-get} of C{muc#admin}: an affiliation list (with reserved nicks) or
+    a role list (moderators only).
+    """
+    requester = requesterOf(room, stanza, occupant)
+    items = _items(stanza)
+    if not items:
+        raise StanzaError("bad-request", text="No item")
+    affiliation = items[0].getAttribute("affiliation")
+    role = items[0].getAttribute("role")
+    query = domish.Element((ns.MUC_ADMIN, "query"))
+    if affiliation is not None and role is None:
+        if affiliation not in AFFILIATIONS:
+            raise StanzaError("bad-request", text="Unknown affiliation")
+        if not mayGetAffiliationList(room, requester, affiliation):
+            raise StanzaError("forbidden", text="You are not allowed to see this list")
+        for bare, value in sorted(room.affiliations.items()):
+            if value == affiliation:
+                element = query.addElement("item")
+                element["affiliation"] = affiliation
+                element["jid"] = bare
+                nick = room.reservedNicks.get(bare)
+                if nick is not None:
+                    element["nick"] = nick
+        return query
+    if role is not None and affiliation is None:
+        if role not in ROLES:
+            raise StanzaError("bad-request", text="Unknown role")
+        if requester.role != "moderator":
+            raise StanzaError("forbidden", text="Only moderators may see role lists")
+        for other in room.occupants.values():
+            if other.role == role:
+                element = query.addElement("item")
+                element["affiliation"] = other.affiliation
+                element["role"] = other.role
+                element["jid"] = other.realJID
+                element["nick"] = other.nick
+        return query
+    raise StanzaError("bad-request", text="An item needs either an affiliation or a role")
+
+
+def install(service):
+    service.hooks.add("iq-get:" + ns.MUC_ADMIN, getItems)
+    service.hooks.add("iq-set:" + ns.MUC_ADMIN, setItems)

@@ -1,0 +1,175 @@
+"""
+Registering with a room (XEP-0045 7.10) and reserved nicknames.
+
+C{jabber:iq:register} to the room's bare JID returns the C{muc#register}
+form (or the registered nick); submitting it reserves the nick and makes
+the user a member (an affiliation the user already has is kept), which
+updates the user's occupants in the room; C{<remove/>} drops the nick and
+the membership.  Unaffiliated users may only register when the service
+allows it (C{[muc] allow_unaffiliated_registration}), outcasts never.
+
+A reserved nick (registered here, or set by an admin with the C{nick}
+attribute of a C{muc#admin} item) belongs to its owner: anyone else
+joining or changing nick to it gets C{conflict}, and whoever sits on it
+when it gets reserved is removed (307, "This nickname is reserved").
+C{disco#info} with node C{x-roomuser-item} tells the caller its reserved
+nick.
+"""
+
+from twisted.internet import defer
+from twisted.words.xish import domish
+
+from xmuc.muc import forms
+from xmuc.muc.admin import RESERVED_REASON, reservedBy
+from xmuc.muc.room import validNick
+from xmuc.router import parseJID
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError
+
+NICK_FIELD = "muc#register_roomnick"
+ROOMUSER_NODE = "x-roomuser-item"
+
+
+def registrationForm():
+    """
+    @return: the C{muc#register} L{forms.Form} (the nick is required).
+    """
+    form = forms.Form("form", ns.MUC_REGISTER)
+    form.add(NICK_FIELD, "text-single", "Nickname", required=True)
+    return form
+
+
+def _sender(stanza):
+    sender = parseJID(stanza.getAttribute("from", ""))
+    if sender is None:
+        raise StanzaError("bad-request")
+    return sender.userhost()
+
+
+def checkMayRegister(room, bare):
+    """
+    Outcasts may not register (C{forbidden}); unaffiliated users only when
+    the service allows it (C{registration-required}).
+    """
+    affiliation = room.getAffiliation(bare)
+    if affiliation == "outcast":
+        raise StanzaError("forbidden", text="You have been banned from this room")
+    if affiliation == "none" and not room.service.allowUnaffiliatedRegistration:
+        raise StanzaError("registration-required", text="Only members may register with this room")
+
+
+def getRegistration(room, stanza, **kw):
+    """
+    The registered nick (C{<registered/>} and C{<username/>}), or the form.
+    """
+    bare = _sender(stanza)
+    checkMayRegister(room, bare)
+    query = domish.Element((ns.REGISTER, "query"))
+    nick = room.reservedNicks.get(bare)
+    if nick is not None:
+        query.addElement("registered")
+        query.addElement("username", content=nick)
+    else:
+        query.addChild(registrationForm().toElement())
+    return query
+
+
+def submittedNick(query):
+    """
+    Read the nick from a submitted registration form.
+
+    @return: the nick (resourceprepped), or L{None} for a cancelled form.
+    @raise StanzaError: C{bad-request} without a form or with another
+        FORM_TYPE; C{not-acceptable} without a (valid) nick.
+    """
+    x = forms.findForm(query)
+    if x is None:
+        raise StanzaError("bad-request", text="Missing data form")
+    kind, formType, fields = forms.parseForm(x)
+    if kind == "cancel":
+        return None
+    if kind != "submit":
+        raise StanzaError("bad-request", text="Not a submitted form")
+    if formType != ns.MUC_REGISTER:
+        raise StanzaError("bad-request", text="Form is not of type %s" % (ns.MUC_REGISTER,))
+    nick = forms.single(fields.get(NICK_FIELD, []))
+    if not nick:
+        raise StanzaError("not-acceptable", text="A nickname is required")
+    try:
+        return validNick(nick)
+    except StanzaError:
+        raise StanzaError("not-acceptable", text="Invalid nickname")
+
+
+def setRegistration(room, stanza, **kw):
+    """
+    Register (form submit) or unregister (C{<remove/>}); the room is
+    stored before the result.
+    """
+    bare = _sender(stanza)
+    checkMayRegister(room, bare)
+    query = stanza.firstChildElement()
+    stored = room.affiliations.get(bare, "none")
+    if any(True for child in query.elements() if child.name == "remove"):
+        room.reservedNicks.pop(bare, None)
+        # Only the membership registration gave goes; a higher one stays.
+        room.setAffiliation(bare, "none" if stored == "member" else stored)
+        return room.save().addCallback(lambda _: None)
+    nick = submittedNick(query)
+    if nick is None:
+        # A cancelled form changes nothing (XEP-0004).
+        return defer.succeed(None)
+    holder = reservedBy(room, nick)
+    if holder is not None and holder != bare:
+        raise StanzaError("conflict", text="That nickname is reserved by someone else")
+    squatter = room.occupants.get(nick)
+    if squatter is not None and squatter.bare != bare:
+        room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
+    room.reservedNicks[bare] = nick
+    room.setAffiliation(bare, "member" if stored == "none" else stored)
+    return room.save().addCallback(lambda _: None)
+
+
+def refuseReservedNick(room, occupant, **kw):
+    """
+    C{pre-join}: a nick reserved by someone else is taken (C{conflict}).
+    """
+    holder = reservedBy(room, occupant.nick)
+    if holder is not None and holder != occupant.bare:
+        raise StanzaError("conflict", text="That nickname is reserved by someone else")
+
+
+def refuseReservedNickChange(room, occupant, nick, **kw):
+    holder = reservedBy(room, nick)
+    if holder is not None and holder != occupant.bare:
+        raise StanzaError("conflict", text="That nickname is reserved by someone else")
+
+
+def reservedNickInfo(room, stanza, **kw):
+    """
+    C{disco#info} node C{x-roomuser-item}: the caller's reserved nick as
+    an identity (nothing when it has none).
+    """
+    query = domish.Element((ns.DISCO_INFO, "query"))
+    query["node"] = ROOMUSER_NODE
+    nick = room.reservedNicks.get(_sender(stanza))
+    if nick is not None:
+        identity = query.addElement("identity")
+        identity["category"] = "conference"
+        identity["name"] = nick
+        identity["type"] = "text"
+    return query
+
+
+def addFeature(room, features, **kw):
+    features.add(ns.REGISTER)
+
+
+def install(service):
+    service.hooks.add("iq-get:" + ns.REGISTER, getRegistration)
+    service.hooks.add("iq-set:" + ns.REGISTER, setRegistration)
+    # After every other refusal: the nick conflict comes last, as in Prosody.
+    service.hooks.add("pre-join", refuseReservedNick, priority=-20)
+    service.hooks.add("pre-nick-change", refuseReservedNickChange)
+    service.hooks.add("disco-info-node:" + ROOMUSER_NODE, reservedNickInfo)
+    service.hooks.add("disco-features", addFeature)
