@@ -18,8 +18,8 @@ XEP's privilege tables:
  - admins manage members and outcasts only: touching the admin or owner
    lists is C{forbidden}, banning an admin or owner is C{not-allowed};
  - anybody else gets C{forbidden};
- - roles are changed by moderators; granting or revoking moderator status
-   is for admins and owners (C{forbidden} for other moderators); nobody
+ - roles are changed by moderators (others get C{forbidden}); granting or
+   revoking moderator status is for admins and owners; nobody
    lowers the role of someone with a higher affiliation, nor takes voice
    or moderation from an admin or owner (C{not-allowed}); a moderator does
    not change its own role (C{not-allowed}).
@@ -75,9 +75,18 @@ class Requester:
 
 
 def requesterOf(room, stanza, occupant):
+    """
+    @param occupant: the occupant of the sending full JID, or L{None}; then
+        another session of the same user in the room stands for it (the
+        XEP checks the bare JID), preferably a moderator.
+    @return: a L{Requester}.
+    """
     sender = parseJID(stanza.getAttribute("from", ""))
     if sender is None:
         raise StanzaError("bad-request")
+    if occupant is None:
+        sessions = sorted(room.occupantsOf(sender.userhost()), key=lambda o: -ROLE_RANK[o.role])
+        occupant = sessions[0] if sessions else None
     return Requester(room, sender, occupant)
 
 
@@ -96,10 +105,10 @@ def _items(stanza):
 # -- Permissions -------------------------------------------------------------------
 
 
-def checkAffiliationChange(actorAffiliation, actorBare, target, old, new):
+def checkAffiliationChange(actorAffiliation, old, new):
     """
-    May someone with C{actorAffiliation} change the affiliation of
-    C{target} from C{old} to C{new}?  (The last-owner rule is checked on
+    May someone with C{actorAffiliation} change an affiliation from C{old}
+    to C{new}?  (The last-owner rule is checked on
     the whole request, L{checkOwnersRemain}.)
 
     @raise StanzaError: C{forbidden} or C{not-allowed}.
@@ -132,7 +141,7 @@ def checkRoleChange(requester, target, targetAffiliation, new):
         return
     moderation = new == "moderator" or (old == "moderator" and new == "participant")
     if moderation and requester.affiliation not in PRIVILEGED:
-        raise StanzaError("forbidden", text="Only admins and owners may grant or revoke moderator status")
+        raise StanzaError("not-allowed", text="Only admins and owners may grant or revoke moderator status")
     if ROLE_RANK[new] < ROLE_RANK[old]:
         if new != "none" and targetAffiliation in PRIVILEGED:
             raise StanzaError("not-allowed", text="Admins and owners keep their voice and moderator status")
@@ -240,8 +249,10 @@ def parseItem(room, requester, item):
         raise StanzaError("bad-request", text="An item needs either an affiliation or a role")
     bare = None
     if jidText is not None:
-        jid = parseJID(jidText)
-        if jid is None:
+        # (parseJID does not take an empty string.)
+        jid = parseJID(jidText) if jidText else None
+        # Twisted reads '@host' as the domain 'host': an empty node is an error.
+        if jid is None or (jid.user is None and "@" in jidText):
             raise StanzaError("bad-request", text="Invalid JID")
         bare = jid.userhost()
     if nick is not None:
@@ -257,7 +268,7 @@ def parseItem(room, requester, item):
                 raise StanzaError("bad-request", text="An affiliation item needs a jid")
             bare, nick = occupant.bare, None
         old = room.affiliations.get(bare, "none")
-        checkAffiliationChange(requester.affiliation, requester.bare, bare, old, affiliation)
+        checkAffiliationChange(requester.affiliation, old, affiliation)
         if nick is not None:
             holder = reservedBy(room, nick)
             if holder is not None and holder != bare:
@@ -273,7 +284,7 @@ def parseItem(room, requester, item):
     else:
         raise StanzaError("bad-request", text="A role item needs a nick")
     if target is None:
-        raise StanzaError("not-acceptable", text="No such occupant")
+        raise StanzaError("item-not-found", text="No such occupant")
     checkRoleChange(requester, target, target.affiliation, role)
     return RoleChange(target, role, reason)
 
@@ -301,6 +312,11 @@ def setItems(room, stanza, occupant, **kw):
     if not items:
         raise StanzaError("bad-request", text="No items")
     changes = [parseItem(room, requester, item) for item in items]
+    reserving = {}
+    for change in changes:
+        if isinstance(change, AffiliationChange) and change.nick is not None:
+            if reserving.setdefault(change.nick, change.bare) != change.bare:
+                raise StanzaError("conflict", text="One nickname reserved for two users")
     checkOwnersRemain(room, [(c.bare, c.affiliation) for c in changes if isinstance(c, AffiliationChange)])
     for change in changes:
         change.apply(room, requester.actor)

@@ -1,0 +1,197 @@
+"""
+Permission matrices of muc#admin (XEP-0045 sections 5.1.2, 5.2.2, 8 and
+9): who may set which affiliation, and which role, on whom.  Each cell is
+written out from the XEP's tables and texts, and checked against a fresh
+room: allowed changes are applied, refused ones answer the given error
+and change nothing.
+"""
+
+from twisted.trial import unittest
+
+from tests.test_muc_admin import ADMIN_IQ
+from tests.test_muc_core import ROOM, condition
+from xmuc.muc.testing import MUCHarness
+
+AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
+
+OK, NA, F = "ok", "not-allowed", "forbidden"
+
+#: Admins manage the member and outcast lists (XEP-0045 9.1-9.4); only owners
+#: touch the admin and owner lists (10.3-10.7: forbidden); an admin banning
+#: an admin or owner gets not-allowed (9.1).  Key: (old, new).
+ADMIN_ACTOR = {
+    (old, new): (OK if old in ("member", "none", "outcast") and new in ("member", "none", "outcast")
+                 else NA if old in ("owner", "admin") and new == "outcast" else F)
+    for old in AFFILIATIONS for new in AFFILIATIONS
+}
+
+
+def expectedAffiliationChange(actor, old, new):
+    if actor == "owner":
+        return OK
+    if actor == "admin":
+        return ADMIN_ACTOR[(old, new)]
+    # Members, unaffiliated users and outcasts: no admin use case at all.
+    return F
+
+
+class AffiliationMatrixTests(unittest.TestCase):
+    """
+    Actors owner/admin/member/none/outcast (in the room, except the
+    outcast) set target@localhost from each affiliation to each other one.
+    """
+
+    def attempt(self, actor, old, new):
+        harness = MUCHarness()
+        romeo = harness.client("user@localhost/r")
+        romeo.join("room", "Romeo")
+        room = harness.muc.rooms[ROOM]
+        if actor != "owner":
+            if actor != "none":
+                room.affiliations["actor@localhost"] = actor
+        else:
+            room.affiliations["actor@localhost"] = "owner"
+        if old != "none":
+            room.affiliations["target@localhost"] = old
+        client = harness.client("actor@localhost/a")
+        if actor != "outcast":
+            client.join("room", "Actor")
+            self.assertIn("Actor", room.occupants)
+        client.received()
+        client.send(ADMIN_IQ % ("m", ROOM, "set", "<item affiliation='%s' jid='target@localhost'/>" % (new,)))
+        [answer] = [s for s in client.received() if s.name == "iq"]
+        if answer["type"] == "result":
+            outcome = OK
+        else:
+            outcome = condition(answer)[0]
+        current = room.affiliations.get("target@localhost", "none")
+        return outcome, current
+
+    def test_matrix(self):
+        mismatches = []
+        for actor in AFFILIATIONS:
+            for old in AFFILIATIONS:
+                for new in AFFILIATIONS:
+                    expected = expectedAffiliationChange(actor, old, new)
+                    outcome, current = self.attempt(actor, old, new)
+                    wantedState = new if expected == OK else old
+                    if (outcome, current) != (expected, wantedState):
+                        mismatches.append("%s sets %s -> %s: got %s (now %s), expected %s (%s)"
+                                          % (actor, old, new, outcome, current, expected, wantedState))
+        self.assertEqual(mismatches, [])
+
+    def test_tableIsNotTrivial(self):
+        """
+        The expectations exercise every outcome for admins.
+        """
+        self.assertEqual(set(ADMIN_ACTOR.values()), {OK, NA, F})
+
+
+#: Actors and targets: name -> (affiliation, role).
+ACTORS = {
+    "owner": ("owner", "moderator"),
+    "admin": ("admin", "moderator"),
+    "modmember": ("member", "moderator"),
+    "modnone": ("none", "moderator"),
+    "participant": ("none", "participant"),
+    "visitor": ("none", "visitor"),
+}
+TARGETS = ("owner", "admin", "member", "none", "modnone", "visitor")
+TARGET_STATE = {
+    "owner": ("owner", "moderator"),
+    "admin": ("admin", "moderator"),
+    "member": ("member", "participant"),
+    "none": ("none", "participant"),
+    "modnone": ("none", "moderator"),
+    "visitor": ("none", "visitor"),
+}
+
+#: new role -> actor -> outcome per target in TARGETS order.
+#: - only moderators act (section 8: forbidden);
+#: - kicks: nobody kicks a higher affiliation (8.2), and a moderator is
+#:   kicked only by an admin or owner (5.1.3 state chart);
+#: - voice is never taken from admins and owners (8.4), nor moderator
+#:   status (9.7); granting/revoking moderator is for admins and owners
+#:   (9.6, 9.7; the state chart);
+#: - a role a target already has is accepted (nothing changes).
+ROLE_MATRIX = {
+    "none": {
+        "owner": [OK, OK, OK, OK, OK, OK],
+        "admin": [NA, OK, OK, OK, OK, OK],
+        "modmember": [NA, NA, OK, OK, NA, OK],
+        "modnone": [NA, NA, NA, OK, NA, OK],
+        "participant": [F] * 6,
+        "visitor": [F] * 6,
+    },
+    "visitor": {
+        "owner": [NA, NA, OK, OK, OK, OK],
+        "admin": [NA, NA, OK, OK, OK, OK],
+        "modmember": [NA, NA, OK, OK, NA, OK],
+        "modnone": [NA, NA, NA, OK, NA, OK],
+        "participant": [F] * 6,
+        "visitor": [F] * 6,
+    },
+    "participant": {
+        "owner": [NA, NA, OK, OK, OK, OK],
+        "admin": [NA, NA, OK, OK, OK, OK],
+        "modmember": [NA, NA, OK, OK, NA, OK],
+        "modnone": [NA, NA, OK, OK, NA, OK],
+        "participant": [F] * 6,
+        "visitor": [F] * 6,
+    },
+    "moderator": {
+        "owner": [OK] * 6,
+        "admin": [OK] * 6,
+        "modmember": [OK, OK, NA, NA, OK, NA],
+        "modnone": [OK, OK, NA, NA, OK, NA],
+        "participant": [F] * 6,
+        "visitor": [F] * 6,
+    },
+}
+
+
+class RoleMatrixTests(unittest.TestCase):
+    """
+    Every actor of L{ACTORS} sets every role on every target of
+    L{TARGETS}, in an unmoderated semi-anonymous room.
+    """
+
+    def attempt(self, actor, target, new):
+        harness = MUCHarness()
+        romeo = harness.client("user@localhost/r")
+        romeo.join("room", "Romeo")
+        room = harness.muc.rooms[ROOM]
+        people = {"actor": ACTORS[actor], "target": TARGET_STATE[target]}
+        clients = {}
+        for name, (affiliation, role) in people.items():
+            if affiliation != "none":
+                room.affiliations[name + "@localhost"] = affiliation
+            clients[name] = harness.client(name + "@localhost/x")
+            clients[name].join("room", name)
+            room.occupants[name].role = role
+        client = clients["actor"]
+        client.received()
+        client.send(ADMIN_IQ % ("m", ROOM, "set", "<item nick='target' role='%s'/>" % (new,)))
+        [answer] = [s for s in client.received() if s.name == "iq"]
+        outcome = OK if answer["type"] == "result" else condition(answer)[0]
+        occupant = room.occupants.get("target")
+        current = occupant.role if occupant is not None else "none"
+        return outcome, current
+
+    def test_matrix(self):
+        mismatches = []
+        for new, rows in ROLE_MATRIX.items():
+            for actor, outcomes in rows.items():
+                for target, expected in zip(TARGETS, outcomes):
+                    outcome, current = self.attempt(actor, target, new)
+                    wanted = new if expected == OK else TARGET_STATE[target][1]
+                    if (outcome, current) != (expected, wanted):
+                        mismatches.append("%s sets %s to %s: got %s (now %s), expected %s (%s)"
+                                          % (actor, target, new, outcome, current, expected, wanted))
+        self.assertEqual(mismatches, [])
+
+    def test_everyCellDefined(self):
+        for rows in ROLE_MATRIX.values():
+            self.assertEqual(set(rows), set(ACTORS))
+            for outcomes in rows.values():
+                self.assertEqual(len(outcomes), len(TARGETS))
