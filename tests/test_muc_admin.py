@@ -6,6 +6,7 @@ bad input and all-or-nothing requests, and the permission matrices.
 """
 
 from twisted.internet import defer
+from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, field, item, layout, mucX
 from xmuc.muc.testing import MUCHarness
@@ -574,3 +575,23 @@ class VoiceRequestTests(AdminTestCase):
         [error] = self.juliet.received()
         self.assertEqual(condition(error)[0], "forbidden")
         self.assertEqual(self.room().occupants["Juliet"].role, "visitor")
+
+
+class OutsideActorTests(unittest.TestCase):
+    def test_serverAdminOutsideTheRoom(self):
+        """
+        An actor who is not in the room (a server administrator) is named
+        by real JID to those who may see it; the others get no <actor/>.
+        """
+        harness = MUCHarness(admins=["boss@localhost"])
+        romeo = harness.client("user@localhost/balcony")
+        juliet = harness.client("user2@localhost/garden")
+        romeo.join("room", "Romeo")
+        juliet.join("room", "Juliet")
+        romeo.received()
+        boss = harness.client("boss@localhost/desk")
+        boss.send(ADMIN_IQ % ("b1", ROOM, "set", affItem("user2@localhost", "member")))
+        [seen] = romeo.received()
+        self.assertEqual(actorOf(seen), {"jid": "boss@localhost/desk"})
+        [own] = juliet.received()
+        self.assertIsNone(actorOf(own))

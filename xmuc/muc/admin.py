@@ -108,8 +108,8 @@ def _items(stanza):
 def checkAffiliationChange(actorAffiliation, old, new):
     """
     May someone with C{actorAffiliation} change an affiliation from C{old}
-    to C{new}?  (The last-owner rule is checked on
-    the whole request, L{checkOwnersRemain}.)
+    to C{new}?  (The last-owner rule is checked on the whole request, by
+    L{checkOwnersRemain}.)
 
     @raise StanzaError: C{forbidden} or C{not-allowed}.
     """

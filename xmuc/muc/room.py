@@ -303,14 +303,15 @@ class Room:
             item["jid"] = occupant.realJID
         if newNick is not None:
             item["nick"] = newNick
-        if actor is not None:
+        if isinstance(actor, Occupant):
             element = item.addElement("actor")
-            if isinstance(actor, Occupant):
-                element["nick"] = actor.nick
-                if variant == "full":
-                    element["jid"] = actor.realJID
-            elif variant == "full":
-                element["jid"] = actor
+            element["nick"] = actor.nick
+            if variant == "full":
+                element["jid"] = actor.realJID
+        elif actor is not None and variant == "full":
+            # An actor outside the room has only a real JID: no empty
+            # <actor/> for those who may not see it.
+            item.addElement("actor")["jid"] = actor
         if reason:
             item.addElement("reason", content=reason)
         if variant == "self" and status110:
