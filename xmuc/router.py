@@ -16,6 +16,8 @@ def parseJID(text):
 
     @return: a L{jidmod.JID}, or L{None} when C{text} is not a valid JID.
     """
+    if not text:
+        return None
     try:
         return jidmod.internJID(text)
     except (jidmod.InvalidFormat, UnicodeError, ValueError):
