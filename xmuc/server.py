@@ -116,6 +116,45 @@ class ListeningService(service.Service):
             return defer.maybeDeferred(port.stopListening)
 
 
+class StreamCloser(service.Service):
+    """
+    On stop, closes the client streams that are still open once the session
+    manager has closed the bound sessions (streams that never authenticated,
+    or clients that do not read).  The whole stop is bounded by C{[server]
+    shutdown_timeout}: what is still open at the deadline is aborted.
+    """
+
+    def __init__(self, server):
+        self.server = server
+
+    def stopService(self):
+        from twisted.internet import reactor
+
+        service.Service.stopService(self)
+        factory = self.server.c2sFactory
+        closed = factory.disconnectAll("system-shutdown")
+        closed.addErrback(lambda f: log.failure("closing client streams failed", f))
+        remaining = max(0.0, self.server.stopDeadline - reactor.seconds())
+        deadline = defer.Deferred()
+        call = reactor.callLater(remaining, deadline.callback, None)
+
+        def finished(_):
+            if call.active():
+                call.cancel()
+                return
+            stuck = [xs for xs in factory.streams if xs.transport is not None]
+            if stuck:
+                log.warn(
+                    "aborting {count} client connection(s) still open at shutdown",
+                    count=len(stuck),
+                )
+            for xs in stuck:
+                xs.transport.abortConnection()
+
+        either = defer.DeferredList([closed, deadline], fireOnOneCallback=True)
+        return either.addCallback(finished)
+
+
 class XmucServer(OrderedMultiService):
     """
     The root service and the context every part receives.
@@ -157,7 +196,8 @@ class XmucServer(OrderedMultiService):
         # Children stop in reverse order: listeners first (no new clients),
         # then the MUC (occupants get status 332 while their sessions still
         # exist), then the session manager (closes every client session),
-        # storage last.
+        # then streams that never authenticated, storage last.
+        StreamCloser(self).setServiceParent(self)
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
 
@@ -181,6 +221,18 @@ class XmucServer(OrderedMultiService):
             )
             listener.setServiceParent(self)
             self.listeners.append(listener)
+
+    def stopService(self):
+        """
+        Stop every child in order (see L{OrderedMultiService}); the client
+        part of the stop ends at C{stopDeadline} at the latest.
+        """
+        from twisted.internet import reactor
+
+        self.stopDeadline = reactor.seconds() + self.config.get(
+            "server", "shutdown_timeout"
+        )
+        return OrderedMultiService.stopService(self)
 
     def isAdmin(self, bare):
         """
