@@ -417,3 +417,114 @@ class PostgreSQLPersistentRoomsTests(PersistentRoomsMixin, unittest.TestCase):
     def storageKeys(self):
         # '%' would be interpolation for configparser: none in a DSN.
         return {"backend": "postgresql", "dsn": self.schema.dsn}
+
+
+TWISTD_CONFIG = """\
+[server]
+hosts = localhost
+
+[c2s]
+listen = tcp:{port}:interface=127.0.0.1
+require_encryption = false
+
+[auth]
+backend = insecure
+allow_insecure = true
+
+[storage]
+backend = sqlite
+path = %s
+
+[muc]
+domain = conference.localhost
+lock_new_rooms = false
+
+[log]
+level = warn
+"""
+
+
+class KilledServerTests(unittest.TestCase):
+    """
+    A real C{twistd} process on an SQLite file is killed (SIGKILL) the
+    moment the client has the acknowledgement of a change; started again on
+    the same file, the server still has the change.
+    """
+
+    def setUp(self):
+        self.database = os.path.abspath(self.mktemp()) + ".sqlite"
+        self.process = None
+        self.clients = []
+
+    @defer.inlineCallbacks
+    def start(self):
+        from tests.helpers_twistd import startTwistd
+
+        self.process = yield startTwistd(self, TWISTD_CONFIG % (self.database,))
+
+    @defer.inlineCallbacks
+    def login(self, name):
+        client = yield connectClient(self.process.port)
+        self.clients.append(client)
+        self.addCleanup(lambda: client.closed.called or client.transport.abortConnection())
+        yield client.login(name, PASSWORD, "r")
+        return MUCClient(client, "%s@localhost/r" % (name,))
+
+    @defer.inlineCallbacks
+    def killAndRestart(self):
+        """
+        SIGKILL at once (the caller just got its acknowledgement), then
+        start again on the same file.
+        """
+        self.process.signal("KILL")
+        status = yield self.process.ended
+        self.assertEqual(status, -9)
+        output = self.process.text()
+        self.assertNotIn("Traceback", output)
+        yield self.start()
+
+    @defer.inlineCallbacks
+    def test_acknowledgedSurvivesSIGKILL(self):
+        yield self.start()
+        romeo = yield self.login("romeo")
+        yield romeo.join(ROOM, "Romeo")
+        # 1. The configuration form's result.
+        reply = yield romeo.configure(ROOM, field("muc#roomconfig_persistentroom", "1")
+                                      + field("muc#roomconfig_roomname", "Killed once"))
+        assertResult(reply)
+        yield self.killAndRestart()
+
+        romeo = yield self.login("romeo")
+        fields = yield romeo.configForm(ROOM)
+        self.assertEqual((fields["muc#roomconfig_persistentroom"], fields["muc#roomconfig_roomname"]),
+                         (["1"], ["Killed once"]))
+        # 2. An affiliation change's result (with a reserved nick).
+        reply = yield romeo.setAffiliation(ROOM, "juliet@localhost", "member", "Jules")
+        assertResult(reply)
+        yield self.killAndRestart()
+
+        romeo = yield self.login("romeo")
+        self.assertEqual((yield romeo.affiliationList(ROOM, "member")), {"juliet@localhost": "Jules"})
+        # 3. The subject: its broadcast (the echo) is the acknowledgement.
+        yield romeo.join(ROOM, "Romeo")
+        romeo.groupchat(ROOM, subject="After the fall", id="s1")
+        echo = yield romeo.echoOf(ROOM, "s1")
+        self.assertIsNone(errorCondition(echo))
+        yield self.killAndRestart()
+
+        # 4. A message, then an acknowledged change: the message was stored
+        # before it (storage applies calls in order).
+        romeo = yield self.login("romeo")
+        received = yield romeo.join(ROOM, "Romeo")
+        self.assertEqual(subjectOf(received), (ROOM + "/Romeo", "After the fall"))
+        romeo.groupchat(ROOM, body="still here", id="m1")
+        yield romeo.echoOf(ROOM, "m1")
+        assertResult((yield romeo.configure(ROOM, field("muc#roomconfig_roomdesc", "twice"))))
+        yield self.killAndRestart()
+
+        juliet = yield self.login("juliet")
+        received = yield juliet.join(ROOM, "Jules")
+        self.assertEqual(history(received), [(ROOM + "/Romeo", "still here", True)])
+        self.assertEqual(subjectOf(received), (ROOM + "/Romeo", "After the fall"))
+        reply = yield juliet.iq(ROOM, "get", "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+        self.assertEqual(formFields(firstChild(reply, NS_DISCO_INFO, "query")).get("muc#roominfo_description"), ["twice"])

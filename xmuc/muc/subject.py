@@ -37,14 +37,30 @@ def changeSubject(room, occupant, stanza, **kw):
         return None
     if not (occupant.role == "moderator" or (room.config.changeSubject and occupant.role == "participant")):
         raise StanzaError("forbidden", text="You are not allowed to change the subject")
-    room.subject = str(subject)
-    room.subjectNick = occupant.nick
+    old = (room.subject, room.subjectNick)
+    new = (str(subject), occupant.nick)
+    room.subject, room.subjectNick = new
     message = subjectMessage(room)
     if stanza.getAttribute("id"):
         message["id"] = stanza["id"]
-    room.broadcast(message)
-    if room.config.persistent:
-        room.save().addErrback(lambda f: log.failure("could not save {room}", f, room=room.jidStr))
+    if not room.config.persistent:
+        room.broadcast(message)
+        return True
+    # The broadcast is the sender's acknowledgement: in a persistent room it
+    # waits until the subject is stored (subject changes are rare, so this
+    # costs nothing noticeable).  If storing fails, the subject is left as it
+    # was and the sender gets internal-server-error.
+    def stored(_):
+        if not room.destroyed:
+            room.broadcast(message)
+
+    def failed(failure):
+        log.failure("could not save {room}", failure, room=room.jidStr)
+        if (room.subject, room.subjectNick) == new:
+            room.subject, room.subjectNick = old
+        room.error(stanza, "internal-server-error")
+
+    room.save().addCallbacks(stored, failed)
     return True
 
 
