@@ -523,19 +523,35 @@ class InvitationTests(MUCTestCase):
         MUCTestCase.setUp(self)
         self.createRoom()
 
+    def invitation(self, invitee="user2@localhost"):
+        return [s for s in self.harness.delivered if s.getAttribute("to") == invitee][-1]
+
     def test_invite(self):
+        """
+        The invitee gets the invitation from the room, with the reason,
+        the password, a jabber:x:conference element and a body; in a
+        semi-anonymous room the inviter appears as its room JID.
+        """
         configure(self.romeo, field("muc#roomconfig_roomsecret", "pw"))
         self.romeo.send("<message to='%s'><x xmlns='%s'><invite to='user2@localhost'><reason>come</reason></invite></x></message>"
                         % (ROOM, ns.MUC_USER))
-        [message] = [s for s in self.harness.delivered if s.getAttribute("to") == "user2@localhost"]
+        message = self.invitation()
         self.assertEqual(message["from"], ROOM)
         x = mucX(message)
+        self.assertEqual([c.name for c in x.elements()], ["invite", "password"])
         invite = x.invite
-        self.assertEqual(invite["from"], "user@localhost/balcony")
+        self.assertEqual(invite["from"], ROOM + "/Romeo")
         self.assertEqual(str(invite.reason), "come")
         self.assertEqual(str(x.password), "pw")
         [conference] = list(message.elements(ns.CONFERENCE, "x"))
-        self.assertEqual(conference["jid"], ROOM)
+        self.assertEqual((conference["jid"], str(conference)), (ROOM, "come"))
+        self.assertIn(ROOM, str(message.body))
+        self.assertNotIn("user@localhost", message.toXml())
+
+    def test_inviteNonAnonymous(self):
+        configure(self.romeo, field("muc#roomconfig_whois", "anyone"))
+        self.romeo.send("<message to='%s'><x xmlns='%s'><invite to='user2@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
+        self.assertEqual(mucX(self.invitation()).invite["from"], "user@localhost/balcony")
 
     def test_decline(self):
         self.juliet.send("<message to='%s'><x xmlns='%s'><decline to='user@localhost/balcony'><reason>no</reason></decline></x></message>"
@@ -544,10 +560,18 @@ class InvitationTests(MUCTestCase):
         decline = mucX(message).decline
         self.assertEqual((message["from"], decline["from"], str(decline.reason)), (ROOM, "user2@localhost/garden", "no"))
 
+    def test_declineToRoomJID(self):
+        """
+        A decline addressed to the inviter's room JID reaches the occupant.
+        """
+        self.juliet.send("<message to='%s'><x xmlns='%s'><decline to='%s/Romeo'/></x></message>" % (ROOM, ns.MUC_USER, ROOM))
+        [message] = self.romeo.received()
+        self.assertEqual(mucX(message).decline["from"], "user2@localhost/garden")
+
     def test_membersOnlyInvite(self):
         """
         In a members-only room an owner's invitation makes the invitee a
-        member; a mere participant may not invite unless allowinvites.
+        member; a member may not invite unless allowinvites.
         """
         configure(self.romeo, field("muc#roomconfig_membersonly", "1"))
         self.romeo.send("<message to='%s'><x xmlns='%s'><invite to='user2@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
@@ -555,17 +579,24 @@ class InvitationTests(MUCTestCase):
         self.juliet.join("room", "Juliet")
         self.juliet.send("<message to='%s'><x xmlns='%s'><invite to='user3@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
         [error] = self.juliet.received()
-        self.assertEqual(condition(error)[0], "forbidden")
+        self.assertEqual(condition(error)[:2], ("forbidden", "auth"))
         configure(self.romeo, field("muc#roomconfig_allowinvites", "1"))
         self.juliet.received()
         self.juliet.send("<message to='%s'><x xmlns='%s'><invite to='user3@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
         self.assertEqual(self.juliet.received(), [])
         self.assertEqual(self.room().getAffiliation("user3@localhost"), "member")
 
-    def test_inviteFromNonOccupant(self):
+    def test_visitorsCannotInvite(self):
+        configure(self.romeo, field("muc#roomconfig_moderatedroom", "1"))
+        self.juliet.join("room", "Juliet")
         self.juliet.send("<message to='%s'><x xmlns='%s'><invite to='user3@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
         [error] = self.juliet.received()
-        self.assertEqual(condition(error)[0], "not-acceptable")
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_badPayload(self):
+        self.romeo.send("<message to='%s'><x xmlns='%s'><invite/></x></message>" % (ROOM, ns.MUC_USER))
+        [error] = self.romeo.received()
+        self.assertEqual(condition(error)[0], "bad-request")
 
 
 class RejoinTests(MUCTestCase):

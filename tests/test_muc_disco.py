@@ -27,7 +27,7 @@ class DiscoTests(MUCTestCase):
         self.assertIn(ns.MUC, self.features(answer))
 
     def test_serviceItemsListPublicRooms(self):
-        self.createRoom(field("muc#roomconfig_roomname", "The Balcony"))
+        self.createRoom(field("muc#roomconfig_roomname", "The Balcony") + field("muc#roomconfig_publicroom", "1"))
         self.juliet.join("hidden", "Juliet")
         configure(self.juliet, field("muc#roomconfig_publicroom", "0"), room="hidden@" + DOMAIN)
         answer = self.query(self.rosaline, DOMAIN, ns.DISCO_ITEMS)
@@ -40,6 +40,7 @@ class DiscoTests(MUCTestCase):
         harness = MUCHarness(muc={"lock_new_rooms": "true"})
         owner = harness.client("user@localhost/r")
         owner.join("room", "Owner")
+        harness.muc.rooms[ROOM].config.public = True
         answer = self.query(harness.client("user2@localhost/x"), DOMAIN, ns.DISCO_ITEMS)
         self.assertEqual(list(answer.query.elements()), [])
 
@@ -51,7 +52,8 @@ class DiscoTests(MUCTestCase):
 
     def test_roomInfo(self):
         self.createRoom(field("muc#roomconfig_roomname", "Balcony") + field("muc#roomconfig_roomdesc", "Nice view")
-                        + field("muc#roomconfig_roomsecret", "pw") + field("muc#roomconfig_membersonly", "1"))
+                        + field("muc#roomconfig_roomsecret", "pw") + field("muc#roomconfig_membersonly", "1")
+                        + field("muc#roomconfig_publicroom", "1"))
         answer = self.query(self.rosaline, ROOM, ns.DISCO_INFO)
         self.assertEqual(answer.query.identity["name"], "Balcony")
         features = self.features(answer)

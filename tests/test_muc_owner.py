@@ -119,16 +119,20 @@ class ConfigFormTests(MUCTestCase):
         self.assertEqual(self.room().config.password, "")
 
     def test_anonymityCodes(self):
+        """
+        172/173 announce anonymity changes (104 only with other changes).
+        """
         result, notice = configure(self.romeo, field("muc#roomconfig_whois", "anyone"))
-        self.assertEqual(codes(notice), ["104", "172"])
-        result, notice = configure(self.romeo, field("muc#roomconfig_whois", "moderators"))
+        self.assertEqual(codes(notice), ["172"])
+        result, notice = configure(self.romeo, field("muc#roomconfig_whois", "moderators")
+                                   + field("muc#roomconfig_roomname", "x"))
         self.assertEqual(codes(notice), ["104", "173"])
 
     def test_loggingCodes(self):
         result, notice = configure(self.romeo, field("muc#roomconfig_enablelogging", "1"))
-        self.assertEqual(codes(notice), ["104", "170"])
+        self.assertEqual(codes(notice), ["170"])
         result, notice = configure(self.romeo, field("muc#roomconfig_enablelogging", "0"))
-        self.assertEqual(codes(notice), ["104", "171"])
+        self.assertEqual(codes(notice), ["171"])
 
     def test_membersOnlyRemovesOthers(self):
         """

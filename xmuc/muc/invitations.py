@@ -1,92 +1,130 @@
 """
-Mediated invitations (XEP-0045 7.8.2): an occupant sends the room a
-message with C{<invite to=.../>}; the room relays it to the invitee (with
-the room password, and a C{jabber:x:conference} element for old clients).
-Declines are relayed back to the inviter.  In members-only rooms only
-admins and owners invite (members too with C{muc#roomconfig_allowinvites}),
-and the invitee becomes a member.  Direct invitations (XEP-0249) go from
+Mediated invitations (XEP-0045 7.8.2), as Prosody does them.
+
+A message to the room whose C{muc#user} x starts with C{<invite to=.../>}
+is relayed to the invitee from the room: the original message (minus its
+MUC elements) plus C{<invite from=...><reason/></invite>}, the room
+password, a C{jabber:x:conference} element and a plain body for old
+clients.  In a semi-anonymous room the invitee (unless it would be a
+moderator) sees the inviter's room JID, never its real JID.  Visitors may
+not invite; in members-only rooms only admins and owners may (members too
+with C{muc#roomconfig_allowinvites}), and the invitee becomes a member.
+A C{<decline to=.../>} is relayed back to the inviter (to an occupant
+when addressed to a room JID).  Direct invitations (XEP-0249) go from
 user to user and never reach the room.
 """
 
-from xmuc.muc.fanout import newStanza
+from xmuc.muc.fanout import copyElement
+from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.owner import configField
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
 
-def mayInvite(room, occupant):
-    if not room.config.membersOnly:
-        return True
-    affiliation = occupant.affiliation
-    return affiliation in ("owner", "admin") or (affiliation == "member" and room.config.allowInvites)
-
-
 def _reason(element):
     for child in element.elements():
         if child.name == "reason":
             return str(child)
-    return None
+    return ""
 
 
-def relayInvite(room, occupant, invite):
+def _relayed(stanza, room, to):
+    """
+    A copy of C{stanza} from the room to C{to}, without MUC elements.
+    """
+    message = copyElement(stanza)
+    for child in list(message.elements()):
+        if child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER):
+            message.children.remove(child)
+    message["from"] = room.jidStr
+    message["to"] = to
+    return message
+
+
+def checkInviter(room, sender, occupant):
+    """
+    @raise StanzaError: C{forbidden} for visitors (or those who would be),
+        and in members-only rooms for those who may not add members.
+    """
+    bare = sender.userhost()
+    role = occupant.role if occupant is not None else room.defaultRole(sender, room.getAffiliation(bare))
+    if ROLE_RANK.get(role, 0) <= ROLE_RANK["visitor"]:
+        raise StanzaError("forbidden", type="auth")
+    if room.config.membersOnly:
+        required = "member" if room.config.allowInvites else "admin"
+        if AFFILIATION_RANK[room.getAffiliation(bare)] < AFFILIATION_RANK[required]:
+            raise StanzaError("forbidden", type="auth", text="You are not allowed to invite people to this room")
+
+
+def relayInvite(room, stanza, sender, occupant, invite):
     invitee = parseJID(invite.getAttribute("to", ""))
     if invitee is None:
-        raise StanzaError("jid-malformed", text="Invalid invitee JID")
-    if not mayInvite(room, occupant):
-        raise StanzaError("forbidden", text="You are not allowed to invite people to this room")
-    if room.config.membersOnly and room.getAffiliation(invitee.userhost()) == "none":
-        room.setAffiliation(invitee.userhost(), "member", actor=occupant)
-        room.save()
+        raise StanzaError("jid-malformed", type="cancel")
+    checkInviter(room, sender, occupant)
     reason = _reason(invite)
-    message = newStanza("message", to=invitee.full(), **{"from": room.jidStr})
+    message = _relayed(stanza, room, invitee.full())
     x = message.addElement((ns.MUC_USER, "x"))
     relayed = x.addElement("invite")
-    relayed["from"] = occupant.realJID
-    if reason:
-        relayed.addElement("reason", content=reason)
+    inviter = sender.full()
+    if (room.config.whois == "moderators" and occupant is not None
+            and room.defaultRole(invitee, room.getAffiliation(invitee.userhost())) != "moderator"):
+        inviter = occupant.occupantJID
+    relayed["from"] = inviter
+    relayed.addElement("reason", content=reason)
     if room.config.password:
         x.addElement("password", content=room.config.password)
-    message.addElement("body", content="%s invited you to the room %s%s" % (
-        occupant.bare, room.jidStr, " (%s)" % (reason,) if reason else ""))
     conference = message.addElement((ns.CONFERENCE, "x"))
     conference["jid"] = room.jidStr
-    if reason:
-        conference["reason"] = reason
-    if room.config.password:
-        conference["password"] = room.config.password
+    conference.addContent(reason)
+    if message.body is None:
+        message.addElement("body", content="%s invited you to the room %s%s" % (
+            inviter, room.jidStr, " (%s)" % (reason,) if reason else ""))
+    if room.config.membersOnly and AFFILIATION_RANK[room.getAffiliation(invitee.userhost())] <= 0:
+        room.setAffiliation(invitee.userhost(), "member", actor=occupant, reason="Invited by " + inviter)
+        room.save()
     room.route(message)
 
 
-def relayDecline(room, sender, decline):
-    inviter = parseJID(decline.getAttribute("to", ""))
-    if inviter is None:
-        raise StanzaError("jid-malformed", text="Invalid inviter JID")
-    message = newStanza("message", to=inviter.full(), **{"from": room.jidStr})
+def relayDecline(room, stanza, sender, decline):
+    declinee = parseJID(decline.getAttribute("to", ""))
+    if declinee is None:
+        raise StanzaError("jid-malformed", type="cancel")
+    reason = _reason(decline)
+    target = declinee.full()
+    if declinee.userhost() == room.jidStr and declinee.resource:
+        occupant = room.occupants.get(declinee.resource)
+        if occupant is not None:
+            target = occupant.realJID
+    message = _relayed(stanza, room, target)
     x = message.addElement((ns.MUC_USER, "x"))
     relayed = x.addElement("decline")
-    relayed["from"] = sender
-    reason = _reason(decline)
-    if reason:
-        relayed.addElement("reason", content=reason)
+    relayed["from"] = sender.full()
+    relayed.addElement("reason", content=reason)
+    if message.body is None:
+        message.addElement("body", content="%s declined your invite to the room %s%s" % (
+            sender.full(), room.jidStr, " (%s)" % (reason,) if reason else ""))
     room.route(message)
 
 
 def handleInvitations(room, stanza, occupant, **kw):
     """
-    C{room-message}: invites and declines in a C{muc#user} x.
+    C{room-message}: the first element of a C{muc#user} x decides; an x
+    with anything else is a C{bad-request}.
     """
+    if stanza.getAttribute("type", "normal") != "normal":
+        return None
     for x in stanza.elements(ns.MUC_USER, "x"):
-        invites = list(x.elements(ns.MUC_USER, "invite"))
-        declines = list(x.elements(ns.MUC_USER, "decline"))
-        if not invites and not declines:
-            continue
-        if invites and occupant is None:
-            raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
-        for invite in invites:
-            relayInvite(room, occupant, invite)
-        for decline in declines:
-            relayDecline(room, stanza["from"], decline)
+        payload = x.firstChildElement()
+        if payload is None:
+            return None
+        sender = parseJID(stanza["from"])
+        if payload.name == "invite" and payload.getAttribute("to"):
+            relayInvite(room, stanza, sender, occupant, payload)
+        elif payload.name == "decline" and payload.getAttribute("to"):
+            relayDecline(room, stanza, sender, payload)
+        else:
+            raise StanzaError("bad-request", type="cancel")
         return True
     return None
 

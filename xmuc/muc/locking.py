@@ -11,6 +11,9 @@ from xmuc.xmpp.errors import StanzaError
 def lockNewRoom(room, stanza, **kw):
     if stanza is not None and room.service.lockNewRooms:
         room.locked = True
+    if stanza is not None:
+        # Like Prosody: the creator's language is the room's.
+        room.config.lang = stanza.getAttribute(("http://www.w3.org/XML/1998/namespace", "lang"), "")
 
 
 def refuseWhileLocked(room, occupant, **kw):

@@ -13,6 +13,15 @@ def isMember(room, bare):
     return AFFILIATION_RANK[room.getAffiliation(bare)] >= AFFILIATION_RANK["member"]
 
 
+def noRoleForStrangers(room, affiliation, **kw):
+    """
+    In a members-only room the unaffiliated have no role (Prosody).
+    """
+    if room.config.membersOnly and affiliation == "none":
+        return "none"
+    return None
+
+
 def checkMembership(room, occupant, **kw):
     if room.config.membersOnly and not isMember(room, occupant.bare):
         raise StanzaError("registration-required", text="Membership is required to enter this room")
@@ -31,6 +40,7 @@ def addFeature(room, features, **kw):
 
 def install(service):
     service.hooks.add("pre-join", checkMembership, priority=-5)
+    service.hooks.add("default-role", noRoleForStrangers, priority=2)
     service.hooks.add("config-changed", removeNonMembers)
     service.hooks.add("disco-features", addFeature)
     configField(service, "muc#roomconfig_membersonly", "membersOnly", "boolean", "Only allow members to join", 55)

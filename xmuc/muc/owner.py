@@ -18,6 +18,9 @@ from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
+#: Settings whose change is announced by their own status codes only.
+PRIVACY_SETTINGS = frozenset(["whois", "logging"])
+
 ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
 
 
@@ -156,7 +159,9 @@ def submitForm(room, stanza, x):
             old[attribute] = current
     room.config.update(changes)
     codes = set()
-    if changes:
+    # Privacy changes have codes of their own (172/173, 170/171); like
+    # Prosody, 104 is for the other ones.
+    if set(changes) - PRIVACY_SETTINGS:
         codes.add("104")
     room.hooks.fire("config-changed", room=room, changes=changes, old=old, codes=codes, actor=actor)
     d = room.save()

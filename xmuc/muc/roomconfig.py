@@ -16,7 +16,8 @@ class RoomConfig:
     @ivar description: C{muc#roomconfig_roomdesc}.
     @ivar lang: C{muc#roomconfig_lang}.
     @ivar persistent: the room survives its last occupant.
-    @ivar public: listed in the service's disco#items.
+    @ivar public: listed in the service's disco#items (Prosody: not by
+        default).
     @ivar moderated: only participants and moderators may speak.
     @ivar membersOnly: only members (and above) may join.
     @ivar password: the room secret, C{''} for none.
@@ -38,7 +39,7 @@ class RoomConfig:
         self.description = ""
         self.lang = ""
         self.persistent = False
-        self.public = True
+        self.public = False
         self.moderated = False
         self.membersOnly = False
         self.password = ""
