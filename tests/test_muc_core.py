@@ -317,7 +317,8 @@ class HistoryTests(MUCTestCase):
 
     def test_maxchars(self):
         entry = self.harness.muc.rooms[ROOM].history[-1]
-        self.assertEqual(self.history("<history maxchars='%d'/>" % (entry.chars * 2 + 5)), ["message 3", "message 4"])
+        perEntry = entry.chars + len(self.juliet.jid)
+        self.assertEqual(self.history("<history maxchars='%d'/>" % (perEntry * 2 + 5)), ["message 3", "message 4"])
         self.juliet.send("<presence to='%s/Juliet' type='unavailable'/>" % (ROOM,))
         self.assertEqual(self.history("<history maxchars='0'/>"), [])
 
@@ -327,6 +328,18 @@ class HistoryTests(MUCTestCase):
         self.assertEqual(self.history("<history since='2999-01-01T00:00:00Z'/>"), [])
         self.juliet.send("<presence to='%s/Juliet' type='unavailable'/>" % (ROOM,))
         self.assertEqual(len(self.history("<history since='2000-01-01T00:00:00Z'/>")), 5)
+
+    def test_hints(self):
+        """
+        Storage hints decide what is history; chat markers are kept.
+        """
+        self.romeo.send("<message to='%s' type='groupchat'><body>secret</body><no-store xmlns='urn:xmpp:hints'/></message>" % (ROOM,))
+        self.romeo.send("<message to='%s' type='groupchat'><store xmlns='urn:xmpp:hints'/></message>" % (ROOM,))
+        self.romeo.send("<message to='%s' type='groupchat'><displayed xmlns='urn:xmpp:chat-markers:0' id='x'/></message>" % (ROOM,))
+        received = self.juliet.join("room", "Juliet")
+        kept = [s for s in received if s.name == "message" and s.delay is not None]
+        self.assertEqual(len(kept), 7)
+        self.assertNotIn("secret", "".join(s.toXml() for s in kept))
 
     def test_historyLength(self):
         """
@@ -617,3 +630,26 @@ class RejoinTests(MUCTestCase):
         [update] = self.romeo.received()
         self.assertEqual((update["from"], codes(update)), (ROOM + "/Juliet", []))
         self.assertEqual(len(self.room().occupants), 2)
+
+
+class OccupantIdTests(MUCTestCase):
+    def ids(self, stanzas):
+        return [o["id"] for s in stanzas for o in s.elements("urn:xmpp:occupant-id:0", "occupant-id")]
+
+    def test_occupantId(self):
+        """
+        XEP-0421: presence and messages carry a stable occupant id per real
+        bare JID, not the JID, and clients cannot forge it.
+        """
+        self.createRoom()
+        received = self.juliet.join("room", "Juliet")
+        romeoID, julietID = self.ids(received[:2])
+        self.assertNotEqual(romeoID, julietID)
+        self.assertNotIn("user2", julietID)
+        self.juliet.send("<message to='%s' type='groupchat'><body>x</body>"
+                         "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='forged'/></message>" % (ROOM,))
+        self.assertEqual(self.ids(self.romeo.received()[-1:]), [julietID])
+        self.juliet.send("<presence to='%s/Jules'/>" % (ROOM,))
+        self.assertEqual(set(self.ids(self.romeo.received())), {julietID})
+        self.juliet.send("<message to='%s/Romeo' type='chat'><body>pm</body></message>" % (ROOM,))
+        self.assertEqual(self.ids(self.romeo.received()), [julietID])

@@ -82,11 +82,31 @@ def trim(room):
         history.popleft()
 
 
+HINTS = "urn:xmpp:hints"
+
+
+def isHistoric(message):
+    """
+    Prosody's rules: storage hints decide, else a body, an encrypted
+    payload (XEP-0380) or a chat marker makes a message worth keeping;
+    chat states and the like are not.
+    """
+    found = set()
+    for child in message.elements():
+        found.add((child.uri, child.name))
+        if child.uri == "urn:xmpp:chat-markers:0":
+            found.add(("markers", None))
+    if (HINTS, "no-store") in found or (HINTS, "no-permanent-store") in found:
+        return False
+    return bool((HINTS, "store") in found or any(name == "body" for _, name in found)
+                or ("urn:xmpp:eme:0", "encryption") in found or ("markers", None) in found)
+
+
 def remember(room, occupant, message, stanzaID, **kw):
     """
-    Keep a broadcast groupchat message (only those with a body).
+    Keep a broadcast groupchat message if it is historic.
     """
-    if message.body is None:
+    if not isHistoric(message):
         return
     when = time.time()
     if room.config.historyLength > 0:
@@ -109,12 +129,14 @@ def _intAttribute(element, name):
     return number if number >= 0 else None
 
 
-def select(entries, request, now=None):
+def select(entries, request, now=None, to=""):
     """
     Apply a C{<history/>} request.
 
     @param entries: L{HistoryEntry} list, oldest first.
     @param request: the C{<history/>} element or L{None}.
+    @param to: the recipient (its length counts for C{maxchars}, as in
+        Prosody).
     @return: the entries to send, oldest first.
     """
     if request is None:
@@ -136,7 +158,7 @@ def select(entries, request, now=None):
         kept = []
         total = 0
         for entry in reversed(entries):
-            total += entry.chars
+            total += entry.chars + len(to)
             if total > maxchars:
                 break
             kept.append(entry)
@@ -155,7 +177,7 @@ def sendHistory(room, occupant, stanza, **kw):
     """
     Send the history the joiner asked for.
     """
-    entries = select(list(historyOf(room)), historyRequest(stanza))
+    entries = select(list(historyOf(room)), historyRequest(stanza), to=occupant.realJID)
     for entry in entries:
         entry.serialized.sendTo(room.router, occupant.realJID)
 

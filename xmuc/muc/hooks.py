@@ -40,6 +40,12 @@ C{pre-join(room, occupant, stanza)}
 C{presence-visible(room, occupant)}
     Return C{False} to keep C{occupant}'s presence from other occupants
     (the occupant always sees its own presence).
+C{build-presence(room, occupant, presence)}
+    An occupant's presence is being built (once per recipient variant),
+    before its C{muc#user} x: add payload (occupant-id).
+C{build-message(room, occupant, message)}
+    A groupchat or private message of C{occupant} is being built, before
+    the room's stanza-id: add payload (occupant-id).
 C{occupant-list-sent(room, occupant)}
     The joiner got the presence of every visible occupant, and not yet its
     own: send more presence here (offline members).

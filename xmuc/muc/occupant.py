@@ -25,6 +25,8 @@ def presencePayload(stanza):
         child
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
+        # A client cannot choose its occupant id (XEP-0421).
+        and child.uri != "urn:xmpp:occupant-id:0"
     )
 
 

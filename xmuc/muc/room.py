@@ -28,6 +28,7 @@ from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
 ROLES = ("moderator", "participant", "visitor", "none")
 
@@ -288,6 +289,7 @@ class Room:
             presence["type"] = "unavailable"
         for child in occupant.payload if payload is None else payload:
             presence.addChild(child)
+        self.hooks.fire("build-presence", room=self, occupant=occupant, presence=presence)
         x = presence.addElement((ns.MUC_USER, "x"))
         for code in codes:
             x.addElement("status")["code"] = code
@@ -571,7 +573,10 @@ class Room:
         for child in stanza.elements():
             if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == self.jidStr:
                 continue
+            if child.uri == OCCUPANT_ID:
+                continue
             message.addChild(child)
+        self.hooks.fire("build-message", room=self, occupant=occupant, message=message)
         stanzaID = str(uuid.uuid4())
         sid = message.addElement((ns.STANZA_ID, "stanza-id"))
         sid["id"] = stanzaID
@@ -591,9 +596,10 @@ class Room:
         self.hooks.fire("private-message", room=self, sender=occupant, recipient=recipient, stanza=stanza)
         message = copyElement(stanza)
         for child in list(message.elements()):
-            if child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER):
+            if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == OCCUPANT_ID:
                 message.children.remove(child)
         message.addElement((ns.MUC_USER, "x"))
+        self.hooks.fire("build-message", room=self, occupant=occupant, message=message)
         message["from"] = occupant.occupantJID
         message["to"] = recipient.realJID
         self.route(message)

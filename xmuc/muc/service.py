@@ -44,6 +44,7 @@ FEATURES = (
     "disco",
     "persistence",
     "tombstones",
+    "occupantid",
 )
 
 #: Feature modules installed when they exist (written separately).

@@ -1,0 +1,51 @@
+"""
+Anonymous unique occupant identifiers (XEP-0421), enabled by default in
+Prosody: every presence and message of an occupant carries
+C{<occupant-id xmlns='urn:xmpp:occupant-id:0' id=.../>}, the same for a
+real bare JID across joins and nick changes, derived from a per-room secret
+salt (kept with the room's state) so it reveals nothing about the JID.
+Ids sent by clients are dropped by the core (forgery).
+"""
+
+import base64
+import hashlib
+import hmac
+import uuid
+
+OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+
+
+def occupantID(room, bare):
+    """
+    @return: the occupant id of real bare JID C{bare} in C{room}.
+    """
+    salt = room.extra.get("occupantIdSalt")
+    if salt is None:
+        salt = room.extra["occupantIdSalt"] = str(uuid.uuid4())
+    digest = hmac.new(bare.encode("utf-8"), salt.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _add(room, occupant, stanza):
+    cached = getattr(occupant, "occupantID", None)
+    if cached is None:
+        cached = occupant.occupantID = occupantID(room, occupant.bare)
+    stanza.addElement((OCCUPANT_ID, "occupant-id"))["id"] = cached
+
+
+def addToPresence(room, occupant, presence, **kw):
+    _add(room, occupant, presence)
+
+
+def addToMessage(room, occupant, message, **kw):
+    _add(room, occupant, message)
+
+
+def addFeature(room, features, **kw):
+    features.add(OCCUPANT_ID)
+
+
+def install(service):
+    service.hooks.add("build-presence", addToPresence)
+    service.hooks.add("build-message", addToMessage)
+    service.hooks.add("disco-features", addFeature)
