@@ -101,7 +101,7 @@ class AccountManager:
         log.info("password of {jid} changed", jid=bare)
 
     @defer.inlineCallbacks
-    def delete(self, bare):
+    def delete(self, bare, acknowledge=None):
         """
         Delete an account.  The tombstone comes first (nobody can register
         the name meanwhile), then the credentials (no new login), then the
@@ -110,11 +110,18 @@ class AccountManager:
         are closed with a C{not-authorized} stream error (XEP-0077 section
         3.2), so a client seeing its stream closed sees the deletion done.
 
+        @param acknowledge: called with no argument once the tombstone and
+            the deletion of the credentials are durable, before anything
+            else (the XEP-0077 result must precede the stream's end, and
+            must not be sent for a deletion that storage refused).
         @return: Deferred firing with whether an account existed, once its
-            sessions are closed.
+            sessions are closed; failing (L{StorageError}) when storage
+            failed before C{acknowledge} was called.
         """
         yield self.server.storage.tombstones.add(bare, "account")
         existed = yield self.server.auth.deleteAccount(bare)
+        if acknowledge is not None:
+            acknowledge()
         yield self.server.events.fire("account-deleted", jid=bare)
         yield self.server.storage.rosters.delete(bare)
         closing = [

@@ -150,10 +150,21 @@ def handleRegisterIQ(server, session, iq):
         if count != 1:
             send(errorReply(iq, "bad-request", payload=False))
             return defer.succeed(None)
-        # The result goes out before the stream is closed by the deletion.
-        send(_result(iq))
-        d = server.accounts.delete(session.bare)
-        d.addErrback(lambda f: log.failure("deleting {jid} failed", f, jid=session.bare))
+        # The result goes out once the deletion is durable, before the
+        # stream is closed by it; if storage fails first, an error instead.
+        acknowledged = []
+
+        def acknowledge():
+            acknowledged.append(True)
+            send(_result(iq))
+
+        def failed(failure):
+            log.failure("deleting {jid} failed", failure, jid=session.bare)
+            if not acknowledged:
+                send(errorReply(iq, "internal-server-error", payload=False))
+
+        d = server.accounts.delete(session.bare, acknowledge)
+        d.addErrback(failed)
         return d
 
     username = fields.get("username")
