@@ -18,8 +18,9 @@ can be added later; handlers should accept C{**kw}.
 
 Events (the C{room} argument is always the L{xmuc.muc.room.Room}):
 
-C{pre-create(service, roomJID, stanza)}
-    A join presence would create room C{roomJID} (str).  Raise to refuse.
+C{pre-create(service, roomJID, stanza, creator)}
+    A join presence would create room C{roomJID} (str); C{creator} is the
+    real JID (L{JID}).  Raise to refuse (restricted creation, tombstones).
 C{room-created(room, stanza)}
     A new room exists (not yet joined); features set their defaults
     (e.g. locking).  C{stanza} is the creating presence or L{None} (rooms
@@ -106,6 +107,15 @@ C{room-state-save(room, state)}
     Add module state to the dict C{state} about to be stored.
 C{room-emptied(room)}
     The last occupant left; return C{True} to keep the room in memory.
+
+Service-level events (C{service} is the L{xmuc.muc.service.MUCService}):
+
+C{service-iq-get:<namespace>(service, stanza, sender)} / C{service-iq-set:...}
+    An iq to the service domain itself; return the result child, or
+    C{True} after replying (L{MUCService.replyFromService}); raise
+    L{StanzaError} for an error.
+C{service-disco-features(service, features)}
+    Add features to the service's disco#info.
 """
 
 import itertools
