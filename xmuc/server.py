@@ -209,6 +209,13 @@ class XmucServer(OrderedMultiService):
             self.router.addComponent(self.muc.domain, self.muc)
             self.muc.setServiceParent(self)
 
+        # Tombstones written by xmucctl while we run (after the MUC: rooms
+        # are loaded first).
+        from xmuc.tombstonewatch import TombstoneWatcher
+
+        self.tombstoneWatcher = TombstoneWatcher(self)
+        self.tombstoneWatcher.setServiceParent(self)
+
         from xmuc.c2s.stream import ClientStreamFactory
 
         self.c2sFactory = ClientStreamFactory(self)

@@ -1,0 +1,164 @@
+"""
+Tombstones written by another process (C{xmucctl deluser}, C{xmucctl
+destroy-room}) while the server runs.
+
+The server keeps persistent rooms in memory and stores their whole state
+at every change: without this watcher, a room would put back the
+affiliation of an account that C{xmucctl deluser} just removed from
+storage, and a room destroyed with C{xmucctl destroy-room} would live on
+(and be stored again).  So the server reads the tombstones at start (once
+the rooms are loaded) and then every L{POLL_INTERVAL} seconds, and for each
+one it has not seen yet:
+
+ - an account tombstone, still in force, of an account that does not exist:
+   at start, rooms forget the JID (there are no sessions yet); later, the
+   C{account-deleted} event is fired (rooms forget the JID with notices to
+   occupants, contacts are told) and the account's sessions are closed, as
+   for an in-band deletion;
+ - a room tombstone: the room, if loaded, is destroyed (occupants get the
+   usual destroy presence) and joining the name gets C{gone}.
+
+Tombstones this server wrote itself are seen again harmlessly: the work is
+already done, so repeating it changes nothing.
+"""
+
+import time
+
+from twisted.application import service
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+log = Logger()
+
+#: Seconds between two readings of the tombstones.
+POLL_INTERVAL = 10.0
+
+#: Why a room destroyed by another process says it is gone.
+DESTROYED_ELSEWHERE = "This room has been destroyed by an administrator"
+
+
+class TombstoneWatcher(service.Service):
+    """
+    @ivar server: the L{xmuc.server.XmucServer}.
+    @ivar seen: C{{jid: when}} of the tombstones already handled.
+    @ivar loop: the L{task.LoopingCall} once started.
+    """
+
+    def __init__(self, server, interval=POLL_INTERVAL):
+        self.server = server
+        self.interval = interval
+        self.seen = {}
+        self.loop = None
+        self._started = False
+
+    def startService(self):
+        service.Service.startService(self)
+        # After the rooms are loaded (the MUC service started earlier and
+        # chained its loading on the same Deferred).
+        self.server.ready.addCallback(self._start)
+
+    def _start(self, result):
+        if not self.running:
+            return result
+        self.loop = task.LoopingCall(self._poll)
+        self.loop.start(self.interval, now=False)
+        d = self.check()
+        d.addErrback(lambda f: log.failure("could not read the tombstones", f))
+        d.addCallback(lambda _: result)
+        return d
+
+    def stopService(self):
+        service.Service.stopService(self)
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+    def _poll(self):
+        # A failing reading (database gone) is logged; the loop goes on.
+        return self.check().addErrback(lambda f: log.warn(
+            "could not read the tombstones: {error}", error=f.getErrorMessage()))
+
+    @defer.inlineCallbacks
+    def check(self):
+        """
+        Read the tombstones and handle those not seen yet.
+
+        @return: Deferred firing once handled.
+        """
+        first = not self._started
+        found = yield self.server.storage.tombstones.list()
+        self._started = True
+        accounts = []
+        for tombstone in found:
+            jid, when = tombstone["jid"], tombstone["when"]
+            if self.seen.get(jid) == when:
+                continue
+            self.seen[jid] = when
+            if tombstone["kind"] == "account":
+                accounts.append(tombstone)
+            else:
+                self.roomDestroyed(jid, when)
+        gone = []
+        for tombstone in accounts:
+            if (yield self._accountGone(tombstone)):
+                gone.append(tombstone["jid"])
+        if first:
+            yield self._forgetInRooms(gone)
+        else:
+            for bare in gone:
+                yield self.accountDeleted(bare)
+
+    def _accountGone(self, tombstone):
+        """
+        @return: Deferred firing with whether the tombstone is in force and
+            the account does not exist (not registered again).
+        """
+        expiry = self.server.config.get("storage", "tombstone_expiry")
+        if expiry and time.time() - tombstone["when"] >= expiry:
+            return defer.succeed(False)
+        return self.server.storage.accounts.get(tombstone["jid"]).addCallback(lambda c: c is None)
+
+    def _forgetInRooms(self, gone):
+        """
+        At start: rooms forget the deleted JIDs they still hold.
+        """
+        muc = self.server.muc
+        if muc is None or not gone:
+            return defer.succeed(None)
+        from xmuc.muc.deletedaccounts import forgetAccount
+
+        gone = set(gone)
+        held = set()
+        for room in muc.rooms.values():
+            held.update(gone.intersection(room.affiliations))
+            held.update(gone.intersection(room.reservedNicks))
+        return defer.gatherResults([forgetAccount(muc, bare) for bare in sorted(held)])
+
+    @defer.inlineCallbacks
+    def accountDeleted(self, bare):
+        """
+        An account deleted by another process: what an in-band deletion does
+        after the storage part.
+        """
+        log.info("account {jid} was deleted by another process", jid=bare)
+        yield self.server.events.fire("account-deleted", jid=bare)
+        closing = [
+            defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")
+            for session in list(self.server.sm.sessionsOf(bare))
+        ]
+        yield defer.DeferredList(closing, consumeErrors=True)
+
+    def roomDestroyed(self, roomJID, when):
+        muc = self.server.muc
+        if muc is None or not roomJID.endswith("@" + muc.domain):
+            return
+        from xmuc.muc import tombstones
+
+        expiry = tombstones.expiry(muc)
+        if expiry and time.time() - when > expiry:
+            return
+        room = muc.rooms.get(roomJID)
+        if room is not None and not room.destroyed:
+            log.info("room {room} was destroyed by another process", room=roomJID)
+            room.destroy(DESTROYED_ELSEWHERE).addErrback(
+                lambda f: log.failure("could not forget {room}", f, room=roomJID))
+        tombstones.tombstonesOf(muc).setdefault(roomJID, {"when": when})
