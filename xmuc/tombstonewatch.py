@@ -97,6 +97,11 @@ class TombstoneWatcher(service.Service):
                 accounts.append(tombstone)
             else:
                 self.roomDestroyed(jid, when)
+        if first:
+            # Only those some room still holds are worth a look (there may
+            # be many old tombstones).
+            held = self._heldInRooms(set(t["jid"] for t in accounts))
+            accounts = [t for t in accounts if t["jid"] in held]
         gone = []
         for tombstone in accounts:
             if (yield self._accountGone(tombstone)):
@@ -106,6 +111,18 @@ class TombstoneWatcher(service.Service):
         else:
             for bare in gone:
                 yield self.accountDeleted(bare)
+
+    def _heldInRooms(self, jids):
+        """
+        @return: the subset of C{jids} having an affiliation or a reserved
+            nick in a loaded room.
+        """
+        held = set()
+        if self.server.muc is not None and jids:
+            for room in self.server.muc.rooms.values():
+                held.update(jids.intersection(room.affiliations))
+                held.update(jids.intersection(room.reservedNicks))
+        return held
 
     def _accountGone(self, tombstone):
         """
@@ -126,12 +143,7 @@ class TombstoneWatcher(service.Service):
             return defer.succeed(None)
         from xmuc.muc.deletedaccounts import forgetAccount
 
-        gone = set(gone)
-        held = set()
-        for room in muc.rooms.values():
-            held.update(gone.intersection(room.affiliations))
-            held.update(gone.intersection(room.reservedNicks))
-        return defer.gatherResults([forgetAccount(muc, bare) for bare in sorted(held)])
+        return defer.gatherResults([forgetAccount(muc, bare) for bare in sorted(gone)])
 
     @defer.inlineCallbacks
     def accountDeleted(self, bare):
