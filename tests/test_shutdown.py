@@ -236,11 +236,6 @@ class GracefulShutdownTests(unittest.TestCase):
             self.assertIsNotNone(seen, (occupant.nick, [e.toXml() for e in elements]))
             self.assertEqual(statusCodes(seen), {"332"}, seen.toXml())
 
-    test_everyoneSeesEveryoneLeave.todo = (
-        "xmuc.muc.service.MUCService.stopService removes occupants one by one, "
-        "so the first removed never sees the others leave"
-    )
-
 
 class PersistentDataTests(unittest.TestCase):
     """

@@ -530,6 +530,26 @@ class Room:
         if not self.occupants:
             self.service.roomEmptied(self)
 
+    def removeAllOccupants(self, codes=()):
+        """
+        Take every occupant out at once (service shutdown): each gets its
+        own unavailable presence with C{codes} and sees every other occupant
+        leave, since all are still in the room while the presences go out.
+        """
+        occupants = list(self.occupants.values())
+        for occupant in occupants:
+            role, occupant.role = occupant.role, "none"
+            self.broadcastPresence(occupant, unavailable=True, codes=codes, payload=())
+            # The others' presences are still built as seen by this role.
+            occupant.role = role
+        for occupant in occupants:
+            occupant.role = "none"
+            del self.occupants[occupant.nick]
+            self.occupantsByJID.pop(occupant.realJID, None)
+            self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
+        if occupants:
+            self.service.roomEmptied(self)
+
     # -- Messages ----------------------------------------------------------------
 
     def handleMessage(self, stanza, sender, nick):

@@ -128,8 +128,7 @@ class MUCService(service.Service):
             if room.config.persistent:
                 saving.append(room.save().addErrback(
                     lambda f, r=room: log.failure("could not save {room}", f, room=r.jidStr)))
-            for occupant in list(room.occupants.values()):
-                room.removeOccupant(occupant, codes=("332",), payload=())
+            room.removeAllOccupants(codes=("332",))
         return defer.DeferredList(saving)
 
     # -- Rooms -------------------------------------------------------------------
