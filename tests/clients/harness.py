@@ -1,0 +1,70 @@
+"""
+Running the slixmpp client scripts of this directory against a real xmuc
+server from a trial test.
+
+The server runs in the test's reactor (L{startTestServer}: memory storage,
+internal authentication, STARTTLS required with a throwaway certificate)
+with the MUC enabled on C{conference.localhost}; each script runs in a
+child process with its own asyncio loop and prints C{CHECK <name>} lines
+(see C{common.py}).
+"""
+
+import os
+import sys
+
+from twisted.internet import defer, utils
+
+from tests.helpers_client import startTestServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+ACCOUNTS = {
+    "alice": "rabbit hole",
+    "bob": "can we fix it",
+    "carol": "sweet caroline",
+}
+
+MUC_ON = {"muc": {"enabled": "true", "domain": "conference.localhost"}}
+
+
+@defer.inlineCallbacks
+def startClientServer(testCase, overrides=None):
+    """
+    Start the server for a client test, with the MUC on and the accounts
+    of L{ACCOUNTS} registered.
+
+    @return: Deferred firing with the L{xmuc.testing.server.RunningServer}.
+    """
+    sections = {section: dict(values) for section, values in MUC_ON.items()}
+    for section, values in (overrides or {}).items():
+        sections.setdefault(section, {}).update(values)
+    running = yield startTestServer(testCase, sections, tls=True)
+    for user, password in ACCOUNTS.items():
+        yield running.server.accounts.register(user, "localhost", password)
+    return running
+
+
+@defer.inlineCallbacks
+def runClientScript(testCase, running, name, *extra):
+    """
+    Run C{tests/clients/<name>.py} against C{running}.
+
+    @return: Deferred firing with the names of the checks it printed, in
+        order; the test fails (with the script's output) when the script
+        does not finish cleanly.
+    """
+    certificate = running.server.config.get("c2s", "tls_certificate")
+    out, err, code = yield utils.getProcessOutputAndValue(
+        sys.executable,
+        [os.path.join(HERE, name + ".py"), str(running.c2sPort), certificate] + list(extra),
+        env=dict(os.environ),
+        path=HERE,
+    )
+    output = out.decode("utf-8", "replace")
+    lines = output.splitlines()
+    if code != 0 or "DONE" not in lines:
+        testCase.fail(
+            "client script %s failed (exit %s)\n--- stdout\n%s\n--- stderr (tail)\n%s"
+            % (name, code, output, err.decode("utf-8", "replace")[-4000:])
+        )
+    return [line[len("CHECK ") :] for line in lines if line.startswith("CHECK ")]
