@@ -107,7 +107,7 @@ TARGET_STATE = {
 }
 
 #: new role -> actor -> outcome per target in TARGETS order.
-#: - only moderators act (section 8: forbidden);
+#: - only moderators act (others: not-allowed, as Prosody answers);
 #: - kicks: nobody kicks a higher affiliation (8.2), and a moderator is
 #:   kicked only by an admin or owner (5.1.3 state chart);
 #: - voice is never taken from admins and owners (8.4), nor moderator
@@ -120,32 +120,32 @@ ROLE_MATRIX = {
         "admin": [NA, OK, OK, OK, OK, OK],
         "modmember": [NA, NA, OK, OK, NA, OK],
         "modnone": [NA, NA, NA, OK, NA, OK],
-        "participant": [F] * 6,
-        "visitor": [F] * 6,
+        "participant": [NA] * 6,
+        "visitor": [NA] * 6,
     },
     "visitor": {
         "owner": [NA, NA, OK, OK, OK, OK],
         "admin": [NA, NA, OK, OK, OK, OK],
         "modmember": [NA, NA, OK, OK, NA, OK],
         "modnone": [NA, NA, NA, OK, NA, OK],
-        "participant": [F] * 6,
-        "visitor": [F] * 6,
+        "participant": [NA] * 6,
+        "visitor": [NA] * 6,
     },
     "participant": {
         "owner": [NA, NA, OK, OK, OK, OK],
         "admin": [NA, NA, OK, OK, OK, OK],
         "modmember": [NA, NA, OK, OK, NA, OK],
         "modnone": [NA, NA, OK, OK, NA, OK],
-        "participant": [F] * 6,
-        "visitor": [F] * 6,
+        "participant": [NA] * 6,
+        "visitor": [NA] * 6,
     },
     "moderator": {
         "owner": [OK] * 6,
         "admin": [OK] * 6,
         "modmember": [OK, OK, NA, NA, OK, NA],
         "modnone": [OK, OK, NA, NA, OK, NA],
-        "participant": [F] * 6,
-        "visitor": [F] * 6,
+        "participant": [NA] * 6,
+        "visitor": [NA] * 6,
     },
 }
 

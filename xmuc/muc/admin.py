@@ -18,7 +18,9 @@ XEP's privilege tables:
  - admins manage members and outcasts only: touching the admin or owner
    lists is C{forbidden}, banning an admin or owner is C{not-allowed};
  - anybody else gets C{forbidden};
- - roles are changed by moderators (others get C{forbidden}); granting or
+ - roles are changed by moderators (others get C{not-allowed}, as with
+   Prosody); a role item naming nobody in the room is C{item-not-found}
+   of type C{modify}; granting or
    revoking moderator status is for admins and owners; nobody
    lowers the role of someone with a higher affiliation, nor takes voice
    or moderation from an admin or owner (C{not-allowed}); a moderator does
@@ -130,10 +132,11 @@ def checkRoleChange(requester, target, targetAffiliation, new):
     May C{requester} (a L{Requester}) give occupant C{target} the role
     C{new}?
 
-    @raise StanzaError: C{forbidden} or C{not-allowed}.
+    @raise StanzaError: C{not-allowed}.
     """
     if requester.role != "moderator":
-        raise StanzaError("forbidden", text="Only moderators may change roles")
+        # As Prosody: every refused role change is cancel/not-allowed.
+        raise StanzaError("not-allowed", text="Only moderators may change roles")
     if requester.occupant is target:
         raise StanzaError("not-allowed", text="You may not change your own role")
     old = target.role
@@ -284,7 +287,7 @@ def parseItem(room, requester, item):
     else:
         raise StanzaError("bad-request", text="A role item needs a nick")
     if target is None:
-        raise StanzaError("item-not-found", text="No such occupant")
+        raise StanzaError("item-not-found", type="modify", text="No such occupant")
     checkRoleChange(requester, target, target.affiliation, role)
     return RoleChange(target, role, reason)
 
