@@ -30,12 +30,7 @@ C2S_OVERRIDES = {"c2s": {"listen": "tcp:0:interface=127.0.0.1"}}
 
 #: Script file name -> why it is expected to fail for now.  Remove an entry
 #: as soon as the script passes (pytest then reports it as failed).
-EXPECTED_FAILURES = {
-    "prosody_error_kick.scs": "differs from Prosody: error messages from occupants do not kick them (333, 'Kicked: <condition>')",
-    "prosody_admin_errors.scs": "differs from Prosody: role change by a non-moderator is auth/forbidden, not cancel/not-allowed",
-    "prosody_occupant_iq.scs": "differs from Prosody: an error to a forwarded iq comes back from the requester's nick, not the target's",
-    "prosody_message_errors.scs": "differs from Prosody: a plain message to the room is bad-request, not service-unavailable",
-}
+EXPECTED_FAILURES = {}
 
 
 def _scriptFiles(folder):

@@ -191,6 +191,11 @@ class Room:
         """
         message = newStanza("message", **{"from": self.jidStr})
         x = message.addElement((ns.MUC_USER, "x"))
+        # The status an occupant of that JID would have been removed with.
+        if affiliation == "outcast":
+            x.addElement("status")["code"] = "301"
+        elif self.config.membersOnly and AFFILIATION_RANK[affiliation] < AFFILIATION_RANK["member"]:
+            x.addElement("status")["code"] = "321"
         item = x.addElement("item")
         item["jid"] = bare
         item["affiliation"] = affiliation
@@ -391,7 +396,7 @@ class Room:
         try:
             if kind == "error":
                 if occupant is not None:
-                    self.removeOccupant(occupant, codes=("333",), payload=())
+                    self.kickForError(occupant, stanza)
             elif kind == "unavailable":
                 if occupant is not None:
                     self.removeOccupant(occupant, stanza=stanza)
@@ -550,6 +555,21 @@ class Room:
         if occupants:
             self.service.roomEmptied(self)
 
+    def kickForError(self, occupant, stanza):
+        """
+        Remove C{occupant}, whose client bounced C{stanza} (an error) to the
+        room: its client is gone or unreachable.  As Prosody: status 333 and
+        a status text C{Kicked: <condition with spaces>} (the error text is
+        added in non-anonymous rooms).
+        """
+        condition, text = errorConditionOf(stanza)
+        message = "Kicked: " + (condition.replace("-", " ") if condition else "presence error")
+        if text and self.config.whois == "anyone":
+            message += ": " + text
+        status = domish.Element((ns.CLIENT, "status"))
+        status.addContent(message)
+        self.removeOccupant(occupant, codes=("333",), payload=(status,))
+
     # -- Messages ----------------------------------------------------------------
 
     def handleMessage(self, stanza, sender, nick):
@@ -560,12 +580,14 @@ class Room:
         occupant = self.occupantsByJID.get(sender.full())
         try:
             if kind == "error":
+                if occupant is not None and isKickableError(stanza):
+                    self.kickForError(occupant, stanza)
                 return
             if nick is None:
                 if kind == "groupchat":
                     self.handleGroupchat(occupant, stanza)
                 elif not self.hooks.fire("room-message", room=self, stanza=stanza, occupant=occupant):
-                    raise StanzaError("bad-request")
+                    raise StanzaError("service-unavailable", type="cancel")
             else:
                 self.handlePrivateMessage(occupant, nick, stanza)
         except StanzaError as e:
@@ -675,12 +697,14 @@ class Room:
             forwarded = self._forwardedIqs.pop(stanza.getAttribute("id"), None)
             if forwarded is None or target is None or forwarded[2] != sender.full() and forwarded[2] != sender.userhost():
                 return
-            requester, originalID, _ = forwarded
+            requester, originalID, _, targetNick = forwarded
             requesterOccupant = self.occupantsByJID.get(requester)
             if requesterOccupant is None:
                 return
             reply = copyElement(stanza)
-            reply["from"] = occupant.occupantJID if occupant else self.jidStr + "/" + nick
+            # From the occupant the request went to, also when its server
+            # answered for it (from its bare JID, no occupant of its own).
+            reply["from"] = self.jidStr + "/" + targetNick
             reply["to"] = requester
             reply["id"] = originalID
             return self.route(reply)
@@ -703,7 +727,7 @@ class Room:
             destination = target.bare
         if len(self._forwardedIqs) > 1000:
             self._forwardedIqs.clear()
-        self._forwardedIqs[forwardID] = (sender.full(), stanza.getAttribute("id"), destination)
+        self._forwardedIqs[forwardID] = (sender.full(), stanza.getAttribute("id"), destination, target.nick)
         forwarded = copyElement(stanza)
         forwarded["from"] = occupant.occupantJID
         forwarded["to"] = destination
@@ -739,8 +763,10 @@ class Room:
             destroy.addElement("password", content=password)
         self.destroyed = True
         for occupant in list(self.occupants.values()):
+            # Everyone is out at once: each gets only its own presence
+            # (as Prosody), not the others leaving.
             occupant.role = "none"
-            self.broadcastPresence(occupant, unavailable=True, payload=(), before=(destroy,))
+            self._sendSelfVariant(occupant, occupant.realJID, True, (), (), None, None, None, (), (destroy,))
             del self.occupants[occupant.nick]
             self.occupantsByJID.pop(occupant.realJID, None)
             self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
@@ -752,3 +778,41 @@ def _mucX(stanza):
     for child in stanza.elements(ns.MUC, "x"):
         return child
     return None
+
+
+#: Error conditions that tell the sender's client is gone or unreachable: an
+#: occupant bouncing a message error with one of these (or without any
+#: condition) is removed from the room, as Prosody does.  Other errors (e.g.
+#: a refused private message) leave it in.
+KICKABLE_ERRORS = frozenset([
+    "gone", "internal-server-error", "item-not-found", "jid-malformed",
+    "recipient-unavailable", "redirect", "remote-server-not-found",
+    "remote-server-timeout", "service-unavailable",
+])
+
+
+def errorConditionOf(stanza):
+    """
+    @param stanza: a stanza of type C{error}.
+    @return: C{(condition, text)} of its C{<error/>}; either may be L{None}.
+    """
+    condition = text = None
+    for error in stanza.elements():
+        if error.name != "error":
+            continue
+        for child in error.elements(ns.XMPP_STANZAS):
+            if child.name == "text":
+                text = str(child)
+            elif condition is None:
+                condition = child.name
+        break
+    return condition, text
+
+
+def isKickableError(stanza):
+    """
+    @return: whether an error from an occupant means its client is gone
+        (see L{KICKABLE_ERRORS}).
+    """
+    condition, _ = errorConditionOf(stanza)
+    return condition is None or condition in KICKABLE_ERRORS
