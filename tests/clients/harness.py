@@ -47,7 +47,8 @@ def startClientServer(testCase, overrides=None):
 @defer.inlineCallbacks
 def runClientScript(testCase, running, name, *extra):
     """
-    Run C{tests/clients/<name>.py} against C{running}.
+    Run C{tests/clients/<name>.py} against C{running}; its output is
+    kept in C{<name>.log} next to the server's configuration.
 
     @return: Deferred firing with the names of the checks it printed, in
         order; the test fails (with the script's output) when the script
@@ -61,6 +62,10 @@ def runClientScript(testCase, running, name, *extra):
         path=HERE,
     )
     output = out.decode("utf-8", "replace")
+    # Kept for whoever debugs a run (the test's temporary directory).
+    directory = os.path.dirname(running.server.config.path)
+    with open(os.path.join(directory, name + ".log"), "wb") as f:
+        f.write(out + b"\n--- stderr\n" + err)
     lines = output.splitlines()
     if code != 0 or "DONE" not in lines:
         testCase.fail(
