@@ -2,12 +2,22 @@
 The room subject (XEP-0045 8.1): set by moderators, or by participants
 when C{muc#roomconfig_changesubject} allows; sent to every joiner after
 the history (an empty C{<subject/>} when none is set).
+
+As Prosody: a message with a subject and a body or a thread is a normal
+message; setting the subject it already has (same text, same nick) is
+silently ignored; once a subject has been set, joiners get it with a
+C{<delay/>} stamped with the time it was set (C{room.subjectTime}, stored
+with the room).
 """
+
+import time
 
 from twisted.logger import Logger
 
 from xmuc.muc.fanout import newStanza
+from xmuc.muc.history import stamp
 from xmuc.muc.owner import configField
+from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
 log = Logger()
@@ -29,7 +39,7 @@ def changeSubject(room, occupant, stanza, **kw):
     """
     subject = None
     for child in stanza.elements():
-        if child.name == "body":
+        if child.name in ("body", "thread"):
             return None
         if child.name == "subject":
             subject = child
@@ -39,7 +49,10 @@ def changeSubject(room, occupant, stanza, **kw):
         raise StanzaError("forbidden", text="You are not allowed to change the subject")
     old = (room.subject, room.subjectNick)
     new = (str(subject), occupant.nick)
+    if (old[0] or "", old[1]) == new:
+        return True
     room.subject, room.subjectNick = new
+    room.subjectTime = time.time()
     message = subjectMessage(room)
     if stanza.getAttribute("id"):
         message["id"] = stanza["id"]
@@ -67,11 +80,27 @@ def changeSubject(room, occupant, stanza, **kw):
 def sendSubject(room, occupant, **kw):
     message = subjectMessage(room)
     message["to"] = occupant.realJID
+    when = room.subjectTime
+    if when is not None:
+        delay = message.addElement((ns.DELAY, "delay"))
+        delay["from"] = room.jidStr
+        delay["stamp"] = stamp(when)
     room.route(message)
+
+
+def saveSubjectTime(room, state, **kw):
+    if room.subjectTime is not None:
+        state["subjectTime"] = room.subjectTime
+
+
+def loadSubjectTime(room, state, **kw):
+    room.subjectTime = state.get("subjectTime")
 
 
 def install(service):
     service.hooks.add("groupchat-message", changeSubject, priority=10)
     service.hooks.add("joined", sendSubject, priority=10)
+    service.hooks.add("room-state-save", saveSubjectTime)
+    service.hooks.add("room-loaded", loadSubjectTime)
     configField(service, "muc#roomconfig_changesubject", "changeSubject", "boolean",
                 "Allow participants to change the subject", 35)
