@@ -26,8 +26,6 @@ SEEDS = os.path.normpath(os.path.join(REPOSITORY, os.pardir, "shared", "seeds"))
 
 #: Script file name -> why it does not pass against Prosody.
 PROSODY_DIFFERENCES = {
-    "muc_admin_voice.scs": "Prosody grants voice from an approved voice request "
-    "with <reason>Voice granted</reason> in the item",
     "muc_register_deleted_account.scs": "Prosody 0.12's MUC keeps the "
     "affiliations of deleted accounts (tombstones came later; the seeds ask for it)",
 }

@@ -16,7 +16,7 @@ def visitorsInModeratedRooms(room, affiliation, **kw):
 
 def refuseVisitors(room, occupant, stanza, **kw):
     if occupant.role == "visitor":
-        raise StanzaError("forbidden", text="You do not have permission to speak in this room")
+        raise StanzaError("forbidden", text="You do not currently have permission to speak in this chat")
     if occupant.role == "none":
         raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
 

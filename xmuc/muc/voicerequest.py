@@ -60,7 +60,8 @@ def answerRequest(room, moderator, fields):
     if target is None and nick:
         target = room.occupants.get(nick)
     if target is not None and target.role == "visitor":
-        room.setRole(target, "participant", actor=moderator)
+        # The reason is Prosody's: clients show it with the role change.
+        room.setRole(target, "participant", actor=moderator, reason="Voice granted")
 
 
 def handleVoiceRequest(room, stanza, occupant, **kw):
