@@ -27,6 +27,25 @@ def _buildBackend(config, interface, section, *args):
     return plugin.build(config, *args)
 
 
+#: The listen backlog when the endpoint description sets none.  Twisted's
+#: default (50) overflows when many clients connect at once (a restart):
+#: the kernel drops their SYNs and they retry only 1, 3, 7 s later.  The
+#: kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 1024
+
+
+def withBacklog(description, backlog=LISTEN_BACKLOG):
+    """
+    @param description: a server endpoint description (C{tcp:5222:...}).
+    @return: C{description} with C{backlog=} added for the stream kinds
+        that take one, unless it already has one.
+    """
+    kind = description.split(":", 1)[0]
+    if kind not in ("tcp", "tcp6", "ssl", "unix") or "backlog=" in description:
+        return description
+    return "%s:backlog=%d" % (description, backlog)
+
+
 class OrderedMultiService(service.MultiService):
     """
     A MultiService whose children stop one after the other, last added
@@ -222,7 +241,7 @@ class XmucServer(OrderedMultiService):
         self.listeners = []
         for description in config.get("c2s", "listen"):
             listener = ListeningService(
-                endpoints.serverFromString(reactor, description),
+                endpoints.serverFromString(reactor, withBacklog(description)),
                 self.c2sFactory,
                 self.ready,
             )
