@@ -66,6 +66,17 @@ class Bot(slixmpp.ClientXMPP):
                 queue = self.events[name] = asyncio.Queue()
                 self.add_event_handler(name, queue.put_nowait)
 
+    def watchAllMessages(self):
+        """
+        Queue every message stanza (also those without a body, which
+        slixmpp's C{message} event skips) as the event C{any_message}.
+        """
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+
+        queue = self.events["any_message"] = asyncio.Queue()
+        self.register_handler(Callback("any message", MatchXPath("{%s}message" % (self.default_ns,)), queue.put_nowait))
+
     async def next(self, name, timeout=10, predicate=None):
         """
         @return: the next occurrence of a watched event (matching
@@ -85,9 +96,12 @@ class Bot(slixmpp.ClientXMPP):
         while not queue.empty():
             queue.get_nowait()
 
-    async def login(self, port, certificate, timeout=30):
+    async def login(self, port, certificate, timeout=30, presence=True):
         """
-        Connect and wait for C{session_start}.
+        Connect and wait for C{session_start}; then send initial presence
+        as real clients do (messages to the bare JID, such as mediated
+        invitations, need an available resource) unless C{presence} is
+        false.
         """
         self.ssl_context = ssl.create_default_context(cafile=certificate)
         self.started = asyncio.get_running_loop().create_future()
@@ -102,6 +116,8 @@ class Bot(slixmpp.ClientXMPP):
         )
         self.connect("127.0.0.1", port)
         await asyncio.wait_for(self.started, timeout)
+        if presence:
+            self.send_presence()
 
     async def logout(self):
         """

@@ -1,0 +1,43 @@
+"""
+More of XEP-0045 through slixmpp's xep_0045 plugin: history, instant rooms,
+invitations, passwords, members-only, voice requests, payload forwarding,
+reserved nicks, role lists, destruction.
+"""
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from tests.clients.harness import runClientScript, startClientServer
+
+
+class SlixmppMUCFeatureTests(unittest.TestCase):
+    timeout = 60
+
+    @defer.inlineCallbacks
+    def test_features(self):
+        running = yield startClientServer(self)
+        checks = yield runClientScript(self, running, "muc_features")
+        for expected in (
+            "instant-room-created",
+            "instant-room-open",
+            "history",
+            "history-delay",
+            "correction-forwarded",
+            "chatstate-forwarded",
+            "stranger-message-refused",
+            "invite",
+            "roomuser-item",
+            "moderator-list",
+            "participant-list",
+            "password-required",
+            "password-wrong",
+            "password-right",
+            "members-only-refused",
+            "members-only-member",
+            "moderated-visitor",
+            "voice-request",
+            "destroyed",
+            "destroyed-gone",
+            "no-stream-errors",
+        ):
+            self.assertIn(expected, checks)
