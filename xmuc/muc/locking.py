@@ -18,7 +18,11 @@ def lockNewRoom(room, stanza, **kw):
 
 def refuseWhileLocked(room, occupant, **kw):
     if room.locked and occupant.affiliation != "owner":
-        raise StanzaError("item-not-found", text="This room is locked")
+        error = StanzaError("item-not-found", text="This room is locked")
+        # As Prosody: to others the room does not exist yet, so the service
+        # answers.
+        error.by = room.service.domain
+        raise error
 
 
 def unlock(room, **kw):

@@ -244,14 +244,15 @@ class Room:
 
     def error(self, stanza, error, echoMUC=False):
         """
-        Answer C{stanza} with an error from the room (C{by} the room JID).
+        Answer C{stanza} with an error from the room (C{by} the room JID,
+        unless the L{StanzaError} has a C{by} attribute of its own).
 
         @param error: a L{StanzaError} or a condition string.
         @param echoMUC: add an empty C{<x xmlns='...muc'/>} (join errors).
         """
         if stanza.getAttribute("type") == "error":
             return
-        reply = errorReply(stanza, error, by=self.jidStr, payload=False)
+        reply = errorReply(stanza, error, by=getattr(error, "by", None) or self.jidStr, payload=False)
         if echoMUC:
             reply.addElement((ns.MUC, "x"))
         self.route(reply)
