@@ -29,6 +29,8 @@ class SlixmppSessionsTests(unittest.TestCase):
             "rejoin-subject",
             "rejoin-occupants",
             "rejoin-roster",
+            "status-update",
+            "offline-leaves",
             "aborted-leaves",
             "closed-leaves",
             "roster-after",

@@ -48,8 +48,12 @@ class Bot(slixmpp.ClientXMPP):
         with L{watch}.
     """
 
-    def __init__(self, jid, password, plugins=PLUGINS):
-        slixmpp.ClientXMPP.__init__(self, jid, password, sasl_mech="SCRAM-SHA-256")
+    def __init__(self, jid, password, plugins=PLUGINS, mechanism="SCRAM-SHA-256"):
+        """
+        @param mechanism: the SASL mechanism to insist on, or L{None} to
+            let slixmpp pick the best offered one as it does by default.
+        """
+        slixmpp.ClientXMPP.__init__(self, jid, password, sasl_mech=mechanism)
         for plugin in plugins:
             self.register_plugin(plugin)
         self.events = {}

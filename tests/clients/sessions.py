@@ -53,6 +53,21 @@ async def main(port, certificate):
     check("rejoin-occupants", occupant("Alice") in [p["from"] for p in occupants], occupants)
     check("rejoin-roster", set(muc.get_roster(ROOM)) == {"Alice", "Bob"}, muc.get_roster(ROOM))
 
+    # --- a status change in the room (poezio's /status, Gajim's away)
+    alice.drain(presenceEvent)
+    bob.send_presence(pto=occupant("Bob"), pshow="away", pstatus="lunch")
+    update = await alice.next(presenceEvent, predicate=lambda p: p["from"] == occupant("Bob"))
+    check("status-update", (update["type"], update["show"], update["status"]) == ("away", "away", "lunch"), update)
+
+    # --- a client that goes offline properly (broadcast unavailable
+    # presence, RFC 6121 4.6.2) but keeps its stream: the server tells the
+    # rooms it sent directed presence to
+    await carol["xep_0045"].join_muc_wait(ROOM, "Carol", maxstanzas=0, timeout=10)
+    await alice.next(presenceEvent, predicate=lambda p: p["from"] == occupant("Carol"))
+    carol.send_presence(ptype="unavailable")
+    left = await alice.next(presenceEvent, predicate=lambda p: p["from"] == occupant("Carol"))
+    check("offline-leaves", left["type"] == "unavailable", left)
+
     # --- a client whose connection dies without leaving: the others see
     # it go (its server sends unavailable presence to the room)
     alice.drain(presenceEvent)
