@@ -44,7 +44,6 @@ def startClientServer(testCase, overrides=None):
     return running
 
 
-@defer.inlineCallbacks
 def runClientScript(testCase, running, name, *extra):
     """
     Run C{tests/clients/<name>.py} against C{running}; its output is
@@ -54,17 +53,35 @@ def runClientScript(testCase, running, name, *extra):
         order; the test fails (with the script's output) when the script
         does not finish cleanly.
     """
-    certificate = running.server.config.get("c2s", "tls_certificate")
+    return runScript(
+        testCase,
+        running.c2sPort,
+        running.server.config.get("c2s", "tls_certificate"),
+        os.path.dirname(running.server.config.path),
+        name,
+        *extra,
+    )
+
+
+@defer.inlineCallbacks
+def runScript(testCase, port, certificate, logDirectory, name, *extra):
+    """
+    Run C{tests/clients/<name>.py} against the server on C{port} whose
+    certificate is the file C{certificate}; the output is kept in
+    C{logDirectory/<name>.log}.
+
+    @return: like L{runClientScript}.
+    """
     out, err, code = yield utils.getProcessOutputAndValue(
         sys.executable,
-        [os.path.join(HERE, name + ".py"), str(running.c2sPort), certificate] + list(extra),
+        [os.path.join(HERE, name + ".py"), str(port), certificate] + list(extra),
         env=dict(os.environ),
         path=HERE,
     )
     output = out.decode("utf-8", "replace")
     # Kept for whoever debugs a run (the test's temporary directory).
-    directory = os.path.dirname(running.server.config.path)
-    with open(os.path.join(directory, name + ".log"), "wb") as f:
+    directory = logDirectory
+    with open(os.path.join(directory, name + "-".join(("",) + extra) + ".log"), "wb") as f:
         f.write(out + b"\n--- stderr\n" + err)
     lines = output.splitlines()
     if code != 0 or "DONE" not in lines:

@@ -1,0 +1,65 @@
+"""
+Real clients against the server as it is deployed: C{twistd -n xmuc -c
+tap.conf} in its own process, SQLite storage, in-band registration on,
+MUC on; slixmpp registers, chats in a persistent room, and finds it all
+again after the process was restarted.
+"""
+
+import os
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from tests.clients.harness import runScript
+from tests.helpers_client import makeSelfSignedCertificate
+from tests.helpers_twistd import startTwistd
+
+CONFIG = """\
+[server]
+hosts = localhost
+[c2s]
+listen = tcp:{port}:interface=127.0.0.1
+require_encryption = true
+tls_certificate = %(certificate)s
+tls_key = %(key)s
+allow_registration = true
+[auth]
+backend = internal
+[storage]
+backend = sqlite
+path = %(database)s
+[muc]
+enabled = true
+domain = conference.localhost
+[log]
+level = warn
+"""
+
+
+class SlixmppTwistdTests(unittest.TestCase):
+    timeout = 120
+
+    @defer.inlineCallbacks
+    def test_registerChatRestart(self):
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        certificate, key = makeSelfSignedCertificate(directory)
+        config = CONFIG % {
+            "certificate": certificate,
+            "key": key,
+            "database": os.path.join(directory, "xmuc.sqlite"),
+        }
+        server = yield startTwistd(self, config)
+        checks = yield runScript(self, server.port, certificate, directory, "deployment", "first")
+        self.assertEqual(checks, ["registered-and-logged-in", "created", "chat"])
+        server.signal("TERM")
+        status = yield server.ended
+        self.assertEqual(status, 0, server.text())
+
+        server = yield startTwistd(self, config)
+        checks = yield runScript(self, server.port, certificate, directory, "deployment", "second")
+        self.assertEqual(checks, ["accounts-survive", "room-listed", "room-persistent", "owner-survives"])
+        server.signal("TERM")
+        status = yield server.ended
+        self.assertEqual(status, 0, server.text())
+        self.assertNotIn("Traceback", server.text())
