@@ -258,3 +258,38 @@ class MakefileTests(unittest.TestCase):
         commands = self.dryRun("test")
         self.assertNotIn("pip install", commands)
         self.assertIn(".venv/bin/python -m pytest", commands)
+
+
+class ServiceMakerTests(unittest.TestCase):
+    """
+    The twistd plugin: an C{IServiceMaker} named C{xmuc}, found by twistd's
+    plugin lookup, building a C{MultiService} from the file given with
+    C{-c}.
+    """
+
+    def test_pluginBuildsMultiService(self):
+        from twisted.application.service import IServiceMaker, MultiService
+        from twisted.plugin import IPlugin, getPlugins
+
+        makers = [m for m in getPlugins(IServiceMaker) if m.tapname == "xmuc"]
+        self.assertEqual(len(makers), 1)
+        maker = makers[0]
+        self.assertTrue(IServiceMaker.providedBy(maker))
+        self.assertTrue(IPlugin.providedBy(maker))
+
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        path = os.path.join(directory, "tap.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(GOOD.replace("tcp:0:", "tcp:5999:"))
+        options = maker.options()
+        options.parseOptions(["-c", path])
+        service = maker.makeService(options)
+        self.assertIsInstance(service, MultiService)
+        self.assertEqual(service.config.path, path)
+        self.assertEqual(
+            [listener.endpoint._port for listener in service.listeners], [5999]
+        )
+        # Nothing was started: building listens on nothing.
+        self.assertFalse(service.running)
+        self.assertEqual([listener.port for listener in service.listeners], [None])
