@@ -348,7 +348,7 @@ class BadInputTests(AdminTestCase):
         self.juliet.received()
         received = adminSet(admin, affItem("user2@localhost", "member") + affItem("user3@localhost", "owner"))
         self.assertEqual([s.name for s in received], ["iq"])
-        self.assertEqual(condition(received[0])[0], "forbidden")
+        self.assertEqual(condition(received[0])[0], "not-allowed")
         self.assertEqual(self.room().getAffiliation("user2@localhost"), "none")
         self.assertEqual(self.room().getAffiliation("user3@localhost"), "none")
         received = adminSet(self.romeo, affItem("user2@localhost", "member") + "<item affiliation='bogus' jid='x@localhost'/>")

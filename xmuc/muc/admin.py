@@ -16,8 +16,9 @@ XEP's privilege tables:
  - owners (and server administrators) change any affiliation, but the
    last owner cannot give up ownership (C{conflict});
  - admins manage members and outcasts only: touching the admin or owner
-   lists is C{forbidden}, banning an admin or owner is C{not-allowed};
- - anybody else gets C{forbidden};
+   lists, or banning an admin or owner, is C{not-allowed};
+ - anybody else gets C{not-allowed} (as with Prosody, which refuses every
+   affiliation and role change with C{cancel}/C{not-allowed});
  - roles are changed by moderators (others get C{not-allowed}, as with
    Prosody); a role item naming nobody in the room is C{item-not-found}
    of type C{modify}; granting or
@@ -113,18 +114,19 @@ def checkAffiliationChange(actorAffiliation, old, new):
     to C{new}?  (The last-owner rule is checked on the whole request, by
     L{checkOwnersRemain}.)
 
-    @raise StanzaError: C{forbidden} or C{not-allowed}.
+    @raise StanzaError: C{not-allowed} (Prosody refuses every affiliation
+        change with it).
     """
     if actorAffiliation == "owner":
         return
     if actorAffiliation != "admin":
-        raise StanzaError("forbidden", text="You are not allowed to change affiliations")
+        raise StanzaError("not-allowed", text="You are not allowed to change affiliations")
     if new in PRIVILEGED:
-        raise StanzaError("forbidden", text="Only owners may grant admin or owner status")
+        raise StanzaError("not-allowed", text="Only owners may grant admin or owner status")
     if old in PRIVILEGED:
         if new == "outcast":
             raise StanzaError("not-allowed", text="You may not ban someone with a higher affiliation")
-        raise StanzaError("forbidden", text="Only owners may change the affiliation of admins and owners")
+        raise StanzaError("not-allowed", text="Only owners may change the affiliation of admins and owners")
 
 
 def checkRoleChange(requester, target, targetAffiliation, new):
