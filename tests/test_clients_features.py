@@ -41,3 +41,26 @@ class SlixmppMUCFeatureTests(unittest.TestCase):
             "no-stream-errors",
         ):
             self.assertIn(expected, checks)
+
+    @defer.inlineCallbacks
+    def test_privateGroupChat(self):
+        """
+        A Conversations-style private group: unique name, members-only and
+        non-anonymous, members in one delta, direct invitation, real JIDs
+        visible, non-members refused.
+        """
+        running = yield startClientServer(self)
+        checks = yield runClientScript(self, running, "private_group")
+        for expected in (
+            "unique-name",
+            "created",
+            "private-features",
+            "member-list",
+            "direct-invitation",
+            "non-anonymous-100",
+            "real-jid-visible",
+            "member-jid-visible",
+            "non-member-refused",
+            "no-stream-errors",
+        ):
+            self.assertIn(expected, checks)

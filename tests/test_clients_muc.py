@@ -29,6 +29,8 @@ class SlixmppMUCSessionTests(unittest.TestCase):
             "config-applied",
             "config-disco",
             "join-sees-owner",
+            "join-order",
+            "affiliation-by-nick",
             "echo-stanza-id",
             "same-stanza-id",
             "alice-got",

@@ -97,6 +97,8 @@ async def main(port, certificate):
     check("join-participant", (presence["muc"]["affiliation"], presence["muc"]["role"]) == ("none", "participant"), presence)
     others = [p["from"] for p in occupants if p["from"] != presence["from"]]
     check("join-sees-owner", others == [JID(ROOM.bare + "/Alice")], occupants)
+    # The others' presence first, one's own last (XEP-0045 7.2.3).
+    check("join-order", [p["from"] for p in occupants][-1] == presence["from"], occupants)
     seen = await alice.next(presenceEvent, predicate=lambda p: p["from"].resource == "Bob")
     check("owner-sees-join", seen["muc"]["role"] == "participant" and seen["type"] != "unavailable", seen)
     check("roster-plugin", set(muc.get_roster(ROOM)) == {"Alice", "Bob"}, muc.get_roster(ROOM))
@@ -160,6 +162,12 @@ async def main(port, certificate):
     await muc.set_affiliation(ROOM, "member", jid=JID("bob@localhost"))
     seen = await bob.next(presenceEvent, predicate=lambda p: p["from"].resource == "Robert")
     check("member", seen["muc"]["affiliation"] == "member", seen)
+    # By nick too (XEP-0045 9.3 allows either; slixmpp offers both).
+    await muc.set_affiliation(ROOM, "none", nick="Robert")
+    seen = await bob.next(presenceEvent, predicate=lambda p: p["from"].resource == "Robert")
+    check("affiliation-by-nick", seen["muc"]["affiliation"] == "none", seen)
+    await muc.set_affiliation(ROOM, "member", jid=JID("bob@localhost"))
+    seen = await bob.next(presenceEvent, predicate=lambda p: p["from"].resource == "Robert")
     members = await muc.get_affiliation_list(ROOM, "member")
     check("member-list", members == [JID("bob@localhost")], members)
     owners = await muc.get_affiliation_list(ROOM, "owner")
