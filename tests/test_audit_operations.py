@@ -348,3 +348,69 @@ class ReadmeOperationsTests(unittest.TestCase):
             self.assertRegex(body, r"\n    (echo .*\| )?xmucctl %s\b" % (re.escape(command),))
         for code in ("0", "1", "2"):
             self.assertIn(code, body)
+
+
+class ShippedTapConfTests(unittest.TestCase):
+    """
+    What C{make run} does, in a fresh directory: the shipped tap.conf (only
+    the port changed), C{xmucctl cert localhost}, C{xmucctl adduser}, then
+    C{twistd -n xmuc -c tap.conf}; a client logs in over STARTTLS with
+    SCRAM-SHA-256 and talks; SIGINT (Ctrl-C) ends it with status 0.
+    """
+
+    timeout = 90
+
+    def xmucctl(self, directory, *argv):
+        return utils.getProcessOutputAndValue(
+            PYTHON, ["-m", "xmuc.ctl", "-c", "tap.conf"] + list(argv),
+            env=os.environ, path=directory,
+        )
+
+    @defer.inlineCallbacks
+    def test_makeRunEquivalent(self):
+        from tests.helpers_twistd import TWISTD, TwistdProcess, _waitForPort, freePort
+
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        with open(os.path.join(ROOT, "tap.conf"), encoding="utf-8") as f:
+            shipped = f.read()
+        self.assertIn("tcp:5222:interface=127.0.0.1", shipped)
+        port = freePort()
+        with open(os.path.join(directory, "tap.conf"), "w", encoding="utf-8") as f:
+            f.write(shipped.replace("tcp:5222:", "tcp:%d:" % (port,)))
+
+        out, err, code = yield self.xmucctl(directory, "cert", "localhost")
+        self.assertEqual(code, 0, err)
+        out, err, code = yield self.xmucctl(directory, "adduser", "alice", "--password", "rabbit")
+        self.assertEqual(code, 0, err)
+
+        server = TwistdProcess(port, directory)
+        argv = [TWISTD, "--pidfile=", "-n", "xmuc", "-c", "tap.conf"]
+        reactor.spawnProcess(server, TWISTD, argv, env=dict(os.environ), path=directory)
+
+        def cleanup():
+            if server.exitStatus is None:
+                server.signal("KILL")
+                return server.ended
+
+        self.addCleanup(cleanup)
+        listening = yield _waitForPort(server, 30)
+        self.assertTrue(listening, server.text())
+
+        client = yield connectClient(port)
+        jid = yield client.login("alice", "rabbit", "here", tls=True, mechanism="SCRAM-SHA-256")
+        self.assertTrue(client.transport.TLS)
+        client.send("<message to='%s' id='hello'><body>hi</body></message>" % (jid,))
+        message = yield client.receiveStanza()
+        self.assertEqual(message.getAttribute("id"), "hello")
+
+        server.signal("INT")
+        received = yield collectUntilClosed(client)
+        self.assertEqual(streamErrorConditions(received), ["system-shutdown"])
+        status = yield server.ended
+        output = server.text()
+        self.assertEqual(status, 0, output)
+        self.assertNotIn("Traceback", output)
+        self.assertIn("alice@localhost authenticated with SCRAM-SHA-256", output)
+        for name in ("localhost.crt", "localhost.key", "xmuc.sqlite"):
+            self.assertTrue(os.path.exists(os.path.join(directory, "data", name)), name)
