@@ -7,6 +7,7 @@ query, a stranger's message refused, role lists, destruction.
 """
 
 import asyncio
+import datetime
 
 from slixmpp import JID
 from slixmpp.exceptions import IqError, PresenceError
@@ -72,6 +73,21 @@ async def main(port, certificate):
     check("history", [m["body"] for m in history] == ["said before you came"], history)
     delay = history[0].xml.find("{%s}delay" % (NS_DELAY,))
     check("history-delay", delay is not None and delay.get("from") == ROOM.bare and delay.get("stamp"), history[0])
+
+    # --- the other history requests clients make (7.2.14): Conversations
+    # rejoins with 'since', others with 'seconds' or 'maxchars'
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+    for label, request, expected in (
+        ("history-since-past", {"since": past}, ["said before you came"]),
+        ("history-since-future", {"since": future}, []),
+        ("history-seconds", {"seconds": 300}, ["said before you came"]),
+        ("history-maxchars-0", {"maxchars": 0}, []),
+    ):
+        bob["xep_0045"].leave_muc(ROOM, "Bob")
+        await bob.next("groupchat_presence", predicate=lambda p: p["from"] == occupant(ROOM, "Bob") and p["type"] == "unavailable")
+        _, _, _, history = await bob["xep_0045"].join_muc_wait(ROOM, "Bob", timeout=10, **request)
+        check(label, [m["body"] for m in history] == expected, history)
 
     # --- payloads clients rely on pass through: correction, chat states
     bob.drain("groupchat_message")
