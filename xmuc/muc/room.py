@@ -182,10 +182,23 @@ class Room:
                 self.broadcastPresence(occupant, actor=actor, reason=reason)
                 if oldRole != occupant.role:
                     self.hooks.fire("role-changed", room=self, occupant=occupant, old=oldRole, new=occupant.role, actor=actor, reason=reason)
+                    if not self.config.nonAnonymous and "moderator" in (oldRole, occupant.role):
+                        self.resendOccupantList(occupant)
         if not present and notify and old != affiliation:
             self.notifyAffiliation(bare, affiliation, reason)
         self.hooks.fire("affiliation-changed", room=self, bare=bare, old=old, new=affiliation, actor=actor, reason=reason, nick=self.reservedNicks.get(bare))
         return old
+
+    def resendOccupantList(self, occupant):
+        """
+        Send C{occupant} the presence of everyone else again: its view of
+        real JIDs changed (it gained or lost moderation through an
+        affiliation change in a semi-anonymous room), as Prosody does.
+        """
+        for other in list(self.occupants.values()):
+            if other.bare != occupant.bare and self.presenceVisible(other):
+                self.sendPresenceOf(other, occupant)
+        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
 
     def notifyAffiliation(self, bare, affiliation, reason=None):
         """
