@@ -41,7 +41,8 @@ class Occupant:
         C{'none'} while leaving).
     @ivar payload: the children of the occupant's last presence that are
         broadcast (show, status, caps...), see L{presencePayload}.
-    @ivar joinStanza: the presence that made it join (history request).
+    @ivar joinStanza: the presence that makes it join, while it joins
+        (L{None} once the C{joined} hooks ran).
     """
 
     def __init__(self, room, nick, jid, role):

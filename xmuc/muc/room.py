@@ -476,6 +476,8 @@ class Room:
         self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
         self.broadcastPresence(occupant, selfCodes=selfCodes)
         self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza)
+        # Kept for the join only: a parsed presence is kilobytes per occupant.
+        occupant.joinStanza = None
         return occupant
 
     def rejoin(self, occupant, stanza):
@@ -491,6 +493,7 @@ class Room:
         self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
         self.broadcastPresence(occupant)
         self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True)
+        occupant.joinStanza = None
 
     def sendOccupantList(self, joiner):
         """
