@@ -28,8 +28,10 @@ run: install data/localhost.crt
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# xmuc against Prosody when Prosody is installed, else xmuc alone
+# (bench/README.rst); BENCH_ARGS=--quick for a shorter run.
 bench: install
-	$(BIN)/python bench/load.py --spawn-server
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info _trial_temp* .pytest_cache

@@ -184,36 +184,67 @@ def connectAll(options, stats):
     return clients, run
 
 
+def vmRSS(pid):
+    """
+    The resident set size of process C{pid}, from C{/proc/<pid>/status}.
+
+    @return: kilobytes (int), or L{None} when unavailable (not Linux, gone).
+    """
+    try:
+        with open("/proc/%d/status" % (pid,)) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def pause(seconds):
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
 @defer.inlineCallbacks
-def main(options):
-    stats = Stats()
-    started = time.perf_counter()
-    clients, run = yield connectAll(options, stats)
-    connected = time.perf_counter()
-    rooms = ["bench%s-%d@%s" % (run, r, options.muc) for r in range(options.rooms)]
+def joinAll(options, clients, rooms):
+    """
+    Make every client join its room (round robin), C{--join-batch} at a
+    time (0: all at once, a join storm).
+
+    @return: a Deferred firing when every client saw its own presence.
+    """
+    batch = options.join_batch or len(clients)
     joins = []
     for n, client in enumerate(clients):
         joins.append(client.join(rooms[n % len(rooms)], "user%d" % (n,)))
-        if len(joins) % options.connect_batch == 0:
-            yield defer.gatherResults(joins[-options.connect_batch:], consumeErrors=True)
+        if len(joins) % batch == 0:
+            yield defer.gatherResults(joins[-batch:], consumeErrors=True)
     yield defer.gatherResults(joins, consumeErrors=True)
-    joined = time.perf_counter()
-    # Let the join presence storm settle before measuring messages.
-    yield task.deferLater(reactor, 1.0, lambda: None)
 
+
+@defer.inlineCallbacks
+def chat(options, clients, rooms, stats, rate, duration):
+    """
+    One fixed-rate chat phase: the senders talk round robin at C{rate}
+    messages per second for C{duration} seconds, then up to C{--drain}
+    seconds are left for the last deliveries.
+
+    @return: a Deferred firing with the phase's report (dict).
+    """
     senders = clients[: options.senders or len(clients)]
-    interval = 1.0 / options.rate
-    total = int(options.rate * options.duration)
+    interval = 1.0 / rate
+    total = max(1, int(rate * duration))
     stats.deliveries = 0
+    stats.sent = 0
     stats.latencies = []
     stats.firstDelivery = None
+    stats.lastDelivery = None
     sendStart = time.perf_counter()
     for sequence in range(total):
         senders[sequence % len(senders)].say(sequence % len(senders), sequence)
         target = sendStart + (sequence + 1) * interval
         delay = target - time.perf_counter()
         if delay > 0:
-            yield task.deferLater(reactor, delay, lambda: None)
+            yield pause(delay)
     sendEnd = time.perf_counter()
     perRoom = [0] * len(rooms)
     for n in range(len(clients)):
@@ -221,14 +252,11 @@ def main(options):
     expected = sum(perRoom[(s % len(senders)) % len(rooms)] for s in range(total))
     deadline = time.perf_counter() + options.drain
     while stats.deliveries < expected and time.perf_counter() < deadline:
-        yield task.deferLater(reactor, 0.05, lambda: None)
+        yield pause(0.05)
     latencies = sorted(stats.latencies)
     window = ((stats.lastDelivery or 0) - (stats.firstDelivery or 0)) / 1e9
-    report = {
-        "server": "%s:%d" % (options.host, options.port),
-        "clients": len(clients),
-        "rooms": len(rooms),
-        "occupants_per_room": max(perRoom),
+    return {
+        "rate": rate,
         "messages_sent": stats.sent,
         "send_rate_per_s": round(stats.sent / max(sendEnd - sendStart, 1e-9), 1),
         "deliveries_expected": expected,
@@ -240,14 +268,84 @@ def main(options):
             "p99": round(percentile(latencies, 0.99) / 1e6, 2),
             "max": round((latencies[-1] if latencies else 0) / 1e6, 2),
         },
-        "connect_s": round(connected - started, 2),
-        "join_s": round(joined - connected, 2),
-        "errors": stats.errors,
     }
+
+
+def keptUp(step, limit):
+    """
+    @return: whether a chat phase delivered everything with a p99 latency
+        under C{limit} milliseconds.
+    """
+    return step["deliveries"] >= step["deliveries_expected"] and step["latency_ms"]["p99"] < limit
+
+
+@defer.inlineCallbacks
+def main(options):
+    stats = Stats()
+    memory = {}
+    if options.pid:
+        memory["rss_kb_start"] = vmRSS(options.pid)
+    started = time.perf_counter()
+    clients, run = yield connectAll(options, stats)
+    connected = time.perf_counter()
+    if options.pid:
+        yield pause(options.settle)
+        memory["rss_kb_connected"] = vmRSS(options.pid)
+    rooms = ["bench%s-%d@%s" % (run, r, options.muc) for r in range(options.rooms)]
+    joinStart = time.perf_counter()
+    yield joinAll(options, clients, rooms)
+    joined = time.perf_counter()
+    # Let the join presence storm settle before measuring messages.
+    yield pause(options.settle)
+    if options.pid:
+        memory["rss_kb_joined"] = vmRSS(options.pid)
+    report = {
+        "server": "%s:%d" % (options.host, options.port),
+        "clients": len(clients),
+        "rooms": len(rooms),
+        "occupants_per_room": -(-len(clients) // len(rooms)),
+        "connect_s": round(connected - started, 2),
+        "join_s": round(joined - joinStart, 3),
+        "join_ms_per_client": round((joined - joinStart) * 1000 / len(clients), 3),
+    }
+    if options.pid:
+        memory["per_connection_kb"] = _perUnit(memory["rss_kb_start"], memory["rss_kb_connected"], len(clients))
+        memory["per_occupant_kb"] = _perUnit(memory["rss_kb_connected"], memory["rss_kb_joined"], len(clients))
+        report["memory"] = memory
+    if options.rates:
+        steps = []
+        for rate in options.rates:
+            step = yield chat(options, clients, rooms, stats, rate, options.duration)
+            step["kept_up"] = keptUp(step, options.p99_limit)
+            steps.append(step)
+            if not step["kept_up"]:
+                break
+        report["steps"] = steps
+        good = [step for step in steps if step["kept_up"]]
+        report["saturation"] = {
+            "p99_limit_ms": options.p99_limit,
+            "max_rate": good[-1]["rate"] if good else 0,
+            "deliveries_per_s": good[-1]["deliveries_per_s"] if good else 0,
+        }
+    elif options.rate:
+        step = yield chat(options, clients, rooms, stats, options.rate, options.duration)
+        del step["rate"]
+        report.update(step)
+    report["errors"] = stats.errors
     for client in clients:
         client.send("</stream:stream>")
         client.transport.loseConnection()
     return report
+
+
+def _perUnit(before, after, count):
+    if before is None or after is None or not count:
+        return None
+    return round((after - before) / count, 2)
+
+
+def _rates(text):
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def parseArguments(argv):
@@ -265,6 +363,17 @@ def parseArguments(argv):
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending")
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for the last deliveries")
     parser.add_argument("--connect-batch", type=int, default=50)
+    parser.add_argument("--join-batch", type=int, default=50,
+                        help="clients joining at a time (0: all at once, a join storm)")
+    parser.add_argument("--rates", type=_rates, default=None,
+                        help="comma separated rates: chat at each in turn on the same occupants and stop at the "
+                             "first one that does not keep up (saturation search)")
+    parser.add_argument("--p99-limit", type=float, default=100.0,
+                        help="milliseconds: a rate keeps up when everything is delivered with p99 below this")
+    parser.add_argument("--no-chat", action="store_true", help="connect and join only (join storm, memory)")
+    parser.add_argument("--settle", type=float, default=1.0, help="seconds of quiet after connecting and joining")
+    parser.add_argument("--pid", type=int, default=0,
+                        help="the server process (same machine): report its VmRSS before/after connecting/joining")
     options = parser.parse_args(argv)
     if not 1 <= options.clients <= MAX_CLIENTS:
         parser.error("--clients must be between 1 and %d" % (MAX_CLIENTS,))
@@ -272,8 +381,15 @@ def parseArguments(argv):
         parser.error("--rooms must be between 1 and --clients")
     if not 0 < options.duration <= MAX_DURATION or not 0 <= options.drain <= MAX_DURATION:
         parser.error("--duration and --drain are bounded by %d seconds" % (MAX_DURATION,))
-    if not 0 < options.rate <= 100000:
+    if not 0 < options.rate <= 100000 or any(not 0 < r <= 100000 for r in options.rates or ()):
         parser.error("--rate must be positive (at most 100000)")
+    if options.rates and len(options.rates) > 20:
+        parser.error("at most 20 --rates")
+    if options.join_batch < 0 or not 0 <= options.settle <= 60:
+        parser.error("--join-batch must be >= 0, --settle between 0 and 60")
+    if options.no_chat:
+        options.rate = None
+        options.rates = None
     return options
 
 
@@ -293,7 +409,8 @@ def run(argv=None):
         d.addBoth(lambda _: reactor.stop())
 
     # A hard bound on the whole run, whatever happens.
-    reactor.callLater(options.duration + options.drain + 120, reactor.stop)
+    phases = len(options.rates) if options.rates else 1
+    reactor.callLater((options.duration + options.drain) * phases + 2 * options.settle + 120, reactor.stop)
     reactor.callWhenRunning(start)
     reactor.run()
     if "report" not in outcome:
