@@ -56,7 +56,9 @@ async def main(port, certificate):
     # --- a status change in the room (poezio's /status, Gajim's away)
     alice.drain(presenceEvent)
     bob.send_presence(pto=occupant("Bob"), pshow="away", pstatus="lunch")
-    update = await alice.next(presenceEvent, predicate=lambda p: p["from"] == occupant("Bob"))
+    # (The rejoin above may still be on its way to alice: wait for the
+    # status change itself.)
+    update = await alice.next(presenceEvent, predicate=lambda p: p["from"] == occupant("Bob") and p["status"])
     check("status-update", (update["type"], update["show"], update["status"]) == ("away", "away", "lunch"), update)
 
     # --- a client that goes offline properly (broadcast unavailable
