@@ -399,6 +399,34 @@ class Room:
         kind = "full" if self.canSeeRealJIDs(recipient) else "anon"
         occupant.cachedPresence(kind, lambda k: self.buildPresence(occupant, k)).sendTo(self.router, recipient.realJID)
 
+    def answerProbe(self, prober, nick):
+        """
+        Answer a presence probe from occupant C{prober} to C{room/nick}
+        (C{nick} L{None}: the room's bare JID, meaning its own nick), as
+        Prosody: the occupant's current presence (its own without 110), or
+        for a nick reserved by someone not in the room an unavailable
+        presence with the nick; nothing for an unknown nick.
+        """
+        target = self.occupants.get(nick) if nick is not None else prober
+        if target is prober:
+            self._sendSelfVariant(prober, prober.realJID, False, (), (), None, None, None, None, (),
+                                  withStatus110=False)
+        elif target is not None:
+            self.sendPresenceOf(target, prober)
+        else:
+            for bare, reserved in self.reservedNicks.items():
+                if reserved == nick:
+                    presence = newStanza("presence", type="unavailable", to=prober.realJID,
+                                         **{"from": self.jidStr + "/" + nick})
+                    item = presence.addElement((ns.MUC_USER, "x")).addElement("item")
+                    item["affiliation"] = self.getAffiliation(bare)
+                    item["role"] = "none"
+                    item["nick"] = nick
+                    if self.canSeeRealJIDs(prober):
+                        item["jid"] = bare
+                    self.route(presence)
+                    break
+
     # -- Presence --------------------------------------------------------------
 
     def handlePresence(self, stanza, sender, nick, created=False):
@@ -433,9 +461,7 @@ class Room:
             elif kind == "probe":
                 if occupant is None:
                     raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
-                target = self.occupants.get(nick) if nick else None
-                if target is not None:
-                    self.sendPresenceOf(target, occupant)
+                self.answerProbe(occupant, nick)
             elif kind not in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
                 raise StanzaError("bad-request")
         except StanzaError as e:

@@ -55,7 +55,11 @@ class PresenceHandler:
             self.sm.subscriptions.outbound(session, stanza, recipient, bare)
         elif kind == "error":
             self.router.route(stanza)
-        # Probes are the server's business (RFC 6121 4.3): dropped.
+        elif kind == "probe" and recipient.host not in self.router.hosts:
+            # A service answers probes itself (a MUC room sends an
+            # occupant's presence), so they go through, as with Prosody.
+            self.router.route(stanza)
+        # Probes to users are the server's business (RFC 6121 4.3): dropped.
 
     def _available(self, session, stanza, fullStr, bare):
         initial = session.presence is None
