@@ -8,6 +8,7 @@ query, a stranger's message refused, role lists, destruction.
 
 import asyncio
 import datetime
+import xml.etree.ElementTree as ET
 
 from slixmpp import JID
 from slixmpp.exceptions import IqError, PresenceError
@@ -127,11 +128,31 @@ async def main(port, certificate):
     info = await carol["xep_0030"].get_info(jid=ROOM, node="x-roomuser-item", timeout=5)
     check("roomuser-item", info["type"] == "result", info)
 
+    # --- what Gajim asks a room it just joined besides disco: its vCard
+    # (room avatar), its version; a ping to the room itself: each answered
+    for label, payload in (
+        ("room-vcard", "<vCard xmlns='vcard-temp'/>"),
+        ("room-version", "<query xmlns='jabber:iq:version'/>"),
+        ("room-ping", "<ping xmlns='urn:xmpp:ping'/>"),
+    ):
+        request = bob.make_iq_get(ito=ROOM)
+        request.append(ET.fromstring(payload))
+        try:
+            reply = await request.send(timeout=5)
+            outcome = reply["type"]
+        except IqError as e:
+            outcome = e.iq["error"]["condition"]
+        check(label, outcome in ("result", "service-unavailable", "feature-not-implemented", "item-not-found"), outcome)
+
     # --- role lists (9.x / 8.5)
     moderators = await muc.get_roles_list(ROOM, "moderator")
     check("moderator-list", moderators == ["Alice"], moderators)
     participants = await muc.get_roles_list(ROOM, "participant")
     check("participant-list", participants == ["Bob"], participants)
+
+    # --- a nick someone else has (7.2.9)
+    condition = await presenceError(carol["xep_0045"].join_muc_wait(ROOM, "Bob", timeout=10))
+    check("nick-conflict", condition == "conflict", condition)
 
     # --- a password-protected room (7.2.6)
     await configure(alice, SECRET, "Alice", {"muc#roomconfig_passwordprotectedroom": True, "muc#roomconfig_roomsecret": "sesame"})
