@@ -56,3 +56,21 @@ class SlixmppMUCSessionTests(unittest.TestCase):
         self.assertIsNotNone(room)
         self.assertTrue(room.config.persistent)
         self.assertEqual(room.config.name, "The Lounge")
+
+
+class SlixmppCrowdTests(unittest.TestCase):
+    timeout = 120
+
+    @defer.inlineCallbacks
+    def test_crowd(self):
+        """
+        Twenty bots in one room all talking at once: each gets every
+        message once, in the same order as everyone else, with the same
+        stanza-ids.
+        """
+        count = 20
+        running = yield startClientServer(self)
+        for n in range(count):
+            yield running.server.accounts.register("user%d" % (n,), "localhost", "password %d" % (n,))
+        checks = yield runClientScript(self, running, "crowd", str(count))
+        self.assertEqual(checks, ["same-roster", "all-received", "same-order", "unique-stanza-ids", "nothing-extra"])
