@@ -36,6 +36,8 @@ class SlixmppMUCFeatureTests(unittest.TestCase):
             "room-ping",
             "moderator-list",
             "participant-list",
+            "config-change-104",
+            "config-change-visible",
             "nick-conflict",
             "password-required",
             "password-wrong",

@@ -150,6 +150,17 @@ async def main(port, certificate):
     participants = await muc.get_roles_list(ROOM, "participant")
     check("participant-list", participants == ["Bob"], participants)
 
+    # --- a configuration change is announced (status 104) so that clients
+    # (Conversations, Gajim) fetch the room's disco#info again
+    bob.watch("groupchat_config_status")
+    form = await muc.get_room_config(ROOM)
+    form.set_values({"muc#roomconfig_roomname": "Renamed"})
+    await muc.set_room_config(ROOM, form)
+    status = await bob.next("groupchat_config_status")
+    check("config-change-104", status["from"] == ROOM and 104 in status["muc"]["status_codes"], status)
+    info = await bob["xep_0030"].get_info(jid=ROOM, timeout=5)
+    check("config-change-visible", [i[3] for i in info["disco_info"]["identities"]] == ["Renamed"], info)
+
     # --- a nick someone else has (7.2.9)
     condition = await presenceError(carol["xep_0045"].join_muc_wait(ROOM, "Bob", timeout=10))
     check("nick-conflict", condition == "conflict", condition)
