@@ -37,6 +37,7 @@ class SlixmppHabitsTests(unittest.TestCase):
             "iq-no-payload",
             "caps-presence",
             "caps-raw",
+            "caps-empty",
             "ping-server",
             "ping-no-to",
             "ping-muc-service",

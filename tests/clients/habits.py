@@ -147,6 +147,11 @@ async def main(port, certificate):
     caps = own.xml.find("{http://jabber.org/protocol/caps}c")
     check("caps-raw", own["show"] == "away" and caps is not None and caps.get("ver") == "abc=", own)
 
+    # An empty caps element (no hash, node or ver) is passed on as is.
+    alice.send_raw("<presence><status>bare caps</status><c xmlns='http://jabber.org/protocol/caps'/></presence>")
+    own = await alice.next("presence", predicate=lambda p: p["from"] == alice.boundjid and p["status"] == "bare caps")
+    check("caps-empty", own.xml.find("{http://jabber.org/protocol/caps}c") is not None, own)
+
     # --- keepalives: whitespace between stanzas, and pings.
     for _ in range(3):
         alice.send_raw(" ")
