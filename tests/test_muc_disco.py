@@ -87,9 +87,15 @@ class DiscoTests(MUCTestCase):
         self.assertEqual(list(answer.query.elements()), [])
 
     def test_unknownNode(self):
+        """
+        As Prosody: disco#info of a node the room does not know is an empty
+        result for that node.
+        """
         self.createRoom()
         answer = self.query(self.romeo, ROOM, ns.DISCO_INFO, node="nothing")
-        self.assertEqual(condition(answer)[0], "item-not-found")
+        self.assertEqual(answer["type"], "result")
+        self.assertEqual(answer.query.getAttribute("node"), "nothing")
+        self.assertEqual(list(answer.query.elements()), [])
 
     def test_servicePing(self):
         answer = self.query(self.romeo, DOMAIN, "urn:xmpp:ping")

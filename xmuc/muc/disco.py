@@ -52,7 +52,9 @@ def roomInfo(room, stanza, occupant, **kw):
     if node:
         result = room.hooks.fire("disco-info-node:" + node, room=room, stanza=stanza, occupant=occupant)
         if result is None:
-            raise StanzaError("item-not-found")
+            # As Prosody: a node the room knows nothing about is empty.
+            result = domish.Element((ns.DISCO_INFO, "query"))
+            result["node"] = node
         return result
     query = domish.Element((ns.DISCO_INFO, "query"))
     identity = query.addElement("identity")
