@@ -2,23 +2,90 @@
 Running the real server as a separate process (C{twistd -n xmuc -c
 tap.conf}) from trial tests, without blocking the reactor::
 
-    server = yield startTwistd(self, CONFIG_TEXT)   # waits until it listens
+    server = yield startTwistd(self, tapConfig(muc={"enabled": "false"}))
     client = yield connectClient(server.port)        # helpers_client
     server.signal("TERM")
     code = yield server.ended                        # the exit status
     self.assertNotIn("Traceback", server.text())
 """
 
+import configparser
 import os
 import socket
 import sys
+import time
 
 from twisted.internet import defer, error, protocol, reactor, task
 
 TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
+#: The configuration every test configuration starts from: the one the
+#: scansion scripts run under (open test authentication, no TLS, memory
+#: storage).
+BASE_CONFIG = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tap-scansion.conf"
+)
+
+#: The client listener of a test configuration: C{{port}} is replaced by
+#: L{startTwistd} with the port it chose.
+LISTEN = "tcp:{port}:interface=127.0.0.1"
+
 #: How long a server may take to start listening.
 START_TIMEOUT = 30.0
+
+
+def _baseSections():
+    """
+    @return: the sections of L{BASE_CONFIG}, in file order, as
+        C{{section: {key: raw string}}}, listening on L{LISTEN}.
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    with open(BASE_CONFIG, encoding="utf-8") as f:
+        parser.read_file(f)
+    sections = {name: dict(parser[name]) for name in parser.sections()}
+    sections["c2s"]["listen"] = LISTEN
+    return sections
+
+
+def renderConfig(sections):
+    """
+    @param sections: C{{section: {key: value}}}, in the order to write.
+    @return: the INI text: one C{key = value} line a key, an empty line
+        between sections.
+    """
+    return "\n".join(
+        "[%s]\n" % (name,)
+        + "".join("%s = %s\n" % (key, value) for key, value in values.items())
+        for name, values in sections.items()
+    )
+
+
+def tapConfig(*layers, **sections):
+    """
+    A tap.conf text for a test: L{BASE_CONFIG} (listening on L{LISTEN})
+    with the changes of the test.
+
+    @param layers: C{{section: changes}} dicts, applied in order before
+        C{sections}.
+    @param sections: per section, C{{key: value}} to set (a value of
+        L{None} removes the key), or L{None} to leave the section out.
+        Sections the base does not have are added at the end.
+    @return: the text (see L{renderConfig}).
+    """
+    rendered = _baseSections()
+    for changes in layers + (sections,):
+        for name, values in changes.items():
+            if values is None:
+                rendered.pop(name, None)
+                continue
+            section = rendered.setdefault(name, {})
+            for key, value in values.items():
+                if value is None:
+                    section.pop(key, None)
+                else:
+                    section[key] = value
+    return renderConfig(rendered)
 
 
 def freePort():
@@ -114,8 +181,26 @@ def startTwistd(testCase, configText, twistdArguments=(), port=None):
     path = os.path.join(directory, "tap.conf")
     with open(path, "w", encoding="utf-8") as f:
         f.write(configText.replace("{port}", str(port)))
+    server = yield runTwistdIn(testCase, directory, port, twistdArguments, path)
+    return server
+
+
+@defer.inlineCallbacks
+def runTwistdIn(testCase, directory, port, twistdArguments=(), configPath="tap.conf"):
+    """
+    Start C{twistd -n xmuc -c tap.conf} in C{directory}, which holds the
+    tap.conf already, and wait until it accepts connections on C{port}.
+
+    @param testCase: the test (the process is killed at the end of the test
+        if still running).
+    @param twistdArguments: options for twistd itself, before C{xmuc}.
+    @param configPath: the C{-c} argument, as given (relative to
+        C{directory} unless absolute).
+    @return: Deferred firing with the L{TwistdProcess}; failing when the
+        server ended or did not listen in time (with its output).
+    """
     server = TwistdProcess(port, directory)
-    argv = [TWISTD, "--pidfile=", "-n"] + list(twistdArguments) + ["xmuc", "-c", path]
+    argv = [TWISTD, "--pidfile=", "-n"] + list(twistdArguments) + ["xmuc", "-c", configPath]
     reactor.spawnProcess(server, TWISTD, argv, env=dict(os.environ), path=directory)
 
     def cleanup():
@@ -130,3 +215,23 @@ def startTwistd(testCase, configText, twistdArguments=(), port=None):
             "the server did not listen on %d:\n%s" % (server.port, server.text())
         )
     return server
+
+
+def waitForPortBlocking(port, process, timeout=START_TIMEOUT):
+    """
+    Wait, blocking, until something accepts connections on C{port}: for a
+    server started with L{subprocess.Popen} by a test that does not use the
+    reactor.
+
+    @param process: the L{subprocess.Popen} of the server.
+    @return: whether it did before C{timeout} seconds or the end of
+        C{process}.
+    """
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False

@@ -22,39 +22,28 @@ from twisted.internet import defer, endpoints, error, protocol, reactor, task, u
 from twisted.trial import unittest
 
 from tests.helpers_client import StreamClosed, connectClient, connectTestClient
+from tests.helpers_twistd import tapConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
 NS_REGISTER = "jabber:iq:register"
 
-CONFIG = """\
-[server]
-hosts = localhost
-shutdown_timeout = {timeout}
-
-[c2s]
-listen = tcp:{port}:interface=127.0.0.1
-require_encryption = false
-allow_registration = true
-
-[auth]
-backend = insecure
-allow_insecure = true
-
-[storage]
-backend = memory
-
-[muc]
-domain = conference.localhost
-
-[log]
-level = {level}
-"""
-
-
-def config(timeout=3, level="info"):
-    return CONFIG.replace("{timeout}", str(timeout)).replace("{level}", level)
-
+def config(timeout=3, level="info", **sections):
+    """
+    @param timeout: C{[server] shutdown_timeout}.
+    @param level: C{[log] level}.
+    @param sections: further changes for L{tapConfig}.
+    @return: a tap.conf text: memory storage, registration open.
+    """
+    return tapConfig(
+        {
+            "server": {"shutdown_timeout": timeout},
+            "c2s": {"allow_registration": "true"},
+            "muc": {"lock_new_rooms": None},
+            "log": {"level": level},
+        },
+        sections,
+    )
 
 @defer.inlineCallbacks
 def collectUntilClosed(client, timeout=15):
@@ -176,12 +165,10 @@ class DebugLoggingTests(unittest.TestCase):
         certificate, key = makeSelfSignedCertificate(directory)
         # The internal backend, so that SCRAM really runs; TLS, so that
         # PLAIN is offered.
-        text = config(level="debug").replace(
-            "backend = insecure\nallow_insecure = true\n", "backend = internal\n"
-        ).replace(
-            "allow_registration = true\n",
-            "allow_registration = true\ntls_certificate = %s\ntls_key = %s\n"
-            % (certificate, key),
+        text = config(
+            level="debug",
+            auth={"backend": "internal", "allow_insecure": None},
+            c2s={"tls_certificate": certificate, "tls_key": key},
         )
         server = yield startTwistd(self, text)
 
@@ -368,7 +355,7 @@ class ShippedTapConfTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_makeRunEquivalent(self):
-        from tests.helpers_twistd import TWISTD, TwistdProcess, _waitForPort, freePort
+        from tests.helpers_twistd import freePort, runTwistdIn
 
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
@@ -384,18 +371,7 @@ class ShippedTapConfTests(unittest.TestCase):
         out, err, code = yield self.xmucctl(directory, "adduser", "alice", "--password", "rabbit")
         self.assertEqual(code, 0, err)
 
-        server = TwistdProcess(port, directory)
-        argv = [TWISTD, "--pidfile=", "-n", "xmuc", "-c", "tap.conf"]
-        reactor.spawnProcess(server, TWISTD, argv, env=dict(os.environ), path=directory)
-
-        def cleanup():
-            if server.exitStatus is None:
-                server.signal("KILL")
-                return server.ended
-
-        self.addCleanup(cleanup)
-        listening = yield _waitForPort(server, 30)
-        self.assertTrue(listening, server.text())
+        server = yield runTwistdIn(self, directory, port)
 
         client = yield connectClient(port)
         jid = yield client.login("alice", "rabbit", "here", tls=True, mechanism="SCRAM-SHA-256")

@@ -12,28 +12,7 @@ from twisted.trial import unittest
 
 from tests.clients.harness import runScript
 from tests.helpers_client import makeSelfSignedCertificate
-from tests.helpers_twistd import startTwistd
-
-CONFIG = """\
-[server]
-hosts = localhost
-[c2s]
-listen = tcp:{port}:interface=127.0.0.1
-require_encryption = true
-tls_certificate = %(certificate)s
-tls_key = %(key)s
-allow_registration = true
-[auth]
-backend = internal
-[storage]
-backend = sqlite
-path = %(database)s
-[muc]
-enabled = true
-domain = conference.localhost
-[log]
-level = warn
-"""
+from tests.helpers_twistd import startTwistd, tapConfig
 
 
 class SlixmppTwistdTests(unittest.TestCase):
@@ -44,11 +23,17 @@ class SlixmppTwistdTests(unittest.TestCase):
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
         certificate, key = makeSelfSignedCertificate(directory)
-        config = CONFIG % {
-            "certificate": certificate,
-            "key": key,
-            "database": os.path.join(directory, "xmuc.sqlite"),
-        }
+        config = tapConfig(
+            c2s={
+                "require_encryption": "true",
+                "tls_certificate": certificate,
+                "tls_key": key,
+                "allow_registration": "true",
+            },
+            auth={"backend": "internal", "allow_insecure": None},
+            storage={"backend": "sqlite", "path": os.path.join(directory, "xmuc.sqlite")},
+            muc={"enabled": "true", "lock_new_rooms": None},
+        )
         server = yield startTwistd(self, config)
         checks = yield runScript(self, server.port, certificate, directory, "deployment", "first")
         self.assertEqual(checks, ["registered-and-logged-in", "created", "chat"])

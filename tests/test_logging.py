@@ -9,44 +9,33 @@ import io
 import json
 import os
 import signal
-import textwrap
 
 from twisted.internet import defer
 from twisted.logger import Logger, LogLevel, eventsFromJSONLogFile, globalLogPublisher
 from twisted.trial import unittest
 
+from tests.helpers_twistd import tapConfig
 from xmuc import logsetup
 from xmuc.config import loadConfig
 
-CONFIG = """\
-[server]
-hosts = localhost
-
-[c2s]
-listen = tcp:{port}:interface=127.0.0.1
-require_encryption = false
-
-[auth]
-backend = insecure
-allow_insecure = true
-
-[storage]
-backend = memory
-
-[muc]
-domain = conference.localhost
-lock_new_rooms = false
-
-[log]
-"""
+def config(**log):
+    """
+    @param log: the C{[log]} keys, the only ones there.
+    @return: a tap.conf text for these tests (C{{port}} still in it).
+    """
+    return tapConfig(muc={"lock_new_rooms": "false"}, log=dict({"level": None}, **log))
 
 
-def writeConfig(testCase, logSection):
+def writeConfig(testCase, **log):
+    """
+    @param log: the C{[log]} keys, the only ones there.
+    @return: the path of a new tap.conf (port 0).
+    """
     directory = os.path.abspath(testCase.mktemp())
     os.makedirs(directory)
     path = os.path.join(directory, "tap.conf")
     with open(path, "w") as f:
-        f.write(CONFIG.replace("{port}", "0") + textwrap.dedent(logSection))
+        f.write(config(**log).replace("{port}", "0"))
     return path
 
 
@@ -67,22 +56,20 @@ class PredicateTests(unittest.TestCase):
     C{[log] level} and C{[log] levels} decide what passes.
     """
 
-    def observer(self, logSection):
-        config = loadConfig(writeConfig(self, logSection))
+    def observer(self, **log):
+        config = loadConfig(writeConfig(self, **log))
         collected = CollectingObserver()
         return logsetup.buildObserver(config, collected), collected
 
     def test_default(self):
-        observer, collected = self.observer("")
+        observer, collected = self.observer()
         emit(observer, "xmuc.c2s", LogLevel.debug, "stanza")
         emit(observer, "xmuc.c2s", LogLevel.info, "connected")
         emit(observer, "twisted.internet", LogLevel.warn, "careful")
         self.assertEqual(collected.texts(), ["connected", "careful"])
 
     def test_perNamespace(self):
-        observer, collected = self.observer(
-            "level = warn\nlevels = xmuc.c2s=debug, twisted=error\n"
-        )
+        observer, collected = self.observer(level="warn", levels="xmuc.c2s=debug, twisted=error")
         emit(observer, "xmuc.c2s.stream", LogLevel.debug, "c2s child debug")
         emit(observer, "xmuc.muc", LogLevel.info, "muc info")
         emit(observer, "xmuc.muc", LogLevel.warn, "muc warn")
@@ -104,7 +91,7 @@ class JSONFileTests(unittest.TestCase):
         event, readable by L{eventsFromJSONLogFile}; its path is relative to
         the configuration file.
         """
-        path = writeConfig(self, "level = info\njson_file = logs.json\n")
+        path = writeConfig(self, level="info", json_file="logs.json")
         config = loadConfig(path)
         jsonFile = logsetup.openJSONFile(config)
         self.addCleanup(jsonFile.close)
@@ -122,7 +109,7 @@ class JSONFileTests(unittest.TestCase):
         self.assertEqual(events[0]["log_namespace"], "xmuc.sm")
 
     def test_unwritable(self):
-        path = writeConfig(self, "json_file = missing-dir/logs.json\n")
+        path = writeConfig(self, json_file="missing-dir/logs.json")
         config = loadConfig(path)
         error = self.assertRaises(Exception, logsetup.openJSONFile, config)
         self.assertIn("[log] json_file", str(error))
@@ -152,7 +139,7 @@ class TwistdOptionsTests(unittest.TestCase):
         return options
 
     def test_logfile(self):
-        path = writeConfig(self, "level = warn\nlevels = xmuc.sm=debug\n")
+        path = writeConfig(self, level="warn", levels="xmuc.sm=debug")
         logfile = os.path.join(os.path.dirname(path), "server.log")
         options = self.parse("-n", "--logfile", logfile, "xmuc", "-c", path)
         self.assertIs(options["logger"], logsetup.twistdObserver)
@@ -169,7 +156,7 @@ class TwistdOptionsTests(unittest.TestCase):
     def test_operatorLogger(self):
         from twisted.logger import LogPublisher
 
-        path = writeConfig(self, "level = warn\n")
+        path = writeConfig(self, level="warn")
         options = self.parse("-n", "--logger", "twisted.logger.LogPublisher", "xmuc", "-c", path)
         self.assertIs(options["logger"], LogPublisher)
         self.assertEqual(logsetup._pending, {})
@@ -250,7 +237,7 @@ class ServerLogTests(unittest.TestCase):
     def test_noStanzasNoPasswordsAtInfo(self):
         from helpers_twistd import startTwistd
 
-        server = yield startTwistd(self, CONFIG + "level = info\n")
+        server = yield startTwistd(self, config(level="info"))
         yield self.chat(server)
         server.signal("TERM")
         status = yield server.ended
@@ -279,7 +266,7 @@ class ServerLogTests(unittest.TestCase):
 
         server = yield startTwistd(
             self,
-            CONFIG + "level = warn\nlevels = xmuc.startup=info\njson_file = events.json\n",
+            config(level="warn", levels="xmuc.startup=info", json_file="events.json"),
         )
         yield self.chat(server)
         server.signal("TERM")

@@ -17,11 +17,12 @@ import signal
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 
 import pytest
 from twisted.trial import unittest
+
+from tests.helpers_twistd import freePort, tapConfig, waitForPortBlocking
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
@@ -29,26 +30,13 @@ PYTHON = sys.executable
 # What the twistd console script does.
 TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
 
-CONFIG = """\
-[server]
-hosts = localhost
-
-[c2s]
-listen = tcp:%d:interface=127.0.0.1
-require_encryption = false
-
-[auth]
-backend = insecure
-allow_insecure = true
-
-[storage]
-backend = sqlite
-path = data/xmuc.sqlite
-
-[muc]
-enabled = false
-"""
-
+# SQLite under ./data/ (the storage plugin must be found), logging at info
+# (the listening line is checked).
+CONFIG = tapConfig(
+    storage={"backend": "sqlite", "path": "data/xmuc.sqlite"},
+    muc={"enabled": "false"},
+    log={"level": "info"},
+)
 
 def run(argv, **kwargs):
     kwargs.setdefault("capture_output", True)
@@ -155,14 +143,12 @@ class InstalledPackageTests(unittest.TestCase):
         xmucctl works next to it on the same SQLite file, SIGTERM stops it
         with status 0.
         """
-        from helpers_twistd import freePort
-
         port = freePort()
         directory = os.path.join(self.work, "server-%d" % (port,))
         os.makedirs(directory)
         path = os.path.join(directory, "tap.conf")
         with open(path, "w") as f:
-            f.write(CONFIG % (port,))
+            f.write(CONFIG.replace("{port}", str(port)))
         process = subprocess.Popen(
             [self.python, "-c", TWISTD, "--pidfile=", "-n", "xmuc", "-c", path],
             cwd=directory,
@@ -171,15 +157,7 @@ class InstalledPackageTests(unittest.TestCase):
             text=True,
         )
         try:
-            import socket
-
-            deadline = time.time() + 30
-            while time.time() < deadline and process.poll() is None:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            waitForPortBlocking(port, process)
             xmucctl = os.path.join(self.venv, "bin", "xmucctl")
             added = run([xmucctl, "-c", path, "adduser", "alice", "--password", "pw"], cwd=self.cwd)
             listed = run([xmucctl, "-c", path, "users"], cwd=self.cwd)

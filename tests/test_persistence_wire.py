@@ -419,31 +419,6 @@ class PostgreSQLPersistentRoomsTests(PersistentRoomsMixin, unittest.TestCase):
         return {"backend": "postgresql", "dsn": self.schema.dsn}
 
 
-TWISTD_CONFIG = """\
-[server]
-hosts = localhost
-
-[c2s]
-listen = tcp:{port}:interface=127.0.0.1
-require_encryption = false
-
-[auth]
-backend = insecure
-allow_insecure = true
-
-[storage]
-backend = sqlite
-path = %s
-
-[muc]
-domain = conference.localhost
-lock_new_rooms = false
-
-[log]
-level = warn
-"""
-
-
 class KilledServerTests(unittest.TestCase):
     """
     A real C{twistd} process on an SQLite file is killed (SIGKILL) the
@@ -458,9 +433,15 @@ class KilledServerTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def start(self):
-        from tests.helpers_twistd import startTwistd
+        from tests.helpers_twistd import startTwistd, tapConfig
 
-        self.process = yield startTwistd(self, TWISTD_CONFIG % (self.database,))
+        self.process = yield startTwistd(
+            self,
+            tapConfig(
+                storage={"backend": "sqlite", "path": self.database},
+                muc={"lock_new_rooms": "false"},
+            ),
+        )
 
     @defer.inlineCallbacks
     def login(self, name):

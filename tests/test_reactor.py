@@ -7,40 +7,29 @@ back to the platform default (not to select), with a warning.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 from twisted.application import reactors
 from twisted.python.runtime import platform
 from twisted.trial import unittest
 
+from tests.helpers_twistd import TWISTD, freePort, tapConfig, waitForPortBlocking
 from xmuc import reactorchoice
 
 PYTHON = sys.executable
-TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
-CONFIG = """\
-[server]
-hosts = localhost
-reactor = {reactor}
-
-[c2s]
-listen = tcp:0:interface=127.0.0.1
-require_encryption = false
-
-[auth]
-backend = insecure
-allow_insecure = true
-
-[storage]
-backend = memory
-
-[muc]
-enabled = false
-"""
+def config(reactor, port=0):
+    """
+    @param reactor: the C{[server] reactor} value.
+    @return: a tap.conf text: no MUC, logging at info (the reactor lines
+        are checked).
+    """
+    text = tapConfig(
+        server={"reactor": reactor}, muc={"enabled": "false"}, log={"level": "info"}
+    )
+    return text.replace("{port}", str(port))
 
 # Runs the plugin's option parsing in a fresh interpreter, as twistd does,
 # then starts logging (which writes the warnings kept until then) and shows
@@ -58,32 +47,6 @@ globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)], redirectStan
 from twisted.internet import reactor
 print("REACTOR", type(reactor).__module__)
 """
-
-
-def freePort():
-    """
-    @return: a TCP port of 127.0.0.1 that was free a moment ago.
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def waitForPort(port, process, timeout=30):
-    """
-    Wait until something accepts connections on C{port}.
-
-    @return: whether it did before C{timeout} seconds or the end of
-        C{process}.
-    """
-    deadline = time.time() + timeout
-    while time.time() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def _serverAvailable():
@@ -208,7 +171,7 @@ class PluginReactorTests(unittest.TestCase):
     def probe(self, reactor, preinstall=""):
         path = os.path.abspath(self.mktemp())
         with open(path, "w") as f:
-            f.write(CONFIG.format(reactor=reactor))
+            f.write(config(reactor))
         result = subprocess.run(
             [PYTHON, "-c", PROBE, path, preinstall],
             capture_output=True,
@@ -282,7 +245,7 @@ class TwistdReactorTests(unittest.TestCase):
         path = os.path.join(directory, "tap.conf")
         port = freePort()
         with open(path, "w") as f:
-            f.write(CONFIG.format(reactor=reactor).replace("tcp:0:", "tcp:%d:" % (port,)))
+            f.write(config(reactor, port))
         process = subprocess.Popen(
             [TWISTD, "--pidfile=", "-n"] + list(twistdOptions) + ["xmuc", "-c", path],
             cwd=directory,
@@ -291,7 +254,7 @@ class TwistdReactorTests(unittest.TestCase):
             text=True,
         )
         try:
-            listening = waitForPort(port, process)
+            listening = waitForPortBlocking(port, process)
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=30)
         finally:

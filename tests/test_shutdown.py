@@ -11,6 +11,8 @@ import time
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from tests.helpers_twistd import tapConfig
+
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_STREAMS = "http://etherx.jabber.org/streams"
@@ -19,26 +21,24 @@ NS_XMPP_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
 ROOM = "lobby@conference.localhost"
 SHUTDOWN_TIMEOUT = 2
 
-CONFIG = """\
-[server]
-hosts = localhost
-shutdown_timeout = %d
 
-[c2s]
-listen = tcp:{port}:interface=127.0.0.1
-require_encryption = false
+def config(**sections):
+    """
+    @param sections: changes for L{tapConfig} on top of these tests' own.
+    @return: a tap.conf text: memory storage, rooms open at once, stopping
+        within C{SHUTDOWN_TIMEOUT} seconds, logging at info.
+    """
+    return tapConfig(
+        {
+            "server": {"shutdown_timeout": SHUTDOWN_TIMEOUT},
+            "muc": {"lock_new_rooms": "false"},
+            "log": {"level": "info"},
+        },
+        sections,
+    )
 
-[auth]
-backend = insecure
-allow_insecure = true
 
-[storage]
-backend = memory
-
-[muc]
-domain = conference.localhost
-lock_new_rooms = false
-""" % (SHUTDOWN_TIMEOUT,)
+CONFIG = config()
 
 
 def _missing():
@@ -258,10 +258,9 @@ class PersistentDataTests(unittest.TestCase):
         from xmuc import ctl
         from xmuc.config import loadConfig
 
-        config = CONFIG.replace(
-            "backend = memory", "backend = sqlite\npath = data/xmuc.sqlite"
+        server = yield startTwistd(
+            self, config(storage={"backend": "sqlite", "path": "data/xmuc.sqlite"})
         )
-        server = yield startTwistd(self, config)
         client = yield connectClient(server.port)
         yield client.login("alice", "pw")
         client.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (ROOM, NS_MUC))
