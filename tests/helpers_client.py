@@ -510,44 +510,19 @@ def connectClient(port, domain="localhost", host="127.0.0.1"):
 
 def makeSelfSignedCertificate(directory, domain="localhost"):
     """
-    Write a throwaway self-signed certificate (EC P-256, cheap to make) and
-    its key as PEM files.
+    Write a throwaway self-signed certificate for C{domain} and its key as
+    PEM files, made as C{xmucctl cert} makes them.
 
     @return: C{(certificatePath, keyPath)}.
     """
-    import datetime
+    from xmuc.ctl import makeCertificate
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    certificatePEM, keyPEM = makeCertificate(domain, days=30)
     certificatePath = os.path.join(directory, "cert.pem")
     keyPath = os.path.join(directory, "key.pem")
-    with open(certificatePath, "wb") as f:
-        f.write(certificate.public_bytes(serialization.Encoding.PEM))
-    with open(keyPath, "wb") as f:
-        f.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+    for path, data in ((certificatePath, certificatePEM), (keyPath, keyPEM)):
+        with open(path, "wb") as f:
+            f.write(data)
     return certificatePath, keyPath
 
 
