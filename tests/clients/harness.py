@@ -63,6 +63,22 @@ def runClientScript(testCase, running, name, *extra):
     )
 
 
+def runScriptProcess(port, certificate, name, *extra):
+    """
+    Run C{tests/clients/<name>.py} against the server on C{port} whose
+    certificate is the file C{certificate}.
+
+    @return: Deferred firing with C{(stdout, stderr, exit code)}, the
+        outputs as bytes.
+    """
+    return utils.getProcessOutputAndValue(
+        sys.executable,
+        [os.path.join(HERE, name + ".py"), str(port), certificate] + list(extra),
+        env=dict(os.environ),
+        path=HERE,
+    )
+
+
 @defer.inlineCallbacks
 def runScript(testCase, port, certificate, logDirectory, name, *extra):
     """
@@ -72,12 +88,7 @@ def runScript(testCase, port, certificate, logDirectory, name, *extra):
 
     @return: like L{runClientScript}.
     """
-    out, err, code = yield utils.getProcessOutputAndValue(
-        sys.executable,
-        [os.path.join(HERE, name + ".py"), str(port), certificate] + list(extra),
-        env=dict(os.environ),
-        path=HERE,
-    )
+    out, err, code = yield runScriptProcess(port, certificate, name, *extra)
     output = out.decode("utf-8", "replace")
     # Kept for whoever debugs a run (the test's temporary directory).
     directory = logDirectory
