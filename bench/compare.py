@@ -58,7 +58,7 @@ PROSODY_MUC_EXTRA = """\
 
 #: name -> (load.py arguments, full size, quick size)
 SCENARIOS = {
-    "fanout": lambda q: ["--clients", "100" if q else "200", "--rooms", "1", "--rate", "50" if q else "100",
+    "fanout": lambda q: ["--clients", "100" if q else "200", "--rooms", "1", "--rate", "50",
                          "--duration", "3" if q else "5", "--drain", "10"],
     "saturation": lambda q: ["--clients", "100", "--rooms", "1", "--duration", "2" if q else "3", "--drain", "5",
                              "--rates", "50,100,200,400" if q else "50,100,200,300,400,600,800,1200,1600,2400,3200,4800"],

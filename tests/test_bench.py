@@ -8,6 +8,7 @@ whatever the number of occupants).
 import importlib.util
 import json
 import os
+import socket
 import sys
 
 from twisted.internet import defer, reactor, task, utils
@@ -203,6 +204,20 @@ class InProcessTests(unittest.TestCase):
         self.assertEqual(messageBuilds, 0)
         self.assertLessEqual(joins, 4)
         self.assertEqual(joinBuilds, 0)
+
+
+    @defer.inlineCallbacks
+    def test_noDelay(self):
+        """
+        Client sockets have Nagle off: a stanza is not held back until the
+        client acknowledges the previous one (up to 40 ms of delayed ACK).
+        """
+        options = self.options("--clients", "1")
+        clients, run = yield load.connectAll(options, load.Stats())
+        [stream] = list(self.running.server.c2sFactory.streams)
+        handle = stream.transport.getHandle()
+        self.assertTrue(handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        clients[0].transport.loseConnection()
 
 
 class BacklogTests(unittest.TestCase):

@@ -360,6 +360,12 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         from twisted.internet import reactor
 
         self.factory.streams.add(self.xmlstream)
+        # Twisted already gathers what is written in one reactor turn into
+        # one send; Nagle on top holds the next stanza back until the
+        # client's (delayed, up to 40 ms) ACK of the previous one.
+        setNoDelay = getattr(self.xmlstream.transport, "setTcpNoDelay", None)
+        if setNoDelay is not None:
+            setNoDelay(True)
         self._negotiationTimer = reactor.callLater(
             self.factory.negotiationTimeout,
             self.streamError,
