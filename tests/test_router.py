@@ -13,7 +13,7 @@ class ParseJIDTests(unittest.TestCase):
         self.assertEqual(parseJID("a@b/c").full(), "a@b/c")
 
     def test_invalid(self):
-        for text in ("", None, "@", "a@", "a@b@c"):
+        for text in ("", None, "@", "a@", "a@b@c", "room@conference.localhost/"):
             self.assertIsNone(parseJID(text), text)
 
 

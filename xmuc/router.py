@@ -16,7 +16,8 @@ def parseJID(text):
 
     @return: a L{jidmod.JID}, or L{None} when C{text} is not a valid JID.
     """
-    if not text:
+    if not text or text.endswith("/"):
+        # An empty resource is not a JID (RFC 7622), though Twisted takes it.
         return None
     try:
         return jidmod.internJID(text)

@@ -254,8 +254,7 @@ def parseItem(room, requester, item):
         raise StanzaError("bad-request", text="An item needs either an affiliation or a role")
     bare = None
     if jidText is not None:
-        # (parseJID does not take an empty string.)
-        jid = parseJID(jidText) if jidText else None
+        jid = parseJID(jidText)
         # Twisted reads '@host' as the domain 'host': an empty node is an error.
         if jid is None or (jid.user is None and "@" in jidText):
             raise StanzaError("bad-request", text="Invalid JID")
