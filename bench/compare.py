@@ -61,7 +61,7 @@ SCENARIOS = {
     "fanout": lambda q: ["--clients", "100" if q else "200", "--rooms", "1", "--rate", "50",
                          "--duration", "3" if q else "5", "--drain", "10"],
     "saturation": lambda q: ["--clients", "100", "--rooms", "1", "--duration", "2" if q else "3", "--drain", "5",
-                             "--rates", "50,100,200,400" if q else "50,100,200,300,400,600,800,1200,1600,2400,3200,4800"],
+                             "--rates", "50,100,200,400" if q else "50,100,150,200,250,300,400,600,800,1200,1600,2000,2400,2800,3200,4000"],
     "joinstorm": lambda q: ["--clients", "150" if q else "400", "--rooms", "1", "--join-batch", "0",
                             "--no-chat", "--connect-batch", "100"],
     "memory": lambda q: ["--clients", "300" if q else "1000", "--rooms", "30" if q else "100", "--join-batch", "50",

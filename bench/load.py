@@ -80,6 +80,9 @@ class BenchClient(protocol.Protocol):
         self.jid = None
 
     def connectionMade(self):
+        # Nagle would make a sender's next message wait for the server's
+        # (delayed) ACK: latency of the client, not of the server.
+        self.transport.setTcpNoDelay(True)
         self.header()
 
     def header(self):
