@@ -37,7 +37,7 @@ L{DEFAULT_TIMEOUT}), so a test never hangs.
 import base64
 import os
 
-from twisted.internet import defer, endpoints, protocol, reactor, ssl
+from twisted.internet import defer, endpoints, protocol, reactor, ssl, task
 from twisted.words.xish import domish
 
 from xmuc.auth import scram
@@ -503,6 +503,28 @@ def connectClient(port, domain="localhost", host="127.0.0.1"):
     """
     endpoint = endpoints.TCP4ClientEndpoint(reactor, host, port, timeout=DEFAULT_TIMEOUT)
     return endpoints.connectProtocol(endpoint, XMPPTestClient(domain))
+
+
+@defer.inlineCallbacks
+def connectStuckClient(port, user, password="pw"):
+    """
+    Log in as C{user}, stop reading, then have the server write more than
+    the socket buffers hold (big chat messages to itself, given a second to
+    be routed): its writes to this client pile up.
+
+    @return: Deferred firing with the L{XMPPTestClient}.
+    """
+    client = yield connectClient(port)
+    jid = yield client.login(user, password)
+    client.transport.pauseProducing()
+    body = "x" * 60000
+    for number in range(300):
+        client.send(
+            "<message to='%s' type='chat' id='n%d'><body>%s</body></message>"
+            % (jid, number, body)
+        )
+    yield task.deferLater(reactor, 1.0, lambda: None)
+    return client
 
 
 # --- a throwaway server for tests

@@ -12,6 +12,7 @@ tap.conf}) from trial tests, without blocking the reactor::
 import configparser
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -215,6 +216,24 @@ def runTwistdIn(testCase, directory, port, twistdArguments=(), configPath="tap.c
             "the server did not listen on %d:\n%s" % (server.port, server.text())
         )
     return server
+
+
+def runTwistdToEnd(directory, configPath, twistdArguments=()):
+    """
+    Run C{twistd -n xmuc -c configPath} in C{directory} until it ends,
+    blocking: for a configuration or options it refuses at once.
+
+    @param twistdArguments: options for twistd itself, before C{xmuc}.
+    @return: C{(exit code, stdout and stderr as text)}.
+    """
+    result = subprocess.run(
+        [TWISTD, "--pidfile=", "-n"] + list(twistdArguments) + ["xmuc", "-c", configPath],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode, result.stdout + result.stderr
 
 
 def waitForPortBlocking(port, process, timeout=START_TIMEOUT):

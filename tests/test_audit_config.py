@@ -17,16 +17,14 @@ what the other tests left implicit:
 import os
 import shutil
 import subprocess
-import sys
 import textwrap
 
 from twisted.trial import unittest
 
-from tests.helpers_twistd import tapConfig
+from tests.helpers_twistd import runTwistdToEnd, tapConfig
 from xmuc.config import loadConfig, validate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
 
 class ShippedConfigurationTests(unittest.TestCase):
@@ -130,15 +128,8 @@ class OneLineErrorTests(unittest.TestCase):
         if write:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(textwrap.dedent(text))
-        result = subprocess.run(
-            [TWISTD, "--pidfile=", "-n", "xmuc", "-c", path],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        output = result.stdout + result.stderr
-        self.assertNotEqual(result.returncode, 0, output)
+        code, output = runTwistdToEnd(directory, path)
+        self.assertNotEqual(code, 0, output)
         lines = [line for line in output.splitlines() if line.strip()]
         self.assertEqual(len(lines), 1, output)
         self.assertIn(path, lines[0])

@@ -18,10 +18,15 @@ import re
 import sys
 import time
 
-from twisted.internet import defer, endpoints, error, protocol, reactor, task, utils
+from twisted.internet import defer, endpoints, error, protocol, reactor, utils
 from twisted.trial import unittest
 
-from tests.helpers_client import StreamClosed, connectClient, connectTestClient
+from tests.helpers_client import (
+    StreamClosed,
+    connectClient,
+    connectStuckClient,
+    connectTestClient,
+)
 from tests.helpers_twistd import tapConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -75,31 +80,13 @@ class ShutdownOrderTests(unittest.TestCase):
     timeout = 60
 
     @defer.inlineCallbacks
-    def stuckClient(self, server):
-        """
-        A logged-in client that stopped reading while the server has more
-        to write to it than the socket buffers hold.
-        """
-        client = yield connectClient(server.port)
-        jid = yield client.login("stuck", "pw")
-        client.transport.pauseProducing()
-        body = "x" * 60000
-        for number in range(300):
-            client.send(
-                "<message to='%s' type='chat' id='n%d'><body>%s</body></message>"
-                % (jid, number, body)
-            )
-        yield task.deferLater(reactor, 1.0, lambda: None)
-        return client
-
-    @defer.inlineCallbacks
     def test_listenersCloseFirst(self):
         from tests.helpers_twistd import startTwistd
 
         server = yield startTwistd(self, config(timeout=4))
         polite = yield connectClient(server.port)
         yield polite.login("alice", "pw")
-        stuck = yield self.stuckClient(server)
+        stuck = yield connectStuckClient(server.port, "stuck")
         self.addCleanup(stuck.transport.abortConnection)
 
         started = time.time()

@@ -6,16 +6,12 @@ traceback.
 """
 
 import os
-import subprocess
-import sys
 import textwrap
 
 from twisted.trial import unittest
 
-from tests.helpers_twistd import tapConfig
+from tests.helpers_twistd import runTwistdToEnd, tapConfig
 from xmuc.config import ConfigError, collectErrors, loadConfig
-
-TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
 # Line numbers in it are part of the expected errors: the sections and keys
 # of the base, in its order, nothing else.
@@ -178,16 +174,8 @@ class TwistdConfigErrorTests(ConfigFileMixin, unittest.TestCase):
     """
 
     def runTwistd(self, path):
-        directory = os.path.dirname(path)
-        result = subprocess.run(
-            [TWISTD, "--pidfile=", "-n", "xmuc", "-c", path],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        output = result.stdout + result.stderr
-        self.assertNotEqual(result.returncode, 0, output)
+        code, output = runTwistdToEnd(os.path.dirname(path), path)
+        self.assertNotEqual(code, 0, output)
         self.assertNotIn("Traceback", output)
         self.assertNotIn("Usage:", output)
         return output

@@ -6,30 +6,29 @@ back to the platform default (not to select), with a warning.
 """
 
 import os
-import signal
 import subprocess
 import sys
-import textwrap
 
 from twisted.application import reactors
+from twisted.internet import defer
 from twisted.python.runtime import platform
 from twisted.trial import unittest
 
-from tests.helpers_twistd import TWISTD, freePort, tapConfig, waitForPortBlocking
+from tests.helpers_twistd import runTwistdToEnd, startTwistd, tapConfig
 from xmuc import reactorchoice
 
 PYTHON = sys.executable
 
-def config(reactor, port=0):
+def config(reactor):
     """
     @param reactor: the C{[server] reactor} value.
-    @return: a tap.conf text: no MUC, logging at info (the reactor lines
-        are checked).
+    @return: a tap.conf text (C{{port}} still in it): no MUC, logging at
+        info (the reactor lines are checked).
     """
-    text = tapConfig(
+    return tapConfig(
         server={"reactor": reactor}, muc={"enabled": "false"}, log={"level": "info"}
     )
-    return text.replace("{port}", str(port))
+
 
 # Runs the plugin's option parsing in a fresh interpreter, as twistd does,
 # then starts logging (which writes the warnings kept until then) and shows
@@ -171,7 +170,7 @@ class PluginReactorTests(unittest.TestCase):
     def probe(self, reactor, preinstall=""):
         path = os.path.abspath(self.mktemp())
         with open(path, "w") as f:
-            f.write(config(reactor))
+            f.write(config(reactor).replace("{port}", "0"))
         result = subprocess.run(
             [PYTHON, "-c", PROBE, path, preinstall],
             capture_output=True,
@@ -233,53 +232,39 @@ class TwistdReactorTests(unittest.TestCase):
         if missing:
             raise unittest.SkipTest("the server cannot start yet: %s" % (missing,))
 
+    @defer.inlineCallbacks
     def runServer(self, reactor, *twistdOptions):
         """
-        Start C{twistd -n xmuc}, wait until it logs that it listens, stop it
-        with SIGTERM.
+        Start C{twistd -n xmuc}, wait until it listens, stop it with
+        SIGTERM.
 
-        @return: its output.
+        @return: Deferred firing with its output.
         """
-        directory = os.path.abspath(self.mktemp())
-        os.makedirs(directory)
-        path = os.path.join(directory, "tap.conf")
-        port = freePort()
-        with open(path, "w") as f:
-            f.write(config(reactor, port))
-        process = subprocess.Popen(
-            [TWISTD, "--pidfile=", "-n"] + list(twistdOptions) + ["xmuc", "-c", path],
-            cwd=directory,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            listening = waitForPortBlocking(port, process)
-            process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        self.assertTrue(listening, output)
-        self.assertEqual(process.returncode, 0, output)
+        server = yield startTwistd(self, config(reactor), twistdOptions)
+        server.signal("TERM")
+        status = yield server.ended
+        output = server.text()
+        self.assertEqual(status, 0, output)
         return output
 
+    @defer.inlineCallbacks
     def test_epollByDefault(self):
         if not platform.isLinux():
             raise unittest.SkipTest("epoll is the default on Linux only")
-        output = self.runServer("")
+        output = yield self.runServer("")
         self.assertIn("reactor class: twisted.internet.epollreactor.EPollReactor", output)
 
+    @defer.inlineCallbacks
     def test_fallback(self):
         if not platform.isLinux():
             raise unittest.SkipTest("kqueue is only known to be missing on Linux")
-        output = self.runServer("kqueue")
+        output = yield self.runServer("kqueue")
         self.assertIn("reactor 'kqueue' cannot be used here", output)
         self.assertIn("reactor class: twisted.internet.epollreactor.EPollReactor", output)
 
+    @defer.inlineCallbacks
     def test_twistdOptionWins(self):
-        output = self.runServer("epoll", "-r", "poll")
+        output = yield self.runServer("epoll", "-r", "poll")
         self.assertIn("reactor class: twisted.internet.pollreactor.PollReactor", output)
         self.assertIn("[server] reactor = epoll is ignored", output)
 
@@ -290,12 +275,6 @@ class TwistdReactorTests(unittest.TestCase):
         """
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
-        result = subprocess.run(
-            [TWISTD, "--pidfile=", "-n", "-r", "kqueue", "xmuc", "-c", "absent.conf"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        self.assertNotEqual(result.returncode, 0)
-        self.assertIn("reactor cannot be used", result.stdout + result.stderr)
+        code, output = runTwistdToEnd(directory, "absent.conf", ["-r", "kqueue"])
+        self.assertNotEqual(code, 0)
+        self.assertIn("reactor cannot be used", output)

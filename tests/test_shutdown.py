@@ -313,25 +313,11 @@ class BoundedWaitTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_stuckClient(self):
-        from helpers_client import connectClient
+        from helpers_client import connectStuckClient
         from helpers_twistd import startTwistd
 
         server = yield startTwistd(self, CONFIG)
-        client = yield connectClient(server.port)
-        jid = yield client.login("alice", "pw")
-        # Stop reading, then have the server write more than the socket
-        # buffers hold: its writes to this client pile up.
-        client.transport.pauseProducing()
-        body = "x" * 60000
-        for number in range(300):
-            client.send(
-                "<message to='%s' type='chat' id='n%d'><body>%s</body></message>"
-                % (jid, number, body)
-            )
-        # Let the server route them.
-        from twisted.internet import reactor, task
-
-        yield task.deferLater(reactor, 1.0, lambda: None)
+        client = yield connectStuckClient(server.port, "alice")
 
         started = time.time()
         server.signal("TERM")
