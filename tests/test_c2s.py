@@ -59,6 +59,24 @@ class ServerTestCase(unittest.TestCase):
         return client
 
 
+def streamHeader(
+    to="localhost",
+    version="1.0",
+    namespace="jabber:client",
+    streamNamespace="http://etherx.jabber.org/streams",
+):
+    """
+    @param version: L{None} to leave the attribute out.
+    @return: a stream header as a client sends it.
+    """
+    return "<stream:stream xmlns='%s' xmlns:stream='%s' to='%s'%s>" % (
+        namespace,
+        streamNamespace,
+        to,
+        "" if version is None else " version='%s'" % (version,),
+    )
+
+
 class StreamHeaderTests(ServerTestCase):
     @defer.inlineCallbacks
     def headerError(self, data):
@@ -70,45 +88,29 @@ class StreamHeaderTests(ServerTestCase):
 
     @defer.inlineCallbacks
     def test_foreignHost(self):
-        condition = yield self.headerError(
-            "<stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://etherx.jabber.org/streams' "
-            "to='example.org' version='1.0'>"
-        )
+        condition = yield self.headerError(streamHeader(to="example.org"))
         self.assertEqual(condition, "host-unknown")
 
     @defer.inlineCallbacks
     def test_noVersion(self):
-        condition = yield self.headerError(
-            "<stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://etherx.jabber.org/streams' to='localhost'>"
-        )
+        condition = yield self.headerError(streamHeader(version=None))
         self.assertEqual(condition, "unsupported-version")
 
     @defer.inlineCallbacks
     def test_oldVersion(self):
-        condition = yield self.headerError(
-            "<stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' "
-            "version='0.9'>"
-        )
+        condition = yield self.headerError(streamHeader(version="0.9"))
         self.assertEqual(condition, "unsupported-version")
 
     @defer.inlineCallbacks
     def test_wrongStreamNamespace(self):
         condition = yield self.headerError(
-            "<stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://example.org/streams' to='localhost' version='1.0'>"
+            streamHeader(streamNamespace="http://example.org/streams")
         )
         self.assertEqual(condition, "invalid-namespace")
 
     @defer.inlineCallbacks
     def test_wrongDefaultNamespace(self):
-        condition = yield self.headerError(
-            "<stream:stream xmlns='jabber:server' "
-            "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' "
-            "version='1.0'>"
-        )
+        condition = yield self.headerError(streamHeader(namespace="jabber:server"))
         self.assertEqual(condition, "invalid-namespace")
 
     @defer.inlineCallbacks
