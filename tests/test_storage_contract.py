@@ -460,10 +460,25 @@ class MemoryStorageTests(StorageContractMixin, unittest.TestCase):
         return MemoryStorage(archiveMax=archiveMax)
 
 
+#: The first schema, as the backends made it; C{{boolean}} and C{{double}}
+#: are the column types of the backend.
+VERSION1_DDL = [
+    "CREATE TABLE xmuc_schema_version (version INTEGER NOT NULL)",
+    "CREATE TABLE xmuc_accounts (bare TEXT PRIMARY KEY, credentials TEXT NOT NULL)",
+    "CREATE TABLE xmuc_rosters (owner TEXT NOT NULL, contact TEXT NOT NULL,"
+    " name TEXT, subscription TEXT NOT NULL, ask TEXT, groups_json TEXT NOT NULL,"
+    " pending_in {boolean} NOT NULL, PRIMARY KEY (owner, contact))",
+    "CREATE TABLE xmuc_tombstones (jid TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " stamp {double} NOT NULL)",
+]
+
+
 class SQLStorageMixin:
     """
     What the SQL backends have in common beyond the contract.
-    Subclasses define C{reopenArguments()} and C{executeByHand(statements)}.
+    Subclasses define C{reopenArguments()} and C{executeByHand(statements)},
+    and the backend's C{TRUE} literal and C{BOOLEAN} and C{DOUBLE} column
+    types.
     """
 
     @defer.inlineCallbacks
@@ -514,7 +529,11 @@ class SQLStorageMixin:
         """
         yield self.storage.stop()
         self.dropAll()
-        self.executeByHand(self.VERSION1_DDL + [
+        version1 = [
+            statement.format(boolean=self.BOOLEAN, double=self.DOUBLE)
+            for statement in VERSION1_DDL
+        ]
+        self.executeByHand(version1 + [
             "INSERT INTO xmuc_schema_version (version) VALUES (1)",
             "INSERT INTO xmuc_accounts (bare, credentials) VALUES"
             " ('alice@a.example', '{\"v\": 1}'), ('bob@b.example', '{}')",
@@ -564,15 +583,8 @@ class SQLStorageMixin:
 class SQLiteStorageTests(SQLStorageMixin, StorageContractMixin, unittest.TestCase):
     backendName = "sqlite"
     TRUE = "1"
-    VERSION1_DDL = [
-        "CREATE TABLE xmuc_schema_version (version INTEGER NOT NULL)",
-        "CREATE TABLE xmuc_accounts (bare TEXT PRIMARY KEY, credentials TEXT NOT NULL)",
-        "CREATE TABLE xmuc_rosters (owner TEXT NOT NULL, contact TEXT NOT NULL,"
-        " name TEXT, subscription TEXT NOT NULL, ask TEXT, groups_json TEXT NOT NULL,"
-        " pending_in INTEGER NOT NULL, PRIMARY KEY (owner, contact))",
-        "CREATE TABLE xmuc_tombstones (jid TEXT PRIMARY KEY, kind TEXT NOT NULL,"
-        " stamp REAL NOT NULL)",
-    ]
+    BOOLEAN = "INTEGER"
+    DOUBLE = "REAL"
 
     def makeStorage(self, archiveMax):
         if not hasattr(self, "path"):
@@ -766,15 +778,8 @@ class PostgresSchema:
 class PostgreSQLStorageTests(SQLStorageMixin, StorageContractMixin, unittest.TestCase):
     backendName = "postgresql"
     TRUE = "TRUE"
-    VERSION1_DDL = [
-        "CREATE TABLE xmuc_schema_version (version INTEGER NOT NULL)",
-        "CREATE TABLE xmuc_accounts (bare TEXT PRIMARY KEY, credentials TEXT NOT NULL)",
-        "CREATE TABLE xmuc_rosters (owner TEXT NOT NULL, contact TEXT NOT NULL,"
-        " name TEXT, subscription TEXT NOT NULL, ask TEXT, groups_json TEXT NOT NULL,"
-        " pending_in BOOLEAN NOT NULL, PRIMARY KEY (owner, contact))",
-        "CREATE TABLE xmuc_tombstones (jid TEXT PRIMARY KEY, kind TEXT NOT NULL,"
-        " stamp DOUBLE PRECISION NOT NULL)",
-    ]
+    BOOLEAN = "BOOLEAN"
+    DOUBLE = "DOUBLE PRECISION"
 
     def setUp(self):
         self.schema = PostgresSchema(findPostgres())
