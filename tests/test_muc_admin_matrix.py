@@ -35,6 +35,29 @@ def expectedAffiliationChange(actor, old, new):
     return NA
 
 
+def createdRoom():
+    """
+    @return: C{(harness, room)}: a fresh L{MUCHarness} where
+        user@localhost (Romeo) created L{ROOM}.
+    """
+    harness = MUCHarness()
+    romeo = harness.client("user@localhost/r")
+    romeo.join("room", "Romeo")
+    return harness, harness.muc.rooms[ROOM]
+
+
+def adminSet(client, item):
+    """
+    Send a muc#admin set of C{item} from C{client}.
+
+    @return: L{OK} when answered with a result, else the error condition.
+    """
+    client.received()
+    client.send(ADMIN_IQ % ("m", ROOM, "set", item))
+    [answer] = [s for s in client.received() if s.name == "iq"]
+    return OK if answer["type"] == "result" else condition(answer)[0]
+
+
 class AffiliationMatrixTests(unittest.TestCase):
     """
     Actors owner/admin/member/none/outcast (in the room, except the
@@ -42,10 +65,7 @@ class AffiliationMatrixTests(unittest.TestCase):
     """
 
     def attempt(self, actor, old, new):
-        harness = MUCHarness()
-        romeo = harness.client("user@localhost/r")
-        romeo.join("room", "Romeo")
-        room = harness.muc.rooms[ROOM]
+        harness, room = createdRoom()
         if actor != "owner":
             if actor != "none":
                 room.affiliations["actor@localhost"] = actor
@@ -57,13 +77,7 @@ class AffiliationMatrixTests(unittest.TestCase):
         if actor != "outcast":
             client.join("room", "Actor")
             self.assertIn("Actor", room.occupants)
-        client.received()
-        client.send(ADMIN_IQ % ("m", ROOM, "set", "<item affiliation='%s' jid='target@localhost'/>" % (new,)))
-        [answer] = [s for s in client.received() if s.name == "iq"]
-        if answer["type"] == "result":
-            outcome = OK
-        else:
-            outcome = condition(answer)[0]
+        outcome = adminSet(client, "<item affiliation='%s' jid='target@localhost'/>" % (new,))
         current = room.affiliations.get("target@localhost", "none")
         return outcome, current
 
@@ -157,10 +171,7 @@ class RoleMatrixTests(unittest.TestCase):
     """
 
     def attempt(self, actor, target, new):
-        harness = MUCHarness()
-        romeo = harness.client("user@localhost/r")
-        romeo.join("room", "Romeo")
-        room = harness.muc.rooms[ROOM]
+        harness, room = createdRoom()
         people = {"actor": ACTORS[actor], "target": TARGET_STATE[target]}
         clients = {}
         for name, (affiliation, role) in people.items():
@@ -169,11 +180,7 @@ class RoleMatrixTests(unittest.TestCase):
             clients[name] = harness.client(name + "@localhost/x")
             clients[name].join("room", name)
             room.occupants[name].role = role
-        client = clients["actor"]
-        client.received()
-        client.send(ADMIN_IQ % ("m", ROOM, "set", "<item nick='target' role='%s'/>" % (new,)))
-        [answer] = [s for s in client.received() if s.name == "iq"]
-        outcome = OK if answer["type"] == "result" else condition(answer)[0]
+        outcome = adminSet(clients["actor"], "<item nick='target' role='%s'/>" % (new,))
         occupant = room.occupants.get("target")
         current = occupant.role if occupant is not None else "none"
         return outcome, current
