@@ -218,6 +218,23 @@ def runTwistdIn(testCase, directory, port, twistdArguments=(), configPath="tap.c
     return server
 
 
+@defer.inlineCallbacks
+def stopCleanly(testCase, server, signalName="TERM"):
+    """
+    Stop C{server} with a signal; the test fails unless it exits with
+    status 0.
+
+    @param server: a L{TwistdProcess}.
+    @param signalName: C{'TERM'} or C{'INT'}.
+    @return: Deferred firing with its whole output, as text.
+    """
+    server.signal(signalName)
+    status = yield server.ended
+    output = server.text()
+    testCase.assertEqual(status, 0, output)
+    return output
+
+
 def runTwistdToEnd(directory, configPath, twistdArguments=()):
     """
     Run C{twistd -n xmuc -c configPath} in C{directory} until it ends,

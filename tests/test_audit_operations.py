@@ -27,7 +27,7 @@ from tests.helpers_client import (
     connectStuckClient,
     connectTestClient,
 )
-from tests.helpers_twistd import tapConfig
+from tests.helpers_twistd import stopCleanly, tapConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
@@ -186,10 +186,7 @@ class DebugLoggingTests(unittest.TestCase):
         yield plain.close()
         yield scram.close()
 
-        server.signal("TERM")
-        status = yield server.ended
-        output = server.text()
-        self.assertEqual(status, 0, output)
+        output = yield stopCleanly(self, server)
         # Debug logging is on (else this test proves nothing).
         self.assertIn("#debug]", output)
         for password in self.PASSWORDS.values():

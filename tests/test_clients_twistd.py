@@ -12,7 +12,7 @@ from twisted.trial import unittest
 
 from tests.clients.harness import runScript
 from tests.helpers_client import makeSelfSignedCertificate
-from tests.helpers_twistd import startTwistd, tapConfig
+from tests.helpers_twistd import startTwistd, stopCleanly, tapConfig
 
 
 class SlixmppTwistdTests(unittest.TestCase):
@@ -37,14 +37,10 @@ class SlixmppTwistdTests(unittest.TestCase):
         server = yield startTwistd(self, config)
         checks = yield runScript(self, server.port, certificate, directory, "deployment", "first")
         self.assertEqual(checks, ["registered-and-logged-in", "created", "chat"])
-        server.signal("TERM")
-        status = yield server.ended
-        self.assertEqual(status, 0, server.text())
+        yield stopCleanly(self, server)
 
         server = yield startTwistd(self, config)
         checks = yield runScript(self, server.port, certificate, directory, "deployment", "second")
         self.assertEqual(checks, ["accounts-survive", "room-listed", "room-persistent", "owner-survives"])
-        server.signal("TERM")
-        status = yield server.ended
-        self.assertEqual(status, 0, server.text())
+        yield stopCleanly(self, server)
         self.assertNotIn("Traceback", server.text())

@@ -14,7 +14,7 @@ from twisted.internet import defer
 from twisted.logger import Logger, LogLevel, eventsFromJSONLogFile, globalLogPublisher
 from twisted.trial import unittest
 
-from tests.helpers_twistd import tapConfig
+from tests.helpers_twistd import stopCleanly, tapConfig
 from xmuc import logsetup
 from xmuc.config import loadConfig
 
@@ -239,10 +239,7 @@ class ServerLogTests(unittest.TestCase):
 
         server = yield startTwistd(self, config(level="info"))
         yield self.chat(server)
-        server.signal("TERM")
-        status = yield server.ended
-        output = server.text()
-        self.assertEqual(status, 0, output)
+        output = yield stopCleanly(self, server)
         self.assertIn("SIGTERM received", output)
         plain = base64.b64encode(b"\0alice\0" + self.PASSWORD.encode()).decode()
         for secret in (
@@ -269,10 +266,7 @@ class ServerLogTests(unittest.TestCase):
             config(level="warn", levels="xmuc.startup=info", json_file="events.json"),
         )
         yield self.chat(server)
-        server.signal("TERM")
-        status = yield server.ended
-        output = server.text()
-        self.assertEqual(status, 0, output)
+        output = yield stopCleanly(self, server)
         self.assertNotIn("starting up", output)
         self.assertIn("SIGTERM received: shutting down", output)
         with open(os.path.join(server.directory, "events.json")) as f:

@@ -14,7 +14,7 @@ from twisted.internet import defer
 from twisted.python.runtime import platform
 from twisted.trial import unittest
 
-from tests.helpers_twistd import runTwistdToEnd, startTwistd, tapConfig
+from tests.helpers_twistd import runTwistdToEnd, startTwistd, stopCleanly, tapConfig
 from xmuc import reactorchoice
 
 PYTHON = sys.executable
@@ -241,10 +241,7 @@ class TwistdReactorTests(unittest.TestCase):
         @return: Deferred firing with its output.
         """
         server = yield startTwistd(self, config(reactor), twistdOptions)
-        server.signal("TERM")
-        status = yield server.ended
-        output = server.text()
-        self.assertEqual(status, 0, output)
+        output = yield stopCleanly(self, server)
         return output
 
     @defer.inlineCallbacks

@@ -11,7 +11,7 @@ import time
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.helpers_twistd import tapConfig
+from tests.helpers_twistd import stopCleanly, tapConfig
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -282,10 +282,7 @@ class PersistentDataTests(unittest.TestCase):
             if element.name == "message" and element.getAttribute("from") == ROOM + "/Alice":
                 break
 
-        server.signal("TERM")
-        status = yield server.ended
-        output = server.text()
-        self.assertEqual(status, 0, output)
+        output = yield stopCleanly(self, server)
         self.assertNotIn("Traceback", output)
         self.assertNotIn("could not save", output)
 
