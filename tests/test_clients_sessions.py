@@ -56,8 +56,3 @@ class SlixmppSessionsTests(unittest.TestCase):
             "last-device-gone-leaves",
         ):
             self.assertIn(expected, checks)
-
-    test_multiSessionNick.todo = (
-        "xmuc keeps one real JID per occupant: a second device joining "
-        "under the same nick gets conflict (Prosody joins it to the occupant)"
-    )

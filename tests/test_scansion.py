@@ -31,7 +31,6 @@ C2S_OVERRIDES = {"c2s": {"listen": "tcp:0:interface=127.0.0.1"}}
 #: Script file name -> why it is expected to fail for now.  Remove an entry
 #: as soon as the script passes (pytest then reports it as failed).
 EXPECTED_FAILURES = {
-    "prosody_multisession.scs": "differs from Prosody: a second session of the same account joining with the same nick gets conflict instead of sharing the occupant",
 }
 
 

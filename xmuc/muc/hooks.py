@@ -47,21 +47,27 @@ C{build-presence(room, occupant, presence)}
 C{build-message(room, occupant, message)}
     A groupchat or private message of C{occupant} is being built, before
     the room's stanza-id: add payload (occupant-id).
-C{occupant-list-sent(room, occupant)}
-    The joiner got the presence of every visible occupant, and not yet its
-    own: send more presence here (offline members).
-C{joined(room, occupant, stanza)}
+C{occupant-list-sent(room, occupant, to)}
+    The joiner's session C{to} (real full JID str) got the presence of
+    every visible occupant, and not yet its own: send more presence here
+    (offline members).
+C{joined(room, occupant, stanza, to, firstSession)}
     The joiner and the others got the join presence.  History (priority
-    20) and the subject (priority 10) are sent from here.  Also fired with
-    C{rejoin=True} when an occupant sends a join presence again under its
-    nick (client resynchronisation: list, presence, history, subject again).
+    20) and the subject (priority 10) are sent from here, to the session
+    C{to} (real full JID str) that joined.  C{firstSession} is C{False} when
+    C{to} joined an occupant of the same user already in the room under
+    that nick (multi-session occupants, L{xmuc.muc.occupant.Occupant.sessions}).
+    Also fired with C{rejoin=True} when a session sends a join presence
+    again under its nick (client resynchronisation: list, presence,
+    history, subject again).
 C{pre-nick-change(room, occupant, nick, stanza)}
     C{occupant} asks for C{nick}; raise to refuse (C{conflict}...).
 C{nick-changed(room, occupant, oldNick)}
 C{presence-updated(room, occupant, stanza)}
     An occupant changed its presence (show/status); already broadcast.
 C{left(room, occupant, stanza)}
-    The occupant left (or was removed); already broadcast.  C{stanza} is the
+    The occupant left (or was removed) with all its sessions; already
+    broadcast (one session of several leaving fires nothing).  C{stanza} is the
     unavailable presence or L{None} when removed by the room.
 C{groupchat-message(room, occupant, stanza)}
     An occupant sends a groupchat message.  Raise to refuse; return C{True}

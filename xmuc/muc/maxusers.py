@@ -14,6 +14,10 @@ def roomLimit(room):
 
 
 def checkRoomFull(room, occupant, **kw):
+    existing = room.occupants.get(occupant.nick)
+    if existing is not None and existing.bare == occupant.bare:
+        # Another session of an occupant: no one more in the room.
+        return
     limit = roomLimit(room)
     if limit and len(room.occupants) >= limit and occupant.affiliation not in ("owner", "admin"):
         raise StanzaError("service-unavailable", text="The room has reached its maximum number of occupants")

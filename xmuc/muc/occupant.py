@@ -1,6 +1,10 @@
 """
-An occupant: one real JID sitting in a room under a nickname.
+An occupant: one user sitting in a room under a nickname, from one or more
+sessions (real full JIDs of the same bare JID), as Prosody's multi-session
+occupants.
 """
+
+from twisted.words.protocols.jabber.jid import internJID
 
 from xmuc.muc.fanout import Serialized
 from xmuc.xmpp import ns
@@ -34,13 +38,16 @@ class Occupant:
     """
     @ivar room: the L{xmuc.muc.room.Room}.
     @ivar nick: the room nickname (str).
-    @ivar jid: the real full JID (L{JID}).
-    @ivar realJID: the real full JID as a str.
+    @ivar jid: the real full JID (L{JID}) of the primary session (the
+        oldest one: its presence is what others see, iqs go to it).
+    @ivar realJID: the primary session's real full JID as a str.
     @ivar bare: the real bare JID as a str.
+    @ivar sessions: C{{real full JID str: payload}} of every session, in
+        join order (the primary first).
     @ivar role: C{'moderator'}, C{'participant'}, C{'visitor'} (or
         C{'none'} while leaving).
-    @ivar payload: the children of the occupant's last presence that are
-        broadcast (show, status, caps...), see L{presencePayload}.
+    @ivar payload: the children of the primary session's last presence
+        that are broadcast (show, status, caps...), see L{presencePayload}.
     @ivar joinStanza: the presence that makes it join, while it joins
         (L{None} once the C{joined} hooks ran).
     """
@@ -53,9 +60,12 @@ class Occupant:
         self.bare = jid.userhost()
         self.role = role
         self.payload = ()
+        self.sessions = {self.realJID: ()}
         self.joinStanza = None
         # (key, {variant: Serialized}) of the plain available presence.
         self._cache = (None, {})
+        # Changes when sessions come and go (the items of the 'full' variant).
+        self._sessionsVersion = 0
 
     @property
     def occupantJID(self):
@@ -71,11 +81,44 @@ class Occupant:
     def isModerator(self):
         return self.role == "moderator"
 
-    def setPresence(self, stanza):
+    def setPresence(self, stanza, realJID=None):
         """
-        Remember what the occupant broadcasts (from its latest presence).
+        Remember what a session broadcasts (from its latest presence).
+
+        @param realJID: the session's real full JID (str); L{None} for the
+            primary session.
         """
-        self.payload = presencePayload(stanza)
+        payload = presencePayload(stanza)
+        if realJID is None or realJID == self.realJID:
+            self.payload = payload
+            realJID = self.realJID
+        self.sessions[realJID] = payload
+
+    def addSession(self, jid, stanza):
+        """
+        Another session of the same user joins this occupant.
+
+        @param jid: its real full JID (L{JID}).
+        @param stanza: its join presence.
+        """
+        self.sessions[jid.full()] = presencePayload(stanza)
+        self._sessionsVersion += 1
+
+    def removeSession(self, realJID):
+        """
+        A session leaves; when it was the primary one, the oldest remaining
+        session becomes primary (others now see its presence).  The last
+        session is never removed (the occupant leaves instead).
+
+        @param realJID: the session's real full JID (str).
+        """
+        if realJID not in self.sessions or len(self.sessions) == 1:
+            return
+        del self.sessions[realJID]
+        self._sessionsVersion += 1
+        if realJID == self.realJID:
+            self.realJID, self.payload = next(iter(self.sessions.items()))
+            self.jid = internJID(self.realJID)
 
     def cachedPresence(self, variant, build):
         """
@@ -85,7 +128,7 @@ class Occupant:
         @param build: callable(variant) returning the element.
         @return: a L{Serialized}.
         """
-        key = (self.nick, self.role, self.affiliation, id(self.payload), self.room.config.whois)
+        key = (self.nick, self.role, self.affiliation, id(self.payload), self.room.config.whois, self._sessionsVersion)
         cachedKey, variants = self._cache
         if cachedKey != key:
             variants = {}

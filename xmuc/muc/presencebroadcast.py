@@ -55,7 +55,7 @@ def isVisible(room, occupant, **kw):
 def onListSent(room, occupant, **kw):
     rememberRole(occupant, occupant.role)
     if "none" in room.config.presenceBroadcast:
-        sendOfflineMembers(room, occupant)
+        sendOfflineMembers(room, occupant, kw.get("to"))
 
 
 def onRoleChanged(room, occupant, old, new, **kw):
@@ -80,7 +80,8 @@ def sendUnavailableToOthers(room, occupant):
         if serialized is None:
             presence = room.buildPresence(occupant, kind, unavailable=True, payload=())
             serialized = variants[kind] = Serialized(presence)
-        serialized.sendTo(room.router, other.realJID)
+        for to in tuple(other.sessions):
+            serialized.sendTo(room.router, to)
 
 
 def offlineMemberPresence(room, bare, affiliation, nick, withJID):
@@ -99,9 +100,10 @@ def offlineMemberPresence(room, bare, affiliation, nick, withJID):
     return presence
 
 
-def sendOfflineMembers(room, joiner):
+def sendOfflineMembers(room, joiner, to=None):
     """
-    Send C{joiner} the presence of every member not in the room.
+    Send C{joiner} (its session C{to}, default: the primary one) the
+    presence of every member not in the room.
     """
     present = {occupant.bare for occupant in room.occupants.values()}
     withJID = room.canSeeRealJIDs(joiner)
@@ -112,7 +114,7 @@ def sendOfflineMembers(room, joiner):
         if nick is None and not withJID:
             continue
         presence = offlineMemberPresence(room, bare, affiliation, nick, withJID)
-        presence["to"] = joiner.realJID
+        presence["to"] = to or joiner.realJID
         room.route(presence)
 
 

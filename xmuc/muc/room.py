@@ -61,7 +61,8 @@ class Room:
     @ivar jid: the room's bare JID (L{JID}); C{jidStr} the same as str.
     @ivar config: the L{RoomConfig}.
     @ivar occupants: C{{nick: Occupant}}, in join order.
-    @ivar occupantsByJID: C{{real full JID str: Occupant}}.
+    @ivar occupantsByJID: C{{real full JID str: Occupant}}, every session
+        of every occupant.
     @ivar affiliations: C{{bare JID str: 'owner'|'admin'|'member'|'outcast'}}
         ('none' is never stored).
     @ivar reservedNicks: C{{bare JID str: nick}} (registered nicknames).
@@ -272,15 +273,25 @@ class Room:
 
     def broadcast(self, stanza, include=None):
         """
-        Send C{stanza} (no C{to}; C{from} set) to every occupant, serialized
-        once.
+        Send C{stanza} (no C{to}; C{from} set) to every session of every
+        occupant, serialized once.
 
         @param include: optional predicate on L{Occupant}.
         """
         serialized = Serialized(stanza)
         for occupant in list(self.occupants.values()):
             if include is None or include(occupant):
-                serialized.sendTo(self.router, occupant.realJID)
+                for to in occupant.sessions:
+                    serialized.sendTo(self.router, to)
+
+    def sendToSessions(self, stanza, occupant):
+        """
+        Send C{stanza} (no C{to}) to every session of C{occupant}, serialized
+        once.
+        """
+        serialized = Serialized(stanza)
+        for to in list(occupant.sessions):
+            serialized.sendTo(self.router, to)
 
     def presenceVisible(self, occupant):
         """
@@ -290,7 +301,7 @@ class Room:
         return self.hooks.fire("presence-visible", room=self, occupant=occupant) is not False
 
     def buildPresence(self, occupant, variant, unavailable=False, codes=(), actor=None, reason=None,
-                      newNick=None, payload=None, before=(), selfCodes=(), status110=True):
+                      newNick=None, payload=None, before=(), selfCodes=(), status110=True, jids=None):
         """
         Build the presence of C{occupant} as one kind of recipient sees it.
 
@@ -304,6 +315,9 @@ class Room:
         @param before: elements put in the x before the item (destroy).
         @param status110: add status 110 to the C{'self'} variant (not for
             another session of the same user).
+        @param jids: the real JIDs listed (one item each) in the C{'full'}
+            and C{'self'} variants; default: every session of the occupant,
+            as Prosody.
         @return: a presence element without C{to}.
         """
         presence = newStanza("presence", **{"from": occupant.occupantJID})
@@ -320,24 +334,30 @@ class Room:
                 x.addElement("status")["code"] = code
         for element in before:
             x.addChild(element)
-        item = x.addElement("item")
-        item["affiliation"] = occupant.affiliation
-        item["role"] = occupant.role
-        if variant != "anon":
-            item["jid"] = occupant.realJID
-        if newNick is not None:
-            item["nick"] = newNick
-        if isinstance(actor, Occupant):
-            element = item.addElement("actor")
-            element["nick"] = actor.nick
-            if variant == "full":
-                element["jid"] = actor.realJID
-        elif actor is not None and variant == "full":
-            # An actor outside the room has only a real JID: no empty
-            # <actor/> for those who may not see it.
-            item.addElement("actor")["jid"] = actor
-        if reason:
-            item.addElement("reason", content=reason)
+        affiliation = occupant.affiliation
+        if variant == "anon":
+            jids = (None,)
+        elif jids is None:
+            jids = occupant.sessions
+        for jid in jids:
+            item = x.addElement("item")
+            item["affiliation"] = affiliation
+            item["role"] = occupant.role
+            if jid is not None:
+                item["jid"] = jid
+            if newNick is not None:
+                item["nick"] = newNick
+            if isinstance(actor, Occupant):
+                element = item.addElement("actor")
+                element["nick"] = actor.nick
+                if variant == "full":
+                    element["jid"] = actor.realJID
+            elif actor is not None and variant == "full":
+                # An actor outside the room has only a real JID: no empty
+                # <actor/> for those who may not see it.
+                item.addElement("actor")["jid"] = actor
+            if reason:
+                item.addElement("reason", content=reason)
         if variant == "self" and status110:
             x.addElement("status")["code"] = "110"
         return presence
@@ -345,11 +365,11 @@ class Room:
     def broadcastPresence(self, occupant, unavailable=False, codes=(), selfCodes=(), actor=None,
                           reason=None, newNick=None, payload=None, before=(), toSelf=True):
         """
-        Send C{occupant}'s presence to every occupant: one serialization per
-        variant (without / with real JIDs), then only the C{to} differs.
-        The occupant gets its own variant (with 110).  Occupants whose
-        presence is not visible (C{presence-visible}) are only seen by
-        themselves.
+        Send C{occupant}'s presence to every session of every occupant: one
+        serialization per variant (without / with real JIDs), then only the
+        C{to} differs.  The occupant's sessions get its own variant (with
+        110).  Occupants whose presence is not visible (C{presence-visible})
+        are only seen by themselves.
         """
         plain = not (unavailable or codes or actor or reason or newNick is not None or payload is not None or before)
         variants = {}
@@ -370,53 +390,87 @@ class Room:
                 if other is occupant:
                     continue
                 if self.canSeeRealJIDs(other):
-                    variant("full").sendTo(self.router, other.realJID)
+                    serialized = variant("full")
                 elif other.bare == occupant.bare:
-                    self._sendSelfVariant(occupant, other.realJID, unavailable, codes, selfCodes, actor,
-                                          reason, newNick, payload, before, withStatus110=False)
+                    for to in tuple(other.sessions):
+                        self._sendSelfVariant(occupant, to, unavailable, codes, selfCodes, actor,
+                                              reason, newNick, payload, before, withStatus110=False)
+                    continue
                 else:
-                    variant("anon").sendTo(self.router, other.realJID)
+                    serialized = variant("anon")
+                for to in tuple(other.sessions):
+                    serialized.sendTo(self.router, to)
         if toSelf:
-            self._sendSelfVariant(occupant, occupant.realJID, unavailable, codes, selfCodes, actor,
-                                  reason, newNick, payload, before)
+            self._sendToSessions(occupant, unavailable, codes, selfCodes, actor, reason, newNick, payload, before)
+
+    def _sendToSessions(self, occupant, unavailable, codes, selfCodes, actor, reason, newNick, payload, before):
+        """
+        The occupant's own sessions get its self variant (with 110): while
+        no C{payload} is imposed, each session its own presence (as
+        Prosody), otherwise one stanza serialized once.
+        """
+        sessions = tuple(occupant.sessions)
+        if len(sessions) == 1:
+            self._sendSelfVariant(occupant, sessions[0], unavailable, codes, selfCodes, actor, reason,
+                                  newNick, payload, before)
+        elif payload is None:
+            for to in sessions:
+                self._sendSelfVariant(occupant, to, unavailable, codes, selfCodes, actor, reason, newNick,
+                                      occupant.sessions.get(to, occupant.payload), before)
+        else:
+            serialized = Serialized(self.buildPresence(occupant, "self", unavailable, codes, actor, reason,
+                                                       newNick, payload, before, selfCodes))
+            for to in sessions:
+                serialized.sendTo(self.router, to)
 
     def _sendSelfVariant(self, occupant, to, unavailable, codes, selfCodes, actor, reason, newNick,
-                         payload, before, withStatus110=True):
+                         payload, before, withStatus110=True, jids=None):
         presence = self.buildPresence(occupant, "self", unavailable, codes, actor, reason, newNick,
-                                      payload, before, selfCodes, withStatus110)
+                                      payload, before, selfCodes, withStatus110, jids)
         presence["to"] = to
         self.route(presence)
 
-    def sendPresenceOf(self, occupant, recipient):
+    def sendPresenceOf(self, occupant, recipient, to=None):
         """
         Send C{occupant}'s current presence to occupant C{recipient} only
         (the join list).
+
+        @param to: the one session of C{recipient} to send it to (real full
+            JID str); default: all its sessions.
         """
+        targets = (to,) if to is not None else tuple(recipient.sessions)
         if recipient.bare == occupant.bare and recipient is not occupant:
-            self._sendSelfVariant(occupant, recipient.realJID, False, (), (), None, None, None, None, (),
-                                  withStatus110=False)
+            for target in targets:
+                self._sendSelfVariant(occupant, target, False, (), (), None, None, None, None, (),
+                                      withStatus110=False)
             return
         kind = "full" if self.canSeeRealJIDs(recipient) else "anon"
-        occupant.cachedPresence(kind, lambda k: self.buildPresence(occupant, k)).sendTo(self.router, recipient.realJID)
+        serialized = occupant.cachedPresence(kind, lambda k: self.buildPresence(occupant, k))
+        for target in targets:
+            serialized.sendTo(self.router, target)
 
-    def answerProbe(self, prober, nick):
+    def answerProbe(self, prober, nick, to=None):
         """
         Answer a presence probe from occupant C{prober} to C{room/nick}
         (C{nick} L{None}: the room's bare JID, meaning its own nick), as
         Prosody: the occupant's current presence (its own without 110), or
         for a nick reserved by someone not in the room an unavailable
         presence with the nick; nothing for an unknown nick.
+
+        @param to: the probing session (real full JID str; default: the
+            prober's primary session).
         """
+        to = to or prober.realJID
         target = self.occupants.get(nick) if nick is not None else prober
         if target is prober:
-            self._sendSelfVariant(prober, prober.realJID, False, (), (), None, None, None, None, (),
-                                  withStatus110=False)
+            self._sendSelfVariant(prober, to, False, (), (), None, None, None,
+                                  prober.sessions.get(to, prober.payload), (), withStatus110=False)
         elif target is not None:
-            self.sendPresenceOf(target, prober)
+            self.sendPresenceOf(target, prober, to)
         else:
             for bare, reserved in self.reservedNicks.items():
                 if reserved == nick:
-                    presence = newStanza("presence", type="unavailable", to=prober.realJID,
+                    presence = newStanza("presence", type="unavailable", to=to,
                                          **{"from": self.jidStr + "/" + nick})
                     item = presence.addElement((ns.MUC_USER, "x")).addElement("item")
                     item["affiliation"] = self.getAffiliation(bare)
@@ -441,10 +495,10 @@ class Room:
         try:
             if kind == "error":
                 if occupant is not None:
-                    self.kickForError(occupant, stanza)
+                    self.kickForError(occupant, stanza, sender.full())
             elif kind == "unavailable":
                 if occupant is not None:
-                    self.removeOccupant(occupant, stanza=stanza)
+                    self.leaveSession(occupant, sender.full(), stanza)
             elif kind is None or kind == "available":
                 if occupant is None:
                     if nick is None:
@@ -453,15 +507,15 @@ class Room:
                         raise StanzaError("item-not-found", text="You are not currently connected to this chat")
                     self.join(stanza, sender, nick, created)
                 elif nick == occupant.nick and _mucX(stanza) is not None:
-                    self.rejoin(occupant, stanza)
+                    self.rejoin(occupant, stanza, sender.full())
                 elif nick is None or nick == occupant.nick:
-                    self.updatePresence(occupant, stanza)
+                    self.updatePresence(occupant, stanza, sender.full())
                 else:
-                    self.changeNick(occupant, nick, stanza)
+                    self.changeNick(occupant, nick, stanza, sender)
             elif kind == "probe":
                 if occupant is None:
                     raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
-                self.answerProbe(occupant, nick)
+                self.answerProbe(occupant, nick, sender.full())
             elif kind not in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
                 raise StanzaError("bad-request")
         except StanzaError as e:
@@ -469,10 +523,12 @@ class Room:
 
     def join(self, stanza, sender, nick, created=False):
         """
-        Let C{sender} in as C{nick}.
+        Let C{sender} in as C{nick}.  When C{nick} is the occupant of
+        another session of the same user, C{sender} joins it as one more
+        session (L{joinSession}); someone else's nick is a C{conflict}.
 
         @raise StanzaError: when refused.
-        @return: the new L{Occupant}.
+        @return: the new (or joined) L{Occupant}.
         """
         nick = validNick(nick)
         bare = sender.userhost()
@@ -487,7 +543,8 @@ class Room:
         changed = self.hooks.fire("pre-join", room=self, occupant=occupant, stanza=stanza)
         if isinstance(changed, str) and changed != nick:
             occupant.nick = validNick(changed)
-        if occupant.nick in self.occupants:
+        existing = self.occupants.get(occupant.nick)
+        if existing is not None and existing.bare != bare:
             raise StanzaError("conflict", text="That nickname is already in use")
         if self.config.whois == "anyone":
             selfCodes.append("100")
@@ -495,56 +552,95 @@ class Room:
             selfCodes.append("170")
         if occupant.nick != nick:
             selfCodes.append("210")
+        if existing is not None:
+            return self.joinSession(existing, stanza, sender, selfCodes)
         occupant.setPresence(stanza)
         self.occupants[occupant.nick] = occupant
         self.occupantsByJID[occupant.realJID] = occupant
         self.sendOccupantList(occupant)
-        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
+        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=occupant.realJID)
         self.broadcastPresence(occupant, selfCodes=selfCodes)
-        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza)
+        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, to=occupant.realJID, firstSession=True)
         # Kept for the join only: a parsed presence is kilobytes per occupant.
         occupant.joinStanza = None
         return occupant
 
-    def rejoin(self, occupant, stanza):
+    def joinSession(self, occupant, stanza, sender, selfCodes=()):
+        """
+        Another session of C{occupant}'s user joins under its nick, as with
+        Prosody's multi-session occupants: the session gets the occupant
+        list; everyone (the occupant's sessions with 110) gets the
+        occupant's presence, which lists one item per real JID for those who
+        may see them; history and subject go to the new session only
+        (C{joined} with C{to} and C{firstSession=False}).
+
+        @param sender: the session's real full JID (L{JID}).
+        @return: C{occupant}.
+        """
+        to = sender.full()
+        occupant.addSession(sender, stanza)
+        self.occupantsByJID[to] = occupant
+        occupant.joinStanza = stanza
+        self.sendOccupantList(occupant, to)
+        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=to)
+        self.broadcastPresence(occupant, selfCodes=selfCodes)
+        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, to=to, firstSession=False)
+        occupant.joinStanza = None
+        return occupant
+
+    def rejoin(self, occupant, stanza, to=None):
         """
         An occupant joins again under the same nick (its client lost track,
-        e.g. after a reconnection): like Prosody, it gets the occupant list,
-        its presence, history and subject again; the others see a presence
-        update.
+        e.g. after a reconnection): like Prosody, the session gets the
+        occupant list, its presence, history and subject again; the others
+        see a presence update.
+
+        @param to: the session that joins again (real full JID str;
+            default: the primary one).
         """
-        occupant.setPresence(stanza)
+        to = to or occupant.realJID
+        occupant.setPresence(stanza, to)
         occupant.joinStanza = stanza
-        self.sendOccupantList(occupant)
-        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant)
+        self.sendOccupantList(occupant, to)
+        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=to)
         self.broadcastPresence(occupant)
-        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True)
+        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)
         occupant.joinStanza = None
 
-    def sendOccupantList(self, joiner):
+    def sendOccupantList(self, joiner, to=None):
         """
         Send the joiner the presence of every other occupant it may see.
+
+        @param to: the joining session (real full JID str); default: every
+            session of C{joiner}.
         """
         for other in list(self.occupants.values()):
             if other is joiner:
                 continue
             if other.bare == joiner.bare or self.presenceVisible(other):
-                self.sendPresenceOf(other, joiner)
+                self.sendPresenceOf(other, joiner, to)
 
-    def updatePresence(self, occupant, stanza):
+    def updatePresence(self, occupant, stanza, to=None):
         """
-        An occupant changed its show/status: broadcast it.
+        An occupant's session changed its show/status: broadcast it (others
+        see the primary session's presence, each session its own).
+
+        @param to: the session (real full JID str; default: the primary).
         """
-        occupant.setPresence(stanza)
+        occupant.setPresence(stanza, to)
         self.broadcastPresence(occupant)
         self.hooks.fire("presence-updated", room=self, occupant=occupant, stanza=stanza)
 
-    def changeNick(self, occupant, nick, stanza):
+    def changeNick(self, occupant, nick, stanza, sender=None):
         """
-        Change an occupant's nick (status 303), XEP-0045 7.6.
+        Change an occupant's nick (status 303), XEP-0045 7.6.  A session of
+        a multi-session occupant moves alone (L{moveSession}).
 
+        @param sender: the session asking (L{JID}); default: the primary.
         @raise StanzaError: C{conflict} when taken, or a hook's refusal.
         """
+        if sender is not None and len(occupant.sessions) > 1:
+            return self.moveSession(occupant, sender, nick, stanza)
         nick = validNick(nick)
         if nick in self.occupants:
             raise StanzaError("conflict", text="That nickname is already in use")
@@ -557,6 +653,58 @@ class Room:
         occupant.setPresence(stanza)
         self.broadcastPresence(occupant)
         self.hooks.fire("nick-changed", room=self, occupant=occupant, oldNick=oldNick)
+
+    def moveSession(self, occupant, sender, nick, stanza):
+        """
+        One session of a multi-session occupant asks for another nick: as
+        Prosody, the session alone moves.  It sees its old nick go as a nick
+        change (303, 110); the others see the old occupant stay with one
+        session less and the session appear under C{nick}, as a new
+        occupant or one more session of the same user's occupant there.
+
+        @param sender: the session's real full JID (L{JID}).
+        @raise StanzaError: C{conflict} when someone else has C{nick}, or a
+            hook's refusal.
+        """
+        nick = validNick(nick)
+        target = self.occupants.get(nick)
+        if target is not None and target.bare != occupant.bare:
+            raise StanzaError("conflict", text="That nickname is already in use")
+        self.hooks.fire("pre-nick-change", room=self, occupant=occupant, nick=nick, stanza=stanza)
+        to = sender.full()
+        occupant.removeSession(to)
+        self._sendSelfVariant(occupant, to, True, ("303",), (), None, None, nick, (), (), jids=(to,))
+        self.broadcastPresence(occupant)
+        if target is None:
+            target = Occupant(self, nick, sender, occupant.role)
+            target.setPresence(stanza)
+            self.occupants[nick] = target
+        else:
+            target.addSession(sender, stanza)
+        self.occupantsByJID[to] = target
+        self.broadcastPresence(target)
+        # The session still sees the occupant it left.
+        self.sendPresenceOf(occupant, target, to)
+
+    def leaveSession(self, occupant, to, stanza=None, payload=None, codes=()):
+        """
+        Session C{to} of C{occupant} leaves.  With its last session the
+        occupant leaves (L{removeOccupant}); otherwise, as Prosody, the
+        occupant stays: the session gets its unavailable presence (110)
+        and everyone the occupant's presence without that real JID.
+
+        @param stanza: the session's unavailable presence, or L{None}.
+        @param payload: children of the unavailable presence (default: the
+            status of C{stanza}).
+        """
+        if len(occupant.sessions) == 1:
+            return self.removeOccupant(occupant, codes=codes, stanza=stanza, payload=payload)
+        if payload is None:
+            payload = tuple(c for c in stanza.elements() if c.name == "status") if stanza is not None else ()
+        occupant.removeSession(to)
+        self.occupantsByJID.pop(to, None)
+        self._sendSelfVariant(occupant, to, True, codes, (), None, None, None, payload, (), jids=(to,))
+        self.broadcastPresence(occupant)
 
     def removeOccupant(self, occupant, codes=(), actor=None, reason=None, stanza=None, payload=None,
                        before=(), selfCodes=()):
@@ -576,7 +724,8 @@ class Room:
         self.broadcastPresence(occupant, unavailable=True, codes=codes, selfCodes=selfCodes, actor=actor,
                                reason=reason, payload=payload, before=before)
         del self.occupants[occupant.nick]
-        self.occupantsByJID.pop(occupant.realJID, None)
+        for to in occupant.sessions:
+            self.occupantsByJID.pop(to, None)
         self.hooks.fire("left", room=self, occupant=occupant, stanza=stanza)
         if not self.occupants:
             self.service.roomEmptied(self)
@@ -596,17 +745,19 @@ class Room:
         for occupant in occupants:
             occupant.role = "none"
             del self.occupants[occupant.nick]
-            self.occupantsByJID.pop(occupant.realJID, None)
+            for to in occupant.sessions:
+                self.occupantsByJID.pop(to, None)
             self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
         if occupants:
             self.service.roomEmptied(self)
 
-    def kickForError(self, occupant, stanza):
+    def kickForError(self, occupant, stanza, to=None):
         """
-        Remove C{occupant}, whose client bounced C{stanza} (an error) to the
-        room: its client is gone or unreachable.  As Prosody: status 333 and
-        a status text C{Kicked: <condition with spaces>} (the error text is
-        added in non-anonymous rooms).
+        Remove C{occupant}'s session C{to}, whose client bounced C{stanza}
+        (an error) to the room: its client is gone or unreachable.  As
+        Prosody: a status text C{Kicked: <condition with spaces>} (the error
+        text is added in non-anonymous rooms), and status 333 when the
+        occupant leaves with it (its last session).
         """
         condition, text = errorConditionOf(stanza)
         message = "Kicked: " + (condition.replace("-", " ") if condition else "presence error")
@@ -614,7 +765,8 @@ class Room:
             message += ": " + text
         status = domish.Element((ns.CLIENT, "status"))
         status.addContent(message)
-        self.removeOccupant(occupant, codes=("333",), payload=(status,))
+        codes = ("333",) if len(occupant.sessions) == 1 else ()
+        self.leaveSession(occupant, to or occupant.realJID, payload=(status,), codes=codes)
 
     # -- Messages ----------------------------------------------------------------
 
@@ -627,7 +779,7 @@ class Room:
         try:
             if kind == "error":
                 if occupant is not None and isKickableError(stanza):
-                    self.kickForError(occupant, stanza)
+                    self.kickForError(occupant, stanza, sender.full())
                 return
             if nick is None:
                 if kind == "groupchat":
@@ -689,8 +841,13 @@ class Room:
         message.addElement((ns.MUC_USER, "x"))
         self.hooks.fire("build-message", room=self, occupant=occupant, message=message)
         message["from"] = occupant.occupantJID
-        message["to"] = recipient.realJID
-        self.route(message)
+        if len(recipient.sessions) == 1:
+            message["to"] = recipient.realJID
+            self.route(message)
+        else:
+            # Every session of the recipient, as Prosody.
+            message.attributes.pop("to", None)
+            self.sendToSessions(message, recipient)
 
     # -- IQs -----------------------------------------------------------------------
 
@@ -812,9 +969,10 @@ class Room:
             # Everyone is out at once: each gets only its own presence
             # (as Prosody), not the others leaving.
             occupant.role = "none"
-            self._sendSelfVariant(occupant, occupant.realJID, True, (), (), None, None, None, (), (destroy,))
+            self._sendToSessions(occupant, True, (), (), None, None, None, (), (destroy,))
             del self.occupants[occupant.nick]
-            self.occupantsByJID.pop(occupant.realJID, None)
+            for to in occupant.sessions:
+                self.occupantsByJID.pop(to, None)
             self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
         self.hooks.fire("room-destroyed", room=self, reason=reason, alternate=alternate)
         return self.service.forgetRoom(self)

@@ -79,7 +79,8 @@ def changeSubject(room, occupant, stanza, **kw):
 
 def sendSubject(room, occupant, **kw):
     message = subjectMessage(room)
-    message["to"] = occupant.realJID
+    # The session that joined.
+    message["to"] = kw.get("to") or occupant.realJID
     when = room.subjectTime
     if when is not None:
         delay = message.addElement((ns.DELAY, "delay"))
