@@ -134,6 +134,17 @@ def mechanisms(features):
     return [str(m) for m in children(offered, name="mechanism")]
 
 
+def assertStartTLSRequired(testCase, features):
+    """
+    Fail C{testCase} unless C{features} (before TLS) offer STARTTLS as
+    required and no SASL mechanism.
+    """
+    starttls = firstChild(features, NS_TLS, "starttls")
+    testCase.assertIsNotNone(starttls)
+    testCase.assertIsNotNone(firstChild(starttls, name="required"))
+    testCase.assertEqual(mechanisms(features), [])
+
+
 class XMPPTestClient(protocol.Protocol):
     """
     One client connection.

@@ -25,12 +25,11 @@ from twisted.trial import unittest
 
 from tests.helpers_client import (
     NS_SASL,
-    NS_TLS,
+    assertStartTLSRequired,
     connectTestClient,
     errorCondition,
     firstChild,
     makeSelfSignedCertificate,
-    mechanisms,
 )
 
 NS_REGISTER = "jabber:iq:register"
@@ -110,10 +109,7 @@ class DefaultsOverTheWireTests(unittest.TestCase):
     def test_tlsRequiredByDefault(self):
         client = yield self.connect()
         features = yield client.openStream()
-        starttls = firstChild(features, NS_TLS, "starttls")
-        self.assertIsNotNone(starttls)
-        self.assertIsNotNone(firstChild(starttls, name="required"))
-        self.assertEqual(mechanisms(features), [])
+        assertStartTLSRequired(self, features)
         client.send(
             "<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
             % (NS_SASL, base64.b64encode(b"\0alice\0secret").decode())

@@ -15,6 +15,7 @@ from tests.helpers_client import (
     NS_TLS,
     AuthenticationFailed,
     StreamClosed,
+    assertStartTLSRequired,
     connectTestClient,
     errorCondition,
     firstChild,
@@ -129,10 +130,7 @@ class TLSRequiredTests(ServerTestCase):
     def test_onlyStartTLSBeforeTLS(self):
         client = yield self.connect()
         features = yield client.openStream()
-        starttls = firstChild(features, NS_TLS, "starttls")
-        self.assertIsNotNone(starttls)
-        self.assertIsNotNone(firstChild(starttls, name="required"))
-        self.assertEqual(mechanisms(features), [])
+        assertStartTLSRequired(self, features)
         self.assertIsNone(firstChild(features, REGISTER_FEATURE, "register"))
 
     @defer.inlineCallbacks
