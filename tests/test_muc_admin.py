@@ -479,8 +479,9 @@ class PersistenceTests(AdminTestCase):
     @defer.inlineCallbacks
     def test_storedBeforeResult(self):
         """
-        In a persistent room, the iq result of an affiliation change waits
-        until storage has the new state; after a restart it is there.
+        In a persistent room, the effects (the notice) and the iq result of
+        an affiliation change wait until storage has the new state; after a
+        restart it is there.
         """
         configure(self.romeo, field("muc#roomconfig_persistentroom", "1"))
         store = self.harness.storage.rooms
@@ -494,15 +495,15 @@ class PersistenceTests(AdminTestCase):
 
         store.save = slowSave
         received = adminSet(self.romeo, affItem("user2@localhost", "admin", nick="Juliet"))
-        self.assertEqual([s.name for s in received], ["message"])
+        self.assertEqual(received, [])
         [(d, roomJID, state)] = pending
         self.assertEqual(state["affiliations"]["user2@localhost"], "admin")
         self.assertEqual(state["reservedNicks"], {"user2@localhost": "Juliet"})
         store.save = realSave
         yield realSave(roomJID, state)
         d.callback(None)
-        [result] = self.romeo.received()
-        self.assertEqual(result["type"], "result")
+        notice, result = self.romeo.received()
+        self.assertEqual((notice.name, result["type"]), ("message", "result"))
         restarted = yield self.harness.restart()
         room = restarted.muc.rooms[ROOM]
         self.assertEqual(room.getAffiliation("user2@localhost"), "admin")

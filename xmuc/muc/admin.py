@@ -7,8 +7,11 @@ A set request may carry several items: every item is parsed and checked
 against the privileges of the requester before anything changes, so a
 request is applied completely or not at all.  The effects on occupants
 (roles recomputed, 301/321/307 removals, notices about people who are not
-in the room) are the core's (L{xmuc.muc.room.Room.setAffiliation},
-L{xmuc.muc.room.Room.setRole}); the room is stored before the iq result.
+in the room) are the core's (L{xmuc.muc.room.Room.affiliationEffects},
+L{xmuc.muc.room.Room.setRole}).  Affiliations and reserved nicks change in
+memory, the room is stored, and only then do the effects go out and the iq
+result: when storage fails the room is put back as it was, nobody saw
+anything, and the requester gets an error.
 
 Permissions (L{checkAffiliationChange}, L{checkRoleChange}) follow the
 XEP's privilege tables:
@@ -28,9 +31,11 @@ XEP's privilege tables:
    not change its own role (C{not-allowed}).
 """
 
+from twisted.internet import defer
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
+from xmuc.muc import persistence
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.room import AFFILIATIONS, ROLES
 from xmuc.router import parseJID
@@ -189,19 +194,26 @@ class AffiliationChange:
         self.nick = nick
         self.reason = reason
 
+    def record(self, room):
+        """
+        Change the affiliation and the reserved nick in the model only.
+        """
+        if self.nick is not None:
+            room.reservedNicks[self.bare] = self.nick
+        if self.affiliation in ("none", "outcast"):
+            room.reservedNicks.pop(self.bare, None)
+        self.old = room.recordAffiliation(self.bare, self.affiliation)
+
     def apply(self, room, actor):
         """
-        Reserve the nick (removing whoever else sits on it), then change the
-        affiliation with its effects.
+        The effects, once stored: whoever else sits on the reserved nick is
+        removed, occupants of the JID get their new role (or are removed).
         """
         if self.nick is not None:
             squatter = room.occupants.get(self.nick)
             if squatter is not None and squatter.bare != self.bare:
                 room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
-            room.reservedNicks[self.bare] = self.nick
-        if self.affiliation in ("none", "outcast"):
-            room.reservedNicks.pop(self.bare, None)
-        room.setAffiliation(self.bare, self.affiliation, actor=actor, reason=self.reason)
+        room.affiliationEffects(self.bare, self.old, self.affiliation, actor=actor, reason=self.reason)
 
 
 class RoleChange:
@@ -213,6 +225,11 @@ class RoleChange:
         self.occupant = occupant
         self.role = role
         self.reason = reason
+
+    def record(self, room):
+        """
+        Roles are not stored: nothing to record.
+        """
 
     def apply(self, room, actor):
         if room.occupants.get(self.occupant.nick) is not self.occupant:
@@ -308,8 +325,9 @@ def reservedBy(room, nick):
 
 def setItems(room, stanza, occupant, **kw):
     """
-    C{iq-set} of C{muc#admin}: check every item, apply them all, store the
-    room, then answer (notices and presences go out before the result).
+    C{iq-set} of C{muc#admin}: check every item, record the affiliation
+    changes, store the room, then apply the effects (notices and presences
+    go out before the result).  Nothing happens when storage fails.
     """
     requester = requesterOf(room, stanza, occupant)
     items = _items(stanza)
@@ -322,10 +340,23 @@ def setItems(room, stanza, occupant, **kw):
             if reserving.setdefault(change.nick, change.bare) != change.bare:
                 raise StanzaError("conflict", text="One nickname reserved for two users")
     checkOwnersRemain(room, [(c.bare, c.affiliation) for c in changes if isinstance(c, AffiliationChange)])
-    for change in changes:
-        change.apply(room, requester.actor)
-    # The result (no payload) follows storage: durable before ack.
-    return room.save().addCallback(lambda _: None)
+    actor = requester.actor
+
+    def applyAll(_):
+        for change in changes:
+            change.apply(room, actor)
+        # The result (no payload) follows: durable before ack.
+        return None
+
+    if not any(isinstance(change, AffiliationChange) for change in changes):
+        # Roles only: nothing to store.
+        return defer.succeed(applyAll(None))
+
+    def recordAll():
+        for change in changes:
+            change.record(room)
+
+    return persistence.saveChange(room, recordAll).addCallback(applyAll)
 
 
 def mayGetAffiliationList(room, requester, affiliation):

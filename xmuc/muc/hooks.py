@@ -101,10 +101,17 @@ C{config-submitted(room, fields, changes, actor)}
     value}}); raise L{StanzaError} C{not-acceptable} naming the field on bad
     values.  Nothing is applied before every handler has run.
 C{config-changed(room, changes, old, codes, actor)}
-    The changes were applied (C{old}: previous values of the changed
-    attributes).  Add status codes to the set C{codes} (104 is added by the
-    core when the change is visible to occupants); the message to occupants
-    goes out after the iq result.
+    The changes were applied to C{room.config} (C{old}: previous values of
+    the changed attributes) but are not yet stored: change more room state
+    here (e.g. unlock) and send nothing, since a storage failure puts the
+    room back in its state before the submit (configuration, affiliations,
+    reserved nicks, lock, C{room.extra}).  Add status codes to the set
+    C{codes} (104 is added by the core when the change is visible to
+    occupants); the message to occupants goes out after the iq result.
+C{config-stored(room, changes, old, codes, actor)}
+    The changed configuration is stored: send its effects here (occupants
+    removed from a room made members-only, presences of roles now or no
+    longer broadcast); C{codes} may still be added to.
 C{affiliation-changed(room, bare, old, new, actor, reason, nick)}
     The affiliation of C{bare} changed (occupants already updated).
 C{role-changed(room, occupant, old, new, actor, reason)}

@@ -8,18 +8,26 @@ password, a C{jabber:x:conference} element and a plain body for old
 clients.  In a semi-anonymous room the invitee (unless it would be a
 moderator) sees the inviter's room JID, never its real JID.  Visitors may
 not invite; in members-only rooms only admins and owners may (members too
-with C{muc#roomconfig_allowinvites}), and the invitee becomes a member.
+with C{muc#roomconfig_allowinvites}), and the invitee becomes a member:
+the membership is stored before the invitation goes out; when storage
+fails the invitee stays what it was, the inviter gets
+C{internal-server-error} and the invitation is not sent.
 A C{<decline to=.../>} is relayed back to the inviter (to an occupant
 when addressed to a room JID).  Direct invitations (XEP-0249) go from
 user to user and never reach the room.
 """
 
+from twisted.logger import Logger
+
+from xmuc.muc import persistence
 from xmuc.muc.fanout import copyElement
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.owner import configField
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+
+log = Logger()
 
 
 def _reason(element):
@@ -81,9 +89,31 @@ def relayInvite(room, stanza, sender, occupant, invite):
         message.addElement("body", content="%s invited you to the room %s%s" % (
             inviter, room.jidStr, " (%s)" % (reason,) if reason else ""))
     if room.config.membersOnly and AFFILIATION_RANK[room.getAffiliation(invitee.userhost())] <= 0:
-        room.setAffiliation(invitee.userhost(), "member", actor=occupant, reason="Invited by " + inviter)
-        room.save()
+        makeMemberAndSend(room, stanza, invitee.userhost(), occupant, inviter, message)
+        return
     room.route(message)
+
+
+def makeMemberAndSend(room, stanza, bare, occupant, inviter, message):
+    """
+    An invitation to a members-only room makes C{bare} a member: stored
+    first, then the effects and the invitation; nothing but an error to
+    the inviter when storage fails.
+    """
+    recorded = {}
+
+    def record():
+        recorded["old"] = room.recordAffiliation(bare, "member")
+
+    def stored(_):
+        room.affiliationEffects(bare, recorded["old"], "member", actor=occupant, reason="Invited by " + inviter)
+        room.route(message)
+
+    def failed(failure):
+        log.failure("could not store the membership of an invitee of {room}", failure, room=room.jidStr)
+        room.error(stanza, "internal-server-error")
+
+    persistence.saveChange(room, record).addCallbacks(stored, failed)
 
 
 def relayDecline(room, stanza, sender, decline):

@@ -41,6 +41,6 @@ def addFeature(room, features, **kw):
 def install(service):
     service.hooks.add("pre-join", checkMembership, priority=-5)
     service.hooks.add("default-role", noRoleForStrangers, priority=2)
-    service.hooks.add("config-changed", removeNonMembers)
+    service.hooks.add("config-stored", removeNonMembers)
     service.hooks.add("disco-features", addFeature)
     configField(service, "muc#roomconfig_membersonly", "membersOnly", "boolean", "Only allow members to join", 55)

@@ -12,7 +12,7 @@ logging, presence broadcast, member list access) are declared here.
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.muc import forms, persistence
 from xmuc.muc.fanout import newStanza
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
@@ -135,8 +135,11 @@ def setConfig(room, stanza, **kw):
 def submitForm(room, stanza, x):
     """
     Apply a submitted configuration form: every field is checked before
-    anything changes; the state is stored before the iq result; the status
-    message (104...) follows the result.
+    anything changes (C{config-submitted}); the changes are applied in
+    memory (C{config-changed}) and stored before their effects
+    (C{config-stored}: kicks, presences), the iq result and the status
+    message (104...).  When storage fails, the room goes back to its
+    previous state and nothing was sent (the iq gets an error).
     """
     kind, formType, fields = forms.parseForm(x)
     if kind == "cancel":
@@ -157,16 +160,21 @@ def submitForm(room, stanza, x):
             del changes[attribute]
         else:
             old[attribute] = current
-    room.config.update(changes)
     codes = set()
     # Privacy changes have codes of their own (172/173, 170/171); like
     # Prosody, 104 is for the other ones.
     if set(changes) - PRIVACY_SETTINGS:
         codes.add("104")
-    room.hooks.fire("config-changed", room=room, changes=changes, old=old, codes=codes, actor=actor)
-    d = room.save()
+
+    def apply():
+        room.config.update(changes)
+        room.hooks.fire("config-changed", room=room, changes=changes, old=old, codes=codes, actor=actor)
+
+    d = persistence.saveChange(room, apply)
 
     def stored(_):
+        if not room.destroyed:
+            room.hooks.fire("config-stored", room=room, changes=changes, old=old, codes=codes, actor=actor)
         room.reply(stanza)
         if codes and not room.destroyed:
             notifyCodes(room, codes)

@@ -3,7 +3,13 @@ Persistent rooms in C{server.storage.rooms}: the state of a persistent
 room is stored whenever it changes (callers wait for L{saveRoom} before
 acknowledging the change: durable before ack), rooms are rebuilt at
 startup, and forgotten when destroyed or made temporary.
+
+A change is all-or-nothing (L{saveChange}): the new state is applied in
+memory, stored, and only then do its effects go out; when storage fails,
+the room goes back to the state before (L{snapshotOf}, L{restoreSnapshot}).
 """
+
+import copy
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -43,13 +49,75 @@ def saveRoom(room):
     """
     if room.destroyed:
         return defer.succeed(None)
+    wasStored = getattr(room, "stored", False)
+
+    def failed(failure):
+        room.stored = wasStored
+        return failure
+
     if room.config.persistent:
         room.stored = True
-        return _store(room).save(room.jidStr, stateOf(room))
-    if getattr(room, "stored", False):
+        return _store(room).save(room.jidStr, stateOf(room)).addErrback(failed)
+    if wasStored:
         room.stored = False
-        return _store(room).delete(room.jidStr)
+        return _store(room).delete(room.jidStr).addErrback(failed)
     return defer.succeed(None)
+
+
+def snapshotOf(room):
+    """
+    @return: a copy of what a configuration or affiliation change may
+        modify in C{room} (configuration, affiliations, reserved nicks,
+        lock, feature state), for L{restoreSnapshot}.
+    """
+    return {
+        "config": room.config.toDict(),
+        "affiliations": dict(room.affiliations),
+        "reservedNicks": dict(room.reservedNicks),
+        "locked": room.locked,
+        "extra": copy.deepcopy(room.extra),
+    }
+
+
+def restoreSnapshot(room, snapshot):
+    """
+    Put C{room} back in the state of C{snapshot} (from L{snapshotOf}).
+    """
+    room.config.update(snapshot["config"])
+    room.affiliations.clear()
+    room.affiliations.update(snapshot["affiliations"])
+    room.reservedNicks.clear()
+    room.reservedNicks.update(snapshot["reservedNicks"])
+    room.locked = snapshot["locked"]
+    room.extra.clear()
+    room.extra.update(snapshot["extra"])
+
+
+def saveChange(room, apply):
+    """
+    Make a change of C{room} all-or-nothing: take a snapshot, call
+    C{apply()} (which changes the state in memory only: nothing sent),
+    store the room; if storing fails, restore the snapshot.
+
+    @param apply: callable changing the room's state; its exceptions
+        (refusals) propagate before anything is stored.
+    @return: a Deferred firing with L{None} once stored (send the effects
+        then), or failing with the storage error after the room was
+        restored.
+    """
+    snapshot = snapshotOf(room)
+    try:
+        apply()
+    except BaseException:
+        restoreSnapshot(room, snapshot)
+        raise
+
+    def failed(failure):
+        if not room.destroyed:
+            restoreSnapshot(room, snapshot)
+        return failure
+
+    return defer.maybeDeferred(room.save).addErrback(failed)
 
 
 def deleteRoom(room):

@@ -138,4 +138,4 @@ def install(service):
     service.hooks.add("presence-visible", isVisible)
     service.hooks.add("occupant-list-sent", onListSent)
     service.hooks.add("role-changed", onRoleChanged)
-    service.hooks.add("config-changed", onConfigChanged)
+    service.hooks.add("config-stored", onConfigChanged)

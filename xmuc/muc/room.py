@@ -149,13 +149,10 @@ class Room:
     def setAffiliation(self, bare, affiliation, actor=None, reason=None, notify=True):
         """
         Change the affiliation of C{bare} and apply its effects like
-        Prosody: occupants of that JID get the role of their new
-        affiliation (presence broadcast with C{actor}/C{reason}); outcasts
-        are removed with status 301, and in a members-only room those who
-        lose membership with status 321.  When nobody of that JID is in the
-        room, occupants who may see real JIDs get a message with the item
-        (XEP-0045 9.3/9.4 notices).  Fires C{affiliation-changed}.
-        Permission checks and storage are the caller's job (L{save}).
+        Prosody (L{recordAffiliation} then L{affiliationEffects}).
+        Permission checks and storage are the caller's job (L{save}); to
+        change nothing visible unless storage succeeds, call
+        L{recordAffiliation}, L{save}, then L{affiliationEffects}.
 
         @param bare: bare JID string.
         @param affiliation: one of L{AFFILIATIONS}.
@@ -164,6 +161,18 @@ class Room:
         @param notify: send the notice about non-occupants.
         @return: the previous affiliation.
         """
+        old = self.recordAffiliation(bare, affiliation)
+        self.affiliationEffects(bare, old, affiliation, actor, reason, notify)
+        return old
+
+    def recordAffiliation(self, bare, affiliation):
+        """
+        Change the affiliation of C{bare} in the model only: nothing is
+        sent and no hook fires.
+
+        @return: the previous affiliation.
+        @raise StanzaError: C{bad-request} for an unknown affiliation.
+        """
         if affiliation not in AFFILIATIONS:
             raise StanzaError("bad-request", text="Unknown affiliation")
         old = self.affiliations.get(bare, "none")
@@ -171,6 +180,18 @@ class Room:
             self.affiliations.pop(bare, None)
         else:
             self.affiliations[bare] = affiliation
+        return old
+
+    def affiliationEffects(self, bare, old, affiliation, actor=None, reason=None, notify=True):
+        """
+        The effects of the affiliation of C{bare} having changed from C{old}
+        to C{affiliation}, as Prosody: occupants of that JID get the role
+        of their new affiliation (presence broadcast with C{actor}/C{reason});
+        outcasts are removed with status 301, and in a members-only room
+        those who lose membership with status 321.  When nobody of that JID
+        is in the room, occupants who may see real JIDs get a message with
+        the item (XEP-0045 9.3/9.4 notices).  Fires C{affiliation-changed}.
+        """
         present = self.occupantsOf(bare)
         for occupant in present:
             if affiliation == "outcast":
