@@ -78,9 +78,11 @@ class ConfigFormTests(MUCTestCase):
         fields = self.fields(self.getForm(self.romeo))
         before = self.room().config.toDict()
         submitted = "".join(field(var, *values) for var, (_, values) in fields.items() if var != "FORM_TYPE")
-        [result] = configure(self.romeo, submitted)
+        result, *notices = configure(self.romeo, submitted)
         self.assertEqual(result["type"], "result")
         self.assertEqual(self.room().config.toDict(), before)
+        # As Prosody: the archiving field (mam) announces itself, unchanged.
+        self.assertEqual([codes(notice) for notice in notices], [["170"]])
 
     def test_badValuesNamed(self):
         """

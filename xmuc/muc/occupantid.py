@@ -45,7 +45,12 @@ def addFeature(room, features, **kw):
     features.add(OCCUPANT_ID)
 
 
+def addServiceFeature(service, features, **kw):
+    features.add(OCCUPANT_ID)
+
+
 def install(service):
     service.hooks.add("build-presence", addToPresence)
     service.hooks.add("build-message", addToMessage)
     service.hooks.add("disco-features", addFeature)
+    service.hooks.add("service-disco-features", addServiceFeature)

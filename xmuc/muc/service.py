@@ -45,6 +45,7 @@ FEATURES = (
     "persistence",
     "tombstones",
     "occupantid",
+    "mam",
 )
 
 #: Feature modules installed when they exist (written separately).

@@ -88,5 +88,10 @@ def handleVoiceRequest(room, stanza, occupant, **kw):
     return True
 
 
+def addFeature(room, features, **kw):
+    features.add(ns.MUC_REQUEST)
+
+
 def install(service):
     service.hooks.add("room-message", handleVoiceRequest)
+    service.hooks.add("disco-features", addFeature)
