@@ -16,6 +16,19 @@ class ParseJIDTests(unittest.TestCase):
         for text in ("", None, "@", "a@", "a@b@c", "room@conference.localhost/"):
             self.assertIsNone(parseJID(text), text)
 
+    def test_unassignedCodePointsInResource(self):
+        """
+        An address is a stringprep query: a resource with code points
+        unassigned in Unicode 3.2 (an emoji) parses, prepped otherwise
+        (NFKC); the node and domain stay strict, and prohibited characters
+        are still refused.
+        """
+        parsed = parseJID("room@conference.localhost/\U0001F916 \uFF2A")
+        self.assertEqual((parsed.user, parsed.host, parsed.resource),
+                         ("room", "conference.localhost", "\U0001F916 J"))
+        for text in ("\U0001F916@localhost/r", "room@conference.localhost/\U0001F916\u0000"):
+            self.assertIsNone(parseJID(text), text)
+
 
 class Recorder:
     def __init__(self):

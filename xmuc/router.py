@@ -2,12 +2,43 @@
 Moving stanzas between local sessions and components by domain.
 """
 
+import copy
+
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid as jidmod
+from twisted.words.protocols.jabber import xmpp_stringprep
 
 from xmuc.xmpp.errors import errorReply, isError
 
 log = Logger()
+
+#: resourceprep for the addresses stanzas are sent to, a "query" in RFC 3454
+#: terms: unassigned code points (emoji newer than Unicode 3.2, say) pass, as
+#: with Prosody's non-strict jid.prep.  What stores a resource (binding, MUC
+#: nicknames) still checks strictly, and answers with its own error.
+_queryResourceprep = copy.copy(xmpp_stringprep.resourceprep)
+_queryResourceprep.do_check_unassigneds = False
+
+
+def _parseQueryJID(text):
+    """
+    Parse C{text} with a resource that may hold unassigned code points.
+
+    @return: a L{jidmod.JID} (not interned), or L{None}.
+    """
+    bare, _, resource = text.partition("/")
+    if not resource:
+        return None
+    try:
+        parsed = jidmod.internJID(bare)
+        prepped = _queryResourceprep.prepare(resource)
+    except (jidmod.InvalidFormat, UnicodeError, ValueError):
+        return None
+    if parsed.resource is not None or not prepped:
+        return None
+    address = jidmod.JID(tuple=(parsed.user, parsed.host, None))
+    address.resource = prepped
+    return address
 
 
 def parseJID(text):
@@ -22,7 +53,7 @@ def parseJID(text):
     try:
         return jidmod.internJID(text)
     except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        return None
+        return _parseQueryJID(text)
 
 
 class Router:

@@ -215,16 +215,21 @@ class MUCService(service.Service):
             and stanza.getAttribute("type") is None
             and any(True for _ in stanza.elements(ns.MUC, "x"))
         )
+        by = self.domain
         try:
             if not joining:
                 raise StanzaError("item-not-found")
             if not to.resource:
                 raise StanzaError("jid-malformed", text="A nickname is required")
+            # Prosody creates the room before it checks the nick: the room
+            # refuses it.
+            by = to.userhost()
             validNick(to.resource)
+            by = self.domain
             return self.createRoom(to.userhost(), stanza, sender)
         except StanzaError as e:
             if not isError(stanza):
-                reply = errorReply(stanza, e, by=self.domain, payload=False)
+                reply = errorReply(stanza, e, by=by, payload=False)
                 if stanza.name == "presence":
                     reply.addElement((ns.MUC, "x"))
                 self.router.route(reply)
