@@ -672,8 +672,19 @@ class Room:
         occupant.nick = nick
         self.occupants[nick] = occupant
         occupant.setPresence(stanza)
+        # A nick change sent as a join (with the muc x) resynchronises the
+        # client as Prosody does: occupant list, presence, history, subject.
+        resync = _mucX(stanza) is not None
+        to = sender.full() if sender is not None else occupant.realJID
+        if resync:
+            self.sendOccupantList(occupant, to)
+            self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=to)
         self.broadcastPresence(occupant)
         self.hooks.fire("nick-changed", room=self, occupant=occupant, oldNick=oldNick)
+        if resync:
+            occupant.joinStanza = stanza
+            self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)
+            occupant.joinStanza = None
 
     def moveSession(self, occupant, sender, nick, stanza):
         """
