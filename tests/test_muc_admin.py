@@ -369,12 +369,14 @@ class BadInputTests(AdminTestCase):
 
     def test_selfRoleChange(self):
         """
-        A moderator changing its own role: not-allowed.
+        An owner may change its own role, as with Prosody (no affiliation
+        is above its own): demoted to participant, the owner gets its
+        presence and the iq result.
         """
-        for role in ("participant", "visitor", "none"):
-            [error] = adminSet(self.romeo, roleItem("Romeo", role))
-            self.assertEqual(condition(error)[0], "not-allowed", role)
-        self.assertEqual(self.room().occupants["Romeo"].role, "moderator")
+        received = adminSet(self.romeo, roleItem("Romeo", "participant"))
+        self.assertEqual([s.name for s in received], ["presence", "iq"])
+        self.assertEqual(received[-1]["type"], "result")
+        self.assertEqual(self.room().occupants["Romeo"].role, "participant")
 
     def test_unknownNick(self):
         [error] = adminSet(self.romeo, roleItem("Nobody", "none"))

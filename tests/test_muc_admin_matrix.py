@@ -120,47 +120,24 @@ TARGET_STATE = {
     "visitor": ("none", "visitor"),
 }
 
-#: new role -> actor -> outcome per target in TARGETS order.
-#: - only moderators act (others: not-allowed, as Prosody answers);
-#: - kicks: nobody kicks a higher affiliation (8.2), and a moderator is
-#:   kicked only by an admin or owner (5.1.3 state chart);
-#: - voice is never taken from admins and owners (8.4), nor moderator
-#:   status (9.7); granting/revoking moderator is for admins and owners
-#:   (9.6, 9.7; the state chart);
-#: - a role a target already has is accepted (nothing changes).
+#: new role -> actor -> outcome per target in TARGETS order, Prosody's
+#: rules (may_set_role):
+#: - only moderators act (others: not-allowed);
+#: - nobody acts on a higher affiliation; equals may act on each other and
+#:   on themselves (an owner demotes an admin, kicks an owner);
+#: - giving or taking moderator status (kicking a moderator too) is for
+#:   admins and owners;
+#: - the same checks apply when the target already has the role.
+_PRIVILEGED_ROWS = {"owner": [OK] * 6, "admin": [NA] + [OK] * 5}
 ROLE_MATRIX = {
-    "none": {
-        "owner": [OK, OK, OK, OK, OK, OK],
-        "admin": [NA, OK, OK, OK, OK, OK],
-        "modmember": [NA, NA, OK, OK, NA, OK],
-        "modnone": [NA, NA, NA, OK, NA, OK],
-        "participant": [NA] * 6,
-        "visitor": [NA] * 6,
-    },
-    "visitor": {
-        "owner": [NA, NA, OK, OK, OK, OK],
-        "admin": [NA, NA, OK, OK, OK, OK],
-        "modmember": [NA, NA, OK, OK, NA, OK],
-        "modnone": [NA, NA, NA, OK, NA, OK],
-        "participant": [NA] * 6,
-        "visitor": [NA] * 6,
-    },
-    "participant": {
-        "owner": [NA, NA, OK, OK, OK, OK],
-        "admin": [NA, NA, OK, OK, OK, OK],
-        "modmember": [NA, NA, OK, OK, NA, OK],
-        "modnone": [NA, NA, OK, OK, NA, OK],
-        "participant": [NA] * 6,
-        "visitor": [NA] * 6,
-    },
-    "moderator": {
-        "owner": [OK] * 6,
-        "admin": [OK] * 6,
-        "modmember": [OK, OK, NA, NA, OK, NA],
-        "modnone": [OK, OK, NA, NA, OK, NA],
-        "participant": [NA] * 6,
-        "visitor": [NA] * 6,
-    },
+    new: dict(
+        _PRIVILEGED_ROWS,
+        modmember=[NA] * 6 if new == "moderator" else [NA, NA, OK, OK, NA, OK],
+        modnone=[NA] * 6 if new == "moderator" else [NA, NA, NA, OK, NA, OK],
+        participant=[NA] * 6,
+        visitor=[NA] * 6,
+    )
+    for new in ("none", "visitor", "participant", "moderator")
 }
 
 

@@ -274,13 +274,14 @@ class ReservedNickTests(RegistrationTestCase):
 
     def test_removingMembershipDropsNick(self):
         """
-        The nick goes with the affiliation (none, outcast).
+        The nick goes with the affiliation (none); as with Prosody, a ban
+        keeps it (listed with the outcast, still reserved).
         """
         adminSet(self.romeo, affItem("user2@localhost", "none"), id="a2")
         self.assertEqual(self.room().reservedNicks, {})
         adminSet(self.romeo, affItem("user2@localhost", "member", nick="Juliet"), id="a3")
         adminSet(self.romeo, affItem("user2@localhost", "outcast"), id="a4")
-        self.assertEqual(self.room().reservedNicks, {})
+        self.assertEqual(self.room().reservedNicks, {"user2@localhost": "Juliet"})
 
     def test_changingAffiliationKeepsNick(self):
         adminSet(self.romeo, affItem("user2@localhost", "admin"), id="a2")

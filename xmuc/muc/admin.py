@@ -24,11 +24,11 @@ XEP's privilege tables:
    affiliation and role change with C{cancel}/C{not-allowed});
  - roles are changed by moderators (others get C{not-allowed}, as with
    Prosody); a role item naming nobody in the room is C{item-not-found}
-   of type C{modify}; granting or
-   revoking moderator status is for admins and owners; nobody
-   lowers the role of someone with a higher affiliation, nor takes voice
-   or moderation from an admin or owner (C{not-allowed}); a moderator does
-   not change its own role (C{not-allowed}).
+   of type C{modify}; granting or revoking moderator status (kicking
+   a moderator too) is for admins and owners; nobody changes the role of
+   someone with a higher affiliation (C{not-allowed}).  As with Prosody,
+   equals may act on each other and on themselves (an owner may demote an
+   admin to participant, kick another owner, or leave by kicking itself).
 """
 
 from twisted.internet import defer
@@ -144,21 +144,15 @@ def checkRoleChange(requester, target, targetAffiliation, new):
     if requester.role != "moderator":
         # As Prosody: every refused role change is cancel/not-allowed.
         raise StanzaError("not-allowed", text="Only moderators may change roles")
-    if requester.occupant is target:
-        raise StanzaError("not-allowed", text="You may not change your own role")
-    old = target.role
-    if new == old:
-        return
-    moderation = new == "moderator" or (old == "moderator" and new == "participant")
-    if moderation and requester.affiliation not in PRIVILEGED:
+    # Prosody's rules (may_set_role): nothing against a higher
+    # affiliation, moderator status given or taken (kicks of moderators
+    # too) only by admins and owners.  Equals may act on each other and
+    # on themselves: an owner may demote an admin, kick another owner or
+    # itself.
+    if AFFILIATION_RANK[targetAffiliation] > AFFILIATION_RANK[requester.affiliation]:
+        raise StanzaError("not-allowed", text="You may not do this to someone with a higher affiliation")
+    if "moderator" in (target.role, new) and requester.affiliation not in PRIVILEGED:
         raise StanzaError("not-allowed", text="Only admins and owners may grant or revoke moderator status")
-    if ROLE_RANK[new] < ROLE_RANK[old]:
-        if new != "none" and targetAffiliation in PRIVILEGED:
-            raise StanzaError("not-allowed", text="Admins and owners keep their voice and moderator status")
-        if AFFILIATION_RANK[targetAffiliation] > AFFILIATION_RANK[requester.affiliation]:
-            raise StanzaError("not-allowed", text="You may not do this to someone with a higher affiliation")
-        if old == "moderator" and requester.affiliation not in PRIVILEGED:
-            raise StanzaError("not-allowed", text="Only admins and owners may do this to a moderator")
 
 
 def checkOwnersRemain(room, changes):
@@ -200,7 +194,9 @@ class AffiliationChange:
         """
         if self.nick is not None:
             room.reservedNicks[self.bare] = self.nick
-        if self.affiliation in ("none", "outcast"):
+        if self.affiliation == "none":
+            # As Prosody: an outcast keeps its reserved nick (listed with
+            # the ban); only losing every affiliation forgets it.
             room.reservedNicks.pop(self.bare, None)
         self.old = room.recordAffiliation(self.bare, self.affiliation)
 
@@ -237,6 +233,10 @@ class RoleChange:
         if self.role == self.occupant.role:
             return
         codes = ("307",) if self.role == "none" else ()
+        if actor is self.occupant and self.role == "none":
+            # Kicking oneself: as with Prosody, the actor is gone from the
+            # room by the time the presence is built, so none is named.
+            actor = None
         room.setRole(self.occupant, self.role, actor=actor, reason=self.reason, codes=codes)
 
 
@@ -283,11 +283,12 @@ def parseItem(room, requester, item):
         if affiliation not in AFFILIATIONS:
             raise StanzaError("bad-request", text="Unknown affiliation")
         if bare is None:
-            # Some clients name the occupant by nick only.
+            # Some clients name the occupant by nick only; as with Prosody,
+            # the nick is then reserved for that JID (listed with the item).
             occupant = room.occupants.get(nick) if nick is not None else None
             if occupant is None:
                 raise StanzaError("bad-request", text="An affiliation item needs a jid")
-            bare, nick = occupant.bare, None
+            bare = occupant.bare
         old = room.affiliations.get(bare, "none")
         checkAffiliationChange(requester.affiliation, old, affiliation)
         if nick is not None:
