@@ -4,8 +4,9 @@ C{muc#roomconfig_historylength} groupchat messages with a body, sent to
 joiners with a C{<delay/>} stamp, as limited by the join's
 C{<history maxstanzas maxchars seconds since/>}.  Each message is
 serialized once when stored and reused for every joiner.  Messages of
-persistent rooms also go to the room archive (C{server.storage.archive}),
-from which the history comes back after a restart.
+persistent rooms are also archived (C{server.storage.archive}, written by
+L{xmuc.muc.mam} when archiving is on), from which the history comes back
+after a restart.
 """
 
 import collections
@@ -112,10 +113,6 @@ def remember(room, occupant, message, stanzaID, **kw):
     if room.config.historyLength > 0:
         historyOf(room).append(makeEntry(room, message, when))
         trim(room)
-    if room.config.persistent:
-        archive = room.service.server.storage.archive
-        d = archive.append(room.jidStr, stanzaID, when, occupant.nick, message.toXml())
-        d.addErrback(lambda f: log.failure("could not archive a message of {room}", f, room=room.jidStr))
 
 
 def _intAttribute(element, name):
@@ -175,11 +172,12 @@ def historyRequest(stanza):
 
 def sendHistory(room, occupant, stanza, **kw):
     """
-    Send the history the joiner asked for.
+    Send the history the joiner asked for, to the session that joined.
     """
-    entries = select(list(historyOf(room)), historyRequest(stanza), to=occupant.realJID)
+    to = kw.get("to") or occupant.realJID
+    entries = select(list(historyOf(room)), historyRequest(stanza), to=to)
     for entry in entries:
-        entry.serialized.sendTo(room.router, occupant.realJID)
+        entry.serialized.sendTo(room.router, to)
 
 
 def addField(room, form, **kw):
@@ -221,6 +219,10 @@ def loadArchived(room, state, **kw):
                 message = parseElement(record["xml"])
             except ValueError:
                 continue
+            # Archives of non-anonymous rooms say who sent each message;
+            # the live history never does.
+            for child in list(message.elements(ns.MUC_USER, "x")):
+                message.children.remove(child)
             restored.append(makeEntry(room, message, record["when"]))
         # Messages sent since loading began stay after the archived ones.
         history.extendleft(reversed(restored))
