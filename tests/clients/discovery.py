@@ -96,7 +96,7 @@ async def main(port, certificate):
     hidden = await disco.get_info(jid=HIDDEN, timeout=10)
     check("hidden-feature", "muc_hidden" in hidden["disco_info"]["features"], hidden)
 
-    # --- disco#items of a room answers (occupants may see the occupants)
+    # --- disco#items of a room answers (an empty list, as Prosody)
     strangers = await disco.get_items(jid=ROOM, timeout=10)
     check("room-items-stranger", strangers["type"] == "result", strangers)
     mine = await alice["xep_0030"].get_items(jid=ROOM, timeout=10)

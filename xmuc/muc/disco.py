@@ -69,18 +69,14 @@ def roomInfo(room, stanza, occupant, **kw):
 
 def roomItems(room, stanza, occupant, **kw):
     """
-    Occupants see the room's occupant JIDs (C{room/nick}, never real
-    JIDs); others get an empty list.
+    An empty list for everyone, as Prosody answers: who is in the room is
+    told by presence, to occupants only (XEP-0045 6.5 makes listing
+    occupants optional).
     """
     query = domish.Element((ns.DISCO_ITEMS, "query"))
     node = stanza.firstChildElement().getAttribute("node")
     if node:
         query["node"] = node
-    elif occupant is not None:
-        for other in room.occupants.values():
-            item = query.addElement("item")
-            item["jid"] = other.occupantJID
-            item["name"] = other.nick
     return query
 
 
