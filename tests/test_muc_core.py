@@ -376,6 +376,18 @@ class InRoomTests(MUCTestCase):
         self.assertEqual(codes(own), ["110"])
         self.assertEqual(str(own.show), "away")
 
+    def test_subscriptionRefused(self):
+        """
+        Rooms take no subscriptions: service-unavailable, as Prosody; the
+        occupant stays.
+        """
+        self.juliet.send("<presence to='%s' type='subscribe'/>" % (ROOM,))
+        [error] = self.juliet.received()
+        self.assertEqual(error["type"], "error")
+        self.assertEqual(error.error.firstChildElement().name, "service-unavailable")
+        self.assertEqual(self.romeo.received(), [])
+        self.assertIn("Juliet", self.room().occupants)
+
     def test_leave(self):
         """
         Leaving: the leaver gets its unavailable presence with 110, the

@@ -537,7 +537,10 @@ class Room:
                 if occupant is None:
                     raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
                 self.answerProbe(occupant, nick, sender.full())
-            elif kind not in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
+            elif kind in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
+                # Rooms take no subscriptions; Prosody answers so.
+                raise StanzaError("service-unavailable")
+            else:
                 raise StanzaError("bad-request")
         except StanzaError as e:
             self.error(stanza, e, echoMUC=occupant is None)
