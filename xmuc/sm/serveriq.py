@@ -25,6 +25,22 @@ SERVER_FEATURES = (
 )
 
 
+
+def _discoInfoResult(iq, category, type, features, name=None):
+    """
+    @return: the disco#info result to C{iq}: one identity, then C{features}.
+    """
+    result = toResponse(iq, "result")
+    info = result.addElement((ns.DISCO_INFO, "query"))
+    identity = info.addElement("identity")
+    identity["category"] = category
+    identity["type"] = type
+    if name:
+        identity["name"] = name
+    for feature in features:
+        info.addElement("feature")["var"] = feature
+    return result
+
 class ServerIQHandler:
     """
     @ivar sm: the L{xmuc.sm.manager.SessionManager}.
@@ -128,18 +144,10 @@ class ServerIQHandler:
         if query.getAttribute("node"):
             reply(errorReply(iq, "item-not-found"))
             return
-        result = toResponse(iq, "result")
-        info = result.addElement((ns.DISCO_INFO, "query"))
-        identity = info.addElement("identity")
-        identity["category"] = "server"
-        identity["type"] = "im"
-        identity["name"] = "xmuc"
         features = list(SERVER_FEATURES)
         if self.server.config.get("c2s", "allow_registration"):
             features.append(ns.REGISTER)
-        for feature in sorted(features):
-            info.addElement("feature")["var"] = feature
-        reply(result)
+        reply(_discoInfoResult(iq, "server", "im", sorted(features), name="xmuc"))
 
     def _discoItems(self, iq, query, reply):
         if query.getAttribute("node"):
@@ -168,13 +176,7 @@ class ServerIQHandler:
         if query.getAttribute("node"):
             reply(errorReply(iq, "item-not-found"))
             return
-        result = toResponse(iq, "result")
-        info = result.addElement((ns.DISCO_INFO, "query"))
-        identity = info.addElement("identity")
-        identity["category"] = "account"
-        identity["type"] = "registered"
-        info.addElement("feature")["var"] = ns.DISCO_INFO
-        reply(result)
+        reply(_discoInfoResult(iq, "account", "registered", [ns.DISCO_INFO]))
 
     def _emptyItems(self, iq, query, reply):
         result = toResponse(iq, "result")
