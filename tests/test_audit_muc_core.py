@@ -87,3 +87,23 @@ class BenchConfigurationTests(unittest.TestCase):
         self.assertEqual(codes(received[-2]), ["110"])
         limit = maxusers.roomLimit(harness.muc.rooms[ROOM])
         self.assertTrue(limit == 0 or limit >= 1000, limit)
+
+
+class ReadmeBenchmarkTests(unittest.TestCase):
+    """
+    Issue 3 point 6: README.rst records the load generator's numbers and
+    the configuration they were measured under.
+    """
+
+    def setUp(self):
+        with open(os.path.join(os.path.dirname(BENCH_CONFIG), "..", "README.rst"), encoding="utf-8") as f:
+            self.text = f.read()
+        self.bench = self.text[self.text.index("\nBenchmarks\n"):]
+
+    def test_numbersRecorded(self):
+        import re
+        for metric in ("deliveries/s", "p50 latency ms", "p99 latency ms"):
+            measured = [l for l in self.bench.splitlines() if metric in l and re.search(r"\d+\.\d+\s", l)]
+            self.assertTrue(measured, metric)
+        self.assertIn("bench/tap-bench.conf", self.bench)
+        self.assertIn("bench/load.py", self.bench)
