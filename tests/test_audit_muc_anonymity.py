@@ -303,3 +303,35 @@ class NonAnonymousAuditTests(unittest.TestCase):
             if "l-member" in text:
                 continue
             self.assertIn("type='error'", text.replace('"', "'"))
+
+
+class InvitationMaskingTests(unittest.TestCase):
+    """
+    Prosody's whois.lib.lua: in a semi-anonymous room a mediated
+    invitation names the inviter by its room JID, unless the invitee
+    would be a moderator (an admin or owner of the room), who may see real
+    JIDs anyway.
+    """
+
+    def setUp(self):
+        self.h = MUCHarness()
+        self.romeo = self.h.client(ROMEO)
+        self.romeo.join("room", "Romeo")
+        self.romeo.send(OWNER_SUBMIT % ("c", ROOM, field("muc#roomconfig_allowinvites", "1")))
+        self.romeo.send("<iq id='a' to='%s' type='set'><query xmlns='%s'><item affiliation='admin' jid='%s'/></query></iq>"
+                        % (ROOM, ADMIN, bare(NURSE)))
+        self.juliet = self.h.client(JULIET)
+        self.juliet.join("room", "Juliet")
+
+    def inviterSeenBy(self, invitee):
+        self.juliet.send("<message to='%s'><x xmlns='%s'><invite to='%s'/></x></message>" % (ROOM, ns.MUC_USER, invitee))
+        [message] = [s for s in self.h.delivered if s.getAttribute("to") == invitee][-1:]
+        return inviteSenders(message)
+
+    def test_unaffiliatedInviteeSeesRoomJID(self):
+        self.assertEqual(self.inviterSeenBy(bare(TYBALT)), {ROOM})
+        [message] = [s for s in self.h.delivered if s.getAttribute("to") == bare(TYBALT)]
+        self.assertNotIn(bare(JULIET), message.toXml())
+
+    def test_adminInviteeSeesRealJID(self):
+        self.assertEqual(self.inviterSeenBy(bare(NURSE)), {bare(JULIET)})
