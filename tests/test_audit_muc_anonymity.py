@@ -221,6 +221,10 @@ class Scenario:
         s("leave")
         self.join(ROSALINE, "Rosaline")
         s("rejoin-2")
+        self.join(ROSALINE, "Rosaline", "<history maxstanzas='5'/>")
+        s("resync")
+        self.join(ROSALINE, "Rosa")
+        s("nick-change-with-muc-x")
         self.send(ROMEO, "<iq id='x' to='%s' type='set'><query xmlns='%s'><destroy jid='elsewhere@%s'>"
                          "<reason>moving</reason></destroy></query></iq>" % (ROOM, ns.MUC_OWNER, DOMAIN))
         s("destroy")
@@ -236,7 +240,7 @@ class SemiAnonymousAuditTests(unittest.TestCase):
         scenario.run()
         self.assertEqual([leak[:3] for leak in scenario.leaks], [], "\n".join(l[3] for l in scenario.leaks))
         # the scan saw what it should: the scenario reached non-moderators
-        for step in ("join-rosaline", "private-messages", "occupant-iq-answer", "occupant-iq-error", "mam",
+        for step in ("join-rosaline", "resync", "nick-change-with-muc-x", "private-messages", "occupant-iq-answer", "occupant-iq-error", "mam",
                      "kick", "ban-occupant", "destroy"):
             self.assertTrue(any(r == bare(ROSALINE) for r, _ in scenario.visible.get(step, [])), step)
 
