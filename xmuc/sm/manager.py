@@ -13,6 +13,7 @@ from zope.interface import implementer
 
 from xmuc.interfaces import ISessionManager
 from xmuc.router import parseJID
+from xmuc.sm.carbons import CarbonsHandler
 from xmuc.sm.presence import PresenceHandler
 from xmuc.sm.roster import RosterHandler
 from xmuc.sm.rosters import RosterCache
@@ -55,6 +56,7 @@ class SessionManager(service.Service):
         self.subscriptions = SubscriptionHandler(self)
         self.rosterHandler = RosterHandler(self)
         self.serverIQ = ServerIQHandler(self)
+        self.carbons = CarbonsHandler(self)
         server.events.on("account-deleted", self.presence.accountDeleted)
 
     # --- sessions
@@ -214,6 +216,7 @@ class SessionManager(service.Service):
             if recipient is None:
                 # RFC 6120 10.3.1: no 'to' means the user's own account.
                 stanza["to"] = bare
+            self.carbons.sent(session, stanza, bare)
             self.router.route(stanza)
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
@@ -245,7 +248,12 @@ class SessionManager(service.Service):
                 self.serverIQ.handleServer(stanza, self.router.route, None, None)
             return
         if name == "message":
-            self._deliverMessage(stanza, recipient)
+            copied = self.carbons.beforeDelivery(stanza)
+            if copied is None:
+                return
+            delivered = self._deliverMessage(stanza, recipient)
+            if copied and delivered:
+                self.carbons.received(stanza, recipient.userhost(), delivered)
         elif name == "presence":
             self.presence.deliver(stanza, recipient)
         elif name == "iq":
@@ -259,24 +267,28 @@ class SessionManager(service.Service):
             self.router.route(errorReply(stanza, condition))
 
     def _deliverMessage(self, stanza, recipient):
+        """
+        @return: the sessions the message was delivered to (empty when
+            it was bounced or dropped).
+        """
         kind = stanza.getAttribute("type", "normal")
         if recipient.resource is not None:
             session = self.router.sessions.get(recipient.full())
             if session is not None:
                 session.send(stanza)
-                return
+                return [session]
             # RFC 6121 8.5.3.2.1: to an offline resource.
             if kind == "groupchat":
                 self.bounce(stanza, "service-unavailable")
-                return
+                return []
             if kind == "headline" or kind == "error":
-                return
+                return []
         if kind == "error":
-            return
+            return []
         if kind == "groupchat":
             # RFC 6121 8.5.2.1.1: groupchat to a bare JID.
             self.bounce(stanza, "service-unavailable")
-            return
+            return []
         candidates = [
             s for s in self.availableSessions(recipient.userhost()) if s.priority >= 0
         ]
@@ -284,7 +296,7 @@ class SessionManager(service.Service):
             # No offline storage: the message cannot be delivered.
             if kind != "headline":
                 self.bounce(stanza, "service-unavailable")
-            return
+            return []
         if kind != "headline":
             top = max(s.priority for s in candidates)
             candidates = [s for s in candidates if s.priority == top]
@@ -294,6 +306,7 @@ class SessionManager(service.Service):
             data = stanza.toXml()
             for session in candidates:
                 session.send(data)
+        return candidates
 
     def _deliverIQ(self, stanza, recipient):
         kind = stanza.getAttribute("type")

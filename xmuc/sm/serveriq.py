@@ -9,6 +9,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 
 import xmuc
+from xmuc.sm import carbons
 from xmuc.sm.stanzas import onlyChild
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
@@ -22,7 +23,7 @@ SERVER_FEATURES = (
     ns.PING,
     ns.VERSION,
     ns.ROSTER,
-)
+) + carbons.FEATURES
 
 
 
@@ -82,6 +83,8 @@ class ServerIQHandler:
         uri = child.uri
         if uri == ns.ROSTER and session is not None and iq.getAttribute("to") is None:
             self.sm.rosterHandler.handle(session, iq, child, bare)
+        elif uri == carbons.CARBONS and session is not None and iq.getAttribute("to") is None:
+            self.sm.carbons.handleIQ(session, iq, child, reply)
         elif uri == ns.DISCO_INFO and kind == "get":
             self._discoInfo(iq, child, reply)
         elif uri == ns.DISCO_ITEMS and kind == "get":
@@ -107,6 +110,8 @@ class ServerIQHandler:
         kind = iq["type"]
         if child.uri == ns.ROSTER:
             self.sm.rosterHandler.handle(session, iq, child, bare)
+        elif child.uri == carbons.CARBONS:
+            self.sm.carbons.handleIQ(session, iq, child, reply)
         elif child.uri == ns.DISCO_INFO and kind == "get":
             self._accountInfo(iq, child, reply)
         elif child.uri == ns.DISCO_ITEMS and kind == "get":
