@@ -12,7 +12,8 @@ destroyed room.
 
 A C{<query/>} set to the room's bare JID answers with one
 C{<message><result><forwarded>} per archived message, then the iq result
-with C{<fin/>} and an RSM C{<set/>} (first, last, count).  Filters: the
+with C{<fin/>} and an RSM C{<set/>} (first, last, count); the protocol
+itself (form, paging, result messages) is L{xmuc.xmpp.mam}.  Filters: the
 data form's C{start}, C{end}, C{before-id}, C{after-id} and C{ids}
 (C{urn:xmpp:mam:2#extended}); C{with} is validated and then ignored, as in
 Prosody.  RSM C{max} (default 20, capped at 50), C{before} (empty: the last
@@ -26,38 +27,29 @@ the sender's bare JID, affiliation and role.
 """
 
 import collections
-import re
 import time
 
 from twisted.logger import Logger
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
+from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
 from xmuc.muc import forms
-from xmuc.muc.fanout import newStanza, parseElement
-from xmuc.muc.history import historyOf, isHistoric, parseStamp, stamp
+from xmuc.muc.fanout import parseElement
+from xmuc.muc.history import historyOf, isHistoric, parseStamp  # noqa: F401 (parseStamp: used by tests)
+from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+# The protocol parts live in xmuc.xmpp.mam, shared with the personal
+# archive; these names stay available here.
+from xmuc.xmpp.mam import MAM, MAM_EXTENDED, Query, find, parseQuery, searchForm  # noqa: F401
 
 log = Logger()
 
-MAM = "urn:xmpp:mam:2"
-MAM_EXTENDED = MAM + "#extended"
-RSM = "http://jabber.org/protocol/rsm"
-FORWARD = "urn:xmpp:forward:0"
-XDATA_VALIDATE = "http://jabber.org/protocol/xdata-validate"
 ARCHIVING_FIELD = "muc#roomconfig_enablearchiving"
-
-#: Page size without RSM C{max}, and the largest page (Prosody's
-#: C{max_archive_query_results}).
-DEFAULT_MAX = 20
-MAX_MAX = 50
 
 #: Messages kept by the archive of a temporary room (Prosody's memory
 #: store keeps 1000 per room too).
 MEMORY_ARCHIVE_SIZE = 1000
-
-_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 
 
 class Record:
@@ -106,32 +98,6 @@ class Record:
         @return: C{xml} as text (for storage).
         """
         return self.xml if isinstance(self.xml, str) else self.element(room).toXml()
-
-
-class Query:
-    """
-    A parsed archive query.
-
-    @ivar start: POSIX time or L{None}; C{end} likewise.
-    @ivar ids: set of ids to keep, or L{None}.
-    @ivar before: id the page ends before (L{None}: none).
-    @ivar after: id the page starts after (L{None}: none).
-    @ivar reverse: RSM C{<before/>} was given: the page is taken from the
-        end.
-    @ivar flip: send the page in the other order.
-    @ivar max: the page size.
-    """
-
-    def __init__(self, start=None, end=None, ids=None, before=None, after=None, reverse=False, flip=False,
-                 max=DEFAULT_MAX):
-        self.start = start
-        self.end = end
-        self.ids = ids
-        self.before = before
-        self.after = after
-        self.reverse = reverse
-        self.flip = flip
-        self.max = max
 
 
 # -- Archiving -------------------------------------------------------------------
@@ -251,169 +217,21 @@ def persistenceChanged(room, changes, **kw):
 # -- Queries ------------------------------------------------------------------------
 
 
-def searchForm():
-    """
-    @return: the C{<x/>} search form, exactly Prosody's.
-    """
-    x = domish.Element((ns.DATA_FORMS, "x"))
-    x["type"] = "form"
-
-    def field(var, type, datatype=None):
-        element = x.addElement("field")
-        element["var"] = var
-        element["type"] = type
-        if datatype:
-            element.addElement((XDATA_VALIDATE, "validate"))["datatype"] = datatype
-        return element
-
-    field("FORM_TYPE", "hidden").addElement("value", content=MAM)
-    field("with", "jid-single")
-    field("start", "text-single", "xs:dateTime")
-    field("end", "text-single", "xs:dateTime")
-    field("before-id", "text-single")
-    field("after-id", "text-single")
-    field("ids", "list-multi")
-    return x
-
-
 def serveForm(room, stanza, **kw):
     """
     C{iq-get}: the search form.
     """
     if stanza.firstChildElement().name != "query":
         return None
-    query = domish.Element((MAM, "query"))
-    query.addChild(searchForm())
-    return query
+    return shared.formQuery()
 
 
-def _timestamp(values):
-    text = forms.single(values).strip()
-    if not text:
-        return None
-    when = parseStamp(text) if _DATETIME.match(text) else None
-    if when is None:
-        raise StanzaError("bad-request", text="invalid timestamp")
-    return when
-
-
-def _rsm(query):
+def archivedElement(room, record):
     """
-    @return: C{{name: value}} of the RSM C{<set/>} of C{query} (C{before}
-        is L{True} when empty), or L{None} without a set or an empty one.
+    @return: the message of C{record} as a room's archive forwards it: no
+        C{to}, no stanza-id of the room, and the C{muc#user} item only in
+        non-anonymous rooms.
     """
-    for rsmSet in query.elements(RSM, "set"):
-        values = {}
-        for child in rsmSet.elements():
-            text = str(child)
-            if child.name == "before":
-                values["before"] = text or True
-            elif child.name in ("after", "max"):
-                values[child.name] = text
-        found = any(True for _ in rsmSet.elements())
-        return values if found else None
-    return None
-
-
-def parseQuery(query):
-    """
-    Read the filters and paging of a C{<query/>}, as Prosody.
-
-    @raise StanzaError: C{bad-request} for a bad form.
-    @return: a L{Query}.
-    """
-    parsed = Query()
-    formBefore = formAfter = None
-    x = forms.findForm(query)
-    if x is not None:
-        _, formType, fields = forms.parseForm(x)
-        if formType != MAM:
-            raise StanzaError("bad-request", text="Unexpected FORM_TYPE, expected '%s'" % (MAM,))
-        parsed.start = _timestamp(fields.get("start", []))
-        parsed.end = _timestamp(fields.get("end", []))
-        withJID = forms.single(fields.get("with", [])).strip()
-        if withJID:
-            # Checked, then ignored: Prosody keeps the stanza type there.
-            try:
-                JID(withJID)
-            except InvalidFormat:
-                raise StanzaError("bad-request", text="Invalid JID: " + withJID)
-        formBefore = forms.single(fields.get("before-id", [])) or None
-        formAfter = forms.single(fields.get("after-id", [])) or None
-        if "ids" in fields:
-            parsed.ids = set(fields["ids"])
-    rsm = _rsm(query) or {}
-    size = DEFAULT_MAX
-    if "max" in rsm:
-        try:
-            size = int(rsm["max"].strip())
-        except ValueError:
-            pass
-    parsed.max = min(size, MAX_MAX)
-    parsed.reverse = "before" in rsm
-    before = rsm.get("before") or formBefore
-    parsed.before = before if isinstance(before, str) else None
-    parsed.after = rsm["after"] if "after" in rsm else formAfter
-    parsed.flip = parsed.reverse != any(True for _ in query.elements(MAM, "flip-page"))
-    return parsed
-
-
-def _position(items, key):
-    for index, record in enumerate(items):
-        if record.id == key:
-            return index
-    raise StanzaError("item-not-found", type="modify")
-
-
-def find(archived, query, limit):
-    """
-    Select up to C{limit} records, as Prosody's archive stores do.
-
-    @param archived: L{Record}s, oldest first.
-    @return: C{(records in retrieval order, total matching the filters)}.
-    @raise StanzaError: C{item-not-found} for an unknown before/after id.
-    """
-    if not archived and (query.before is not None or query.after is not None):
-        raise StanzaError("item-not-found", type="modify")
-    items = archived
-    if query.ids is not None:
-        items = [r for r in items if r.id in query.ids]
-    if query.start is not None:
-        items = [r for r in items if r.when >= query.start]
-    if query.end is not None:
-        items = [r for r in items if r.when <= query.end]
-    total = len(items)
-    first = 0
-    stop = None
-    if query.reverse:
-        items = items[::-1]
-        if query.before is not None:
-            first = _position(items, query.before) + 1
-        stop = query.after
-    elif query.after is not None:
-        first = _position(items, query.after) + 1
-        stop = query.before
-    elif query.before is not None:
-        stop = query.before
-    page = []
-    for record in items[first:]:
-        if len(page) >= limit or (stop is not None and record.id == stop):
-            break
-        page.append(record)
-    return page, total
-
-
-def resultMessage(room, requester, queryID, record):
-    """
-    @return: the C{<message><result/></message>} carrying C{record}.
-    """
-    message = newStanza("message", to=requester, **{"from": room.jidStr})
-    result = message.addElement((MAM, "result"))
-    if queryID is not None:
-        result["queryid"] = queryID
-    result["id"] = record.id
-    forwarded = result.addElement((FORWARD, "forwarded"))
-    forwarded.addElement((ns.DELAY, "delay"))["stamp"] = stamp(record.when)
     archived = record.element(room)
     archived.attributes.pop("to", None)
     anyone = room.config.whois == "anyone"
@@ -421,8 +239,14 @@ def resultMessage(room, requester, queryID, record):
         if (child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == room.jidStr) \
                 or (not anyone and child.uri == ns.MUC_USER and child.name == "x"):
             archived.children.remove(child)
-    forwarded.addChild(archived)
-    return message
+    return archived
+
+
+def resultMessage(room, requester, queryID, record):
+    """
+    @return: the C{<message><result/></message>} carrying C{record}.
+    """
+    return shared.resultMessage(room.jidStr, requester, queryID, record, archivedElement(room, record))
 
 
 def answer(room, stanza, query, parsed, archived):
@@ -431,26 +255,11 @@ def answer(room, stanza, query, parsed, archived):
 
     @return: the C{<fin/>} element of the iq result.
     """
-    page, total = find(archived, parsed, max(parsed.max + 1, 0))
-    complete = not (page and len(page) > parsed.max)
-    page = page[:max(parsed.max, 0)]
+    page, complete, total = shared.selectPage(archived, parsed)
     requester = stanza.getAttribute("from")
     queryID = query.getAttribute("queryid")
     messages = [resultMessage(room, requester, queryID, record) for record in page]
-    for message in (reversed(messages) if parsed.flip else messages):
-        room.route(message)
-    fin = domish.Element((MAM, "fin"))
-    if complete:
-        fin["complete"] = "true"
-    rsmSet = fin.addElement((RSM, "set"))
-    if page:
-        first, last = page[0].id, page[-1].id
-        if parsed.reverse:
-            first, last = last, first
-        rsmSet.addElement("first", content=first)
-        rsmSet.addElement("last", content=last)
-    rsmSet.addElement("count", content=str(total))
-    return fin
+    return shared.answer(parsed, page, complete, total, messages, room.route)
 
 
 def handleQuery(room, stanza, occupant, **kw):
