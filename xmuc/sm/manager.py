@@ -14,6 +14,7 @@ from zope.interface import implementer
 from xmuc.interfaces import ISessionManager
 from xmuc.router import parseJID
 from xmuc.sm.carbons import CarbonsHandler
+from xmuc.sm.mam import PersonalArchive
 from xmuc.sm.presence import PresenceHandler
 from xmuc.sm.roster import RosterHandler
 from xmuc.sm.rosters import RosterCache
@@ -57,6 +58,7 @@ class SessionManager(service.Service):
         self.rosterHandler = RosterHandler(self)
         self.serverIQ = ServerIQHandler(self)
         self.carbons = CarbonsHandler(self)
+        self.mam = PersonalArchive(self)
         server.events.on("account-deleted", self.presence.accountDeleted)
 
     # --- sessions
@@ -216,7 +218,10 @@ class SessionManager(service.Service):
             if recipient is None:
                 # RFC 6120 10.3.1: no 'to' means the user's own account.
                 stanza["to"] = bare
-            self.carbons.sent(session, stanza, bare)
+            # Sent carbons carry the archive's stanza-id; the message
+            # routed does not (it names the sender's archive).
+            archived = self.mam.sent(stanza, bare)
+            self.carbons.sent(session, stanza if archived is None else archived, bare)
             self.router.route(stanza)
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
@@ -251,7 +256,10 @@ class SessionManager(service.Service):
             copied = self.carbons.beforeDelivery(stanza)
             if copied is None:
                 return
+            pending = self.mam.beforeDelivery(stanza, recipient)
             delivered = self._deliverMessage(stanza, recipient)
+            if pending is not None:
+                self.mam.delivered(pending, delivered)
             if copied and delivered:
                 self.carbons.received(stanza, recipient.userhost(), delivered)
         elif name == "presence":

@@ -9,7 +9,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 
 import xmuc
-from xmuc.sm import carbons
+from xmuc.sm import carbons, mam
 from xmuc.sm.stanzas import onlyChild
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
@@ -85,6 +85,8 @@ class ServerIQHandler:
             self.sm.rosterHandler.handle(session, iq, child, bare)
         elif uri == carbons.CARBONS and session is not None and iq.getAttribute("to") is None:
             self.sm.carbons.handleIQ(session, iq, child, reply)
+        elif uri == mam.MAM and session is not None and iq.getAttribute("to") is None:
+            self.sm.mam.handleIQ(session, iq, child, reply, bare)
         elif uri == ns.DISCO_INFO and kind == "get":
             self._discoInfo(iq, child, reply)
         elif uri == ns.DISCO_ITEMS and kind == "get":
@@ -112,6 +114,8 @@ class ServerIQHandler:
             self.sm.rosterHandler.handle(session, iq, child, bare)
         elif child.uri == carbons.CARBONS:
             self.sm.carbons.handleIQ(session, iq, child, reply)
+        elif child.uri == mam.MAM:
+            self.sm.mam.handleIQ(session, iq, child, reply, bare)
         elif child.uri == ns.DISCO_INFO and kind == "get":
             self._accountInfo(iq, child, reply)
         elif child.uri == ns.DISCO_ITEMS and kind == "get":
@@ -181,7 +185,7 @@ class ServerIQHandler:
         if query.getAttribute("node"):
             reply(errorReply(iq, "item-not-found"))
             return
-        reply(_discoInfoResult(iq, "account", "registered", [ns.DISCO_INFO]))
+        reply(_discoInfoResult(iq, "account", "registered", [ns.DISCO_INFO] + list(mam.FEATURES)))
 
     def _emptyItems(self, iq, query, reply):
         result = toResponse(iq, "result")
