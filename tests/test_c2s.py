@@ -528,7 +528,7 @@ class BadInputTests(ServerTestCase):
     @defer.inlineCallbacks
     def test_unsupportedStanzaType(self):
         client = yield self.loggedIn("r")
-        client.send("<enable xmlns='urn:xmpp:sm:3'/>")
+        client.send("<enable xmlns='urn:example:unsupported'/>")
         condition = yield client.streamError()
         self.assertEqual(condition, "unsupported-stanza-type")
 

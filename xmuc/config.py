@@ -229,6 +229,12 @@ SCHEMA = {
         "max_auth_failures": Option(
             parseInt(1), "3", "failed SASL attempts before the stream is closed"
         ),
+        "resumption_timeout": Option(
+            parseFloat(0), "600", "seconds a dropped XEP-0198 session waits to be resumed (0: no resumption)"
+        ),
+        "max_unacked": Option(
+            parseInt(1), "500", "stanzas a session may leave unacknowledged (XEP-0198)"
+        ),
     },
     "auth": {
         "backend": Option(parseString, "internal", "authentication backend"),

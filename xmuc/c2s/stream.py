@@ -22,6 +22,14 @@ from twisted.words.xish import domish
 from zope.interface import implementer
 
 from xmuc.c2s import sasl
+from xmuc.c2s.streammanagement import (
+    NS_SM,
+    ResumptionRegistry,
+    StreamManagement,
+    failed as smFailed,
+    parseH,
+    smElement,
+)
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
@@ -237,7 +245,11 @@ class ClientSession:
     @ivar directedPresence: JID strings sent directed available presence.
     @ivar connected: false once the connection is gone (sending is a no-op).
     @ivar encrypted: whether the stream is protected by TLS.
+    @ivar streamManagement: the L{StreamManagement} state once the client
+        enabled XEP-0198, else L{None}.
     """
+
+    streamManagement = None
 
     def __init__(self, authenticator, username, host):
         self._authenticator = authenticator
@@ -264,6 +276,12 @@ class ClientSession:
         """
         Send a stanza (L{domish.Element}) or serialized XML (L{str}).
         """
+        smState = self.streamManagement
+        if smState is not None:
+            # Counted and kept until acknowledged (and queued while the
+            # session hibernates).
+            smState.send(stanza)
+            return
         if not self.connected:
             return
         if isinstance(stanza, str):
@@ -277,7 +295,18 @@ class ClientSession:
 
         @return: a Deferred firing once the connection is closed.
         """
+        smState = self.streamManagement
+        if smState is not None and smState.hibernating:
+            # No connection to close: the session ends now.
+            smState.endHibernation()
+            return defer.succeed(None)
         return self._authenticator.close(condition, text)
+
+    def _ended(self):
+        """
+        A hibernating session was not resumed: it leaves.
+        """
+        self._authenticator.endSession()
 
     def setBound(self, full):
         """
@@ -295,6 +324,9 @@ class ClientSession:
         if element.uri != ns.CLIENT or element.name not in _STANZAS:
             self._authenticator.nonStanzaReceived(element)
             return
+        smState = self.streamManagement
+        if smState is not None:
+            smState.handled = (smState.handled + 1) & 0xFFFFFFFF
         sender = element.getAttribute("from")
         if sender is not None and sender != self._full and sender != self.bare:
             try:
@@ -375,6 +407,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         log.debug("client connected from {peer}", peer=self.xmlstream.transport.getPeer())
 
     def connectionLost(self, reason):
+        # A connection lost before either side closed the stream is what
+        # a resumable session survives (XEP-0198 hibernation).
+        abrupt = not self.xmlstream.closing
         # Nothing more may be sent or scheduled for this stream.
         self.xmlstream.closing = True
         self.factory.streams.discard(self.xmlstream)
@@ -386,14 +421,36 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if session is not None:
             session.connected = False
             if self.bound and not self._unbound:
-                self._unbound = True
-                try:
-                    self.factory.server.sm.unbind(session)
-                except Exception:
-                    log.failure("unbinding {session!r} failed", session=session)
+                smState = session.streamManagement
+                if abrupt and smState is not None and smState.resumptionID is not None:
+                    smState.hibernate(self.factory.resumption.timeout)
+                else:
+                    self.endSession()
         log.debug("client stream closed ({session!r})", session=session)
         if not self._closed.called:
             self._closed.callback(None)
+
+    def endSession(self):
+        """
+        The bound session is over: the session manager forgets it (and
+        broadcasts its unavailable presence), then stanzas sent to it and
+        never acknowledged are bounced.  Only the first call counts.
+        """
+        if self._unbound:
+            return
+        self._unbound = True
+        session = self.session
+        sm = self.factory.server.sm
+        try:
+            sm.unbind(session)
+        except Exception:
+            log.failure("unbinding {session!r} failed", session=session)
+        smState = session.streamManagement
+        if smState is not None:
+            try:
+                smState.end(sm.bounce)
+            except Exception:
+                log.failure("bouncing the unacknowledged stanzas of {session!r} failed", session=session)
 
     def streamError(self, condition, text=None):
         """
@@ -507,6 +564,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         else:
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
+            features.addElement((NS_SM, "sm"))
         return features
 
     def _restart(self):
@@ -535,6 +593,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         if uri == ns.SASL:
             return self._sasl(element)
+        if uri == NS_SM and self.username is not None:
+            return self._streamManagementBeforeBind(element)
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()
         if uri == ns.STREAMS and element.name == "error":
@@ -551,8 +611,88 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         """
         if element.uri == ns.STREAMS and element.name == "error":
             self.close()
+        elif element.uri == NS_SM:
+            smState = self.session.streamManagement
+            if smState is not None:
+                smState.received(element)
+            elif element.name == "enable":
+                self._enableStreamManagement(element)
+            elif element.name == "resume":
+                self.xmlstream.send(smFailed("unexpected-request", text="a resource is bound"))
+            # <r/> and <a/> before <enable/> are ignored, like Prosody does.
         else:
             self.streamError("unsupported-stanza-type")
+
+    # --- stream management (XEP-0198)
+
+    def _enableStreamManagement(self, element):
+        registry = self.factory.resumption
+        resumable = element.getAttribute("resume") in ("true", "1") and registry.timeout > 0
+        smState = StreamManagement(self.session, registry, resumable)
+        self.session.streamManagement = smState
+        if resumable:
+            enabled = smElement(
+                "enabled",
+                id=smState.resumptionID,
+                resume="true",
+                max=int(registry.timeout),
+            )
+        else:
+            enabled = smElement("enabled")
+        self.xmlstream.send(enabled)
+
+    def _streamManagementBeforeBind(self, element):
+        name = element.name
+        if name == "resume":
+            return self._resumeSession(element)
+        if name == "enable":
+            self.xmlstream.send(
+                smFailed("unexpected-request", text="bind a resource before enabling stream management")
+            )
+        elif name not in ("r", "a"):
+            self.streamError("unsupported-stanza-type")
+
+    def _resumeSession(self, element):
+        """
+        C{<resume previd h/>} on an authenticated stream: take over the
+        session it names (hibernating, or still on a connection that is
+        closed with C{conflict}).
+        """
+        xs = self.xmlstream
+        registry = self.factory.resumption
+        previd = element.getAttribute("previd")
+        h = parseH(element.getAttribute("h"))
+        if not previd or h is None:
+            xs.send(smFailed("bad-request", text="'previd' and 'h' are required"))
+            return
+        session, lastHandled = registry.find(previd, self.session.bare)
+        if session is None:
+            xs.send(smFailed("item-not-found", h=lastHandled))
+            return
+        smState = session.streamManagement
+        if not smState.acknowledge(h):
+            xs.send(smFailed("undefined-condition", h=smState.handled))
+            smState.forgetResumption()
+            session.disconnect("undefined-condition", "acknowledged more stanzas than were sent")
+            return
+        old = session._authenticator
+        # The old stream must not end the session when it closes.
+        old.session = None
+        if not smState.hibernating:
+            old.streamError("conflict", "resumed on another connection")
+        session._authenticator = self
+        session._stream = xs
+        session.connected = True
+        session.encrypted = xs.tls
+        self.session = session
+        self.bound = True
+        if self._negotiationTimer is not None and self._negotiationTimer.active():
+            self._negotiationTimer.cancel()
+        self._negotiationTimer = None
+        log.debug("{session!r} resumed", session=session)
+        xs.send(smElement("resumed", previd=previd, h=smState.handled))
+        smState.resumed()
+        xs.setDispatchFn(session.received)
 
     def _firstChild(self, element):
         for child in element.elements():
@@ -731,10 +871,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if xs.closing:
             # The connection went away meanwhile: the session manager
             # still knows the session and must forget it.
-            if not self._unbound:
-                self._unbound = True
-                self.bound = True
-                self.factory.server.sm.unbind(self.session)
+            self.bound = True
+            self.endSession()
             return
         session = self.session
         session.setBound(full if full is not None else session.jid)
@@ -826,6 +964,9 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.scramSecret = os.urandom(32)
         self.negotiationTimeout = NEGOTIATION_TIMEOUT
         self.streams = set()
+        self.resumption = ResumptionRegistry(
+            config.get("c2s", "resumption_timeout"), config.get("c2s", "max_unacked")
+        )
 
     def disconnectAll(self, condition="system-shutdown"):
         """
