@@ -483,6 +483,30 @@ class ResumptionTests(_ServerMixin, unittest.TestCase):
         self.assertEqual(reply.getAttribute("type"), "result")
 
     @defer.inlineCallbacks
+    def test_unansweredRequestDropsConnection(self):
+        """
+        A client that leaves the server's C{<r/>} unanswered for the ack
+        timeout looks dead: its connection is dropped and the session
+        hibernates, ready to be resumed.
+        """
+        self.running.server.c2sFactory.resumption.ackTimeout = 0.3
+        client = yield self.connect()
+        jid = yield client.login("alice", "pw", "phone")
+        enabled, since = yield enable(client)
+        yield client.iq("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+        request = yield client.receive()
+        self.assertTrue(isSM(request, "r"))
+        yield client.waitClosed(3)
+        yield sleep(0.05)
+        self.assertTrue(self.session(jid).streamManagement.hibernating)
+        newClient, answer = yield self.resume(enabled.getAttribute("id"), 0)
+        self.assertTrue(isSM(answer, "resumed"))
+        # The unacknowledged ping result comes again (an iq: no delay).
+        again = yield newClient.receive()
+        self.assertEqual(again.getAttribute("id"), "p1")
+        self.assertIsNone(firstChild(again, NS_DELAY, "delay"))
+
+    @defer.inlineCallbacks
     def test_resumeUnknownID(self):
         """
         An unknown C{previd} (or another user's) gets
