@@ -219,6 +219,13 @@ class StanzaIDTests(ArchiveTestsBase):
                                  "<body>x</body><stanza-id xmlns='urn:xmpp:sid:0' by='romeo@localhost' id='fake'/></message>")
         (delivered,) = self.phone.take("message")
         self.assertEqual(stanzaIDs(delivered), [])
+        # Unprepared forms of the JID, and in groupchat messages too.
+        self.h.router.route(stanza(
+            "<message from='room@conference.localhost/nurse' to='romeo@localhost/phone' type='groupchat'><body>x</body>"
+            "<stanza-id xmlns='urn:xmpp:sid:0' by='Romeo@LocalHost' id='fake'/>"
+            "<stanza-id xmlns='urn:xmpp:sid:0' by='room@conference.localhost' id='room'/></message>"))
+        (delivered,) = self.phone.take("message")
+        self.assertEqual(stanzaIDs(delivered), [("room@conference.localhost", "room")])
 
     def test_sentCarbonCarriesStanzaID(self):
         """
@@ -364,6 +371,22 @@ class QueryTests(ArchiveTestsBase):
         self.h.successResultOf(self.h.events.fire("account-deleted", jid="romeo@localhost"))
         self.assertEqual(self.archived("romeo@localhost"), [])
         self.assertEqual(len(self.archived("juliet@localhost")), 4)
+
+    def test_accountManagerDeletionPurges(self):
+        """
+        Deleting an account through L{AccountManager.delete} purges its
+        archive.
+        """
+        from xmuc.accounts import AccountManager
+
+        class Auth:
+            def deleteAccount(self, bare):
+                return defer.succeed(True)
+
+        self.h.auth = Auth()
+        self.h.successResultOf(AccountManager(self.h).delete("juliet@localhost"))
+        self.assertEqual(self.archived("juliet@localhost"), [])
+        self.assertEqual(len(self.archived("romeo@localhost")), 6)
 
     def test_advertised(self):
         self.h.send(self.phone, "<iq type='get' id='d' to='romeo@localhost'><query xmlns='%s'/></iq>" % (ns.DISCO_INFO,))

@@ -120,7 +120,16 @@ def stripOwnStanzaIDs(stanza, bare):
         if not (isinstance(child, domish.Element) and child.uri == ns.STANZA_ID and child.name == "stanza-id"):
             return False
         by = child.getAttribute("by", "")
-        return "/" not in by and _bareOf(by) == bare
+        if by == bare:
+            return True
+        if "/" in by:
+            return False
+        if by.isascii():
+            # Preparing an ASCII bare JID only lowercases it: no parsing
+            # on the fan-out path of rooms (their messages carry the
+            # room's stanza-id).
+            return by.lower() == bare
+        return _bareOf(by) == bare
 
     if any(claimed(child) for child in stanza.children):
         stanza.children = [child for child in stanza.children if not claimed(child)]
@@ -214,14 +223,14 @@ class PersonalArchive:
             message was not archived.
         """
         stripOwnStanzaIDs(stanza, bare)
-        withJID = _bareOf(stanza.getAttribute("to"))
-        if withJID is None or withJID == bare:
-            # To oneself: archived once, on delivery.
-            return None
         eligible, reason = shouldStore(stanza)
         xml = storedCopy(stanza) if eligible else None
         if xml is None:
             log.debug("not archiving a sent message ({reason})", reason=reason)
+            return None
+        withJID = _bareOf(stanza.getAttribute("to"))
+        if withJID is None or withJID == bare:
+            # To oneself: archived once, on delivery.
             return None
         stanzaID = str(uuid.uuid4())
         self._append(bare, stanzaID, withJID, xml)
