@@ -434,6 +434,38 @@ class StorageContractMixin:
         )
 
     @defer.inlineCallbacks
+    def test_archiveReplace(self):
+        """
+        C{replace} changes the xml of one message of one room (a
+        moderation tombstone), keeping its time, nick and place; an
+        unknown id (or another room's) replaces nothing.
+        """
+        archive = self.storage.archive
+        room = "lounge@conference.example.org"
+        yield self.appendMessages(room, 3)
+        yield self.appendMessages("other@conference.example.org", 3)
+        tombstone = "<message><retracted xmlns='urn:xmpp:message-retract:1' stamp='2026-01-01T00:00:00Z'/>é</message>"
+        self.assertIs((yield archive.replace(room, "id-1", tombstone)), True)
+        self.assertEqual(
+            (yield archive.recent(room, 10)),
+            [
+                dict(stanza_id="id-0", when=1000.0, nick="nick0", xml="<message n='0'/>"),
+                dict(stanza_id="id-1", when=1001.0, nick="nick1", xml=tombstone),
+                dict(stanza_id="id-2", when=1002.0, nick="nick2", xml="<message n='2'/>"),
+            ],
+        )
+        self.assertEqual(
+            [m["xml"] for m in (yield archive.recent("other@conference.example.org", 10))],
+            ["<message n='%d'/>" % n for n in range(3)],
+        )
+        self.assertIs((yield archive.replace(room, "id-9", tombstone)), False)
+        self.assertIs((yield archive.replace("empty@conference.example.org", "id-1", tombstone)), False)
+        yield self.appendMessages(room, 1, start=3)
+        self.assertEqual(
+            [m["stanza_id"] for m in (yield archive.recent(room, 10))], ["id-0", "id-1", "id-2", "id-3"]
+        )
+
+    @defer.inlineCallbacks
     def test_archiveBounded(self):
         """
         A room keeps about maxPerRoom messages (up to a trimming batch more),

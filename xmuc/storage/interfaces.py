@@ -210,6 +210,18 @@ class IRoomArchive(Interface):
             messages, oldest first.
         """
 
+    def replace(room_jid, stanza_id, xml):
+        """
+        Replace the serialized stanza of the archived message C{stanza_id}
+        of a room (e.g. by a moderation tombstone, XEP-0425); its time,
+        nick and place in the archive stay.
+
+        @param stanza_id: the id the room gave the message (str).
+        @param xml: the new serialized stanza.
+        @return: Deferred firing with C{True} when a message was replaced,
+            C{False} when the room has no message C{stanza_id}.
+        """
+
     def purge(room_jid):
         """
         Forget every message of a room.

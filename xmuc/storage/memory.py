@@ -186,6 +186,15 @@ class MemoryRoomArchive:
         return [dict(message) for message in messages[-limit:]]
 
     @_deferred
+    def replace(self, room_jid, stanza_id, xml):
+        replaced = False
+        for message in self._messages.get(room_jid, ()):
+            if message["stanza_id"] == stanza_id:
+                message["xml"] = xml
+                replaced = True
+        return replaced
+
+    @_deferred
     def purge(self, room_jid):
         self._messages.pop(room_jid, None)
 

@@ -498,6 +498,17 @@ class SQLRoomArchive:
 
         return self._run(recent)
 
+    def replace(self, room_jid, stanza_id, xml):
+        def replace(tx):
+            # The (room_jid, id) index narrows this to the room's rows.
+            tx.execute(
+                "UPDATE xmuc_room_archive SET xml = ? WHERE room_jid = ? AND stanza_id = ?",
+                (xml, room_jid, stanza_id),
+            )
+            return tx.rowcount > 0
+
+        return self._run(replace)
+
     def purge(self, room_jid):
         self._sinceTrim.pop(room_jid, None)
 
