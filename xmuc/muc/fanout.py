@@ -72,6 +72,27 @@ class Serialized:
         self._head = start
         self._tail = text[len(start):]
 
+    def withLastChild(self, childText):
+        """
+        The same stanza with one more child, already serialized, after the
+        others (e.g. the C{<delay/>} of a history entry): a text splice, not
+        a serialization (L{made} does not change).
+
+        @param childText: the serialized child (its attribute values
+            escaped by the caller, its namespace declared on it).
+        @return: a new L{Serialized}.
+        """
+        spliced = Serialized.__new__(Serialized)
+        spliced._head = self._head
+        if self._tail.endswith("/>"):
+            # No children yet: "<name attrs/>" becomes "<name attrs>child</name>".
+            spliced._tail = "%s>%s</%s>" % (self._tail[:-2], childText, self._head[1:])
+        else:
+            # The serializer closes a stanza of the default namespace with "</name>".
+            close = "</%s>" % (self._head[1:],)
+            spliced._tail = self._tail[:-len(close)] + childText + close
+        return spliced
+
     def text(self, to):
         """
         @param to: the recipient's JID (str).

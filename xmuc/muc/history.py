@@ -2,8 +2,9 @@
 Discussion history (XEP-0045 7.2.14-15): the last
 C{muc#roomconfig_historylength} groupchat messages with a body, sent to
 joiners with a C{<delay/>} stamp, as limited by the join's
-C{<history maxstanzas maxchars seconds since/>}.  Each message is
-serialized once when stored and reused for every joiner.  Messages of
+C{<history maxstanzas maxchars seconds since/>}.  A history entry is the
+broadcast's serialized text with the C{<delay/>} spliced in (no second
+serialization), reused for every joiner.  Messages of
 persistent rooms are also archived (C{server.storage.archive}, written by
 L{xmuc.muc.mam} when archiving is on), from which the history comes back
 after a restart.
@@ -14,6 +15,7 @@ import datetime
 import time
 
 from twisted.logger import Logger
+from twisted.words.xish import domish
 
 from xmuc.muc import forms
 from xmuc.muc.fanout import Serialized, copyElement, parseElement
@@ -68,13 +70,28 @@ def historyOf(room):
     return history
 
 
-def makeEntry(room, message, when):
-    delayed = copyElement(message)
-    delayed.attributes.pop("to", None)
-    delay = delayed.addElement((ns.DELAY, "delay"))
-    delay["from"] = room.jidStr
-    delay["stamp"] = stamp(when)
-    return HistoryEntry(when, Serialized(delayed))
+def delayText(room, when):
+    """
+    @return: the serialized C{<delay/>} of a history entry, exactly as
+        domish writes it as the last child of a C{jabber:client} stanza.
+    """
+    return "<delay xmlns='%s' from='%s' stamp='%s'/>" % (
+        ns.DELAY, domish.escapeToXml(room.jidStr, 1), domish.escapeToXml(stamp(when), 1))
+
+
+def makeEntry(room, message, when, serialized=None):
+    """
+    @param message: the message as broadcast (a C{to} is dropped).
+    @param serialized: the L{Serialized} broadcast of C{message}, when
+        there is one: its text is reused.
+    @return: the L{HistoryEntry} of C{message}, with its delay.
+    """
+    if serialized is None:
+        if message.getAttribute("to") is not None:
+            message = copyElement(message)
+            message.attributes.pop("to", None)
+        serialized = Serialized(message)
+    return HistoryEntry(when, serialized.withLastChild(delayText(room, when)))
 
 
 def trim(room):
@@ -103,15 +120,17 @@ def isHistoric(message):
                 or ("urn:xmpp:eme:0", "encryption") in found or ("markers", None) in found)
 
 
-def remember(room, occupant, message, stanzaID, **kw):
+def remember(room, occupant, message, stanzaID, serialized=None, **kw):
     """
     Keep a broadcast groupchat message if it is historic.
+
+    @param serialized: the L{Serialized} broadcast of C{message}.
     """
     if not isHistoric(message):
         return
     when = time.time()
     if room.config.historyLength > 0:
-        historyOf(room).append(makeEntry(room, message, when))
+        historyOf(room).append(makeEntry(room, message, when, serialized))
         trim(room)
 
 

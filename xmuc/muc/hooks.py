@@ -73,9 +73,11 @@ C{groupchat-message(room, occupant, stanza)}
     An occupant sends a groupchat message.  Raise to refuse; return C{True}
     when handled (the subject module handles C{<subject/>}).  Otherwise the
     core broadcasts it.
-C{groupchat-broadcast(room, occupant, message, stanzaID)}
+C{groupchat-broadcast(room, occupant, message, stanzaID, serialized)}
     C{message} (the element as broadcast, from C{room/nick}, with the
-    stanza-id) went to every occupant; history keeps it here.
+    stanza-id) went to every occupant as C{serialized} (its
+    L{xmuc.muc.fanout.Serialized}: reuse the text rather than serialize
+    again); history keeps it here.
 C{private-message(room, sender, recipient, stanza)}
     Occupant C{sender} sends a private message (or iq) to occupant
     C{recipient}; raise to refuse.

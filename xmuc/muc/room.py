@@ -298,12 +298,14 @@ class Room:
         occupant, serialized once.
 
         @param include: optional predicate on L{Occupant}.
+        @return: the L{Serialized} stanza (for reuse, e.g. by history).
         """
         serialized = Serialized(stanza)
         for occupant in list(self.occupants.values()):
             if include is None or include(occupant):
                 for to in occupant.sessions:
                     serialized.sendTo(self.router, to)
+        return serialized
 
     def sendToSessions(self, stanza, occupant):
         """
@@ -856,8 +858,9 @@ class Room:
         sid = message.addElement((ns.STANZA_ID, "stanza-id"))
         sid["id"] = stanzaID
         sid["by"] = self.jidStr
-        self.broadcast(message)
-        self.hooks.fire("groupchat-broadcast", room=self, occupant=occupant, message=message, stanzaID=stanzaID)
+        serialized = self.broadcast(message)
+        self.hooks.fire("groupchat-broadcast", room=self, occupant=occupant, message=message, stanzaID=stanzaID,
+                        serialized=serialized)
         return message
 
     def handlePrivateMessage(self, occupant, nick, stanza):
