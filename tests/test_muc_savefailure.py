@@ -6,6 +6,8 @@ saw anything.  The store is the real memory backend, made to fail on
 demand.
 """
 
+import json
+
 from twisted.internet import defer
 from twisted.trial import unittest
 
@@ -179,3 +181,174 @@ class SaveFailureTests(unittest.TestCase):
         self.romeo.send("<message id='inv2' to='%s'><x xmlns='http://jabber.org/protocol/muc#user'>"
                         "<invite to='benvolio@localhost'/></x></message>" % (ROOM,))
         self.assertEqual(self.room.getAffiliation("benvolio@localhost"), "member")
+
+
+class HeldRoomStore(MemoryRoomStore):
+    """
+    The memory room store whose saves wait, while C{holding}, until the
+    test lets each one through (L{release}) or fails it (L{fail}).
+
+    @ivar held: C{[(Deferred, room JID, state)]} of the waiting saves.
+    """
+
+    holding = False
+
+    def __init__(self):
+        MemoryRoomStore.__init__(self)
+        self.held = []
+
+    def save(self, room_jid, state):
+        if not self.holding:
+            return MemoryRoomStore.save(self, room_jid, state)
+        d = defer.Deferred()
+        self.held.append((d, room_jid, state))
+        return d
+
+    def release(self):
+        """
+        Store the oldest waiting save, then fire it.
+        """
+        d, roomJID, state = self.held.pop(0)
+        MemoryRoomStore.save(self, roomJID, state).chainDeferred(d)
+
+    def fail(self):
+        """
+        Fail the oldest waiting save; storage keeps what it had.
+        """
+        d, _, _ = self.held.pop(0)
+        d.errback(StorageUnavailable("memory: rooms are down"))
+
+
+class HeldStorage(MemoryStorage):
+    def __init__(self):
+        MemoryStorage.__init__(self)
+        self.rooms = HeldRoomStore()
+
+
+class OverlappingSaveTests(unittest.TestCase):
+    """
+    Two changes of one room overlap: the second is applied and stored only
+    once the first save finished, so when the first fails its restore
+    cannot undo the second, and storage always has the room's state.
+    """
+
+    def setUp(self):
+        self.storage = HeldStorage()
+        self.harness = MUCHarness(storage=self.storage)
+        self.romeo = self.harness.client("romeo@localhost/r")
+        self.juliet = self.harness.client("juliet@localhost/j")
+        self.mercutio = self.harness.client("mercutio@localhost/m")
+        self.romeo.join("room", "Romeo")
+        configure(self.romeo, field("muc#roomconfig_persistentroom", "1"))
+        self.juliet.join("room", "Juliet")
+        self.mercutio.join("room", "Mercutio")
+        self.room = self.harness.muc.rooms[ROOM]
+        self.clients = (self.romeo, self.juliet, self.mercutio)
+        for client in self.clients:
+            client.received()
+        self.storage.rooms.holding = True
+
+    stored = SaveFailureTests.stored
+
+    @defer.inlineCallbacks
+    def assertStorageMatchesRoom(self):
+        from xmuc.muc.persistence import stateOf
+
+        self.assertEqual((yield self.stored()), json.loads(json.dumps(stateOf(self.room))))
+
+    @defer.inlineCallbacks
+    def test_firstConfigurationFailsSecondStands(self):
+        """
+        Romeo renames the room and makes it members-only; while that is
+        being stored he submits a description.  The first save fails: he
+        gets internal-server-error for it, the room keeps its name and
+        stays open (Juliet stays); the second change is then applied to
+        that state and stored: the description is there, the first change
+        is not, and storage has exactly the room's state.
+        """
+        nameBefore = self.room.config.name
+        configure(self.romeo, field("muc#roomconfig_roomname", "Secret") + field("muc#roomconfig_membersonly", "1"),
+                  id="first")
+        configure(self.romeo, field("muc#roomconfig_roomdesc", "Verona"), id="second")
+        # Only the first is being stored; the second waits for it.
+        self.assertEqual(len(self.storage.rooms.held), 1)
+        self.assertEqual(self.storage.rooms.held[0][2]["config"]["name"], "Secret")
+        self.assertEqual(self.romeo.received(), [])
+        self.storage.rooms.fail()
+        self.assertEqual(condition(iqResult(self.romeo.received(), "first"))[0], "internal-server-error")
+        self.assertEqual(len(self.flushLoggedErrors(StorageUnavailable)), 1)
+        # The second is now applied to the restored room and stored.
+        [(_, _, state)] = self.storage.rooms.held
+        self.assertEqual(state["config"]["name"], nameBefore)
+        self.assertFalse(state["config"]["membersOnly"])
+        self.assertEqual(state["config"]["description"], "Verona")
+        self.assertEqual(self.romeo.received(), [])
+        self.storage.rooms.release()
+        self.assertEqual(iqResult(self.romeo.received(), "second")["type"], "result")
+        self.assertEqual(self.room.config.name, nameBefore)
+        self.assertFalse(self.room.config.membersOnly)
+        self.assertEqual(self.room.config.description, "Verona")
+        self.assertIn("Juliet", self.room.occupants)
+        yield self.assertStorageMatchesRoom()
+
+    @defer.inlineCallbacks
+    def test_configurationFailsAffiliationStands(self):
+        """
+        A configuration change then an affiliation change overlap; the
+        configuration's save fails: Mercutio is still made an admin (notice
+        and result once stored), the configuration is the old one.
+        """
+        configure(self.romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
+        self.assertEqual(adminSet(self.romeo, affItem("mercutio@localhost", "admin"), id="second"), [])
+        self.assertEqual(len(self.storage.rooms.held), 1)
+        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "none")
+        self.storage.rooms.fail()
+        self.flushLoggedErrors(StorageUnavailable)
+        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "admin")
+        self.storage.rooms.release()
+        received = self.romeo.received()
+        self.assertEqual(condition(iqResult(received, "first"))[0], "internal-server-error")
+        self.assertEqual(iqResult(received, "second")["type"], "result")
+        self.assertIn(ROOM + "/Mercutio", [s["from"] for s in self.mercutio.received() if s.name == "presence"])
+        self.assertNotEqual(self.room.config.name, "Secret")
+        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "admin")
+        yield self.assertStorageMatchesRoom()
+
+    @defer.inlineCallbacks
+    def test_secondCheckedAgainstTheFirst(self):
+        """
+        Romeo makes Mercutio an owner; while that is being stored, Mercutio
+        (an owner in memory) makes Juliet an admin.  The first save fails:
+        the second is checked again against the restored room, where
+        Mercutio is nobody, and refused; Juliet gets nothing.
+        """
+        adminSet(self.romeo, affItem("mercutio@localhost", "owner"), id="first")
+        self.assertEqual(adminSet(self.mercutio, affItem("juliet@localhost", "admin"), id="second"), [])
+        self.storage.rooms.fail()
+        self.flushLoggedErrors(StorageUnavailable)
+        self.assertEqual(condition(iqResult(self.romeo.received(), "first"))[0], "internal-server-error")
+        self.assertEqual(condition(iqResult(self.mercutio.received(), "second"))[0], "not-allowed")
+        self.assertEqual(self.storage.rooms.held, [])
+        self.assertEqual(self.juliet.received(), [])
+        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "none")
+        self.assertEqual(self.room.getAffiliation("juliet@localhost"), "none")
+        yield self.assertStorageMatchesRoom()
+
+    @defer.inlineCallbacks
+    def test_plainSaveWaitsForChange(self):
+        """
+        A subject change while a configuration change is being stored is
+        stored after it, with the state the failed change left (not the
+        name that was never in force).
+        """
+        nameBefore = self.room.config.name
+        configure(self.romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
+        self.romeo.send("<message to='%s' type='groupchat'><subject>News</subject></message>" % (ROOM,))
+        self.assertEqual(len(self.storage.rooms.held), 1)
+        self.storage.rooms.fail()
+        self.flushLoggedErrors(StorageUnavailable)
+        [(_, _, state)] = self.storage.rooms.held
+        self.assertEqual((state["config"]["name"], state["subject"]), (nameBefore, "News"))
+        self.storage.rooms.release()
+        self.assertEqual(self.room.subject, "News")
+        yield self.assertStorageMatchesRoom()

@@ -330,31 +330,41 @@ def setItems(room, stanza, occupant, **kw):
     changes, store the room, then apply the effects (notices and presences
     go out before the result).  Nothing happens when storage fails.
     """
-    requester = requesterOf(room, stanza, occupant)
     items = _items(stanza)
     if not items:
         raise StanzaError("bad-request", text="No items")
-    changes = [parseItem(room, requester, item) for item in items]
-    reserving = {}
-    for change in changes:
-        if isinstance(change, AffiliationChange) and change.nick is not None:
-            if reserving.setdefault(change.nick, change.bare) != change.bare:
-                raise StanzaError("conflict", text="One nickname reserved for two users")
-    checkOwnersRemain(room, [(c.bare, c.affiliation) for c in changes if isinstance(c, AffiliationChange)])
-    actor = requester.actor
+    checked = {}
+
+    def check():
+        """
+        Check the request against the room as it is now.
+        """
+        requester = requesterOf(room, stanza, occupant)
+        changes = [parseItem(room, requester, item) for item in items]
+        reserving = {}
+        for change in changes:
+            if isinstance(change, AffiliationChange) and change.nick is not None:
+                if reserving.setdefault(change.nick, change.bare) != change.bare:
+                    raise StanzaError("conflict", text="One nickname reserved for two users")
+        checkOwnersRemain(room, [(c.bare, c.affiliation) for c in changes if isinstance(c, AffiliationChange)])
+        checked["changes"], checked["actor"] = changes, requester.actor
+        return changes
 
     def applyAll(_):
-        for change in changes:
-            change.apply(room, actor)
+        for change in checked["changes"]:
+            change.apply(room, checked["actor"])
         # The result (no payload) follows: durable before ack.
         return None
 
-    if not any(isinstance(change, AffiliationChange) for change in changes):
+    if not any(isinstance(change, AffiliationChange) for change in check()):
         # Roles only: nothing to store.
         return defer.succeed(applyAll(None))
 
     def recordAll():
-        for change in changes:
+        # Checked again: an earlier change of the room may have been stored
+        # meanwhile (persistence applies the changes of a room one at a
+        # time), e.g. the requester lost its affiliation.
+        for change in check():
             change.record(room)
 
     return persistence.saveChange(room, recordAll).addCallback(applyAll)

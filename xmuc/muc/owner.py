@@ -152,21 +152,24 @@ def submitForm(room, stanza, x):
         raise StanzaError("bad-request", text="Form is not of type room configuration")
     actor = stanza.getAttribute("from")
     changes = {}
-    room.hooks.fire("config-submitted", room=room, fields=fields, changes=changes, actor=actor)
     old = {}
-    for attribute in list(changes):
-        current = getattr(room.config, attribute)
-        if current == changes[attribute]:
-            del changes[attribute]
-        else:
-            old[attribute] = current
     codes = set()
-    # Privacy changes have codes of their own (172/173, 170/171); like
-    # Prosody, 104 is for the other ones.
-    if set(changes) - PRIVACY_SETTINGS:
-        codes.add("104")
 
     def apply():
+        # Read against the room as it is when the change is applied: an
+        # earlier change may have been stored meanwhile (persistence
+        # applies the changes of a room one at a time).
+        room.hooks.fire("config-submitted", room=room, fields=fields, changes=changes, actor=actor)
+        for attribute in list(changes):
+            current = getattr(room.config, attribute)
+            if current == changes[attribute]:
+                del changes[attribute]
+            else:
+                old[attribute] = current
+        # Privacy changes have codes of their own (172/173, 170/171); like
+        # Prosody, 104 is for the other ones.
+        if set(changes) - PRIVACY_SETTINGS:
+            codes.add("104")
         room.config.update(changes)
         room.hooks.fire("config-changed", room=room, changes=changes, old=old, codes=codes, actor=actor)
 

@@ -7,12 +7,19 @@ startup, and forgotten when destroyed or made temporary.
 A change is all-or-nothing (L{saveChange}): the new state is applied in
 memory, stored, and only then do its effects go out; when storage fails,
 the room goes back to the state before (L{snapshotOf}, L{restoreSnapshot}).
+
+Changes and saves of one room go one at a time (L{changeLock}): a change
+made while the previous one is being stored is applied and stored only
+once that one finished (stored and its effects sent, or restored), so a
+failing save never restores a snapshot over a later change, and what is
+stored is always a state the room really reached.
 """
 
 import copy
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.words.protocols.jabber.jid import internJID
 
 log = Logger()
@@ -41,11 +48,74 @@ def _store(roomOrService):
     return service.server.storage.rooms
 
 
+def changeLock(room):
+    """
+    @return: the L{defer.DeferredLock} held while a change of C{room} is
+        applied and stored (or the room saved).
+    """
+    lock = getattr(room, "changeLock", None)
+    if lock is None:
+        lock = room.changeLock = defer.DeferredLock()
+    return lock
+
+
+def _oneAtATime(room, function):
+    """
+    Call C{function()} once no other change or save of C{room} is under
+    way, and hold the room's L{changeLock} until the Deferred it returns
+    fired and the caller's callbacks on the result ran (the effects of a
+    change go out before the next change is applied).
+
+    When the room is free, C{function} runs now and its exceptions
+    propagate to the caller (refusals before anything is stored); queued,
+    they fail the returned Deferred.
+
+    @param function: returns a Deferred (or a value).
+    @return: a Deferred firing with the result of C{function}.
+    """
+    lock = changeLock(room)
+    done = defer.Deferred()
+
+    def finished(result):
+        try:
+            if isinstance(result, Failure):
+                done.errback(result)
+            else:
+                done.callback(result)
+        finally:
+            lock.release()
+
+    if not lock.locked:
+        lock.acquire()
+        try:
+            result = function()
+        except BaseException:
+            lock.release()
+            raise
+        defer.maybeDeferred(lambda: result).addBoth(finished)
+        return done
+
+    def run(_):
+        defer.maybeDeferred(function).addBoth(finished)
+
+    lock.acquire().addCallback(run)
+    return done
+
+
 def saveRoom(room):
     """
     Store C{room} if persistent; forget it if it stopped being persistent.
+    Waits for a change of the room being stored: the state stored is the
+    one after it (or after its failure).
 
     @return: a Deferred firing once storage has it.
+    """
+    return _oneAtATime(room, lambda: _saveNow(room))
+
+
+def _saveNow(room):
+    """
+    L{saveRoom}, holding the room's L{changeLock}.
     """
     if room.destroyed:
         return defer.succeed(None)
@@ -97,13 +167,24 @@ def saveChange(room, apply):
     """
     Make a change of C{room} all-or-nothing: take a snapshot, call
     C{apply()} (which changes the state in memory only: nothing sent),
-    store the room; if storing fails, restore the snapshot.
+    store the room; if storing fails, restore the snapshot.  While an
+    earlier change of the room is being stored, all of this waits for it
+    to finish: C{apply} should check what depends on the room's state
+    (permissions, last owner...) itself, against the state it then finds.
 
     @param apply: callable changing the room's state; its exceptions
-        (refusals) propagate before anything is stored.
+        (refusals) propagate before anything is stored (as a failed
+        Deferred when the change had to wait).
     @return: a Deferred firing with L{None} once stored (send the effects
-        then), or failing with the storage error after the room was
-        restored.
+        in its callbacks: the next change waits for them), or failing with
+        the storage error after the room was restored.
+    """
+    return _oneAtATime(room, lambda: _applyAndSave(room, apply))
+
+
+def _applyAndSave(room, apply):
+    """
+    L{saveChange}, holding the room's L{changeLock}.
     """
     snapshot = snapshotOf(room)
     try:
@@ -117,7 +198,7 @@ def saveChange(room, apply):
             restoreSnapshot(room, snapshot)
         return failure
 
-    return defer.maybeDeferred(room.save).addErrback(failed)
+    return defer.maybeDeferred(_saveNow, room).addErrback(failed)
 
 
 def deleteRoom(room):
