@@ -46,6 +46,7 @@ FEATURES = (
     "tombstones",
     "occupantid",
     "mam",
+    "moderation",
 )
 
 #: Feature modules installed when they exist (written separately).
