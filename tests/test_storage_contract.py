@@ -75,6 +75,9 @@ class StorageContractMixin:
         self.assertTrue(verifyObject(interfaces.IRoomStore, storage.rooms))
         self.assertTrue(verifyObject(interfaces.ITombstoneStore, storage.tombstones))
         self.assertTrue(verifyObject(interfaces.IRoomArchive, storage.archive))
+        self.assertTrue(verifyObject(interfaces.IOfflineStore, storage.offline))
+        self.assertTrue(verifyObject(interfaces.IPepStore, storage.pep))
+        self.assertEqual(storage.offline.limit, 1000)
         self.assertEqual(storage.name, self.backendName)
 
     @defer.inlineCallbacks
@@ -485,6 +488,228 @@ class StorageContractMixin:
         )
 
 
+    # --- offline messages
+
+    @defer.inlineCallbacks
+    def test_offlinePushPop(self):
+        offline = self.storage.offline
+        self.assertEqual((yield offline.pop("alice@example.org")), [])
+        self.assertEqual((yield offline.count("alice@example.org")), 0)
+        for n in range(3):
+            self.assertIs(
+                (yield offline.push("alice@example.org", 100.5 + n, "<message n='%d'/>" % n)),
+                True,
+            )
+        yield offline.push("bob@example.org", 7.0, "<message/>")
+        self.assertEqual((yield offline.count("alice@example.org")), 3)
+        self.assertEqual(
+            (yield offline.pop("alice@example.org")),
+            [dict(when=100.5 + n, xml="<message n='%d'/>" % n) for n in range(3)],
+        )
+        self.assertEqual((yield offline.pop("alice@example.org")), [])
+        self.assertEqual((yield offline.count("alice@example.org")), 0)
+        self.assertEqual((yield offline.count("bob@example.org")), 1)
+
+    @defer.inlineCallbacks
+    def test_offlineUnicode(self):
+        offline = self.storage.offline
+        xml = "<message><body>Grüße ☃ 你好</body></message>"
+        yield offline.push(UNICODE_USER2, 1.25, xml)
+        self.assertEqual((yield offline.pop(UNICODE_USER2)), [dict(when=1.25, xml=xml)])
+
+    @defer.inlineCallbacks
+    def test_offlineLimit(self):
+        """
+        Past C{limit} messages push refuses (and stores nothing); after a
+        pop the user may receive again.  Other users are not affected.
+        """
+        offline = self.storage.offline
+        offline.limit = 3
+        results = yield defer.gatherResults(
+            [offline.push("alice@example.org", n, "<m n='%d'/>" % n) for n in range(5)]
+        )
+        self.assertEqual(results, [True, True, True, False, False])
+        self.assertEqual((yield offline.count("alice@example.org")), 3)
+        self.assertIs((yield offline.push("bob@example.org", 1, "<m/>")), True)
+        popped = yield offline.pop("alice@example.org")
+        self.assertEqual([m["xml"] for m in popped], ["<m n='%d'/>" % n for n in range(3)])
+        self.assertIs((yield offline.push("alice@example.org", 9, "<m/>")), True)
+
+    @defer.inlineCallbacks
+    def test_offlinePopWhilePushing(self):
+        """
+        Pushes and pops fired together: every message is popped exactly
+        once.
+        """
+        offline = self.storage.offline
+        calls = []
+        for n in range(10):
+            calls.append(offline.push("alice@example.org", n, "<m n='%d'/>" % n))
+            if n % 3 == 1:
+                calls.append(offline.pop("alice@example.org"))
+        calls.append(offline.pop("alice@example.org"))
+        results = yield defer.gatherResults(calls)
+        popped = [m["xml"] for result in results if isinstance(result, list) for m in result]
+        self.assertEqual(popped, ["<m n='%d'/>" % n for n in range(10)])
+
+    @defer.inlineCallbacks
+    def test_offlineDelete(self):
+        offline = self.storage.offline
+        yield offline.push("alice@example.org", 1, "<m/>")
+        yield offline.push("bob@example.org", 1, "<m/>")
+        yield offline.delete("alice@example.org")
+        yield offline.delete("nobody@example.org")
+        self.assertEqual((yield offline.count("alice@example.org")), 0)
+        self.assertEqual((yield offline.pop("alice@example.org")), [])
+        self.assertEqual((yield offline.count("bob@example.org")), 1)
+
+    # --- PEP
+
+    @defer.inlineCallbacks
+    def test_pepNodes(self):
+        pep = self.storage.pep
+        owner = "alice@example.org"
+        self.assertIsNone((yield pep.getNode(owner, "urn:xmpp:avatar:data")))
+        self.assertEqual((yield pep.listNodes(owner)), [])
+        config = {"access_model": "presence", "max_items": 1, "title": "Ä"}
+        yield pep.setNode(owner, "urn:xmpp:avatar:metadata", config)
+        yield pep.setNode(owner, "http://jabber.org/protocol/mood", {})
+        yield pep.setNode("bob@example.org", "urn:xmpp:avatar:metadata", {"b": 1})
+        self.assertEqual((yield pep.getNode(owner, "urn:xmpp:avatar:metadata")), config)
+        yield pep.setNode(owner, "http://jabber.org/protocol/mood", {"access_model": "open"})
+        self.assertEqual(
+            (yield pep.listNodes(owner)),
+            [
+                ("http://jabber.org/protocol/mood", {"access_model": "open"}),
+                ("urn:xmpp:avatar:metadata", config),
+            ],
+        )
+        self.assertIs((yield pep.deleteNode(owner, "urn:xmpp:avatar:metadata")), True)
+        self.assertIs((yield pep.deleteNode(owner, "urn:xmpp:avatar:metadata")), False)
+        self.assertIsNone((yield pep.getNode(owner, "urn:xmpp:avatar:metadata")))
+        self.assertEqual(
+            (yield pep.getNode("bob@example.org", "urn:xmpp:avatar:metadata")), {"b": 1}
+        )
+
+    @defer.inlineCallbacks
+    def test_pepPublishItems(self):
+        """
+        Items come newest first; republishing an id replaces it and makes
+        it the newest; C{max} and C{ids} select.
+        """
+        pep = self.storage.pep
+        owner, node = "alice@example.org", "urn:xmpp:microblog:0"
+        yield pep.setNode(owner, node, {})
+        for n in range(4):
+            yield pep.publish(owner, node, "i%d" % n, "<item n='%d'/>" % n, 10.0 + n)
+        yield pep.publish(owner, "other", "i0", "<other/>", 1.0)
+        yield pep.publish(owner, node, "i1", "<item n='1b'/>", 20.5)
+        got = yield pep.items(owner, node)
+        self.assertEqual(
+            got,
+            [
+                dict(id="i1", xml="<item n='1b'/>", when=20.5),
+                dict(id="i3", xml="<item n='3'/>", when=13.0),
+                dict(id="i2", xml="<item n='2'/>", when=12.0),
+                dict(id="i0", xml="<item n='0'/>", when=10.0),
+            ],
+        )
+        self.assertEqual([i["id"] for i in (yield pep.items(owner, node, max=2))], ["i1", "i3"])
+        self.assertEqual((yield pep.items(owner, node, max=0)), [])
+        self.assertEqual(
+            [i["id"] for i in (yield pep.items(owner, node, ids=["i0", "i3", "nope"]))],
+            ["i3", "i0"],
+        )
+        self.assertEqual(
+            [i["id"] for i in (yield pep.items(owner, node, max=1, ids=["i0", "i2"]))],
+            ["i2"],
+        )
+        self.assertEqual((yield pep.items(owner, "other")), [dict(id="i0", xml="<other/>", when=1.0)])
+        self.assertEqual((yield pep.items(owner, "missing")), [])
+        self.assertEqual((yield pep.items("bob@example.org", node)), [])
+
+    @defer.inlineCallbacks
+    def test_pepMaxItems(self):
+        """
+        A node whose configuration has an integer C{max_items} keeps that
+        many newest items; C{'max'} or none keeps all.
+        """
+        pep = self.storage.pep
+        owner = UNICODE_USER
+        yield pep.setNode(owner, "one", {"max_items": 1})
+        yield pep.setNode(owner, "three", {"max_items": "3"})
+        yield pep.setNode(owner, "all", {"max_items": "max"})
+        for n in range(5):
+            for node in ["one", "three", "all", "unset"]:
+                yield pep.publish(owner, node, "i%d" % n, "<i>☃%d</i>" % n, n)
+        self.assertEqual(
+            (yield pep.items(owner, "one")), [dict(id="i4", xml="<i>☃4</i>", when=4.0)]
+        )
+        self.assertEqual([i["id"] for i in (yield pep.items(owner, "three"))], ["i4", "i3", "i2"])
+        self.assertEqual(len((yield pep.items(owner, "all"))), 5)
+        self.assertEqual(len((yield pep.items(owner, "unset"))), 5)
+        # Republishing an old id keeps the bound and the newest.
+        yield pep.publish(owner, "three", "i2", "<i>again</i>", 9)
+        self.assertEqual([i["id"] for i in (yield pep.items(owner, "three"))], ["i2", "i4", "i3"])
+
+    @defer.inlineCallbacks
+    def test_pepRetract(self):
+        pep = self.storage.pep
+        owner, node = "alice@example.org", "n"
+        yield pep.publish(owner, node, "a", "<a/>", 1)
+        yield pep.publish(owner, node, "b", "<b/>", 2)
+        yield pep.publish("bob@example.org", node, "a", "<a/>", 1)
+        self.assertIs((yield pep.retract(owner, node, "a")), True)
+        self.assertIs((yield pep.retract(owner, node, "a")), False)
+        self.assertIs((yield pep.retract(owner, "other", "b")), False)
+        self.assertEqual([i["id"] for i in (yield pep.items(owner, node))], ["b"])
+        self.assertEqual([i["id"] for i in (yield pep.items("bob@example.org", node))], ["a"])
+
+    @defer.inlineCallbacks
+    def test_pepDeleteNodeDropsItems(self):
+        pep = self.storage.pep
+        owner = "alice@example.org"
+        yield pep.setNode(owner, "n", {})
+        yield pep.publish(owner, "n", "a", "<a/>", 1)
+        yield pep.publish(owner, "m", "a", "<a/>", 1)
+        self.assertIs((yield pep.deleteNode(owner, "n")), True)
+        self.assertEqual((yield pep.items(owner, "n")), [])
+        self.assertEqual(len((yield pep.items(owner, "m"))), 1)
+        # Recreated, the node starts empty.
+        yield pep.setNode(owner, "n", {})
+        self.assertEqual((yield pep.items(owner, "n")), [])
+
+    @defer.inlineCallbacks
+    def test_pepDeleteAll(self):
+        pep = self.storage.pep
+        for owner in ["alice@example.org", "bob@example.org"]:
+            yield pep.setNode(owner, "n", {"o": owner})
+            yield pep.publish(owner, "n", "a", "<a/>", 1)
+        yield pep.deleteAll("alice@example.org")
+        yield pep.deleteAll("nobody@example.org")
+        self.assertEqual((yield pep.listNodes("alice@example.org")), [])
+        self.assertEqual((yield pep.items("alice@example.org", "n")), [])
+        self.assertEqual(
+            (yield pep.listNodes("bob@example.org")), [("n", {"o": "bob@example.org"})]
+        )
+        self.assertEqual(len((yield pep.items("bob@example.org", "n"))), 1)
+
+    @defer.inlineCallbacks
+    def test_pepValuesAreCopies(self):
+        pep = self.storage.pep
+        config = {"l": [1]}
+        yield pep.setNode("alice@example.org", "n", config)
+        config["l"].append(2)
+        got = yield pep.getNode("alice@example.org", "n")
+        got["l"].append(3)
+        self.assertEqual((yield pep.getNode("alice@example.org", "n")), {"l": [1]})
+
+    def test_pepConfigNotJSON(self):
+        return self.assertFailure(
+            self.storage.pep.setNode("alice@example.org", "n", {"bad": object()}), TypeError
+        )
+
+
 class MemoryStorageTests(StorageContractMixin, unittest.TestCase):
     backendName = "memory"
 
@@ -521,6 +746,9 @@ class SQLStorageMixin:
         yield storage.rooms.save("lounge@conference.example.org", {"subject": "hi"})
         yield storage.tombstones.add("gone@example.org", "account", 5.0)
         yield self.appendMessages("lounge@conference.example.org", 3)
+        yield storage.offline.push(UNICODE_USER, 3.0, "<message>☃</message>")
+        yield storage.pep.setNode(UNICODE_USER, "n", {"max_items": 2})
+        yield storage.pep.publish(UNICODE_USER, "n", "a", "<a/>", 4.0)
         yield storage.stop()
 
         again = yield self.startStorage()
@@ -538,6 +766,14 @@ class SQLStorageMixin:
         self.assertEqual(
             [m["stanza_id"] for m in (yield again.archive.recent("lounge@conference.example.org", 9))],
             ["id-0", "id-1", "id-2"],
+        )
+        self.assertEqual((yield again.offline.count(UNICODE_USER)), 1)
+        self.assertEqual(
+            (yield again.offline.pop(UNICODE_USER)), [dict(when=3.0, xml="<message>☃</message>")]
+        )
+        self.assertEqual((yield again.pep.listNodes(UNICODE_USER)), [("n", {"max_items": 2})])
+        self.assertEqual(
+            (yield again.pep.items(UNICODE_USER, "n")), [dict(id="a", xml="<a/>", when=4.0)]
         )
 
     @defer.inlineCallbacks
@@ -588,8 +824,53 @@ class SQLStorageMixin:
         self.assertEqual(len((yield storage.rooms.list("conference.a.example"))), 1)
         yield storage.archive.append("r@conference.a.example", "i", 1.0, "n", "<m/>")
         self.assertEqual(len((yield storage.archive.recent("r@conference.a.example", 5))), 1)
+        yield self.checkVersion3Works(storage)
         self.assertEqual(self.readByHand("SELECT version FROM xmuc_schema_version"),
                          [(sql.SCHEMA_VERSION,)])
+
+    @defer.inlineCallbacks
+    def checkVersion3Works(self, storage):
+        """
+        The stores version 3 added (offline messages, PEP) work.
+        """
+        self.assertIs((yield storage.offline.push("alice@a.example", 1.0, "<m/>")), True)
+        self.assertEqual((yield storage.offline.pop("alice@a.example")), [dict(when=1.0, xml="<m/>")])
+        yield storage.pep.setNode("alice@a.example", "n", {"max_items": 1})
+        yield storage.pep.publish("alice@a.example", "n", "a", "<a/>", 1.0)
+        yield storage.pep.publish("alice@a.example", "n", "b", "<b/>", 2.0)
+        self.assertEqual([i["id"] for i in (yield storage.pep.items("alice@a.example", "n"))], ["b"])
+
+    @defer.inlineCallbacks
+    def test_migrationFromVersion2(self):
+        """
+        A database of schema version 2 (rooms and archive, no offline
+        messages or PEP) is brought to the current one, keeping its data.
+        """
+        yield self.storage.stop()
+        self.dropAll()
+        version1 = [
+            statement.format(boolean=self.BOOLEAN, double=self.DOUBLE)
+            for statement in VERSION1_DDL
+        ]
+        self.executeByHand(version1 + [
+            "INSERT INTO xmuc_schema_version (version) VALUES (1)",
+            "INSERT INTO xmuc_accounts (bare, credentials) VALUES ('alice@a.example', '{}')",
+        ])
+        # Version 2 as this code makes it, then data in it by hand.
+        storage = self.makeStorage(1000)
+        yield storage.pool.runInteraction(
+            lambda transaction: sql._migrateTo2(sql.Tx(transaction, storage.dialect))
+        )
+        yield storage.stop()
+        self.executeByHand([
+            "UPDATE xmuc_schema_version SET version = 2",
+            "INSERT INTO xmuc_rooms VALUES ('r@conference.a.example', 'conference.a.example', '{\"x\": 1}')",
+        ])
+        storage = yield self.startStorage()
+        self.assertEqual(storage.schemaVersions, (2, sql.SCHEMA_VERSION))
+        self.assertEqual((yield storage.accounts.list("a.example")), ["alice@a.example"])
+        self.assertEqual((yield storage.rooms.get("r@conference.a.example")), {"x": 1})
+        yield self.checkVersion3Works(storage)
 
     @defer.inlineCallbacks
     def test_newerSchemaRefused(self):
@@ -608,7 +889,8 @@ class SQLStorageMixin:
         self.executeByHand(
             ["DROP TABLE IF EXISTS %s" % (table,) for table in [
                 "xmuc_schema_version", "xmuc_accounts", "xmuc_rosters",
-                "xmuc_tombstones", "xmuc_rooms", "xmuc_room_archive"]]
+                "xmuc_tombstones", "xmuc_rooms", "xmuc_room_archive",
+                "xmuc_offline", "xmuc_pep_nodes", "xmuc_pep_items"]]
         )
 
 
@@ -838,7 +1120,8 @@ class PostgreSQLStorageTests(SQLStorageMixin, StorageContractMixin, unittest.Tes
         )
         self.assertEqual(
             [name for (name,) in tables],
-            ["xmuc_accounts", "xmuc_room_archive", "xmuc_rooms", "xmuc_rosters",
+            ["xmuc_accounts", "xmuc_offline", "xmuc_pep_items", "xmuc_pep_nodes",
+             "xmuc_room_archive", "xmuc_rooms", "xmuc_rosters",
              "xmuc_schema_version", "xmuc_tombstones"],
         )
 

@@ -14,6 +14,9 @@ TOMBSTONE_KINDS = ("account", "room")
 #: Default number of archived messages kept per room.
 DEFAULT_ARCHIVE_MAX = 1000
 
+#: Default number of offline messages one user may have waiting.
+DEFAULT_OFFLINE_LIMIT = 1000
+
 #: Old messages are trimmed once every this many appends to a room, so the
 #: archive holds at most C{maxPerRoom + ARCHIVE_TRIM_EVERY - 1} per room.
 ARCHIVE_TRIM_EVERY = 50
@@ -81,3 +84,21 @@ def tombstone(jid, kind, when):
     if kind not in TOMBSTONE_KINDS:
         raise ValueError("unknown tombstone kind %r" % (kind,))
     return dict(jid=jid, kind=kind, when=float(time.time() if when is None else when))
+
+
+def pepMaxItems(config):
+    """
+    The number of items a PEP node keeps, from its configuration.
+
+    @param config: the node's configuration dict, or L{None}.
+    @return: a non-negative int, or L{None} for no bound (no configuration,
+        no C{max_items}, or a value that is not a number, such as C{'max'}).
+    """
+    value = (config or {}).get("max_items")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

@@ -1,7 +1,7 @@
 """
 What the rest of xmuc may ask of storage.
 
-A storage backend is one L{IStorage} provider grouping five stores.  Every
+A storage backend is one L{IStorage} provider grouping seven stores.  Every
 method of every store returns a L{Deferred<twisted.internet.defer.Deferred>}:
 backends that talk to a database run the query in a thread pool
 (L{twisted.enterprise.adbapi}) and fire the Deferred once the change is
@@ -230,6 +230,128 @@ class IRoomArchive(Interface):
         """
 
 
+class IOfflineStore(Interface):
+    """
+    Messages kept for local users who had no available session when they
+    arrived (Prosody's mod_offline), until the user comes online.  Each
+    user keeps at most L{limit} messages.
+    """
+
+    limit = Attribute("How many messages one user may have waiting.")
+
+    def push(bare, when, xml):
+        """
+        Keep one message for a user.
+
+        @param bare: the recipient's bare JID string.
+        @param when: unix time (float) the server received it.
+        @param xml: the serialized stanza.
+        @return: Deferred firing with C{True} once stored, or C{False} (and
+            nothing stored) when the user already has L{limit} messages:
+            the caller bounces it then.
+        """
+
+    def pop(bare):
+        """
+        Take every message of a user: they are returned and removed in one
+        go (a message pushed meanwhile is either returned or kept).
+
+        @return: Deferred firing with a list of C{dict(when=, xml=)},
+            oldest first (empty when there are none).
+        """
+
+    def count(bare):
+        """
+        @return: Deferred firing with the number of messages waiting.
+        """
+
+    def delete(bare):
+        """
+        Forget every message of a user (account deleted).
+
+        @return: Deferred firing with L{None}.
+        """
+
+
+class IPepStore(Interface):
+    """
+    Personal eventing nodes (XEP-0163) of each account: per owner bare JID,
+    nodes with a configuration dict (JSON-serialisable, opaque to storage
+    but for C{max_items}) and their published items (serialized XML
+    strings, opaque).
+
+    Trimming is done here: when a node's configuration has an integer
+    C{max_items} (an int, or a string of digits), L{publish} keeps only
+    that many newest items of the node.  Any other value (missing, L{None},
+    C{'max'}) keeps every item; the caller bounds them if it wants to.
+    """
+
+    def getNode(owner, node):
+        """
+        @param owner: the owner's bare JID string.
+        @param node: the node name.
+        @return: Deferred firing with the configuration dict, or L{None}
+            when there is no such node.
+        """
+
+    def setNode(owner, node, config):
+        """
+        Create a node or replace its configuration (its items stay, though
+        a smaller C{max_items} trims them at the next L{publish}).
+
+        @param config: a JSON-serialisable dict.
+        @return: Deferred firing with L{None}.
+        """
+
+    def deleteNode(owner, node):
+        """
+        Delete a node and all its items.
+
+        @return: Deferred firing with C{True} when the node existed.
+        """
+
+    def listNodes(owner):
+        """
+        @return: Deferred firing with a list of C{(node, config)}, sorted by
+            node name.
+        """
+
+    def publish(owner, node, item_id, xml, when):
+        """
+        Add an item, or replace the item of the same id; either way it
+        becomes the newest item of the node.  Then trim the node to its
+        C{max_items} (see the class docstring).  Publishing to a node that
+        was never set works too (no configuration: no trimming).
+
+        @param item_id: the item id (str).
+        @param xml: the serialized item.
+        @param when: unix time (float) of publication.
+        @return: Deferred firing with L{None}.
+        """
+
+    def items(owner, node, max=None, ids=None):
+        """
+        @param max: at most this many (the newest), or all when L{None}.
+        @param ids: only the items with these ids (a list), or all when
+            L{None}.
+        @return: Deferred firing with a list of C{dict(id=, xml=, when=)},
+            newest first.
+        """
+
+    def retract(owner, node, item_id):
+        """
+        @return: Deferred firing with C{True} when the item existed (and is
+            now deleted).
+        """
+
+    def deleteAll(owner):
+        """
+        Delete every node and item of an owner (account deleted).
+
+        @return: Deferred firing with L{None}.
+        """
+
+
 class IStorage(Interface):
     """
     A storage backend: the stores, and its life cycle.
@@ -241,6 +363,8 @@ class IStorage(Interface):
     rooms = Attribute("The L{IRoomStore}.")
     tombstones = Attribute("The L{ITombstoneStore}.")
     archive = Attribute("The L{IRoomArchive}.")
+    offline = Attribute("The L{IOfflineStore}.")
+    pep = Attribute("The L{IPepStore}.")
 
     def start():
         """

@@ -7,6 +7,7 @@ change stored data by mutating what it gave or got, and what this backend
 accepts and returns is the same as with the SQL backends.
 """
 
+import builtins
 import collections
 
 from twisted.internet import defer
@@ -15,6 +16,8 @@ from zope.interface import implementer
 from xmuc.storage import common
 from xmuc.storage.interfaces import (
     IAccountStore,
+    IOfflineStore,
+    IPepStore,
     IRoomArchive,
     IRoomStore,
     IRosterStore,
@@ -199,6 +202,117 @@ class MemoryRoomArchive:
         self._messages.pop(room_jid, None)
 
 
+@implementer(IOfflineStore)
+class MemoryOfflineStore:
+    """
+    @ivar limit: messages one user may have waiting.
+    """
+
+    def __init__(self, limit=common.DEFAULT_OFFLINE_LIMIT):
+        self.limit = limit
+        self._messages = {}
+
+    @_deferred
+    def push(self, bare, when, xml):
+        messages = self._messages.setdefault(bare, [])
+        if len(messages) >= self.limit:
+            if not messages:
+                del self._messages[bare]
+            return False
+        messages.append(dict(when=float(when), xml=str(xml)))
+        return True
+
+    @_deferred
+    def pop(self, bare):
+        return self._messages.pop(bare, [])
+
+    @_deferred
+    def count(self, bare):
+        return len(self._messages.get(bare, ()))
+
+    @_deferred
+    def delete(self, bare):
+        self._messages.pop(bare, None)
+
+
+@implementer(IPepStore)
+class MemoryPepStore:
+    """
+    Per owner: node -> configuration, and node -> list of items oldest
+    first.
+    """
+
+    def __init__(self):
+        self._nodes = {}
+        self._items = {}
+
+    @_deferred
+    def getNode(self, owner, node):
+        config = self._nodes.get(owner, {}).get(node)
+        return None if config is None else common.jsonCopy(config)
+
+    @_deferred
+    def setNode(self, owner, node, config):
+        self._nodes.setdefault(owner, {})[node] = common.jsonCopy(config)
+
+    @_deferred
+    def deleteNode(self, owner, node):
+        nodes = self._nodes.get(owner, {})
+        found = nodes.pop(node, None) is not None
+        if not nodes:
+            self._nodes.pop(owner, None)
+        items = self._items.get(owner, {})
+        items.pop(node, None)
+        if not items:
+            self._items.pop(owner, None)
+        return found
+
+    @_deferred
+    def listNodes(self, owner):
+        return [
+            (node, common.jsonCopy(config))
+            for node, config in sorted(self._nodes.get(owner, {}).items())
+        ]
+
+    @_deferred
+    def publish(self, owner, node, item_id, xml, when):
+        item = dict(id=str(item_id), xml=str(xml), when=float(when))
+        items = [
+            found
+            for found in self._items.setdefault(owner, {}).get(node, [])
+            if found["id"] != item["id"]
+        ]
+        items.append(item)
+        maxItems = common.pepMaxItems(self._nodes.get(owner, {}).get(node))
+        if maxItems is not None:
+            items = items[-maxItems:] if maxItems else []
+        self._items[owner][node] = items
+
+    @_deferred
+    def items(self, owner, node, max=None, ids=None):
+        found = list(reversed(self._items.get(owner, {}).get(node, [])))
+        if ids is not None:
+            wanted = set(ids)
+            found = [item for item in found if item["id"] in wanted]
+        if max is not None:
+            found = found[: builtins.max(max, 0)]
+        return [dict(item) for item in found]
+
+    @_deferred
+    def retract(self, owner, node, item_id):
+        items = self._items.get(owner, {}).get(node, [])
+        kept = [item for item in items if item["id"] != item_id]
+        if len(kept) == len(items):
+            return False
+        self._items[owner][node] = kept
+        return True
+
+    @_deferred
+    def deleteAll(self, owner):
+        self._nodes.pop(owner, None)
+        self._items.pop(owner, None)
+
+
 @implementer(IStorage)
 class MemoryStorage:
     """
@@ -207,15 +321,22 @@ class MemoryStorage:
 
     name = "memory"
 
-    def __init__(self, archiveMax=common.DEFAULT_ARCHIVE_MAX):
+    def __init__(
+        self,
+        archiveMax=common.DEFAULT_ARCHIVE_MAX,
+        offlineLimit=common.DEFAULT_OFFLINE_LIMIT,
+    ):
         """
         @param archiveMax: archived messages kept per room.
+        @param offlineLimit: offline messages one user may have waiting.
         """
         self.accounts = MemoryAccountStore()
         self.rosters = MemoryRosterStore()
         self.rooms = MemoryRoomStore()
         self.tombstones = MemoryTombstoneStore()
         self.archive = MemoryRoomArchive(archiveMax)
+        self.offline = MemoryOfflineStore(offlineLimit)
+        self.pep = MemoryPepStore()
 
     def start(self):
         return defer.succeed(None)

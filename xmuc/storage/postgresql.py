@@ -79,10 +79,16 @@ class PostgreSQLStorage(sql.SQLStorage):
     @ivar dsn: the connection string.
     """
 
-    def __init__(self, dsn, archiveMax=common.DEFAULT_ARCHIVE_MAX):
+    def __init__(
+        self,
+        dsn,
+        archiveMax=common.DEFAULT_ARCHIVE_MAX,
+        offlineLimit=common.DEFAULT_OFFLINE_LIMIT,
+    ):
         """
         @param dsn: a libpq connection string.
         @param archiveMax: archived messages kept per room.
+        @param offlineLimit: offline messages one user may have waiting.
         """
         self.dsn = dsn
         # One connection: calls are applied in the order they are made
@@ -96,7 +102,7 @@ class PostgreSQLStorage(sql.SQLStorage):
             cp_reconnect=True,
             cp_noisy=False,
         )
-        sql.SQLStorage.__init__(self, pool, DIALECT, archiveMax)
+        sql.SQLStorage.__init__(self, pool, DIALECT, archiveMax, offlineLimit)
 
 
 def fromConfig(config):

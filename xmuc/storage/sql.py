@@ -22,6 +22,7 @@ Calls are applied in the order they are made: the pools have one connection
 two writes of the same row without waiting for the first.
 """
 
+import builtins
 import functools
 
 from twisted.enterprise import adbapi
@@ -32,6 +33,8 @@ from zope.interface import implementer
 from xmuc.storage import common
 from xmuc.storage.interfaces import (
     IAccountStore,
+    IOfflineStore,
+    IPepStore,
     IRoomArchive,
     IRoomStore,
     IRosterStore,
@@ -176,9 +179,46 @@ def _migrateTo2(tx):
     )
 
 
+def _migrateTo3(tx):
+    """
+    Offline messages; personal eventing (PEP) nodes and items.
+    """
+    tx.execute(
+        "CREATE TABLE xmuc_offline ("
+        " id {serial},"
+        " owner TEXT NOT NULL,"
+        " stamp {float} NOT NULL,"
+        " xml TEXT NOT NULL)"
+    )
+    tx.execute("CREATE INDEX xmuc_offline_owner ON xmuc_offline (owner, id)")
+    tx.execute(
+        "CREATE TABLE xmuc_pep_nodes ("
+        " owner TEXT NOT NULL,"
+        " node TEXT NOT NULL,"
+        " config TEXT NOT NULL,"
+        " PRIMARY KEY (owner, node))"
+    )
+    tx.execute(
+        "CREATE TABLE xmuc_pep_items ("
+        " id {serial},"
+        " owner TEXT NOT NULL,"
+        " node TEXT NOT NULL,"
+        " item_id TEXT NOT NULL,"
+        " stamp {float} NOT NULL,"
+        " xml TEXT NOT NULL)"
+    )
+    tx.execute(
+        "CREATE UNIQUE INDEX xmuc_pep_items_item"
+        " ON xmuc_pep_items (owner, node, item_id)"
+    )
+    tx.execute(
+        "CREATE INDEX xmuc_pep_items_order ON xmuc_pep_items (owner, node, id)"
+    )
+
+
 #: C{(version, step)}: the step brings the schema from C{version - 1} to
 #: C{version}.  Append only; never change a released step.
-MIGRATIONS = [(1, _migrateTo1), (2, _migrateTo2)]
+MIGRATIONS = [(1, _migrateTo1), (2, _migrateTo2), (3, _migrateTo3)]
 
 #: The version this code works with.
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -518,6 +558,193 @@ class SQLRoomArchive:
         return self._run(purge)
 
 
+@implementer(IOfflineStore)
+class SQLOfflineStore:
+    """
+    @ivar limit: messages one user may have waiting.
+    """
+
+    def __init__(self, storage, limit=common.DEFAULT_OFFLINE_LIMIT):
+        self._run = storage.run
+        self.limit = limit
+
+    def push(self, bare, when, xml):
+        when = float(when)
+        limit = self.limit
+
+        def push(tx):
+            # Counted and inserted in one transaction, on the pool's one
+            # connection: no other push of the same user comes in between.
+            # The (owner, id) index keeps the count to the user's rows.
+            tx.execute("SELECT COUNT(*) FROM xmuc_offline WHERE owner = ?", (bare,))
+            if tx.fetchone()[0] >= limit:
+                return False
+            tx.execute(
+                "INSERT INTO xmuc_offline (owner, stamp, xml) VALUES (?, ?, ?)",
+                (bare, when, xml),
+            )
+            return True
+
+        return self._run(push)
+
+    def pop(self, bare):
+        def pop(tx):
+            tx.execute(
+                "SELECT id, stamp, xml FROM xmuc_offline WHERE owner = ? ORDER BY id",
+                (bare,),
+            )
+            rows = tx.fetchall()
+            if rows:
+                # Only what was read: nothing pushed meanwhile is lost.
+                tx.execute(
+                    "DELETE FROM xmuc_offline WHERE owner = ? AND id <= ?",
+                    (bare, rows[-1][0]),
+                )
+            return [dict(when=when, xml=xml) for _, when, xml in rows]
+
+        return self._run(pop)
+
+    def count(self, bare):
+        def count(tx):
+            tx.execute("SELECT COUNT(*) FROM xmuc_offline WHERE owner = ?", (bare,))
+            return tx.fetchone()[0]
+
+        return self._run(count)
+
+    def delete(self, bare):
+        def delete(tx):
+            tx.execute("DELETE FROM xmuc_offline WHERE owner = ?", (bare,))
+
+        return self._run(delete)
+
+
+@implementer(IPepStore)
+class SQLPepStore:
+    """
+    Nodes in C{xmuc_pep_nodes}, items in C{xmuc_pep_items} whose serial
+    C{id} orders them: a republished item gets a new row, hence the newest
+    place.
+    """
+
+    def __init__(self, storage):
+        self._run = storage.run
+
+    def getNode(self, owner, node):
+        def getNode(tx):
+            tx.execute(
+                "SELECT config FROM xmuc_pep_nodes WHERE owner = ? AND node = ?",
+                (owner, node),
+            )
+            row = tx.fetchone()
+            return None if row is None else common.fromJSON(row[0])
+
+        return self._run(getNode)
+
+    def setNode(self, owner, node, config):
+        try:
+            text = common.toJSON(config)
+        except TypeError:
+            return defer.fail()
+
+        def setNode(tx):
+            tx.execute(
+                "INSERT INTO xmuc_pep_nodes (owner, node, config) VALUES (?, ?, ?)"
+                " ON CONFLICT (owner, node) DO UPDATE SET config = excluded.config",
+                (owner, node, text),
+            )
+
+        return self._run(setNode)
+
+    def deleteNode(self, owner, node):
+        def deleteNode(tx):
+            tx.execute(
+                "DELETE FROM xmuc_pep_items WHERE owner = ? AND node = ?",
+                (owner, node),
+            )
+            tx.execute(
+                "DELETE FROM xmuc_pep_nodes WHERE owner = ? AND node = ?",
+                (owner, node),
+            )
+            return tx.rowcount == 1
+
+        return self._run(deleteNode)
+
+    def listNodes(self, owner):
+        def listNodes(tx):
+            tx.execute(
+                "SELECT node, config FROM xmuc_pep_nodes WHERE owner = ?", (owner,)
+            )
+            # Sorted here: the database's collation may not be code points.
+            return sorted(
+                (node, common.fromJSON(config)) for node, config in tx.fetchall()
+            )
+
+        return self._run(listNodes)
+
+    def publish(self, owner, node, item_id, xml, when):
+        when = float(when)
+
+        def publish(tx):
+            tx.execute(
+                "DELETE FROM xmuc_pep_items WHERE owner = ? AND node = ? AND item_id = ?",
+                (owner, node, item_id),
+            )
+            tx.execute(
+                "INSERT INTO xmuc_pep_items (owner, node, item_id, stamp, xml)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (owner, node, item_id, when, xml),
+            )
+            tx.execute(
+                "SELECT config FROM xmuc_pep_nodes WHERE owner = ? AND node = ?",
+                (owner, node),
+            )
+            row = tx.fetchone()
+            maxItems = common.pepMaxItems(None if row is None else common.fromJSON(row[0]))
+            if maxItems is not None:
+                tx.execute(
+                    "DELETE FROM xmuc_pep_items WHERE owner = ? AND node = ? AND id NOT IN"
+                    " (SELECT id FROM xmuc_pep_items WHERE owner = ? AND node = ?"
+                    " ORDER BY id DESC LIMIT ?)",
+                    (owner, node, owner, node, maxItems),
+                )
+
+        return self._run(publish)
+
+    def items(self, owner, node, max=None, ids=None):
+        def items(tx):
+            tx.execute(
+                "SELECT item_id, xml, stamp FROM xmuc_pep_items"
+                " WHERE owner = ? AND node = ? ORDER BY id DESC",
+                (owner, node),
+            )
+            found = tx.fetchall()
+            if ids is not None:
+                wanted = set(ids)
+                found = [row for row in found if row[0] in wanted]
+            if max is not None:
+                found = found[: builtins.max(max, 0)]
+            return [dict(id=itemID, xml=xml, when=when) for itemID, xml, when in found]
+
+        return self._run(items)
+
+    def retract(self, owner, node, item_id):
+        def retract(tx):
+            tx.execute(
+                "DELETE FROM xmuc_pep_items WHERE owner = ? AND node = ? AND item_id = ?",
+                (owner, node, item_id),
+            )
+            return tx.rowcount == 1
+
+        return self._run(retract)
+
+    def deleteAll(self, owner):
+        def deleteAll(tx):
+            tx.execute("DELETE FROM xmuc_pep_items WHERE owner = ?", (owner,))
+            tx.execute("DELETE FROM xmuc_pep_nodes WHERE owner = ?", (owner,))
+
+        return self._run(deleteAll)
+
+
 @implementer(IStorage)
 class SQLStorage:
     """
@@ -528,7 +755,13 @@ class SQLStorage:
     @ivar schemaVersions: after L{start}, C{(version found, version now)}.
     """
 
-    def __init__(self, pool, dialect, archiveMax=common.DEFAULT_ARCHIVE_MAX):
+    def __init__(
+        self,
+        pool,
+        dialect,
+        archiveMax=common.DEFAULT_ARCHIVE_MAX,
+        offlineLimit=common.DEFAULT_OFFLINE_LIMIT,
+    ):
         self.pool = pool
         self.dialect = dialect
         self.name = dialect.name
@@ -539,6 +772,8 @@ class SQLStorage:
         self.rooms = SQLRoomStore(self)
         self.tombstones = SQLTombstoneStore(self)
         self.archive = SQLRoomArchive(self, archiveMax)
+        self.offline = SQLOfflineStore(self, offlineLimit)
+        self.pep = SQLPepStore(self)
 
     def run(self, work, *args):
         """

@@ -76,11 +76,17 @@ class SQLiteStorage(sql.SQLStorage):
     @ivar path: the database file.
     """
 
-    def __init__(self, path, archiveMax=common.DEFAULT_ARCHIVE_MAX):
+    def __init__(
+        self,
+        path,
+        archiveMax=common.DEFAULT_ARCHIVE_MAX,
+        offlineLimit=common.DEFAULT_OFFLINE_LIMIT,
+    ):
         """
         @param path: the database file (created when missing; its directory
             must exist).
         @param archiveMax: archived messages kept per room.
+        @param offlineLimit: offline messages one user may have waiting.
         """
         self.path = path
         pool = adbapi.ConnectionPool(
@@ -93,7 +99,7 @@ class SQLiteStorage(sql.SQLStorage):
             cp_openfun=configureConnection,
             cp_noisy=False,
         )
-        sql.SQLStorage.__init__(self, pool, DIALECT, archiveMax)
+        sql.SQLStorage.__init__(self, pool, DIALECT, archiveMax, offlineLimit)
 
 
 def fromConfig(config):
