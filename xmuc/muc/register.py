@@ -5,8 +5,11 @@ C{jabber:iq:register} to the room's bare JID returns the C{muc#register}
 form (or the registered nick); submitting it reserves the nick and makes
 the user a member (an affiliation the user already has is kept), which
 updates the user's occupants in the room; C{<remove/>} drops the nick and
-the membership.  Unaffiliated users may only register when the service
-allows it (C{[muc] allow_unaffiliated_registration}), outcasts never.
+the membership.  Both are all-or-nothing like the other room changes
+(L{xmuc.muc.persistence.saveChange}): recorded, stored, and only then
+sent (evictions, presences, notices, the result).  Unaffiliated users
+may only register when the service allows it
+(C{[muc] allow_unaffiliated_registration}), outcasts never.
 
 A reserved nick (registered here, or set by an admin with the C{nick}
 attribute of a C{muc#admin} item) belongs to its owner: anyone else
@@ -19,7 +22,7 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.muc import forms, persistence
 from xmuc.muc.admin import RESERVED_REASON, reservedBy
 from xmuc.muc.room import validNick
 from xmuc.router import parseJID
@@ -103,31 +106,72 @@ def submittedNick(query):
 
 def setRegistration(room, stanza, **kw):
     """
-    Register (form submit) or unregister (C{<remove/>}); the room is
-    stored before the result.
+    Register (form submit) or unregister (C{<remove/>}), all-or-nothing
+    like the other room changes (L{persistence.saveChange}): the nick and
+    the affiliation change in memory, the room is stored, and only then is
+    whoever sits on the nick removed, the affiliation's effects (presences,
+    notice) sent and the result returned.  When storage fails, the room is
+    put back as it was, nobody sees anything and the requester gets
+    C{internal-server-error}.
+
+    @return: a Deferred firing with L{None} (the empty result) once stored.
     """
     bare = _sender(stanza)
+    # Refusals in the order Prosody gives them: who may register, then
+    # what the form says.
     checkMayRegister(room, bare)
     query = stanza.firstChildElement()
-    stored = room.affiliations.get(bare, "none")
     if any(True for child in query.elements() if child.name == "remove"):
-        room.reservedNicks.pop(bare, None)
-        # Only the membership registration gave goes; a higher one stays.
-        room.setAffiliation(bare, "none" if stored == "member" else stored)
-        return room.save().addCallback(lambda _: None)
+        return _saveRegistration(room, bare, None)
     nick = submittedNick(query)
     if nick is None:
         # A cancelled form changes nothing (XEP-0004).
         return defer.succeed(None)
-    holder = reservedBy(room, nick)
-    if holder is not None and holder != bare:
-        raise StanzaError("conflict", text="That nickname is reserved by someone else")
-    squatter = room.occupants.get(nick)
-    if squatter is not None and squatter.bare != bare:
-        room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
-    room.reservedNicks[bare] = nick
-    room.setAffiliation(bare, "member" if stored == "none" else stored)
-    return room.save().addCallback(lambda _: None)
+    return _saveRegistration(room, bare, nick)
+
+
+def _saveRegistration(room, bare, nick):
+    """
+    Record a registration of C{bare} with C{nick} (or its removal when
+    C{nick} is L{None}), store the room, then send the effects.
+
+    @return: the Deferred of L{persistence.saveChange}, firing with L{None}
+        after the effects went out.
+    """
+    recorded = {}
+
+    def record():
+        # Checked again against the room as it is now: an earlier change of
+        # the room may have been stored meanwhile (persistence applies the
+        # changes of a room one at a time), e.g. the user was banned or
+        # someone else reserved the nick.
+        checkMayRegister(room, bare)
+        stored = room.affiliations.get(bare, "none")
+        if nick is None:
+            room.reservedNicks.pop(bare, None)
+            # Only the membership registration gave goes; a higher one stays.
+            new = "none" if stored == "member" else stored
+        else:
+            holder = reservedBy(room, nick)
+            if holder is not None and holder != bare:
+                raise StanzaError("conflict", text="That nickname is reserved by someone else")
+            room.reservedNicks[bare] = nick
+            new = "member" if stored == "none" else stored
+        recorded["old"] = room.recordAffiliation(bare, new)
+        recorded["new"] = new
+
+    def stored(_):
+        if room.destroyed:
+            return None
+        if nick is not None:
+            squatter = room.occupants.get(nick)
+            if squatter is not None and squatter.bare != bare:
+                room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
+        room.affiliationEffects(bare, recorded["old"], recorded["new"])
+        # The result (no payload) follows: durable before ack.
+        return None
+
+    return persistence.saveChange(room, record).addCallback(stored)
 
 
 def refuseReservedNick(room, occupant, **kw):
