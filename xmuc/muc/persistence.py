@@ -136,14 +136,15 @@ def _saveNow(room):
 
 def snapshotOf(room):
     """
-    @return: a copy of what a configuration or affiliation change may
-        modify in C{room} (configuration, affiliations, reserved nicks,
-        lock, feature state), for L{restoreSnapshot}.
+    @return: a copy of what a change may modify in C{room}
+        (configuration, affiliations, reserved nicks, subject, lock,
+        feature state), for L{restoreSnapshot}.
     """
     return {
         "config": room.config.toDict(),
         "affiliations": dict(room.affiliations),
         "reservedNicks": dict(room.reservedNicks),
+        "subject": (room.subject, room.subjectNick, room.subjectTime),
         "locked": room.locked,
         "extra": copy.deepcopy(room.extra),
     }
@@ -158,6 +159,7 @@ def restoreSnapshot(room, snapshot):
     room.affiliations.update(snapshot["affiliations"])
     room.reservedNicks.clear()
     room.reservedNicks.update(snapshot["reservedNicks"])
+    room.subject, room.subjectNick, room.subjectTime = snapshot["subject"]
     room.locked = snapshot["locked"]
     room.extra.clear()
     room.extra.update(snapshot["extra"])

@@ -14,6 +14,7 @@ import time
 
 from twisted.logger import Logger
 
+from xmuc.muc import persistence
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.history import stamp
 from xmuc.muc.owner import configField
@@ -33,9 +34,28 @@ def subjectMessage(room):
     return message
 
 
+def checkMayChangeSubject(room, occupant):
+    """
+    Moderators change the subject; participants too when the room allows it.
+
+    @raise StanzaError: C{forbidden}.
+    """
+    if not (occupant.role == "moderator" or (room.config.changeSubject and occupant.role == "participant")):
+        raise StanzaError("forbidden", text="You are not allowed to change the subject")
+
+
 def changeSubject(room, occupant, stanza, **kw):
     """
     A groupchat message with a subject and no body changes the subject.
+
+    The change is all-or-nothing like the other room changes
+    (L{persistence.saveChange}): the broadcast is the sender's
+    acknowledgement, so in a persistent room it goes out once the subject
+    is stored (subject changes are rare: this costs nothing noticeable);
+    when storing fails, the subject is left as it was and the sender gets
+    C{internal-server-error}.  In a temporary room there is nothing to
+    store and the broadcast goes out at once (unless another change of the
+    room is being stored: then after it).
     """
     subject = None
     for child in stanza.elements():
@@ -45,35 +65,35 @@ def changeSubject(room, occupant, stanza, **kw):
             subject = child
     if subject is None:
         return None
-    if not (occupant.role == "moderator" or (room.config.changeSubject and occupant.role == "participant")):
-        raise StanzaError("forbidden", text="You are not allowed to change the subject")
-    old = (room.subject, room.subjectNick)
+    checkMayChangeSubject(room, occupant)
     new = (str(subject), occupant.nick)
-    if (old[0] or "", old[1]) == new:
+    if (room.subject or "", room.subjectNick) == new:
         return True
-    room.subject, room.subjectNick = new
-    room.subjectTime = time.time()
-    message = subjectMessage(room)
-    if stanza.getAttribute("id"):
-        message["id"] = stanza["id"]
-    if not room.config.persistent:
-        room.broadcast(message)
-        return True
-    # The broadcast is the sender's acknowledgement: in a persistent room it
-    # waits until the subject is stored (subject changes are rare, so this
-    # costs nothing noticeable).  If storing fails, the subject is left as it
-    # was and the sender gets internal-server-error.
+
+    def apply():
+        # Checked again against the room as it is now: an earlier change of
+        # the room may have been stored meanwhile (e.g. the sender lost its
+        # voice, or changesubject was turned off).
+        checkMayChangeSubject(room, occupant)
+        room.subject, room.subjectNick = new
+        room.subjectTime = time.time()
+
     def stored(_):
-        if not room.destroyed:
-            room.broadcast(message)
+        if room.destroyed:
+            return
+        message = subjectMessage(room)
+        if stanza.getAttribute("id"):
+            message["id"] = stanza["id"]
+        room.broadcast(message)
 
     def failed(failure):
+        if failure.check(StanzaError):
+            room.error(stanza, failure.value)
+            return
         log.failure("could not save {room}", failure, room=room.jidStr)
-        if (room.subject, room.subjectNick) == new:
-            room.subject, room.subjectNick = old
         room.error(stanza, "internal-server-error")
 
-    room.save().addCallbacks(stored, failed)
+    persistence.saveChange(room, apply).addCallbacks(stored, failed)
     return True
 
 
