@@ -10,12 +10,17 @@ nothing.
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from xmuc.muc import persistence
+
 log = Logger()
 
 
 def forgetAccount(service, bare):
     """
-    Remove C{bare}'s affiliations and reserved nicks from every room.
+    Remove C{bare}'s affiliations and reserved nicks from every room, each
+    room's change all-or-nothing (L{persistence.saveChange}): stored, then
+    the effects and notices.  When storing a room fails, that room keeps
+    the JID (in memory as in storage) and the failure is logged.
 
     @return: a Deferred firing once the changed persistent rooms are stored.
     """
@@ -23,12 +28,29 @@ def forgetAccount(service, bare):
     for room in list(service.rooms.values()):
         if room.destroyed or (bare not in room.affiliations and bare not in room.reservedNicks):
             continue
-        room.reservedNicks.pop(bare, None)
-        if bare in room.affiliations:
-            room.setAffiliation(bare, "none")
-        saving.append(room.save().addErrback(
+        saving.append(_forgetInRoom(room, bare).addErrback(
             lambda f, r=room: log.failure("could not store {room} after an account deletion", f, room=r.jidStr)))
     return defer.DeferredList(saving)
+
+
+def _forgetInRoom(room, bare):
+    """
+    Remove C{bare}'s affiliation and reserved nick from C{room}.
+
+    @return: a Deferred firing once stored and the effects sent.
+    """
+    recorded = {}
+
+    def record():
+        # As found once an earlier change of the room is stored.
+        room.reservedNicks.pop(bare, None)
+        recorded["old"] = room.recordAffiliation(bare, "none")
+
+    def stored(_):
+        if not room.destroyed and recorded["old"] != "none":
+            room.affiliationEffects(bare, recorded["old"], "none")
+
+    return persistence.saveChange(room, record).addCallback(stored)
 
 
 def install(service):
