@@ -12,6 +12,7 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.muc.occupantid import occupantID
 from xmuc.muc.persistence import stateOf
 from xmuc.muc.testing import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
@@ -201,3 +202,42 @@ class OverlappingSubjectTests(RoomStateMixin, unittest.TestCase):
         self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "none")
         self.assertEqual(self.room.reservedNicks, {})
         yield self.assertStorageMatchesRoom()
+
+
+class OccupantIdSaltTests(unittest.TestCase):
+    """
+    The occupant-id salt is part of the room's state from the start: a
+    change failing while the first occupant joins cannot take it back (the
+    occupant ids would change under the occupants' feet).
+    """
+
+    def test_saltSurvivesFailedChange(self):
+        """
+        A room stored without a salt (before occupant ids) is loaded; its
+        owner changes it from outside, and while that is being stored
+        Juliet joins (her presence carries an occupant id).  The change
+        fails: the salt her id came from is still the room's.
+        """
+        from xmuc.muc.persistence import restoreRoom
+
+        storage = HeldStorage()
+        harness = MUCHarness(storage=storage)
+        room = restoreRoom(harness.muc, ROOM, {"config": {"persistent": True},
+                                               "affiliations": {"romeo@localhost": "owner"}})
+        storage.rooms.holding = True
+        configure(harness.client("romeo@localhost/r"), field("muc#roomconfig_roomname", "Secret"), id="first")
+        self.assertEqual(len(storage.rooms.held), 1)
+        harness.client("juliet@localhost/j").join("room", "Juliet")
+        juliet = room.occupants["Juliet"]
+        storage.rooms.fail()
+        self.flushLoggedErrors(StorageUnavailable)
+        self.assertEqual(occupantID(room, "juliet@localhost"), juliet.occupantID)
+
+    def test_saltFromTheStart(self):
+        """
+        A new room has its salt before anyone joined it: a room store
+        failing on the first change cannot drop it.
+        """
+        harness = MUCHarness()
+        room = harness.muc.createRoom(ROOM)
+        self.assertTrue(room.extra.get("occupantIdSalt"))

@@ -26,6 +26,16 @@ def occupantID(room, bare):
     return base64.b64encode(digest).decode("ascii")
 
 
+def giveSalt(room, **kw):
+    """
+    C{room-created} / C{room-loaded}: the salt is part of the room's state
+    before any change is applied, so a change failing to be stored (which
+    puts C{room.extra} back as it was, L{xmuc.muc.persistence}) cannot take
+    back a salt occupant ids were already derived from.
+    """
+    room.extra.setdefault("occupantIdSalt", str(uuid.uuid4()))
+
+
 def _add(room, occupant, stanza):
     cached = getattr(occupant, "occupantID", None)
     if cached is None:
@@ -50,6 +60,8 @@ def addServiceFeature(service, features, **kw):
 
 
 def install(service):
+    service.hooks.add("room-created", giveSalt)
+    service.hooks.add("room-loaded", giveSalt)
     service.hooks.add("build-presence", addToPresence)
     service.hooks.add("build-message", addToMessage)
     service.hooks.add("disco-features", addFeature)
