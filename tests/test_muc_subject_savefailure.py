@@ -241,3 +241,29 @@ class OccupantIdSaltTests(unittest.TestCase):
         harness = MUCHarness()
         room = harness.muc.createRoom(ROOM)
         self.assertTrue(room.extra.get("occupantIdSalt"))
+
+
+class DestroyWhileSavingTests(unittest.TestCase):
+    """
+    A room destroyed while a change of it is being stored: the storage
+    forgets it after that save, so the save cannot put it back (it would
+    come back at the next start).
+    """
+
+    @defer.inlineCallbacks
+    def test_destroyedRoomStaysForgotten(self):
+        storage = HeldStorage()
+        harness = MUCHarness(storage=storage)
+        romeo = harness.client("romeo@localhost/r")
+        romeo.join("room", "Romeo")
+        configure(romeo, field("muc#roomconfig_persistentroom", "1"))
+        storage.rooms.holding = True
+        configure(romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
+        romeo.send("<iq id='d1' to='%s' type='set'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                   "<destroy/></query></iq>" % (ROOM,))
+        self.assertNotIn(ROOM, harness.muc.rooms)
+        storage.rooms.release()
+        received = romeo.received()
+        self.assertEqual(iqResult(received, "first")["type"], "result")
+        self.assertEqual(iqResult(received, "d1")["type"], "result")
+        self.assertIsNone((yield storage.rooms.get(ROOM)))

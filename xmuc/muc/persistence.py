@@ -205,7 +205,17 @@ def _applyAndSave(room, apply):
 
 def deleteRoom(room):
     """
+    Forget a destroyed C{room} in storage, once a change of it being
+    stored finished (so that save cannot store the room again after this).
+
     @return: a Deferred firing once storage forgot C{room}.
+    """
+    return _oneAtATime(room, lambda: _deleteNow(room))
+
+
+def _deleteNow(room):
+    """
+    L{deleteRoom}, holding the room's L{changeLock}.
     """
     if getattr(room, "stored", False) or room.config.persistent:
         room.stored = False
