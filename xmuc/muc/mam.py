@@ -301,6 +301,8 @@ def applyConfigField(room, codes, **kw):
     room.mamArchivingSubmitted = None
     if enabled is None:
         return
+    # Runs inside the owner form's persistence.saveChange: undone with
+    # room.extra when storing fails.
     room.extra["archiving"] = enabled
     codes.add("170" if enabled else "171")
 

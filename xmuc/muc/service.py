@@ -128,6 +128,8 @@ class MUCService(service.Service):
         saving = []
         for room in list(self.rooms.values()):
             if room.config.persistent:
+                # Not a change: the state as it is, stored once more at
+                # shutdown (after a change being stored, through its lock).
                 saving.append(room.save().addErrback(
                     lambda f, r=room: log.failure("could not save {room}", f, room=r.jidStr)))
             room.removeAllOccupants(codes=("332",))
