@@ -204,8 +204,10 @@ class ReceivedTests(CarbonsTestsBase):
 
     def test_bouncedNotCopied(self):
         """
-        A message that was not delivered (bounced) is not copied either.
+        A message that was not delivered (bounced: the offline store is
+        full) is not copied either.
         """
+        self.h.storage.offline.limit = 0
         self.h.send(self.laptop, "<presence type='unavailable'/>")
         self.h.send(self.phone, "<presence type='unavailable'/>")
         self.enable(self.laptop)

@@ -134,9 +134,9 @@ class MessageDeliveryTests(unittest.TestCase):
         negative = self.h.connect("juliet@localhost", "bot", priority=-1)
         self.h.send(self.romeo, "<message to='juliet@localhost' id='m1' type='chat'><body>x</body></message>")
         self.assertEqual(negative.take("message"), [])
-        (error,) = self.romeo.take("message")
-        self.assertEqual(error["type"], "error")
-        self.assertEqual(errorCondition(error), "service-unavailable")
+        # Not bounced: kept in offline storage (xmuc.sm.offline).
+        self.assertEqual(self.romeo.take("message"), [])
+        self.assertEqual(self.h.successResultOf(self.h.storage.offline.count("juliet@localhost")), 1)
         # Its full JID still works.
         self.h.send(self.romeo, "<message to='juliet@localhost/bot' type='chat'><body>x</body></message>")
         self.assertEqual(len(negative.take("message")), 1)
@@ -145,7 +145,9 @@ class MessageDeliveryTests(unittest.TestCase):
         hidden = self.h.connect("juliet@localhost", "hidden", available=False)
         self.h.send(self.romeo, "<message to='juliet@localhost' type='chat'><body>x</body></message>")
         self.assertEqual(hidden.take("message"), [])
-        self.assertEqual(errorCondition(self.romeo.take("message")[0]), "service-unavailable")
+        # Not bounced: kept in offline storage (xmuc.sm.offline).
+        self.assertEqual(self.romeo.take("message"), [])
+        self.assertEqual(self.h.successResultOf(self.h.storage.offline.count("juliet@localhost")), 1)
 
     def test_headlineToAllNonNegative(self):
         one = self.h.connect("juliet@localhost", "one", priority=1)

@@ -171,9 +171,11 @@ class ArchivingTests(ArchiveTestsBase):
 
     def test_bouncedNotArchived(self):
         """
-        A message that reaches no session bounces (there is no offline
-        storage) and is not archived; the bounce names no archive id.
+        A message that reaches no session and cannot be stored offline
+        (the store is full) bounces and is not archived; the bounce names
+        no archive id.
         """
+        self.h.storage.offline.limit = 0
         self.h.send(self.phone, "<presence type='unavailable'/>")
         self.juliet.take()
         self.chat(self.juliet, "romeo@localhost", "anyone?")

@@ -16,7 +16,8 @@ out of the stored copy.
 Both directions: a message a user's session sends is archived in the
 sender's archive before it is routed; a message to a local user is
 archived in the recipient's archive when it is delivered (once for the
-account, whichever resources get it).  Incoming messages get a
+account, whichever resources get it) or stored offline (L{xmuc.sm.offline};
+not again when it is delivered from there).  Incoming messages get a
 C{<stanza-id by='user@host'/>} (XEP-0359) naming the archive id, and so do
 the C{sent} carbon copies; a C{<stanza-id/>} claiming to be the user's own
 that arrives from outside (or that a client puts in what it sends) is
@@ -255,9 +256,9 @@ class PersonalArchive:
         if xml is None:
             log.debug("not archiving a received message ({reason})", reason=reason)
             return None
-        if not self._deliverable(recipient):
-            # Bounced (there is no offline storage): not archived either.
-            return None
+        # Eligible messages (chat or normal) reach a session or offline
+        # storage (xmuc.sm.offline), which archives them once stored; the
+        # stored copy carries the stanza-id too, as with Prosody.
         withJID = _bareOf(stanza.getAttribute("from")) or bare
         stanzaID = str(uuid.uuid4())
         addStanzaID(stanza, bare, stanzaID)
@@ -266,19 +267,14 @@ class PersonalArchive:
     def delivered(self, pending, sessions):
         """
         The message prepared by L{beforeDelivery} went to C{sessions}.
+
+        @param sessions: the sessions that got it, or C{True} when it was
+            stored offline; nothing is archived when empty (bounced, or
+            left to offline storage, which calls this again once stored).
         """
         if not sessions:
             return
         self._append(*pending)
-
-    def _deliverable(self, recipient):
-        """
-        Whether a chat or normal message to C{recipient} reaches a session
-        (the rules of L{SessionManager._deliverMessage}).
-        """
-        if recipient.resource is not None and recipient.full() in self.sm.router.sessions:
-            return True
-        return any(s.priority >= 0 for s in self.sm.availableSessions(recipient.userhost()))
 
     # --- account life cycle
 
@@ -304,6 +300,10 @@ class PersonalArchive:
             result.addChild(shared.formQuery())
             reply(result)
         elif child.name == "query" and kind == "set":
+            if session is not None:
+                # Offline messages are not pushed to a session that has
+                # read its archive (Prosody's mam_requested).
+                session.mamRequested = True
             self._query(iq, child, reply, bare)
         elif child.name == "prefs":
             self._prefs(iq, child, reply)

@@ -15,6 +15,7 @@ from xmuc.interfaces import ISessionManager
 from xmuc.router import parseJID
 from xmuc.sm.carbons import CarbonsHandler
 from xmuc.sm.mam import PersonalArchive
+from xmuc.sm.offline import OfflineMessages, isStorable
 from xmuc.sm.presence import PresenceHandler
 from xmuc.sm.roster import RosterHandler
 from xmuc.sm.rosters import RosterCache
@@ -59,6 +60,7 @@ class SessionManager(service.Service):
         self.serverIQ = ServerIQHandler(self)
         self.carbons = CarbonsHandler(self)
         self.mam = PersonalArchive(self)
+        self.offline = OfflineMessages(self)
         server.events.on("account-deleted", self.presence.accountDeleted)
 
     # --- sessions
@@ -257,7 +259,7 @@ class SessionManager(service.Service):
             if copied is None:
                 return
             pending = self.mam.beforeDelivery(stanza, recipient)
-            delivered = self._deliverMessage(stanza, recipient)
+            delivered = self._deliverMessage(stanza, recipient, pending)
             if pending is not None:
                 self.mam.delivered(pending, delivered)
             if copied and delivered:
@@ -274,10 +276,13 @@ class SessionManager(service.Service):
         if not isError(stanza) and stanza.getAttribute("from"):
             self.router.route(errorReply(stanza, condition))
 
-    def _deliverMessage(self, stanza, recipient):
+    def _deliverMessage(self, stanza, recipient, archived=None):
         """
+        @param archived: what the personal archive needs to archive the
+            message (L{xmuc.sm.mam.PersonalArchive.beforeDelivery}), for
+            when it is stored offline; or L{None}.
         @return: the sessions the message was delivered to (empty when
-            it was bounced or dropped).
+            it was bounced, dropped or given to offline storage).
         """
         kind = stanza.getAttribute("type", "normal")
         if recipient.resource is not None:
@@ -301,8 +306,12 @@ class SessionManager(service.Service):
             s for s in self.availableSessions(recipient.userhost()) if s.priority >= 0
         ]
         if not candidates:
-            # No offline storage: the message cannot be delivered.
-            if kind != "headline":
+            # RFC 6121 8.5.2.2.1: headlines are dropped; chat and normal
+            # messages wait in offline storage (or bounce when the account
+            # does not exist or its storage is full).
+            if isStorable(stanza):
+                self.offline.keep(stanza, recipient, archived)
+            elif kind != "headline":
                 self.bounce(stanza, "service-unavailable")
             return []
         if kind != "headline":

@@ -96,6 +96,9 @@ class PresenceHandler:
         for contact, item in sorted(roster.items()):
             if item["pending_in"]:
                 session.send(presence(contact, bare, "subscribe"))
+        # Then the messages stored while the user was offline (Prosody's
+        # message/offline/broadcast, last of initial presence).
+        self.sm.offline.initialPresence(session, bare)
 
     def _unavailable(self, session, stanza, fullStr, bare):
         wasAvailable = session.presence is not None

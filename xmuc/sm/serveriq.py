@@ -9,7 +9,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 
 import xmuc
-from xmuc.sm import carbons, mam
+from xmuc.sm import carbons, mam, offline
 from xmuc.sm.stanzas import onlyChild
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
@@ -23,6 +23,7 @@ SERVER_FEATURES = (
     ns.PING,
     ns.VERSION,
     ns.ROSTER,
+    offline.FEATURE,
 ) + carbons.FEATURES
 
 
