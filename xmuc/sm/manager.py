@@ -16,6 +16,7 @@ from xmuc.router import parseJID
 from xmuc.sm.carbons import CarbonsHandler
 from xmuc.sm.mam import PersonalArchive
 from xmuc.sm.offline import OfflineMessages, isStorable
+from xmuc.sm.pep import PersonalEventing
 from xmuc.sm.presence import PresenceHandler
 from xmuc.sm.roster import RosterHandler
 from xmuc.sm.rosters import RosterCache
@@ -60,6 +61,7 @@ class SessionManager(service.Service):
         self.serverIQ = ServerIQHandler(self)
         self.carbons = CarbonsHandler(self)
         self.mam = PersonalArchive(self)
+        self.pep = PersonalEventing(self)
         self.offline = OfflineMessages(self)
         server.events.on("account-deleted", self.presence.accountDeleted)
 
@@ -336,6 +338,9 @@ class SessionManager(service.Service):
             return
         if kind in ("get", "set"):
             self.serverIQ.handleForeignAccount(stanza, recipient.userhost())
+        else:
+            # A contact answering a caps query of personal eventing.
+            self.pep.iqResponse(stanza)
 
     # --- service
 

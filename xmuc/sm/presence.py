@@ -65,6 +65,7 @@ class PresenceHandler:
         initial = session.presence is None
         session.priority = parsePriority(stanza)
         session.presence = stanza
+        self.sm.pep.ownPresence(stanza, fullStr, bare)
         d = self.rosters.get(bare)
         d.addCallback(self._broadcastAvailable, session, stanza, fullStr, bare, initial)
         d.addErrback(_logFailure, "available presence broadcast")
@@ -130,6 +131,7 @@ class PresenceHandler:
         return self._broadcastUnavailable(stanza, fullStr, bare, wasAvailable, directed)
 
     def _broadcastUnavailable(self, stanza, fullStr, bare, wasAvailable, directed):
+        self.sm.pep.resourceGone(bare, fullStr)
         route = self.router.route
         for target in directed:
             route(retarget(stanza, target))
@@ -156,6 +158,9 @@ class PresenceHandler:
         """
         kind = stanza.getAttribute("type")
         if kind is None or kind == "unavailable" or kind == "error":
+            if kind != "error":
+                # Personal eventing follows its contacts' caps.
+                self.sm.pep.contactPresence(stanza, recipient.userhost())
             if recipient.resource is not None:
                 session = self.router.sessions.get(recipient.full())
                 if session is not None:

@@ -7,9 +7,11 @@ answers on the user's behalf).
 
 from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
+from twisted.words.xish import domish
 
 import xmuc
 from xmuc.sm import carbons, mam, offline
+from xmuc.sm import pep
 from xmuc.sm.stanzas import onlyChild
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
@@ -62,6 +64,9 @@ class ServerIQHandler:
         if kind not in ("get", "set"):
             if kind not in ("result", "error"):
                 reply(errorReply(iq, "bad-request", payload=False))
+            else:
+                # The answer to a caps query of personal eventing.
+                self.sm.pep.iqResponse(iq)
             return None
         child = onlyChild(iq)
         if child is None:
@@ -88,6 +93,8 @@ class ServerIQHandler:
             self.sm.carbons.handleIQ(session, iq, child, reply)
         elif uri == mam.MAM and session is not None and iq.getAttribute("to") is None:
             self.sm.mam.handleIQ(session, iq, child, reply, bare)
+        elif uri in (pep.PUBSUB, pep.PUBSUB_OWNER) and session is not None and iq.getAttribute("to") is None:
+            self.sm.pep.handleIQ(iq, child, reply, bare)
         elif uri == ns.DISCO_INFO and kind == "get":
             self._discoInfo(iq, child, reply)
         elif uri == ns.DISCO_ITEMS and kind == "get":
@@ -117,10 +124,12 @@ class ServerIQHandler:
             self.sm.carbons.handleIQ(session, iq, child, reply)
         elif child.uri == mam.MAM:
             self.sm.mam.handleIQ(session, iq, child, reply, bare)
+        elif child.uri in (pep.PUBSUB, pep.PUBSUB_OWNER):
+            self.sm.pep.handleIQ(iq, child, reply, bare)
         elif child.uri == ns.DISCO_INFO and kind == "get":
             self._accountInfo(iq, child, reply)
         elif child.uri == ns.DISCO_ITEMS and kind == "get":
-            self._emptyItems(iq, child, reply)
+            self._accountItems(iq, child, reply, bare)
         else:
             reply(errorReply(iq, "service-unavailable"))
 
@@ -132,17 +141,21 @@ class ServerIQHandler:
         child = self._payload(iq, reply)
         if child is None:
             return
-        if iq["type"] != "get" or child.uri not in (ns.DISCO_INFO, ns.DISCO_ITEMS):
+        isPubsub = child.uri in (pep.PUBSUB, pep.PUBSUB_OWNER)
+        if not isPubsub and (iq["type"] != "get" or child.uri not in (ns.DISCO_INFO, ns.DISCO_ITEMS)):
             self.sm.bounce(iq, "service-unavailable")
             return
 
         def answer(state):
             if state != "exists":
                 self.sm.bounce(iq, "service-unavailable")
+            elif isPubsub:
+                # Personal eventing: the service checks who may do what.
+                self.sm.pep.handleIQ(iq, child, reply, bare)
             elif child.uri == ns.DISCO_INFO:
                 self._accountInfo(iq, child, reply)
             else:
-                self._emptyItems(iq, child, reply)
+                self._accountItems(iq, child, reply, bare)
 
         d = self.sm.accountState(bare)
         d.addCallback(answer)
@@ -186,7 +199,41 @@ class ServerIQHandler:
         if query.getAttribute("node"):
             reply(errorReply(iq, "item-not-found"))
             return
-        reply(_discoInfoResult(iq, "account", "registered", [ns.DISCO_INFO] + list(mam.FEATURES)))
+        result = _discoInfoResult(iq, "account", "registered", [ns.DISCO_INFO] + list(mam.FEATURES))
+        query = result.firstChildElement()
+        # Prosody's mod_pep: the account is also a pubsub/pep service.
+        identity = domish.Element((ns.DISCO_INFO, "identity"))
+        identity["category"] = "pubsub"
+        identity["type"] = "pep"
+        query.children.insert(1, identity)
+        for feature in pep.FEATURES:
+            query.addElement("feature")["var"] = feature
+        reply(result)
+
+    def _accountItems(self, iq, query, reply, bare):
+        """
+        The account's disco#items: its PEP nodes the requester may see.
+        """
+        if query.getAttribute("node"):
+            self._emptyItems(iq, query, reply)
+            return
+        requester = iq.getAttribute("from")
+        requester = requester.split("/", 1)[0] if requester else bare
+
+        def answer(nodes):
+            result = toResponse(iq, "result")
+            listing = result.addElement((ns.DISCO_ITEMS, "query"))
+            for node in nodes:
+                item = listing.addElement("item")
+                item["jid"] = bare
+                item["node"] = node
+            reply(result)
+
+        def failed(failure):
+            log.failure("listing the PEP nodes of an account failed", failure)
+            reply(errorReply(iq, "internal-server-error", payload=False))
+
+        self.sm.pep.nodesFor(bare, requester).addCallbacks(answer, failed)
 
     def _emptyItems(self, iq, query, reply):
         result = toResponse(iq, "result")
