@@ -406,18 +406,26 @@ class RetrieveTests(PEPTestsBase):
 
     def test_discoItems(self):
         """
-        The account's disco#items lists the nodes the requester may see.
+        The account's disco#items lists the nodes the requester may see;
+        a stranger may not list them (as Prosody's mod_disco).
         """
         self.publish(self.alice, "public", "<x xmlns='urn:test'/>", "p", {"access_model": "open"})
         query = "<iq type='get' id='i' to='%s'><query xmlns='%s'/></iq>" % (ALICE, ns.DISCO_ITEMS)
 
         def nodes(session):
             reply = self.request(session, query)
+            self.assertEqual(reply["type"], "result")
             return sorted((i["jid"], i["node"]) for i in reply.firstChildElement().elements())
 
         self.assertEqual(nodes(self.alice), [(ALICE, "notes"), (ALICE, "public")])
         self.assertEqual(nodes(self.bob), [(ALICE, "notes"), (ALICE, "public")])
-        self.assertEqual(nodes(self.carol), [(ALICE, "public")])
+        self.h.setRoster(ALICE, BOB, subscription="to")
+        self.assertEqual(errorOf(self.request(self.bob, query)), ("service-unavailable", None))
+        self.h.setRoster(ALICE, BOB, subscription="from")
+        self.publish(self.alice, "private", "<x xmlns='urn:test'/>", "p", {"access_model": "whitelist"})
+        self.assertEqual(nodes(self.bob), [(ALICE, "notes"), (ALICE, "public")])
+        reply = self.request(self.carol, query)
+        self.assertEqual(errorOf(reply), ("service-unavailable", None))
 
 
 class DiscoTests(PEPTestsBase):

@@ -411,7 +411,7 @@ class PersonalEventing:
             for key, value in (required or {}).items():
                 if config.get(key) != value:
                     raise pubsubError(
-                        "conflict", "precondition-not-met", text="Field does not match: pubsub#" + key
+                        "conflict", "precondition-not-met", text="Field does not match: " + key
                     )
         if config.get("persist_items"):
             yield self.store.publish(owner, node, itemID, payload.toXml(), time.time())
@@ -652,13 +652,18 @@ class PersonalEventing:
         """
         The nodes of C{owner} that C{requester} may see.
 
-        @return: Deferred firing with a sorted list of node names.
+        @return: Deferred firing with a sorted list of node names, or
+            L{None} when the requester may not list the account's items
+            at all (as Prosody's mod_disco: only the owner and contacts
+            receiving its presence may).
         """
 
         @defer.inlineCallbacks
         def visible():
-            nodes = yield self.store.listNodes(owner)
             roster = yield self.sm.rosters.get(owner)
+            if requester != owner and not hasFrom(roster.get(requester)):
+                return None
+            nodes = yield self.store.listNodes(owner)
             return [
                 node
                 for node, config in nodes

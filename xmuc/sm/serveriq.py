@@ -221,6 +221,9 @@ class ServerIQHandler:
         requester = requester.split("/", 1)[0] if requester else bare
 
         def answer(nodes):
+            if nodes is None:
+                reply(errorReply(iq, "service-unavailable"))
+                return
             result = toResponse(iq, "result")
             listing = result.addElement((ns.DISCO_ITEMS, "query"))
             for node in nodes:
