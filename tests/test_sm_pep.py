@@ -642,6 +642,26 @@ class NotificationTests(PEPTestsBase):
         self.h.send(self.alice, "<iq type='result' id='%s' to='%s'><query xmlns='%s'>%s</query></iq>" % (query["id"], ALICE, ns.DISCO_INFO, inner))
         self.assertEqual(self.h.sm.pep.knownCaps[ver], {NICK})
 
+    def test_queriedResourceLeaves(self):
+        """
+        When the resource asked for its features leaves without
+        answering, the next one with the same caps is asked.
+        """
+        ver, inner = discoInfo([NICK + "+notify"])
+        self.h.send(self.carol, capsPresence(ver))
+        (query,) = self.carol.take("iq", "get")
+        self.assertEqual((query["id"], query["from"]), ("disco", CAROL))
+        self.h.send(self.alice, capsPresence(ver))
+        self.assertEqual(self.alice.take("iq", "get"), [])
+        self.h.sm.unbind(self.carol)
+        (query,) = self.alice.take("iq", "get")
+        self.assertEqual(query["id"], "disco")
+        # The answer without 'to' counts for the sender's own account.
+        self.h.send(self.alice, "<iq type='result' id='disco'><query xmlns='%s'>%s</query></iq>" % (ns.DISCO_INFO, inner))
+        self.assertEqual(self.h.sm.pep.knownCaps[ver], {NICK})
+        self.assertEqual(self.h.sm.pep.interests[ALICE][ALICE + "/phone"][1], {NICK})
+        self.assertNotIn(CAROL, self.h.sm.pep.interests)
+
     def test_retractAndDeleteNotified(self):
         self.announce(self.bob, [NICK + "+notify"])
         self.publish(self.alice, NICK, "<nick xmlns='%s'>Alice</nick>" % NICK, "current")
@@ -741,4 +761,6 @@ class WireTests(unittest.TestCase):
         self.assertEqual(message["type"], "headline")
         items = child(child(message, PUBSUB_EVENT, "event"), PUBSUB_EVENT, "items")
         self.assertEqual(items["node"], DEVICELIST)
+        # As Prosody: the last item names its publisher, the owner.
+        self.assertEqual(child(items, PUBSUB_EVENT, "item")["publisher"], ALICE)
         self.assertIn("<device id='7'/>", message.toXml())

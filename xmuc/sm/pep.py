@@ -48,6 +48,9 @@ NODE_CONFIG = PUBSUB + "#node_config"
 DATA_FORMS = "jabber:x:data"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 
+#: The id of the disco#info queries of entity capabilities (Prosody's).
+CAPS_QUERY_ID = "disco"
+
 #: Largest C{max_items} (Prosody's C{pep_max_items}); C{max} means it.
 MAX_ITEMS = 256
 
@@ -284,7 +287,7 @@ class PersonalEventing:
         self.knownCaps = {}
         # caps key -> list of (owner, recipient) waiting for its features
         self._waiting = {}
-        # iq id -> (caps key, Caps, owner, recipient) of a query under way
+        # (owner, recipient) -> the Caps of a query under way
         self._queries = {}
         self._locks = {}
         sm.server.events.on("account-deleted", self.accountDeleted)
@@ -714,8 +717,15 @@ class PersonalEventing:
     def resourceGone(self, owner, recipient):
         """
         C{recipient} went unavailable: no more notifications from the
-        PEP service of C{owner}.
+        PEP service of C{owner}, and its caps query will not be answered.
         """
+        for waiting in self._waiting.values():
+            if (owner, recipient) in waiting:
+                waiting.remove((owner, recipient))
+        found = self._queries.pop((owner, recipient), None)
+        if found is not None:
+            waiting = self._waiting.pop(found.key, [])
+            self._askNext(found, [w for w in waiting if w[1] != recipient])
         interests = self.interests.get(owner)
         if interests is not None:
             interests.pop(recipient, None)
@@ -745,9 +755,10 @@ class PersonalEventing:
         iq["type"] = "get"
         iq["from"] = owner
         iq["to"] = recipient
-        iq["id"] = "pep-caps-" + uuid.uuid4().hex
+        # Prosody's fixed id: an answer is told apart by its addresses.
+        iq["id"] = CAPS_QUERY_ID
         iq.addElement((DISCO_INFO, "query"))["node"] = found.queryNode
-        self._queries[iq["id"]] = (found, owner, recipient)
+        self._queries[(owner, recipient)] = found
         self.router.route(iq)
 
     def iqResponse(self, iq):
@@ -757,13 +768,14 @@ class PersonalEventing:
 
         @return: whether it was one.
         """
-        query = self._queries.get(iq.getAttribute("id"))
-        if query is None:
+        if iq.getAttribute("id") != CAPS_QUERY_ID:
             return False
-        found, owner, recipient = query
-        if iq.getAttribute("from") != recipient or iq.getAttribute("to") not in (owner, None):
+        recipient = iq.getAttribute("from")
+        # Without 'to' (a client answering its own account), the sender's.
+        owner = iq.getAttribute("to") or _bare(recipient)
+        found = self._queries.pop((owner, recipient), None)
+        if found is None:
             return False
-        del self._queries[iq["id"]]
         waiting = self._waiting.pop(found.key, [])
         info = None
         if iq.getAttribute("type") == "result":
@@ -825,7 +837,8 @@ class PersonalEventing:
         found = yield self.store.items(owner, node, max=1)
         if not found:
             return
-        message = self._itemEvent(owner, node, found[0]["id"], found[0]["xml"], raw=True)
+        # Only the owner publishes: Prosody's stored items name it.
+        message = self._itemEvent(owner, node, found[0]["id"], found[0]["xml"], publisher=owner, raw=True)
         message["to"] = recipient
         self.router.route(message)
 
