@@ -10,7 +10,6 @@ import asyncio
 
 from slixmpp import JID
 from slixmpp.exceptions import IqError
-from slixmpp.xmlstream import ET
 
 from common import PLUGINS, Bot, check, run
 
