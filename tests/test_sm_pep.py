@@ -764,3 +764,42 @@ class WireTests(unittest.TestCase):
         # As Prosody: the last item names its publisher, the owner.
         self.assertEqual(child(items, PUBSUB_EVENT, "item")["publisher"], ALICE)
         self.assertIn("<device id='7'/>", message.toXml())
+
+
+class OccupantPresenceTests(unittest.TestCase):
+    """
+    Presences from MUC occupants are never PEP contacts: they cost no
+    roster look-up, even for users whose roster is not loaded.
+    """
+
+    def test_noRosterReadForRoomPresence(self):
+        """
+        The roster of a user who just logged in is not loaded yet (its read
+        stays pending here); an occupant presence from a room does not ask
+        for it.
+        """
+
+        class SlowRosters:
+            def __init__(self, store):
+                self.store = store
+
+            def get(self, bare):
+                return defer.Deferred()
+
+            def __getattr__(self, name):
+                return getattr(self.store, name)
+
+        harness = SMHarness(wrapRosters=SlowRosters)
+        session = harness.connect(ALICE, roster=False)
+        self.assertIsNone(harness.sm.rosters.cached(ALICE))
+        asked = []
+        originalGet = harness.sm.rosters.get
+        harness.sm.rosters.get = lambda bare: asked.append(bare) or originalGet(bare)
+        harness.sm.deliver(
+            stanza(
+                "<presence from='room@conference.localhost/Romeo' to='%s'>"
+                "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/>"
+                "</presence>" % (session.jid.full(),)
+            )
+        )
+        self.assertEqual(asked, [])

@@ -36,6 +36,7 @@ from twisted.words.xish import domish
 
 from xmuc.sm import caps as capsmod
 from xmuc.sm.items import hasFrom
+from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp.errors import StanzaError, errorReply
 
 log = Logger()
@@ -255,6 +256,14 @@ def _payloadOf(item):
     """
     children = list(item.elements())
     return children[0] if len(children) == 1 else None
+
+
+def _logPresenceFailure(failure):
+    # The database being away (or already closed at shutdown) is not a bug.
+    if failure.check(StorageUnavailable):
+        log.warn("PEP presence handling skipped: {error}", error=failure.value)
+    else:
+        log.failure("PEP presence handling failed", failure)
 
 
 def _bare(full):
@@ -700,6 +709,10 @@ class PersonalEventing:
         senderBare = _bare(sender)
         if senderBare is None or senderBare == owner:
             return
+        if senderBare.rpartition("@")[2] not in self.sm.router.hosts:
+            # Only local accounts can be contacts (no server-to-server):
+            # MUC occupants' presences need no roster look-up.
+            return
         roster = self.sm.rosters.cached(owner)
         if roster is not None:
             if hasFrom(roster.get(senderBare)):
@@ -712,7 +725,7 @@ class PersonalEventing:
 
         d = self.sm.rosters.get(owner)
         d.addCallback(check)
-        d.addErrback(lambda f: log.failure("PEP presence handling failed", f))
+        d.addErrback(_logPresenceFailure)
 
     def resourceGone(self, owner, recipient):
         """
