@@ -126,24 +126,48 @@ class AffiliationListTests(AdminTestCase):
             [error] = adminGet(client, "<item affiliation='member'/>")
             self.assertEqual(condition(error)[0], "forbidden")
 
-    def test_memberListInNonAnonymousRoom(self):
+    def test_membersOfOpenNonAnonymousRoomForbidden(self):
         """
-        In a non-anonymous room members may fetch the member list
-        (XEP-0045 9.5), unaffiliated occupants too when their role may
-        (muc#roomconfig_getmemberlist), but never the outcast list.
+        In an open non-anonymous room only admins and owners get lists, as
+        in Prosody 0.12: a member and an unaffiliated occupant are
+        forbidden, whatever C{muc#roomconfig_getmemberlist} says (that field
+        grants nothing).
         """
         configure(self.romeo, field("muc#roomconfig_whois", "anyone"))
         adminSet(self.romeo, affItem("user2@localhost", "member"))
         self.enter(self.juliet, "Juliet")
         self.enter(self.rosaline, "Rosaline")
+        for client in (self.juliet, self.rosaline):
+            [error] = adminGet(client, "<item affiliation='member'/>")
+            self.assertEqual(condition(error)[0], "forbidden")
+        configure(self.romeo, field("muc#roomconfig_getmemberlist", "participant"))
+        [error] = adminGet(self.rosaline, "<item affiliation='member'/>")
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_membersOfMembersOnlyNonAnonymousRoomGetEveryList(self):
+        """
+        In a members-only room where everyone sees real JIDs, a member gets
+        every list (outcasts and owners too), in the room or not, as in
+        Prosody 0.12; an unaffiliated user is still forbidden.
+        """
+        adminSet(self.romeo, affItem("user2@localhost", "member") + affItem("user5@localhost", "outcast"))
+        configure(self.romeo, field("muc#roomconfig_whois", "anyone") + field("muc#roomconfig_membersonly", "1"))
         [result] = adminGet(self.juliet, "<item affiliation='member'/>")
         self.assertEqual(listed(result), [{"affiliation": "member", "jid": "user2@localhost"}])
-        [error] = adminGet(self.juliet, "<item affiliation='outcast'/>")
-        self.assertEqual(condition(error)[0], "forbidden")
-        [result] = adminGet(self.rosaline, "<item affiliation='member'/>")
-        self.assertEqual(result["type"], "result")
-        configure(self.romeo, field("muc#roomconfig_getmemberlist", "moderator"))
+        [result] = adminGet(self.juliet, "<item affiliation='outcast'/>")
+        self.assertEqual(listed(result), [{"affiliation": "outcast", "jid": "user5@localhost"}])
+        [result] = adminGet(self.juliet, "<item affiliation='owner'/>")
+        self.assertEqual(listed(result), [{"affiliation": "owner", "jid": "user@localhost"}])
         [error] = adminGet(self.rosaline, "<item affiliation='member'/>")
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_membersOfMembersOnlySemiAnonymousRoomForbidden(self):
+        """
+        A members-only room that hides real JIDs gives members no list.
+        """
+        adminSet(self.romeo, affItem("user2@localhost", "member"))
+        configure(self.romeo, field("muc#roomconfig_membersonly", "1"))
+        [error] = adminGet(self.juliet, "<item affiliation='member'/>")
         self.assertEqual(condition(error)[0], "forbidden")
 
     def test_badListRequests(self):

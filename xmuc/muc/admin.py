@@ -372,19 +372,24 @@ def setItems(room, stanza, occupant, **kw):
 
 def mayGetAffiliationList(room, requester, affiliation):
     """
-    Admins and owners get the lists up to their own affiliation; in a
-    non-anonymous room, members get the lists too (XEP-0045 9.5), and the
-    member list goes to the roles the owner allowed
-    (C{muc#roomconfig_getmemberlist}).
+    Whether C{requester} may fetch the list of C{affiliation}, as Prosody's
+    C{handle_admin_query_get_command}: admins and owners get the lists up
+    to their own affiliation; in a members-only room where everyone sees
+    real JIDs, members (in the room or not) get every list, outcasts
+    included. Nobody else, whatever their role: XEP-0045 only says members
+    MAY get the list "if allowed in accordance with room configuration",
+    and Prosody has no C{muc#roomconfig_getmemberlist}, so that field
+    grants nothing here (see tests/interop/FINDINGS.md).
+
+    @param room: the room asked.
+    @param requester: who asks (its C{affiliation} counts).
+    @param affiliation: the list asked for.
+    @return: C{True} if the list may be returned.
     """
     rank = AFFILIATION_RANK[requester.affiliation]
     if rank >= AFFILIATION_RANK["admin"] and rank >= AFFILIATION_RANK[affiliation]:
         return True
-    if room.config.whois != "anyone":
-        return False
-    if rank >= AFFILIATION_RANK["member"] and affiliation != "outcast":
-        return True
-    return affiliation == "member" and requester.occupant is not None and requester.role in room.config.getMemberList
+    return room.config.membersOnly and room.config.whois == "anyone" and rank >= AFFILIATION_RANK["member"]
 
 
 def getItems(room, stanza, occupant, **kw):
