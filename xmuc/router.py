@@ -47,13 +47,28 @@ def parseJID(text):
 
     @return: a L{jidmod.JID}, or L{None} when C{text} is not a valid JID.
     """
-    if not text or text.endswith("/"):
-        # An empty resource is not a JID (RFC 7622), though Twisted takes it.
+    if not text or text.endswith("/") or text.startswith("@"):
+        # An empty resource or localpart is not a JID (RFC 7622), though
+        # Twisted takes it.
         return None
     try:
-        return jidmod.internJID(text)
+        parsed = jidmod.internJID(text)
     except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        return _parseQueryJID(text)
+        parsed = _parseQueryJID(text)
+    if parsed is not None and len(text) > 255 and _tooLong(parsed):
+        return None
+    return parsed
+
+
+def _tooLong(parsed):
+    """
+    @return: whether a part of C{parsed} is longer than the 1023 bytes RFC
+        7622 allows (only checked for long input: shorter cannot be).
+    """
+    return any(
+        part is not None and len(part.encode("utf-8")) > 1023
+        for part in (parsed.user, parsed.host, parsed.resource)
+    )
 
 
 class Router:

@@ -58,6 +58,44 @@ def _restricted(*args):
     raise RestrictedXML()
 
 
+class TooDeep(Exception):
+    """
+    The peer nested elements deeper than L{MAX_DEPTH}.
+    """
+
+
+# Deepest element nesting accepted, stream root included.  Real stanzas
+# stay far below (a MAM result of a forwarded message is under 10); the
+# limit keeps recursive code (domish serialization, copying) well within
+# Python's recursion limit whatever a client sends.
+MAX_DEPTH = 100
+
+
+class _DepthLimit:
+    """
+    Counts element depth around the parser's element handlers and raises
+    L{TooDeep} beyond C{limit}: one integer operation per element.
+    """
+
+    def __init__(self, parser, limit):
+        self.depth = 0
+        self.limit = limit
+        self._start = parser.StartElementHandler
+        self._end = parser.EndElementHandler
+        parser.StartElementHandler = self.startElement
+        parser.EndElementHandler = self.endElement
+
+    def startElement(self, name, attributes):
+        self.depth += 1
+        if self.depth > self.limit:
+            raise TooDeep()
+        self._start(name, attributes)
+
+    def endElement(self, name):
+        self.depth -= 1
+        self._end(name)
+
+
 def loadTLSOptions(config):
     """
     Build the server TLS context from C{[c2s] tls_certificate} and
@@ -147,6 +185,7 @@ class ClientXmlStream(xmlstream.XmlStream):
         parser.CommentHandler = _restricted
         parser.ProcessingInstructionHandler = _restricted
         parser.EntityDeclHandler = _restricted
+        _DepthLimit(parser, MAX_DEPTH)
 
     def setDispatchFn(self, fn):
         """
@@ -184,6 +223,9 @@ class ClientXmlStream(xmlstream.XmlStream):
             return
         except RestrictedXML:
             self.authenticator.streamError("restricted-xml")
+            return
+        except TooDeep:
+            self.authenticator.streamError("policy-violation", "elements nested too deeply")
             return
         if stream is self.stream and not self.closing:
             self._received += len(data)
@@ -331,7 +373,8 @@ class ClientSession:
         if sender is not None and sender != self._full and sender != self.bare:
             try:
                 parsed = jidmod.internJID(sender)
-            except (jidmod.InvalidFormat, UnicodeError, ValueError):
+            except (jidmod.InvalidFormat, UnicodeError, ValueError, RuntimeError):
+                # RuntimeError: Twisted's JID refuses an empty string so.
                 parsed = None
             if parsed is None or parsed.full() not in (self._full, self.bare):
                 self._authenticator.streamError("invalid-from")
