@@ -23,6 +23,7 @@ from tests.helpers_client import (
     StreamClosed,
     connectTestClient,
     errorCondition,
+    errorConditionOfFailure,
     startTestServer,
 )
 
@@ -818,4 +819,92 @@ class FloodTests(RobustnessTestCase):
         self.assertLess(reactor.seconds() - start, 5)
         answered = yield self.until(client, lambda e: e.getAttribute("id") == "f1996", timeout=15)
         self.assertEqual(answered["type"], "result")
+        yield self.assertHealthy()
+
+
+class HeaderTests(RobustnessTestCase):
+    """
+    Broken stream headers and a second header mid-stream.
+    """
+
+    @defer.inlineCallbacks
+    def test_badHeaders(self):
+        for header, conditions in (
+            (HEADER.replace("to='localhost'", "to='@@@'"), ("host-unknown", "improper-addressing")),
+            (HEADER.replace("to='localhost'", "to='elsewhere.example'"), ("host-unknown",)),
+            (HEADER.replace("jabber:client", "jabber:server"), ("invalid-namespace",)),
+            (HEADER.replace("http://etherx.jabber.org/streams", "urn:nope"), ("invalid-namespace",)),
+            (HEADER.replace("version='1.0'", "version='x.y'"), ("unsupported-version", "bad-format")),
+            ("<?xml version='1.0'?><message xmlns='jabber:client'/>", ("invalid-namespace", "bad-format")),
+        ):
+            client = yield connectTestClient(self, self.running)
+            client.send(header)
+            yield self.assertStreamError(client, conditions)
+        yield self.assertHealthy()
+
+    @defer.inlineCallbacks
+    def test_secondHeaderAfterBind(self):
+        """
+        A stream header inside the stream is an element named stream in
+        the streams namespace: a stream error, never a crash.
+        """
+        client = yield self.loggedIn("evil")
+        client.send("<stream:stream to='localhost' version='1.0'>")
+        client.send("<message to='%s'/>" % (client.jid,))
+        client.send("</stream:stream>")
+        try:
+            element = yield client.receive()
+            while element.name != "error":
+                element = yield client.receive()
+            self.assertIsNotNone(errorCondition(element))
+        except StreamClosed:
+            pass
+        yield client.waitClosed()
+        yield self.assertHealthy()
+
+    @defer.inlineCallbacks
+    def test_bigButAllowedStanzaToRoom(self):
+        """
+        A 200 KB message (under the 256 KiB limit) to the room is fanned
+        out; the watcher still answers afterwards.
+        """
+        client = yield self.loggedIn("evil")
+        client.send("<presence to='%s/evil'><x xmlns='%s'/></presence>" % (ROOM, MUC))
+        yield self.until(client, lambda e: e.name == "message" and e.subject is not None)
+        client.send(
+            "<message to='%s' type='groupchat' id='big' pad='%s'><body>%s</body></message>"
+            % (ROOM, "p" * 50000, "b" * 150000)
+        )
+        echo = yield self.until(self.watcher, lambda e: e.getAttribute("id") == "big")
+        self.assertEqual(len(str(echo.body)), 150000)
+        yield self.assertHealthy()
+
+
+class SASLGarbageTests(RobustnessTestCase):
+    @defer.inlineCallbacks
+    def test_saslGarbage(self):
+        """
+        Invalid base64, unknown mechanisms, steps out of order: SASL
+        failures (RFC 6120 6.5), the stream stays usable or ends with a
+        stream error, never silently.
+        """
+        sasl = "urn:ietf:params:xml:ns:xmpp-sasl"
+        client = yield self.connected()
+        for xml, conditions in (
+            ("<auth xmlns='%s' mechanism='PLAIN'>!!!notbase64</auth>" % (sasl,), ("incorrect-encoding", "malformed-request")),
+            ("<auth xmlns='%s' mechanism='NOPE'>AA==</auth>" % (sasl,), ("invalid-mechanism",)),
+            ("<auth xmlns='%s'/>" % (sasl,), ("invalid-mechanism",)),
+            ("<response xmlns='%s'>AA==</response>" % (sasl,), ("malformed-request", "not-authorized")),
+            ("<auth xmlns='%s' mechanism='PLAIN'>AEEAQQBB</auth>" % (sasl,), ("not-authorized", "malformed-request", "invalid-authzid")),
+            ("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (sasl, "QUFB" * 5000), ("malformed-request", "not-authorized", "incorrect-encoding")),
+        ):
+            client.send(xml)
+            element = yield client.receive()
+            if element.uri == "http://etherx.jabber.org/streams":
+                self.assertEqual(element.name, "error")
+                yield client.waitClosed()
+                client = yield self.connected()
+                continue
+            self.assertEqual((element.uri, element.name), (sasl, "failure"), element.toXml())
+            self.assertIn(errorConditionOfFailure(element), conditions, (xml[:80], element.toXml()))
         yield self.assertHealthy()
