@@ -243,6 +243,9 @@ class IQDeliveryTests(unittest.TestCase):
 
     def test_iqToBareJIDHandledByServer(self):
         juliet = self.h.connect("juliet@localhost", "balcony")
+        # Only contacts receiving Juliet's presence get her disco#info
+        # (tests/test_sm_account_disco.py).
+        self.h.setRoster("juliet@localhost", "romeo@localhost", subscription="from")
         self.h.send(self.romeo, "<iq to='juliet@localhost' type='get' id='d'><query xmlns='%s'/></iq>" % ns.DISCO_INFO)
         self.assertEqual(juliet.take(), [])
         (result,) = self.romeo.take("iq")
@@ -256,6 +259,7 @@ class IQDeliveryTests(unittest.TestCase):
 
     def test_discoOfOfflineAccount(self):
         self.h.createAccount("juliet@localhost")
+        self.h.setRoster("juliet@localhost", "romeo@localhost", subscription="both")
         self.h.send(self.romeo, "<iq to='juliet@localhost' type='get' id='d'><query xmlns='%s'/></iq>" % ns.DISCO_INFO)
         (result,) = self.romeo.take("iq")
         self.assertEqual(result["type"], "result")

@@ -12,6 +12,7 @@ from twisted.words.xish import domish
 import xmuc
 from xmuc.sm import carbons, mam, offline
 from xmuc.sm import pep
+from xmuc.sm.items import hasFrom
 from xmuc.sm.stanzas import onlyChild
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
@@ -153,7 +154,7 @@ class ServerIQHandler:
                 # Personal eventing: the service checks who may do what.
                 self.sm.pep.handleIQ(iq, child, reply, bare)
             elif child.uri == ns.DISCO_INFO:
-                self._accountInfo(iq, child, reply)
+                return self._strangerInfo(iq, child, reply, bare)
             else:
                 self._accountItems(iq, child, reply, bare)
 
@@ -195,11 +196,36 @@ class ServerIQHandler:
         query.addElement("version", content=xmuc.__version__)
         reply(result)
 
+    def _strangerInfo(self, iq, query, reply, bare):
+        """
+        The account's disco#info asked by someone else: only contacts
+        receiving the account's presence (subscription from or both) get
+        it, others C{service-unavailable} as if there were no account, as
+        Prosody's mod_disco (checked with tests/interop/record.py).
+
+        @param bare: the account queried (a bare JID string).
+        @return: a Deferred firing when the answer is sent.
+        """
+        requester = iq.getAttribute("from", "").split("/", 1)[0]
+
+        def answer(roster):
+            if hasFrom(roster.get(requester)):
+                self._accountInfo(iq, query, reply)
+            else:
+                self.sm.bounce(iq, "service-unavailable")
+
+        return self.sm.rosters.get(bare).addCallback(answer)
+
     def _accountInfo(self, iq, query, reply):
+        """
+        The account's identities and features (the owner, or a contact).
+        Like Prosody, the list names what the account offers (archive,
+        PEP), not disco#info itself.
+        """
         if query.getAttribute("node"):
             reply(errorReply(iq, "item-not-found"))
             return
-        result = _discoInfoResult(iq, "account", "registered", [ns.DISCO_INFO] + list(mam.FEATURES))
+        result = _discoInfoResult(iq, "account", "registered", list(mam.FEATURES))
         query = result.firstChildElement()
         # Prosody's mod_pep: the account is also a pubsub/pep service.
         identity = domish.Element((ns.DISCO_INFO, "identity"))
