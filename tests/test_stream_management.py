@@ -565,10 +565,11 @@ class HibernationTimeoutTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_timeoutLeavesRoomAndBounces(self):
         """
-        After C{resumption_timeout} the room sees Alice leave, a chat
-        message queued for her comes back to its sender as
-        C{recipient-unavailable}, and a late resumption fails with the
-        final count.
+        After C{resumption_timeout} the room sees Alice leave, a headline
+        queued for her comes back to its sender as
+        C{recipient-unavailable} (chat and normal messages go to offline
+        storage instead: tests/test_stream_management_offline.py), and a
+        late resumption fails with the final count.
         """
         running = self.running
         alice = yield connectTestClient(self, running)
@@ -581,7 +582,7 @@ class HibernationTimeoutTests(unittest.TestCase):
         alice.transport.abortConnection()
         yield alice.waitClosed()
         yield sleep(0.05)
-        bob.send("<message to='%s' type='chat' id='c1'><body>hello?</body></message>" % (aliceJID,))
+        bob.send("<message to='%s' type='headline' id='c1'><body>hello?</body></message>" % (aliceJID,))
         # Nothing while she hibernates...
         yield expectNothing(bob, 0.2)
         # ...then she leaves the room and the message bounces.

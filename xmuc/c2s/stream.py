@@ -476,8 +476,13 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     def endSession(self):
         """
         The bound session is over: the session manager forgets it (and
-        broadcasts its unavailable presence), then stanzas sent to it and
-        never acknowledged are bounced.  Only the first call counts.
+        broadcasts its unavailable presence), then the stanzas sent to it
+        and never acknowledged are dealt with: chat and normal messages
+        are handed to offline storage once the session is unbound, which
+        delivers them to another available resource of the account if
+        there is one and else stores them (bouncing only what storage
+        refuses), as Prosody's mod_smacks with mod_offline; the others
+        are bounced.  Only the first call counts.
         """
         if self._unbound:
             return
@@ -491,7 +496,11 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         smState = session.streamManagement
         if smState is not None:
             try:
-                smState.end(sm.bounce)
+                smState.end(
+                    sm.bounce,
+                    keep=lambda message: sm.offline.keep(message, jidmod.internJID(session.bare), None),
+                    archivedBy=session.bare if getattr(session, "mamRequested", False) else None,
+                )
             except Exception:
                 log.failure("bouncing the unacknowledged stanzas of {session!r} failed", session=session)
 

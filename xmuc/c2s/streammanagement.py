@@ -15,12 +15,16 @@ authenticated as the same user sends C{<resume previd h/>} instead of
 binding; the L{ResumptionRegistry} finds the session, which moves to the
 new stream and gets the unacknowledged stanzas again.  When hibernation
 times out, the session ends like any other (unavailable presence, rooms
-left) and the stanzas never acknowledged are bounced.
+left); of the stanzas never acknowledged, chat and normal messages go to
+offline storage (or another resource of the account), the others that
+expect an answer are bounced.
 
 Behaviour follows Prosody 0.12's mod_smacks where the XEP leaves choices:
 the hibernation default (600 s), the queue bound (500), C{undefined-condition}
 for an impossible C{h}, C{resource-constraint} when the queue overflows,
-C{recipient-unavailable} for the bounced stanzas.
+C{recipient-unavailable} for the bounced stanzas, unacknowledged messages
+re-routed to offline storage (mod_smacks' C{delivery/failure} with
+mod_offline), not when the client can read them from its archive.
 """
 
 import binascii
@@ -37,6 +41,7 @@ from xmuc.xmpp.errors import errorReply, isError
 log = Logger()
 
 NS_SM = "urn:xmpp:sm:3"
+NS_MAM = "urn:xmpp:mam:2"
 
 #: C{h} counts modulo 2^32 (XEP-0198 section 4).
 _MODULUS = 2**32
@@ -376,13 +381,22 @@ class StreamManagement:
         )
         self._requestAck()
 
-    def end(self, bounce):
+    def end(self, bounce, keep=None, archivedBy=None):
         """
-        The session is over: stop the timers and bounce the stanzas never
-        acknowledged.
+        The session is over: stop the timers and deal with the stanzas
+        never acknowledged, as Prosody's mod_smacks: chat and normal
+        messages go to C{keep} (offline storage, or another resource of the
+        account), archive query results and messages the client can fetch
+        from its archive are dropped, other stanzas that expect an answer
+        are bounced.
 
         @param bounce: called with each bounced L{domish.Element} and the
             error condition (the session manager's C{bounce}).
+        @param keep: called with each unacknowledged chat or normal
+            message, or L{None} to bounce them too.
+        @param archivedBy: the account's bare JID when the client queried
+            its archive (a message with a C{stanza-id} by it is there, so
+            the client does not need it again), else L{None}.
         """
         self.ended = True
         self.hibernating = False
@@ -404,7 +418,31 @@ class StreamManagement:
                 continue
             if name == "iq" and element.getAttribute("type") not in ("get", "set"):
                 continue
+            if name == "message" and keep is not None and element.getAttribute("type", "normal") in ("chat", "normal"):
+                if not _inArchive(element, archivedBy):
+                    keep(element)
+                continue
             bounce(element, "recipient-unavailable")
+
+
+def _inArchive(message, archivedBy):
+    """
+    @return: whether the client can get C{message} from an archive anyway:
+        it is an archive query result, or it carries the C{stanza-id} of
+        the archive of C{archivedBy} (L{None}: the client never queried
+        its archive).
+    """
+    for child in message.elements():
+        if child.uri == NS_MAM and child.name == "result":
+            return True
+        if (
+            archivedBy is not None
+            and child.uri == ns.STANZA_ID
+            and child.name == "stanza-id"
+            and child.getAttribute("by") == archivedBy
+        ):
+            return True
+    return False
 
 
 class ResumptionRegistry:
