@@ -13,7 +13,7 @@ FIELDS = [
     "muc#roomconfig_membersonly", "muc#roomconfig_passwordprotectedroom", "muc#roomconfig_roomsecret",
     "muc#roomconfig_whois", "muc#roomconfig_maxusers", "muc#roomconfig_changesubject",
     "muc#roomconfig_allowinvites", "muc#roomconfig_allowpm", "muc#roomconfig_presencebroadcast",
-    "muc#roomconfig_historylength", "muc#roomconfig_enablelogging", "muc#roomconfig_getmemberlist",
+    "muc#roomconfig_historylength", "muc#roomconfig_enablelogging",
 ]
 
 

@@ -378,8 +378,8 @@ def mayGetAffiliationList(room, requester, affiliation):
     real JIDs, members (in the room or not) get every list, outcasts
     included. Nobody else, whatever their role: XEP-0045 only says members
     MAY get the list "if allowed in accordance with room configuration",
-    and Prosody has no C{muc#roomconfig_getmemberlist}, so that field
-    grants nothing here (see tests/interop/FINDINGS.md).
+    and Prosody has no C{muc#roomconfig_getmemberlist}, so neither has
+    xmuc's form (see tests/interop/FINDINGS.md).
 
     @param room: the room asked.
     @param requester: who asks (its C{affiliation} counts).

@@ -234,8 +234,6 @@ def install(service):
     configField(service, "muc#roomconfig_publicroom", "public", "boolean", "Include room information in public lists", 80)
     configField(service, "muc#roomconfig_presencebroadcast", "presenceBroadcast", "list-multi",
                 "Only show participants with roles", 20, options=ROLE_OPTIONS + [("none", "None (offline members)")])
-    configField(service, "muc#roomconfig_getmemberlist", "getMemberList", "list-multi",
-                "Roles allowed to retrieve the member list", 15, options=ROLE_OPTIONS)
     configField(service, "muc#roomconfig_enablelogging", "logging", "boolean", "Enable public logging (room is archived)", 10)
     service.hooks.add("config-changed", loggingCodes)
 

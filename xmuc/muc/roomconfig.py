@@ -31,7 +31,6 @@ class RoomConfig:
     @ivar presenceBroadcast: roles whose presence is broadcast.
     @ivar historyLength: messages of history sent to joiners.
     @ivar logging: the room is publicly logged (status 170).
-    @ivar getMemberList: roles that may fetch the member list.
     """
 
     def __init__(self, historyLength=20, maxUsers=0):
@@ -51,7 +50,6 @@ class RoomConfig:
         self.presenceBroadcast = ["moderator", "participant", "visitor"]
         self.historyLength = historyLength
         self.logging = False
-        self.getMemberList = ["moderator", "participant", "visitor"]
 
     @property
     def passwordProtected(self):
