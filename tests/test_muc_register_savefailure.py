@@ -15,14 +15,13 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from xmuc.muc.persistence import stateOf
-from xmuc.muc.testing import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 
 from tests.test_muc_admin import adminSet, affItem, iqResult
 from tests.test_muc_core import ROOM, codes, condition, configure
 from tests.test_muc_owner import field
 from tests.test_muc_register import REGISTER_SET, registrationForm, unregister
-from tests.test_muc_savefailure import FlakyStorage, HeldStorage
+from tests.test_muc_savefailure import FlakyStorage, HeldStorage, populateRoom
 
 #: Unaffiliated users may register, so that registering changes the
 #: affiliation too (member), not only the reserved nick.
@@ -53,21 +52,7 @@ class RegisterSaveFailureTests(unittest.TestCase):
     """
 
     def setUp(self):
-        self.storage = FlakyStorage()
-        self.harness = MUCHarness(muc=MUC_CONFIG, storage=self.storage)
-        self.romeo = self.harness.client("romeo@localhost/r")
-        self.juliet = self.harness.client("juliet@localhost/j")
-        self.mercutio = self.harness.client("mercutio@localhost/m")
-        self.benvolio = self.harness.client("benvolio@localhost/b")
-        self.romeo.join("room", "Romeo")
-        configure(self.romeo, field("muc#roomconfig_persistentroom", "1"))
-        adminSet(self.romeo, affItem("mercutio@localhost", "member", nick="Merc"))
-        self.juliet.join("room", "Juliet")
-        self.mercutio.join("room", "Merc")
-        self.room = self.harness.muc.rooms[ROOM]
-        self.clients = (self.romeo, self.juliet, self.mercutio, self.benvolio)
-        for client in self.clients:
-            client.received()
+        populateRoom(self, FlakyStorage(), muc=MUC_CONFIG, memberNick="Merc", benvolio=True)
 
     def state(self):
         """
@@ -187,18 +172,7 @@ class OverlappingRegistrationTests(unittest.TestCase):
     """
 
     def setUp(self):
-        self.storage = HeldStorage()
-        self.harness = MUCHarness(muc=MUC_CONFIG, storage=self.storage)
-        self.romeo = self.harness.client("romeo@localhost/r")
-        self.juliet = self.harness.client("juliet@localhost/j")
-        self.mercutio = self.harness.client("mercutio@localhost/m")
-        self.romeo.join("room", "Romeo")
-        configure(self.romeo, field("muc#roomconfig_persistentroom", "1"))
-        self.juliet.join("room", "Juliet")
-        self.mercutio.join("room", "Mercutio")
-        self.room = self.harness.muc.rooms[ROOM]
-        for client in (self.romeo, self.juliet, self.mercutio):
-            client.received()
+        populateRoom(self, HeldStorage(), muc=MUC_CONFIG)
         self.storage.rooms.holding = True
 
     @defer.inlineCallbacks

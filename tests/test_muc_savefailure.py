@@ -22,6 +22,41 @@ from tests.test_muc_owner import field
 ROOM = "room@" + DOMAIN
 
 
+def populateRoom(testCase, storage, muc=None, memberNick=None, config="", benvolio=False):
+    """
+    The scene the save-failure tests play in: Romeo owns the persistent
+    room C{room}; Juliet (no affiliation) and Mercutio are in it.  The
+    clients' inboxes are emptied afterwards.
+
+    @param testCase: gets C{storage}, C{harness}, C{romeo}, C{juliet},
+        C{mercutio} (C{benvolio}), C{room} and C{clients} (every client).
+    @param storage: the (fault-injecting) storage the service runs on.
+    @param muc: optional C{[muc]} settings.
+    @param memberNick: when given, Mercutio is a member first, with this
+        reserved nick (C{""}: no nick), and joins with it.
+    @param config: more owner form fields submitted with the persistence.
+    @param benvolio: also make Benvolio, a client outside the room.
+    """
+    testCase.storage = storage
+    testCase.harness = MUCHarness(muc=muc, storage=storage)
+    testCase.romeo = testCase.harness.client("romeo@localhost/r")
+    testCase.juliet = testCase.harness.client("juliet@localhost/j")
+    testCase.mercutio = testCase.harness.client("mercutio@localhost/m")
+    testCase.clients = (testCase.romeo, testCase.juliet, testCase.mercutio)
+    if benvolio:
+        testCase.benvolio = testCase.harness.client("benvolio@localhost/b")
+        testCase.clients += (testCase.benvolio,)
+    testCase.romeo.join("room", "Romeo")
+    configure(testCase.romeo, field("muc#roomconfig_persistentroom", "1") + config)
+    if memberNick is not None:
+        adminSet(testCase.romeo, affItem("mercutio@localhost", "member", **({"nick": memberNick} if memberNick else {})))
+    testCase.juliet.join("room", "Juliet")
+    testCase.mercutio.join("room", memberNick or "Mercutio")
+    testCase.room = testCase.harness.muc.rooms[ROOM]
+    for client in testCase.clients:
+        client.received()
+
+
 class FlakyRoomStore(MemoryRoomStore):
     """
     The memory room store, failing to save or delete while C{failing}.
@@ -58,20 +93,7 @@ class SaveFailureTests(unittest.TestCase):
     """
 
     def setUp(self):
-        self.storage = FlakyStorage()
-        self.harness = MUCHarness(storage=self.storage)
-        self.romeo = self.harness.client("romeo@localhost/r")
-        self.juliet = self.harness.client("juliet@localhost/j")
-        self.mercutio = self.harness.client("mercutio@localhost/m")
-        self.romeo.join("room", "Romeo")
-        configure(self.romeo, field("muc#roomconfig_persistentroom", "1"))
-        adminSet(self.romeo, affItem("mercutio@localhost", "member"))
-        self.juliet.join("room", "Juliet")
-        self.mercutio.join("room", "Mercutio")
-        self.room = self.harness.muc.rooms[ROOM]
-        self.clients = (self.romeo, self.juliet, self.mercutio)
-        for client in self.clients:
-            client.received()
+        populateRoom(self, FlakyStorage(), memberNick="")
 
     def state(self):
         """
@@ -233,19 +255,7 @@ class OverlappingSaveTests(unittest.TestCase):
     """
 
     def setUp(self):
-        self.storage = HeldStorage()
-        self.harness = MUCHarness(storage=self.storage)
-        self.romeo = self.harness.client("romeo@localhost/r")
-        self.juliet = self.harness.client("juliet@localhost/j")
-        self.mercutio = self.harness.client("mercutio@localhost/m")
-        self.romeo.join("room", "Romeo")
-        configure(self.romeo, field("muc#roomconfig_persistentroom", "1"))
-        self.juliet.join("room", "Juliet")
-        self.mercutio.join("room", "Mercutio")
-        self.room = self.harness.muc.rooms[ROOM]
-        self.clients = (self.romeo, self.juliet, self.mercutio)
-        for client in self.clients:
-            client.received()
+        populateRoom(self, HeldStorage())
         self.storage.rooms.holding = True
 
     stored = SaveFailureTests.stored

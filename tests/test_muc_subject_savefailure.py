@@ -17,10 +17,10 @@ from xmuc.muc.persistence import stateOf
 from xmuc.muc.testing import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 
-from tests.test_muc_admin import adminSet, affItem, iqResult
+from tests.test_muc_admin import iqResult
 from tests.test_muc_core import ROOM, condition, configure
 from tests.test_muc_owner import field
-from tests.test_muc_savefailure import FlakyStorage, HeldStorage
+from tests.test_muc_savefailure import FlakyStorage, HeldStorage, populateRoom
 
 SUBJECT = "<message id='%s' to='%s' type='groupchat'><subject>%s</subject></message>"
 
@@ -46,22 +46,8 @@ class RoomStateMixin:
     storageFactory = None
 
     def setUp(self):
-        self.storage = self.storageFactory()
-        self.harness = MUCHarness(storage=self.storage)
-        self.romeo = self.harness.client("romeo@localhost/r")
-        self.juliet = self.harness.client("juliet@localhost/j")
-        self.mercutio = self.harness.client("mercutio@localhost/m")
-        self.benvolio = self.harness.client("benvolio@localhost/b")
-        self.romeo.join("room", "Romeo")
-        configure(self.romeo, field("muc#roomconfig_persistentroom", "1")
-                  + field("muc#roomconfig_changesubject", "1"))
-        adminSet(self.romeo, affItem("mercutio@localhost", "member", nick="Merc"))
-        self.juliet.join("room", "Juliet")
-        self.mercutio.join("room", "Merc")
-        self.room = self.harness.muc.rooms[ROOM]
-        self.clients = (self.romeo, self.juliet, self.mercutio, self.benvolio)
-        for client in self.clients:
-            client.received()
+        populateRoom(self, self.storageFactory(), memberNick="Merc",
+                     config=field("muc#roomconfig_changesubject", "1"), benvolio=True)
 
     @defer.inlineCallbacks
     def stored(self):
