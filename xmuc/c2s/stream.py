@@ -33,6 +33,7 @@ from xmuc.c2s.streammanagement import (
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
 
 log = Logger()
 
@@ -45,55 +46,6 @@ CLOSE_TIMEOUT = 10.0
 NEGOTIATION_TIMEOUT = 60.0
 
 _STANZAS = frozenset(("message", "presence", "iq"))
-
-
-class RestrictedXML(Exception):
-    """
-    The peer sent XML that XMPP forbids (DTD, comment, processing
-    instruction, entity declaration).
-    """
-
-
-def _restricted(*args):
-    raise RestrictedXML()
-
-
-class TooDeep(Exception):
-    """
-    The peer nested elements deeper than L{MAX_DEPTH}.
-    """
-
-
-# Deepest element nesting accepted, stream root included.  Real stanzas
-# stay far below (a MAM result of a forwarded message is under 10); the
-# limit keeps recursive code (domish serialization, copying) well within
-# Python's recursion limit whatever a client sends.
-MAX_DEPTH = 100
-
-
-class _DepthLimit:
-    """
-    Counts element depth around the parser's element handlers and raises
-    L{TooDeep} beyond C{limit}: one integer operation per element.
-    """
-
-    def __init__(self, parser, limit):
-        self.depth = 0
-        self.limit = limit
-        self._start = parser.StartElementHandler
-        self._end = parser.EndElementHandler
-        parser.StartElementHandler = self.startElement
-        parser.EndElementHandler = self.endElement
-
-    def startElement(self, name, attributes):
-        self.depth += 1
-        if self.depth > self.limit:
-            raise TooDeep()
-        self._start(name, attributes)
-
-    def endElement(self, name):
-        self.depth -= 1
-        self._end(name)
 
 
 def loadTLSOptions(config):
@@ -180,12 +132,7 @@ class ClientXmlStream(xmlstream.XmlStream):
         self._received = 0
         self._lastEnd = 0
         self.stream.maxStanzaSize = self.maxStanzaSize
-        parser = self.stream.parser
-        parser.StartDoctypeDeclHandler = _restricted
-        parser.CommentHandler = _restricted
-        parser.ProcessingInstructionHandler = _restricted
-        parser.EntityDeclHandler = _restricted
-        _DepthLimit(parser, MAX_DEPTH)
+        hardenParser(self.stream.parser)
 
     def setDispatchFn(self, fn):
         """
@@ -226,6 +173,11 @@ class ClientXmlStream(xmlstream.XmlStream):
             return
         except TooDeep:
             self.authenticator.streamError("policy-violation", "elements nested too deeply")
+            return
+        except UnsafeNamespace:
+            self.authenticator.streamError(
+                "policy-violation", "namespace names must not contain quotes, '<', '>' or '&'"
+            )
             return
         if stream is self.stream and not self.closing:
             self._received += len(data)

@@ -1,0 +1,204 @@
+"""
+What xmuc adds to Twisted's XML layer (L{twisted.words.xish.domish}) so
+that no peer can write markup into another peer's stream.
+
+Two halves, both needed:
+
+ - L{hardenParser} makes a stream parser refuse what XMPP forbids or what
+   no honest peer sends: DTDs, comments, processing instructions, entity
+   declarations (RFC 6120 section 11.1), nesting deeper than a limit, and
+   namespace names containing a quote, C{<}, C{>} or C{&}.
+ - L{EscapingSerializer}, installed as domish's serializer by L{install}
+   (done when L{xmuc.xmpp} is imported), escapes namespace names where
+   domish writes them raw.  Every path that turns an element into text
+   (C{toXml}, hence C{XmlStream.send}, fan-out, archives, offline storage)
+   goes through it, so even an element built or loaded without the parser
+   cannot emit unescaped text.
+"""
+
+from twisted.words.xish import domish
+
+# Deepest element nesting accepted, stream root included.  Real stanzas
+# stay far below (a MAM result of a forwarded message is under 10); the
+# limit keeps recursive code (domish serialization, copying) well within
+# Python's recursion limit whatever a client sends.
+MAX_DEPTH = 100
+
+# Characters that would end or open markup inside the quoted namespace
+# declarations every serializer writes.  None of them belongs in a real
+# namespace name, and RFC 3986 forbids three of them in a URI anyway.
+_UNSAFE_IN_NAMESPACE = frozenset("'\"<>&")
+
+
+class RestrictedXML(Exception):
+    """
+    The peer sent XML that XMPP forbids (DTD, comment, processing
+    instruction, entity declaration).
+    """
+
+
+class TooDeep(Exception):
+    """
+    The peer nested elements deeper than the parser's limit.
+    """
+
+
+class UnsafeNamespace(Exception):
+    """
+    The peer declared a namespace name containing a quote, C{<}, C{>} or
+    C{&}.
+    """
+
+
+def _restricted(*args):
+    raise RestrictedXML()
+
+
+class _DepthLimit:
+    """
+    Counts element depth around the parser's element handlers and raises
+    L{TooDeep} beyond C{limit}: one integer operation per element.
+    """
+
+    def __init__(self, parser, limit):
+        self.depth = 0
+        self.limit = limit
+        self._start = parser.StartElementHandler
+        self._end = parser.EndElementHandler
+        parser.StartElementHandler = self.startElement
+        parser.EndElementHandler = self.endElement
+
+    def startElement(self, name, attributes):
+        self.depth += 1
+        if self.depth > self.limit:
+            raise TooDeep()
+        self._start(name, attributes)
+
+    def endElement(self, name):
+        self.depth -= 1
+        self._end(name)
+
+
+def _refuseUnsafeNamespaces(parser):
+    declared = parser.StartNamespaceDeclHandler
+
+    def startNamespace(prefix, uri):
+        if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
+            raise UnsafeNamespace()
+        declared(prefix, uri)
+
+    parser.StartNamespaceDeclHandler = startNamespace
+
+
+def hardenParser(parser, maxDepth=MAX_DEPTH):
+    """
+    Make an expat parser set up by L{domish.ExpatElementStream} raise
+    L{RestrictedXML}, L{TooDeep} or L{UnsafeNamespace} (out of its
+    C{parse}) on input a stream must refuse.
+
+    @param parser: the stream's C{pyexpat} parser, its handlers already
+        set.
+    @param maxDepth: the deepest nesting accepted, the stream root
+        included.
+    """
+    parser.StartDoctypeDeclHandler = _restricted
+    parser.CommentHandler = _restricted
+    parser.ProcessingInstructionHandler = _restricted
+    parser.EntityDeclHandler = _restricted
+    _refuseUnsafeNamespaces(parser)
+    _DepthLimit(parser, maxDepth)
+
+
+def _escape(uri):
+    return domish.escapeToXml(uri, 1)
+
+
+class EscapingSerializer(domish._ListSerializer):
+    """
+    domish's serializer, with every namespace name escaped as an attribute
+    value.  domish writes C{xmlns='...'} and C{xmlns:p='...'} without
+    escaping, so a namespace name holding C{'<} would end the attribute
+    and open markup of the sender's choosing in every recipient's stream.
+    The rest is domish's algorithm unchanged.
+    """
+
+    def serialize(self, elem, closeElement=1, defaultUri=""):
+        write = self.writelist.append
+
+        if isinstance(elem, domish.SerializedXML):
+            write(elem)
+            return
+
+        if isinstance(elem, str):
+            write(domish.escapeToXml(elem))
+            return
+
+        name = elem.name
+        uri = elem.uri
+        defaultUri, currentDefaultUri = elem.defaultUri, defaultUri
+
+        for p, u in elem.localPrefixes.items():
+            self.prefixes[u] = p
+        self.prefixStack.append(list(elem.localPrefixes.keys()))
+
+        if defaultUri is None:
+            defaultUri = currentDefaultUri
+
+        if uri is None:
+            uri = defaultUri
+
+        prefix = None
+        if uri != defaultUri or uri in self.prefixes:
+            prefix = self.getPrefix(uri)
+            inScope = self.prefixInScope(prefix)
+
+        if not prefix:
+            write("<%s" % (name,))
+        else:
+            write("<%s:%s" % (prefix, name))
+            if not inScope:
+                write(" xmlns:%s='%s'" % (prefix, _escape(uri)))
+                self.prefixStack[-1].append(prefix)
+                inScope = True
+
+        if defaultUri != currentDefaultUri and (uri != defaultUri or not prefix or not inScope):
+            write(" xmlns='%s'" % (_escape(defaultUri),))
+
+        for p, u in elem.localPrefixes.items():
+            write(" xmlns:%s='%s'" % (p, _escape(u)))
+
+        for k, v in elem.attributes.items():
+            if isinstance(k, tuple):
+                attrUri, attrName = k
+                attrPrefix = self.getPrefix(attrUri)
+                if not self.prefixInScope(attrPrefix):
+                    write(" xmlns:%s='%s'" % (attrPrefix, _escape(attrUri)))
+                    self.prefixStack[-1].append(attrPrefix)
+                write(" %s:%s='%s'" % (attrPrefix, attrName, domish.escapeToXml(v, 1)))
+            else:
+                write(" %s='%s'" % (k, domish.escapeToXml(v, 1)))
+
+        if closeElement == 0:
+            write(">")
+            return
+
+        if elem.children:
+            write(">")
+            for c in elem.children:
+                self.serialize(c, defaultUri=defaultUri)
+            if not prefix:
+                write("</%s>" % (name,))
+            else:
+                write("</%s:%s>" % (prefix, name))
+        else:
+            write("/>")
+
+        self.prefixStack.pop()
+
+
+def install():
+    """
+    Make L{EscapingSerializer} the serializer of every
+    L{domish.Element.toXml} call in the process.
+    """
+    domish.SerializerClass = EscapingSerializer
