@@ -13,6 +13,7 @@ from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, 
 from xmuc.muc import mam
 from xmuc.muc.testing import DOMAIN
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import parseStamp
 
 MAM = "urn:xmpp:mam:2"
 RSM = "http://jabber.org/protocol/rsm"
@@ -236,7 +237,7 @@ class FilterTests(MAMTestCase):
         self.ids = self.say("1", "2", "3", "4")
         # Spread the messages over four days of 2020.
         for day, record in enumerate(mam.memoryArchive(self.room()), 1):
-            record.when = mam.parseStamp("2020-01-0%dT12:00:00Z" % (day,))
+            record.when = parseStamp("2020-01-0%dT12:00:00Z" % (day,))
 
     def test_startEnd(self):
         answer = self.query(inside=mamForm(field("start", "2020-01-02T00:00:00Z"), field("end", "2020-01-03T12:00:00Z")))

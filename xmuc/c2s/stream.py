@@ -33,6 +33,7 @@ from xmuc.c2s.streammanagement import (
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import jidOrNone
 from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
 
 log = Logger()
@@ -323,11 +324,7 @@ class ClientSession:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
         sender = element.getAttribute("from")
         if sender is not None and sender != self._full and sender != self.bare:
-            try:
-                parsed = jidmod.internJID(sender)
-            except (jidmod.InvalidFormat, UnicodeError, ValueError, RuntimeError):
-                # RuntimeError: Twisted's JID refuses an empty string so.
-                parsed = None
+            parsed = jidOrNone(sender)
             if parsed is None or parsed.full() not in (self._full, self.bare):
                 self._authenticator.streamError("invalid-from")
                 return

@@ -37,6 +37,8 @@ from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
+from xmuc.xmpp.serialized import withDelay
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
@@ -119,42 +121,14 @@ def _nameOf(data):
     return ""
 
 
-def _withDelay(data, name, stamp, sender):
+def _withDelay(data, name, when, sender):
     """
     Add a XEP-0203 delay to a serialized message or presence that has none
     (what Prosody does to queued stanzas): the client learns they are old.
     """
     if name == "iq" or "'%s'" % (ns.DELAY,) in data:
         return data
-    delay = "<delay xmlns='%s' from='%s' stamp='%s'/>" % (
-        ns.DELAY,
-        sender,
-        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)),
-    )
-    if data.endswith("/>"):
-        return "%s>%s</%s>" % (data[:-2], delay, name)
-    end = data.rfind("</")
-    return data[:end] + delay + data[end:]
-
-
-def _parse(data):
-    """
-    @return: the L{domish.Element} serialized in C{data}, or L{None}.
-    """
-    result = []
-    stream = domish.elementStream()
-    stream.DocumentStartEvent = lambda root: None
-    stream.ElementEvent = result.append
-    stream.DocumentEndEvent = lambda: None
-    try:
-        stream.parse(
-            ("<stream:stream xmlns='%s' xmlns:stream='%s'>%s" % (ns.CLIENT, ns.STREAMS, data)).encode(
-                "utf-8"
-            )
-        )
-    except domish.ParserError:
-        return None
-    return result[0] if result else None
+    return withDelay(data, name, sender, when)
 
 
 class StreamManagement:
@@ -413,8 +387,11 @@ class StreamManagement:
                 continue
             if name == "message" and "type='groupchat'" in data[: data.find(">")]:
                 continue
-            element = _parse(data)
-            if element is None or isError(element):
+            try:
+                element = parseElement(data)
+            except ValueError:
+                continue
+            if isError(element):
                 continue
             if name == "iq" and element.getAttribute("type") not in ("get", "set"):
                 continue

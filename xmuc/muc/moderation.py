@@ -36,10 +36,11 @@ from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
 from xmuc.muc import history, mam
-from xmuc.muc.fanout import newStanza, parseElement
 from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza, parseElement
 
 MODERATE_1 = "urn:xmpp:message-moderate:1"
 RETRACT_1 = "urn:xmpp:message-retract:1"
@@ -222,11 +223,11 @@ def retractedElement(request, actor, when):
     """
     if request.version == 1:
         outer = domish.Element((RETRACT_1, "retracted"))
-        outer["stamp"] = history.stamp(when)
+        outer["stamp"] = stamp(when)
         outer.addChild(moderatedElement(MODERATE_1, actor))
     else:
         outer = moderatedElement(MODERATE_0, actor)
-        outer.addElement((RETRACT_0, "retracted"))["stamp"] = history.stamp(when)
+        outer.addElement((RETRACT_0, "retracted"))["stamp"] = stamp(when)
     if request.reason is not None:
         outer.addElement("reason", content=request.reason)
     return outer

@@ -6,8 +6,8 @@ occupants.
 
 from twisted.words.protocols.jabber.jid import internJID
 
-from xmuc.muc.fanout import Serialized
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
 
 #: Roles from least to most privileged.
 ROLE_RANK = {"none": 0, "visitor": 1, "participant": 2, "moderator": 3}

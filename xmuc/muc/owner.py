@@ -13,10 +13,10 @@ logging, presence broadcast, member list access) are declared here.
 from twisted.words.xish import domish
 
 from xmuc.muc import forms, persistence
-from xmuc.muc.fanout import newStanza
-from xmuc.router import parseJID
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 #: Settings whose change is announced by their own status codes only.
 PRIVACY_SETTINGS = frozenset(["whois", "logging"])

@@ -25,7 +25,7 @@ from twisted.words.xish import domish
 from xmuc.muc import forms, persistence
 from xmuc.muc.admin import RESERVED_REASON, reservedBy
 from xmuc.muc.room import validNick
-from xmuc.router import parseJID
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 

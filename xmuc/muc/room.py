@@ -21,11 +21,12 @@ import uuid
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
-from xmuc.muc.fanout import Serialized, copyElement, newStanza
 from xmuc.muc.occupant import AFFILIATION_RANK, Occupant
 from xmuc.muc.roomconfig import RoomConfig
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import copyElement, newStanza, resultFor
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 OCCUPANT_ID = "urn:xmpp:occupant-id:0"
@@ -271,11 +272,7 @@ class Room:
 
         @param result: optional child element of the result.
         """
-        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
-        iq["from"] = stanza.getAttribute("to")
-        if result is not None:
-            iq.addChild(result)
-        self.route(iq)
+        self.route(resultFor(stanza, result))
 
     def error(self, stanza, error, echoMUC=False):
         """

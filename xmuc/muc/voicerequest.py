@@ -7,9 +7,9 @@ voice to that occupant (with the moderator as actor).
 """
 
 from xmuc.muc import forms
-from xmuc.muc.fanout import newStanza
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 ALLOW_FIELD = "muc#request_allow"
 ROLE_OPTIONS = [("none", None), ("visitor", None), ("participant", None), ("moderator", None)]

@@ -25,6 +25,7 @@ from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
+from xmuc.xmpp.stanza import clientCopy
 
 log = Logger()
 
@@ -109,29 +110,6 @@ def isEligible(stanza):
     return False, "default"
 
 
-def _clientCopy(element, inherited=ns.CLIENT):
-    """
-    A deep copy of C{element} with every namespace explicit.
-
-    Stanzas built by the server may leave the C{jabber:client} namespace
-    implicit (C{uri} L{None}), which the stream's default namespace fills
-    in at the top level, but not once nested in C{<forwarded/>}.
-
-    @param element: a L{domish.Element}.
-    @param inherited: the namespace of the parent.
-    @return: the new L{domish.Element}.
-    """
-    uri = element.uri if element.uri is not None else inherited
-    defaultUri = element.defaultUri if element.defaultUri is not None else uri
-    copy = domish.Element((uri, element.name), defaultUri, dict(element.attributes), dict(element.localPrefixes))
-    for child in element.children:
-        if isinstance(child, domish.Element):
-            copy.addChild(_clientCopy(child, defaultUri))
-        else:
-            copy.addContent(child)
-    return copy
-
-
 def wrap(stanza, direction, bare):
     """
     Build the carbon copy of C{stanza}.
@@ -145,7 +123,7 @@ def wrap(stanza, direction, bare):
     carbon["from"] = bare
     carbon["type"] = stanza.getAttribute("type", "normal")
     forwarded = carbon.addElement((CARBONS, direction)).addElement((FORWARD, "forwarded"))
-    forwarded.addChild(_clientCopy(stanza))
+    forwarded.addChild(clientCopy(stanza))
     return carbon
 
 

@@ -34,17 +34,16 @@ import time
 import uuid
 
 from twisted.logger import Logger
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.muc.fanout import parseElement
-from xmuc.sm.carbons import _clientCopy
 from xmuc.sm.stanzas import retarget
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import bareJID
+from xmuc.xmpp.stanza import clientCopy, parseElement
 
 log = Logger()
 
@@ -102,18 +101,6 @@ def shouldStore(stanza):
     return False, "default"
 
 
-def _bareOf(text):
-    """
-    @return: the bare JID of C{text}, or L{None} for no or a bad JID.
-    """
-    if not text:
-        return None
-    try:
-        return JID(text).userhost()
-    except InvalidFormat:
-        return None
-
-
 def stripOwnStanzaIDs(stanza, bare):
     """
     Remove the C{<stanza-id/>}s claiming to come from C{bare}'s archive.
@@ -131,7 +118,7 @@ def stripOwnStanzaIDs(stanza, bare):
             # on the fan-out path of rooms (their messages carry the
             # room's stanza-id).
             return by.lower() == bare
-        return _bareOf(by) == bare
+        return bareJID(by) == bare
 
     if any(claimed(child) for child in stanza.children):
         stanza.children = [child for child in stanza.children if not claimed(child)]
@@ -182,7 +169,7 @@ class Record:
         @return: the archived message, every namespace explicit (it is
             forwarded).
         """
-        return _clientCopy(parseElement(self.xml))
+        return clientCopy(parseElement(self.xml))
 
 
 class PersonalArchive:
@@ -230,7 +217,7 @@ class PersonalArchive:
         if xml is None:
             log.debug("not archiving a sent message ({reason})", reason=reason)
             return None
-        withJID = _bareOf(stanza.getAttribute("to"))
+        withJID = bareJID(stanza.getAttribute("to"))
         if withJID is None or withJID == bare:
             # To oneself: archived once, on delivery.
             return None
@@ -260,7 +247,7 @@ class PersonalArchive:
         # Eligible messages (chat or normal) reach a session or offline
         # storage (xmuc.sm.offline), which archives them once stored; the
         # stored copy carries the stanza-id too, as with Prosody.
-        withJID = _bareOf(stanza.getAttribute("from")) or bare
+        withJID = bareJID(stanza.getAttribute("from")) or bare
         stanzaID = str(uuid.uuid4())
         addStanzaID(stanza, bare, stanzaID)
         return bare, stanzaID, withJID, xml

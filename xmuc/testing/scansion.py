@@ -28,6 +28,8 @@ from twisted.words.protocols.jabber import sasl, sasl_mechanisms, xmlstream
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
+from xmuc.xmpp.jid import jidOrNone
+
 #: Namespace of the C{scansion:} directive attributes.  Scripts use the
 #: prefix without declaring it; the parser declares it.
 SCANSION_NS = "https://matthewwild.co.uk/projects/scansion"
@@ -197,9 +199,8 @@ def parseScript(text, filename="<script>"):
         if keyValue and current is not None:
             key, value = keyValue.group("key"), keyValue.group("value")
             if key == "jid":
-                try:
-                    parsed = JID(value)
-                except Exception:
+                parsed = jidOrNone(value)
+                if parsed is None:
                     fail("invalid jid %r" % (value,), lineno)
                 if not parsed.user:
                     fail("jid %r has no user part" % (value,), lineno)

@@ -11,14 +11,14 @@ archive id, i.e. the stanza-id) and a C{when} (POSIX time).
 
 import re
 
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
 from twisted.words.xish import domish
 
 from xmuc.muc import forms
-from xmuc.muc.fanout import newStanza
-from xmuc.muc.history import parseStamp, stamp
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import parseStamp, stamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import bareJID
+from xmuc.xmpp.stanza import newStanza
 
 MAM = "urn:xmpp:mam:2"
 MAM_EXTENDED = MAM + "#extended"
@@ -143,9 +143,8 @@ def parseQuery(query):
         parsed.end = _timestamp(fields.get("end", []))
         withJID = forms.single(fields.get("with", [])).strip()
         if withJID:
-            try:
-                parsed.withJID = JID(withJID).userhost()
-            except InvalidFormat:
+            parsed.withJID = bareJID(withJID)
+            if parsed.withJID is None:
                 raise StanzaError("bad-request", text="Invalid JID: " + withJID)
         formBefore = forms.single(fields.get("before-id", [])) or None
         formAfter = forms.single(fields.get("after-id", [])) or None
