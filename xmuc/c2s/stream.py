@@ -23,7 +23,6 @@ from zope.interface import implementer
 
 from xmuc.c2s import sasl
 from xmuc.c2s.streammanagement import (
-    NS_SM,
     ResumptionRegistry,
     StreamManagement,
     failed as smFailed,
@@ -565,7 +564,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         else:
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
-            features.addElement((NS_SM, "sm"))
+            features.addElement((ns.STREAM_MANAGEMENT, "sm"))
         return features
 
     def _restart(self):
@@ -594,7 +593,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         if uri == ns.SASL:
             return self._sasl(element)
-        if uri == NS_SM and self.username is not None:
+        if uri == ns.STREAM_MANAGEMENT and self.username is not None:
             return self._streamManagementBeforeBind(element)
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()
@@ -612,7 +611,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         """
         if element.uri == ns.STREAMS and element.name == "error":
             self.close()
-        elif element.uri == NS_SM:
+        elif element.uri == ns.STREAM_MANAGEMENT:
             smState = self.session.streamManagement
             if smState is not None:
                 smState.received(element)

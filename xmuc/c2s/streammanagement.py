@@ -42,8 +42,6 @@ from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
-NS_SM = "urn:xmpp:sm:3"
-NS_MAM = "urn:xmpp:mam:2"
 
 #: C{h} counts modulo 2^32 (XEP-0198 section 4).
 _MODULUS = 2**32
@@ -82,7 +80,7 @@ def smElement(name, **attributes):
     """
     @return: a C{urn:xmpp:sm:3} element with string attributes.
     """
-    element = domish.Element((NS_SM, name))
+    element = domish.Element((ns.STREAM_MANAGEMENT, name))
     for key, value in attributes.items():
         if value is not None:
             element[key] = str(value)
@@ -410,7 +408,7 @@ def _inArchive(message, archivedBy):
         its archive).
     """
     for child in message.elements():
-        if child.uri == NS_MAM and child.name == "result":
+        if child.uri == ns.MAM and child.name == "result":
             return True
         if (
             archivedBy is not None

@@ -71,7 +71,6 @@ def trim(room):
         history.popleft()
 
 
-HINTS = "urn:xmpp:hints"
 
 
 def isHistoric(message):
@@ -83,12 +82,12 @@ def isHistoric(message):
     found = set()
     for child in message.elements():
         found.add((child.uri, child.name))
-        if child.uri == "urn:xmpp:chat-markers:0":
+        if child.uri == ns.CHAT_MARKERS:
             found.add(("markers", None))
-    if (HINTS, "no-store") in found or (HINTS, "no-permanent-store") in found:
+    if (ns.HINTS, "no-store") in found or (ns.HINTS, "no-permanent-store") in found:
         return False
-    return bool((HINTS, "store") in found or any(name == "body" for _, name in found)
-                or ("urn:xmpp:eme:0", "encryption") in found or ("markers", None) in found)
+    return bool((ns.HINTS, "store") in found or any(name == "body" for _, name in found)
+                or (ns.EME, "encryption") in found or ("markers", None) in found)
 
 
 def remember(room, occupant, message, stanzaID, serialized=None, **kw):

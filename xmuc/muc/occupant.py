@@ -30,7 +30,7 @@ def presencePayload(stanza):
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
         # A client cannot choose its occupant id (XEP-0421).
-        and child.uri != "urn:xmpp:occupant-id:0"
+        and child.uri != ns.OCCUPANT_ID
     )
 
 

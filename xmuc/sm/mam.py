@@ -47,17 +47,9 @@ from xmuc.xmpp.stanza import clientCopy, parseElement
 
 log = Logger()
 
-MAM = shared.MAM
-HINTS = "urn:xmpp:hints"
-CHATSTATES = "http://jabber.org/protocol/chatstates"
-EME = "urn:xmpp:eme:0"
-RECEIPTS = "urn:xmpp:receipts"
-MARKERS = "urn:xmpp:chat-markers:0"
-CONFERENCE = "jabber:x:conference"
-JINGLE_MESSAGE = ("urn:xmpp:jingle-message:0", "urn:xmpp:jingle-message:1")
 
 #: The features of an account's disco#info, as Prosody's mod_mam.
-FEATURES = (shared.MAM, shared.MAM_EXTENDED, ns.STANZA_ID)
+FEATURES = (ns.MAM, ns.MAM_EXTENDED, ns.STANZA_ID)
 
 
 def _children(stanza, uri, name=None):
@@ -81,22 +73,22 @@ def shouldStore(stanza):
     kind = stanza.getAttribute("type", "normal")
     if kind in ("headline", "error", "groupchat"):
         return False, kind
-    if _children(stanza, HINTS, "no-store") or _children(stanza, HINTS, "no-permanent-store"):
+    if _children(stanza, ns.HINTS, "no-store") or _children(stanza, ns.HINTS, "no-permanent-store"):
         return False, "hint"
-    if _children(stanza, HINTS, "store"):
+    if _children(stanza, ns.HINTS, "store"):
         return True, "hint"
     if _hasOwn(stanza, "body"):
         return True, "body"
     if _hasOwn(stanza, "subject"):
         return True, "subject"
-    if _children(stanza, EME, "encryption"):
+    if _children(stanza, ns.EME, "encryption"):
         return True, "encrypted"
-    if _children(stanza, RECEIPTS) or _children(stanza, MARKERS):
+    if _children(stanza, ns.RECEIPTS) or _children(stanza, ns.CHAT_MARKERS):
         return True, "receipt"
-    if _children(stanza, CONFERENCE, "x") or any(
+    if _children(stanza, ns.CONFERENCE, "x") or any(
             _children(x, ns.MUC_USER, "invite") for x in _children(stanza, ns.MUC_USER, "x")):
         return True, "invite"
-    if any(_children(stanza, uri) for uri in JINGLE_MESSAGE):
+    if any(_children(stanza, uri) for uri in ns.JINGLE_MESSAGE):
         return True, "jingle call"
     return False, "default"
 
@@ -129,7 +121,7 @@ def storedCopy(stanza):
     @return: the serialized message as archived (chat states left out),
         or L{None} when nothing would remain.
     """
-    kept = [child for child in stanza.children if not (isinstance(child, domish.Element) and child.uri == CHATSTATES)]
+    kept = [child for child in stanza.children if not (isinstance(child, domish.Element) and child.uri == ns.CHATSTATES)]
     if not any(isinstance(child, domish.Element) for child in kept):
         return None
     copy = domish.Element((stanza.uri, stanza.name), stanza.defaultUri, dict(stanza.attributes))
@@ -342,7 +334,7 @@ class PersonalArchive:
     def _metadata(self, iq, reply, bare):
         def answer(archived):
             result = toResponse(iq, "result")
-            metadata = result.addElement((MAM, "metadata"))
+            metadata = result.addElement((ns.MAM, "metadata"))
             if archived:
                 for name, record in (("start", archived[0]), ("end", archived[-1])):
                     element = metadata.addElement(name)
@@ -368,7 +360,7 @@ class PersonalArchive:
                                  text="only default='always' without rules is supported"))
                 return
         result = toResponse(iq, "result")
-        answer = result.addElement((MAM, "prefs"))
+        answer = result.addElement((ns.MAM, "prefs"))
         answer["default"] = "always"
         answer.addElement("always")
         answer.addElement("never")

@@ -38,17 +38,11 @@ from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.sm import caps as capsmod
 from xmuc.sm.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
+from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
 
 log = Logger()
 
-PUBSUB = "http://jabber.org/protocol/pubsub"
-PUBSUB_OWNER = PUBSUB + "#owner"
-PUBSUB_EVENT = PUBSUB + "#event"
-PUBSUB_ERRORS = PUBSUB + "#errors"
-NODE_CONFIG = PUBSUB + "#node_config"
-DATA_FORMS = "jabber:x:data"
-DISCO_INFO = "http://jabber.org/protocol/disco#info"
 
 #: The id of the disco#info queries of entity capabilities (Prosody's).
 CAPS_QUERY_ID = "disco"
@@ -69,8 +63,8 @@ ACCESS_MODELS = ("presence", "open", "whitelist")
 
 #: The account's disco#info features for PEP: those of Prosody 0.12's
 #: mod_pep that are implemented here.
-FEATURES = (PUBSUB,) + tuple(
-    PUBSUB + "#" + feature
+FEATURES = (ns.PUBSUB,) + tuple(
+    ns.PUBSUB + "#" + feature
     for feature in (
         "access-presence",
         "auto-create",
@@ -163,7 +157,7 @@ def pubsubError(condition, pubsubCondition=None, text=None, feature=None):
     """
     app = None
     if pubsubCondition is not None:
-        app = domish.Element((PUBSUB_ERRORS, pubsubCondition))
+        app = domish.Element((ns.PUBSUB_ERRORS, pubsubCondition))
         if feature is not None:
             app["feature"] = feature
     return StanzaError(condition, text=text, appCondition=app)
@@ -201,12 +195,12 @@ def configForm(config, formType="form"):
     @param config: a complete node configuration.
     @return: the C{<x xmlns='jabber:x:data'/>} showing it.
     """
-    form = domish.Element((DATA_FORMS, "x"))
+    form = domish.Element((ns.DATA_FORMS, "x"))
     form["type"] = formType
     hidden = form.addElement("field")
     hidden["var"] = "FORM_TYPE"
     hidden["type"] = "hidden"
-    hidden.addElement("value", content=NODE_CONFIG)
+    hidden.addElement("value", content=ns.PUBSUB_NODE_CONFIG)
     for var, (key, parse) in CONFIG_FIELDS.items():
         if key not in config:
             continue
@@ -338,7 +332,7 @@ class PersonalEventing:
         for element in child.elements():
             # <publish-options/> and <configure/> go with <publish/> and
             # <create/>; in the owner namespace <configure/> is the action.
-            if child.uri == PUBSUB_OWNER or element.name not in ("publish-options", "configure"):
+            if child.uri == ns.PUBSUB_OWNER or element.name not in ("publish-options", "configure"):
                 action = element
                 break
         if action is None or requester is None:
@@ -347,7 +341,7 @@ class PersonalEventing:
         kind = iq["type"]
         name = action.name
         isOwner = requester == owner
-        if child.uri == PUBSUB:
+        if child.uri == ns.PUBSUB:
             handler = {
                 ("set", "publish"): self._publish,
                 ("get", "items"): self._items,
@@ -387,7 +381,7 @@ class PersonalEventing:
         for element in pubsub.elements():
             if element.name == "publish-options":
                 for form in element.elements():
-                    if form.name == "x" and form.uri == DATA_FORMS:
+                    if form.name == "x" and form.uri == ns.DATA_FORMS:
                         return parseForm(form)
                 return None
         return None
@@ -429,7 +423,7 @@ class PersonalEventing:
         if config.get("persist_items"):
             yield self.store.publish(owner, node, itemID, payload.toXml(), time.time())
         result = toResponse(iq, "result")
-        answer = result.addElement((PUBSUB, "pubsub")).addElement("publish")
+        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("publish")
         answer["node"] = node
         answer.addElement("item")["id"] = itemID
         if config.get("notify_items", True):
@@ -445,7 +439,7 @@ class PersonalEventing:
         message["from"] = owner
         message["type"] = "headline"
         message["id"] = uuid.uuid4().hex
-        items = message.addElement((PUBSUB_EVENT, "event")).addElement("items")
+        items = message.addElement((ns.PUBSUB_EVENT, "event")).addElement("items")
         items["node"] = node
         item = items.addElement("item")
         item["id"] = itemID
@@ -462,7 +456,7 @@ class PersonalEventing:
         message["from"] = owner
         message["type"] = "headline"
         message["id"] = uuid.uuid4().hex
-        event = message.addElement((PUBSUB_EVENT, "event"))
+        event = message.addElement((ns.PUBSUB_EVENT, "event"))
         container = event.addElement(name)
         container["node"] = node
         return message, container
@@ -529,7 +523,7 @@ class PersonalEventing:
             if limit is not None:
                 found = found[:limit]
         result = toResponse(iq, "result")
-        items = result.addElement((PUBSUB, "pubsub")).addElement("items")
+        items = result.addElement((ns.PUBSUB, "pubsub")).addElement("items")
         items["node"] = node
         for record in found:
             item = items.addElement("item")
@@ -565,7 +559,7 @@ class PersonalEventing:
         for element in pubsub.elements():
             if element.name == "configure":
                 for form in element.elements():
-                    if form.name == "x" and form.uri == DATA_FORMS:
+                    if form.name == "x" and form.uri == ns.DATA_FORMS:
                         options = parseForm(form)
         return self._locked(owner, self._createLocked, iq, node, owner, options)
 
@@ -582,7 +576,7 @@ class PersonalEventing:
         yield self.store.setNode(owner, node, config)
         result = toResponse(iq, "result")
         if instant:
-            result.addElement((PUBSUB, "pubsub")).addElement("create")["node"] = node
+            result.addElement((ns.PUBSUB, "pubsub")).addElement("create")["node"] = node
         return result
 
     @defer.inlineCallbacks
@@ -620,7 +614,7 @@ class PersonalEventing:
         if stored is None:
             raise StanzaError("item-not-found")
         result = toResponse(iq, "result")
-        answer = result.addElement((PUBSUB_OWNER, "pubsub")).addElement("configure")
+        answer = result.addElement((ns.PUBSUB_OWNER, "pubsub")).addElement("configure")
         answer["node"] = node
         answer.addChild(configForm(fullConfig(stored)))
         return result
@@ -628,7 +622,7 @@ class PersonalEventing:
     def _setConfigure(self, iq, pubsub, configure, node, owner, requester):
         form = None
         for element in configure.elements():
-            if element.name == "x" and element.uri == DATA_FORMS:
+            if element.name == "x" and element.uri == ns.DATA_FORMS:
                 form = element
         if form is None:
             raise StanzaError("bad-request", text="Missing dataform")
@@ -655,7 +649,7 @@ class PersonalEventing:
 
     def _default(self, iq, pubsub, default, node, owner, requester):
         result = toResponse(iq, "result")
-        answer = result.addElement((PUBSUB_OWNER, "pubsub")).addElement("default")
+        answer = result.addElement((ns.PUBSUB_OWNER, "pubsub")).addElement("default")
         answer.addChild(configForm(dict(DEFAULT_CONFIG)))
         return result
 
@@ -771,7 +765,7 @@ class PersonalEventing:
         iq["to"] = recipient
         # Prosody's fixed id: an answer is told apart by its addresses.
         iq["id"] = CAPS_QUERY_ID
-        iq.addElement((DISCO_INFO, "query"))["node"] = found.queryNode
+        iq.addElement((ns.DISCO_INFO, "query"))["node"] = found.queryNode
         self._queries[(owner, recipient)] = found
         self.router.route(iq)
 
@@ -794,7 +788,7 @@ class PersonalEventing:
         info = None
         if iq.getAttribute("type") == "result":
             for child in iq.elements():
-                if child.name == "query" and child.uri == DISCO_INFO:
+                if child.name == "query" and child.uri == ns.DISCO_INFO:
                     info = child
         others = [w for w in waiting if w[1] != recipient]
         if info is None:

@@ -20,11 +20,6 @@ from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.jid import bareJID
 from xmuc.xmpp.stanza import newStanza
 
-MAM = "urn:xmpp:mam:2"
-MAM_EXTENDED = MAM + "#extended"
-RSM = "http://jabber.org/protocol/rsm"
-FORWARD = "urn:xmpp:forward:0"
-XDATA_VALIDATE = "http://jabber.org/protocol/xdata-validate"
 
 #: Page size without RSM C{max}, and the largest page (Prosody's
 #: C{max_archive_query_results}).
@@ -75,10 +70,10 @@ def searchForm():
         element["var"] = var
         element["type"] = type
         if datatype:
-            element.addElement((XDATA_VALIDATE, "validate"))["datatype"] = datatype
+            element.addElement((ns.XDATA_VALIDATE, "validate"))["datatype"] = datatype
         return element
 
-    field("FORM_TYPE", "hidden").addElement("value", content=MAM)
+    field("FORM_TYPE", "hidden").addElement("value", content=ns.MAM)
     field("with", "jid-single")
     field("start", "text-single", "xs:dateTime")
     field("end", "text-single", "xs:dateTime")
@@ -92,7 +87,7 @@ def formQuery():
     """
     @return: the C{<query/>} payload answering a form request (iq get).
     """
-    query = domish.Element((MAM, "query"))
+    query = domish.Element((ns.MAM, "query"))
     query.addChild(searchForm())
     return query
 
@@ -112,7 +107,7 @@ def _rsm(query):
     @return: C{{name: value}} of the RSM C{<set/>} of C{query} (C{before}
         is L{True} when empty), or L{None} without a set or an empty one.
     """
-    for rsmSet in query.elements(RSM, "set"):
+    for rsmSet in query.elements(ns.RSM, "set"):
         values = {}
         for child in rsmSet.elements():
             text = str(child)
@@ -137,8 +132,8 @@ def parseQuery(query):
     x = forms.findForm(query)
     if x is not None:
         _, formType, fields = forms.parseForm(x)
-        if formType != MAM:
-            raise StanzaError("bad-request", text="Unexpected FORM_TYPE, expected '%s'" % (MAM,))
+        if formType != ns.MAM:
+            raise StanzaError("bad-request", text="Unexpected FORM_TYPE, expected '%s'" % (ns.MAM,))
         parsed.start = _timestamp(fields.get("start", []))
         parsed.end = _timestamp(fields.get("end", []))
         withJID = forms.single(fields.get("with", [])).strip()
@@ -162,7 +157,7 @@ def parseQuery(query):
     before = rsm.get("before") or formBefore
     parsed.before = before if isinstance(before, str) else None
     parsed.after = rsm["after"] if "after" in rsm else formAfter
-    parsed.flip = parsed.reverse != any(True for _ in query.elements(MAM, "flip-page"))
+    parsed.flip = parsed.reverse != any(True for _ in query.elements(ns.MAM, "flip-page"))
     return parsed
 
 
@@ -237,11 +232,11 @@ def resultMessage(sender, requester, queryID, record, archived):
     @return: the C{<message><result/></message>} carrying C{archived}.
     """
     message = newStanza("message", to=requester, **{"from": sender})
-    result = message.addElement((MAM, "result"))
+    result = message.addElement((ns.MAM, "result"))
     if queryID is not None:
         result["queryid"] = queryID
     result["id"] = record.id
-    forwarded = result.addElement((FORWARD, "forwarded"))
+    forwarded = result.addElement((ns.FORWARD, "forwarded"))
     forwarded.addElement((ns.DELAY, "delay"))["stamp"] = stamp(record.when)
     forwarded.addChild(archived)
     return message
@@ -253,10 +248,10 @@ def fin(page, query, complete, total):
     @return: the C{<fin/>} element of the iq result, with its RSM C{<set/>}
         (first, last, count).
     """
-    element = domish.Element((MAM, "fin"))
+    element = domish.Element((ns.MAM, "fin"))
     if complete:
         element["complete"] = "true"
-    rsmSet = element.addElement((RSM, "set"))
+    rsmSet = element.addElement((ns.RSM, "set"))
     if page:
         first, last = page[0].id, page[-1].id
         if query.reverse:
