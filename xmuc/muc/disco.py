@@ -9,7 +9,7 @@ C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 

@@ -15,7 +15,7 @@ import time
 
 from twisted.logger import Logger
 
-from xmuc.muc import forms
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import parseStamp
 from xmuc.xmpp.errors import StanzaError

@@ -33,7 +33,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.xmpp import forms
 from xmuc.muc.history import historyOf, isHistoric
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns

@@ -22,7 +22,8 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, persistence
+from xmuc.muc import persistence
+from xmuc.xmpp import forms
 from xmuc.muc.admin import RESERVED_REASON, reservedBy
 from xmuc.muc.room import validNick
 from xmuc.xmpp.jid import parseJID

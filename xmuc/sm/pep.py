@@ -39,6 +39,7 @@ from xmuc.sm import caps as capsmod
 from xmuc.sm.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp import ns
+from xmuc.xmpp import forms
 from xmuc.xmpp.errors import StanzaError, errorReply
 
 log = Logger()
@@ -97,14 +98,6 @@ def _text(value):
     return value
 
 
-def _boolean(value):
-    if value in ("1", "true"):
-        return True
-    if value in ("0", "false"):
-        return False
-    raise ValueError("not a boolean")
-
-
 def _maxItems(value):
     if value == "max":
         return MAX_ITEMS
@@ -130,21 +123,21 @@ CONFIG_FIELDS = {
     "pubsub#description": ("description", _text),
     "pubsub#type": ("payload_type", _text),
     "pubsub#max_items": ("max_items", _maxItems),
-    "pubsub#persist_items": ("persist_items", _boolean),
+    "pubsub#persist_items": ("persist_items", forms.parseBoolean),
     "pubsub#access_model": ("access_model", _text),
     "pubsub#publish_model": ("publish_model", _choice("publishers", "subscribers", "open")),
     "pubsub#send_last_published_item": (
         "send_last_published_item",
         _choice("never", "on_sub", "on_sub_and_presence"),
     ),
-    "pubsub#deliver_notifications": ("notify_items", _boolean),
-    "pubsub#deliver_payloads": ("include_payload", _boolean),
-    "pubsub#notify_delete": ("notify_delete", _boolean),
-    "pubsub#notify_retract": ("notify_retract", _boolean),
+    "pubsub#deliver_notifications": ("notify_items", forms.parseBoolean),
+    "pubsub#deliver_payloads": ("include_payload", forms.parseBoolean),
+    "pubsub#notify_delete": ("notify_delete", forms.parseBoolean),
+    "pubsub#notify_retract": ("notify_retract", forms.parseBoolean),
     "pubsub#notification_type": ("notification_type", _choice("normal", "headline")),
 }
 
-_BOOLEAN_KEYS = {key for key, parse in CONFIG_FIELDS.values() if parse is _boolean}
+_BOOLEAN_KEYS = {key for key, parse in CONFIG_FIELDS.values() if parse is forms.parseBoolean}
 
 
 def pubsubError(condition, pubsubCondition=None, text=None, feature=None):
@@ -173,20 +166,15 @@ def parseForm(form):
     @raise StanzaError: C{bad-request} for a value that does not parse.
     """
     config = {}
-    for field in form.elements():
-        if field.name != "field":
-            continue
-        spec = CONFIG_FIELDS.get(field.getAttribute("var"))
-        if spec is None:
+    for var, values in forms.submittedFields(form):
+        spec = CONFIG_FIELDS.get(var)
+        if spec is None or not values:
             continue
         key, parse = spec
-        values = [str(v) for v in field.elements() if v.name == "value"]
-        if not values:
-            continue
         try:
             config[key] = parse(values[0].strip() if key in _BOOLEAN_KEYS or key == "max_items" else values[0])
         except ValueError:
-            raise StanzaError("bad-request", text="%s: invalid value" % (field["var"],))
+            raise StanzaError("bad-request", text="%s: invalid value" % (var,))
     return config
 
 
@@ -195,25 +183,18 @@ def configForm(config, formType="form"):
     @param config: a complete node configuration.
     @return: the C{<x xmlns='jabber:x:data'/>} showing it.
     """
-    form = domish.Element((ns.DATA_FORMS, "x"))
-    form["type"] = formType
-    hidden = form.addElement("field")
-    hidden["var"] = "FORM_TYPE"
-    hidden["type"] = "hidden"
-    hidden.addElement("value", content=ns.PUBSUB_NODE_CONFIG)
+    form = forms.Form(formType, ns.PUBSUB_NODE_CONFIG)
     for var, (key, parse) in CONFIG_FIELDS.items():
         if key not in config:
             continue
         value = config[key]
-        field = form.addElement("field")
-        field["var"] = var
-        if parse is _boolean:
-            field["type"] = "boolean"
-            value = "1" if value else "0"
+        if parse is forms.parseBoolean:
+            form.add(var, "boolean", values=["1" if value else "0"])
         elif var == "pubsub#access_model":
-            field["type"] = "list-single"
-        field.addElement("value", content=str(value))
-    return form
+            form.add(var, "list-single", values=[value])
+        else:
+            form.add(var, None, values=[value])
+    return form.toElement()
 
 
 def fullConfig(stored):

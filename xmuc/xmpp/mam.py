@@ -13,7 +13,7 @@ import re
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import parseStamp, stamp
 from xmuc.xmpp.errors import StanzaError
@@ -62,25 +62,14 @@ def searchForm():
     """
     @return: the C{<x/>} search form, exactly Prosody's.
     """
-    x = domish.Element((ns.DATA_FORMS, "x"))
-    x["type"] = "form"
-
-    def field(var, type, datatype=None):
-        element = x.addElement("field")
-        element["var"] = var
-        element["type"] = type
-        if datatype:
-            element.addElement((ns.XDATA_VALIDATE, "validate"))["datatype"] = datatype
-        return element
-
-    field("FORM_TYPE", "hidden").addElement("value", content=ns.MAM)
-    field("with", "jid-single")
-    field("start", "text-single", "xs:dateTime")
-    field("end", "text-single", "xs:dateTime")
-    field("before-id", "text-single")
-    field("after-id", "text-single")
-    field("ids", "list-multi")
-    return x
+    form = forms.Form("form", ns.MAM)
+    form.add("with", "jid-single")
+    form.add("start", "text-single", datatype="xs:dateTime")
+    form.add("end", "text-single", datatype="xs:dateTime")
+    form.add("before-id", "text-single")
+    form.add("after-id", "text-single")
+    form.add("ids", "list-multi")
+    return form.toElement()
 
 
 def formQuery():
