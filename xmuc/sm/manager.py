@@ -7,12 +7,11 @@ import uuid
 from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import jid as jidmod
 from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
 from zope.interface import implementer
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.interfaces import ISessionManager
-from xmuc.router import parseJID
 from xmuc.sm.carbons import CarbonsHandler
 from xmuc.sm.mam import PersonalArchive
 from xmuc.sm.offline import OfflineMessages, isStorable
@@ -23,6 +22,7 @@ from xmuc.sm.rosters import RosterCache
 from xmuc.sm.serveriq import ServerIQHandler
 from xmuc.sm.subscription import SubscriptionHandler
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import jidFromParts, parseJID
 
 log = Logger()
 
@@ -36,7 +36,7 @@ class SessionManager(service.Service):
     RFC 6121 for the users of the local hosts.
 
     @ivar server: the L{xmuc.server.XmucServer} (or any object with its
-        C{hosts, router, storage, events, config, auth} attributes).
+        C{hosts, router, storage, hooks, config, auth} attributes).
     @ivar router: the L{xmuc.router.Router}; its C{sessions} and
         C{localDelivery} are maintained here.
     @ivar rosters: the L{RosterCache}.
@@ -63,7 +63,7 @@ class SessionManager(service.Service):
         self.mam = PersonalArchive(self)
         self.pep = PersonalEventing(self)
         self.offline = OfflineMessages(self)
-        server.events.on("account-deleted", self.presence.accountDeleted)
+        server.hooks.add(ACCOUNT_DELETED, self.presence.accountDeleted)
 
     # --- sessions
 
@@ -74,7 +74,7 @@ class SessionManager(service.Service):
         @param session: the L{ISession}; its C{jid} holds the authenticated
             bare JID when this is called, and the full JID afterwards.
         @param resource: the requested resource or L{None}.
-        @return: the full JID bound (L{jidmod.JID}).
+        @return: the full JID bound (L{twisted.words.protocols.jabber.jid.JID}).
         @raise StanzaError: C{bad-request} for an invalid resource,
             C{not-allowed} when the session is already bound.
         """
@@ -89,9 +89,8 @@ class SessionManager(service.Service):
                 raise StanzaError("bad-request", text="invalid resource")
             if not resource or len(resource.encode("utf-8")) > MAX_RESOURCE_BYTES:
                 raise StanzaError("bad-request", text="invalid resource")
-        try:
-            full = jidmod.JID(tuple=(session.jid.user, session.jid.host, resource))
-        except jidmod.InvalidFormat:
+        full = jidFromParts(session.jid.user, session.jid.host, resource)
+        if full is None:
             raise StanzaError("bad-request", text="invalid resource")
         fullStr = full.full()
         bare = full.userhost()

@@ -30,10 +30,11 @@ import time
 
 from twisted.logger import Logger
 
-from xmuc.muc.fanout import parseElement
-from xmuc.muc.history import stamp
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.sm.mam import stripOwnStanzaIDs
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
@@ -78,7 +79,7 @@ class OfflineMessages:
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.events.on("account-deleted", self.accountDeleted)
+        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
