@@ -1,5 +1,5 @@
 """
-Tests for the personal message archive (XEP-0313) of L{xmuc.sm.mam}:
+Tests for the personal message archive (XEP-0313) of L{xmuc.session.mam}:
 through the real L{SessionManager} with memory storage, over real client
 streams with the real MUC service, and across a restart on SQLite.
 """
@@ -9,7 +9,7 @@ import os
 from twisted.internet import defer, task
 from twisted.trial import unittest
 
-from xmuc.sm.carbons import CARBONS, FORWARD
+from xmuc.session.carbons import CARBONS, FORWARD
 from xmuc.xmpp import ns
 from xmuc.xmpp.mam import MAM, MAM_EXTENDED, RSM
 

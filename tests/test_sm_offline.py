@@ -1,5 +1,5 @@
 """
-Tests for offline messages (L{xmuc.sm.offline}, as Prosody's mod_offline):
+Tests for offline messages (L{xmuc.session.offline}, as Prosody's mod_offline):
 through the real L{SessionManager} with memory storage, and over real
 client streams across a server restart on SQLite.
 """
@@ -10,7 +10,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from xmuc.muc.history import parseStamp
-from xmuc.sm.carbons import CARBONS
+from xmuc.session.carbons import CARBONS
 from xmuc.xmpp import ns
 from xmuc.xmpp.mam import MAM
 

@@ -2,7 +2,7 @@
 The contracts between the parts of the server.
 
 The client stream code (L{xmuc.c2s}) produces L{ISession}s; the session
-manager (L{xmuc.sm}) owns them once bound and implements RFC 6121 for local
+manager (L{xmuc.session}) owns them once bound and implements RFC 6121 for local
 users; the L{xmuc.router.Router} moves stanzas between sessions and
 L{IComponent}s (the MUC service is one) by domain.
 """

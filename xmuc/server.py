@@ -185,7 +185,7 @@ class XmucServer(OrderedMultiService):
     @ivar storage: the L{xmuc.storage.interfaces.IStorage}.
     @ivar auth: the L{xmuc.auth.interfaces.IAuthBackend}.
     @ivar router: the L{Router}.
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
     @ivar listeners: the client L{ListeningService}s.
     """
@@ -210,7 +210,7 @@ class XmucServer(OrderedMultiService):
 
         self.router = Router(self.hosts)
 
-        from xmuc.sm.manager import SessionManager
+        from xmuc.session.manager import SessionManager
 
         # Children stop in reverse order: listeners first (no new clients),
         # then the MUC (occupants get status 332 while their sessions still

@@ -34,8 +34,8 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from xmuc.sm import caps as capsmod
-from xmuc.sm.items import hasFrom
+from xmuc.session import caps as capsmod
+from xmuc.session.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp.errors import StanzaError, errorReply
 
@@ -280,7 +280,7 @@ class PersonalEventing:
     """
     The PEP services of the local accounts.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar interests: owner bare JID -> {recipient full JID: (caps key,
         frozenset of nodes)}.
     @ivar knownCaps: caps key -> frozenset of the nodes it notifies for.

@@ -19,7 +19,7 @@ subscription requests).  As Prosody's mod_mam, a session that queried
 its archive before its initial presence gets no offline messages: it has
 them from the archive, and they stay stored for a later login.
 
-The personal archive (L{xmuc.sm.mam}) archives a stored message once, when
+The personal archive (L{xmuc.session.mam}) archives a stored message once, when
 it is stored (it carries its archive C{<stanza-id/>} in storage, as with
 Prosody); its delivery from storage is not archived again.
 
@@ -32,7 +32,7 @@ from twisted.logger import Logger
 
 from xmuc.muc.fanout import parseElement
 from xmuc.muc.history import stamp
-from xmuc.sm.mam import stripOwnStanzaIDs
+from xmuc.session.mam import stripOwnStanzaIDs
 from xmuc.xmpp import ns
 
 log = Logger()
@@ -71,7 +71,7 @@ class OfflineMessages:
     """
     Storing and delivering the messages of users who are offline.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar now: callable giving the POSIX time messages are stored at.
     """
 
@@ -95,7 +95,7 @@ class OfflineMessages:
         if the account exists, else bounce it.
 
         @param recipient: the C{to} (L{JID}).
-        @param archived: what L{xmuc.sm.mam.PersonalArchive.delivered}
+        @param archived: what L{xmuc.session.mam.PersonalArchive.delivered}
             needs to archive the message once stored, or L{None}.
         """
         bare = recipient.userhost()

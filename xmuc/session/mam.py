@@ -16,7 +16,7 @@ out of the stored copy.
 Both directions: a message a user's session sends is archived in the
 sender's archive before it is routed; a message to a local user is
 archived in the recipient's archive when it is delivered (once for the
-account, whichever resources get it) or stored offline (L{xmuc.sm.offline};
+account, whichever resources get it) or stored offline (L{xmuc.session.offline};
 not again when it is delivered from there).  Incoming messages get a
 C{<stanza-id by='user@host'/>} (XEP-0359) naming the archive id, and so do
 the C{sent} carbon copies; a C{<stanza-id/>} claiming to be the user's own
@@ -39,8 +39,8 @@ from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 from xmuc.muc.fanout import parseElement
-from xmuc.sm.carbons import _clientCopy
-from xmuc.sm.stanzas import retarget
+from xmuc.session.carbons import _clientCopy
+from xmuc.session.stanzas import retarget
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
@@ -188,7 +188,7 @@ class PersonalArchive:
     """
     The archives of the local users.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar now: callable giving the POSIX time messages are archived at.
     """
 
@@ -257,7 +257,7 @@ class PersonalArchive:
             log.debug("not archiving a received message ({reason})", reason=reason)
             return None
         # Eligible messages (chat or normal) reach a session or offline
-        # storage (xmuc.sm.offline), which archives them once stored; the
+        # storage (xmuc.session.offline), which archives them once stored; the
         # stored copy carries the stanza-id too, as with Prosody.
         withJID = _bareOf(stanza.getAttribute("from")) or bare
         stanzaID = str(uuid.uuid4())

@@ -7,8 +7,8 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from xmuc.router import parseJID
-from xmuc.sm.items import FROM_STATES, TO_STATES, hasFrom
-from xmuc.sm.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
+from xmuc.session.items import FROM_STATES, TO_STATES, hasFrom
+from xmuc.session.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
 from xmuc.xmpp.errors import errorReply
 
 log = Logger()
@@ -20,7 +20,7 @@ def _logFailure(failure, what):
 
 class PresenceHandler:
     """
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):

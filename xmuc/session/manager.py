@@ -13,15 +13,15 @@ from zope.interface import implementer
 
 from xmuc.interfaces import ISessionManager
 from xmuc.router import parseJID
-from xmuc.sm.carbons import CarbonsHandler
-from xmuc.sm.mam import PersonalArchive
-from xmuc.sm.offline import OfflineMessages, isStorable
-from xmuc.sm.pep import PersonalEventing
-from xmuc.sm.presence import PresenceHandler
-from xmuc.sm.roster import RosterHandler
-from xmuc.sm.rosters import RosterCache
-from xmuc.sm.serveriq import ServerIQHandler
-from xmuc.sm.subscription import SubscriptionHandler
+from xmuc.session.carbons import CarbonsHandler
+from xmuc.session.mam import PersonalArchive
+from xmuc.session.offline import OfflineMessages, isStorable
+from xmuc.session.pep import PersonalEventing
+from xmuc.session.presence import PresenceHandler
+from xmuc.session.roster import RosterHandler
+from xmuc.session.rosters import RosterCache
+from xmuc.session.serveriq import ServerIQHandler
+from xmuc.session.subscription import SubscriptionHandler
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
 
 log = Logger()
@@ -281,7 +281,7 @@ class SessionManager(service.Service):
     def _deliverMessage(self, stanza, recipient, archived=None):
         """
         @param archived: what the personal archive needs to archive the
-            message (L{xmuc.sm.mam.PersonalArchive.beforeDelivery}), for
+            message (L{xmuc.session.mam.PersonalArchive.beforeDelivery}), for
             when it is stored offline; or L{None}.
         @return: the sessions the message was delivered to (empty when
             it was bounced, dropped or given to offline storage).

@@ -168,7 +168,7 @@ class CarbonsHandler:
     The state lives on the session itself (C{wantCarbons}), so that it
     goes away with it; carbons are off until the session enables them.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):

@@ -10,8 +10,8 @@ from twisted.logger import Logger
 from twisted.words.xish import domish
 
 from xmuc.router import parseJID
-from xmuc.sm import items
-from xmuc.sm.stanzas import presence
+from xmuc.session import items
+from xmuc.session.stanzas import presence
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
 from twisted.words.protocols.jabber.xmlstream import toResponse
@@ -24,7 +24,7 @@ MAX_NAME_LENGTH = 1023
 
 class RosterHandler:
     """
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):

@@ -10,10 +10,10 @@ from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 import xmuc
-from xmuc.sm import carbons, mam, offline
-from xmuc.sm import pep
-from xmuc.sm.items import hasFrom
-from xmuc.sm.stanzas import onlyChild
+from xmuc.session import carbons, mam, offline
+from xmuc.session import pep
+from xmuc.session.items import hasFrom
+from xmuc.session.stanzas import onlyChild
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
 
@@ -48,7 +48,7 @@ def _discoInfoResult(iq, category, type, features, name=None):
 
 class ServerIQHandler:
     """
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):
