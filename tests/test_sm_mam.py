@@ -379,7 +379,7 @@ class QueryTests(ArchiveTestsBase):
         Deleting an account through L{AccountManager.delete} purges its
         archive.
         """
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         class Auth:
             def deleteAccount(self, bare):

@@ -266,7 +266,7 @@ class OfflineTests(unittest.TestCase):
         Deleting an account (L{AccountManager.delete}) deletes its offline
         messages and its PEP data, nobody else's.
         """
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         class Auth:
             def deleteAccount(self, bare):

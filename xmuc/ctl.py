@@ -32,13 +32,26 @@ import getpass
 import json
 import os
 import sys
-import time
 
-from twisted.internet import defer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from twisted.internet import defer, task
 from twisted.words.protocols.jabber import jid as jidmod
 
 import xmuc
-from xmuc.config import ConfigError, collectErrors, loadConfig, _findLine
+from xmuc.accounts import tombstones
+from xmuc.auth.scram import saslprep
+from xmuc.backends import (
+    IAuthBackendFactory,
+    IStorageBackendFactory,
+    availableBackends,
+    findBackend,
+)
+from xmuc.config import SCHEMA, ConfigError, collectErrors, loadConfig, _findLine
+from xmuc.muc.deletedaccounts import forgetInStoredRooms
+from xmuc.storage.interfaces import StorageError
 
 PROGRAM = "xmucctl"
 
@@ -289,8 +302,6 @@ def readPassword(args, stdin=None, prompt=getpass.getpass):
         password = stdin.readline().rstrip("\r\n")
     if not password:
         raise CommandError("the password may not be empty")
-    from xmuc.auth.scram import saslprep
-
     try:
         saslprep(password)
     except UnicodeError:
@@ -328,18 +339,12 @@ def _formatTime(when):
     )
 
 
-def _tombstoneAlive(tombstone, expiry):
-    return tombstone is not None and (
-        not expiry or tombstone["when"] + expiry > time.time()
-    )
-
-
 @defer.inlineCallbacks
 def adduser(context, args, password):
     bare = accountJID(args.jid, context.config)
     tombstone = yield context.storage.tombstones.get(bare)
     expiry = context.config.get("storage", "tombstone_expiry")
-    if _tombstoneAlive(tombstone, expiry) and tombstone["kind"] == "account":
+    if tombstones.accountInForce(tombstone, expiry):
         if not args.reuse:
             raise CommandError(
                 "%s was deleted on %s; its name stays taken so that nobody inherits "
@@ -375,14 +380,13 @@ def deluser(context, args):
     exists = yield context.auth.userExists(bare)
     if not exists:
         raise CommandError("no account %s" % (bare,))
-    # The tombstone first: if anything below fails, the name is still
-    # protected and deluser can be run again.
-    yield context.storage.tombstones.add(bare, "account")
     roster = yield context.storage.rosters.get(bare)
-    yield context.auth.deleteAccount(bare)
+    yield tombstones.buryAccount(context.storage, context.auth, bare)
     yield context.storage.rosters.delete(bare)
     contacts = yield _unsubscribeContacts(context, bare, roster)
-    rooms = yield _forgetInRooms(context, bare)
+    rooms = yield forgetInStoredRooms(
+        context.storage, context.config.get("muc", "domain"), bare
+    )
     context.write(
         "deleted %s (its name is kept as a tombstone; removed from %d contact "
         "roster%s and %d room%s)"
@@ -413,29 +417,6 @@ def _unsubscribeContacts(context, bare, roster):
         item.update(subscription="none", ask=None, pending_in=False)
         yield context.storage.rosters.set(contact, bare, item)
         changed += 1
-    return changed
-
-
-@defer.inlineCallbacks
-def _forgetInRooms(context, bare):
-    """
-    Remove C{bare} from the affiliations and reserved nicknames of every
-    persistent room of C{[muc] domain}.
-
-    @return: Deferred firing with the number of rooms changed.
-    """
-    found = yield context.storage.rooms.list(context.config.get("muc", "domain"))
-    changed = 0
-    for room, state in found:
-        touched = False
-        for key in ("affiliations", "reservedNicks"):
-            entries = state.get(key)
-            if isinstance(entries, dict) and bare in entries:
-                del entries[bare]
-                touched = True
-        if touched:
-            yield context.storage.rooms.save(room, state)
-            changed += 1
     return changed
 
 
@@ -515,8 +496,6 @@ def buildBackends(config):
     @raise CommandError: for the memory backend, whose data lives in the
         server process and cannot be reached from here.
     """
-    from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
-
     name = config.get("storage", "backend")
     if name == "memory":
         raise CommandError(
@@ -576,9 +555,6 @@ def _backendProblems(raw, path):
     """
     The backend names of C{raw} that no plugin provides.
     """
-    from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, availableBackends
-    from xmuc.config import SCHEMA
-
     problems = []
     for section, interface in (
         ("storage", IStorageBackendFactory),
@@ -606,8 +582,6 @@ def _usabilityProblems(config):
     Problems of a configuration whose values are all valid: an auth backend
     refusing this configuration, TLS files missing.
     """
-    from xmuc.backends import IAuthBackendFactory, findBackend
-
     problems = []
     try:
         findBackend(IAuthBackendFactory, config.get("auth", "backend")).build(config, None)
@@ -684,11 +658,6 @@ def makeCertificate(host, days=365, altNames=()):
     @param altNames: other DNS names it is valid for.
     @return: C{(certificatePEM, keyPEM)} as bytes.
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -787,10 +756,6 @@ def _runStorage(args, config, password, stdout):
 
     @return: the exit code.
     """
-    from twisted.internet import task
-
-    from xmuc.storage.interfaces import StorageError
-
     storage, auth = buildBackends(config)
     outcome = {}
 

@@ -201,7 +201,7 @@ class XmucServer(OrderedMultiService):
 
         self.storage = _buildBackend(config, IStorageBackendFactory, "storage")
         self.auth = _buildBackend(config, IAuthBackendFactory, "auth", self.storage)
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         self.accounts = AccountManager(self)
         storageService = StorageService(self.storage)
@@ -230,7 +230,7 @@ class XmucServer(OrderedMultiService):
 
         # Tombstones written by xmucctl while we run (after the MUC: rooms
         # are loaded first).
-        from xmuc.tombstonewatch import TombstoneWatcher
+        from xmuc.accounts.watch import TombstoneWatcher
 
         self.tombstoneWatcher = TombstoneWatcher(self)
         self.tombstoneWatcher.setServiceParent(self)

@@ -21,6 +21,7 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 from zope.interface import implementer
 
+from xmuc.accounts import inband
 from xmuc.c2s import sasl
 from xmuc.c2s.streammanagement import (
     NS_SM,
@@ -710,9 +711,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
                 return self.streamError("not-authorized", "start TLS first")
             if not self.factory.allowRegistration:
                 return self.xmlstream.send(errorReply(iq, "service-unavailable", payload=False))
-            from xmuc.c2s.register import handleUnauthenticatedRegisterIQ
-
-            d = handleUnauthenticatedRegisterIQ(self.factory.server, self, iq)
+            d = inband.handleUnauthenticatedRegisterIQ(self.factory.server, self, iq)
             d.addErrback(lambda f: log.failure("registration failed", f))
             return self._waitFor(d)
         self.streamError("not-authorized")

@@ -10,6 +10,7 @@ from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 import xmuc
+from xmuc.accounts import inband
 from xmuc.session import carbons, mam, offline
 from xmuc.session import pep
 from xmuc.session.items import hasFrom
@@ -273,18 +274,12 @@ class ServerIQHandler:
         reply(result)
 
     def _register(self, session, iq, reply):
-        try:
-            from xmuc.c2s.register import handleRegisterIQ
-        except ImportError:
-            reply(errorReply(iq, "service-unavailable"))
-            return
-
         def failed(failure):
             log.failure("in-band registration request failed", failure)
             reply(errorReply(iq, "internal-server-error", payload=False))
 
         try:
-            d = handleRegisterIQ(self.server, session, iq)
+            d = inband.handleRegisterIQ(self.server, session, iq)
         except Exception:
             log.failure("in-band registration request failed")
             reply(errorReply(iq, "internal-server-error", payload=False))
