@@ -13,6 +13,7 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 
 from xmuc.accounts import tombstones
 from xmuc.auth.scram import saslprep
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp.errors import StanzaError
 
 log = Logger()
@@ -21,7 +22,7 @@ log = Logger()
 class AccountManager:
     """
     @ivar server: the L{xmuc.server.XmucServer} (uses C{auth}, C{storage},
-        C{events}, C{sm}, C{hosts}, C{config}).
+        C{hooks}, C{sm}, C{hosts}, C{config}).
     """
 
     def __init__(self, server):
@@ -118,7 +119,7 @@ class AccountManager:
         existed = yield tombstones.buryAccount(self.server.storage, self.server.auth, bare)
         if acknowledge is not None:
             acknowledge()
-        yield self.server.events.fire("account-deleted", jid=bare)
+        yield self.server.hooks.fireAll(ACCOUNT_DELETED, jid=bare)
         yield self.server.storage.rosters.delete(bare)
         yield self.closeSessions(bare)
         log.info("account {jid} deleted", jid=bare)

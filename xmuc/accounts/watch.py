@@ -27,6 +27,7 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from xmuc.accounts.tombstones import ACCOUNT, inForce
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc import tombstones as roomtombstones
 from xmuc.muc.deletedaccounts import forgetAccount
 
@@ -152,7 +153,7 @@ class TombstoneWatcher(service.Service):
         after the storage part.
         """
         log.info("account {jid} was deleted by another process", jid=bare)
-        yield self.server.events.fire("account-deleted", jid=bare)
+        yield self.server.hooks.fireAll(ACCOUNT_DELETED, jid=bare)
         yield self.server.accounts.closeSessions(bare)
 
     def roomDestroyed(self, roomJID, when):

@@ -10,6 +10,7 @@ nothing.
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc import persistence
 
 log = Logger()
@@ -57,7 +58,7 @@ def install(service):
     def accountDeleted(jid, **kw):
         return forgetAccount(service, jid)
 
-    service.server.events.on("account-deleted", accountDeleted)
+    service.server.hooks.add(ACCOUNT_DELETED, accountDeleted)
 
 
 @defer.inlineCallbacks
