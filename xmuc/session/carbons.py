@@ -23,6 +23,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
 
@@ -181,7 +182,7 @@ class CarbonsHandler:
         """
         return getattr(session, "wantCarbons", False)
 
-    def handleIQ(self, session, iq, child, reply):
+    def handleIQ(self, session, iq, child, reply, **kw):
         """
         An iq in the carbons namespace from a session to itself (no C{to},
         or its own bare JID): C{<enable/>} or C{<disable/>}.
@@ -254,3 +255,13 @@ class CarbonsHandler:
         for session in sessions:
             carbon["to"] = session.jid.full()
             session.send(carbon.toXml())
+
+
+def install(sm):
+    """
+    Message Carbons (C{sm.carbons}): the enable/disable iqs of the
+    account's own sessions; the copies are made on the message path.
+    """
+    sm.carbons = CarbonsHandler(sm)
+    sm.serverFeatures.extend(FEATURES)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), CARBONS, sm.carbons.handleIQ)

@@ -41,6 +41,7 @@ from twisted.words.xish import domish
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc.fanout import parseElement
 from xmuc.session.carbons import _clientCopy
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
 from xmuc.session.stanzas import retarget
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
@@ -196,7 +197,6 @@ class PersonalArchive:
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
@@ -287,7 +287,7 @@ class PersonalArchive:
 
     # --- queries
 
-    def handleIQ(self, session, iq, child, reply, bare):
+    def handleIQ(self, session, iq, child, reply, bare, **kw):
         """
         An iq in the MAM namespace from a user's session to its own account
         (no C{to}, or its own bare JID).
@@ -387,3 +387,14 @@ class PersonalArchive:
         answer.addElement("never")
         reply(result)
 
+
+def install(sm):
+    """
+    The personal archive (C{sm.mam}): queries from the account's own
+    sessions; messages are archived on the message path; the archive goes
+    with a deleted account.
+    """
+    sm.mam = PersonalArchive(sm)
+    sm.accountFeatures.extend(FEATURES)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), MAM, sm.mam.handleIQ)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.mam.accountDeleted)

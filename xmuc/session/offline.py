@@ -79,7 +79,6 @@ class OfflineMessages:
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
@@ -202,3 +201,13 @@ class OfflineMessages:
         d = storage.offline.delete(jid)
         d.addCallback(lambda _: storage.pep.deleteAll(jid))
         return d
+
+
+def install(sm):
+    """
+    Offline messages (C{sm.offline}), kept on the message path and
+    delivered at initial presence; they go with a deleted account.
+    """
+    sm.offline = OfflineMessages(sm)
+    sm.serverFeatures.append(FEATURE)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.offline.accountDeleted)

@@ -36,6 +36,14 @@ from twisted.words.xish import domish
 
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.session import caps as capsmod
+from xmuc.session.hooks import (
+    IQ_GET_BARE,
+    IQ_GET_SELF,
+    IQ_RESPONSE,
+    IQ_SET_BARE,
+    IQ_SET_SELF,
+    addIQHandler,
+)
 from xmuc.session.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp.errors import StanzaError, errorReply
@@ -300,7 +308,6 @@ class PersonalEventing:
         # (owner, recipient) -> the Caps of a query under way
         self._queries = {}
         self._locks = {}
-        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
@@ -323,6 +330,14 @@ class PersonalEventing:
         return lock.run(operation, *args).addBoth(release)
 
     # --- iqs
+
+    def handleServiceIQ(self, iq, child, reply, bare, **kw):
+        """
+        A pubsub iq to the PEP service of the account C{bare}, from its
+        own sessions or from anyone else (C{iq-get/self}, C{iq-get/bare}
+        and their C{set} events): the service checks who may do what.
+        """
+        self.handleIQ(iq, child, reply, bare)
 
     def handleIQ(self, iq, child, reply, owner):
         """
@@ -775,7 +790,7 @@ class PersonalEventing:
         self._queries[(owner, recipient)] = found
         self.router.route(iq)
 
-    def iqResponse(self, iq):
+    def iqResponse(self, iq, **kw):
         """
         An iq result or error addressed to a user's bare JID: the answer
         to a caps query is taken here.
@@ -867,3 +882,21 @@ class PersonalEventing:
         for interests in self.interests.values():
             for recipient in [r for r in interests if _bare(r) == jid]:
                 del interests[recipient]
+
+
+def install(sm):
+    """
+    Personal eventing (C{sm.pep}): pubsub iqs to an account, from its own
+    sessions or from others; the answers to its caps queries; the account
+    is a pubsub/pep service in its disco#info.  Notifications follow
+    presence on the presence path.  The PEP data goes with a deleted
+    account.
+    """
+    sm.pep = PersonalEventing(sm)
+    sm.accountIdentities.append(("pubsub", "pep"))
+    sm.accountFeatures.extend(FEATURES)
+    families = (IQ_GET_SELF, IQ_SET_SELF, IQ_GET_BARE, IQ_SET_BARE)
+    for namespace in (PUBSUB, PUBSUB_OWNER):
+        addIQHandler(sm.hooks, families, namespace, sm.pep.handleServiceIQ)
+    sm.hooks.add(IQ_RESPONSE, sm.pep.iqResponse)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.pep.accountDeleted)

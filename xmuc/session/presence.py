@@ -6,6 +6,7 @@ directed presence, probes, and the end of sessions and accounts.
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.router import parseJID
 from xmuc.session.items import FROM_STATES, TO_STATES, hasFrom
 from xmuc.session.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
@@ -248,3 +249,12 @@ class PresenceHandler:
             return self.rosters.deleteRoster(roster, bare)
 
         yield self.rosters.run(bare, notify)
+
+
+def install(sm):
+    """
+    Presence (C{sm.presence}), on the presence path; contacts of a deleted
+    account are told.
+    """
+    sm.presence = PresenceHandler(sm)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.presence.accountDeleted)

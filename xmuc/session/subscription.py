@@ -180,3 +180,10 @@ class SubscriptionHandler:
         after = items.shown(item)
         if before != after:
             self.sm.rosterHandler.push(bare, contact, item if after is not None else None)
+
+
+def install(sm):
+    """
+    Presence subscriptions (C{sm.subscriptions}), on the presence path.
+    """
+    sm.subscriptions = SubscriptionHandler(sm)
