@@ -166,8 +166,9 @@ class CarbonsHandler:
     """
     Per-session carbons state and the copies.
 
-    The state lives on the session itself (C{wantCarbons}), so that it
-    goes away with it; carbons are off until the session enables them.
+    The state lives on the session itself (C{wantCarbons}, declared by
+    L{xmuc.interfaces.ISession}), so that it goes away with it; carbons are
+    off until the session enables them.
 
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
@@ -180,7 +181,7 @@ class CarbonsHandler:
         """
         @return: whether C{session} enabled carbons.
         """
-        return getattr(session, "wantCarbons", False)
+        return session.wantCarbons
 
     def handleIQ(self, session, iq, child, reply, **kw):
         """

@@ -138,6 +138,27 @@ def stripOwnStanzaIDs(stanza, bare):
         stanza.children = [child for child in stanza.children if not claimed(child)]
 
 
+def inArchive(message, archivedBy):
+    """
+    @param archivedBy: the bare JID str of an account whose client queried
+        its archive in the session concerned, or L{None}.
+    @return: whether the client can get C{message} from an archive anyway:
+        it is an archive query result, or it carries the C{stanza-id} of
+        the archive of C{archivedBy}.
+    """
+    for child in message.elements():
+        if child.uri == MAM and child.name == "result":
+            return True
+        if (
+            archivedBy is not None
+            and child.uri == ns.STANZA_ID
+            and child.name == "stanza-id"
+            and child.getAttribute("by") == archivedBy
+        ):
+            return True
+    return False
+
+
 def storedCopy(stanza):
     """
     @return: the serialized message as archived (chat states left out),

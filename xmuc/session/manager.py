@@ -34,6 +34,7 @@ from xmuc.session import (
     subscription,
 )
 from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, SELF, SESSION_EVENTS
+from xmuc.session.mam import inArchive
 from xmuc.session.offline import isStorable
 from xmuc.session.rosters import RosterCache
 from xmuc.session.stanzas import onlyChild
@@ -150,6 +151,8 @@ class SessionManager(service.Service):
         session.priority = 0
         session.interestedInRoster = False
         session.directedPresence = set()
+        session.wantCarbons = False
+        session.mamRequested = False
         self._bound[session] = (fullStr, bare, resource)
         self._users.setdefault(bare, {})[resource] = session
         self.router.sessions[fullStr] = session
@@ -237,6 +240,41 @@ class SessionManager(service.Service):
             )
 
         return d.addCallback(checked)
+
+    def undelivered(self, session, stanzas):
+        """
+        The stanzas sent to C{session}, now ended, that its client never
+        acknowledged (XEP-0198), as Prosody's mod_smacks with mod_offline:
+        chat and normal messages are kept for the account
+        (L{xmuc.session.offline.OfflineMessages.keep}: delivered to another
+        available resource if there is one, else stored, bounced only when
+        storage refuses), unless the client can fetch them from an archive
+        (L{xmuc.session.mam.inArchive}); presence, groupchat, errors and iq
+        results need no answer; the rest is bounced with
+        C{recipient-unavailable}.
+
+        @param session: the L{ISession}, already unbound.
+        @param stanzas: the unacknowledged L{domish.Element}s, oldest first.
+        """
+        bare = session.jid.userhost()
+        recipient = jidmod.internJID(bare)
+        archivedBy = bare if session.mamRequested else None
+        for stanza in stanzas:
+            name = stanza.name
+            # The session is gone and its unavailable presence says so.
+            if name == "presence" or isError(stanza):
+                continue
+            kind = stanza.getAttribute("type")
+            if name == "message":
+                if kind == "groupchat":
+                    continue
+                if kind in (None, "chat", "normal"):
+                    if not inArchive(stanza, archivedBy):
+                        self.offline.keep(stanza, recipient, None)
+                    continue
+            elif name == "iq" and kind not in ("get", "set"):
+                continue
+            self.bounce(stanza, "recipient-unavailable")
 
     # --- stanzas from clients
 

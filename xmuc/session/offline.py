@@ -149,7 +149,7 @@ class OfflineMessages:
         stored messages when its priority is 0 or more, unless it queried
         its archive first (Prosody's mod_mam).
         """
-        if session.priority < 0 or getattr(session, "mamRequested", False):
+        if session.priority < 0 or session.mamRequested:
             return
         self.flush(session, bare)
 
