@@ -17,7 +17,8 @@ runs (SQLite in WAL mode and PostgreSQL both allow a second process).
 Three layers, so that each can be tested alone:
 
   - L{parseArguments} turns the command line into a namespace or raises
-    L{UsageError}/L{HelpRequested}; it never prints nor exits;
+    L{UsageError}/L{HelpRequested} (L{xmuc.cli}); it never prints nor
+    exits;
   - the commands (L{runStorageCommand}, L{checkConfig}, L{makeCertificate})
     return results or raise L{CommandError} for expected failures;
   - L{main} is the only place that writes errors and decides the exit code:
@@ -49,6 +50,7 @@ from xmuc.backends import (
     availableBackends,
     findBackend,
 )
+from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.config import SCHEMA, ConfigError, collectErrors, loadConfig, _findLine
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
 from xmuc.storage.interfaces import StorageError
@@ -56,59 +58,11 @@ from xmuc.storage.interfaces import StorageError
 PROGRAM = "xmucctl"
 
 
-class UsageError(Exception):
-    """
-    The command line is wrong.
-
-    @ivar message: what is wrong.
-    @ivar usage: the usage text of the (sub)command concerned.
-    """
-
-    def __init__(self, message, usage=""):
-        Exception.__init__(self, message)
-        self.message = message
-        self.usage = usage
-
-
-class HelpRequested(Exception):
-    """
-    C{--help} or C{--version}: not an error; C{text} goes to stdout.
-    """
-
-    def __init__(self, text):
-        Exception.__init__(self, text)
-        self.text = text
-
-
 class CommandError(Exception):
     """
     An expected failure (unknown user, bad configuration...): reported as
     one line, exit code 1.
     """
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """
-    An argparse parser that raises instead of printing and exiting.
-    """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("exit_on_error", False)
-        argparse.ArgumentParser.__init__(self, *args, **kwargs)
-
-    def error(self, message):
-        raise UsageError(message, self.format_usage())
-
-    def exit(self, status=0, message=None):
-        if status:
-            raise UsageError((message or "").strip(), self.format_usage())
-        raise HelpRequested(message or "")
-
-    def print_help(self, file=None):
-        raise HelpRequested(self.format_help())
-
-    def print_usage(self, file=None):
-        raise HelpRequested(self.format_usage())
 
 
 class _VersionAction(argparse.Action):
@@ -131,7 +85,7 @@ def buildParser():
     @return: the L{argparse.ArgumentParser} of C{xmucctl}, which raises
         L{UsageError} or L{HelpRequested} instead of exiting.
     """
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog=PROGRAM,
         description="Administration of an xmuc server.",
     )
@@ -143,7 +97,7 @@ def buildParser():
     )
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=_ArgumentParser
+        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
     )
 
     def command(name, helpText):
@@ -223,10 +177,7 @@ def parseArguments(argv):
     @raise HelpRequested: for C{--help} and C{--version}.
     """
     parser = buildParser()
-    try:
-        args = parser.parse_args(list(argv))
-    except argparse.ArgumentError as e:
-        raise UsageError(str(e), parser.format_usage())
+    args = parser.parse_args(list(argv))
     if args.command == "cert" and args.days < 1:
         raise UsageError("--days must be at least 1", parser.format_usage())
     return args
