@@ -191,97 +191,60 @@ class Option:
     @ivar parse: callable turning the raw string into a value, raising
         L{ValueError} with an explanation.
     @ivar default: the raw default string, or L{None} for "no value".
-    @ivar doc: one line for the reference in README.rst.
     """
 
-    def __init__(self, parse, default=None, doc=""):
+    def __init__(self, parse, default=None):
         self.parse = parse
         self.default = default
-        self.doc = doc
 
 
+#: Every section and key, each with its parser and its default.  Each key
+#: is documented in the configuration reference of README.rst, which
+#: tests/test_readme.py keeps complete.
 SCHEMA = {
     "server": {
-        "hosts": Option(parseDomains, "localhost", "virtual hosts served"),
-        "admins": Option(parseBareJIDs, "", "server administrators (bare JIDs)"),
-        "max_stanza_size": Option(
-            parseInt(1024), "262144", "largest stanza accepted, in bytes"
-        ),
-        "shutdown_timeout": Option(
-            parseFloat(0), "5", "seconds to wait for sessions to close on stop"
-        ),
-        "reactor": Option(
-            parseString, "", "event loop wanted (epoll, poll, select...); empty: default"
-        ),
+        "hosts": Option(parseDomains, "localhost"),
+        "admins": Option(parseBareJIDs, ""),
+        "max_stanza_size": Option(parseInt(1024), "262144"),
+        "shutdown_timeout": Option(parseFloat(0), "5"),
+        "reactor": Option(parseString, ""),
     },
     "c2s": {
-        "listen": Option(
-            parseEndpoints, "tcp:5222:interface=127.0.0.1", "client listening endpoints"
-        ),
-        "require_encryption": Option(
-            parseBool, "true", "refuse authentication before STARTTLS"
-        ),
-        "tls_certificate": Option(parseString, "", "PEM certificate file"),
-        "tls_key": Option(parseString, "", "PEM private key file"),
-        "allow_registration": Option(
-            parseBool, "false", "in-band account registration (XEP-0077)"
-        ),
-        "max_auth_failures": Option(
-            parseInt(1), "3", "failed SASL attempts before the stream is closed"
-        ),
-        "resumption_timeout": Option(
-            parseFloat(0), "600", "seconds a dropped XEP-0198 session waits to be resumed (0: no resumption)"
-        ),
-        "max_unacked": Option(
-            parseInt(1), "500", "stanzas a session may leave unacknowledged (XEP-0198)"
-        ),
+        "listen": Option(parseEndpoints, "tcp:5222:interface=127.0.0.1"),
+        "require_encryption": Option(parseBool, "true"),
+        "tls_certificate": Option(parseString, ""),
+        "tls_key": Option(parseString, ""),
+        "allow_registration": Option(parseBool, "false"),
+        "max_auth_failures": Option(parseInt(1), "3"),
+        "resumption_timeout": Option(parseFloat(0), "600"),
+        "max_unacked": Option(parseInt(1), "500"),
     },
     "auth": {
-        "backend": Option(parseString, "internal", "authentication backend"),
-        "allow_insecure": Option(
-            parseBool, "false", "must be true for the 'insecure' test backend"
-        ),
+        "backend": Option(parseString, "internal"),
+        "allow_insecure": Option(parseBool, "false"),
     },
     "storage": {
-        "backend": Option(parseString, "sqlite", "storage backend"),
-        "path": Option(parseString, "data/xmuc.sqlite", "SQLite database file"),
-        "dsn": Option(parseString, "", "PostgreSQL connection string"),
-        "tombstone_expiry": Option(
-            parseInt(0), "0", "seconds a deleted account's name stays taken (0: forever)"
-        ),
-        "room_tombstone_expiry": Option(
-            parseInt(0),
-            "2592000",
-            "seconds a destroyed room's name stays reserved (0: forever)",
-        ),
+        "backend": Option(parseString, "sqlite"),
+        "path": Option(parseString, "data/xmuc.sqlite"),
+        "dsn": Option(parseString, ""),
+        "tombstone_expiry": Option(parseInt(0), "0"),
+        "room_tombstone_expiry": Option(parseInt(0), "2592000"),
     },
     "muc": {
-        "enabled": Option(parseBool, "true", "run the MUC service"),
-        "domain": Option(parseDomain, "conference.localhost", "MUC service domain"),
-        "name": Option(parseString, "Chatrooms", "service name in disco"),
-        "lock_new_rooms": Option(
-            parseBool, "true", "new rooms stay locked until configured"
-        ),
-        "max_occupants": Option(
-            parseInt(0), "0", "service-wide occupant limit per room (0: none)"
-        ),
-        "default_history_length": Option(
-            parseInt(0), "20", "messages of history kept per room by default"
-        ),
-        "max_history_length": Option(
-            parseInt(0), "100", "largest history length an owner may choose"
-        ),
-        "allow_unaffiliated_registration": Option(
-            parseBool, "false", "let unaffiliated users register nicks"
-        ),
-        "restrict_room_creation": Option(
-            parseBool, "false", "only server admins may create rooms"
-        ),
+        "enabled": Option(parseBool, "true"),
+        "domain": Option(parseDomain, "conference.localhost"),
+        "name": Option(parseString, "Chatrooms"),
+        "lock_new_rooms": Option(parseBool, "true"),
+        "max_occupants": Option(parseInt(0), "0"),
+        "default_history_length": Option(parseInt(0), "20"),
+        "max_history_length": Option(parseInt(0), "100"),
+        "allow_unaffiliated_registration": Option(parseBool, "false"),
+        "restrict_room_creation": Option(parseBool, "false"),
     },
     "log": {
-        "level": Option(parseLogLevel, "info", "default log level"),
-        "levels": Option(parseLogLevels, "", "per-namespace levels: ns=level,..."),
-        "json_file": Option(parseString, "", "also write JSON log events here"),
+        "level": Option(parseLogLevel, "info"),
+        "levels": Option(parseLogLevels, ""),
+        "json_file": Option(parseString, ""),
     },
 }
 
@@ -332,11 +295,11 @@ class Config:
             self.path,
             section,
             key,
-            _findLine(self.path, section, key) if self.path else None,
+            findLine(self.path, section, key) if self.path else None,
         )
 
 
-def _findLine(path, section, key):
+def findLine(path, section, key):
     """
     Find the line on which C{key} of C{section} is set, or the section header
     when C{key} is L{None}.  configparser does not keep line numbers.
@@ -371,6 +334,19 @@ def loadConfig(path, overrides=None):
     @return: a L{Config}.
     @raise ConfigError: on any problem, naming file, line, section and key.
     """
+    raw = readRaw(path)
+    for section, keys in (overrides or {}).items():
+        raw.setdefault(section, {}).update(keys)
+    return validate(raw, path)
+
+
+def readRaw(path):
+    """
+    Read a configuration file without validating its values.
+
+    @return: C{{section: {key: raw string}}} as written in C{path}.
+    @raise ConfigError: when the file cannot be read or parsed.
+    """
     parser = configparser.ConfigParser(
         interpolation=None, empty_lines_in_values=False, strict=True
     )
@@ -399,10 +375,7 @@ def loadConfig(path, overrides=None):
     except configparser.Error as e:
         raise ConfigError(str(e), path)
 
-    raw = {section: dict(parser.items(section)) for section in parser.sections()}
-    for section, keys in (overrides or {}).items():
-        raw.setdefault(section, {}).update(keys)
-    return validate(raw, path)
+    return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 def validate(raw, path=None):
@@ -440,7 +413,7 @@ def collectErrors(raw, path=None):
                     "unknown section (known: %s)" % (", ".join(SCHEMA),),
                     path,
                     section,
-                    line=_findLine(path, section, None) if path else None,
+                    line=findLine(path, section, None) if path else None,
                 )
             )
             continue
@@ -449,7 +422,7 @@ def collectErrors(raw, path=None):
                 path=path,
                 section=section,
                 key=key,
-                line=_findLine(path, section, key) if path else None,
+                line=findLine(path, section, key) if path else None,
             )
             option = SCHEMA[section].get(key)
             if option is None:

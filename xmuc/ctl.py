@@ -27,7 +27,6 @@ Three layers, so that each can be tested alone:
 """
 
 import argparse
-import configparser
 import datetime
 import getpass
 import json
@@ -51,7 +50,7 @@ from xmuc.backends import (
     findBackend,
 )
 from xmuc.cli import ArgumentParser, HelpRequested, UsageError
-from xmuc.config import SCHEMA, ConfigError, collectErrors, loadConfig, _findLine
+from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
 from xmuc.storage.interfaces import StorageError
 
@@ -491,15 +490,10 @@ def _readRaw(path):
     @return: C{{section: {key: value}}} as written in C{path}, or L{None} when
         the file cannot be read or parsed (L{loadConfig} says why).
     """
-    parser = configparser.ConfigParser(
-        interpolation=None, empty_lines_in_values=False, strict=True
-    )
     try:
-        with open(path, encoding="utf-8") as f:
-            parser.read_file(f, source=path)
-    except (OSError, UnicodeDecodeError, configparser.Error):
+        return readRaw(path)
+    except ConfigError:
         return None
-    return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 def _backendProblems(raw, path):
@@ -522,7 +516,7 @@ def _backendProblems(raw, path):
                     path,
                     section,
                     "backend",
-                    _findLine(path, section, "backend"),
+                    findLine(path, section, "backend"),
                 )
             )
     return problems
