@@ -14,7 +14,8 @@ import configparser
 import os
 
 from twisted.internet import endpoints
-from twisted.words.protocols.jabber import jid as jidmod
+
+from xmuc.xmpp.jid import jidOrNone
 
 
 class ConfigError(Exception):
@@ -104,9 +105,8 @@ def parseList(value):
 
 def parseDomain(value):
     domain = value.strip()
-    try:
-        parsed = jidmod.JID(domain)
-    except Exception:
+    parsed = jidOrNone(domain)
+    if parsed is None:
         raise ValueError("not a valid domain name: %r" % (value,))
     if parsed.user or parsed.resource or not parsed.host:
         raise ValueError("not a bare domain name: %r" % (value,))
@@ -123,9 +123,8 @@ def parseDomains(value):
 def parseBareJIDs(value):
     result = []
     for item in parseList(value):
-        try:
-            parsed = jidmod.JID(item)
-        except Exception:
+        parsed = jidOrNone(item)
+        if parsed is None:
             raise ValueError("not a valid JID: %r" % (item,))
         if parsed.resource:
             raise ValueError("expected a bare JID, got %r" % (item,))
@@ -203,47 +202,79 @@ class Option:
 #: tests/test_readme.py keeps complete.
 SCHEMA = {
     "server": {
+        # Virtual hosts served.
         "hosts": Option(parseDomains, "localhost"),
+        # Server administrators (bare JIDs).
         "admins": Option(parseBareJIDs, ""),
+        # Largest stanza accepted, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Seconds to wait for sessions to close on stop.
         "shutdown_timeout": Option(parseFloat(0), "5"),
+        # Event loop wanted (epoll, poll, select...); empty: default.
         "reactor": Option(parseString, ""),
     },
     "c2s": {
+        # Client listening endpoints.
         "listen": Option(parseEndpoints, "tcp:5222:interface=127.0.0.1"),
+        # Refuse authentication before STARTTLS.
         "require_encryption": Option(parseBool, "true"),
+        # PEM certificate file.
         "tls_certificate": Option(parseString, ""),
+        # PEM private key file.
         "tls_key": Option(parseString, ""),
+        # In-band account registration (XEP-0077).
         "allow_registration": Option(parseBool, "false"),
+        # Failed SASL attempts before the stream is closed.
         "max_auth_failures": Option(parseInt(1), "3"),
+        # Seconds a dropped XEP-0198 session waits to be resumed (0: no resumption).
         "resumption_timeout": Option(parseFloat(0), "600"),
+        # Stanzas a session may leave unacknowledged (XEP-0198).
         "max_unacked": Option(parseInt(1), "500"),
     },
     "auth": {
+        # Authentication backend.
         "backend": Option(parseString, "internal"),
+        # Must be true for the 'insecure' test backend.
         "allow_insecure": Option(parseBool, "false"),
     },
     "storage": {
+        # Storage backend.
         "backend": Option(parseString, "sqlite"),
+        # SQLite database file.
         "path": Option(parseString, "data/xmuc.sqlite"),
+        # PostgreSQL connection string.
         "dsn": Option(parseString, ""),
+        # Seconds a deleted account's name stays taken (0: forever).
         "tombstone_expiry": Option(parseInt(0), "0"),
+        # Seconds a destroyed room's name stays reserved (0: forever).
         "room_tombstone_expiry": Option(parseInt(0), "2592000"),
     },
     "muc": {
+        # Run the MUC service.
         "enabled": Option(parseBool, "true"),
+        # MUC service domain.
         "domain": Option(parseDomain, "conference.localhost"),
+        # Service name in disco.
         "name": Option(parseString, "Chatrooms"),
+        # New rooms stay locked until configured.
         "lock_new_rooms": Option(parseBool, "true"),
+        # Service-wide occupant limit per room (0: none).
         "max_occupants": Option(parseInt(0), "0"),
+        # Messages of history kept per room by default.
         "default_history_length": Option(parseInt(0), "20"),
+        # Largest history length an owner may choose.
         "max_history_length": Option(parseInt(0), "100"),
+        # Let unaffiliated users register nicks.
         "allow_unaffiliated_registration": Option(parseBool, "false"),
+        # Only server admins may create rooms.
         "restrict_room_creation": Option(parseBool, "false"),
     },
     "log": {
+        # Default log level.
         "level": Option(parseLogLevel, "info"),
+        # per-namespace levels: ns=level,...
         "levels": Option(parseLogLevels, ""),
+        # Also write JSON log events here.
         "json_file": Option(parseString, ""),
     },
 }

@@ -38,7 +38,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from twisted.internet import defer, task
-from twisted.words.protocols.jabber import jid as jidmod
 
 import xmuc
 from xmuc.accounts import tombstones
@@ -53,6 +52,7 @@ from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
 from xmuc.storage.interfaces import StorageError
+from xmuc.xmpp.jid import jidOrNone
 
 PROGRAM = "xmucctl"
 
@@ -195,9 +195,8 @@ def accountJID(text, config):
     hosts = config.get("server", "hosts")
     if "@" not in text:
         text = "%s@%s" % (text, hosts[0])
-    try:
-        parsed = jidmod.JID(text)
-    except Exception:
+    parsed = jidOrNone(text)
+    if parsed is None:
         raise CommandError("not a valid JID: %r" % (text,))
     if not parsed.user or parsed.resource:
         raise CommandError("not a bare user JID: %r" % (text,))
@@ -218,9 +217,8 @@ def roomJID(text, config):
     service = config.get("muc", "domain")
     if "@" not in text:
         text = "%s@%s" % (text, service)
-    try:
-        parsed = jidmod.JID(text)
-    except Exception:
+    parsed = jidOrNone(text)
+    if parsed is None:
         raise CommandError("not a valid room JID: %r" % (text,))
     if not parsed.user or parsed.resource:
         raise CommandError("not a bare room JID: %r" % (text,))

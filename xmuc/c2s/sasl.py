@@ -16,12 +16,12 @@ import os
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import jid as jidmod
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 from twisted.words.xish import domish
 
 from xmuc.auth import scram
 from xmuc.xmpp import ns
+from xmuc.xmpp.jid import jidOrNone
 
 log = Logger()
 
@@ -91,11 +91,8 @@ def checkAuthzid(authzid, username, host):
     """
     if not authzid:
         return
-    try:
-        wanted = jidmod.JID(authzid)
-    except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        raise SASLFailure("invalid-authzid")
-    if wanted.resource or wanted.user != username or wanted.host != host:
+    wanted = jidOrNone(authzid)
+    if wanted is None or wanted.resource or wanted.user != username or wanted.host != host:
         raise SASLFailure("invalid-authzid")
 
 

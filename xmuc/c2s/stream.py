@@ -24,10 +24,11 @@ from zope.interface import implementer
 
 from xmuc.accounts import inband
 from xmuc.c2s import sasl
-from xmuc.c2s.streammanagement import NS_SM, ResumptionRegistry
+from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import jidOrNone
 from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
 
 log = Logger()
@@ -329,11 +330,7 @@ class ClientSession:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
         sender = element.getAttribute("from")
         if sender is not None and sender != self._full and sender != self.bare:
-            try:
-                parsed = jidmod.internJID(sender)
-            except (jidmod.InvalidFormat, UnicodeError, ValueError, RuntimeError):
-                # RuntimeError: Twisted's JID refuses an empty string so.
-                parsed = None
+            parsed = jidOrNone(sender)
             if parsed is None or parsed.full() not in (self._full, self.bare):
                 self._authenticator.streamError("invalid-from")
                 return
@@ -565,7 +562,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         else:
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
-            features.addElement((NS_SM, "sm"))
+            features.addElement((ns.STREAM_MANAGEMENT, "sm"))
         return features
 
     def _restart(self):
@@ -594,7 +591,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         if uri == ns.SASL:
             return self.sasl.received(element)
-        if uri == NS_SM and self.username is not None:
+        if uri == ns.STREAM_MANAGEMENT and self.username is not None:
             return self.factory.resumption.beforeBind(self, element)
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()
@@ -612,7 +609,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         """
         if element.uri == ns.STREAMS and element.name == "error":
             self.close()
-        elif element.uri == NS_SM:
+        elif element.uri == ns.STREAM_MANAGEMENT:
             self.factory.resumption.afterBind(self, element)
         else:
             self.streamError("unsupported-stanza-type")

@@ -35,10 +35,11 @@ from twisted.logger import Logger
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import withDelay
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
-NS_SM = "urn:xmpp:sm:3"
 
 #: C{h} counts modulo 2^32 (XEP-0198 section 4).
 _MODULUS = 2**32
@@ -77,7 +78,7 @@ def smElement(name, **attributes):
     """
     @return: a C{urn:xmpp:sm:3} element with string attributes.
     """
-    element = domish.Element((NS_SM, name))
+    element = domish.Element((ns.STREAM_MANAGEMENT, name))
     for key, value in attributes.items():
         if value is not None:
             element[key] = str(value)
@@ -116,42 +117,14 @@ def _nameOf(data):
     return ""
 
 
-def _withDelay(data, name, stamp, sender):
+def _withDelay(data, name, when, sender):
     """
     Add a XEP-0203 delay to a serialized message or presence that has none
     (what Prosody does to queued stanzas): the client learns they are old.
     """
     if name == "iq" or "'%s'" % (ns.DELAY,) in data:
         return data
-    delay = "<delay xmlns='%s' from='%s' stamp='%s'/>" % (
-        ns.DELAY,
-        sender,
-        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)),
-    )
-    if data.endswith("/>"):
-        return "%s>%s</%s>" % (data[:-2], delay, name)
-    end = data.rfind("</")
-    return data[:end] + delay + data[end:]
-
-
-def _parse(data):
-    """
-    @return: the L{domish.Element} serialized in C{data}, or L{None}.
-    """
-    result = []
-    stream = domish.elementStream()
-    stream.DocumentStartEvent = lambda root: None
-    stream.ElementEvent = result.append
-    stream.DocumentEndEvent = lambda: None
-    try:
-        stream.parse(
-            ("<stream:stream xmlns='%s' xmlns:stream='%s'>%s" % (ns.CLIENT, ns.STREAMS, data)).encode(
-                "utf-8"
-            )
-        )
-    except domish.ParserError:
-        return None
-    return result[0] if result else None
+    return withDelay(data, name, sender, when)
 
 
 class StreamManagement:
@@ -396,9 +369,10 @@ class StreamManagement:
         queue, self.queue = self.queue, collections.deque()
         unacknowledged = []
         for _, data, _ in queue:
-            element = _parse(data)
-            if element is not None:
-                unacknowledged.append(element)
+            try:
+                unacknowledged.append(parseElement(data))
+            except ValueError:
+                continue
         return unacknowledged
 
 

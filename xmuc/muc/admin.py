@@ -38,7 +38,7 @@ from twisted.words.xish import domish
 from xmuc.muc import persistence
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.room import AFFILIATIONS, ROLES
-from xmuc.router import parseJID
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 

@@ -95,7 +95,7 @@ C{disco-info-node:<node>(room, stanza, occupant)}
 C{disco-features(room, features)}
     Add feature strings to the set C{features} of the room's disco#info.
 C{disco-roominfo(room, form)}
-    Add fields to the C{muc#roominfo} L{xmuc.muc.forms.Form}.
+    Add fields to the C{muc#roominfo} L{xmuc.xmpp.forms.Form}.
 C{config-form(room, form, actor)}
     Add fields to the C{muc#roomconfig} form an owner asked for.
 C{config-submitted(room, fields, changes, actor)}

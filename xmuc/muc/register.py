@@ -22,10 +22,11 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, persistence
+from xmuc.muc import persistence
+from xmuc.xmpp import forms
 from xmuc.muc.admin import RESERVED_REASON, reservedBy
 from xmuc.muc.room import validNick
-from xmuc.router import parseJID
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
