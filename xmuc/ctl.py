@@ -402,7 +402,7 @@ def destroyRoom(context, args):
     deleted = yield context.storage.rooms.delete(room)
     if not deleted:
         raise CommandError("no persistent room %s" % (room,))
-    yield context.storage.tombstones.add(room, "room")
+    yield context.storage.tombstones.add(room, tombstones.ROOM)
     yield context.storage.archive.purge(room)
     context.write("destroyed %s (its name stays reserved)" % (room,))
 

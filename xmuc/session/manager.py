@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
 from zope.interface import implementer
 
+from xmuc.accounts.tombstones import ACCOUNT
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
 from xmuc.xmpp.jid import jidFromParts, parseJID
@@ -234,7 +235,7 @@ class SessionManager(service.Service):
             if exists:
                 return "exists"
             return self.server.storage.tombstones.get(bare).addCallback(
-                lambda t: "deleted" if t is not None and t.get("kind") == "account" else "unknown"
+                lambda t: "deleted" if t is not None and t.get("kind") == ACCOUNT else "unknown"
             )
 
         return d.addCallback(checked)
