@@ -22,9 +22,9 @@ from twisted.logger import Logger
 from xmuc.muc import persistence
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.owner import configField
-from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import copyElement
 
 log = Logger()

@@ -33,13 +33,10 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.xmpp import forms
 from xmuc.muc.history import historyOf, isHistoric
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp import mam as shared
-from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
-# The protocol parts live in xmuc.xmpp.mam, shared with the personal
-# archive; these names stay available here.
 from xmuc.xmpp.mam import parseQuery
 from xmuc.xmpp.stanza import parseElement
 

@@ -13,10 +13,9 @@ logging, presence broadcast, member list access) are declared here.
 from twisted.words.xish import domish
 
 from xmuc.muc import persistence
-from xmuc.xmpp import forms
-from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp import ns
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import newStanza
 
 #: Settings whose change is announced by their own status codes only.

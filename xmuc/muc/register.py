@@ -23,12 +23,11 @@ from twisted.internet import defer
 from twisted.words.xish import domish
 
 from xmuc.muc import persistence
-from xmuc.xmpp import forms
 from xmuc.muc.admin import RESERVED_REASON, reservedBy
 from xmuc.muc.room import validNick
-from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp import ns
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 NICK_FIELD = "muc#register_roomnick"
 ROOMUSER_NODE = "x-roomuser-item"

@@ -20,9 +20,9 @@ from zope.interface import implementer
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
 from xmuc.muc.room import Room, validNick
-from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import resultFor
 
 log = Logger()

@@ -21,7 +21,6 @@ from zope.interface import implementer
 from xmuc.accounts.tombstones import ACCOUNT
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
-from xmuc.xmpp.jid import jidFromParts, parseJID
 from xmuc.session import (
     carbons,
     disco,
@@ -39,6 +38,7 @@ from xmuc.session.offline import isStorable
 from xmuc.session.rosters import RosterCache
 from xmuc.session.stanzas import onlyChild
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import jidFromParts, parseJID
 
 log = Logger()
 

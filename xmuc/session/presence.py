@@ -9,8 +9,8 @@ from twisted.logger import Logger
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.session.items import FROM_STATES, TO_STATES, hasFrom
 from xmuc.session.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
-from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.errors import errorReply
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 

@@ -7,15 +7,15 @@ import itertools
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 from xmuc.session import items
 from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
 from xmuc.session.stanzas import presence
-from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from twisted.words.protocols.jabber.xmlstream import toResponse
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 
