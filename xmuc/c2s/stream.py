@@ -650,9 +650,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         self._pending = True
         self.xmlstream.transport.pauseProducing()
-        d.addBoth(self._resume)
+        d.addBoth(self._resumeInput)
 
-    def _resume(self, result=None):
+    def _resumeInput(self, result=None):
         self._pending = False
         xs = self.xmlstream
         while self._queued and not self._pending and not xs.closing:
