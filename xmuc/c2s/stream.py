@@ -15,6 +15,8 @@ has no XPath observers and no logging above debug.
 import binascii
 import os
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, ssl
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid as jidmod, xmlstream
@@ -55,9 +57,6 @@ def loadTLSOptions(config):
     @raise xmuc.config.ConfigError: for unreadable or mismatched files, or
         when encryption is required and no certificate is configured.
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     certPath = config.resolvePath(config.get("c2s", "tls_certificate"))
     keyPath = config.resolvePath(config.get("c2s", "tls_key"))
     if not certPath:
