@@ -1,5 +1,5 @@
 """
-Tests for presence in L{xmuc.sm} (RFC 6121 section 4): broadcast, probes,
+Tests for presence in L{xmuc.session} (RFC 6121 section 4): broadcast, probes,
 directed presence, unavailable presence when sessions end, and what happens
 to the contacts of a deleted account.
 """

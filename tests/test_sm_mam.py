@@ -1,5 +1,5 @@
 """
-Tests for the personal message archive (XEP-0313) of L{xmuc.sm.mam}:
+Tests for the personal message archive (XEP-0313) of L{xmuc.session.mam}:
 through the real L{SessionManager} with memory storage, over real client
 streams with the real MUC service, and across a restart on SQLite.
 """
@@ -379,7 +379,7 @@ class QueryTests(ArchiveTestsBase):
         Deleting an account through L{AccountManager.delete} purges its
         archive.
         """
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         class Auth:
             def deleteAccount(self, bare):

@@ -1,5 +1,5 @@
 """
-Tests for offline messages (L{xmuc.sm.offline}, as Prosody's mod_offline):
+Tests for offline messages (L{xmuc.session.offline}, as Prosody's mod_offline):
 through the real L{SessionManager} with memory storage, and over real
 client streams across a server restart on SQLite.
 """
@@ -265,7 +265,7 @@ class OfflineTests(unittest.TestCase):
         Deleting an account (L{AccountManager.delete}) deletes its offline
         messages and its PEP data, nobody else's.
         """
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         class Auth:
             def deleteAccount(self, bare):

@@ -1,6 +1,6 @@
 """
-Tests for personal eventing (XEP-0163) of L{xmuc.sm.pep} and the entity
-capabilities of L{xmuc.sm.caps}: through the real L{SessionManager} with
+Tests for personal eventing (XEP-0163) of L{xmuc.session.pep} and the entity
+capabilities of L{xmuc.session.caps}: through the real L{SessionManager} with
 memory storage (recording sessions), and across a restart on SQLite over
 real client streams.
 """
@@ -11,8 +11,8 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.sm import caps
-from xmuc.sm.pep import FEATURES
+from xmuc.session import caps
+from xmuc.session.pep import FEATURES
 from xmuc.xmpp import ns
 from xmuc.xmpp.ns import PUBSUB, PUBSUB_ERRORS, PUBSUB_EVENT, PUBSUB_OWNER
 

@@ -16,7 +16,7 @@ from xmuc.config import validate
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.interfaces import ISession
 from xmuc.router import Router
-from xmuc.sm.manager import SessionManager
+from xmuc.session.manager import SessionManager
 from xmuc.storage.common import rosterItem
 from xmuc.storage.memory import MemoryStorage
 from xmuc.xmpp import ns

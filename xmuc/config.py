@@ -197,6 +197,9 @@ class Option:
         self.default = default
 
 
+#: Every section and key, each with its parser and its default.  Each key
+#: is documented in the configuration reference of README.rst, which
+#: tests/test_readme.py keeps complete.
 SCHEMA = {
     "server": {
         # Virtual hosts served.
@@ -323,11 +326,11 @@ class Config:
             self.path,
             section,
             key,
-            _findLine(self.path, section, key) if self.path else None,
+            findLine(self.path, section, key) if self.path else None,
         )
 
 
-def _findLine(path, section, key):
+def findLine(path, section, key):
     """
     Find the line on which C{key} of C{section} is set, or the section header
     when C{key} is L{None}.  configparser does not keep line numbers.
@@ -362,6 +365,19 @@ def loadConfig(path, overrides=None):
     @return: a L{Config}.
     @raise ConfigError: on any problem, naming file, line, section and key.
     """
+    raw = readRaw(path)
+    for section, keys in (overrides or {}).items():
+        raw.setdefault(section, {}).update(keys)
+    return validate(raw, path)
+
+
+def readRaw(path):
+    """
+    Read a configuration file without validating its values.
+
+    @return: C{{section: {key: raw string}}} as written in C{path}.
+    @raise ConfigError: when the file cannot be read or parsed.
+    """
     parser = configparser.ConfigParser(
         interpolation=None, empty_lines_in_values=False, strict=True
     )
@@ -390,10 +406,7 @@ def loadConfig(path, overrides=None):
     except configparser.Error as e:
         raise ConfigError(str(e), path)
 
-    raw = {section: dict(parser.items(section)) for section in parser.sections()}
-    for section, keys in (overrides or {}).items():
-        raw.setdefault(section, {}).update(keys)
-    return validate(raw, path)
+    return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 def validate(raw, path=None):
@@ -431,7 +444,7 @@ def collectErrors(raw, path=None):
                     "unknown section (known: %s)" % (", ".join(SCHEMA),),
                     path,
                     section,
-                    line=_findLine(path, section, None) if path else None,
+                    line=findLine(path, section, None) if path else None,
                 )
             )
             continue
@@ -440,7 +453,7 @@ def collectErrors(raw, path=None):
                 path=path,
                 section=section,
                 key=key,
-                line=_findLine(path, section, key) if path else None,
+                line=findLine(path, section, key) if path else None,
             )
             option = SCHEMA[section].get(key)
             if option is None:

@@ -59,3 +59,30 @@ def install(service):
         return forgetAccount(service, jid)
 
     service.server.hooks.add(ACCOUNT_DELETED, accountDeleted)
+
+
+@defer.inlineCallbacks
+def forgetInStoredRooms(storage, domain, bare):
+    """
+    What L{forgetAccount} does, on the stored state of the persistent rooms
+    of C{domain} instead of loaded rooms: for a process without rooms in
+    memory (C{xmucctl deluser}).  No notices are sent.
+
+    @param storage: the L{xmuc.storage.interfaces.IStorage}.
+    @param domain: the MUC service's domain.
+    @param bare: the deleted account's bare JID string.
+    @return: Deferred firing with the number of rooms changed.
+    """
+    found = yield storage.rooms.list(domain)
+    changed = 0
+    for room, state in found:
+        touched = False
+        for key in ("affiliations", "reservedNicks"):
+            entries = state.get(key)
+            if isinstance(entries, dict) and bare in entries:
+                del entries[bare]
+                touched = True
+        if touched:
+            yield storage.rooms.save(room, state)
+            changed += 1
+    return changed

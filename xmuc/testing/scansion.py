@@ -14,7 +14,6 @@ C{/work/shared/seeds/README.md} for the format.  This module has four parts:
    line front end (C{python -m xmuc.testing.scansion}).
 """
 
-import argparse
 import re
 import sys
 import textwrap
@@ -28,6 +27,7 @@ from twisted.words.protocols.jabber import sasl, sasl_mechanisms, xmlstream
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
+from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.xmpp import ns
 from xmuc.xmpp.jid import jidOrNone
 
@@ -1168,34 +1168,8 @@ def loadScript(path):
 # ---------------------------------------------------------------- command line
 
 
-class UsageError(Exception):
-    """
-    Bad command line arguments; the message says what is wrong.
-    """
-
-
-class _HelpShown(Exception):
-    """
-    C{--help} was given and the help has been printed.
-    """
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """
-    An argument parser that raises instead of exiting the process.
-    """
-
-    def error(self, message):
-        raise UsageError(message)
-
-    def exit(self, status=0, message=None):
-        if message:
-            self._print_message(message, sys.stderr)
-        raise _HelpShown()
-
-
 def makeArgumentParser():
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m xmuc.testing.scansion",
         description="Run scansion scripts against a running XMPP server.",
     )
@@ -1221,7 +1195,7 @@ def parseArguments(argv):
     @param argv: the arguments, without the program name.
     @return: an L{argparse.Namespace}.
     @raise UsageError: bad arguments.
-    @raise _HelpShown: C{--help} was given (the help has been printed).
+    @raise HelpRequested: C{--help} was given.
     """
     options = makeArgumentParser().parse_args(argv)
     if not 0 < options.port < 65536:
@@ -1271,7 +1245,8 @@ def main(argv=None, out=None):
         out = sys.stdout
     try:
         options = parseArguments(argv)
-    except _HelpShown:
+    except HelpRequested as h:
+        sys.stdout.write(h.text)
         return 0
     except UsageError as e:
         sys.stderr.write(makeArgumentParser().format_usage())

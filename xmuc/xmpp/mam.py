@@ -5,7 +5,7 @@ parsing and validation, RSM paging over a list of records, the result
 messages and the C{<fin/>}, as Prosody's mod_mam and mod_muc_mam do them.
 
 Used by the rooms' archive (L{xmuc.muc.mam}) and the users' personal
-archive (L{xmuc.sm.mam}).  A record is any object with an C{id} (the
+archive (L{xmuc.session.mam}).  A record is any object with an C{id} (the
 archive id, i.e. the stanza-id) and a C{when} (POSIX time).
 """
 

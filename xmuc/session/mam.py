@@ -16,7 +16,7 @@ out of the stored copy.
 Both directions: a message a user's session sends is archived in the
 sender's archive before it is routed; a message to a local user is
 archived in the recipient's archive when it is delivered (once for the
-account, whichever resources get it) or stored offline (L{xmuc.sm.offline};
+account, whichever resources get it) or stored offline (L{xmuc.session.offline};
 not again when it is delivered from there).  Incoming messages get a
 C{<stanza-id by='user@host'/>} (XEP-0359) naming the archive id, and so do
 the C{sent} carbon copies; a C{<stanza-id/>} claiming to be the user's own
@@ -38,7 +38,8 @@ from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.sm.stanzas import retarget
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
+from xmuc.session.stanzas import retarget
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
@@ -116,6 +117,27 @@ def stripOwnStanzaIDs(stanza, bare):
         stanza.children = [child for child in stanza.children if not claimed(child)]
 
 
+def inArchive(message, archivedBy):
+    """
+    @param archivedBy: the bare JID str of an account whose client queried
+        its archive in the session concerned, or L{None}.
+    @return: whether the client can get C{message} from an archive anyway:
+        it is an archive query result, or it carries the C{stanza-id} of
+        the archive of C{archivedBy}.
+    """
+    for child in message.elements():
+        if child.uri == ns.MAM and child.name == "result":
+            return True
+        if (
+            archivedBy is not None
+            and child.uri == ns.STANZA_ID
+            and child.name == "stanza-id"
+            and child.getAttribute("by") == archivedBy
+        ):
+            return True
+    return False
+
+
 def storedCopy(stanza):
     """
     @return: the serialized message as archived (chat states left out),
@@ -168,14 +190,13 @@ class PersonalArchive:
     """
     The archives of the local users.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar now: callable giving the POSIX time messages are archived at.
     """
 
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
@@ -237,7 +258,7 @@ class PersonalArchive:
             log.debug("not archiving a received message ({reason})", reason=reason)
             return None
         # Eligible messages (chat or normal) reach a session or offline
-        # storage (xmuc.sm.offline), which archives them once stored; the
+        # storage (xmuc.session.offline), which archives them once stored; the
         # stored copy carries the stanza-id too, as with Prosody.
         withJID = bareJID(stanza.getAttribute("from")) or bare
         stanzaID = str(uuid.uuid4())
@@ -266,7 +287,7 @@ class PersonalArchive:
 
     # --- queries
 
-    def handleIQ(self, session, iq, child, reply, bare):
+    def handleIQ(self, session, iq, child, reply, bare, **kw):
         """
         An iq in the MAM namespace from a user's session to its own account
         (no C{to}, or its own bare JID).
@@ -366,3 +387,14 @@ class PersonalArchive:
         answer.addElement("never")
         reply(result)
 
+
+def install(sm):
+    """
+    The personal archive (C{sm.mam}): queries from the account's own
+    sessions; messages are archived on the message path; the archive goes
+    with a deleted account.
+    """
+    sm.mam = PersonalArchive(sm)
+    sm.accountFeatures.extend(FEATURES)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.MAM, sm.mam.handleIQ)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.mam.accountDeleted)

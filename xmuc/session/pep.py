@@ -35,8 +35,16 @@ from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.sm import caps as capsmod
-from xmuc.sm.items import hasFrom
+from xmuc.session import caps as capsmod
+from xmuc.session.hooks import (
+    IQ_GET_BARE,
+    IQ_GET_SELF,
+    IQ_RESPONSE,
+    IQ_SET_BARE,
+    IQ_SET_SELF,
+    addIQHandler,
+)
+from xmuc.session.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp import ns
 from xmuc.xmpp import forms
@@ -256,7 +264,7 @@ class PersonalEventing:
     """
     The PEP services of the local accounts.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar interests: owner bare JID -> {recipient full JID: (caps key,
         frozenset of nodes)}.
     @ivar knownCaps: caps key -> frozenset of the nodes it notifies for.
@@ -275,7 +283,6 @@ class PersonalEventing:
         # (owner, recipient) -> the Caps of a query under way
         self._queries = {}
         self._locks = {}
-        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
@@ -298,6 +305,14 @@ class PersonalEventing:
         return lock.run(operation, *args).addBoth(release)
 
     # --- iqs
+
+    def handleServiceIQ(self, iq, child, reply, bare, **kw):
+        """
+        A pubsub iq to the PEP service of the account C{bare}, from its
+        own sessions or from anyone else (C{iq-get/self}, C{iq-get/bare}
+        and their C{set} events): the service checks who may do what.
+        """
+        self.handleIQ(iq, child, reply, bare)
 
     def handleIQ(self, iq, child, reply, owner):
         """
@@ -750,7 +765,7 @@ class PersonalEventing:
         self._queries[(owner, recipient)] = found
         self.router.route(iq)
 
-    def iqResponse(self, iq):
+    def iqResponse(self, iq, **kw):
         """
         An iq result or error addressed to a user's bare JID: the answer
         to a caps query is taken here.
@@ -842,3 +857,21 @@ class PersonalEventing:
         for interests in self.interests.values():
             for recipient in [r for r in interests if _bare(r) == jid]:
                 del interests[recipient]
+
+
+def install(sm):
+    """
+    Personal eventing (C{sm.pep}): pubsub iqs to an account, from its own
+    sessions or from others; the answers to its caps queries; the account
+    is a pubsub/pep service in its disco#info.  Notifications follow
+    presence on the presence path.  The PEP data goes with a deleted
+    account.
+    """
+    sm.pep = PersonalEventing(sm)
+    sm.accountIdentities.append(("pubsub", "pep"))
+    sm.accountFeatures.extend(FEATURES)
+    families = (IQ_GET_SELF, IQ_SET_SELF, IQ_GET_BARE, IQ_SET_BARE)
+    for namespace in (ns.PUBSUB, ns.PUBSUB_OWNER):
+        addIQHandler(sm.hooks, families, namespace, sm.pep.handleServiceIQ)
+    sm.hooks.add(IQ_RESPONSE, sm.pep.iqResponse)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.pep.accountDeleted)

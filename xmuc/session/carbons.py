@@ -23,6 +23,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
 from xmuc.xmpp.stanza import clientCopy
@@ -137,10 +138,11 @@ class CarbonsHandler:
     """
     Per-session carbons state and the copies.
 
-    The state lives on the session itself (C{wantCarbons}), so that it
-    goes away with it; carbons are off until the session enables them.
+    The state lives on the session itself (C{wantCarbons}, declared by
+    L{xmuc.interfaces.ISession}), so that it goes away with it; carbons are
+    off until the session enables them.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):
@@ -151,9 +153,9 @@ class CarbonsHandler:
         """
         @return: whether C{session} enabled carbons.
         """
-        return getattr(session, "wantCarbons", False)
+        return session.wantCarbons
 
-    def handleIQ(self, session, iq, child, reply):
+    def handleIQ(self, session, iq, child, reply, **kw):
         """
         An iq in the carbons namespace from a session to itself (no C{to},
         or its own bare JID): C{<enable/>} or C{<disable/>}.
@@ -226,3 +228,13 @@ class CarbonsHandler:
         for session in sessions:
             carbon["to"] = session.jid.full()
             session.send(carbon.toXml())
+
+
+def install(sm):
+    """
+    Message Carbons (C{sm.carbons}): the enable/disable iqs of the
+    account's own sessions; the copies are made on the message path.
+    """
+    sm.carbons = CarbonsHandler(sm)
+    sm.serverFeatures.extend(FEATURES)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.CARBONS, sm.carbons.handleIQ)
