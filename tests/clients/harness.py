@@ -14,7 +14,7 @@ import sys
 
 from twisted.internet import defer, utils
 
-from tests.helpers_client import startTestServer
+from tests.support.client import startTestServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
