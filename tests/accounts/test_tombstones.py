@@ -14,8 +14,7 @@ import sys
 from twisted.internet import defer, reactor, task, utils
 from twisted.trial import unittest
 
-from tests.support.client import NS_CLIENT, connectClient, errorCondition, firstChild
-from tests.muc.test_persistence_wire import (
+from tests.support.database import (
     NS_MUC_USER,
     NS_REGISTER,
     PASSWORD,
@@ -25,6 +24,7 @@ from tests.muc.test_persistence_wire import (
     field,
     mucItems,
 )
+from tests.support.client import NS_CLIENT, connectClient, errorCondition, firstChild
 
 ROOM = "capulet@" + SERVICE
 QUIET = "crypt@" + SERVICE

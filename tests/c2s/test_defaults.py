@@ -26,74 +26,16 @@ from twisted.trial import unittest
 from tests.support.client import (
     NS_SASL,
     assertStartTLSRequired,
+    certificateDirectory,
     connectTestClient,
     errorCondition,
     firstChild,
-    makeSelfSignedCertificate,
+    startServerWith,
+    tlsSections,
 )
 
 NS_REGISTER = "jabber:iq:register"
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"
-
-
-@defer.inlineCallbacks
-def startServerWith(testCase, sections):
-    """
-    Start an in-process server from exactly C{sections} (no key added
-    behind the test's back, unlike L{tests.helpers_client.startTestServer}).
-
-    @param sections: C{{section: {key: raw string}}}; C{{dir}} in a value is
-        replaced by the test's directory.
-    @return: Deferred firing with the L{xmuc.testing.server.RunningServer}.
-    """
-    from xmuc.testing.server import startServer
-
-    directory = os.path.abspath(testCase.mktemp())
-    os.makedirs(directory)
-    path = os.path.join(directory, "tap.conf")
-    with open(path, "w", encoding="utf-8") as f:
-        for section, values in sections.items():
-            f.write("[%s]\n" % (section,))
-            for key, value in values.items():
-                f.write("%s = %s\n" % (key, value.replace("{dir}", directory)))
-    running = yield startServer(path)
-
-    @defer.inlineCallbacks
-    def stop():
-        factory = running.server.c2sFactory
-        yield running.stop()
-        yield factory.disconnectAll()
-
-    testCase.addCleanup(stop)
-    return running
-
-
-def tlsSections(directory, **c2s):
-    """
-    A configuration with a certificate and nothing else about TLS,
-    registration or stanza size.
-    """
-    certificate, key = makeSelfSignedCertificate(directory)
-    values = {
-        "listen": "tcp:0:interface=127.0.0.1",
-        "tls_certificate": certificate,
-        "tls_key": key,
-    }
-    values.update(c2s)
-    return {
-        "server": {"hosts": "localhost"},
-        "c2s": values,
-        "auth": {"backend": "internal"},
-        "storage": {"backend": "memory"},
-        "muc": {"enabled": "false"},
-        "log": {"level": "warn"},
-    }
-
-
-def certificateDirectory(testCase):
-    directory = os.path.abspath(testCase.mktemp())
-    os.makedirs(directory)
-    return directory
 
 
 class DefaultsOverTheWireTests(unittest.TestCase):

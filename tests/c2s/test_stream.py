@@ -9,11 +9,11 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.support.client import (
+    AuthenticationFailed,
     NS_BIND,
     NS_SASL,
     NS_SESSION,
     NS_TLS,
-    AuthenticationFailed,
     StreamClosed,
     assertStartTLSRequired,
     connectTestClient,

@@ -11,7 +11,13 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.support.client import connectTestClient, errorCondition, firstChild, startTestServer
-from tests.c2s.test_streammanagement import NS_DELAY, enable, expectNothing, receiveSkippingRequests, sleep
+from tests.support.streammanagement import (
+    NS_DELAY,
+    enable,
+    expectNothing,
+    receiveSkippingRequests,
+    sleep,
+)
 
 
 class UnackedMessagesTests(unittest.TestCase):

@@ -8,44 +8,26 @@ bad input and all-or-nothing requests, and the permission matrices.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.muc.test_room import ROOM, MUCTestCase, codes, condition, configure, field, item, layout, mucX
+from tests.support.muc import (
+    ADMIN_IQ,
+    MUCTestCase,
+    ROOM,
+    adminGet,
+    adminSet,
+    affItem,
+    codes,
+    condition,
+    configure,
+    field,
+    iqResult,
+    item,
+    layout,
+    listed,
+    mucX,
+    roleItem,
+)
 from xmuc.muc.testing import MUCHarness
 from xmuc.xmpp import ns
-
-ADMIN_IQ = "<iq id='%s' to='%s' type='%s'><query xmlns='http://jabber.org/protocol/muc#admin'>%s</query></iq>"
-
-
-def adminSet(client, items, id="a1", room=ROOM):
-    """
-    Send a muc#admin set with C{items} (XML) and return what came back.
-    """
-    client.received()
-    client.send(ADMIN_IQ % (id, room, "set", items))
-    return client.received()
-
-
-def adminGet(client, items, id="g1", room=ROOM):
-    client.received()
-    client.send(ADMIN_IQ % (id, room, "get", items))
-    return client.received()
-
-
-def affItem(jid, affiliation, nick=None, reason=None):
-    extra = " nick='%s'" % (nick,) if nick else ""
-    body = "<reason>%s</reason>" % (reason,) if reason else ""
-    return "<item affiliation='%s' jid='%s'%s>%s</item>" % (affiliation, jid, extra, body)
-
-
-def roleItem(nick, role, reason=None):
-    body = "<reason>%s</reason>" % (reason,) if reason else ""
-    return "<item nick='%s' role='%s'>%s</item>" % (nick, role, body)
-
-
-def iqResult(stanzas, id):
-    found = [s for s in stanzas if s.name == "iq" and s.getAttribute("id") == id]
-    assert len(found) == 1, [s.toXml() for s in stanzas]
-    return found[0]
-
 
 def actorOf(stanza):
     for child in mucX(stanza).elements(ns.MUC_USER, "item"):
@@ -59,10 +41,6 @@ def reasonOf(stanza):
         for reason in child.elements(ns.MUC_USER, "reason"):
             return str(reason)
     return None
-
-
-def listed(result):
-    return [dict(child.attributes) for child in result.firstChildElement().elements()]
 
 
 class AdminTestCase(MUCTestCase):

@@ -8,8 +8,7 @@ and change nothing.
 
 from twisted.trial import unittest
 
-from tests.muc.test_admin import ADMIN_IQ
-from tests.muc.test_room import ROOM, condition
+from tests.support.muc import ADMIN_IQ, ROOM, condition
 from xmuc.muc.testing import MUCHarness
 
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")

@@ -3,7 +3,7 @@ Semi-anonymous rooms never show a real JID to a non-moderator, in any
 stanza; moderators and non-anonymous rooms show them.
 """
 
-from tests.muc.test_room import ROOM, MUCTestCase, configure, field, item
+from tests.support.muc import MUCTestCase, ROOM, field, item
 from xmuc.xmpp import ns
 
 JULIET_BARE = "user2@localhost"

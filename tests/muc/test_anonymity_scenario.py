@@ -15,7 +15,7 @@ import re
 
 from twisted.trial import unittest
 
-from tests.muc.test_room import OWNER_SUBMIT, field
+from tests.support.muc import OWNER_SUBMIT, field
 from xmuc.muc.fanout import parseElement
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns

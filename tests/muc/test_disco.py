@@ -2,7 +2,7 @@
 Service discovery of the MUC service and its rooms (issue 3, point 5).
 """
 
-from tests.muc.test_room import ROOM, MUCTestCase, condition, configure, field
+from tests.support.muc import MUCTestCase, ROOM, configure, field
 from xmuc.muc.testing import DOMAIN
 from xmuc.xmpp import ns
 

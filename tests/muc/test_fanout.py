@@ -7,7 +7,7 @@ serializations (issue 3, point 6).
 from twisted.trial import unittest
 from twisted.words.xish import domish
 
-from tests.muc.test_room import ROOM
+from tests.support.muc import ROOM
 from xmuc.muc.fanout import Serialized, copyElement, newStanza, parseElement
 from xmuc.muc.testing import MUCHarness
 

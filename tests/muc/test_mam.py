@@ -9,7 +9,7 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.muc.test_room import ROOM, MUCTestCase, codes, condition, configure, field
+from tests.support.muc import MUCTestCase, ROOM, codes, condition, configure, field
 from xmuc.muc import mam
 from xmuc.muc.testing import DOMAIN
 from xmuc.xmpp import ns
@@ -562,7 +562,7 @@ class RestartOnSQLiteTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_archiveSurvivesRestart(self):
-        from tests.muc.test_persistence_wire import ServerOnDatabase, assertResult
+        from tests.support.database import ServerOnDatabase, assertResult
 
         database = os.path.abspath(self.mktemp()) + ".sqlite"
         server = ServerOnDatabase(self, {"backend": "sqlite", "path": database})

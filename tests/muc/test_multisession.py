@@ -9,7 +9,7 @@ from xmuc.muc.fanout import Serialized
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
-from tests.muc.test_room import codes, condition, configure, mucX
+from tests.support.muc import codes, condition, configure, mucX
 
 ROOM = "room@" + DOMAIN
 BOB = ROOM + "/bob"

@@ -3,7 +3,17 @@ Owner configuration (muc#owner form get/submit, status codes) and room
 destruction (issue 3, point 4; XEP-0045 10.1-10.9).
 """
 
-from tests.muc.test_room import ROOM, MUCTestCase, codes, condition, configure, field, item, layout, mucX
+from tests.support.muc import (
+    MUCTestCase,
+    ROOM,
+    codes,
+    condition,
+    configure,
+    field,
+    item,
+    layout,
+    mucX,
+)
 from xmuc.muc.testing import DOMAIN
 from xmuc.xmpp import ns
 

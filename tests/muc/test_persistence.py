@@ -5,7 +5,7 @@ Persistent rooms across restarts, and shutdown (status 332).
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.muc.test_room import ROOM, codes, configure, field
+from tests.support.muc import ROOM, codes, configure, field
 from xmuc.muc.testing import MUCHarness
 
 

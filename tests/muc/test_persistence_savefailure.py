@@ -11,80 +11,21 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
-from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
 
-from tests.muc.test_admin import adminSet, affItem, iqResult, roleItem
-from tests.muc.test_room import condition, configure
-from tests.muc.test_owner import field
-
-ROOM = "room@" + DOMAIN
-
-
-def populateRoom(testCase, storage, muc=None, memberNick=None, config="", benvolio=False):
-    """
-    The scene the save-failure tests play in: Romeo owns the persistent
-    room C{room}; Juliet (no affiliation) and Mercutio are in it.  The
-    clients' inboxes are emptied afterwards.
-
-    @param testCase: gets C{storage}, C{harness}, C{romeo}, C{juliet},
-        C{mercutio} (C{benvolio}), C{room} and C{clients} (every client).
-    @param storage: the (fault-injecting) storage the service runs on.
-    @param muc: optional C{[muc]} settings.
-    @param memberNick: when given, Mercutio is a member first, with this
-        reserved nick (C{""}: no nick), and joins with it.
-    @param config: more owner form fields submitted with the persistence.
-    @param benvolio: also make Benvolio, a client outside the room.
-    """
-    testCase.storage = storage
-    testCase.harness = MUCHarness(muc=muc, storage=storage)
-    testCase.romeo = testCase.harness.client("romeo@localhost/r")
-    testCase.juliet = testCase.harness.client("juliet@localhost/j")
-    testCase.mercutio = testCase.harness.client("mercutio@localhost/m")
-    testCase.clients = (testCase.romeo, testCase.juliet, testCase.mercutio)
-    if benvolio:
-        testCase.benvolio = testCase.harness.client("benvolio@localhost/b")
-        testCase.clients += (testCase.benvolio,)
-    testCase.romeo.join("room", "Romeo")
-    configure(testCase.romeo, field("muc#roomconfig_persistentroom", "1") + config)
-    if memberNick is not None:
-        adminSet(testCase.romeo, affItem("mercutio@localhost", "member", **({"nick": memberNick} if memberNick else {})))
-    testCase.juliet.join("room", "Juliet")
-    testCase.mercutio.join("room", memberNick or "Mercutio")
-    testCase.room = testCase.harness.muc.rooms[ROOM]
-    for client in testCase.clients:
-        client.received()
-
-
-class FlakyRoomStore(MemoryRoomStore):
-    """
-    The memory room store, failing to save or delete while C{failing}.
-
-    @ivar attempts: how many saves/deletes were refused.
-    """
-
-    failing = False
-    attempts = 0
-
-    def save(self, room_jid, state):
-        if self.failing:
-            self.attempts += 1
-            return defer.fail(StorageUnavailable("memory: rooms are down"))
-        return MemoryRoomStore.save(self, room_jid, state)
-
-    def delete(self, room_jid):
-        if self.failing:
-            self.attempts += 1
-            return defer.fail(StorageUnavailable("memory: rooms are down"))
-        return MemoryRoomStore.delete(self, room_jid)
-
-
-class FlakyStorage(MemoryStorage):
-    def __init__(self):
-        MemoryStorage.__init__(self)
-        self.rooms = FlakyRoomStore()
-
+from tests.support.muc import (
+    FlakyStorage,
+    HeldStorage,
+    ROOM,
+    adminSet,
+    affItem,
+    condition,
+    configure,
+    field,
+    iqResult,
+    populateRoom,
+    roleItem,
+)
 
 class SaveFailureTests(unittest.TestCase):
     """
@@ -203,48 +144,6 @@ class SaveFailureTests(unittest.TestCase):
         self.romeo.send("<message id='inv2' to='%s'><x xmlns='http://jabber.org/protocol/muc#user'>"
                         "<invite to='benvolio@localhost'/></x></message>" % (ROOM,))
         self.assertEqual(self.room.getAffiliation("benvolio@localhost"), "member")
-
-
-class HeldRoomStore(MemoryRoomStore):
-    """
-    The memory room store whose saves wait, while C{holding}, until the
-    test lets each one through (L{release}) or fails it (L{fail}).
-
-    @ivar held: C{[(Deferred, room JID, state)]} of the waiting saves.
-    """
-
-    holding = False
-
-    def __init__(self):
-        MemoryRoomStore.__init__(self)
-        self.held = []
-
-    def save(self, room_jid, state):
-        if not self.holding:
-            return MemoryRoomStore.save(self, room_jid, state)
-        d = defer.Deferred()
-        self.held.append((d, room_jid, state))
-        return d
-
-    def release(self):
-        """
-        Store the oldest waiting save, then fire it.
-        """
-        d, roomJID, state = self.held.pop(0)
-        MemoryRoomStore.save(self, roomJID, state).chainDeferred(d)
-
-    def fail(self):
-        """
-        Fail the oldest waiting save; storage keeps what it had.
-        """
-        d, _, _ = self.held.pop(0)
-        d.errback(StorageUnavailable("memory: rooms are down"))
-
-
-class HeldStorage(MemoryStorage):
-    def __init__(self):
-        MemoryStorage.__init__(self)
-        self.rooms = HeldRoomStore()
 
 
 class OverlappingSaveTests(unittest.TestCase):

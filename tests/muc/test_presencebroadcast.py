@@ -3,8 +3,18 @@ Presence broadcast by role (muc#roomconfig_presencebroadcast) and the
 presence of offline members sent to joiners (issue 5, points 3 and 4).
 """
 
-from tests.muc.test_admin import adminSet, affItem, roleItem
-from tests.muc.test_room import ROOM, MUCTestCase, codes, configure, field, item, layout
+from tests.support.muc import (
+    MUCTestCase,
+    ROOM,
+    adminSet,
+    affItem,
+    codes,
+    configure,
+    field,
+    item,
+    layout,
+    roleItem,
+)
 
 BROADCAST = "muc#roomconfig_presencebroadcast"
 

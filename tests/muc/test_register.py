@@ -6,30 +6,29 @@ accounts leaving every room (issue 6, point 4, MUC side).
 
 from twisted.internet import defer
 
-from tests.muc.test_admin import adminGet, adminSet, affItem, listed
-from tests.muc.test_room import ROOM, MUCTestCase, codes, condition, configure, field, item, layout
+from tests.support.muc import (
+    MUCTestCase,
+    REGISTER_GET,
+    REGISTER_SET,
+    ROOM,
+    adminGet,
+    adminSet,
+    affItem,
+    codes,
+    condition,
+    configure,
+    field,
+    item,
+    layout,
+    listed,
+    registrationForm,
+    unregister,
+)
 from xmuc.xmpp import ns
-
-REGISTER_GET = "<iq id='%s' to='%s' type='get'><query xmlns='jabber:iq:register'/></iq>"
-REGISTER_SET = "<iq id='%s' to='%s' type='set'><query xmlns='jabber:iq:register'>%s</query></iq>"
-FORM = ("<x xmlns='jabber:x:data' type='submit'>"
-        "<field var='FORM_TYPE'><value>%s</value></field>%s</x>")
-
-
-def registrationForm(nick, formType=ns.MUC_REGISTER):
-    nickField = "<field var='muc#register_roomnick'><value>%s</value></field>" % (nick,) if nick is not None else ""
-    return FORM % (formType, nickField)
-
 
 def register(client, nick, id="r1", formType=ns.MUC_REGISTER):
     client.received()
     client.send(REGISTER_SET % (id, ROOM, registrationForm(nick, formType)))
-    return client.received()
-
-
-def unregister(client, id="u1"):
-    client.received()
-    client.send(REGISTER_SET % (id, ROOM, "<remove/>"))
     return client.received()
 
 

@@ -17,11 +17,22 @@ from twisted.trial import unittest
 from xmuc.muc.persistence import stateOf
 from xmuc.storage.interfaces import StorageUnavailable
 
-from tests.muc.test_admin import adminSet, affItem, iqResult
-from tests.muc.test_room import ROOM, codes, condition, configure
-from tests.muc.test_owner import field
-from tests.muc.test_register import REGISTER_SET, registrationForm, unregister
-from tests.muc.test_persistence_savefailure import FlakyStorage, HeldStorage, populateRoom
+from tests.support.muc import (
+    FlakyStorage,
+    HeldStorage,
+    REGISTER_SET,
+    ROOM,
+    adminSet,
+    affItem,
+    codes,
+    condition,
+    configure,
+    field,
+    iqResult,
+    populateRoom,
+    registrationForm,
+    unregister,
+)
 
 #: Unaffiliated users may register, so that registering changes the
 #: affiliation too (member), not only the reserved nick.

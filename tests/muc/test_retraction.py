@@ -11,7 +11,7 @@ import os
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
-from tests.muc.test_room import ROOM, MUCTestCase, condition, configure, field
+from tests.support.muc import MUCTestCase, ROOM, condition, configure, field
 from xmuc.muc import moderation
 from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
 from xmuc.muc.testing import MUCHarness

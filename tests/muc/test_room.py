@@ -4,85 +4,20 @@ memory storage, local users' deliveries collected (L{xmuc.muc.testing}).
 Room lifecycle, joining, being in a room (issue 3, points 1-3).
 """
 
-from twisted.trial import unittest
 
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
-
-ROOM = "room@" + DOMAIN
-
-OWNER_SUBMIT = """<iq id='%s' to='%s' type='set'><query xmlns='http://jabber.org/protocol/muc#owner'>
-<x xmlns='jabber:x:data' type='submit'>
-<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>%s
-</x></query></iq>"""
-
-
-def mucX(stanza):
-    for x in stanza.elements(ns.MUC_USER, "x"):
-        return x
-    return None
-
-
-def layout(stanza):
-    """
-    @return: the children of the muc#user x as C{['status:201', 'item', ...]}.
-    """
-    x = mucX(stanza)
-    return [("status:" + c["code"]) if c.name == "status" else c.name for c in x.elements()]
-
-
-def codes(stanza):
-    x = mucX(stanza)
-    return [c["code"] for c in x.elements() if c.name == "status"] if x is not None else []
-
-
-def item(stanza):
-    for child in mucX(stanza).elements(ns.MUC_USER, "item"):
-        return dict(child.attributes)
-
-
-def condition(stanza):
-    """
-    @return: C{(condition, type, code)} of an error stanza.
-    """
-    assert stanza.getAttribute("type") == "error", stanza.toXml()
-    for error in stanza.elements(None, "error"):
-        for child in error.elements(ns.XMPP_STANZAS):
-            if child.name != "text":
-                return child.name, error.getAttribute("type"), error.getAttribute("code")
-    raise AssertionError("no condition in " + stanza.toXml())
-
-
-def configure(client, fields="", room=ROOM, id="config"):
-    client.send(OWNER_SUBMIT % (id, room, fields))
-    return client.received()
-
-
-def field(var, *values):
-    return "<field var='%s'>%s</field>" % (var, "".join("<value>%s</value>" % v for v in values))
-
-
-class MUCTestCase(unittest.TestCase):
-    """
-    Common setup: Romeo (owner) created C{room}, unlocked.
-    """
-
-    muc = None
-
-    def setUp(self):
-        self.harness = MUCHarness(muc=self.muc)
-        self.romeo = self.harness.client("user@localhost/balcony")
-        self.juliet = self.harness.client("user2@localhost/garden")
-        self.rosaline = self.harness.client("user3@localhost/street")
-
-    def room(self):
-        return self.harness.muc.rooms.get(ROOM)
-
-    def createRoom(self, fields=None):
-        self.romeo.join("room", "Romeo")
-        if fields is not None:
-            configure(self.romeo, fields)
-
+from tests.support.muc import (
+    MUCTestCase,
+    ROOM,
+    codes,
+    condition,
+    configure,
+    field,
+    item,
+    layout,
+    mucX,
+)
 
 class RoomLifecycleTests(MUCTestCase):
     muc = {"lock_new_rooms": "true"}

@@ -9,7 +9,7 @@ import os
 
 from twisted.trial import unittest
 
-from tests.muc.test_room import ROOM, MUCTestCase, codes, condition
+from tests.support.muc import MUCTestCase, ROOM, codes, condition
 from xmuc.config import loadConfig
 from xmuc.muc import maxusers
 from xmuc.muc.testing import MUCHarness

@@ -17,10 +17,16 @@ from xmuc.muc.persistence import stateOf
 from xmuc.muc.testing import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 
-from tests.muc.test_admin import iqResult
-from tests.muc.test_room import ROOM, condition, configure
-from tests.muc.test_owner import field
-from tests.muc.test_persistence_savefailure import FlakyStorage, HeldStorage, populateRoom
+from tests.support.muc import (
+    FlakyStorage,
+    HeldStorage,
+    ROOM,
+    condition,
+    configure,
+    field,
+    iqResult,
+    populateRoom,
+)
 
 SUBJECT = "<message id='%s' to='%s' type='groupchat'><subject>%s</subject></message>"
 

@@ -72,7 +72,7 @@ class ShippedConfigurationTests(unittest.TestCase):
         The in-project scansion harness runs the scripts under the shipped
         file itself, changing only the port.
         """
-        from tests.testing import test_scripts as test_scansion
+        from tests.support import scansion as test_scansion
 
         self.assertEqual(
             os.path.realpath(test_scansion.CONFIG),

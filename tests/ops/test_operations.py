@@ -21,12 +21,7 @@ import time
 from twisted.internet import defer, endpoints, error, protocol, reactor, utils
 from twisted.trial import unittest
 
-from tests.support.client import (
-    StreamClosed,
-    connectClient,
-    connectStuckClient,
-    connectTestClient,
-)
+from tests.support.client import StreamClosed, connectClient, connectStuckClient, connectTestClient
 from tests.support.twistd import stopCleanly, tapConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -210,8 +205,8 @@ class XmucctlOnPostgreSQLTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        from tests.c2s.test_defaults import startServerWith
-        from tests.storage.test_contract import PostgresSchema, findPostgres
+        from tests.support.client import startServerWith
+        from tests.support.postgres import PostgresSchema, findPostgres
 
         self.schema = PostgresSchema(findPostgres())
         self.addCleanup(self.schema.drop)

@@ -10,8 +10,7 @@ from twisted.trial import unittest
 from xmuc.sm import mam
 from xmuc.xmpp import ns
 
-from tests.session.test_manager import errorCondition
-from tests.support.session import SMHarness
+from tests.support.session import SMHarness, errorCondition
 
 ALICE = "alice@localhost"
 BOB = "bob@localhost"

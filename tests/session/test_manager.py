@@ -9,19 +9,7 @@ import xmuc
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
-from tests.support.session import RecordingSession, SMHarness
-
-
-def errorCondition(element):
-    """
-    @return: the defined condition of an error stanza.
-    """
-    for child in element.elements():
-        if child.name == "error":
-            for condition in child.elements():
-                if condition.uri == ns.XMPP_STANZAS:
-                    return condition.name
-    return None
+from tests.support.session import RecordingSession, SMHarness, errorCondition
 
 
 class BindTests(unittest.TestCase):

@@ -15,8 +15,7 @@ from xmuc.xmpp import ns
 from xmuc.xmpp.mam import MAM
 
 from tests.support.client import connectTestClient, startTestServer
-from tests.session.test_manager import errorCondition
-from tests.support.session import SMHarness
+from tests.support.session import SMHarness, errorCondition
 
 INSECURE = {"auth": {"backend": "insecure", "allow_insecure": "true"}}
 

@@ -6,8 +6,7 @@ to the contacts of a deleted account.
 
 from twisted.trial import unittest
 
-from tests.session.test_manager import errorCondition
-from tests.support.session import SMHarness, stanza
+from tests.support.session import SMHarness, errorCondition, stanza
 
 
 def types(stanzas):

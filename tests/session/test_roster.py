@@ -6,8 +6,7 @@ machine (section 3) in L{xmuc.sm}, both directions between local users.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.session import SMHarness, stanza
-from tests.session.test_manager import errorCondition
+from tests.support.session import SMHarness, errorCondition, stanza
 
 
 def rosterItems(iq):

@@ -17,16 +17,7 @@ import os
 from twisted.internet import defer, utils
 from twisted.trial import unittest
 
-from tests.support.client import (
-    AuthenticationFailed,
-    NS_CLIENT,
-    connectClient,
-    errorCondition,
-    firstChild,
-)
-from tests.support.twistd import TWISTD
-from tests.muc.test_persistence_wire import (
-    NS_MUC_ADMIN,
+from tests.support.database import (
     NS_REGISTER,
     NS_ROSTER,
     PASSWORD,
@@ -36,6 +27,14 @@ from tests.muc.test_persistence_wire import (
     field,
     writeConfig,
 )
+from tests.support.client import (
+    AuthenticationFailed,
+    NS_CLIENT,
+    connectClient,
+    errorCondition,
+    firstChild,
+)
+from tests.support.twistd import TWISTD
 
 ROOM = "vault@" + SERVICE
 UNAVAILABLE = ("internal-server-error", "resource-constraint")
@@ -89,7 +88,7 @@ class PostgreSQLOutageTests(unittest.TestCase):
     """
 
     def setUp(self):
-        from tests.storage.test_contract import PostgresSchema, findPostgres
+        from tests.support.postgres import PostgresSchema, findPostgres
 
         self.schema = PostgresSchema(findPostgres())
         self.addCleanup(self.schema.drop)

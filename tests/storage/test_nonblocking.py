@@ -15,7 +15,7 @@ import psycopg2
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
-from tests.muc.test_persistence_wire import ROOM, ServerOnDatabase, assertResult, field
+from tests.support.database import ROOM, ServerOnDatabase, assertResult, field
 
 #: What a prompt answer is, on a loaded 2-core machine: far below the
 #: seconds the save is kept waiting.
@@ -24,7 +24,7 @@ PROMPT = 0.5
 
 class PostgreSQLNonBlockingTests(unittest.TestCase):
     def setUp(self):
-        from tests.storage.test_contract import PostgresSchema, findPostgres
+        from tests.support.postgres import PostgresSchema, findPostgres
 
         self.schema = PostgresSchema(findPostgres())
         self.addCleanup(self.schema.drop)

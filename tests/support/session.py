@@ -184,3 +184,15 @@ class _Component:
 
     def receive(self, element):
         self.record.append(parseStanzas(element.toXml())[0])
+
+
+def errorCondition(element):
+    """
+    @return: the defined condition of an error stanza.
+    """
+    for child in element.elements():
+        if child.name == "error":
+            for condition in child.elements():
+                if condition.uri == ns.XMPP_STANZAS:
+                    return condition.name
+    return None

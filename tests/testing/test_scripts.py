@@ -21,12 +21,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from xmuc.testing.scansion import ScriptFailure, loadScript, runScript
-
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPTS = os.path.join(REPOSITORY, "tests", "scripts")
-SEEDS = os.path.normpath(os.path.join(REPOSITORY, os.pardir, "shared", "seeds"))
-CONFIG = os.path.join(REPOSITORY, "tap-scansion.conf")
-C2S_OVERRIDES = {"c2s": {"listen": "tcp:0:interface=127.0.0.1"}}
+from tests.support.scansion import C2S_OVERRIDES, CONFIG, REPOSITORY, SCRIPTS, SEEDS
 
 #: Script file name -> why it is expected to fail for now.  Remove an entry
 #: as soon as the script passes (pytest then reports it as failed).
