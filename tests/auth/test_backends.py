@@ -1,21 +1,36 @@
 """
 The authentication backends: plugin discovery, the internal backend's
-stored data, and the insecure test backend's guard and behaviour.
+stored data, and the insecure test backend's guard and behaviour.  On
+SQLite the internal backend stores only SCRAM salted hashes: the database
+file itself (every table, the WAL too) never holds a password, whether the
+account came from the server API, in-band registration or a password
+change.
 """
 
+import base64
 import json
 import os
+import sqlite3
 
 from twisted.internet import defer
 from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
-from tests.support.client import connectTestClient, mechanisms, startTestServer
+from tests.support.client import (
+    certificateDirectory,
+    connectTestClient,
+    mechanisms,
+    startServerWith,
+    startTestServer,
+    tlsSections,
+)
 from xmuc.auth import scram
 from xmuc.auth.interfaces import IAuthBackend
 from xmuc.backends import IAuthBackendFactory, findBackend
 from xmuc.config import ConfigError, loadConfig, validate
 from xmuc.storage.memory import MemoryStorage
+
+NS_REGISTER = "jabber:iq:register"
 
 
 class PluginTests(unittest.TestCase):
@@ -172,3 +187,107 @@ class SQLiteAccountsTests(unittest.TestCase):
             self.assertEqual(jid, "sam@localhost/" + mechanism)
         stored = yield running.server.storage.accounts.get("sam@localhost")
         self.assertNotIn("s\u00e9same", json.dumps(stored, ensure_ascii=False))
+
+
+def databaseDump(path):
+    """
+    @return: every row of every table of the SQLite file at C{path}, as text,
+        and the raw bytes of the file and its WAL.
+    """
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        ]
+        rows = {
+            table: connection.execute('SELECT * FROM "%s"' % (table,)).fetchall()
+            for table in tables
+        }
+    finally:
+        connection.close()
+    raw = b""
+    for suffix in ("", "-wal", "-journal"):
+        if os.path.exists(path + suffix):
+            with open(path + suffix, "rb") as f:
+                raw += f.read()
+    return rows, raw
+
+
+def readAccounts(path):
+    """
+    @return: C{[(bare JID, credentials column)]} of the SQLite file.
+    """
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("SELECT bare, credentials FROM xmuc_accounts").fetchall()
+    finally:
+        connection.close()
+
+
+class StoredCredentialsTests(unittest.TestCase):
+    """
+    The passwords (each spelled so that it is found if stored in any
+    encoding SQLite would use) never reach the database.
+    """
+
+    PASSWORDS = {
+        "api": "Api-Password-0815",
+        "inband": "Inband-Password-4711",
+        "changed": "Changed-Password-1234",
+    }
+
+    @defer.inlineCallbacks
+    def test_onlyScramHashesInTheDatabase(self):
+        directory = certificateDirectory(self)
+        database = os.path.join(directory, "xmuc.sqlite")
+        sections = tlsSections(directory, allow_registration="true")
+        sections["storage"] = {"backend": "sqlite", "path": database}
+        running = yield startServerWith(self, sections)
+        server = running.server
+
+        yield server.accounts.register("api", "localhost", self.PASSWORDS["api"])
+
+        client = yield connectTestClient(self, running)
+        yield client.openStream()
+        yield client.startTLS()
+        reply = yield client.iq(
+            "<iq type='set' id='r'><query xmlns='%s'><username>inband</username>"
+            "<password>%s</password></query></iq>" % (NS_REGISTER, self.PASSWORDS["inband"])
+        )
+        self.assertEqual(reply.getAttribute("type"), "result", reply.toXml())
+
+        changer = yield connectTestClient(self, running)
+        yield changer.login("api", self.PASSWORDS["api"], "r", tls=True, mechanism="SCRAM-SHA-256")
+        reply = yield changer.iq(
+            "<iq type='set' id='c'><query xmlns='%s'><username>api</username>"
+            "<password>%s</password></query></iq>" % (NS_REGISTER, self.PASSWORDS["changed"])
+        )
+        self.assertEqual(reply.getAttribute("type"), "result", reply.toXml())
+
+        # The changed password works, so the database does hold what it
+        # needs to check it.
+        again = yield connectTestClient(self, running)
+        yield again.login("api", self.PASSWORDS["changed"], "s", tls=True, mechanism="SCRAM-SHA-1")
+
+        rows, raw = databaseDump(database)
+        accounts = {
+            bare: credentials
+            for (bare, credentials) in readAccounts(database)
+        }
+        self.assertEqual(sorted(accounts), ["api@localhost", "inband@localhost"])
+        for bare, credentials in accounts.items():
+            stored = json.loads(credentials)
+            self.assertEqual(sorted(stored), ["scram"], bare)
+            for hashName, data in stored["scram"].items():
+                self.assertEqual(
+                    sorted(data), ["iterations", "salt", "server_key", "stored_key"], bare
+                )
+        text = repr(rows)
+        for password in self.PASSWORDS.values():
+            self.assertNotIn(password, text)
+            for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+                self.assertNotIn(password.encode(encoding), raw)
+            self.assertNotIn(base64.b64encode(password.encode()), raw)

@@ -1,6 +1,10 @@
 """
 Client streams over real sockets against a real server: stream header
-checks, STARTTLS, SASL, binding, and bad input.
+checks, STARTTLS, SASL, binding, and bad input; and what a server whose
+tap.conf leaves out C{require_encryption}, C{allow_registration} and
+C{max_stanza_size} does: it requires TLS, offers no registration, accepts
+a 200 KiB stanza and answers a 300 KiB one with C{policy-violation}
+(256 KiB default), the other sessions unaffected.
 """
 
 import base64
@@ -16,14 +20,18 @@ from tests.support.client import (
     NS_TLS,
     StreamClosed,
     assertStartTLSRequired,
+    certificateDirectory,
     connectTestClient,
     errorCondition,
     firstChild,
     mechanisms,
+    startServerWith,
     startTestServer,
+    tlsSections,
 )
 
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"
+NS_REGISTER = "jabber:iq:register"
 
 
 class ServerTestCase(unittest.TestCase):
@@ -637,3 +645,67 @@ class TLSOptionsTests(unittest.TestCase):
         certificate, _ = self.makePair()
         _, otherKey = self.makePair()
         self.assertConfigError("tls_key", certificate, otherKey)
+
+
+class DefaultSettingsTests(unittest.TestCase):
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.running = yield startServerWith(self, tlsSections(certificateDirectory(self)))
+        yield self.running.server.accounts.register("alice", "localhost", "secret")
+
+    def connect(self):
+        return connectTestClient(self, self.running)
+
+    @defer.inlineCallbacks
+    def test_tlsRequiredByDefault(self):
+        client = yield self.connect()
+        features = yield client.openStream()
+        assertStartTLSRequired(self, features)
+        client.send(
+            "<auth xmlns='%s' mechanism='PLAIN'>%s</auth>"
+            % (NS_SASL, base64.b64encode(b"\0alice\0secret").decode())
+        )
+        failure = yield client.receive()
+        self.assertEqual(failure.name, "failure")
+        self.assertEqual([c.name for c in failure.elements()], ["encryption-required"])
+        yield client.waitClosed()
+
+    @defer.inlineCallbacks
+    def test_registrationOffByDefault(self):
+        client = yield self.connect()
+        features = yield client.openStream()
+        self.assertIsNone(firstChild(features, REGISTER_FEATURE, "register"))
+        features = yield client.startTLS()
+        self.assertIsNone(firstChild(features, REGISTER_FEATURE, "register"))
+        reply = yield client.iq(
+            "<iq type='set' id='r'><query xmlns='%s'><username>mallory</username>"
+            "<password>pw</password></query></iq>" % (NS_REGISTER,)
+        )
+        self.assertEqual(errorCondition(reply), "service-unavailable")
+        exists = yield self.running.server.auth.userExists("mallory@localhost")
+        self.assertFalse(exists)
+
+    @defer.inlineCallbacks
+    def test_stanzaSizeDefault(self):
+        """
+        256 KiB by default: 200 KiB goes through, 300 KiB is a
+        C{policy-violation} for that stream only.
+        """
+        other = yield self.connect()
+        yield other.login("alice", "secret", "other", tls=True)
+        client = yield self.connect()
+        jid = yield client.login("alice", "secret", "big", tls=True)
+        stanza = "<message to='%s' id='%s'><body>%s</body></message>"
+        client.send(stanza % (jid, "fits", "a" * (200 * 1024)))
+        message = yield client.receiveStanza()
+        self.assertEqual(message.getAttribute("id"), "fits")
+        self.assertEqual(len(str(firstChild(message, name="body"))), 200 * 1024)
+
+        client.send(stanza % (jid, "too-big", "b" * (300 * 1024)))
+        condition = yield client.streamError()
+        self.assertEqual(condition, "policy-violation")
+        yield client.waitClosed()
+
+        other.send(stanza % ("alice@localhost/other", "still-here", "x"))
+        message = yield other.receiveStanza()
+        self.assertEqual(message.getAttribute("id"), "still-here")

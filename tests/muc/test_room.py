@@ -1,12 +1,10 @@
 """
 The MUC core at the component level: the real router and MUC service with
 memory storage, local users' deliveries collected (L{xmuc.muc.testing}).
-Room lifecycle, joining, being in a room (issue 3, points 1-3).
+Room lifecycle, joining (with status 210 when the service changes the
+joiner's nick), being in a room.
 """
 
-
-from xmuc.muc.testing import DOMAIN, MUCHarness
-from xmuc.xmpp import ns
 from tests.support.muc import (
     MUCTestCase,
     ROOM,
@@ -18,6 +16,8 @@ from tests.support.muc import (
     layout,
     mucX,
 )
+from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.xmpp import ns
 
 class RoomLifecycleTests(MUCTestCase):
     muc = {"lock_new_rooms": "true"}
@@ -600,3 +600,40 @@ class OccupantIdTests(MUCTestCase):
         self.assertEqual(set(self.ids(self.romeo.received())), {julietID})
         self.juliet.send("<message to='%s/Romeo' type='chat'><body>pm</body></message>" % (ROOM,))
         self.assertEqual(self.ids(self.romeo.received()), [julietID])
+
+
+class ServiceChangedNickTests(MUCTestCase):
+    """
+    A C{pre-join} hook returning a str renames the joiner (hooks.py): the
+    joiner's self-presence comes from the new nick with status 210.
+    """
+
+    def setUp(self):
+        MUCTestCase.setUp(self)
+        self.createRoom("")
+        self.harness.muc.hooks.add("pre-join", self.rename)
+
+    def rename(self, room, occupant, stanza, **kw):
+        if occupant.nick == "juliet":
+            return "Juliet"
+        return None
+
+    def test_status210(self):
+        self.romeo.received()
+        received = self.juliet.join("room", "juliet")
+        selfPresence = [s for s in received if s.name == "presence" and s["from"] == ROOM + "/Juliet"][-1]
+        self.assertIn("210", codes(selfPresence))
+        self.assertIn("110", codes(selfPresence))
+        self.assertEqual(sorted(self.room().occupants), ["Juliet", "Romeo"])
+        [toRomeo] = self.romeo.received()
+        self.assertEqual(toRomeo["from"], ROOM + "/Juliet")
+        self.assertNotIn("210", codes(toRomeo))
+
+    def test_noRenameNo210(self):
+        received = self.rosaline.join("room", "Rosaline")
+        self.assertNotIn("210", codes(received[-2]))
+
+    def test_renamedOntoTakenNickConflicts(self):
+        self.rosaline.join("room", "Juliet")
+        [error] = self.juliet.join("room", "juliet")
+        self.assertEqual(condition(error)[0], "conflict")

@@ -2,20 +2,27 @@
 The benchmark tools work and measure what they claim (no timed
 assertions): C{bench/load.py}'s report, its saturation search, and the
 fan-out costs it is meant to show (one serialization per stanza variant,
-whatever the number of occupants).
+whatever the number of occupants); the configuration it runs the server
+under (C{bench/tap-bench.conf}) and the numbers README.rst records.
 """
 
+import configparser
 import importlib.util
 import json
 import os
+import re
 import socket
 import sys
 
 from twisted.internet import defer, reactor, task, utils
 from twisted.trial import unittest
 
+from tests.support.muc import ROOM, codes
 from tests.support.twistd import startTwistd
+from xmuc.config import loadConfig
+from xmuc.muc import maxusers
 from xmuc.muc.fanout import Serialized
+from xmuc.muc.testing import MUCHarness
 from xmuc.server import withBacklog
 from xmuc.testing.server import startServer
 
@@ -252,3 +259,59 @@ class CompareTableTests(unittest.TestCase):
         row = [line for line in lines if line.startswith("fan-out p99")][0]
         self.assertEqual(row.split()[-2:], ["0.50", "lower"])
         self.assertIn("joinstorm: xmuc failed: boom", table)
+
+
+class BenchConfigurationTests(unittest.TestCase):
+    """
+    What C{bench/tap-bench.conf} must configure: the insecure test
+    backend, no TLS, memory storage, rooms usable at once and no occupant
+    limit that a benchmark would hit.
+    """
+
+    def setUp(self):
+        self.config = loadConfig(BENCH_CONFIG)
+
+    def test_keys(self):
+        get = self.config.get
+        self.assertEqual(get("auth", "backend"), "insecure")
+        self.assertTrue(get("auth", "allow_insecure"))
+        self.assertFalse(get("c2s", "require_encryption"))
+        self.assertEqual(get("storage", "backend"), "memory")
+        self.assertEqual(get("c2s", "listen"), ["tcp:5222:interface=127.0.0.1"])
+        self.assertEqual(get("muc", "domain"), "conference.localhost")
+        self.assertFalse(get("muc", "lock_new_rooms"))
+        limit = get("muc", "max_occupants")
+        self.assertTrue(limit == 0 or limit >= 1000, limit)
+
+    def test_roomsUnderIt(self):
+        """
+        A room created under the bench's [muc] section is usable at once
+        (no configuration step) and has no occupant limit below 1,000.
+        """
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(BENCH_CONFIG)
+        harness = MUCHarness(muc=dict(parser["muc"]))
+        harness.client("a@localhost/r").join("room", "a")
+        received = harness.client("b@localhost/r").join("room", "b")
+        self.assertEqual(codes(received[-2]), ["110"])
+        limit = maxusers.roomLimit(harness.muc.rooms[ROOM])
+        self.assertTrue(limit == 0 or limit >= 1000, limit)
+
+
+class ReadmeBenchmarkTests(unittest.TestCase):
+    """
+    README.rst records the load generator's numbers and the configuration
+    they were measured under.
+    """
+
+    def setUp(self):
+        with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+            self.text = f.read()
+        self.bench = self.text[self.text.index("\nBenchmarks\n"):]
+
+    def test_numbersRecorded(self):
+        for metric in ("deliveries/s", "p50 latency ms", "p99 latency ms"):
+            measured = [l for l in self.bench.splitlines() if metric in l and re.search(r"\d+\.\d+\s", l)]
+            self.assertTrue(measured, metric)
+        self.assertIn("bench/tap-bench.conf", self.bench)
+        self.assertIn("bench/load.py", self.bench)

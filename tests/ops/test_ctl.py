@@ -1,7 +1,8 @@
 """
 Tests for C{xmucctl} (L{xmuc.ctl}): argument parsing that never exits, exit
 codes decided by C{main} only, the commands on a real storage (in process
-and as a separate process next to a running one), check-config and cert.
+and as a separate process next to a running one, on SQLite and on
+PostgreSQL: its changes are what the server uses), check-config and cert.
 """
 
 import io
@@ -16,6 +17,8 @@ from twisted.trial import unittest
 
 from xmuc import ctl
 from xmuc.config import loadConfig
+from tests.support.postgres import PostgresSchema, findPostgres
+from tests.support.client import connectTestClient, startServerWith
 
 PYTHON = sys.executable
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -643,3 +646,69 @@ class ProcessTests(unittest.TestCase):
         self.assertNotIn(b"from-stdin", out)
         ok = yield self.auth.checkPassword("carol", "localhost", "from-stdin")
         self.assertTrue(ok)
+
+
+class XmucctlOnPostgreSQLTests(unittest.TestCase):
+    """
+    xmucctl as a separate process on the PostgreSQL database of a server
+    running in this process.
+    """
+
+    timeout = 90
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.schema = PostgresSchema(findPostgres())
+        self.addCleanup(self.schema.drop)
+        self.running = yield startServerWith(
+            self,
+            {
+                "server": {"hosts": "localhost"},
+                "c2s": {"listen": "tcp:0:interface=127.0.0.1", "require_encryption": "false"},
+                "auth": {"backend": "internal"},
+                "storage": {"backend": "postgresql", "dsn": self.schema.dsn},
+                "muc": {"enabled": "false"},
+                "log": {"level": "warn"},
+            },
+        )
+        self.path = self.running.server.config.path
+
+    def xmucctl(self, *argv):
+        """
+        @return: Deferred firing with C{(stdout, stderr, exit code)}.
+        """
+        return utils.getProcessOutputAndValue(
+            PYTHON, ["-m", "xmuc.ctl", "-c", self.path] + list(argv), env=os.environ
+        )
+
+    @defer.inlineCallbacks
+    def login(self, password, resource):
+        client = yield connectTestClient(self, self.running)
+        jid = yield client.login("dora", password, resource, mechanism="SCRAM-SHA-256")
+        return client, jid
+
+    @defer.inlineCallbacks
+    def test_whileRunning(self):
+        out, err, code = yield self.xmucctl("adduser", "dora", "--password", "first")
+        self.assertEqual((code, err), (0, b""), out)
+        _, jid = yield self.login("first", "a")
+        self.assertEqual(jid, "dora@localhost/a")
+
+        out, err, code = yield self.xmucctl("users")
+        self.assertEqual((code, out), (0, b"dora@localhost\n"), err)
+
+        out, err, code = yield self.xmucctl("passwd", "dora", "--password", "second")
+        self.assertEqual((code, err), (0, b""), out)
+        yield self.login("second", "b")
+        ok = yield self.running.server.auth.checkPassword("dora", "localhost", "first")
+        self.assertFalse(ok)
+
+        out, err, code = yield self.xmucctl("deluser", "dora")
+        self.assertEqual((code, err), (0, b""), out)
+        exists = yield self.running.server.auth.userExists("dora@localhost")
+        self.assertFalse(exists)
+        tombstone = yield self.running.server.storage.tombstones.get("dora@localhost")
+        self.assertEqual(tombstone["kind"], "account")
+
+        out, err, code = yield self.xmucctl("deluser", "dora")
+        self.assertEqual((code, err), (1, b"xmucctl: no account dora@localhost\n"))

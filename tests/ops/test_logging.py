@@ -1,7 +1,9 @@
 """
 Tests for the logging settings (L{xmuc.logsetup}): levels per namespace,
 the JSON log file, twistd's own output choices kept, and — with the real
-server as a process — no stanza and no password in the logs at info.
+server as a process — no stanza and no password in the logs at info, and
+at debug still no password nor SASL payload (PLAIN, SCRAM, in-band
+registration, password change).
 """
 
 import base64
@@ -14,7 +16,8 @@ from twisted.internet import defer
 from twisted.logger import Logger, LogLevel, eventsFromJSONLogFile, globalLogPublisher
 from twisted.trial import unittest
 
-from tests.support.twistd import stopCleanly, tapConfig
+from tests.support.client import connectClient, makeSelfSignedCertificate
+from tests.support.twistd import openRegistrationConfig, startTwistd, stopCleanly, tapConfig
 from xmuc import logsetup
 from xmuc.config import loadConfig
 
@@ -283,3 +286,74 @@ class ServerLogTests(unittest.TestCase):
         )
         with open(os.path.join(server.directory, "events.json")) as f:
             self.assertNotIn(self.PASSWORD, f.read())
+
+
+NS_REGISTER = "jabber:iq:register"
+
+
+class DebugLoggingTests(unittest.TestCase):
+    """
+    Stanzas may be logged at debug; passwords and SASL payloads may not.
+    """
+
+    timeout = 60
+
+    PASSWORDS = {
+        "plain": "Plain-Password-3141",
+        "registered": "Registered-Password-2718",
+        "changed": "Changed-Password-1618",
+    }
+
+    @defer.inlineCallbacks
+    def test_noSecretsAtDebug(self):
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        certificate, key = makeSelfSignedCertificate(directory)
+        # The internal backend, so that SCRAM really runs; TLS, so that
+        # PLAIN is offered.
+        text = openRegistrationConfig(
+            level="debug",
+            auth={"backend": "internal", "allow_insecure": None},
+            c2s={"tls_certificate": certificate, "tls_key": key},
+        )
+        server = yield startTwistd(self, text)
+
+        registrar = yield connectClient(server.port)
+        yield registrar.openStream()
+        reply = yield registrar.iq(
+            "<iq type='set' id='r'><query xmlns='%s'><username>alice</username>"
+            "<password>%s</password></query></iq>"
+            % (NS_REGISTER, self.PASSWORDS["registered"])
+        )
+        self.assertEqual(reply.getAttribute("type"), "result", reply.toXml())
+        yield registrar.close()
+
+        scram = yield connectClient(server.port)
+        yield scram.login("alice", self.PASSWORDS["registered"], "s", mechanism="SCRAM-SHA-256")
+        reply = yield scram.iq(
+            "<iq type='set' id='c'><query xmlns='%s'><username>alice</username>"
+            "<password>%s</password></query></iq>" % (NS_REGISTER, self.PASSWORDS["changed"])
+        )
+        self.assertEqual(reply.getAttribute("type"), "result", reply.toXml())
+        scram.send("<message to='alice@localhost/s' id='m'><body>Stanza-Body-777</body></message>")
+        yield scram.receiveStanza()
+
+        plain = yield connectClient(server.port)
+        yield plain.login(
+            "alice", self.PASSWORDS["changed"], "p", tls=True, mechanism="PLAIN"
+        )
+        yield plain.close()
+        yield scram.close()
+
+        output = yield stopCleanly(self, server)
+        # Debug logging is on (else this test proves nothing).
+        self.assertIn("#debug]", output)
+        for password in self.PASSWORDS.values():
+            self.assertNotIn(password, output)
+        payload = base64.b64encode(b"\0alice\0" + self.PASSWORDS["changed"].encode()).decode()
+        self.assertNotIn(payload, output)
+        # SCRAM messages, decoded (c=biws: gs2 header "n,,"; i=: the
+        # iteration count of server-first) or not.
+        for scramPart in ("c=biws", ",i=4096", "Yz1iaXdz", "n,,n=alice"):
+            self.assertNotIn(scramPart, output)
+        self.assertNotIn("Traceback", output)

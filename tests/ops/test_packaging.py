@@ -2,7 +2,8 @@
 Packaging: the wheel built from the checkout holds the twistd plugin and
 the backend plugins, and installed (not editable) into a fresh virtualenv it
 gives a working C{twistd xmuc} and C{xmucctl}; the example systemd unit runs
-the server the documented way.
+the server the documented way; C{make install} only builds C{.venv/}, and
+C{make run} and C{make test} build it first.
 
 The fresh virtualenv gets the dependencies by seeing this virtualenv's
 site-packages directory (a C{.pth} line, which does not run this
@@ -185,3 +186,85 @@ class SystemdUnitTests(unittest.TestCase):
         self.assertTrue(service["WorkingDirectory"].startswith("/"))
         self.assertIn("--pidfile=", service["ExecStart"])
         self.assertEqual(parser["Install"]["WantedBy"], "multi-user.target")
+
+
+class MakefileTests(unittest.TestCase):
+    """
+    The Makefile targets, as C{make -n} (dry run) shows them on a checkout
+    without C{.venv/}: C{install} builds the virtualenv with the package
+    installed editable and does nothing else; C{run} and C{test} build it
+    first.
+    """
+
+    def setUp(self):
+        if shutil.which("make") is None:
+            raise unittest.SkipTest("make is not installed")
+        self.checkout = os.path.abspath(self.mktemp())
+        os.makedirs(self.checkout)
+        for name in ("Makefile", "setup.cfg", "pyproject.toml"):
+            shutil.copy(os.path.join(ROOT, name), self.checkout)
+
+    def dryRun(self, target):
+        result = subprocess.run(
+            ["make", "-n", target],
+            cwd=self.checkout,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return result.stdout
+
+    def assertBuildsVirtualenv(self, commands):
+        self.assertIn("-m venv .venv", commands)
+        self.assertIn(".venv/bin/python -m pip install", commands)
+        self.assertIn(" -e ", commands)
+
+    def test_install(self):
+        commands = self.dryRun("install")
+        self.assertBuildsVirtualenv(commands)
+        self.assertNotIn("twistd", commands)
+        self.assertNotIn("pytest", commands)
+
+    def test_run(self):
+        commands = self.dryRun("run")
+        self.assertBuildsVirtualenv(commands)
+        lines = commands.splitlines()
+        certificate = [i for i, line in enumerate(lines) if " cert localhost" in line]
+        server = [i for i, line in enumerate(lines) if ".venv/bin/twistd -n xmuc -c tap.conf" in line]
+        self.assertEqual(len(certificate), 1, commands)
+        self.assertEqual(len(server), 1, commands)
+        # The virtualenv first, then the certificate, then the server.
+        install = max(i for i, line in enumerate(lines) if "pip install" in line)
+        self.assertLess(install, certificate[0])
+        self.assertLess(certificate[0], server[0])
+
+    def test_runKeepsCertificate(self):
+        """
+        An existing certificate is not made again.
+        """
+        os.makedirs(os.path.join(self.checkout, "data"))
+        for name in ("localhost.crt", "localhost.key"):
+            open(os.path.join(self.checkout, "data", name), "w").close()
+        commands = self.dryRun("run")
+        self.assertNotIn(" cert localhost", commands)
+
+    def test_test(self):
+        commands = self.dryRun("test")
+        self.assertBuildsVirtualenv(commands)
+        self.assertIn(".venv/bin/python -m pytest", commands)
+        self.assertNotIn("twistd", commands)
+
+    def test_installedOnce(self):
+        """
+        Once built (and newer than setup.cfg), C{make test} does not
+        reinstall.
+        """
+        marker = os.path.join(self.checkout, ".venv", ".installed")
+        os.makedirs(os.path.dirname(marker))
+        open(marker, "w").close()
+        future = os.path.getmtime(os.path.join(self.checkout, "setup.cfg")) + 10
+        os.utime(marker, (future, future))
+        commands = self.dryRun("test")
+        self.assertNotIn("pip install", commands)
+        self.assertIn(".venv/bin/python -m pytest", commands)

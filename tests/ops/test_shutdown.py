@@ -3,15 +3,23 @@ Graceful shutdown, with the real server as a process and real clients:
 on SIGTERM every MUC occupant gets its own unavailable presence with status
 332 and sees the others leave, every client session gets a
 C{<system-shutdown/>} stream error and a closed stream, and the process
-exits with status 0 within the configured bound.
+exits with status 0 within the configured bound.  The listeners close
+first: while a stuck session holds the stop up, new connections are
+refused.  SIGINT stops the server the same way.
 """
 
 import time
 
-from twisted.internet import defer
+from twisted.internet import defer, endpoints, error, protocol, reactor
 from twisted.trial import unittest
 
-from tests.support.twistd import stopCleanly, tapConfig
+from tests.support.client import (
+    collectUntilClosed,
+    connectClient,
+    connectStuckClient,
+    streamErrorConditions,
+)
+from tests.support.twistd import openRegistrationConfig, startTwistd, stopCleanly, tapConfig
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -327,3 +335,51 @@ class BoundedWaitTests(unittest.TestCase):
         self.assertGreater(elapsed, SHUTDOWN_TIMEOUT - 0.5, output)
         self.assertLess(elapsed, SHUTDOWN_TIMEOUT + 5, output)
         client.transport.abortConnection()
+
+
+class ShutdownOrderTests(unittest.TestCase):
+    timeout = 60
+
+    @defer.inlineCallbacks
+    def test_listenersCloseFirst(self):
+        server = yield startTwistd(self, openRegistrationConfig(timeout=4))
+        polite = yield connectClient(server.port)
+        yield polite.login("alice", "pw")
+        stuck = yield connectStuckClient(server.port, "stuck")
+        self.addCleanup(stuck.transport.abortConnection)
+
+        started = time.time()
+        server.signal("TERM")
+        received = yield collectUntilClosed(polite)
+        self.assertIn("system-shutdown", streamErrorConditions(received))
+        # The stuck session holds the process up: it still runs, but no
+        # longer accepts connections.
+        self.assertIsNone(server.exitStatus, server.text())
+        endpoint = endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", server.port, timeout=2)
+        yield self.assertFailure(
+            endpoints.connectProtocol(endpoint, protocol.Protocol()),
+            error.ConnectionRefusedError,
+        )
+        self.assertIsNone(server.exitStatus, "the stop was not held up: the test proves nothing")
+        status = yield server.ended
+        self.assertEqual(status, 0, server.text())
+        self.assertLess(time.time() - started, 4 + 5)
+        self.assertNotIn("Traceback", server.text())
+
+    @defer.inlineCallbacks
+    def test_sigint(self):
+        server = yield startTwistd(self, openRegistrationConfig())
+        client = yield connectClient(server.port)
+        yield client.login("alice", "pw")
+        unbound = yield connectClient(server.port)
+        yield unbound.openStream()
+        server.signal("INT")
+        received = yield collectUntilClosed(client)
+        self.assertEqual(streamErrorConditions(received), ["system-shutdown"])
+        received = yield collectUntilClosed(unbound)
+        self.assertEqual(streamErrorConditions(received), ["system-shutdown"])
+        status = yield server.ended
+        output = server.text()
+        self.assertEqual(status, 0, output)
+        self.assertIn("SIGINT received", output)
+        self.assertNotIn("Traceback", output)

@@ -689,3 +689,29 @@ def certificateDirectory(testCase):
     directory = os.path.abspath(testCase.mktemp())
     os.makedirs(directory)
     return directory
+
+
+@defer.inlineCallbacks
+def collectUntilClosed(client, timeout=15):
+    """
+    @return: Deferred firing with every element received until the stream
+        ended.
+    """
+    elements = []
+    while True:
+        try:
+            element = yield client.receive(timeout)
+        except StreamClosed:
+            break
+        elements.append(element)
+    yield client.waitClosed(timeout)
+    return elements
+
+
+def streamErrorConditions(elements):
+    return [
+        child.name
+        for element in elements
+        if element.name == "error" and element.uri == "http://etherx.jabber.org/streams"
+        for child in element.elements()
+    ]

@@ -271,3 +271,21 @@ def waitForPortBlocking(port, process, timeout=START_TIMEOUT):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def openRegistrationConfig(timeout=3, level="info", **sections):
+    """
+    @param timeout: C{[server] shutdown_timeout}.
+    @param level: C{[log] level}.
+    @param sections: further changes for L{tapConfig}.
+    @return: a tap.conf text: memory storage, registration open.
+    """
+    return tapConfig(
+        {
+            "server": {"shutdown_timeout": timeout},
+            "c2s": {"allow_registration": "true"},
+            "muc": {"lock_new_rooms": None},
+            "log": {"level": level},
+        },
+        sections,
+    )
