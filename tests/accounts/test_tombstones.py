@@ -1,5 +1,5 @@
 """
-Tombstones over the wire (issue 6, point 4): a deleted account (XEP-0077
+Tombstones, over real streams: a deleted account (XEP-0077
 C{<remove/>} or C{xmucctl deluser}) cannot be registered again while its
 tombstone lasts, loses its affiliations in every room (persistent ones
 too, occupants told), its contacts lose their subscriptions, and probes

@@ -31,6 +31,7 @@ from tests.support.streammanagement import (
     streamError,
 )
 
+
 class _ServerMixin:
     """
     A server with MUC, Alice and Bob registered.
@@ -470,7 +471,7 @@ class HibernationTimeoutTests(unittest.TestCase):
         After C{resumption_timeout} the room sees Alice leave, a headline
         queued for her comes back to its sender as
         C{recipient-unavailable} (chat and normal messages go to offline
-        storage instead: tests/test_stream_management_offline.py), and a
+        storage instead: tests/c2s/test_streammanagement_offline.py), and a
         late resumption fails with the final count.
         """
         running = self.running

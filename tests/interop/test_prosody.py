@@ -5,7 +5,7 @@ hidden scripts come from.
 A script of C{tests/scripts/} or of the seeds that fails here encodes
 behaviour Prosody does not have (or a script bug).  Prosody is not
 installed on CI machines: every test here then skips.  Run with
-C{pytest tests/test_prosody_interop.py}; set C{XMUC_PROSODY_KEEP=1} to keep
+C{pytest tests/interop/test_prosody.py}; set C{XMUC_PROSODY_KEEP=1} to keep
 Prosody's directory (config and debug log) under C{_trial_temp/}.
 
 Scripts known to differ on purpose are listed in L{PROSODY_DIFFERENCES}.

@@ -1,5 +1,5 @@
 """
-Affiliations, roles and moderation (issue 4; XEP-0045 sections 8, 9 and
+Affiliations, roles and moderation (XEP-0045 sections 8, 9 and
 the affiliation lists of 10): muc#admin lists, effects on occupants,
 notices about people who are not in the room, role lists, voice requests,
 bad input and all-or-nothing requests, and the permission matrices.
@@ -28,6 +28,7 @@ from tests.support.muc import (
 )
 from xmuc.muc.testing import MUCHarness
 from xmuc.xmpp import ns
+
 
 def actorOf(stanza):
     for child in mucX(stanza).elements(ns.MUC_USER, "item"):

@@ -1,5 +1,5 @@
 """
-Service discovery of the MUC service and its rooms (issue 3, point 5).
+Service discovery (XEP-0030) of the MUC service and its rooms.
 """
 
 from tests.support.muc import MUCTestCase, ROOM, configure, field

@@ -1,7 +1,7 @@
 """
 Fan-out cost: a broadcast is serialized once per recipient variant and
 reaches sessions as text; a join costs a constant number of
-serializations (issue 3, point 6).
+serializations, whatever the number of occupants.
 """
 
 from twisted.trial import unittest

@@ -1,20 +1,27 @@
 """
 Owner configuration (muc#owner form get/submit, status codes) and room
-destruction (issue 3, point 4; XEP-0045 10.1-10.9).
+destruction (XEP-0045 10.1-10.9); a room destroyed while a change of it is
+being stored stays forgotten.
 """
 
+from twisted.internet import defer
+from twisted.trial import unittest
+
 from tests.support.muc import (
+    HeldStorage,
     MUCTestCase,
     ROOM,
     codes,
     condition,
     configure,
     field,
+    iqResult,
     item,
     layout,
     mucX,
 )
 from xmuc.muc.testing import DOMAIN
+from xmuc.muc.testing import MUCHarness
 from xmuc.xmpp import ns
 
 FIELDS = [
@@ -238,3 +245,29 @@ class DestroyTests(MUCTestCase):
         [error] = self.juliet.received()
         self.assertEqual(condition(error)[0], "forbidden")
         self.assertIsNotNone(self.room())
+
+
+class DestroyWhileSavingTests(unittest.TestCase):
+    """
+    A room destroyed while a change of it is being stored: the storage
+    forgets it after that save, so the save cannot put it back (it would
+    come back at the next start).
+    """
+
+    @defer.inlineCallbacks
+    def test_destroyedRoomStaysForgotten(self):
+        storage = HeldStorage()
+        harness = MUCHarness(storage=storage)
+        romeo = harness.client("romeo@localhost/r")
+        romeo.join("room", "Romeo")
+        configure(romeo, field("muc#roomconfig_persistentroom", "1"))
+        storage.rooms.holding = True
+        configure(romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
+        romeo.send("<iq id='d1' to='%s' type='set'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                   "<destroy/></query></iq>" % (ROOM,))
+        self.assertNotIn(ROOM, harness.muc.rooms)
+        storage.rooms.release()
+        received = romeo.received()
+        self.assertEqual(iqResult(received, "first")["type"], "result")
+        self.assertEqual(iqResult(received, "d1")["type"], "result")
+        self.assertIsNone((yield storage.rooms.get(ROOM)))

@@ -1,6 +1,6 @@
 """
 Presence broadcast by role (muc#roomconfig_presencebroadcast) and the
-presence of offline members sent to joiners (issue 5, points 3 and 4).
+presence of offline members sent to joiners.
 """
 
 from tests.support.muc import (

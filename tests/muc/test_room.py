@@ -19,6 +19,7 @@ from tests.support.muc import (
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
+
 class RoomLifecycleTests(MUCTestCase):
     muc = {"lock_new_rooms": "true"}
 

@@ -1,32 +1,25 @@
 """
-The subject and the forgetting of deleted accounts are room changes like
-the others (L{xmuc.muc.persistence.saveChange}): stored before anyone sees
-them, undone when storing fails, and applied one at a time with the other
-changes of the room, checked against the state they then find.  The stores
-are the real memory backend, made to fail or hold saves on demand
-(L{tests.test_muc_savefailure}).
+Changing the room subject is a room change like the others
+(L{xmuc.muc.persistence.saveChange}): stored before anyone sees it, undone
+when storing fails, and applied one at a time with the other changes of the
+room, checked against the state it then finds.  The stores are the real
+memory backend, made to fail or hold saves on demand.
 """
-
-import json
 
 from twisted.internet import defer
 from twisted.trial import unittest
-
-from xmuc.muc.occupantid import occupantID
-from xmuc.muc.persistence import stateOf
-from xmuc.muc.testing import MUCHarness
-from xmuc.storage.interfaces import StorageUnavailable
 
 from tests.support.muc import (
     FlakyStorage,
     HeldStorage,
     ROOM,
+    RoomStateMixin,
     condition,
     configure,
     field,
     iqResult,
-    populateRoom,
 )
+from xmuc.storage.interfaces import StorageUnavailable
 
 SUBJECT = "<message id='%s' to='%s' type='groupchat'><subject>%s</subject></message>"
 
@@ -43,28 +36,7 @@ def subjects(stanzas):
             if s.name == "message" and s.subject is not None and s.getAttribute("type") != "error"]
 
 
-class RoomStateMixin:
-    """
-    Romeo owns the persistent room; Juliet (no affiliation, participant)
-    and Mercutio (member, nick Merc reserved) are in it.
-    """
-
-    storageFactory = None
-
-    def setUp(self):
-        populateRoom(self, self.storageFactory(), memberNick="Merc",
-                     config=field("muc#roomconfig_changesubject", "1"), benvolio=True)
-
-    @defer.inlineCallbacks
-    def stored(self):
-        return (yield self.storage.rooms.get(ROOM))
-
-    @defer.inlineCallbacks
-    def assertStorageMatchesRoom(self):
-        self.assertEqual((yield self.stored()), json.loads(json.dumps(stateOf(self.room))))
-
-
-class SubjectSaveFailureTests(RoomStateMixin, unittest.TestCase):
+class SaveFailureTests(RoomStateMixin, unittest.TestCase):
     storageFactory = FlakyStorage
 
     @defer.inlineCallbacks
@@ -90,25 +62,8 @@ class SubjectSaveFailureTests(RoomStateMixin, unittest.TestCase):
         self.assertEqual(subjects(self.juliet.received()), [(ROOM + "/Romeo", "Plague")])
         self.assertEqual((yield self.stored())["subject"], "Plague")
 
-    @defer.inlineCallbacks
-    def test_accountDeletionUnchanged(self):
-        """
-        Mercutio's account is deleted while storage is down: the room keeps
-        his membership and nick (in memory as in storage), nobody sees a
-        presence, and the failure is logged.
-        """
-        storedBefore = yield self.stored()
-        self.storage.rooms.failing = True
-        yield self.harness.events.fire("account-deleted", jid="mercutio@localhost")
-        for client in self.clients:
-            self.assertEqual(client.received(), [])
-        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "member")
-        self.assertEqual(self.room.reservedNicks, {"mercutio@localhost": "Merc"})
-        self.assertEqual((yield self.stored()), storedBefore)
-        self.assertEqual(len(self.flushLoggedErrors(StorageUnavailable)), 1)
 
-
-class OverlappingSubjectTests(RoomStateMixin, unittest.TestCase):
+class OverlappingSaveTests(RoomStateMixin, unittest.TestCase):
     storageFactory = HeldStorage
 
     def setUp(self):
@@ -173,89 +128,3 @@ class OverlappingSubjectTests(RoomStateMixin, unittest.TestCase):
         self.assertEqual(self.room.subject, "Plague")
         self.assertNotEqual(self.room.config.name, "Secret")
         yield self.assertStorageMatchesRoom()
-
-    @defer.inlineCallbacks
-    def test_accountDeletionWaitsForConfiguration(self):
-        """
-        Mercutio's account is deleted while a rename is being stored; the
-        rename fails: the deletion still stands, in memory and in storage,
-        and the occupants see Mercutio's presence only once it is stored.
-        """
-        configure(self.romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
-        deleted = self.harness.events.fire("account-deleted", jid="mercutio@localhost")
-        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "member")
-        self.storage.rooms.fail()
-        self.flushLoggedErrors(StorageUnavailable)
-        self.assertEqual(self.juliet.received(), [])
-        self.storage.rooms.release()
-        yield deleted
-        [seen] = [s for s in self.juliet.received() if s.name == "presence"]
-        self.assertEqual(seen["from"], ROOM + "/Merc")
-        self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "none")
-        self.assertEqual(self.room.reservedNicks, {})
-        yield self.assertStorageMatchesRoom()
-
-
-class OccupantIdSaltTests(unittest.TestCase):
-    """
-    The occupant-id salt is part of the room's state from the start: a
-    change failing while the first occupant joins cannot take it back (the
-    occupant ids would change under the occupants' feet).
-    """
-
-    def test_saltSurvivesFailedChange(self):
-        """
-        A room stored without a salt (before occupant ids) is loaded; its
-        owner changes it from outside, and while that is being stored
-        Juliet joins (her presence carries an occupant id).  The change
-        fails: the salt her id came from is still the room's.
-        """
-        from xmuc.muc.persistence import restoreRoom
-
-        storage = HeldStorage()
-        harness = MUCHarness(storage=storage)
-        room = restoreRoom(harness.muc, ROOM, {"config": {"persistent": True},
-                                               "affiliations": {"romeo@localhost": "owner"}})
-        storage.rooms.holding = True
-        configure(harness.client("romeo@localhost/r"), field("muc#roomconfig_roomname", "Secret"), id="first")
-        self.assertEqual(len(storage.rooms.held), 1)
-        harness.client("juliet@localhost/j").join("room", "Juliet")
-        juliet = room.occupants["Juliet"]
-        storage.rooms.fail()
-        self.flushLoggedErrors(StorageUnavailable)
-        self.assertEqual(occupantID(room, "juliet@localhost"), juliet.occupantID)
-
-    def test_saltFromTheStart(self):
-        """
-        A new room has its salt before anyone joined it: a room store
-        failing on the first change cannot drop it.
-        """
-        harness = MUCHarness()
-        room = harness.muc.createRoom(ROOM)
-        self.assertTrue(room.extra.get("occupantIdSalt"))
-
-
-class DestroyWhileSavingTests(unittest.TestCase):
-    """
-    A room destroyed while a change of it is being stored: the storage
-    forgets it after that save, so the save cannot put it back (it would
-    come back at the next start).
-    """
-
-    @defer.inlineCallbacks
-    def test_destroyedRoomStaysForgotten(self):
-        storage = HeldStorage()
-        harness = MUCHarness(storage=storage)
-        romeo = harness.client("romeo@localhost/r")
-        romeo.join("room", "Romeo")
-        configure(romeo, field("muc#roomconfig_persistentroom", "1"))
-        storage.rooms.holding = True
-        configure(romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
-        romeo.send("<iq id='d1' to='%s' type='set'><query xmlns='http://jabber.org/protocol/muc#owner'>"
-                   "<destroy/></query></iq>" % (ROOM,))
-        self.assertNotIn(ROOM, harness.muc.rooms)
-        storage.rooms.release()
-        received = romeo.received()
-        self.assertEqual(iqResult(received, "first")["type"], "result")
-        self.assertEqual(iqResult(received, "d1")["type"], "result")
-        self.assertIsNone((yield storage.rooms.get(ROOM)))

@@ -21,6 +21,7 @@ from twisted.internet import defer, utils
 from twisted.trial import unittest
 
 from tests.support.client import collectUntilClosed, connectClient, streamErrorConditions
+from tests.support import scansion
 from tests.support.twistd import freePort, runTwistdIn, runTwistdToEnd, tapConfig
 from xmuc.config import ConfigError, collectErrors, loadConfig, validate
 
@@ -276,14 +277,12 @@ class ShippedConfigurationTests(unittest.TestCase):
         The in-project scansion harness runs the scripts under the shipped
         file itself, changing only the port.
         """
-        from tests.support import scansion as test_scansion
-
         self.assertEqual(
-            os.path.realpath(test_scansion.CONFIG),
+            os.path.realpath(scansion.CONFIG),
             os.path.realpath(os.path.join(ROOT, "tap-scansion.conf")),
         )
-        self.assertEqual(list(test_scansion.C2S_OVERRIDES), ["c2s"])
-        self.assertEqual(list(test_scansion.C2S_OVERRIDES["c2s"]), ["listen"])
+        self.assertEqual(list(scansion.C2S_OVERRIDES), ["c2s"])
+        self.assertEqual(list(scansion.C2S_OVERRIDES["c2s"]), ["listen"])
 
 
 class DefaultTests(unittest.TestCase):
@@ -312,8 +311,6 @@ class DefaultTests(unittest.TestCase):
 
     def test_shutdownWaitFiveSeconds(self):
         self.assertEqual(self.config.get("server", "shutdown_timeout"), 5.0)
-
-
 
 
 class OneLineErrorTests(unittest.TestCase):

@@ -1,5 +1,5 @@
 """
-Storage faults (issue 6, point 5).
+The server facing a database it cannot use, at start and while running.
 
 At start: a database that cannot be used stops C{twistd -n xmuc} with one
 clear line naming the backend and the DSN (password masked) or file, and a

@@ -1,6 +1,6 @@
 """
 Finding storage backends by name among the plugins, including one shipped
-by a third party outside the xmuc tree (tests/storage_plugin_fixture).
+by a third party outside the xmuc tree (tests/storage/plugin_fixture).
 """
 
 import os

@@ -5,9 +5,12 @@ builders and readers for muc#owner, muc#admin and room registration, and
 room stores that fail or hold saves on demand.
 """
 
+import json
+
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.muc.persistence import stateOf
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
@@ -248,3 +251,24 @@ class HeldStorage(MemoryStorage):
     def __init__(self):
         MemoryStorage.__init__(self)
         self.rooms = HeldRoomStore()
+
+
+class RoomStateMixin:
+    """
+    Romeo owns the persistent room; Juliet (no affiliation, participant)
+    and Mercutio (member, nick Merc reserved) are in it.
+    """
+
+    storageFactory = None
+
+    def setUp(self):
+        populateRoom(self, self.storageFactory(), memberNick="Merc",
+                     config=field("muc#roomconfig_changesubject", "1"), benvolio=True)
+
+    @defer.inlineCallbacks
+    def stored(self):
+        return (yield self.storage.rooms.get(ROOM))
+
+    @defer.inlineCallbacks
+    def assertStorageMatchesRoom(self):
+        self.assertEqual((yield self.stored()), json.loads(json.dumps(stateOf(self.room))))

@@ -3,7 +3,7 @@ Running the real server as a separate process (C{twistd -n xmuc -c
 tap.conf}) from trial tests, without blocking the reactor::
 
     server = yield startTwistd(self, tapConfig(muc={"enabled": "false"}))
-    client = yield connectClient(server.port)        # helpers_client
+    client = yield connectClient(server.port)        # tests.support.client
     server.signal("TERM")
     code = yield server.ended                        # the exit status
     self.assertNotIn("Traceback", server.text())

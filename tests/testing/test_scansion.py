@@ -1,7 +1,7 @@
 """
 Tests for the scansion script parser, matcher and command line parsing
 (L{xmuc.testing.scansion}).  The client and runner are exercised against the
-real server by tests/test_scansion.py.
+real server by tests/testing/test_scripts.py.
 """
 
 import io
