@@ -24,6 +24,7 @@ from tests.support.client import (
     connectTestClient,
     errorCondition,
     firstChild,
+    makeSelfSignedCertificate,
     mechanisms,
     startServerWith,
     startTestServer,
@@ -619,7 +620,6 @@ class TLSOptionsTests(unittest.TestCase):
     def makePair(self):
         import os
 
-        from tests.support.client import makeSelfSignedCertificate
 
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)

@@ -10,6 +10,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.support.muc import MUCTestCase, ROOM, codes, condition, configure, field
+from tests.support.database import ServerOnDatabase, assertResult
 from xmuc.muc import mam
 from xmuc.muc.testing import DOMAIN
 from xmuc.xmpp import ns
@@ -562,8 +563,6 @@ class RestartOnSQLiteTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_archiveSurvivesRestart(self):
-        from tests.support.database import ServerOnDatabase, assertResult
-
         database = os.path.abspath(self.mktemp()) + ".sqlite"
         server = ServerOnDatabase(self, {"backend": "sqlite", "path": database})
         yield server.start()

@@ -5,12 +5,14 @@ real L{SessionManager}, and over real client streams.
 
 from twisted.internet import defer
 from twisted.trial import unittest
+from twisted.words.xish import domish
 
-from xmuc.sm.carbons import CARBONS, FORWARD
+from xmuc.sm.carbons import CARBONS, FORWARD, wrap
 from xmuc.xmpp import ns
 
+from tests.clients.harness import runClientScript, startClientServer
 from tests.support.client import connectTestClient, startTestServer
-from tests.support.session import SMHarness
+from tests.support.session import SMHarness, parseStanzas, stanza
 
 ENABLE = "<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>"
 DISABLE = "<iq type='set' id='c2'><disable xmlns='urn:xmpp:carbons:2'/></iq>"
@@ -177,8 +179,6 @@ class ReceivedTests(CarbonsTestsBase):
         self.assertEqual(self.laptop.take(), [])
 
     def stanzaFromRoom(self):
-        from tests.support.session import stanza
-
         return stanza(
             "<message from='room@conference.localhost/nurse' to='romeo@localhost/phone' type='chat'>"
             "<body>psst</body><x xmlns='http://jabber.org/protocol/muc#user'/></message>"
@@ -192,7 +192,6 @@ class ReceivedTests(CarbonsTestsBase):
         self.h.send(self.juliet, "<message to='romeo@localhost/phone' type='error'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>")
         self.assertEqual(self.laptop.take(), [])
         self.assertEqual(len(self.phone.take("message")), 1)
-        from tests.support.session import stanza
 
         self.h.router.route(stanza(
             "<message from='nobody@localhost' to='romeo@localhost/phone' type='error'><error type='cancel'>"
@@ -336,11 +335,6 @@ class ServerBuiltStanzaTests(unittest.TestCase):
         A message built by the server with the client namespace left
         implicit is forwarded in C{jabber:client}, children included.
         """
-        from twisted.words.xish import domish
-
-        from tests.support.session import parseStanzas
-        from xmuc.sm.carbons import wrap
-
         message = domish.Element((None, "message"))
         message["type"] = "chat"
         message.addElement("body", content="hi")
@@ -410,8 +404,6 @@ class SlixmppTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_slixmppCarbons(self):
-        from tests.clients.harness import runClientScript, startClientServer
-
         running = yield startClientServer(self)
         checks = yield runClientScript(self, running, "carbons")
         for expected in (

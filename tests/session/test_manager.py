@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 import xmuc
 from tests.support.client import connectTestClient, startTestServer
-from tests.support.session import RecordingSession, SMHarness, errorCondition
+from tests.support.session import RecordingSession, SMHarness, errorCondition, stanza
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -346,7 +346,6 @@ class ServerIQTests(unittest.TestCase):
 
     def test_iqFromComponentToHost(self):
         ping = "<iq type='get' id='c' from='conference.localhost' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
-        from tests.support.session import stanza
 
         self.h.router.route(stanza(ping))
         (reply,) = self.h.routed

@@ -27,6 +27,7 @@ from tests.support.database import (
     field,
     writeConfig,
 )
+from tests.support.postgres import PostgresSchema, findPostgres
 from tests.support.client import (
     AuthenticationFailed,
     NS_CLIENT,
@@ -88,8 +89,6 @@ class PostgreSQLOutageTests(unittest.TestCase):
     """
 
     def setUp(self):
-        from tests.support.postgres import PostgresSchema, findPostgres
-
         self.schema = PostgresSchema(findPostgres())
         self.addCleanup(self.schema.drop)
         self.role = self.schema.name + "_role"

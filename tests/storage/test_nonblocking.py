@@ -19,6 +19,7 @@ from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.support.database import ROOM, ServerOnDatabase, assertResult, field
+from tests.support.postgres import PostgresSchema, findPostgres
 from tests.support.client import (
     certificateDirectory,
     connectTestClient,
@@ -36,8 +37,6 @@ NS_REGISTER = "jabber:iq:register"
 
 class PostgreSQLNonBlockingTests(unittest.TestCase):
     def setUp(self):
-        from tests.support.postgres import PostgresSchema, findPostgres
-
         self.schema = PostgresSchema(findPostgres())
         self.addCleanup(self.schema.drop)
         self.server = ServerOnDatabase(self, {"backend": "postgresql", "dsn": self.schema.dsn},
