@@ -1,10 +1,9 @@
 """
-Accounts: in-band registration (XEP-0077) before authentication, password
-change and account removal after it, tombstones, the account-deleted
-event.
+In-band registration (XEP-0077) before authentication, password change
+and account removal after it, the tombstone left by a removal, the
+account-deleted event.
 """
 
-import time
 
 from twisted.internet import defer
 from twisted.trial import unittest
@@ -253,44 +252,3 @@ class RemoveThenRegisterTests(AccountsTestCase):
         newcomer, _ = yield self.tlsClient()
         reply = yield newcomer.iq(registerIQ("s", "henry", "mine"))
         self.assertEqual(errorCondition(reply), "conflict")
-
-
-class TombstoneExpiryTests(AccountsTestCase):
-    tombstoneExpiry = "60"
-
-    @defer.inlineCallbacks
-    def test_expiredTombstoneFreesTheName(self):
-        accounts = self.server.accounts
-        yield self.server.storage.tombstones.add("ivy@localhost", "account", time.time() - 30)
-        e = yield self.assertFailure(accounts.register("ivy", "localhost", "pw"), StanzaError)
-        self.assertEqual(e.condition, "conflict")
-        yield self.server.storage.tombstones.add("ivy@localhost", "account", time.time() - 61)
-        bare = yield accounts.register("ivy", "localhost", "pw")
-        self.assertEqual(bare, "ivy@localhost")
-
-
-class AccountManagerTests(AccountsTestCase):
-    @defer.inlineCallbacks
-    def test_registerValidation(self):
-        accounts = self.server.accounts
-        for username, host, password in (
-            ("", "localhost", "pw"),
-            ("a b", "localhost", "pw"),
-            ("joe", "elsewhere.example", "pw"),
-            ("joe", "localhost", ""),
-            ("joe", "localhost", "bad\u0007"),
-        ):
-            e = yield self.assertFailure(accounts.register(username, host, password), StanzaError)
-            self.assertEqual(e.condition, "not-acceptable")
-
-    @defer.inlineCallbacks
-    def test_changePasswordUnknown(self):
-        e = yield self.assertFailure(
-            self.server.accounts.changePassword("nobody@localhost", "pw"), StanzaError
-        )
-        self.assertEqual(e.condition, "item-not-found")
-
-    @defer.inlineCallbacks
-    def test_deleteUnknown(self):
-        existed = yield self.server.accounts.delete("nobody@localhost")
-        self.assertFalse(existed)
