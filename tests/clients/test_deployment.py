@@ -10,7 +10,7 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runScript
+from tests.support.slixmpp import runScript
 from tests.support.client import makeSelfSignedCertificate
 from tests.support.twistd import startTwistd, stopCleanly, tapConfig
 

@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
-from tests.clients.harness import runScriptProcess
+from tests.support.slixmpp import runScriptProcess
 from tests.support.client import startTestServer
 
 

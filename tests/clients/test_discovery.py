@@ -6,7 +6,7 @@ from the server to the MUC service to its rooms.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppDiscoveryTests(unittest.TestCase):

@@ -7,7 +7,7 @@ reserved nicks, role lists, destruction.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppMUCFeatureTests(unittest.TestCase):

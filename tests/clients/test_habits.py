@@ -8,7 +8,7 @@ whitespace keepalives and pings. Each iq gets a result or a sensible error.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppHabitsTests(unittest.TestCase):

@@ -7,7 +7,7 @@ a full JID logging in twice.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppLoginTests(unittest.TestCase):

@@ -8,7 +8,7 @@ slixmpp's own events.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppMUCSessionTests(unittest.TestCase):

@@ -6,7 +6,7 @@ XEP-0045 7.5 iq forwarding between slixmpp bots.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppOccupantIQTests(unittest.TestCase):

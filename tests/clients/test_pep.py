@@ -6,7 +6,7 @@ notifications, the last item on presence, retrieval, XEP-0402 bookmarks.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppPEPTests(unittest.TestCase):

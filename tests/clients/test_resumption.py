@@ -6,7 +6,7 @@ xep_0198 plugin resumes its session after its connection died.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppResumptionTests(unittest.TestCase):

@@ -7,7 +7,7 @@ devices under one nick.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 
 
 class SlixmppSessionsTests(unittest.TestCase):

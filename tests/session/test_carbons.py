@@ -10,7 +10,7 @@ from twisted.words.xish import domish
 from xmuc.sm.carbons import CARBONS, FORWARD, wrap
 from xmuc.xmpp import ns
 
-from tests.clients.harness import runClientScript, startClientServer
+from tests.support.slixmpp import runClientScript, startClientServer
 from tests.support.client import connectTestClient, startTestServer
 from tests.support.session import SMHarness, parseStanzas, stanza
 

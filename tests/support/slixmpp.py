@@ -1,12 +1,12 @@
 """
-Running the slixmpp client scripts of this directory against a real xmuc
-server from a trial test.
+Running the slixmpp client scripts of C{tests/clients/} against a real
+xmuc server from a trial test.
 
 The server runs in the test's reactor (L{startTestServer}: memory storage,
 internal authentication, STARTTLS required with a throwaway certificate)
 with the MUC enabled on C{conference.localhost}; each script runs in a
 child process with its own asyncio loop and prints C{CHECK <name>} lines
-(see C{common.py}).
+(see C{tests/clients/common.py}).
 """
 
 import os
@@ -16,7 +16,8 @@ from twisted.internet import defer, utils
 
 from tests.support.client import startTestServer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+#: The folder of the client scripts.
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients")
 
 ACCOUNTS = {
     "alice": "rabbit hole",
