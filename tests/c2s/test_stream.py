@@ -8,9 +8,11 @@ a 200 KiB stanza and answers a 300 KiB one with C{policy-violation}
 """
 
 import base64
+import os
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
+from twisted.words.xish import domish
 
 from tests.support.client import (
     AuthenticationFailed,
@@ -30,6 +32,8 @@ from tests.support.client import (
     startTestServer,
     tlsSections,
 )
+from xmuc.c2s.stream import loadTLSOptions
+from xmuc.config import ConfigError, validate
 
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"
 NS_REGISTER = "jabber:iq:register"
@@ -328,9 +332,6 @@ class NoTLSTests(ServerTestCase):
         yield client.waitClosed()
 
     def test_certificateRequiredWhenEncryptionRequired(self):
-        from xmuc.c2s.stream import loadTLSOptions
-        from xmuc.config import ConfigError, validate
-
         config = validate({"c2s": {"require_encryption": "true"}})
         e = self.assertRaises(ConfigError, loadTLSOptions, config)
         self.assertEqual((e.section, e.key), ("c2s", "tls_certificate"))
@@ -563,16 +564,12 @@ class NegotiationTimeoutTests(ServerTestCase):
 
 
 def deferLater(seconds):
-    from twisted.internet import reactor, task
-
     return task.deferLater(reactor, seconds, lambda: None)
 
 
 class SessionSendTests(ServerTestCase):
     @defer.inlineCallbacks
     def test_sendSerializedAndElement(self):
-        from twisted.words.xish import domish
-
         client = yield self.loggedIn("r")
         session = self.server.sm.sessionsOf("alice@localhost")[0]
         session.send("<message from='localhost' to='alice@localhost/r' id='raw'/>")
@@ -602,32 +599,23 @@ class TLSOptionsTests(unittest.TestCase):
     """
 
     def configWith(self, certificate, key):
-        from xmuc.config import validate
-
         return validate(
             {"c2s": {"tls_certificate": certificate, "tls_key": key}}
         )
 
     def assertConfigError(self, key, certificate, keyPath):
-        from xmuc.c2s.stream import loadTLSOptions
-        from xmuc.config import ConfigError
-
         e = self.assertRaises(
             ConfigError, loadTLSOptions, self.configWith(certificate, keyPath)
         )
         self.assertEqual((e.section, e.key), ("c2s", key))
 
     def makePair(self):
-        import os
-
 
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
         return makeSelfSignedCertificate(directory)
 
     def test_valid(self):
-        from xmuc.c2s.stream import loadTLSOptions
-
         certificate, key = self.makePair()
         self.assertIsNotNone(loadTLSOptions(self.configWith(certificate, key)))
 

@@ -18,7 +18,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.interop.prosody import ProsodyServer, findProsody, prosodyVersion
-from xmuc.testing.scansion import RECEIVES, ScriptFailure, loadScript, runScript
+from xmuc.testing.scansion import RECEIVES, ScriptFailure, loadScript, parseScript, runScript
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPTS = os.path.join(REPOSITORY, "tests", "scripts")
@@ -154,8 +154,6 @@ class ProsodyHarnessTests(unittest.TestCase):
         A started Prosody answers a ping from a test client and its process
         ends on L{ProsodyServer.stop}, removing its directory.
         """
-        from xmuc.testing.scansion import parseScript
-
         server = ProsodyServer()
         yield server.start()
         try:

@@ -3,7 +3,7 @@ Service discovery (XEP-0030) of the MUC service and its rooms.
 """
 
 from tests.support.muc import MUCTestCase, ROOM, configure, field
-from xmuc.muc.testing import DOMAIN
+from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 
@@ -35,8 +35,6 @@ class DiscoTests(MUCTestCase):
         self.assertEqual(items, [(ROOM, "The Balcony")])
 
     def test_lockedRoomsNotListed(self):
-        from xmuc.muc.testing import MUCHarness
-
         harness = MUCHarness(muc={"lock_new_rooms": "true"})
         owner = harness.client("user@localhost/r")
         owner.join("room", "Owner")

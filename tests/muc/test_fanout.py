@@ -9,7 +9,9 @@ from twisted.words.xish import domish
 
 from tests.support.muc import ROOM
 from xmuc.muc.fanout import Serialized, copyElement, newStanza, parseElement
+from xmuc.muc import history
 from xmuc.muc.testing import MUCHarness
+from xmuc.xmpp import ns
 
 
 class TextSession:
@@ -114,9 +116,6 @@ class FanoutTests(unittest.TestCase):
         broadcast with its C{<delay/>} gives (the way before splicing), for
         messages with escaped text, xml:lang, foreign payloads and none.
         """
-        from xmuc.muc import history
-        from xmuc.xmpp import ns
-
         self.harness = MUCHarness()
         self.join(2)
         sender = self.harness.client("user0@localhost/r")

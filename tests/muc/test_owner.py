@@ -20,8 +20,7 @@ from tests.support.muc import (
     layout,
     mucX,
 )
-from xmuc.muc.testing import DOMAIN
-from xmuc.muc.testing import MUCHarness
+from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 FIELDS = [
@@ -164,8 +163,6 @@ class ConfigFormTests(MUCTestCase):
         self.assertEqual(list(self.room().occupants), ["Romeo"])
 
     def test_maxusersBoundedByService(self):
-        from xmuc.muc.testing import MUCHarness
-
         harness = MUCHarness(muc={"max_occupants": "10"})
         owner = harness.client("user@localhost/a")
         owner.join("room", "Owner")

@@ -16,6 +16,7 @@ from xmuc.muc import moderation
 from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
 from xmuc.muc.testing import MUCHarness
 from xmuc.xmpp import ns
+from xmuc.storage.sqlite import SQLiteStorage
 
 MAM = "urn:xmpp:mam:2"
 FORWARD = "urn:xmpp:forward:0"
@@ -450,8 +451,6 @@ class SQLiteTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_tombstoneStoredAndRestored(self):
-        from xmuc.storage.sqlite import SQLiteStorage
-
         storage = SQLiteStorage(os.path.abspath(self.mktemp()) + ".sqlite")
         yield storage.start()
         self.addCleanup(storage.stop)

@@ -24,6 +24,7 @@ from tests.support.client import collectUntilClosed, connectClient, streamErrorC
 from tests.support import scansion
 from tests.support.twistd import freePort, runTwistdIn, runTwistdToEnd, tapConfig
 from xmuc.config import ConfigError, collectErrors, loadConfig, validate
+from xmuc.server import XmucServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -139,8 +140,6 @@ class LoadConfigErrorTests(ConfigFileMixin, unittest.TestCase):
         An unknown backend name is found when the server is built, and named
         like the other errors, with the backends that exist.
         """
-        from xmuc.server import XmucServer
-
         path = self.writeConfig(GOOD.replace("backend = memory", "backend = mongo"))
         config = loadConfig(path)
         error = self.assertRaises(ConfigError, XmucServer, config)

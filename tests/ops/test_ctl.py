@@ -12,7 +12,8 @@ import subprocess
 import sys
 import textwrap
 
-from twisted.internet import defer, utils
+from cryptography import x509
+from twisted.internet import defer, ssl, utils
 from twisted.trial import unittest
 
 from xmuc import ctl
@@ -271,8 +272,6 @@ class CertTests(unittest.TestCase):
     """
 
     def loadCertificate(self, path):
-        from cryptography import x509
-
         with open(path, "rb") as f:
             return x509.load_pem_x509_certificate(f.read())
 
@@ -286,8 +285,6 @@ class CertTests(unittest.TestCase):
         certificate = self.loadCertificate(certificatePath)
         self.assertEqual(stat.S_IMODE(os.stat(keyPath).st_mode), 0o600)
 
-        from cryptography import x509
-
         names = certificate.extensions.get_extension_for_class(
             x509.SubjectAlternativeName
         ).value.get_values_for_type(x509.DNSName)
@@ -295,7 +292,6 @@ class CertTests(unittest.TestCase):
         self.assertEqual(names, ["localhost", "conference.localhost"])
 
         # The pair is usable by Twisted's TLS.
-        from twisted.internet import ssl
 
         with open(certificatePath) as c, open(keyPath) as k:
             ssl.PrivateCertificate.loadPEM(c.read() + k.read())

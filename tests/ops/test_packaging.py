@@ -19,6 +19,7 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+import tempfile
 
 import pytest
 from twisted.trial import unittest
@@ -54,8 +55,6 @@ class InstalledPackageTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        import tempfile
-
         cls.work = tempfile.mkdtemp(prefix="xmuc-packaging-")
         source = os.path.join(cls.work, "src")
         # A copy: building writes build/ and *.egg-info next to setup.cfg.

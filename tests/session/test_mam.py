@@ -15,6 +15,7 @@ from xmuc.xmpp.mam import MAM, MAM_EXTENDED, RSM
 
 from tests.support.client import connectTestClient, startTestServer
 from tests.support.session import SMHarness, stanza
+from xmuc.accounts import AccountManager
 
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 INSECURE = {"auth": {"backend": "insecure", "allow_insecure": "true"}}
@@ -379,8 +380,6 @@ class QueryTests(ArchiveTestsBase):
         Deleting an account through L{AccountManager.delete} purges its
         archive.
         """
-        from xmuc.accounts import AccountManager
-
         class Auth:
             def deleteAccount(self, bare):
                 return defer.succeed(True)

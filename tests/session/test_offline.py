@@ -6,7 +6,7 @@ client streams across a server restart on SQLite.
 
 import os
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from xmuc.muc.history import parseStamp
@@ -16,6 +16,7 @@ from xmuc.xmpp.mam import MAM
 
 from tests.support.client import connectTestClient, startTestServer
 from tests.support.session import SMHarness, errorCondition
+from xmuc.accounts import AccountManager
 
 INSECURE = {"auth": {"backend": "insecure", "allow_insecure": "true"}}
 
@@ -265,8 +266,6 @@ class OfflineTests(unittest.TestCase):
         Deleting an account (L{AccountManager.delete}) deletes its offline
         messages and its PEP data, nobody else's.
         """
-        from xmuc.accounts import AccountManager
-
         class Auth:
             def deleteAccount(self, bare):
                 return defer.succeed(True)
@@ -353,6 +352,4 @@ class WireTests(unittest.TestCase):
 
 
 def deferLater(seconds):
-    from twisted.internet import reactor, task
-
     return task.deferLater(reactor, seconds, lambda: None)

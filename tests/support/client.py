@@ -41,6 +41,8 @@ from twisted.internet import defer, endpoints, protocol, reactor, ssl, task
 from twisted.words.xish import domish
 
 from xmuc.auth import scram
+from xmuc.ctl import makeCertificate
+from xmuc.testing.server import startServer
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -548,8 +550,6 @@ def makeSelfSignedCertificate(directory, domain="localhost"):
 
     @return: C{(certificatePath, keyPath)}.
     """
-    from xmuc.ctl import makeCertificate
-
     certificatePEM, keyPEM = makeCertificate(domain, days=30)
     certificatePath = os.path.join(directory, "cert.pem")
     keyPath = os.path.join(directory, "key.pem")
@@ -571,8 +571,6 @@ def startTestServer(testCase, overrides=None, tls=True):
     @return: Deferred firing with the
         L{xmuc.testing.server.RunningServer}.
     """
-    from xmuc.testing.server import startServer
-
     directory = os.path.abspath(testCase.mktemp())
     os.makedirs(directory)
     sections = {
@@ -641,8 +639,6 @@ def startServerWith(testCase, sections):
         replaced by the test's directory.
     @return: Deferred firing with the L{xmuc.testing.server.RunningServer}.
     """
-    from xmuc.testing.server import startServer
-
     directory = os.path.abspath(testCase.mktemp())
     os.makedirs(directory)
     path = os.path.join(directory, "tap.conf")

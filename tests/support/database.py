@@ -10,6 +10,7 @@ import os
 from twisted.internet import defer
 
 from tests.support.client import DEFAULT_TIMEOUT, NS_CLIENT, connectClient, firstChild
+from xmuc.testing.server import startServer
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -76,8 +77,6 @@ class ServerOnDatabase:
 
     @defer.inlineCallbacks
     def start(self):
-        from xmuc.testing.server import startServer
-
         self.running = yield startServer(self.path)
         return self.running
 

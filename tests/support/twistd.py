@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from twisted.internet import defer, error, protocol, reactor, task
+from twisted.internet import defer, endpoints, error, protocol, reactor, task
 
 TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
@@ -148,7 +148,6 @@ class TwistdProcess(protocol.ProcessProtocol):
 def _waitForPort(server, timeout):
     deadline = reactor.seconds() + timeout
     endpoint_ = None
-    from twisted.internet import endpoints
 
     endpoint_ = endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", server.port, timeout=1)
     while reactor.seconds() < deadline and server.exitStatus is None:

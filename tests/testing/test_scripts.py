@@ -17,11 +17,12 @@ which is the signal to remove them from the list.
 import os
 import re
 
-from twisted.internet import defer
+from twisted.internet import defer, utils
 from twisted.trial import unittest
 
-from xmuc.testing.scansion import ScriptFailure, loadScript, runScript
+from xmuc.testing.scansion import ScriptFailure, loadScript, parseScript, runScript
 from tests.support.scansion import C2S_OVERRIDES, CONFIG, REPOSITORY, SCRIPTS, SEEDS
+from xmuc.testing.server import startServer
 
 #: Script file name -> why it is expected to fail for now.  Remove an entry
 #: as soon as the script passes (pytest then reports it as failed).
@@ -54,8 +55,6 @@ class ScansionScriptTests(unittest.TestCase):
         """
         Start a server, play the script at C{path} against it, stop it.
         """
-        from xmuc.testing.server import startServer
-
         script = loadScript(path)
         server = yield startServer(CONFIG, overrides=C2S_OVERRIDES)
         self.addCleanup(server.stop)
@@ -194,8 +193,6 @@ class RunnerTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def setUp(self):
-        from xmuc.testing.server import startServer
-
         self.server = yield startServer(CONFIG, overrides=C2S_OVERRIDES)
         self.addCleanup(self.server.stop)
 
@@ -205,8 +202,6 @@ class RunnerTests(unittest.TestCase):
         A failed C{receives} names the file and line of the step, shows the
         expected stanza and every stanza discarded with why it did not match.
         """
-        from xmuc.testing.scansion import parseScript
-
         script = parseScript(BAD_PING, "bad_ping.scs")
         error = yield self.assertFailure(
             runScript(script, "127.0.0.1", self.server.c2sPort, timeout=1.0),
@@ -222,8 +217,6 @@ class RunnerTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_receivesNothingReport(self):
-        from xmuc.testing.scansion import parseScript
-
         script = parseScript(NOT_NOTHING, "nothing.scs")
         error = yield self.assertFailure(
             runScript(script, "127.0.0.1", self.server.c2sPort),
@@ -241,8 +234,6 @@ class RunnerTests(unittest.TestCase):
         exits 1 when one failed.
         """
         import sys
-
-        from twisted.internet import utils
 
         bad = os.path.abspath(self.mktemp() + ".scs")
         with open(bad, "w") as f:
