@@ -4,7 +4,6 @@ the server (or while it is stopped), and the running server reads the
 tombstones they leave, so its rooms do not put back what xmucctl removed.
 """
 
-
 from twisted.internet import defer
 
 from xmuc.storage.sqlite import SQLiteStorage

@@ -4,7 +4,6 @@ answers C{gone} for a while, unless a server administrator recreates it; a
 temporary room leaves no tombstone.
 """
 
-
 from twisted.internet import defer, reactor, task
 
 from tests.support.database import NS_MUC_USER, SERVICE, assertResult, field

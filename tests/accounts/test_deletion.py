@@ -1,12 +1,11 @@
 """
-Account tombstones, over real streams: a deleted account (XEP-0077
-C{<remove/>} or C{xmucctl deluser}) cannot be registered again while its
-tombstone lasts, loses its affiliations in every room (persistent ones
-too, occupants told), its contacts lose their subscriptions, and probes
-to it are answered with an error and C{unsubscribed}; once the tombstone
-expired the name is free again.
+Deleting an account, over real streams: a deleted account (XEP-0077
+C{<remove/>} or C{xmucctl deluser}) leaves a tombstone, so its name cannot
+be registered again while the tombstone lasts; it loses its affiliations
+in every room (persistent ones too, occupants told), its contacts lose
+their subscriptions, and probes to it are answered with an error and
+C{unsubscribed}; once the tombstone expired the name is free again.
 """
-
 
 from twisted.internet import defer, reactor, task
 
