@@ -1,5 +1,5 @@
 """
-Shared plumbing for the slixmpp client scripts run by tests/test_clients_*.py.
+Shared plumbing for the slixmpp client scripts run by tests/clients/test_*.py.
 
 Each script is run as a child process (slixmpp needs its own asyncio loop)
 with the arguments C{port certificate}; it prints one C{CHECK <name>} line

@@ -1,7 +1,7 @@
 """
 Two slixmpp clients (alice and bob of the harness accounts) exchange chat
 messages: to bob's full JID, then to alice's bare JID.  Prints
-C{<WHO> GOT <from> <body>} for each message received (tests/test_slixmpp.py
+C{<WHO> GOT <from> <body>} for each message received (tests/clients/test_direct_chat.py
 reads those lines).
 """
 

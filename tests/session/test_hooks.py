@@ -18,7 +18,7 @@ from xmuc.session.hooks import (
 )
 from xmuc.xmpp import ns
 
-from test_sm_support import SMHarness
+from tests.support.session import SMHarness
 
 ALICE = "alice@localhost"
 BOB = "bob@localhost"

@@ -7,7 +7,7 @@ from twisted.trial import unittest
 
 from xmuc.xmpp import ns
 
-from test_sm_support import SMHarness, stanza
+from tests.support.session import SMHarness, stanza
 
 JULIET = "juliet@localhost"
 ROMEO = "romeo@localhost"

@@ -1,0 +1,90 @@
+"""
+The tombstone watch: C{xmucctl deluser} and C{destroy-room} run next to
+the server (or while it is stopped), and the running server reads the
+tombstones they leave, so its rooms do not put back what xmucctl removed.
+"""
+
+from twisted.internet import defer
+
+from xmuc.storage.sqlite import SQLiteStorage
+
+from tests.support.database import NS_MUC_USER, assertResult, field, mucItems
+from tests.support.client import errorCondition
+from tests.support.tombstones import ROOM, TombstoneTestCase
+
+
+class ElsewhereTests(TombstoneTestCase):
+    """
+    xmucctl deluser / destroy-room while the server runs: the server reads
+    the tombstones (every few seconds; here at once, with C{check()}), and
+    its rooms do not put back what xmucctl removed.
+    """
+
+    @defer.inlineCallbacks
+    def test_deluserWhileRunning(self):
+        yield self.server.start()
+        self.assertTrue(self.server.server.tombstoneWatcher.loop.running)
+        yield self.server.register("romeo", "juliet")
+        romeo = yield self.makeRooms()
+        juliet = yield self.server.login("juliet")
+        out, err, code = yield self.xmucctl("deluser", "juliet@localhost")
+        self.assertEqual(code, 0, err)
+        yield self.server.server.tombstoneWatcher.check()
+
+        notice = yield romeo.waitFor(lambda s: s.name == "message" and s.getAttribute("from") == ROOM)
+        self.assertEqual([(i.getAttribute("jid"), i.getAttribute("affiliation")) for i in mucItems(notice)],
+                         [("juliet@localhost", "none")])
+        self.assertEqual((yield juliet.client.streamError()), "not-authorized")
+        yield self.assertForgotten(romeo)
+        # A later change of the room stores it without her.
+        assertResult((yield romeo.configure(ROOM, field("muc#roomconfig_roomname", "Again"))))
+        yield self.server.stop()
+        yield self.server.start()
+        romeo = yield self.server.login("romeo")
+        yield self.assertForgotten(romeo)
+
+    @defer.inlineCallbacks
+    def test_deluserBeforeShutdown(self):
+        """
+        xmucctl deluser, then the server stops at once (storing its rooms):
+        at the next start the rooms forget her before clients come in.
+        """
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet")
+        yield self.makeRooms()
+        out, err, code = yield self.xmucctl("deluser", "juliet@localhost")
+        self.assertEqual(code, 0, err)
+        yield self.server.stop()
+        state = yield self._storedState(ROOM)
+        self.assertIn("juliet@localhost", state["affiliations"])
+        yield self.server.start()
+        romeo = yield self.server.login("romeo")
+        yield self.assertForgotten(romeo)
+
+    @defer.inlineCallbacks
+    def _storedState(self, room):
+        storage = SQLiteStorage(self.database)
+        yield storage.start()
+        try:
+            state = yield storage.rooms.get(room)
+        finally:
+            yield storage.stop()
+        return state
+
+    @defer.inlineCallbacks
+    def test_destroyRoomWhileRunning(self):
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet")
+        romeo = yield self.makeRooms()
+        out, err, code = yield self.xmucctl("destroy-room", ROOM)
+        self.assertEqual(code, 0, err)
+        yield self.server.server.tombstoneWatcher.check()
+        presence = yield romeo.waitFor(lambda s: s.name == "presence" and s.getAttribute("from") == ROOM + "/Romeo")
+        self.assertEqual(presence.getAttribute("type"), "unavailable")
+        destroy = [d for x in presence.elements(NS_MUC_USER, "x") for d in x.elements(NS_MUC_USER, "destroy")]
+        self.assertEqual(len(destroy), 1)
+        juliet = yield self.server.login("juliet")
+        received = yield juliet.join(ROOM, "Juliet")
+        self.assertEqual(errorCondition(received[-1]), "gone")
+        yield self.server.stop()
+        self.assertIsNone((yield self._storedState(ROOM)))
