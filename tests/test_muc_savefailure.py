@@ -150,7 +150,7 @@ class SaveFailureTests(unittest.TestCase):
         received = configure(self.romeo, field("muc#roomconfig_persistentroom", "0"))
         self.assertFailedQuietly(received, "config")
         self.assertTrue(self.room.config.persistent)
-        self.assertTrue(self.room.stored)
+        self.assertTrue(self.room.store.isStored(self.room))
 
     @defer.inlineCallbacks
     def test_affiliationsUnchanged(self):

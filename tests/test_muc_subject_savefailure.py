@@ -204,12 +204,10 @@ class OccupantIdSaltTests(unittest.TestCase):
         Juliet joins (her presence carries an occupant id).  The change
         fails: the salt her id came from is still the room's.
         """
-        from xmuc.muc.persistence import restoreRoom
-
         storage = HeldStorage()
         harness = MUCHarness(storage=storage)
-        room = restoreRoom(harness.muc, ROOM, {"config": {"persistent": True},
-                                               "affiliations": {"romeo@localhost": "owner"}})
+        room = harness.muc.restoreRoom(ROOM, {"config": {"persistent": True},
+                                              "affiliations": {"romeo@localhost": "owner"}})
         storage.rooms.holding = True
         configure(harness.client("romeo@localhost/r"), field("muc#roomconfig_roomname", "Secret"), id="first")
         self.assertEqual(len(storage.rooms.held), 1)

@@ -35,15 +35,12 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
-from xmuc.muc import persistence
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
+from xmuc.muc.register import checkNotReservedByOther, evictSquatter
 from xmuc.muc.room import AFFILIATIONS, ROLES
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
-
-#: The reason given to someone removed because its nick became reserved.
-RESERVED_REASON = "This nickname is reserved"
 
 PRIVILEGED = ("owner", "admin")
 
@@ -206,9 +203,7 @@ class AffiliationChange:
         removed, occupants of the JID get their new role (or are removed).
         """
         if self.nick is not None:
-            squatter = room.occupants.get(self.nick)
-            if squatter is not None and squatter.bare != self.bare:
-                room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
+            evictSquatter(room, self.nick, self.bare)
         room.affiliationEffects(self.bare, self.old, self.affiliation, actor=actor, reason=self.reason)
 
 
@@ -292,9 +287,7 @@ def parseItem(room, requester, item):
         old = room.affiliations.get(bare, "none")
         checkAffiliationChange(requester.affiliation, old, affiliation)
         if nick is not None:
-            holder = reservedBy(room, nick)
-            if holder is not None and holder != bare:
-                raise StanzaError("conflict", text="That nickname is reserved by someone else")
+            checkNotReservedByOther(room, nick, bare)
         return AffiliationChange(bare, affiliation, nick, reason)
     if role not in ROLES:
         raise StanzaError("bad-request", text="Unknown role")
@@ -309,16 +302,6 @@ def parseItem(room, requester, item):
         raise StanzaError("item-not-found", type="modify", text="No such occupant")
     checkRoleChange(requester, target, target.affiliation, role)
     return RoleChange(target, role, reason)
-
-
-def reservedBy(room, nick):
-    """
-    @return: the bare JID that reserved C{nick} in C{room}, or L{None}.
-    """
-    for bare, reserved in room.reservedNicks.items():
-        if reserved == nick:
-            return bare
-    return None
 
 
 # -- Handlers ----------------------------------------------------------------------
@@ -367,7 +350,7 @@ def setItems(room, stanza, occupant, **kw):
         for change in check():
             change.record(room)
 
-    return persistence.saveChange(room, recordAll).addCallback(applyAll)
+    return room.store.change(room, recordAll, applyAll)
 
 
 def mayGetAffiliationList(room, requester, affiliation):

@@ -10,15 +10,13 @@ nothing.
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from xmuc.muc import persistence
-
 log = Logger()
 
 
 def forgetAccount(service, bare):
     """
     Remove C{bare}'s affiliations and reserved nicks from every room, each
-    room's change all-or-nothing (L{persistence.saveChange}): stored, then
+    room's change all-or-nothing (L{xmuc.muc.persistence.RoomStore.change}): stored, then
     the effects and notices.  When storing a room fails, that room keeps
     the JID (in memory as in storage) and the failure is logged.
 
@@ -46,11 +44,12 @@ def _forgetInRoom(room, bare):
         room.reservedNicks.pop(bare, None)
         recorded["old"] = room.recordAffiliation(bare, "none")
 
-    def stored(_):
+    def effects(_):
+        # Only the reserved nick went: nobody sees a change.
         if not room.destroyed and recorded["old"] != "none":
             room.affiliationEffects(bare, recorded["old"], "none")
 
-    return persistence.saveChange(room, record).addCallback(stored)
+    return room.store.change(room, record, effects)
 
 
 def install(service):

@@ -19,7 +19,6 @@ user to user and never reach the room.
 
 from twisted.logger import Logger
 
-from xmuc.muc import persistence
 from xmuc.muc.fanout import copyElement
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.owner import configField
@@ -100,20 +99,12 @@ def makeMemberAndSend(room, stanza, bare, occupant, inviter, message):
     first, then the effects and the invitation; nothing but an error to
     the inviter when storage fails.
     """
-    recorded = {}
-
-    def record():
-        recorded["old"] = room.recordAffiliation(bare, "member")
-
-    def stored(_):
-        room.affiliationEffects(bare, recorded["old"], "member", actor=occupant, reason="Invited by " + inviter)
-        room.route(message)
-
     def failed(failure):
         log.failure("could not store the membership of an invitee of {room}", failure, room=room.jidStr)
         room.error(stanza, "internal-server-error")
 
-    persistence.saveChange(room, record).addCallbacks(stored, failed)
+    d = room.changeAffiliation(bare, "member", actor=occupant, reason="Invited by " + inviter)
+    d.addCallbacks(lambda _: room.route(message), failed)
 
 
 def relayDecline(room, stanza, sender, decline):

@@ -29,6 +29,7 @@ the sender's bare JID, affiliation and role.
 import collections
 import time
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
@@ -175,8 +176,6 @@ def records(room):
     @return: Deferred firing with the archived L{Record}s of C{room},
         oldest first.
     """
-    from twisted.internet import defer
-
     if not room.config.persistent:
         return defer.succeed(list(memoryArchive(room)))
     store = room.service.server.storage.archive
@@ -301,7 +300,7 @@ def applyConfigField(room, codes, **kw):
     room.mamArchivingSubmitted = None
     if enabled is None:
         return
-    # Runs inside the owner form's persistence.saveChange: undone with
+    # Runs inside the owner form's room change (RoomStore.change): undone with
     # room.extra when storing fails.
     room.extra["archiving"] = enabled
     codes.add("170" if enabled else "171")

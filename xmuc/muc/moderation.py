@@ -260,7 +260,7 @@ def replaceArchived(room, stanzaID, archived, retracted):
     if archived is None:
         return defer.succeed(None)
     text = tombstone(room, archived, retracted).toXml()
-    # Not a room change (persistence.saveChange): the archive is a store of
+    # Not a room change (RoomStore.change): the archive is a store of
     # its own, written here, and the room's stored state does not change.
     if room.config.persistent:
         return room.service.server.storage.archive.replace(room.jidStr, stanzaID, text)

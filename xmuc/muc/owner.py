@@ -12,7 +12,7 @@ logging, presence broadcast, member list access) are declared here.
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, persistence
+from xmuc.muc import forms
 from xmuc.muc.fanout import newStanza
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
@@ -155,7 +155,7 @@ def submitForm(room, stanza, x):
     old = {}
     codes = set()
 
-    def apply():
+    def record():
         # Read against the room as it is when the change is applied: an
         # earlier change may have been stored meanwhile (persistence
         # applies the changes of a room one at a time).
@@ -173,9 +173,7 @@ def submitForm(room, stanza, x):
         room.config.update(changes)
         room.hooks.fire("config-changed", room=room, changes=changes, old=old, codes=codes, actor=actor)
 
-    d = persistence.saveChange(room, apply)
-
-    def stored(_):
+    def effects(_):
         if not room.destroyed:
             room.hooks.fire("config-stored", room=room, changes=changes, old=old, codes=codes, actor=actor)
         room.reply(stanza)
@@ -183,7 +181,7 @@ def submitForm(room, stanza, x):
             notifyCodes(room, codes)
         return True
 
-    return d.addCallback(stored)
+    return room.store.change(room, record, effects)
 
 
 def notifyCodes(room, codes):

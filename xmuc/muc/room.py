@@ -18,6 +18,8 @@ Useful API for feature modules:
 
 import uuid
 
+from twisted.internet import defer
+from twisted.logger import Logger
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
@@ -31,6 +33,8 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
 ROLES = ("moderator", "participant", "visitor", "none")
+
+log = Logger()
 
 
 def validNick(nick):
@@ -73,12 +77,14 @@ class Room:
     @ivar locked: new room not yet configured: only owners may enter.
     @ivar destroyed: the room was destroyed; it ignores everything.
     @ivar extra: JSON-serialisable state of feature modules (stored).
+    @ivar store: the L{xmuc.muc.persistence.RoomStore} keeping the room.
     """
 
-    def __init__(self, service, jid):
+    def __init__(self, service, jid, store):
         self.service = service
         self.hooks = service.hooks
         self.router = service.router
+        self.store = store
         self.jid = jid
         self.jidStr = jid.userhost()
         self.config = RoomConfig(service.defaultHistoryLength, service.maxOccupants)
@@ -92,11 +98,27 @@ class Room:
         self.locked = False
         self.destroyed = False
         self.extra = {}
+        self._featureState = {}
         # Forwarded iq ids: {our id: (requester real JID, their id, target real JID)}
         self._forwardedIqs = {}
 
     def __repr__(self):
         return "<Room %s (%d occupants)>" % (self.jidStr, len(self.occupants))
+
+    def state(self, feature, factory):
+        """
+        The runtime state a feature keeps about this room (not stored: what
+        is stored goes in L{extra} or C{room-state-save}).
+
+        @param feature: the key of the feature (its module's class or name).
+        @param factory: builds the state the first time it is asked for.
+        @return: the feature's state object, the same one each time.
+        """
+        try:
+            return self._featureState[feature]
+        except KeyError:
+            state = self._featureState[feature] = factory()
+            return state
 
     # -- Model: affiliations and roles -------------------------------------
 
@@ -164,6 +186,41 @@ class Room:
         old = self.recordAffiliation(bare, affiliation)
         self.affiliationEffects(bare, old, affiliation, actor, reason, notify)
         return old
+
+    def changeAffiliation(self, bare, affiliation, actor=None, reason=None, nick=None):
+        """
+        Change the affiliation of C{bare} all-or-nothing
+        (L{xmuc.muc.persistence.RoomStore.change}): recorded in memory,
+        stored, and only then its effects sent (L{affiliationEffects});
+        nothing is sent when the room was destroyed meanwhile.
+
+        @param affiliation: the new affiliation, or a callable returning
+            it, called with the stored affiliation once earlier changes of
+            the room are stored: it checks what depends on the room's state
+            (raising L{StanzaError} to refuse) and may record more of the
+            change (a reserved nick).
+        @param nick: the nick this change reserves for C{bare}: whoever
+            else sits on it is removed before the effects (hook
+            C{nick-reserved}).
+        @return: a Deferred firing with C{(old, new)} once stored and the
+            effects sent.
+        """
+        change = []
+
+        def record():
+            stored = self.affiliations.get(bare, "none")
+            new = affiliation(stored) if callable(affiliation) else affiliation
+            change[:] = [self.recordAffiliation(bare, new), new]
+
+        def effects(_):
+            old, new = change
+            if not self.destroyed:
+                if nick is not None:
+                    self.hooks.fire("nick-reserved", room=self, bare=bare, nick=nick)
+                self.affiliationEffects(bare, old, new, actor=actor, reason=reason)
+            return old, new
+
+        return self.store.change(self, record, effects)
 
     def recordAffiliation(self, bare, affiliation):
         """
@@ -911,8 +968,6 @@ class Room:
             return self.error(stanza, "service-unavailable")
         if result is True:
             return
-        from twisted.internet import defer
-
         d = defer.maybeDeferred(lambda: result)
         d.addCallback(self._sendIqResult, stanza)
         d.addErrback(self._iqFailed, stanza)
@@ -926,9 +981,7 @@ class Room:
         if failure.check(StanzaError):
             self.error(stanza, failure.value)
         else:
-            from twisted.logger import Logger
-
-            Logger().failure("iq to room {room} failed", failure, room=self.jidStr)
+            log.failure("iq to room {room} failed", failure, room=self.jidStr)
             self.error(stanza, "internal-server-error")
 
     def _iqToOccupant(self, stanza, sender, occupant, nick):
@@ -984,9 +1037,7 @@ class Room:
 
         @return: a Deferred firing once the state is durable.
         """
-        from xmuc.muc import persistence
-
-        return persistence.saveRoom(self)
+        return self.store.save(self)
 
     def destroy(self, reason=None, alternate=None, password=None):
         """

@@ -18,6 +18,7 @@ from twisted.words.protocols.jabber.jid import internJID
 from zope.interface import implementer
 
 from xmuc.interfaces import IComponent
+from xmuc.muc import persistence, tombstones
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.hooks import HookRegistry
 from xmuc.muc.room import Room, validNick
@@ -42,15 +43,16 @@ FEATURES = (
     "invitations",
     "owner",
     "disco",
-    "persistence",
     "tombstones",
     "occupantid",
     "mam",
     "moderation",
+    "admin",
+    "register",
+    "presencebroadcast",
+    "voicerequest",
+    "deletedaccounts",
 )
-
-#: Feature modules installed when they exist (written separately).
-OPTIONAL_FEATURES = ("admin", "register", "presencebroadcast", "voicerequest", "deletedaccounts")
 
 
 @implementer(IComponent)
@@ -61,6 +63,7 @@ class MUCService(service.Service):
     @ivar domain: the service domain (str).
     @ivar hooks: the L{HookRegistry} shared by every room.
     @ivar rooms: C{{room bare JID str: Room}}.
+    @ivar store: the L{persistence.RoomStore} of the persistent rooms.
     """
 
     def __init__(self, server, domain):
@@ -77,16 +80,8 @@ class MUCService(service.Service):
         self.restrictRoomCreation = config.get("muc", "restrict_room_creation")
         self.hooks = HookRegistry()
         self.rooms = {}
-        self.features = []
+        self.store = persistence.RoomStore(server)
         for name in FEATURES:
-            self.installFeature(name)
-        for name in OPTIONAL_FEATURES:
-            try:
-                importlib.import_module("xmuc.muc." + name)
-            except ModuleNotFoundError as e:
-                if e.name != "xmuc.muc." + name:
-                    raise
-                continue
             self.installFeature(name)
 
     def installFeature(self, name):
@@ -95,7 +90,6 @@ class MUCService(service.Service):
         """
         module = importlib.import_module("xmuc.muc." + name)
         module.install(self)
-        self.features.append(name)
 
     def isAdmin(self, bare):
         """
@@ -111,10 +105,8 @@ class MUCService(service.Service):
         self.server.ready.addCallback(self._loadRooms)
 
     def _loadRooms(self, result):
-        from xmuc.muc import persistence, tombstones
-
         d = tombstones.loadTombstones(self)
-        d.addCallback(lambda _: persistence.loadRooms(self))
+        d.addCallback(lambda _: self.loadRooms())
         d.addErrback(lambda f: log.failure("could not load the persistent rooms of {domain}", f, domain=self.domain))
         d.addCallback(lambda _: result)
         return d
@@ -147,7 +139,7 @@ class MUCService(service.Service):
         @return: the L{Room}.
         """
         self.hooks.fire("pre-create", service=self, roomJID=roomJID, stanza=stanza, creator=creator)
-        room = Room(self, internJID(roomJID))
+        room = Room(self, internJID(roomJID), self.store)
         if creator is not None:
             room.affiliations[creator.userhost()] = "owner"
         self.rooms[room.jidStr] = room
@@ -172,9 +164,41 @@ class MUCService(service.Service):
         """
         if self.rooms.get(room.jidStr) is room:
             del self.rooms[room.jidStr]
-        from xmuc.muc import persistence
+        return self.store.delete(room)
 
-        return persistence.deleteRoom(room)
+    def restoreRoom(self, roomJID, state):
+        """
+        Rebuild a stored room: build the L{Room}, give it the stored
+        C{state}, add it to the service, then fire C{room-loaded}.
+
+        @param roomJID: the bare room JID (str).
+        @return: the L{Room}.
+        """
+        room = Room(self, internJID(roomJID), self.store)
+        persistence.applyState(room, state)
+        self.store.markStored(room)
+        self.rooms[room.jidStr] = room
+        self.hooks.fire("room-loaded", room=room, state=state)
+        return room
+
+    @defer.inlineCallbacks
+    def loadRooms(self):
+        """
+        Rebuild every stored room of the service.
+
+        @return: a Deferred firing with the number of rooms loaded.
+        """
+        stored = yield self.store.storedRooms(self.domain)
+        count = 0
+        for roomJID, state in stored:
+            if roomJID in self.rooms:
+                continue
+            try:
+                self.restoreRoom(roomJID, state)
+                count += 1
+            except Exception:
+                log.failure("could not restore room {room}", room=roomJID)
+        return count
 
     # -- Stanzas -------------------------------------------------------------------
 

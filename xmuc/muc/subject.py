@@ -14,7 +14,6 @@ import time
 
 from twisted.logger import Logger
 
-from xmuc.muc import persistence
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.history import stamp
 from xmuc.muc.owner import configField
@@ -49,7 +48,7 @@ def changeSubject(room, occupant, stanza, **kw):
     A groupchat message with a subject and no body changes the subject.
 
     The change is all-or-nothing like the other room changes
-    (L{persistence.saveChange}): the broadcast is the sender's
+    (L{xmuc.muc.persistence.RoomStore.change}): the broadcast is the sender's
     acknowledgement, so in a persistent room it goes out once the subject
     is stored (subject changes are rare: this costs nothing noticeable);
     when storing fails, the subject is left as it was and the sender gets
@@ -70,7 +69,7 @@ def changeSubject(room, occupant, stanza, **kw):
     if (room.subject or "", room.subjectNick) == new:
         return True
 
-    def apply():
+    def record():
         # Checked again against the room as it is now: an earlier change of
         # the room may have been stored meanwhile (e.g. the sender lost its
         # voice, or changesubject was turned off).
@@ -78,7 +77,7 @@ def changeSubject(room, occupant, stanza, **kw):
         room.subject, room.subjectNick = new
         room.subjectTime = time.time()
 
-    def stored(_):
+    def effects(_):
         if room.destroyed:
             return
         message = subjectMessage(room)
@@ -93,7 +92,7 @@ def changeSubject(room, occupant, stanza, **kw):
         log.failure("could not save {room}", failure, room=room.jidStr)
         room.error(stanza, "internal-server-error")
 
-    persistence.saveChange(room, apply).addCallbacks(stored, failed)
+    room.store.change(room, record, effects).addErrback(failed)
     return True
 
 
