@@ -9,6 +9,7 @@ import os
 from twisted.internet import defer, task
 from twisted.trial import unittest
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.sm.carbons import CARBONS, FORWARD
 from xmuc.xmpp import ns
 from xmuc.xmpp.mam import MAM, MAM_EXTENDED, RSM
@@ -370,7 +371,7 @@ class QueryTests(ArchiveTestsBase):
         self.assertEqual(reply["type"], "error")
 
     def test_accountDeletionPurges(self):
-        self.h.successResultOf(self.h.events.fire("account-deleted", jid="romeo@localhost"))
+        self.h.successResultOf(self.h.hooks.fireAll(ACCOUNT_DELETED, jid="romeo@localhost"))
         self.assertEqual(self.archived("romeo@localhost"), [])
         self.assertEqual(len(self.archived("juliet@localhost")), 4)
 

@@ -10,6 +10,7 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.sm import caps
 from xmuc.sm.pep import FEATURES, PUBSUB, PUBSUB_EVENT, PUBSUB_ERRORS, PUBSUB_OWNER
 from xmuc.xmpp import ns
@@ -702,7 +703,7 @@ class NotificationTests(PEPTestsBase):
     def test_accountDeletion(self):
         self.announce(self.bob, [NICK + "+notify"])
         self.publish(self.alice, NICK, "<nick xmlns='%s'>Alice</nick>" % NICK, "current")
-        self.h.successResultOf(self.h.events.fire("account-deleted", jid=ALICE))
+        self.h.successResultOf(self.h.hooks.fireAll(ACCOUNT_DELETED, jid=ALICE))
         self.assertEqual(self.h.successResultOf(self.h.storage.pep.listNodes(ALICE)), [])
         self.assertEqual(self.stored(ALICE, NICK), [])
         self.assertNotIn(ALICE, self.h.sm.pep.interests)

@@ -14,6 +14,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 
 from xmuc.auth.scram import saslprep
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp.errors import StanzaError
 
 log = Logger()
@@ -22,7 +23,7 @@ log = Logger()
 class AccountManager:
     """
     @ivar server: the L{xmuc.server.XmucServer} (uses C{auth}, C{storage},
-        C{events}, C{sm}, C{hosts}, C{config}).
+        C{hooks}, C{sm}, C{hosts}, C{config}).
     """
 
     def __init__(self, server):
@@ -122,7 +123,7 @@ class AccountManager:
         existed = yield self.server.auth.deleteAccount(bare)
         if acknowledge is not None:
             acknowledge()
-        yield self.server.events.fire("account-deleted", jid=bare)
+        yield self.server.hooks.fireAll(ACCOUNT_DELETED, jid=bare)
         yield self.server.storage.rosters.delete(bare)
         closing = [
             defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")

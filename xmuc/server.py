@@ -12,7 +12,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
-from xmuc.events import EventBus
+from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.router import Router
 
 log = Logger()
@@ -181,7 +181,8 @@ class XmucServer(OrderedMultiService):
     @ivar config: the L{xmuc.config.Config}.
     @ivar hosts: list of local virtual hosts.
     @ivar admins: set of bare JIDs of server administrators.
-    @ivar events: the L{EventBus}.
+    @ivar hooks: the L{HookRegistry} of the server-wide events
+        (L{xmuc.hooks.SERVER_EVENTS}).
     @ivar storage: the L{xmuc.storage.interfaces.IStorage}.
     @ivar auth: the L{xmuc.auth.interfaces.IAuthBackend}.
     @ivar router: the L{Router}.
@@ -197,7 +198,7 @@ class XmucServer(OrderedMultiService):
         self.config = config
         self.hosts = list(config.get("server", "hosts"))
         self.admins = set(config.get("server", "admins"))
-        self.events = EventBus()
+        self.hooks = HookRegistry(SERVER_EVENTS)
 
         self.storage = _buildBackend(config, IStorageBackendFactory, "storage")
         self.auth = _buildBackend(config, IAuthBackendFactory, "auth", self.storage)

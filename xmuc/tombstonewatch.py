@@ -28,6 +28,8 @@ from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
 
+from xmuc.hooks import ACCOUNT_DELETED
+
 log = Logger()
 
 #: Seconds between two readings of the tombstones.
@@ -152,7 +154,7 @@ class TombstoneWatcher(service.Service):
         after the storage part.
         """
         log.info("account {jid} was deleted by another process", jid=bare)
-        yield self.server.events.fire("account-deleted", jid=bare)
+        yield self.server.hooks.fireAll(ACCOUNT_DELETED, jid=bare)
         closing = [
             defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")
             for session in list(self.server.sm.sessionsOf(bare))

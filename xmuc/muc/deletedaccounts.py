@@ -10,6 +10,8 @@ nothing.
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from xmuc.hooks import ACCOUNT_DELETED
+
 log = Logger()
 
 
@@ -56,4 +58,4 @@ def install(service):
     def accountDeleted(jid, **kw):
         return forgetAccount(service, jid)
 
-    service.server.events.on("account-deleted", accountDeleted)
+    service.server.hooks.add(ACCOUNT_DELETED, accountDeleted)

@@ -17,10 +17,10 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import internJID
 from zope.interface import implementer
 
+from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
 from xmuc.muc import persistence, tombstones
 from xmuc.muc.fanout import newStanza
-from xmuc.muc.hooks import HookRegistry
 from xmuc.muc.room import Room, validNick
 from xmuc.router import parseJID
 from xmuc.xmpp import ns

@@ -38,6 +38,7 @@ from twisted.words.protocols.jabber.jid import InvalidFormat, JID
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc.fanout import parseElement
 from xmuc.sm.carbons import _clientCopy
 from xmuc.sm.stanzas import retarget
@@ -195,7 +196,7 @@ class PersonalArchive:
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.events.on("account-deleted", self.accountDeleted)
+        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):

@@ -11,6 +11,7 @@ from twisted.words.protocols.jabber import jid as jidmod
 from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
 from zope.interface import implementer
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.interfaces import ISessionManager
 from xmuc.router import parseJID
 from xmuc.sm.carbons import CarbonsHandler
@@ -36,7 +37,7 @@ class SessionManager(service.Service):
     RFC 6121 for the users of the local hosts.
 
     @ivar server: the L{xmuc.server.XmucServer} (or any object with its
-        C{hosts, router, storage, events, config, auth} attributes).
+        C{hosts, router, storage, hooks, config, auth} attributes).
     @ivar router: the L{xmuc.router.Router}; its C{sessions} and
         C{localDelivery} are maintained here.
     @ivar rosters: the L{RosterCache}.
@@ -63,7 +64,7 @@ class SessionManager(service.Service):
         self.mam = PersonalArchive(self)
         self.pep = PersonalEventing(self)
         self.offline = OfflineMessages(self)
-        server.events.on("account-deleted", self.presence.accountDeleted)
+        server.hooks.add(ACCOUNT_DELETED, self.presence.accountDeleted)
 
     # --- sessions
 

@@ -30,6 +30,7 @@ import time
 
 from twisted.logger import Logger
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc.fanout import parseElement
 from xmuc.muc.history import stamp
 from xmuc.sm.mam import stripOwnStanzaIDs
@@ -78,7 +79,7 @@ class OfflineMessages:
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.events.on("account-deleted", self.accountDeleted)
+        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):

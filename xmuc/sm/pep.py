@@ -34,6 +34,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.sm import caps as capsmod
 from xmuc.sm.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
@@ -299,7 +300,7 @@ class PersonalEventing:
         # (owner, recipient) -> the Caps of a query under way
         self._queries = {}
         self._locks = {}
-        sm.server.events.on("account-deleted", self.accountDeleted)
+        sm.server.hooks.add(ACCOUNT_DELETED, self.accountDeleted)
 
     @property
     def store(self):
