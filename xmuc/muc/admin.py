@@ -7,7 +7,7 @@ A set request may carry several items: every item is parsed and checked
 against the privileges of the requester before anything changes, so a
 request is applied completely or not at all.  The effects on occupants
 (roles recomputed, 301/321/307 removals, notices about people who are not
-in the room) are the core's (L{xmuc.muc.room.Room.affiliationEffects},
+in the room) are the core's (L{xmuc.muc.affiliations.affiliationEffects},
 L{xmuc.muc.room.Room.setRole}).  Affiliations and reserved nicks change in
 memory, the room is stored, and only then do the effects go out and the iq
 result: when storage fails the room is put back as it was, nobody saw
@@ -35,9 +35,9 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
-from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
+from xmuc.muc.affiliations import AFFILIATION_RANK, AFFILIATIONS, affiliationEffects, recordAffiliation
+from xmuc.muc.occupant import ROLE_RANK, ROLES
 from xmuc.muc.register import checkNotReservedByOther, evictSquatter
-from xmuc.muc.room import AFFILIATIONS, ROLES
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -195,7 +195,7 @@ class AffiliationChange:
             # As Prosody: an outcast keeps its reserved nick (listed with
             # the ban); only losing every affiliation forgets it.
             room.reservedNicks.pop(self.bare, None)
-        self.old = room.recordAffiliation(self.bare, self.affiliation)
+        self.old = recordAffiliation(room, self.bare, self.affiliation)
 
     def apply(self, room, actor):
         """
@@ -204,7 +204,7 @@ class AffiliationChange:
         """
         if self.nick is not None:
             evictSquatter(room, self.nick, self.bare)
-        room.affiliationEffects(self.bare, self.old, self.affiliation, actor=actor, reason=self.reason)
+        affiliationEffects(room, self.bare, self.old, self.affiliation, actor=actor, reason=self.reason)
 
 
 class RoleChange:

@@ -11,6 +11,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.muc.affiliations import affiliationEffects, recordAffiliation
 
 log = Logger()
 
@@ -44,12 +45,12 @@ def _forgetInRoom(room, bare):
     def record():
         # As found once an earlier change of the room is stored.
         room.reservedNicks.pop(bare, None)
-        recorded["old"] = room.recordAffiliation(bare, "none")
+        recorded["old"] = recordAffiliation(room, bare, "none")
 
     def effects(_):
         # Only the reserved nick went: nobody sees a change.
         if not room.destroyed and recorded["old"] != "none":
-            room.affiliationEffects(bare, recorded["old"], "none")
+            affiliationEffects(room, bare, recorded["old"], "none")
 
     return room.store.change(room, record, effects)
 

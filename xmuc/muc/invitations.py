@@ -20,7 +20,8 @@ user to user and never reach the room.
 from twisted.logger import Logger
 
 from xmuc.muc.fanout import copyElement
-from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
+from xmuc.muc.affiliations import AFFILIATION_RANK, belowMember
+from xmuc.muc.occupant import ROLE_RANK
 from xmuc.muc.owner import configField
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
@@ -87,7 +88,7 @@ def relayInvite(room, stanza, sender, occupant, invite):
     if message.body is None:
         message.addElement("body", content="%s invited you to the room %s%s" % (
             inviter, room.jidStr, " (%s)" % (reason,) if reason else ""))
-    if room.config.membersOnly and AFFILIATION_RANK[room.getAffiliation(invitee.userhost())] <= 0:
+    if room.config.membersOnly and belowMember(room.getAffiliation(invitee.userhost())):
         makeMemberAndSend(room, stanza, invitee.userhost(), occupant, inviter, message)
         return
     room.route(message)

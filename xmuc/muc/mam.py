@@ -35,6 +35,7 @@ from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
 from xmuc.muc import forms
+from xmuc.muc.affiliations import belowMember
 from xmuc.muc.fanout import parseElement
 from xmuc.muc.history import historyOf, isHistoric, parseStamp  # noqa: F401 (parseStamp: used by tests)
 from xmuc.xmpp import mam as shared
@@ -270,7 +271,7 @@ def handleQuery(room, stanza, occupant, **kw):
         return None
     bare = JID(stanza["from"]).userhost()
     affiliation = room.getAffiliation(bare)
-    if affiliation == "outcast" or (room.config.membersOnly and affiliation == "none"):
+    if affiliation == "outcast" or (room.config.membersOnly and belowMember(affiliation)):
         raise StanzaError("forbidden")
     parsed = parseQuery(query)
     d = records(room)

@@ -4,13 +4,9 @@ enter (others get C{registration-required}); switching a room to
 members-only removes the unaffiliated occupants with status 322.
 """
 
-from xmuc.muc.occupant import AFFILIATION_RANK
+from xmuc.muc.affiliations import isMember
 from xmuc.muc.owner import configField
 from xmuc.xmpp.errors import StanzaError
-
-
-def isMember(room, bare):
-    return AFFILIATION_RANK[room.getAffiliation(bare)] >= AFFILIATION_RANK["member"]
 
 
 def noRoleForStrangers(room, affiliation, **kw):

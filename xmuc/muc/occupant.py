@@ -7,13 +7,17 @@ occupants.
 from twisted.words.protocols.jabber.jid import internJID
 
 from xmuc.muc.fanout import Serialized
+from xmuc.muc.occupantid import OCCUPANT_ID
 from xmuc.xmpp import ns
+
+#: Roles, the most privileged first.
+ROLES = ("moderator", "participant", "visitor", "none")
 
 #: Roles from least to most privileged.
 ROLE_RANK = {"none": 0, "visitor": 1, "participant": 2, "moderator": 3}
 
-#: Affiliations from least to most privileged.
-AFFILIATION_RANK = {"outcast": -1, "none": 0, "member": 1, "admin": 2, "owner": 3}
+#: The text of errors to someone who is not in the room.
+NOT_IN_ROOM = "You are not currently connected to this chat"
 
 
 def presencePayload(stanza):
@@ -30,7 +34,7 @@ def presencePayload(stanza):
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
         # A client cannot choose its occupant id (XEP-0421).
-        and child.uri != "urn:xmpp:occupant-id:0"
+        and child.uri != OCCUPANT_ID
     )
 
 
@@ -48,8 +52,6 @@ class Occupant:
         C{'none'} while leaving).
     @ivar payload: the children of the primary session's last presence
         that are broadcast (show, status, caps...), see L{presencePayload}.
-    @ivar joinStanza: the presence that makes it join, while it joins
-        (L{None} once the C{joined} hooks ran).
     """
 
     def __init__(self, room, nick, jid, role):
@@ -61,7 +63,6 @@ class Occupant:
         self.role = role
         self.payload = ()
         self.sessions = {self.realJID: ()}
-        self.joinStanza = None
         # (key, {variant: Serialized}) of the plain available presence.
         self._cache = (None, {})
         # Changes when sessions come and go (the items of the 'full' variant).
@@ -77,9 +78,6 @@ class Occupant:
     @property
     def affiliation(self):
         return self.room.getAffiliation(self.bare)
-
-    def isModerator(self):
-        return self.role == "moderator"
 
     def setPresence(self, stanza, realJID=None):
         """

@@ -19,6 +19,7 @@ reserved nick are only shown to joiners who may see real JIDs.
 """
 
 from xmuc.muc.fanout import Serialized, newStanza
+from xmuc.muc.presence import broadcastPresence, buildPresence
 from xmuc.xmpp import ns
 
 MEMBERS = ("owner", "admin", "member")
@@ -78,7 +79,7 @@ def sendUnavailableToOthers(room, occupant):
         kind = "full" if room.canSeeRealJIDs(other) else "anon"
         serialized = variants.get(kind)
         if serialized is None:
-            presence = room.buildPresence(occupant, kind, unavailable=True, payload=())
+            presence = buildPresence(room, occupant, kind, unavailable=True, payload=())
             serialized = variants[kind] = Serialized(presence)
         for to in tuple(other.sessions):
             serialized.sendTo(room.router, to)
@@ -129,7 +130,7 @@ def onConfigChanged(room, changes, old, **kw):
     after = set(changes["presenceBroadcast"])
     for occupant in list(room.occupants.values()):
         if occupant.role in after and occupant.role not in before:
-            room.broadcastPresence(occupant, toSelf=False)
+            broadcastPresence(room, occupant, toSelf=False)
         elif occupant.role in before and occupant.role not in after:
             sendUnavailableToOthers(room, occupant)
 

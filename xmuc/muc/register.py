@@ -23,7 +23,7 @@ from twisted.internet import defer
 from twisted.words.xish import domish
 
 from xmuc.muc import forms
-from xmuc.muc.room import validNick
+from xmuc.muc.nicks import validNick
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError

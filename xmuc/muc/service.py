@@ -21,7 +21,8 @@ from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
 from xmuc.muc import persistence, tombstones
 from xmuc.muc.fanout import newStanza
-from xmuc.muc.room import Room, validNick
+from xmuc.muc.nicks import validNick
+from xmuc.muc.room import Room
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
@@ -31,6 +32,7 @@ log = Logger()
 #: Feature modules of this package, installed in this order.
 FEATURES = (
     "affiliations",
+    "creation",
     "locking",
     "password",
     "membersonly",
