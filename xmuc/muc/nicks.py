@@ -1,12 +1,15 @@
 """
 Room nicknames: what a valid nick is (XEP-0045 7.2.1: the resource part
 of the occupant's JID, strictly resourceprepped), and the nick conflict
-when someone joins or changes nick to a nick an occupant holds (7.2.9).
+when someone joins or changes nick to a nick an occupant holds (7.2.9),
+and changing nick (7.6).
 Nicks reserved by registration have their rules in L{xmuc.muc.register}.
 """
 
 from twisted.words.protocols.jabber import xmpp_stringprep
 
+from xmuc.muc import presence
+from xmuc.muc.occupant import mucElement
 from xmuc.xmpp.errors import StanzaError
 
 
@@ -46,3 +49,33 @@ def checkNickFree(room, nick, bare=None):
     if holder is not None and (bare is None or holder.bare != bare):
         raise StanzaError("conflict", text="That nickname is already in use")
     return holder
+
+
+def changeNick(room, occupant, nick, stanza, to):
+    """
+    Change the nick of an occupant with one session (status 303),
+    XEP-0045 7.6; sessions of a multi-session occupant move alone
+    (L{xmuc.muc.sessions.moveSession}).
+
+    @param to: the session asking (real full JID str).
+    @raise StanzaError: C{conflict} when taken, or a hook's refusal.
+    """
+    nick = validNick(nick)
+    checkNickFree(room, nick)
+    room.hooks.fire("pre-nick-change", room=room, occupant=occupant, nick=nick, stanza=stanza)
+    oldNick = occupant.nick
+    presence.broadcastPresence(room, occupant, unavailable=True, codes=("303",), newNick=nick, payload=())
+    del room.occupants[oldNick]
+    occupant.nick = nick
+    room.occupants[nick] = occupant
+    occupant.setPresence(stanza)
+    # A nick change sent as a join (with the muc x) resynchronises the
+    # client as Prosody does: occupant list, presence, history, subject.
+    resync = mucElement(stanza) is not None
+    if resync:
+        presence.sendOccupantList(room, occupant, to)
+        room.hooks.fire("occupant-list-sent", room=room, occupant=occupant, to=to)
+    presence.broadcastPresence(room, occupant)
+    room.hooks.fire("nick-changed", room=room, occupant=occupant, oldNick=oldNick)
+    if resync:
+        room.hooks.fire("joined", room=room, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)

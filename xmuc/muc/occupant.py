@@ -38,6 +38,16 @@ def presencePayload(stanza):
     )
 
 
+def mucElement(stanza):
+    """
+    @return: the C{<x xmlns='http://jabber.org/protocol/muc'/>} of a
+        presence (a join, XEP-0045 7.2.1), or L{None}.
+    """
+    for child in stanza.elements(ns.MUC, "x"):
+        return child
+    return None
+
+
 class Occupant:
     """
     @ivar room: the L{xmuc.muc.room.Room}.

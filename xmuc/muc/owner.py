@@ -13,6 +13,7 @@ logging, presence broadcast, member list access) are declared here.
 from twisted.words.xish import domish
 
 from xmuc.muc import forms
+from xmuc.muc.destroy import destroyRequest
 from xmuc.muc.fanout import newStanza
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
@@ -128,7 +129,7 @@ def setConfig(room, stanza, **kw):
         if child.uri == ns.DATA_FORMS and child.name == "x":
             return submitForm(room, stanza, child)
         if child.uri == ns.MUC_OWNER and child.name == "destroy":
-            return destroyRoom(room, stanza, child)
+            return destroyRequest(room, stanza, child)
     raise StanzaError("bad-request")
 
 
@@ -193,32 +194,6 @@ def notifyCodes(room, codes):
     for code in sorted(codes):
         x.addElement("status")["code"] = code
     room.broadcast(message)
-
-
-def destroyRoom(room, stanza, destroy):
-    """
-    XEP-0045 10.9: destroy with optional reason, alternate venue and its
-    password; the result comes once storage forgot the room.
-    """
-    alternate = destroy.getAttribute("jid")
-    if alternate is not None:
-        parsed = parseJID(alternate)
-        if parsed is None:
-            raise StanzaError("jid-malformed", text="Invalid alternate venue")
-        alternate = parsed.full()
-    reason = password = None
-    for child in destroy.elements():
-        if child.name == "reason":
-            reason = str(child)
-        elif child.name == "password":
-            password = str(child)
-    d = room.destroy(reason, alternate, password)
-
-    def done(_):
-        room.reply(stanza)
-        return True
-
-    return d.addCallback(done)
 
 
 def install(service):

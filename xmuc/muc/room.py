@@ -1,37 +1,36 @@
 """
-The room core: occupants, affiliations, roles, and routing of the stanzas
-a room receives.  Everything a feature adds (passwords, history, the
-owner form...) hooks into the events documented in L{xmuc.muc.hooks}.
+The room core: occupants, the entry points of the stanzas a room
+receives, joining and leaving, and the affiliation/role model.  Everything
+a feature adds (passwords, history, the configuration form...) hooks into
+the events documented in L{xmuc.muc.hooks}; presence rendering, sessions,
+iqs to occupants, private and groupchat messages have modules of their own.
 
 Useful API for feature modules:
 
- - L{Room.getAffiliation}, L{Room.setAffiliation}, L{Room.setRole},
+ - L{Room.getAffiliation}, L{Room.changeAffiliation}, L{Room.setRole},
    L{Room.defaultRole}: the affiliation/role model and its effects;
- - L{Room.broadcastPresence}: an occupant's presence to everyone (with
-   status codes, actor and reason), L{Room.sendPresenceOf}: to one occupant;
+ - L{xmuc.muc.presence.broadcastPresence}: an occupant's presence to
+   everyone (with status codes, actor and reason),
+   L{xmuc.muc.presence.sendPresenceOf}: to one occupant;
  - L{Room.removeOccupant}: take someone out (kick, ban, shutdown);
  - L{Room.broadcast}: a stanza from the room to every occupant (or those a
    predicate accepts), e.g. C{room.broadcast(msg, room.canSeeRealJIDs)};
  - L{Room.canSeeRealJIDs}: whether an occupant may see real JIDs;
- - L{Room.save}: store a persistent room (Deferred).
+ - L{Room.save}: store a persistent room (Deferred);
+ - L{Room.state}: the runtime state of a feature about the room.
 """
-
-import uuid
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.words.xish import domish
 
-from xmuc.muc import affiliations, ghosts, occupantiqs, presence, privatemessages, sessions
+from xmuc.muc import affiliations, ghosts, groupchat, nicks, occupantiqs, presence, privatemessages, sessions
+from xmuc.muc.destroy import destroy as destroyRoom
 from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.nicks import checkNickFree, validNick
-from xmuc.muc.occupant import NOT_IN_ROOM, ROLES, Occupant
-from xmuc.muc.occupantid import OCCUPANT_ID
+from xmuc.muc.occupant import NOT_IN_ROOM, ROLES, Occupant, mucElement
 from xmuc.muc.roomconfig import RoomConfig
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-
-XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 log = Logger()
 
@@ -79,8 +78,6 @@ class Room:
         self.destroyed = False
         self.extra = {}
         self._featureState = {}
-        # Forwarded iq ids: {our id: (requester real JID, their id, target real JID)}
-        self._forwardedIqs = {}
 
     def __repr__(self):
         return "<Room %s (%d occupants)>" % (self.jidStr, len(self.occupants))
@@ -150,14 +147,13 @@ class Room:
 
     def setAffiliation(self, bare, affiliation, actor=None, reason=None, notify=True):
         """
-        Change the affiliation of C{bare} and apply its effects like
-        Prosody (L{recordAffiliation} then L{affiliationEffects}).
-        Permission checks and storage are the caller's job (L{save}); to
-        change nothing visible unless storage succeeds, call
-        L{recordAffiliation}, L{save}, then L{affiliationEffects}.
+        Change the affiliation of C{bare} in memory and apply its effects
+        at once (L{xmuc.muc.affiliations}), without storing it: a change
+        that must be durable before anyone sees it goes through
+        L{changeAffiliation}.  Permission checks are the caller's job.
 
         @param bare: bare JID string.
-        @param affiliation: one of L{AFFILIATIONS}.
+        @param affiliation: one of L{xmuc.muc.affiliations.AFFILIATIONS}.
         @param actor: the L{Occupant} acting, a real JID string, or L{None}.
         @param reason: text or L{None}.
         @param notify: send the notice about non-occupants.
@@ -171,7 +167,8 @@ class Room:
         """
         Change the affiliation of C{bare} all-or-nothing
         (L{xmuc.muc.persistence.RoomStore.change}): recorded in memory,
-        stored, and only then its effects sent (L{affiliationEffects});
+        stored, and only then its effects sent
+        (L{xmuc.muc.affiliations.affiliationEffects});
         nothing is sent when the room was destroyed meanwhile.
 
         @param affiliation: the new affiliation, or a callable returning
@@ -290,15 +287,17 @@ class Room:
                 if occupant is None:
                     if nick is None:
                         raise StanzaError("jid-malformed", text="A nickname is required")
-                    if _mucX(stanza) is None:
+                    if mucElement(stanza) is None:
                         raise StanzaError("item-not-found", text=NOT_IN_ROOM)
                     self.join(stanza, sender, nick, created)
-                elif nick == occupant.nick and _mucX(stanza) is not None:
+                elif nick == occupant.nick and mucElement(stanza) is not None:
                     self.rejoin(occupant, stanza, sender.full())
                 elif nick is None or nick == occupant.nick:
                     self.updatePresence(occupant, stanza, sender.full())
+                elif len(occupant.sessions) > 1:
+                    sessions.moveSession(self, occupant, sender, nick, stanza)
                 else:
-                    self.changeNick(occupant, nick, stanza, sender)
+                    nicks.changeNick(self, occupant, nick, stanza, sender.full())
             elif kind == "probe":
                 if occupant is None:
                     raise StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM)
@@ -379,37 +378,6 @@ class Room:
         presence.broadcastPresence(self, occupant)
         self.hooks.fire("presence-updated", room=self, occupant=occupant, stanza=stanza)
 
-    def changeNick(self, occupant, nick, stanza, sender=None):
-        """
-        Change an occupant's nick (status 303), XEP-0045 7.6.  A session of
-        a multi-session occupant moves alone (L{moveSession}).
-
-        @param sender: the session asking (L{JID}); default: the primary.
-        @raise StanzaError: C{conflict} when taken, or a hook's refusal.
-        """
-        if sender is not None and len(occupant.sessions) > 1:
-            return sessions.moveSession(self, occupant, sender, nick, stanza)
-        nick = validNick(nick)
-        checkNickFree(self, nick)
-        self.hooks.fire("pre-nick-change", room=self, occupant=occupant, nick=nick, stanza=stanza)
-        oldNick = occupant.nick
-        presence.broadcastPresence(self, occupant, unavailable=True, codes=("303",), newNick=nick, payload=())
-        del self.occupants[oldNick]
-        occupant.nick = nick
-        self.occupants[nick] = occupant
-        occupant.setPresence(stanza)
-        # A nick change sent as a join (with the muc x) resynchronises the
-        # client as Prosody does: occupant list, presence, history, subject.
-        resync = _mucX(stanza) is not None
-        to = sender.full() if sender is not None else occupant.realJID
-        if resync:
-            presence.sendOccupantList(self, occupant, to)
-            self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=to)
-        presence.broadcastPresence(self, occupant)
-        self.hooks.fire("nick-changed", room=self, occupant=occupant, oldNick=oldNick)
-        if resync:
-            self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)
-
     def removeOccupant(self, occupant, codes=(), actor=None, reason=None, stanza=None, payload=None,
                        before=(), selfCodes=()):
         """
@@ -427,12 +395,19 @@ class Room:
         occupant.role = "none"
         presence.broadcastPresence(self, occupant, unavailable=True, codes=codes, selfCodes=selfCodes, actor=actor,
                                reason=reason, payload=payload, before=before)
+        self.forgetOccupant(occupant, stanza)
+        if not self.occupants:
+            self.service.roomEmptied(self)
+
+    def forgetOccupant(self, occupant, stanza=None):
+        """
+        C{occupant} is out of the room with all its sessions (its presence
+        already sent); fires C{left}.
+        """
         del self.occupants[occupant.nick]
         for to in occupant.sessions:
             self.occupantsByJID.pop(to, None)
         self.hooks.fire("left", room=self, occupant=occupant, stanza=stanza)
-        if not self.occupants:
-            self.service.roomEmptied(self)
 
     def removeAllOccupants(self, codes=()):
         """
@@ -448,10 +423,7 @@ class Room:
             occupant.role = role
         for occupant in occupants:
             occupant.role = "none"
-            del self.occupants[occupant.nick]
-            for to in occupant.sessions:
-                self.occupantsByJID.pop(to, None)
-            self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
+            self.forgetOccupant(occupant)
         if occupants:
             self.service.roomEmptied(self)
 
@@ -470,48 +442,13 @@ class Room:
                 return
             if nick is None:
                 if kind == "groupchat":
-                    self.handleGroupchat(occupant, stanza)
+                    groupchat.handleGroupchat(self, occupant, stanza)
                 elif not self.hooks.fire("room-message", room=self, stanza=stanza, occupant=occupant):
                     raise StanzaError("service-unavailable", type="cancel")
             else:
                 privatemessages.routePrivateMessage(self, occupant, nick, stanza)
         except StanzaError as e:
             self.error(stanza, e)
-
-    def handleGroupchat(self, occupant, stanza):
-        if occupant is None:
-            raise StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM)
-        if self.hooks.fire("groupchat-message", room=self, occupant=occupant, stanza=stanza):
-            return
-        self.broadcastMessage(occupant, stanza)
-
-    def broadcastMessage(self, occupant, stanza):
-        """
-        Send a groupchat message of C{occupant} to everyone, from
-        C{room/nick}, with a stanza-id by the room (a stanza-id by the room
-        in the original is a forgery and dropped).
-
-        @return: the message element as broadcast (no C{to}).
-        """
-        message = newStanza("message", type="groupchat", id=stanza.getAttribute("id"), **{"from": occupant.occupantJID})
-        lang = stanza.getAttribute((XML_NS, "lang"))
-        if lang:
-            message[(XML_NS, "lang")] = lang
-        for child in stanza.elements():
-            if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == self.jidStr:
-                continue
-            if child.uri == OCCUPANT_ID:
-                continue
-            message.addChild(child)
-        self.hooks.fire("build-message", room=self, occupant=occupant, message=message)
-        stanzaID = str(uuid.uuid4())
-        sid = message.addElement((ns.STANZA_ID, "stanza-id"))
-        sid["id"] = stanzaID
-        sid["by"] = self.jidStr
-        serialized = self.broadcast(message)
-        self.hooks.fire("groupchat-broadcast", room=self, occupant=occupant, message=message, stanzaID=stanzaID,
-                        serialized=serialized)
-        return message
 
     # -- IQs -----------------------------------------------------------------------
 
@@ -566,33 +503,8 @@ class Room:
 
     def destroy(self, reason=None, alternate=None, password=None):
         """
-        Destroy the room (XEP-0045 10.9): every occupant gets unavailable
-        presence with C{<destroy/>}; the room leaves the service and storage.
+        Destroy the room (L{xmuc.muc.destroy.destroy}).
 
         @return: a Deferred firing once storage forgot it.
         """
-        destroy = domish.Element((ns.MUC_USER, "destroy"))
-        if alternate:
-            destroy["jid"] = alternate
-        if reason:
-            destroy.addElement("reason", content=reason)
-        if password:
-            destroy.addElement("password", content=password)
-        self.destroyed = True
-        for occupant in list(self.occupants.values()):
-            # Everyone is out at once: each gets only its own presence
-            # (as Prosody), not the others leaving.
-            occupant.role = "none"
-            presence.sendToOwnSessions(self, occupant, True, (), (), None, None, None, (), (destroy,))
-            del self.occupants[occupant.nick]
-            for to in occupant.sessions:
-                self.occupantsByJID.pop(to, None)
-            self.hooks.fire("left", room=self, occupant=occupant, stanza=None)
-        self.hooks.fire("room-destroyed", room=self, reason=reason, alternate=alternate)
-        return self.service.forgetRoom(self)
-
-
-def _mucX(stanza):
-    for child in stanza.elements(ns.MUC, "x"):
-        return child
-    return None
+        return destroyRoom(self, reason, alternate, password)

@@ -1,0 +1,58 @@
+"""
+Groupchat messages (XEP-0045 7.4): an occupant's message goes to every
+occupant from its room JID, with a C{<stanza-id/>} by the room (XEP-0359);
+features add payload (occupant-id) and keep it (history, archive) through
+hooks.
+"""
+
+import uuid
+
+from xmuc.muc.fanout import newStanza
+from xmuc.muc.occupant import NOT_IN_ROOM
+from xmuc.muc.occupantid import OCCUPANT_ID
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import StanzaError
+
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+def handleGroupchat(room, occupant, stanza):
+    """
+    A groupchat message to the room: features may handle it first (hook
+    C{groupchat-message}: the subject), otherwise it is broadcast.
+
+    @raise StanzaError: when the sender is not in the room, or a refusal.
+    """
+    if occupant is None:
+        raise StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM)
+    if room.hooks.fire("groupchat-message", room=room, occupant=occupant, stanza=stanza):
+        return
+    broadcastMessage(room, occupant, stanza)
+
+def broadcastMessage(room, occupant, stanza):
+    """
+    Send a groupchat message of C{occupant} to everyone, from
+    C{room/nick}, with a stanza-id by the room (a stanza-id by the room
+    in the original is a forgery and dropped).
+
+    @return: the message element as broadcast (no C{to}).
+    """
+    message = newStanza("message", type="groupchat", id=stanza.getAttribute("id"), **{"from": occupant.occupantJID})
+    lang = stanza.getAttribute((XML_NS, "lang"))
+    if lang:
+        message[(XML_NS, "lang")] = lang
+    for child in stanza.elements():
+        if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == room.jidStr:
+            continue
+        if child.uri == OCCUPANT_ID:
+            continue
+        message.addChild(child)
+    room.hooks.fire("build-message", room=room, occupant=occupant, message=message)
+    stanzaID = str(uuid.uuid4())
+    sid = message.addElement((ns.STANZA_ID, "stanza-id"))
+    sid["id"] = stanzaID
+    sid["by"] = room.jidStr
+    serialized = room.broadcast(message)
+    room.hooks.fire("groupchat-broadcast", room=room, occupant=occupant, message=message, stanzaID=stanzaID,
+                    serialized=serialized)
+    return message
