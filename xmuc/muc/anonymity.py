@@ -5,7 +5,7 @@ join).  Switching sends 172 (now non-anonymous) or 173 (now
 semi-anonymous) with the 104 notice.
 """
 
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 
 
 def anonymityCodes(room, changes, **kw):

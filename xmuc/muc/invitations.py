@@ -22,7 +22,7 @@ from twisted.logger import Logger
 from xmuc.muc.fanout import copyElement
 from xmuc.muc.affiliations import AFFILIATION_RANK, belowMember
 from xmuc.muc.occupant import ROLE_RANK
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError

@@ -4,7 +4,7 @@ service-wide C{[muc] max_occupants} (0: none).  A full room answers
 C{service-unavailable}; owners and admins still get in.
 """
 
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 from xmuc.xmpp.errors import StanzaError
 
 

@@ -5,7 +5,7 @@ members-only removes the unaffiliated occupants with status 322.
 """
 
 from xmuc.muc.affiliations import isMember
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 from xmuc.xmpp.errors import StanzaError
 
 

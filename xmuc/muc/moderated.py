@@ -3,7 +3,7 @@ Moderated rooms (XEP-0045 8.x): unaffiliated occupants join as visitors
 and visitors may not speak (C{forbidden}).
 """
 
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 

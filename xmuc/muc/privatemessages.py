@@ -8,7 +8,7 @@ moderators, or none.  Refused ones get C{forbidden}.
 from xmuc.muc.fanout import Serialized, copyElement
 from xmuc.muc.occupant import NOT_IN_ROOM
 from xmuc.muc.occupantid import OCCUPANT_ID
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 

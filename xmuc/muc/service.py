@@ -44,6 +44,7 @@ FEATURES = (
     "privatemessages",
     "invitations",
     "owner",
+    "configform",
     "disco",
     "tombstones",
     "occupantid",

@@ -16,7 +16,7 @@ from twisted.logger import Logger
 
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.history import stamp
-from xmuc.muc.owner import configField
+from xmuc.muc.configform import configField
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
