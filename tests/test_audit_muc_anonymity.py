@@ -17,7 +17,7 @@ from twisted.trial import unittest
 
 from tests.test_muc_core import OWNER_SUBMIT, field
 from xmuc.muc.fanout import parseElement
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 ROOM = "room@" + DOMAIN

@@ -12,7 +12,7 @@ from twisted.trial import unittest
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition
 from xmuc.config import loadConfig
 from xmuc.muc import maxusers
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 
 BENCH_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "tap-bench.conf")
 

@@ -9,7 +9,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, field, item, layout, mucX
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns
 
 ADMIN_IQ = "<iq id='%s' to='%s' type='%s'><query xmlns='http://jabber.org/protocol/muc#admin'>%s</query></iq>"

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from tests.test_muc_admin import ADMIN_IQ
 from tests.test_muc_core import ROOM, condition
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
 

@@ -1,12 +1,12 @@
 """
 The MUC core at the component level: the real router and MUC service with
-memory storage, local users' deliveries collected (L{xmuc.muc.testing}).
+memory storage, local users' deliveries collected (L{xmuc.testing.muc}).
 Room lifecycle, joining, being in a room (issue 3, points 1-3).
 """
 
 from twisted.trial import unittest
 
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 ROOM = "room@" + DOMAIN

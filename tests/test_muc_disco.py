@@ -3,7 +3,7 @@ Service discovery of the MUC service and its rooms (issue 3, point 5).
 """
 
 from tests.test_muc_core import ROOM, MUCTestCase, condition, configure, field
-from xmuc.muc.testing import DOMAIN
+from xmuc.testing.muc import DOMAIN
 from xmuc.xmpp import ns
 
 
@@ -35,7 +35,7 @@ class DiscoTests(MUCTestCase):
         self.assertEqual(items, [(ROOM, "The Balcony")])
 
     def test_lockedRoomsNotListed(self):
-        from xmuc.muc.testing import MUCHarness
+        from xmuc.testing.muc import MUCHarness
 
         harness = MUCHarness(muc={"lock_new_rooms": "true"})
         owner = harness.client("user@localhost/r")

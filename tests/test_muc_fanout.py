@@ -9,7 +9,7 @@ from twisted.words.xish import domish
 
 from tests.test_muc_core import ROOM
 from xmuc.muc.fanout import Serialized, copyElement, newStanza, parseElement
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 
 
 class TextSession:

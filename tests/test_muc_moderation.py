@@ -1,5 +1,5 @@
 """
-Moderated message retraction (XEP-0425, L{xmuc.muc.moderation}) at the
+Moderated message retraction (XEP-0425, L{xmuc.muc.retraction}) at the
 component level: the request in both versions, who may retract, errors,
 the message to occupants, and the tombstone that replaces the message in
 the history and the archive (in memory, in storage, across a restart, and
@@ -12,9 +12,9 @@ from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, condition, configure, field
-from xmuc.muc import moderation
+from xmuc.muc import retraction
 from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns
 
 MAM = "urn:xmpp:mam:2"
@@ -315,7 +315,7 @@ class RefusalTests(ModerationTestCase):
         self.assertEqual(messages, [])
         self.assertEqual(condition(iq)[:2], ("forbidden", "modify"))
         error = child(iq, None, "error")
-        self.assertEqual(str(child(error, ns.XMPP_STANZAS, "text")), moderation.FORBIDDEN_TEXT)
+        self.assertEqual(str(child(error, ns.XMPP_STANZAS, "text")), retraction.FORBIDDEN_TEXT)
         self.assertUnchanged(stanzaID)
 
     def test_nonOccupantForbidden(self):

@@ -6,7 +6,7 @@ one account joining under one nick share the occupant.
 from twisted.trial import unittest
 
 from xmuc.muc.fanout import Serialized
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 from tests.test_muc_core import codes, condition, configure, mucX

@@ -4,7 +4,7 @@ destruction (issue 3, point 4; XEP-0045 10.1-10.9).
 """
 
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, field, item, layout, mucX
-from xmuc.muc.testing import DOMAIN
+from xmuc.testing.muc import DOMAIN
 from xmuc.xmpp import ns
 
 FIELDS = [
@@ -147,7 +147,7 @@ class ConfigFormTests(MUCTestCase):
         self.assertEqual(list(self.room().occupants), ["Romeo"])
 
     def test_maxusersBoundedByService(self):
-        from xmuc.muc.testing import MUCHarness
+        from xmuc.testing.muc import MUCHarness
 
         harness = MUCHarness(muc={"max_occupants": "10"})
         owner = harness.client("user@localhost/a")

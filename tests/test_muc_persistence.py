@@ -6,7 +6,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, codes, configure, field
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 
 
 class PersistenceTests(unittest.TestCase):

@@ -11,7 +11,7 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
 

@@ -15,7 +15,7 @@ from twisted.trial import unittest
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc.occupantid import occupantID
 from xmuc.muc.persistence import stateOf
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 
 from tests.test_muc_admin import iqResult

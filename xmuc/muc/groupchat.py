@@ -23,7 +23,9 @@ def handleGroupchat(room, occupant, stanza):
 
     @raise StanzaError: when the sender is not in the room, or a refusal.
     """
-    if occupant is None:
+    # An occupant with role none is on its way out (XEP-0045 5.1: no
+    # privileges at all).
+    if occupant is None or occupant.role == "none":
         raise StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM)
     if room.hooks.fire("groupchat-message", room=room, occupant=occupant, stanza=stanza):
         return

@@ -37,13 +37,11 @@ from twisted.words.xish import domish
 from xmuc.muc import forms
 from xmuc.muc.affiliations import belowMember
 from xmuc.muc.fanout import parseElement
-from xmuc.muc.history import historyOf, isHistoric, parseStamp  # noqa: F401 (parseStamp: used by tests)
+from xmuc.muc.history import historyOf, isHistoric
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
-# The protocol parts live in xmuc.xmpp.mam, shared with the personal
-# archive; these names stay available here.
-from xmuc.xmpp.mam import MAM, MAM_EXTENDED, Query, find, parseQuery, searchForm  # noqa: F401
+from xmuc.xmpp.mam import MAM, MAM_EXTENDED, parseQuery
 
 log = Logger()
 

@@ -4,7 +4,6 @@ and visitors may not speak (C{forbidden}).
 """
 
 from xmuc.muc.configform import configField
-from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
 
@@ -17,8 +16,6 @@ def visitorsInModeratedRooms(room, affiliation, **kw):
 def refuseVisitors(room, occupant, stanza, **kw):
     if occupant.role == "visitor":
         raise StanzaError("forbidden", text="You do not currently have permission to speak in this chat")
-    if occupant.role == "none":
-        raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
 
 
 def addFeature(room, features, **kw):

@@ -2,15 +2,11 @@
 The settings of one room (what the owner's C{muc#roomconfig} form edits).
 """
 
-ROLES = ("moderator", "participant", "visitor", "none")
-WHOIS = ("moderators", "anyone")
-ALLOW_PM = ("anyone", "participants", "moderators", "none")
-
-
 class RoomConfig:
     """
     Room settings with Prosody's defaults.  Every attribute is
-    JSON-serialisable; L{toDict}/L{fromDict} are what storage keeps.
+    JSON-serialisable; L{toDict} is what storage keeps, L{update} applies
+    it back (or a submitted form's changes).
 
     @ivar name: room name (C{muc#roomconfig_roomname}).
     @ivar description: C{muc#roomconfig_roomdesc}.
@@ -50,10 +46,6 @@ class RoomConfig:
         self.presenceBroadcast = ["moderator", "participant", "visitor"]
         self.historyLength = historyLength
         self.logging = False
-
-    @property
-    def passwordProtected(self):
-        return bool(self.password)
 
     @property
     def nonAnonymous(self):

@@ -49,7 +49,7 @@ FEATURES = (
     "tombstones",
     "occupantid",
     "mam",
-    "moderation",
+    "retraction",
     "admin",
     "register",
     "presencebroadcast",

@@ -18,9 +18,9 @@ Both are accepted; the room answers in the version of the request.
 The room checks that the requester is a moderator (an occupant with that
 role; someone not in the room by the role its affiliation gives), finds the
 message in the history or the archive (L{xmuc.muc.mam}), replaces it there
-with a tombstone (the message's addresses, stanza-id and occupant-id kept,
+with a retracted stub (the message's addresses, stanza-id and occupant-id kept,
 its content replaced by C{<retracted/>}: joiners and archive queries see
-the tombstone), then sends every occupant a groupchat message from the
+the retracted stub), then sends every occupant a groupchat message from the
 room's bare JID saying which message was retracted, by whom and why (with a
 fallback body for clients that do not know the XEP; it is kept in the
 history and archive like any message) and answers the iq.  Retracting a
@@ -50,7 +50,7 @@ FALLBACK = "urn:xmpp:fallback:0"
 
 FORBIDDEN_TEXT = "Only moderators are allowed to moderate other participants' messages"
 
-#: Children of a retracted message kept in its tombstone: they say which
+#: Children of a retracted message kept in its retracted stub: they say which
 #: message it was and who sent it, nothing of what it said.
 TOMBSTONE_KEEPS = frozenset([(ns.STANZA_ID, "stanza-id"), (OCCUPANT_ID, "occupant-id"), (ns.MUC_USER, "x")])
 
@@ -153,7 +153,7 @@ def roomStanzaID(room, message):
 
 def isRetracted(message):
     """
-    @return: whether C{message} is already a tombstone (of either version).
+    @return: whether C{message} is already a retracted stub (of either version).
     """
     return _child(message, RETRACT_1, "retracted") is not None or _child(message, MODERATE_0, "moderated") is not None
 
@@ -199,7 +199,7 @@ def findArchived(room, stanzaID):
     return d.addCallback(found)
 
 
-# -- Tombstones ----------------------------------------------------------------------
+# -- Retracted stubs ----------------------------------------------------------------------
 
 
 def moderatedElement(uri, actor):
@@ -232,11 +232,11 @@ def retractedElement(request, actor, when):
     return outer
 
 
-def tombstone(room, message, retracted):
+def retractedStub(room, message, retracted):
     """
     @param message: the retracted message (as archived or in the history).
     @param retracted: its L{retractedElement}.
-    @return: the tombstone: C{message}'s attributes (no C{to}), stanza-id,
+    @return: the retracted stub: C{message}'s attributes (no C{to}), stanza-id,
         occupant-id, sender item, and client delay, then C{retracted}.
     """
     kept = newStanza("message")
@@ -253,13 +253,13 @@ def tombstone(room, message, retracted):
 
 def replaceArchived(room, stanzaID, archived, retracted):
     """
-    Put the tombstone of C{archived} in the archive.
+    Put the retracted stub of C{archived} in the archive.
 
     @return: Deferred firing once done.
     """
     if archived is None:
         return defer.succeed(None)
-    text = tombstone(room, archived, retracted).toXml()
+    text = retractedStub(room, archived, retracted).toXml()
     # Not a room change (RoomStore.change): the archive is a store of
     # its own, written here, and the room's stored state does not change.
     if room.config.persistent:
@@ -273,7 +273,7 @@ def replaceArchived(room, stanzaID, archived, retracted):
 
 def replaceInHistory(room, stanzaID, retracted):
     """
-    Put the tombstone of C{stanzaID}'s history entry in its place (with the
+    Put the retracted stub of C{stanzaID}'s history entry in its place (with the
     entry's time and delay).
     """
     entry, message = findInHistory(room, stanzaID)
@@ -282,7 +282,7 @@ def replaceInHistory(room, stanzaID, retracted):
     entries = history.historyOf(room)
     for index, candidate in enumerate(entries):
         if candidate is entry:
-            entries[index] = history.makeEntry(room, tombstone(room, message, retracted), entry.when)
+            entries[index] = history.makeEntry(room, retractedStub(room, message, retracted), entry.when)
             return
 
 
