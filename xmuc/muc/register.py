@@ -229,7 +229,10 @@ def addFeature(room, features, **kw):
 def install(service):
     service.hooks.add("iq-get:" + ns.REGISTER, getRegistration)
     service.hooks.add("iq-set:" + ns.REGISTER, setRegistration)
-    # After every other refusal: the nick conflict comes last, as in Prosody.
+    # After the ban, membership and password refusals (password has the
+    # same priority and is installed first); the lock (-30) and the
+    # occupant limit (-40) come later, and the conflict with an occupant's
+    # nick last of all (the core, after every hook).
     service.hooks.add("pre-join", refuseReservedNick, priority=-20)
     service.hooks.add("pre-nick-change", refuseReservedNickChange)
     service.hooks.add("nick-reserved", onNickReserved)
