@@ -11,7 +11,7 @@ from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition
 from xmuc.config import loadConfig
-from xmuc.muc import maxusers
+from xmuc.muc import hooks, maxusers
 from xmuc.testing.muc import MUCHarness
 
 BENCH_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "tap-bench.conf")
@@ -26,7 +26,7 @@ class ServiceChangedNickTests(MUCTestCase):
     def setUp(self):
         MUCTestCase.setUp(self)
         self.createRoom("")
-        self.harness.muc.hooks.add("pre-join", self.rename)
+        self.harness.muc.hooks.add(hooks.OCCUPANT_PRE_JOIN, self.rename)
 
     def rename(self, room, occupant, stanza, **kw):
         if occupant.nick == "juliet":

@@ -35,6 +35,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
+from xmuc.muc import hooks
 from xmuc.muc.affiliations import AFFILIATION_RANK, AFFILIATIONS, affiliationEffects, recordAffiliation
 from xmuc.muc.occupant import ROLE_RANK, ROLES
 from xmuc.muc.register import checkNotReservedByOther, evictSquatter
@@ -418,5 +419,5 @@ def getItems(room, stanza, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.MUC_ADMIN, getItems)
-    service.hooks.add("iq-set:" + ns.MUC_ADMIN, setItems)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.MUC_ADMIN, getItems)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.MUC_ADMIN, setItems)

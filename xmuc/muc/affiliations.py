@@ -5,7 +5,7 @@ recording a change, its effects on occupants (new roles, removals with
 (XEP-0045 9.3, 9.4), and banned users kept out.
 """
 
-from xmuc.muc import presence
+from xmuc.muc import hooks, presence
 from xmuc.muc.fanout import newStanza
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -71,12 +71,12 @@ def affiliationEffects(room, bare, old, affiliation, actor=None, reason=None, no
             occupant.role = room.defaultRole(occupant.jid, room.getAffiliation(bare))
             presence.broadcastPresence(room, occupant, actor=actor, reason=reason)
             if oldRole != occupant.role:
-                room.hooks.fire("role-changed", room=room, occupant=occupant, old=oldRole, new=occupant.role, actor=actor, reason=reason)
+                room.hooks.fire(hooks.ROLE_CHANGED, room=room, occupant=occupant, old=oldRole, new=occupant.role, actor=actor, reason=reason)
                 if not room.config.nonAnonymous and "moderator" in (oldRole, occupant.role):
                     presence.resendOccupantList(room, occupant)
     if not present and notify and old != affiliation:
         notifyNonOccupants(room, bare, affiliation, reason)
-    room.hooks.fire("affiliation-changed", room=room, bare=bare, old=old, new=affiliation, actor=actor, reason=reason, nick=room.reservedNicks.get(bare))
+    room.hooks.fire(hooks.AFFILIATION_CHANGED, room=room, bare=bare, old=old, new=affiliation, actor=actor, reason=reason, nick=room.reservedNicks.get(bare))
     return old
 
 
@@ -109,4 +109,4 @@ def refuseOutcast(room, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("pre-join", refuseOutcast, priority=-10)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseOutcast, priority=-10)

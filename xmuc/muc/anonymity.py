@@ -5,6 +5,7 @@ join).  Switching sends 172 (now non-anonymous) or 173 (now
 semi-anonymous) with the 104 notice.
 """
 
+from xmuc.muc import hooks
 from xmuc.muc.configform import configField
 
 
@@ -18,8 +19,8 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("config-changed", anonymityCodes)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.CONFIG_CHANGED, anonymityCodes)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
     configField(service, "muc#roomconfig_whois", "whois", "list-single",
                 "Addresses (JIDs) of room occupants may be viewed by:", 45,
                 options=[("moderators", "Moderators only"), ("anyone", "Anyone")])

@@ -11,7 +11,7 @@ C{muc-config-submitted/<var>}).  Fields without a module of their own
 presence broadcast) are declared here.
 """
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.muc.fanout import newStanza
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -88,12 +88,12 @@ def configField(service, var, attribute, type, label, priority, options=None, ma
 
     def fieldSubmitted(room, fields, **kw):
         if var in fields:
-            room.hooks.fire("config-submitted:" + var, room=room, values=fields[var], fields=fields, **kw)
+            room.hooks.fire(hooks.CONFIG_FIELD_SUBMITTED + var, room=room, values=fields[var], fields=fields, **kw)
 
-    service.hooks.add("config-form", addField, priority=priority)
+    service.hooks.add(hooks.CONFIG_FORM, addField, priority=priority)
     # In the order of the form: the first bad field is the one named.
-    service.hooks.add("config-submitted", fieldSubmitted, priority=priority)
-    service.hooks.add("config-submitted:" + var, readField)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, fieldSubmitted, priority=priority)
+    service.hooks.add(hooks.CONFIG_FIELD_SUBMITTED + var, readField)
 
 
 def configForm(room, actor=None):
@@ -106,7 +106,7 @@ def configForm(room, actor=None):
         title="Configuration for " + room.jidStr,
         instructions="Complete and submit this form to configure the room.",
     )
-    room.hooks.fire("config-form", room=room, form=form, actor=actor)
+    room.hooks.fire(hooks.CONFIG_FORM, room=room, form=form, actor=actor)
     return form
 
 
@@ -137,7 +137,7 @@ def submitForm(room, stanza, x):
         # Read against the room as it is when the change is applied: an
         # earlier change may have been stored meanwhile (persistence
         # applies the changes of a room one at a time).
-        room.hooks.fire("config-submitted", room=room, fields=fields, changes=changes, actor=actor)
+        room.hooks.fire(hooks.CONFIG_SUBMITTED, room=room, fields=fields, changes=changes, actor=actor)
         for attribute in list(changes):
             current = getattr(room.config, attribute)
             if current == changes[attribute]:
@@ -149,11 +149,11 @@ def submitForm(room, stanza, x):
         if set(changes) - PRIVACY_SETTINGS:
             codes.add("104")
         room.config.update(changes)
-        room.hooks.fire("config-changed", room=room, changes=changes, old=old, codes=codes, actor=actor)
+        room.hooks.fire(hooks.CONFIG_CHANGED, room=room, changes=changes, old=old, codes=codes, actor=actor)
 
     def effects(_):
         if not room.destroyed:
-            room.hooks.fire("config-stored", room=room, changes=changes, old=old, codes=codes, actor=actor)
+            room.hooks.fire(hooks.CONFIG_STORED, room=room, changes=changes, old=old, codes=codes, actor=actor)
         room.reply(stanza)
         if codes and not room.destroyed:
             notifyCodes(room, codes)
@@ -183,7 +183,7 @@ def install(service):
     configField(service, "muc#roomconfig_presencebroadcast", "presenceBroadcast", "list-multi",
                 "Only show participants with roles", 20, options=ROLE_OPTIONS + [("none", "None (offline members)")])
     configField(service, "muc#roomconfig_enablelogging", "logging", "boolean", "Enable public logging (room is archived)", 10)
-    service.hooks.add("config-changed", loggingCodes)
+    service.hooks.add(hooks.CONFIG_CHANGED, loggingCodes)
 
 
 def loggingCodes(room, changes, codes, **kw):

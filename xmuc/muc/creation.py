@@ -4,6 +4,7 @@ administrators (others get C{not-allowed}).  Names of destroyed rooms
 stay buried meanwhile (L{xmuc.muc.tombstones}).
 """
 
+from xmuc.muc import hooks
 from xmuc.xmpp.errors import StanzaError
 
 
@@ -17,4 +18,4 @@ def restrictCreation(service, creator, **kw):
 
 
 def install(service):
-    service.hooks.add("pre-create", restrictCreation)
+    service.hooks.add(hooks.ROOM_PRE_CREATE, restrictCreation)

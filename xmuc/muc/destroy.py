@@ -7,7 +7,7 @@ C{room-destroyed} (history, archive, tombstones).
 
 from twisted.words.xish import domish
 
-from xmuc.muc import presence
+from xmuc.muc import hooks, presence
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -34,7 +34,7 @@ def destroy(room, reason=None, alternate=None, password=None):
         occupant.role = "none"
         presence.sendToOwnSessions(room, occupant, True, (), (), None, None, None, (), (element,))
         room.forgetOccupant(occupant)
-    room.hooks.fire("room-destroyed", room=room, reason=reason, alternate=alternate)
+    room.hooks.fire(hooks.ROOM_DESTROYED, room=room, reason=reason, alternate=alternate)
     return room.service.forgetRoom(room)
 
 

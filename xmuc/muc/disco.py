@@ -9,7 +9,7 @@ C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -29,7 +29,7 @@ def roomFeatures(room):
     features = {ns.MUC, MUC_STABLE_ID, SELF_PING, ns.DISCO_INFO, ns.DISCO_ITEMS, ns.STANZA_ID,
                 "muc_persistent" if room.config.persistent else "muc_temporary",
                 "muc_public" if room.config.public else "muc_hidden"}
-    room.hooks.fire("disco-features", room=room, features=features)
+    room.hooks.fire(hooks.ROOM_DISCO_FEATURES, room=room, features=features)
     return sorted(features)
 
 
@@ -43,14 +43,14 @@ def roomInfoForm(room):
         form.add("muc#roominfo_lang", "text-single", "Language", [room.config.lang])
     form.add("muc#roomconfig_changesubject", "boolean", "Allow participants to change the subject",
              ["1" if room.config.changeSubject else "0"])
-    room.hooks.fire("disco-roominfo", room=room, form=form)
+    room.hooks.fire(hooks.ROOM_DISCO_ROOMINFO, room=room, form=form)
     return form
 
 
 def roomInfo(room, stanza, occupant, **kw):
     node = stanza.firstChildElement().getAttribute("node")
     if node:
-        result = room.hooks.fire("disco-info-node:" + node, room=room, stanza=stanza, occupant=occupant)
+        result = room.hooks.fire(hooks.ROOM_DISCO_INFO_NODE + node, room=room, stanza=stanza, occupant=occupant)
         if result is None:
             # As Prosody: a node the room knows nothing about is empty.
             result = domish.Element((ns.DISCO_INFO, "query"))
@@ -90,7 +90,7 @@ def serviceInfo(service, stanza, **kw):
     identity["type"] = "text"
     identity["name"] = service.title
     features = {ns.DISCO_INFO, ns.DISCO_ITEMS, ns.MUC, MUC_UNIQUE, MUC_STABLE_ID}
-    service.hooks.fire("service-disco-features", service=service, features=features)
+    service.hooks.fire(hooks.SERVICE_DISCO_FEATURES, service=service, features=features)
     for feature in sorted(features):
         query.addElement("feature")["var"] = feature
     return query
@@ -124,9 +124,9 @@ def ping(service, stanza, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.DISCO_INFO, roomInfo)
-    service.hooks.add("iq-get:" + ns.DISCO_ITEMS, roomItems)
-    service.hooks.add("service-iq-get:" + ns.DISCO_INFO, serviceInfo)
-    service.hooks.add("service-iq-get:" + ns.DISCO_ITEMS, serviceItems)
-    service.hooks.add("service-iq-get:" + MUC_UNIQUE, uniqueName)
-    service.hooks.add("service-iq-get:" + ns.PING, ping)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.DISCO_INFO, roomInfo)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.DISCO_ITEMS, roomItems)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.DISCO_INFO, serviceInfo)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.DISCO_ITEMS, serviceItems)
+    service.hooks.add(hooks.SERVICE_IQ_GET + MUC_UNIQUE, uniqueName)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.PING, ping)

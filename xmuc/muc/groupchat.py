@@ -7,6 +7,7 @@ hooks.
 
 import uuid
 
+from xmuc.muc import hooks
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.occupant import NOT_IN_ROOM
 from xmuc.muc.occupantid import OCCUPANT_ID
@@ -27,7 +28,7 @@ def handleGroupchat(room, occupant, stanza):
     # privileges at all).
     if occupant is None or occupant.role == "none":
         raise StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM)
-    if room.hooks.fire("groupchat-message", room=room, occupant=occupant, stanza=stanza):
+    if room.hooks.fire(hooks.GROUPCHAT_PRE_BROADCAST, room=room, occupant=occupant, stanza=stanza):
         return
     broadcastMessage(room, occupant, stanza)
 
@@ -49,12 +50,12 @@ def broadcastMessage(room, occupant, stanza):
         if child.uri == OCCUPANT_ID:
             continue
         message.addChild(child)
-    room.hooks.fire("build-message", room=room, occupant=occupant, message=message)
+    room.hooks.fire(hooks.MESSAGE_BUILD, room=room, occupant=occupant, message=message)
     stanzaID = str(uuid.uuid4())
     sid = message.addElement((ns.STANZA_ID, "stanza-id"))
     sid["id"] = stanzaID
     sid["by"] = room.jidStr
     serialized = room.broadcast(message)
-    room.hooks.fire("groupchat-broadcast", room=room, occupant=occupant, message=message, stanzaID=stanzaID,
+    room.hooks.fire(hooks.GROUPCHAT_BROADCAST, room=room, occupant=occupant, message=message, stanzaID=stanzaID,
                     serialized=serialized)
     return message

@@ -17,7 +17,7 @@ import time
 from twisted.logger import Logger
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.muc.fanout import Serialized, copyElement, parseElement
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -261,10 +261,10 @@ def purge(room, **kw):
 
 
 def install(service):
-    service.hooks.add("groupchat-broadcast", remember)
-    service.hooks.add("joined", sendHistory, priority=20)
-    service.hooks.add("config-form", addField, priority=25)
-    service.hooks.add("config-submitted", readField, priority=25)
-    service.hooks.add("config-changed", applyLength)
-    service.hooks.add("room-loaded", loadArchived)
-    service.hooks.add("room-destroyed", purge)
+    service.hooks.add(hooks.GROUPCHAT_BROADCAST, remember)
+    service.hooks.add(hooks.OCCUPANT_JOINED, sendHistory, priority=20)
+    service.hooks.add(hooks.CONFIG_FORM, addField, priority=25)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, readField, priority=25)
+    service.hooks.add(hooks.CONFIG_CHANGED, applyLength)
+    service.hooks.add(hooks.ROOM_LOADED, loadArchived)
+    service.hooks.add(hooks.ROOM_DESTROYED, purge)

@@ -19,10 +19,11 @@ user to user and never reach the room.
 
 from twisted.logger import Logger
 
-from xmuc.muc.fanout import copyElement
+from xmuc.muc import hooks
 from xmuc.muc.affiliations import AFFILIATION_RANK, belowMember
-from xmuc.muc.occupant import ROLE_RANK
 from xmuc.muc.configform import configField
+from xmuc.muc.fanout import copyElement
+from xmuc.muc.occupant import ROLE_RANK
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -152,6 +153,6 @@ def handleInvitations(room, stanza, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("room-message", handleInvitations)
+    service.hooks.add(hooks.ROOM_MESSAGE, handleInvitations)
     configField(service, "muc#roomconfig_allowinvites", "allowInvites", "boolean",
                 "Allow members to invite new members", 33)

@@ -5,6 +5,7 @@ C{[muc] lock_new_rooms = false} turns this off.  Any accepted owner form
 submit (even the empty instant-room one) unlocks.
 """
 
+from xmuc.muc import hooks
 from xmuc.xmpp.errors import StanzaError
 
 
@@ -30,6 +31,6 @@ def unlock(room, **kw):
 
 
 def install(service):
-    service.hooks.add("room-created", lockNewRoom, priority=10)
-    service.hooks.add("pre-join", refuseWhileLocked, priority=-30)
-    service.hooks.add("config-changed", unlock, priority=100)
+    service.hooks.add(hooks.ROOM_CREATED, lockNewRoom, priority=10)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseWhileLocked, priority=-30)
+    service.hooks.add(hooks.CONFIG_CHANGED, unlock, priority=100)

@@ -34,7 +34,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.muc.affiliations import belowMember
 from xmuc.muc.fanout import parseElement
 from xmuc.muc.history import historyOf, isHistoric
@@ -316,12 +316,12 @@ def addServiceFeature(service, features, **kw):
 
 
 def install(service):
-    service.hooks.add("groupchat-broadcast", archive, priority=-10)
-    service.hooks.add("iq-get:" + MAM, serveForm)
-    service.hooks.add("iq-set:" + MAM, handleQuery)
-    service.hooks.add("config-form", addConfigField, priority=1)
-    service.hooks.add("config-submitted", readConfigField)
-    service.hooks.add("config-changed", applyConfigField)
-    service.hooks.add("config-changed", persistenceChanged)
-    service.hooks.add("disco-features", addFeatures)
-    service.hooks.add("service-disco-features", addServiceFeature)
+    service.hooks.add(hooks.GROUPCHAT_BROADCAST, archive, priority=-10)
+    service.hooks.add(hooks.ROOM_IQ_GET + MAM, serveForm)
+    service.hooks.add(hooks.ROOM_IQ_SET + MAM, handleQuery)
+    service.hooks.add(hooks.CONFIG_FORM, addConfigField, priority=1)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, readConfigField)
+    service.hooks.add(hooks.CONFIG_CHANGED, applyConfigField)
+    service.hooks.add(hooks.CONFIG_CHANGED, persistenceChanged)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeatures)
+    service.hooks.add(hooks.SERVICE_DISCO_FEATURES, addServiceFeature)

@@ -4,6 +4,7 @@ service-wide C{[muc] max_occupants} (0: none).  A full room answers
 C{service-unavailable}; owners and admins still get in.
 """
 
+from xmuc.muc import hooks
 from xmuc.muc.configform import configField
 from xmuc.xmpp.errors import StanzaError
 
@@ -24,7 +25,7 @@ def checkRoomFull(room, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("pre-join", checkRoomFull, priority=-40)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkRoomFull, priority=-40)
     configField(service, "muc#roomconfig_maxusers", "maxUsers", "integer",
                 "Maximum number of occupants (0: no limit)", 40,
                 maximum=lambda room: room.service.maxOccupants)

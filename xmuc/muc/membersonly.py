@@ -4,6 +4,7 @@ enter (others get C{registration-required}); switching a room to
 members-only removes the unaffiliated occupants with status 322.
 """
 
+from xmuc.muc import hooks
 from xmuc.muc.affiliations import isMember
 from xmuc.muc.configform import configField
 from xmuc.xmpp.errors import StanzaError
@@ -35,8 +36,8 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("pre-join", checkMembership, priority=-5)
-    service.hooks.add("default-role", noRoleForStrangers, priority=2)
-    service.hooks.add("config-stored", removeNonMembers)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkMembership, priority=-5)
+    service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, noRoleForStrangers, priority=2)
+    service.hooks.add(hooks.CONFIG_STORED, removeNonMembers)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
     configField(service, "muc#roomconfig_membersonly", "membersOnly", "boolean", "Only allow members to join", 55)

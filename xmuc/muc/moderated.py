@@ -3,6 +3,7 @@ Moderated rooms (XEP-0045 8.x): unaffiliated occupants join as visitors
 and visitors may not speak (C{forbidden}).
 """
 
+from xmuc.muc import hooks
 from xmuc.muc.configform import configField
 from xmuc.xmpp.errors import StanzaError
 
@@ -23,8 +24,8 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("default-role", visitorsInModeratedRooms)
-    service.hooks.add("groupchat-message", refuseVisitors, priority=50)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, visitorsInModeratedRooms)
+    service.hooks.add(hooks.GROUPCHAT_PRE_BROADCAST, refuseVisitors, priority=50)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
     configField(service, "muc#roomconfig_moderatedroom", "moderated", "boolean",
                 "Moderated (require permission to speak)", 50)

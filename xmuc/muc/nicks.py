@@ -8,7 +8,7 @@ Nicks reserved by registration have their rules in L{xmuc.muc.register}.
 
 from twisted.words.protocols.jabber import xmpp_stringprep
 
-from xmuc.muc import presence
+from xmuc.muc import hooks, presence
 from xmuc.muc.occupant import mucElement
 from xmuc.xmpp.errors import StanzaError
 
@@ -62,7 +62,7 @@ def changeNick(room, occupant, nick, stanza, to):
     """
     nick = validNick(nick)
     checkNickFree(room, nick)
-    room.hooks.fire("pre-nick-change", room=room, occupant=occupant, nick=nick, stanza=stanza)
+    room.hooks.fire(hooks.OCCUPANT_PRE_NICK_CHANGE, room=room, occupant=occupant, nick=nick, stanza=stanza)
     oldNick = occupant.nick
     presence.broadcastPresence(room, occupant, unavailable=True, codes=("303",), newNick=nick, payload=())
     del room.occupants[oldNick]
@@ -74,8 +74,8 @@ def changeNick(room, occupant, nick, stanza, to):
     resync = mucElement(stanza) is not None
     if resync:
         presence.sendOccupantList(room, occupant, to)
-        room.hooks.fire("occupant-list-sent", room=room, occupant=occupant, to=to)
+        room.hooks.fire(hooks.OCCUPANT_LIST_SENT, room=room, occupant=occupant, to=to)
     presence.broadcastPresence(room, occupant)
-    room.hooks.fire("nick-changed", room=room, occupant=occupant, oldNick=oldNick)
+    room.hooks.fire(hooks.OCCUPANT_NICK_CHANGED, room=room, occupant=occupant, oldNick=oldNick)
     if resync:
-        room.hooks.fire("joined", room=room, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)
+        room.hooks.fire(hooks.OCCUPANT_JOINED, room=room, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)

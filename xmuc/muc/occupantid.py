@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import uuid
 
+from xmuc.muc import hooks
+
 OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
@@ -60,9 +62,9 @@ def addServiceFeature(service, features, **kw):
 
 
 def install(service):
-    service.hooks.add("room-created", giveSalt)
-    service.hooks.add("room-loaded", giveSalt)
-    service.hooks.add("build-presence", addToPresence)
-    service.hooks.add("build-message", addToMessage)
-    service.hooks.add("disco-features", addFeature)
-    service.hooks.add("service-disco-features", addServiceFeature)
+    service.hooks.add(hooks.ROOM_CREATED, giveSalt)
+    service.hooks.add(hooks.ROOM_LOADED, giveSalt)
+    service.hooks.add(hooks.PRESENCE_BUILD, addToPresence)
+    service.hooks.add(hooks.MESSAGE_BUILD, addToMessage)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
+    service.hooks.add(hooks.SERVICE_DISCO_FEATURES, addServiceFeature)

@@ -8,6 +8,7 @@ occupant JID is answered by the room (XEP-0410 self-ping).
 
 import uuid
 
+from xmuc.muc import hooks
 from xmuc.muc.fanout import copyElement
 from xmuc.muc.occupant import NOT_IN_ROOM
 from xmuc.xmpp import ns
@@ -62,7 +63,7 @@ def handleIqToOccupant(room, stanza, sender, occupant, nick):
     if target is occupant and kind == "get" and child is not None and child.uri == ns.PING:
         return room.reply(stanza)
     try:
-        room.hooks.fire("private-message", room=room, sender=occupant, recipient=target, stanza=stanza)
+        room.hooks.fire(hooks.PRIVATE_MESSAGE_PRE_ROUTE, room=room, sender=occupant, recipient=target, stanza=stanza)
     except StanzaError as e:
         return room.error(stanza, e)
     forwardID = uuid.uuid4().hex

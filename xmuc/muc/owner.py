@@ -6,6 +6,7 @@ it, or destroys the room (L{xmuc.muc.destroy}).
 
 from twisted.words.xish import domish
 
+from xmuc.muc import hooks
 from xmuc.muc.configform import configForm, submitForm
 from xmuc.muc.destroy import destroyRequest
 from xmuc.router import parseJID
@@ -39,5 +40,5 @@ def setConfig(room, stanza, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.MUC_OWNER, getConfig)
-    service.hooks.add("iq-set:" + ns.MUC_OWNER, setConfig)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.MUC_OWNER, getConfig)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.MUC_OWNER, setConfig)

@@ -5,7 +5,7 @@ the room is protected exactly when its secret is not empty; submitting
 C{muc#roomconfig_passwordprotectedroom} false clears the secret.
 """
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -51,7 +51,7 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("pre-join", checkPassword, priority=-20)
-    service.hooks.add("config-form", addFields, priority=60)
-    service.hooks.add("config-submitted", readFields, priority=60)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkPassword, priority=-20)
+    service.hooks.add(hooks.CONFIG_FORM, addFields, priority=60)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, readFields, priority=60)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

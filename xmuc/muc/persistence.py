@@ -20,6 +20,8 @@ import copy
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from xmuc.muc import hooks
+
 
 def stateOf(room):
     """
@@ -35,7 +37,7 @@ def stateOf(room):
         "locked": room.locked,
         "extra": dict(room.extra),
     }
-    room.hooks.fire("room-state-save", room=room, state=state)
+    room.hooks.fire(hooks.ROOM_STATE_SAVE, room=room, state=state)
     return state
 
 

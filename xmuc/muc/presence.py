@@ -8,6 +8,7 @@ available presence is cached on the occupant
 sent to joiners and answers to presence probes.
 """
 
+from xmuc.muc import hooks
 from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.occupant import Occupant
 from xmuc.xmpp import ns
@@ -18,7 +19,7 @@ def isVisible(room, occupant):
     @return: whether others see C{occupant}'s presence (hook
         C{presence-visible}).
     """
-    return room.hooks.fire("presence-visible", room=room, occupant=occupant) is not False
+    return room.hooks.fire(hooks.OCCUPANT_PRESENCE_VISIBLE, room=room, occupant=occupant) is not False
 
 
 def buildPresence(room, occupant, variant, unavailable=False, codes=(), actor=None, reason=None,
@@ -46,7 +47,7 @@ def buildPresence(room, occupant, variant, unavailable=False, codes=(), actor=No
         presence["type"] = "unavailable"
     for child in occupant.payload if payload is None else payload:
         presence.addChild(child)
-    room.hooks.fire("build-presence", room=room, occupant=occupant, presence=presence)
+    room.hooks.fire(hooks.PRESENCE_BUILD, room=room, occupant=occupant, presence=presence)
     x = presence.addElement((ns.MUC_USER, "x"))
     for code in codes:
         x.addElement("status")["code"] = code
@@ -231,4 +232,4 @@ def resendOccupantList(room, occupant):
     for other in list(room.occupants.values()):
         if other.bare != occupant.bare and isVisible(room, other):
             sendPresenceOf(room, other, occupant)
-    room.hooks.fire("occupant-list-sent", room=room, occupant=occupant)
+    room.hooks.fire(hooks.OCCUPANT_LIST_SENT, room=room, occupant=occupant)

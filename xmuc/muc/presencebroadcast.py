@@ -18,6 +18,7 @@ and the real JID when the joiner may see real JIDs.  Members without a
 reserved nick are only shown to joiners who may see real JIDs.
 """
 
+from xmuc.muc import hooks
 from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.presence import broadcastPresence, buildPresence
 from xmuc.xmpp import ns
@@ -136,7 +137,7 @@ def onConfigChanged(room, changes, old, **kw):
 
 
 def install(service):
-    service.hooks.add("presence-visible", isVisible)
-    service.hooks.add("occupant-list-sent", onListSent)
-    service.hooks.add("role-changed", onRoleChanged)
-    service.hooks.add("config-stored", onConfigChanged)
+    service.hooks.add(hooks.OCCUPANT_PRESENCE_VISIBLE, isVisible)
+    service.hooks.add(hooks.OCCUPANT_LIST_SENT, onListSent)
+    service.hooks.add(hooks.ROLE_CHANGED, onRoleChanged)
+    service.hooks.add(hooks.CONFIG_STORED, onConfigChanged)

@@ -5,10 +5,11 @@ C{muc#roomconfig_allowpm}: anyone, participants (and moderators),
 moderators, or none.  Refused ones get C{forbidden}.
 """
 
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
 from xmuc.muc.fanout import Serialized, copyElement
 from xmuc.muc.occupant import NOT_IN_ROOM
 from xmuc.muc.occupantid import OCCUPANT_ID
-from xmuc.muc.configform import configField
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -44,13 +45,13 @@ def routePrivateMessage(room, occupant, nick, stanza):
     recipient = room.occupants.get(nick)
     if recipient is None:
         raise StanzaError("item-not-found", text="Recipient not in room")
-    room.hooks.fire("private-message", room=room, sender=occupant, recipient=recipient, stanza=stanza)
+    room.hooks.fire(hooks.PRIVATE_MESSAGE_PRE_ROUTE, room=room, sender=occupant, recipient=recipient, stanza=stanza)
     message = copyElement(stanza)
     for child in list(message.elements()):
         if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == OCCUPANT_ID:
             message.children.remove(child)
     message.addElement((ns.MUC_USER, "x"))
-    room.hooks.fire("build-message", room=room, occupant=occupant, message=message)
+    room.hooks.fire(hooks.MESSAGE_BUILD, room=room, occupant=occupant, message=message)
     message["from"] = occupant.occupantJID
     if len(recipient.sessions) == 1:
         message["to"] = recipient.realJID
@@ -72,7 +73,7 @@ def sendToSessions(room, stanza, occupant):
 
 
 def install(service):
-    service.hooks.add("private-message", checkPrivateMessage)
+    service.hooks.add(hooks.PRIVATE_MESSAGE_PRE_ROUTE, checkPrivateMessage)
     configField(service, "muc#roomconfig_allowpm", "allowPM", "list-single", "Allow private messages from", 30,
                 options=[("anyone", "Everyone"), ("participants", "Participants"),
                          ("moderators", "Moderators"), ("none", "Nobody")])

@@ -22,7 +22,7 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.muc.nicks import validNick
 from xmuc.router import parseJID
 from xmuc.xmpp import ns
@@ -227,14 +227,14 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.REGISTER, getRegistration)
-    service.hooks.add("iq-set:" + ns.REGISTER, setRegistration)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.REGISTER, getRegistration)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.REGISTER, setRegistration)
     # After the ban, membership and password refusals (password has the
     # same priority and is installed first); the lock (-30) and the
     # occupant limit (-40) come later, and the conflict with an occupant's
     # nick last of all (the core, after every hook).
-    service.hooks.add("pre-join", refuseReservedNick, priority=-20)
-    service.hooks.add("pre-nick-change", refuseReservedNickChange)
-    service.hooks.add("nick-reserved", onNickReserved)
-    service.hooks.add("disco-info-node:" + ROOMUSER_NODE, reservedNickInfo)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseReservedNick, priority=-20)
+    service.hooks.add(hooks.OCCUPANT_PRE_NICK_CHANGE, refuseReservedNickChange)
+    service.hooks.add(hooks.NICK_RESERVED, onNickReserved)
+    service.hooks.add(hooks.ROOM_DISCO_INFO_NODE + ROOMUSER_NODE, reservedNickInfo)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

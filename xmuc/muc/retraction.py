@@ -35,7 +35,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import history, mam
+from xmuc.muc import history, hooks, mam
 from xmuc.muc.fanout import newStanza, parseElement
 from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
 from xmuc.xmpp import ns
@@ -397,6 +397,6 @@ def addFeatures(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-set:" + MODERATE_1, handleRequest)
-    service.hooks.add("iq-set:" + FASTEN, handleRequest)
-    service.hooks.add("disco-features", addFeatures)
+    service.hooks.add(hooks.ROOM_IQ_SET + MODERATE_1, handleRequest)
+    service.hooks.add(hooks.ROOM_IQ_SET + FASTEN, handleRequest)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeatures)

@@ -23,7 +23,7 @@ Useful API for feature modules:
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from xmuc.muc import affiliations, ghosts, groupchat, nicks, occupantiqs, presence, privatemessages, sessions
+from xmuc.muc import affiliations, ghosts, groupchat, hooks, nicks, occupantiqs, presence, privatemessages, sessions
 from xmuc.muc.destroy import destroy as destroyRoom
 from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.nicks import checkNickFree, validNick
@@ -123,7 +123,7 @@ class Room:
         @param jid: the real full JID (L{JID}).
         @return: a role string (C{'none'} for outcasts).
         """
-        role = self.hooks.fire("default-role", room=self, jid=jid, affiliation=affiliation)
+        role = self.hooks.fire(hooks.OCCUPANT_DEFAULT_ROLE, room=self, jid=jid, affiliation=affiliation)
         if role is not None:
             return role
         if affiliation in ("owner", "admin"):
@@ -193,7 +193,7 @@ class Room:
             old, new = change
             if not self.destroyed:
                 if nick is not None:
-                    self.hooks.fire("nick-reserved", room=self, bare=bare, nick=nick)
+                    self.hooks.fire(hooks.NICK_RESERVED, room=self, bare=bare, nick=nick)
                 affiliations.affiliationEffects(self, bare, old, new, actor=actor, reason=reason)
             return old, new
 
@@ -213,7 +213,7 @@ class Room:
         else:
             occupant.role = role
             presence.broadcastPresence(self, occupant, codes=codes, actor=actor, reason=reason)
-        self.hooks.fire("role-changed", room=self, occupant=occupant, old=old, new=role, actor=actor, reason=reason)
+        self.hooks.fire(hooks.ROLE_CHANGED, room=self, occupant=occupant, old=old, new=role, actor=actor, reason=reason)
 
     # -- Sending -------------------------------------------------------------
 
@@ -328,7 +328,7 @@ class Room:
             selfCodes.append("201")
         # Refusals (banned, members-only, password, locked...) come first,
         # the nick conflict last, as in Prosody.
-        changed = self.hooks.fire("pre-join", room=self, occupant=occupant, stanza=stanza)
+        changed = self.hooks.fire(hooks.OCCUPANT_PRE_JOIN, room=self, occupant=occupant, stanza=stanza)
         if isinstance(changed, str) and changed != nick:
             occupant.nick = validNick(changed)
         existing = checkNickFree(self, occupant.nick, bare)
@@ -344,9 +344,9 @@ class Room:
         self.occupants[occupant.nick] = occupant
         self.occupantsByJID[occupant.realJID] = occupant
         presence.sendOccupantList(self, occupant)
-        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=occupant.realJID)
+        self.hooks.fire(hooks.OCCUPANT_LIST_SENT, room=self, occupant=occupant, to=occupant.realJID)
         presence.broadcastPresence(self, occupant, selfCodes=selfCodes)
-        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, to=occupant.realJID, firstSession=True)
+        self.hooks.fire(hooks.OCCUPANT_JOINED, room=self, occupant=occupant, stanza=stanza, to=occupant.realJID, firstSession=True)
         # Kept for the join only: a parsed presence is kilobytes per occupant.
         return occupant
 
@@ -363,9 +363,9 @@ class Room:
         to = to or occupant.realJID
         occupant.setPresence(stanza, to)
         presence.sendOccupantList(self, occupant, to)
-        self.hooks.fire("occupant-list-sent", room=self, occupant=occupant, to=to)
+        self.hooks.fire(hooks.OCCUPANT_LIST_SENT, room=self, occupant=occupant, to=to)
         presence.broadcastPresence(self, occupant)
-        self.hooks.fire("joined", room=self, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)
+        self.hooks.fire(hooks.OCCUPANT_JOINED, room=self, occupant=occupant, stanza=stanza, rejoin=True, to=to, firstSession=False)
 
     def updatePresence(self, occupant, stanza, to=None):
         """
@@ -376,7 +376,7 @@ class Room:
         """
         occupant.setPresence(stanza, to)
         presence.broadcastPresence(self, occupant)
-        self.hooks.fire("presence-updated", room=self, occupant=occupant, stanza=stanza)
+        self.hooks.fire(hooks.OCCUPANT_PRESENCE_UPDATED, room=self, occupant=occupant, stanza=stanza)
 
     def removeOccupant(self, occupant, codes=(), actor=None, reason=None, stanza=None, payload=None,
                        before=(), selfCodes=()):
@@ -407,7 +407,7 @@ class Room:
         del self.occupants[occupant.nick]
         for to in occupant.sessions:
             self.occupantsByJID.pop(to, None)
-        self.hooks.fire("left", room=self, occupant=occupant, stanza=stanza)
+        self.hooks.fire(hooks.OCCUPANT_LEFT, room=self, occupant=occupant, stanza=stanza)
 
     def removeAllOccupants(self, codes=()):
         """
@@ -443,7 +443,7 @@ class Room:
             if nick is None:
                 if kind == "groupchat":
                     groupchat.handleGroupchat(self, occupant, stanza)
-                elif not self.hooks.fire("room-message", room=self, stanza=stanza, occupant=occupant):
+                elif not self.hooks.fire(hooks.ROOM_MESSAGE, room=self, stanza=stanza, occupant=occupant):
                     raise StanzaError("service-unavailable", type="cancel")
             else:
                 privatemessages.routePrivateMessage(self, occupant, nick, stanza)
@@ -467,7 +467,7 @@ class Room:
         if child is None:
             return self.error(stanza, "bad-request")
         try:
-            result = self.hooks.fire("iq-%s:%s" % (kind, child.uri), room=self, stanza=stanza, occupant=occupant)
+            result = self.hooks.fire((hooks.ROOM_IQ_GET if kind == "get" else hooks.ROOM_IQ_SET) + child.uri, room=self, stanza=stanza, occupant=occupant)
         except StanzaError as e:
             return self.error(stanza, e)
         if result is None:

@@ -19,7 +19,7 @@ from zope.interface import implementer
 
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
-from xmuc.muc import persistence, tombstones
+from xmuc.muc import hooks, persistence, tombstones
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.nicks import validNick
 from xmuc.muc.room import Room
@@ -81,7 +81,7 @@ class MUCService(service.Service):
         self.maxHistoryLength = config.get("muc", "max_history_length")
         self.allowUnaffiliatedRegistration = config.get("muc", "allow_unaffiliated_registration")
         self.restrictRoomCreation = config.get("muc", "restrict_room_creation")
-        self.hooks = HookRegistry()
+        self.hooks = HookRegistry(hooks.MUC_EVENTS)
         self.rooms = {}
         self.store = persistence.RoomStore(server)
         for name in FEATURES:
@@ -141,12 +141,12 @@ class MUCService(service.Service):
         @raise StanzaError: when a C{pre-create} handler refuses.
         @return: the L{Room}.
         """
-        self.hooks.fire("pre-create", service=self, roomJID=roomJID, stanza=stanza, creator=creator)
+        self.hooks.fire(hooks.ROOM_PRE_CREATE, service=self, roomJID=roomJID, stanza=stanza, creator=creator)
         room = Room(self, internJID(roomJID), self.store)
         if creator is not None:
             room.affiliations[creator.userhost()] = "owner"
         self.rooms[room.jidStr] = room
-        self.hooks.fire("room-created", room=room, stanza=stanza)
+        self.hooks.fire(hooks.ROOM_CREATED, room=room, stanza=stanza)
         return room
 
     def roomEmptied(self, room):
@@ -155,7 +155,7 @@ class MUCService(service.Service):
         """
         if room.destroyed or self.rooms.get(room.jidStr) is not room:
             return
-        if room.config.persistent or self.hooks.fire("room-emptied", room=room):
+        if room.config.persistent or self.hooks.fire(hooks.ROOM_EMPTIED, room=room):
             return
         del self.rooms[room.jidStr]
 
@@ -181,7 +181,7 @@ class MUCService(service.Service):
         persistence.applyState(room, state)
         self.store.markStored(room)
         self.rooms[room.jidStr] = room
-        self.hooks.fire("room-loaded", room=room, state=state)
+        self.hooks.fire(hooks.ROOM_LOADED, room=room, state=state)
         return room
 
     @defer.inlineCallbacks
@@ -278,7 +278,8 @@ class MUCService(service.Service):
             if child is None:
                 raise StanzaError("bad-request")
             result = self.hooks.fire(
-                "service-iq-%s:%s" % (stanza.getAttribute("type"), child.uri), service=self, stanza=stanza, sender=sender)
+                (hooks.SERVICE_IQ_GET if stanza.getAttribute("type") == "get" else hooks.SERVICE_IQ_SET) + child.uri,
+                service=self, stanza=stanza, sender=sender)
             if result is None:
                 raise StanzaError("service-unavailable")
         except StanzaError as e:

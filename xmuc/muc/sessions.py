@@ -4,7 +4,7 @@ of one user share an occupant under one nick.  A session joins an
 occupant, moves alone to another nick, or leaves it while the others stay.
 """
 
-from xmuc.muc import presence
+from xmuc.muc import hooks, presence
 from xmuc.muc.nicks import checkNickFree, validNick
 from xmuc.muc.occupant import Occupant
 
@@ -25,9 +25,9 @@ def joinSession(room, occupant, stanza, sender, selfCodes=()):
     occupant.addSession(sender, stanza)
     room.occupantsByJID[to] = occupant
     presence.sendOccupantList(room, occupant, to)
-    room.hooks.fire("occupant-list-sent", room=room, occupant=occupant, to=to)
+    room.hooks.fire(hooks.OCCUPANT_LIST_SENT, room=room, occupant=occupant, to=to)
     presence.broadcastPresence(room, occupant, selfCodes=selfCodes)
-    room.hooks.fire("joined", room=room, occupant=occupant, stanza=stanza, to=to, firstSession=False)
+    room.hooks.fire(hooks.OCCUPANT_JOINED, room=room, occupant=occupant, stanza=stanza, to=to, firstSession=False)
     return occupant
 
 
@@ -45,7 +45,7 @@ def moveSession(room, occupant, sender, nick, stanza):
     """
     nick = validNick(nick)
     target = checkNickFree(room, nick, occupant.bare)
-    room.hooks.fire("pre-nick-change", room=room, occupant=occupant, nick=nick, stanza=stanza)
+    room.hooks.fire(hooks.OCCUPANT_PRE_NICK_CHANGE, room=room, occupant=occupant, nick=nick, stanza=stanza)
     to = sender.full()
     occupant.removeSession(to)
     presence.sendSelfVariant(room, occupant, to, True, ("303",), (), None, None, nick, (), (), jids=(to,))

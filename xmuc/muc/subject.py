@@ -14,9 +14,10 @@ import time
 
 from twisted.logger import Logger
 
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
 from xmuc.muc.fanout import newStanza
 from xmuc.muc.history import stamp
-from xmuc.muc.configform import configField
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -118,9 +119,9 @@ def loadSubjectTime(room, state, **kw):
 
 
 def install(service):
-    service.hooks.add("groupchat-message", changeSubject, priority=10)
-    service.hooks.add("joined", sendSubject, priority=10)
-    service.hooks.add("room-state-save", saveSubjectTime)
-    service.hooks.add("room-loaded", loadSubjectTime)
+    service.hooks.add(hooks.GROUPCHAT_PRE_BROADCAST, changeSubject, priority=10)
+    service.hooks.add(hooks.OCCUPANT_JOINED, sendSubject, priority=10)
+    service.hooks.add(hooks.ROOM_STATE_SAVE, saveSubjectTime)
+    service.hooks.add(hooks.ROOM_LOADED, loadSubjectTime)
     configField(service, "muc#roomconfig_changesubject", "changeSubject", "boolean",
                 "Allow participants to change the subject", 35)

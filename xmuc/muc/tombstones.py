@@ -10,6 +10,7 @@ import time
 
 from twisted.logger import Logger
 
+from xmuc.muc import hooks
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -90,5 +91,5 @@ def loadTombstones(service):
 
 def install(service):
     tombstonesOf(service)
-    service.hooks.add("pre-create", refuseBuried, priority=10)
-    service.hooks.add("room-destroyed", bury)
+    service.hooks.add(hooks.ROOM_PRE_CREATE, refuseBuried, priority=10)
+    service.hooks.add(hooks.ROOM_DESTROYED, bury)

@@ -6,7 +6,7 @@ a moderator who submits it back with C{muc#request_allow} true grants
 voice to that occupant (with the moderator as actor).
 """
 
-from xmuc.muc import forms
+from xmuc.muc import forms, hooks
 from xmuc.muc.fanout import newStanza
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -93,5 +93,5 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("room-message", handleVoiceRequest)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.ROOM_MESSAGE, handleVoiceRequest)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
