@@ -6,7 +6,7 @@ real L{SessionManager}, and over real client streams.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.sm.carbons import CARBONS, FORWARD
+from xmuc.xmpp.ns import CARBONS, FORWARD
 from xmuc.xmpp import ns
 
 from helpers_client import connectTestClient, startTestServer

@@ -11,10 +11,10 @@ from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, field
 from xmuc.muc import mam
-from xmuc.muc.history import parseStamp
 from xmuc.testing.muc import DOMAIN
-from xmuc.xmpp.mam import Query, find
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import parseStamp
+from xmuc.xmpp.mam import Query, find
 
 MAM = "urn:xmpp:mam:2"
 RSM = "http://jabber.org/protocol/rsm"

@@ -11,9 +11,9 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
+from xmuc.testing.muc import DOMAIN, MUCHarness
 
 from tests.test_muc_admin import adminSet, affItem, iqResult, roleItem
 from tests.test_muc_core import condition, configure

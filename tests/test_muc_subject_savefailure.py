@@ -15,8 +15,8 @@ from twisted.trial import unittest
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc.occupantid import occupantID
 from xmuc.muc.persistence import stateOf
-from xmuc.testing.muc import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
+from xmuc.testing.muc import MUCHarness
 
 from tests.test_muc_admin import iqResult
 from tests.test_muc_core import ROOM, condition, configure

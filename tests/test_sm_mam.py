@@ -10,9 +10,8 @@ from twisted.internet import defer, task
 from twisted.trial import unittest
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.sm.carbons import CARBONS, FORWARD
 from xmuc.xmpp import ns
-from xmuc.xmpp.mam import MAM, MAM_EXTENDED, RSM
+from xmuc.xmpp.ns import CARBONS, FORWARD, MAM, MAM_EXTENDED, RSM
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm_support import SMHarness, stanza

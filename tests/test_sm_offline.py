@@ -9,10 +9,9 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.muc.history import parseStamp
-from xmuc.sm.carbons import CARBONS
 from xmuc.xmpp import ns
-from xmuc.xmpp.mam import MAM
+from xmuc.xmpp.datetime import parseStamp
+from xmuc.xmpp.ns import CARBONS, MAM
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm import errorCondition

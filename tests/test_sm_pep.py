@@ -12,8 +12,9 @@ from twisted.trial import unittest
 
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.sm import caps
-from xmuc.sm.pep import FEATURES, PUBSUB, PUBSUB_EVENT, PUBSUB_ERRORS, PUBSUB_OWNER
+from xmuc.sm.pep import FEATURES
 from xmuc.xmpp import ns
+from xmuc.xmpp.ns import PUBSUB, PUBSUB_ERRORS, PUBSUB_EVENT, PUBSUB_OWNER
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm_support import SMHarness, stanza
@@ -94,7 +95,7 @@ def discoInfo(features, identity=("client", "pc", "Test")):
 
 
 def capsPresence(ver, node="https://test.example/client"):
-    return "<presence><c xmlns='%s' hash='sha-1' node='%s' ver='%s'/></presence>" % (caps.CAPS, node, ver)
+    return "<presence><c xmlns='%s' hash='sha-1' node='%s' ver='%s'/></presence>" % (ns.CAPS, node, ver)
 
 
 class PEPTestsBase(unittest.TestCase):
@@ -483,9 +484,9 @@ class CapsTests(unittest.TestCase):
         found = caps.fromPresence(stanza(capsPresence("abc=", "http://n")))
         self.assertEqual((found.key, found.queryNode, found.ver), ("abc=", "http://n#abc=", "abc="))
         self.assertIsNone(caps.fromPresence(stanza("<presence/>")))
-        other = "<presence><c xmlns='%s' hash='md5' node='n' ver='v'/></presence>" % caps.CAPS
+        other = "<presence><c xmlns='%s' hash='md5' node='n' ver='v'/></presence>" % ns.CAPS
         self.assertIsNone(caps.fromPresence(stanza(other)))
-        legacy = caps.fromPresence(stanza("<presence><c xmlns='%s' node='n' ver='1.0' ext='a b'/></presence>" % caps.CAPS))
+        legacy = caps.fromPresence(stanza("<presence><c xmlns='%s' node='n' ver='1.0' ext='a b'/></presence>" % ns.CAPS))
         self.assertEqual((legacy.key, legacy.queryNode, legacy.ver), ("n#1.0#a b", "n#1.0", None))
 
 

@@ -14,7 +14,8 @@ import configparser
 import os
 
 from twisted.internet import endpoints
-from twisted.words.protocols.jabber import jid as jidmod
+
+from xmuc.xmpp.jid import jidOrNone
 
 
 class ConfigError(Exception):
@@ -104,9 +105,8 @@ def parseList(value):
 
 def parseDomain(value):
     domain = value.strip()
-    try:
-        parsed = jidmod.JID(domain)
-    except Exception:
+    parsed = jidOrNone(domain)
+    if parsed is None:
         raise ValueError("not a valid domain name: %r" % (value,))
     if parsed.user or parsed.resource or not parsed.host:
         raise ValueError("not a bare domain name: %r" % (value,))
@@ -123,9 +123,8 @@ def parseDomains(value):
 def parseBareJIDs(value):
     result = []
     for item in parseList(value):
-        try:
-            parsed = jidmod.JID(item)
-        except Exception:
+        parsed = jidOrNone(item)
+        if parsed is None:
             raise ValueError("not a valid JID: %r" % (item,))
         if parsed.resource:
             raise ValueError("expected a bare JID, got %r" % (item,))

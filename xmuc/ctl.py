@@ -35,10 +35,10 @@ import sys
 import time
 
 from twisted.internet import defer
-from twisted.words.protocols.jabber import jid as jidmod
 
 import xmuc
 from xmuc.config import ConfigError, collectErrors, loadConfig, _findLine
+from xmuc.xmpp.jid import jidOrNone
 
 PROGRAM = "xmucctl"
 
@@ -232,9 +232,8 @@ def accountJID(text, config):
     hosts = config.get("server", "hosts")
     if "@" not in text:
         text = "%s@%s" % (text, hosts[0])
-    try:
-        parsed = jidmod.JID(text)
-    except Exception:
+    parsed = jidOrNone(text)
+    if parsed is None:
         raise CommandError("not a valid JID: %r" % (text,))
     if not parsed.user or parsed.resource:
         raise CommandError("not a bare user JID: %r" % (text,))
@@ -255,9 +254,8 @@ def roomJID(text, config):
     service = config.get("muc", "domain")
     if "@" not in text:
         text = "%s@%s" % (text, service)
-    try:
-        parsed = jidmod.JID(text)
-    except Exception:
+    parsed = jidOrNone(text)
+    if parsed is None:
         raise CommandError("not a valid room JID: %r" % (text,))
     if not parsed.user or parsed.resource:
         raise CommandError("not a bare room JID: %r" % (text,))

@@ -13,10 +13,10 @@ import hmac
 import os
 
 from twisted.internet import defer
-from twisted.words.protocols.jabber import jid as jidmod
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 
 from xmuc.auth import scram
+from xmuc.xmpp.jid import jidOrNone
 
 #: Every mechanism this module implements, preferred first.
 SUPPORTED = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
@@ -84,11 +84,8 @@ def checkAuthzid(authzid, username, host):
     """
     if not authzid:
         return
-    try:
-        wanted = jidmod.JID(authzid)
-    except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        raise SASLFailure("invalid-authzid")
-    if wanted.resource or wanted.user != username or wanted.host != host:
+    wanted = jidOrNone(authzid)
+    if wanted is None or wanted.resource or wanted.user != username or wanted.host != host:
         raise SASLFailure("invalid-authzid")
 
 

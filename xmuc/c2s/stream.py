@@ -23,7 +23,6 @@ from zope.interface import implementer
 
 from xmuc.c2s import sasl
 from xmuc.c2s.streammanagement import (
-    NS_SM,
     ResumptionRegistry,
     StreamManagement,
     failed as smFailed,
@@ -33,6 +32,7 @@ from xmuc.c2s.streammanagement import (
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import jidOrNone
 from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
 
 log = Logger()
@@ -323,11 +323,7 @@ class ClientSession:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
         sender = element.getAttribute("from")
         if sender is not None and sender != self._full and sender != self.bare:
-            try:
-                parsed = jidmod.internJID(sender)
-            except (jidmod.InvalidFormat, UnicodeError, ValueError, RuntimeError):
-                # RuntimeError: Twisted's JID refuses an empty string so.
-                parsed = None
+            parsed = jidOrNone(sender)
             if parsed is None or parsed.full() not in (self._full, self.bare):
                 self._authenticator.streamError("invalid-from")
                 return
@@ -568,7 +564,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         else:
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
-            features.addElement((NS_SM, "sm"))
+            features.addElement((ns.STREAM_MANAGEMENT, "sm"))
         return features
 
     def _restart(self):
@@ -597,7 +593,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         if uri == ns.SASL:
             return self._sasl(element)
-        if uri == NS_SM and self.username is not None:
+        if uri == ns.STREAM_MANAGEMENT and self.username is not None:
             return self._streamManagementBeforeBind(element)
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()
@@ -615,7 +611,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         """
         if element.uri == ns.STREAMS and element.name == "error":
             self.close()
-        elif element.uri == NS_SM:
+        elif element.uri == ns.STREAM_MANAGEMENT:
             smState = self.session.streamManagement
             if smState is not None:
                 smState.received(element)

@@ -37,11 +37,11 @@ from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
+from xmuc.xmpp.serialized import withDelay
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
-NS_SM = "urn:xmpp:sm:3"
-NS_MAM = "urn:xmpp:mam:2"
 
 #: C{h} counts modulo 2^32 (XEP-0198 section 4).
 _MODULUS = 2**32
@@ -80,7 +80,7 @@ def smElement(name, **attributes):
     """
     @return: a C{urn:xmpp:sm:3} element with string attributes.
     """
-    element = domish.Element((NS_SM, name))
+    element = domish.Element((ns.STREAM_MANAGEMENT, name))
     for key, value in attributes.items():
         if value is not None:
             element[key] = str(value)
@@ -119,42 +119,14 @@ def _nameOf(data):
     return ""
 
 
-def _withDelay(data, name, stamp, sender):
+def _withDelay(data, name, when, sender):
     """
     Add a XEP-0203 delay to a serialized message or presence that has none
     (what Prosody does to queued stanzas): the client learns they are old.
     """
     if name == "iq" or "'%s'" % (ns.DELAY,) in data:
         return data
-    delay = "<delay xmlns='%s' from='%s' stamp='%s'/>" % (
-        ns.DELAY,
-        sender,
-        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)),
-    )
-    if data.endswith("/>"):
-        return "%s>%s</%s>" % (data[:-2], delay, name)
-    end = data.rfind("</")
-    return data[:end] + delay + data[end:]
-
-
-def _parse(data):
-    """
-    @return: the L{domish.Element} serialized in C{data}, or L{None}.
-    """
-    result = []
-    stream = domish.elementStream()
-    stream.DocumentStartEvent = lambda root: None
-    stream.ElementEvent = result.append
-    stream.DocumentEndEvent = lambda: None
-    try:
-        stream.parse(
-            ("<stream:stream xmlns='%s' xmlns:stream='%s'>%s" % (ns.CLIENT, ns.STREAMS, data)).encode(
-                "utf-8"
-            )
-        )
-    except domish.ParserError:
-        return None
-    return result[0] if result else None
+    return withDelay(data, name, sender, when)
 
 
 class StreamManagement:
@@ -413,8 +385,11 @@ class StreamManagement:
                 continue
             if name == "message" and "type='groupchat'" in data[: data.find(">")]:
                 continue
-            element = _parse(data)
-            if element is None or isError(element):
+            try:
+                element = parseElement(data)
+            except ValueError:
+                continue
+            if isError(element):
                 continue
             if name == "iq" and element.getAttribute("type") not in ("get", "set"):
                 continue
@@ -433,7 +408,7 @@ def _inArchive(message, archivedBy):
         its archive).
     """
     for child in message.elements():
-        if child.uri == NS_MAM and child.name == "result":
+        if child.uri == ns.MAM and child.name == "result":
             return True
         if (
             archivedBy is not None

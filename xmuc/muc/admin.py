@@ -39,9 +39,9 @@ from xmuc.muc import hooks
 from xmuc.muc.affiliations import AFFILIATION_RANK, AFFILIATIONS, affiliationEffects, recordAffiliation
 from xmuc.muc.occupant import ROLE_RANK, ROLES
 from xmuc.muc.register import checkNotReservedByOther, evictSquatter
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 PRIVILEGED = ("owner", "admin")
 

@@ -6,9 +6,9 @@ recording a change, its effects on occupants (new roles, removals with
 """
 
 from xmuc.muc import hooks, presence
-from xmuc.muc.fanout import newStanza
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 #: Affiliations, the most privileged first.
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")

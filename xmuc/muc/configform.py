@@ -11,10 +11,10 @@ C{muc-config-submitted/<var>}).  Fields without a module of their own
 presence broadcast) are declared here.
 """
 
-from xmuc.muc import forms, hooks
-from xmuc.muc.fanout import newStanza
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 #: Settings whose change is announced by their own status codes only.
 PRIVACY_SETTINGS = frozenset(["whois", "logging"])
@@ -22,48 +22,12 @@ PRIVACY_SETTINGS = frozenset(["whois", "logging"])
 ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
 
 
-def parseValue(type, var, values, options=None, maximum=None):
-    """
-    Turn the submitted C{values} of a field into its configuration value.
-
-    @param type: C{'boolean'}, C{'text-single'}, C{'text-private'},
-        C{'integer'}, C{'list-single'} or C{'list-multi'}.
-    @param options: allowed values for list fields.
-    @param maximum: upper bound for C{'integer'}.
-    @raise StanzaError: C{not-acceptable} naming C{var}.
-    """
-    if type == "boolean":
-        return forms.boolean(values, var)
-    if type == "integer":
-        text = forms.single(values).strip()
-        if text.lower() in ("", "none"):
-            return 0
-        try:
-            number = int(text)
-        except ValueError:
-            number = -1
-        if number < 0 or (maximum and number > maximum):
-            raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
-        return number
-    if type == "list-single":
-        value = forms.single(values)
-        if options is not None and value not in options:
-            raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
-        return value
-    if type == "list-multi":
-        for value in values:
-            if options is not None and value not in options:
-                raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
-        return sorted(set(values), key=values.index)
-    return forms.single(values)
-
-
 def configField(service, var, attribute, type, label, priority, options=None, maximum=None, desc=None):
     """
     Declare a configuration form field bound to C{room.config.<attribute>}.
 
     @param var: the field name (C{muc#roomconfig_...}).
-    @param type: see L{parseValue}; C{'integer'} is sent as text-single.
+    @param type: see L{xmuc.xmpp.forms.parseValue}; C{'integer'} is sent as text-single.
     @param options: C{[(value, label)]} for list fields.
     @param priority: position in the form (higher comes first).
     """
@@ -84,7 +48,7 @@ def configField(service, var, attribute, type, label, priority, options=None, ma
 
     def readField(room, values, changes, **kw):
         limit = maximum(room) if callable(maximum) else maximum
-        changes[attribute] = parseValue(type, var, values, allowed, limit)
+        changes[attribute] = forms.parseValue(type, var, values, allowed, limit)
 
     def fieldSubmitted(room, fields, **kw):
         if var in fields:

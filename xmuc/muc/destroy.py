@@ -8,9 +8,9 @@ C{room-destroyed} (history, archive, tombstones).
 from twisted.words.xish import domish
 
 from xmuc.muc import hooks, presence
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 
 def destroy(room, reason=None, alternate=None, password=None):

@@ -8,14 +8,10 @@ hooks.
 import uuid
 
 from xmuc.muc import hooks
-from xmuc.muc.fanout import newStanza
 from xmuc.muc.occupant import NOT_IN_ROOM
-from xmuc.muc.occupantid import OCCUPANT_ID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
-
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-
+from xmuc.xmpp.stanza import newStanza
 
 def handleGroupchat(room, occupant, stanza):
     """
@@ -41,13 +37,13 @@ def broadcastMessage(room, occupant, stanza):
     @return: the message element as broadcast (no C{to}).
     """
     message = newStanza("message", type="groupchat", id=stanza.getAttribute("id"), **{"from": occupant.occupantJID})
-    lang = stanza.getAttribute((XML_NS, "lang"))
+    lang = stanza.getAttribute((ns.XML, "lang"))
     if lang:
-        message[(XML_NS, "lang")] = lang
+        message[(ns.XML, "lang")] = lang
     for child in stanza.elements():
         if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == room.jidStr:
             continue
-        if child.uri == OCCUPANT_ID:
+        if child.uri == ns.OCCUPANT_ID:
             continue
         message.addChild(child)
     room.hooks.fire(hooks.MESSAGE_BUILD, room=room, occupant=occupant, message=message)

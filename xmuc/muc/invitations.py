@@ -22,11 +22,11 @@ from twisted.logger import Logger
 from xmuc.muc import hooks
 from xmuc.muc.affiliations import AFFILIATION_RANK, belowMember
 from xmuc.muc.configform import configField
-from xmuc.muc.fanout import copyElement
 from xmuc.muc.occupant import ROLE_RANK
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.stanza import copyElement
 
 log = Logger()
 

@@ -34,14 +34,13 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, hooks
+from xmuc.muc import hooks
 from xmuc.muc.affiliations import belowMember
-from xmuc.muc.fanout import parseElement
 from xmuc.muc.history import historyOf, isHistoric
-from xmuc.xmpp import mam as shared
-from xmuc.xmpp import ns
+from xmuc.xmpp import forms, mam as shared, ns
 from xmuc.xmpp.errors import StanzaError
-from xmuc.xmpp.mam import MAM, MAM_EXTENDED, parseQuery
+from xmuc.xmpp.mam import parseQuery
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
@@ -307,18 +306,18 @@ def applyConfigField(room, codes, **kw):
 
 def addFeatures(room, features, **kw):
     if archivingEnabled(room):
-        features.add(MAM)
-        features.add(MAM_EXTENDED)
+        features.add(ns.MAM)
+        features.add(ns.MAM_EXTENDED)
 
 
 def addServiceFeature(service, features, **kw):
-    features.add(MAM)
+    features.add(ns.MAM)
 
 
 def install(service):
     service.hooks.add(hooks.GROUPCHAT_BROADCAST, archive, priority=-10)
-    service.hooks.add(hooks.ROOM_IQ_GET + MAM, serveForm)
-    service.hooks.add(hooks.ROOM_IQ_SET + MAM, handleQuery)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.MAM, serveForm)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.MAM, handleQuery)
     service.hooks.add(hooks.CONFIG_FORM, addConfigField, priority=1)
     service.hooks.add(hooks.CONFIG_SUBMITTED, readConfigField)
     service.hooks.add(hooks.CONFIG_CHANGED, applyConfigField)

@@ -6,9 +6,8 @@ occupants.
 
 from twisted.words.protocols.jabber.jid import internJID
 
-from xmuc.muc.fanout import Serialized
-from xmuc.muc.occupantid import OCCUPANT_ID
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
 
 #: Roles, the most privileged first.
 ROLES = ("moderator", "participant", "visitor", "none")
@@ -34,7 +33,7 @@ def presencePayload(stanza):
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
         # A client cannot choose its occupant id (XEP-0421).
-        and child.uri != OCCUPANT_ID
+        and child.uri != ns.OCCUPANT_ID
     )
 
 

@@ -13,8 +13,9 @@ import hmac
 import uuid
 
 from xmuc.muc import hooks
+from xmuc.xmpp import ns
 
-OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+ns.OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
 def occupantID(room, bare):
@@ -42,7 +43,7 @@ def _add(room, occupant, stanza):
     cached = getattr(occupant, "occupantID", None)
     if cached is None:
         cached = occupant.occupantID = occupantID(room, occupant.bare)
-    stanza.addElement((OCCUPANT_ID, "occupant-id"))["id"] = cached
+    stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = cached
 
 
 def addToPresence(room, occupant, presence, **kw):
@@ -54,11 +55,11 @@ def addToMessage(room, occupant, message, **kw):
 
 
 def addFeature(room, features, **kw):
-    features.add(OCCUPANT_ID)
+    features.add(ns.OCCUPANT_ID)
 
 
 def addServiceFeature(service, features, **kw):
-    features.add(OCCUPANT_ID)
+    features.add(ns.OCCUPANT_ID)
 
 
 def install(service):

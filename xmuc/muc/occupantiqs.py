@@ -9,13 +9,13 @@ occupant JID is answered by the room (XEP-0410 self-ping).
 import uuid
 
 from xmuc.muc import hooks
-from xmuc.muc.fanout import copyElement
 from xmuc.muc.occupant import NOT_IN_ROOM
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import copyElement
 
 #: Namespaces whose requests go to the occupant's bare JID (its account).
-ACCOUNT_NAMESPACES = ("vcard-temp", "urn:ietf:params:xml:ns:vcard-4.0", "http://jabber.org/protocol/pubsub")
+ACCOUNT_NAMESPACES = (ns.VCARD_TEMP, ns.VCARD4, ns.PUBSUB)
 
 #: Beyond this many unanswered forwarded iqs, a room forgets them all.
 MAX_FORWARDED = 1000

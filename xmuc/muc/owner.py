@@ -9,9 +9,9 @@ from twisted.words.xish import domish
 from xmuc.muc import hooks
 from xmuc.muc.configform import configForm, submitForm
 from xmuc.muc.destroy import destroyRequest
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 
 def isOwner(room, stanza):

@@ -5,8 +5,8 @@ the room is protected exactly when its secret is not empty; submitting
 C{muc#roomconfig_passwordprotectedroom} false clears the secret.
 """
 
-from xmuc.muc import forms, hooks
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
 
 

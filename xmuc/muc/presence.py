@@ -9,9 +9,10 @@ sent to joiners and answers to presence probes.
 """
 
 from xmuc.muc import hooks
-from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.occupant import Occupant
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import newStanza
 
 
 def isVisible(room, occupant):

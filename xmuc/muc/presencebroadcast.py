@@ -19,9 +19,10 @@ reserved nick are only shown to joiners who may see real JIDs.
 """
 
 from xmuc.muc import hooks
-from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.presence import broadcastPresence, buildPresence
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import newStanza
 
 MEMBERS = ("owner", "admin", "member")
 

@@ -7,11 +7,11 @@ moderators, or none.  Refused ones get C{forbidden}.
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
-from xmuc.muc.fanout import Serialized, copyElement
 from xmuc.muc.occupant import NOT_IN_ROOM
-from xmuc.muc.occupantid import OCCUPANT_ID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import copyElement
 
 ALLOWED = {
     "anyone": ("visitor", "participant", "moderator"),
@@ -48,7 +48,7 @@ def routePrivateMessage(room, occupant, nick, stanza):
     room.hooks.fire(hooks.PRIVATE_MESSAGE_PRE_ROUTE, room=room, sender=occupant, recipient=recipient, stanza=stanza)
     message = copyElement(stanza)
     for child in list(message.elements()):
-        if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == OCCUPANT_ID:
+        if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == ns.OCCUPANT_ID:
             message.children.remove(child)
     message.addElement((ns.MUC_USER, "x"))
     room.hooks.fire(hooks.MESSAGE_BUILD, room=room, occupant=occupant, message=message)

@@ -22,11 +22,11 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, hooks
+from xmuc.muc import hooks
 from xmuc.muc.nicks import validNick
-from xmuc.router import parseJID
-from xmuc.xmpp import ns
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 NICK_FIELD = "muc#register_roomnick"
 ROOMUSER_NODE = "x-roomuser-item"

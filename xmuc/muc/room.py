@@ -25,12 +25,13 @@ from twisted.logger import Logger
 
 from xmuc.muc import affiliations, ghosts, groupchat, hooks, nicks, occupantiqs, presence, privatemessages, sessions
 from xmuc.muc.destroy import destroy as destroyRoom
-from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.muc.nicks import checkNickFree, validNick
 from xmuc.muc.occupant import NOT_IN_ROOM, ROLES, Occupant, mucElement
 from xmuc.muc.roomconfig import RoomConfig
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import resultFor
 
 log = Logger()
 
@@ -229,11 +230,7 @@ class Room:
 
         @param result: optional child element of the result.
         """
-        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
-        iq["from"] = stanza.getAttribute("to")
-        if result is not None:
-            iq.addChild(result)
-        self.route(iq)
+        self.route(resultFor(stanza, result))
 
     def error(self, stanza, error, echoMUC=False):
         """

@@ -20,12 +20,12 @@ from zope.interface import implementer
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
 from xmuc.muc import hooks, persistence, tombstones
-from xmuc.muc.fanout import newStanza
 from xmuc.muc.nicks import validNick
 from xmuc.muc.room import Room
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.stanza import resultFor
 
 log = Logger()
 
@@ -292,11 +292,9 @@ class MUCService(service.Service):
         """
         Send the iq result for C{stanza} from the service domain.
         """
-        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
-        iq["from"] = self.domain
-        if child is not None:
-            iq.addChild(child)
-        self.router.route(iq)
+        result = resultFor(stanza, child)
+        result["from"] = self.domain
+        self.router.route(result)
 
     def uniqueRoomName(self):
         """

@@ -16,10 +16,10 @@ from twisted.logger import Logger
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
-from xmuc.muc.fanout import newStanza
-from xmuc.muc.history import stamp
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 log = Logger()
 

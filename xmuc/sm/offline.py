@@ -31,10 +31,10 @@ import time
 from twisted.logger import Logger
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.muc.fanout import parseElement
-from xmuc.muc.history import stamp
 from xmuc.sm.mam import stripOwnStanzaIDs
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 

@@ -9,7 +9,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.xish import domish
 
-from xmuc.router import parseJID
+from xmuc.xmpp.jid import parseJID
 from xmuc.sm import items
 from xmuc.sm.stanzas import presence
 from xmuc.xmpp import ns

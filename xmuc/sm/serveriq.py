@@ -90,11 +90,11 @@ class ServerIQHandler:
         uri = child.uri
         if uri == ns.ROSTER and session is not None and iq.getAttribute("to") is None:
             self.sm.rosterHandler.handle(session, iq, child, bare)
-        elif uri == carbons.CARBONS and session is not None and iq.getAttribute("to") is None:
+        elif uri == ns.CARBONS and session is not None and iq.getAttribute("to") is None:
             self.sm.carbons.handleIQ(session, iq, child, reply)
-        elif uri == mam.MAM and session is not None and iq.getAttribute("to") is None:
+        elif uri == ns.MAM and session is not None and iq.getAttribute("to") is None:
             self.sm.mam.handleIQ(session, iq, child, reply, bare)
-        elif uri in (pep.PUBSUB, pep.PUBSUB_OWNER) and session is not None and iq.getAttribute("to") is None:
+        elif uri in (ns.PUBSUB, ns.PUBSUB_OWNER) and session is not None and iq.getAttribute("to") is None:
             self.sm.pep.handleIQ(iq, child, reply, bare)
         elif uri == ns.DISCO_INFO and kind == "get":
             self._discoInfo(iq, child, reply)
@@ -121,11 +121,11 @@ class ServerIQHandler:
         kind = iq["type"]
         if child.uri == ns.ROSTER:
             self.sm.rosterHandler.handle(session, iq, child, bare)
-        elif child.uri == carbons.CARBONS:
+        elif child.uri == ns.CARBONS:
             self.sm.carbons.handleIQ(session, iq, child, reply)
-        elif child.uri == mam.MAM:
+        elif child.uri == ns.MAM:
             self.sm.mam.handleIQ(session, iq, child, reply, bare)
-        elif child.uri in (pep.PUBSUB, pep.PUBSUB_OWNER):
+        elif child.uri in (ns.PUBSUB, ns.PUBSUB_OWNER):
             self.sm.pep.handleIQ(iq, child, reply, bare)
         elif child.uri == ns.DISCO_INFO and kind == "get":
             self._accountInfo(iq, child, reply)
@@ -142,7 +142,7 @@ class ServerIQHandler:
         child = self._payload(iq, reply)
         if child is None:
             return
-        isPubsub = child.uri in (pep.PUBSUB, pep.PUBSUB_OWNER)
+        isPubsub = child.uri in (ns.PUBSUB, ns.PUBSUB_OWNER)
         if not isPubsub and (iq["type"] != "get" or child.uri not in (ns.DISCO_INFO, ns.DISCO_ITEMS)):
             self.sm.bounce(iq, "service-unavailable")
             return

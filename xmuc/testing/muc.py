@@ -8,10 +8,10 @@ from twisted.internet import defer
 
 from xmuc.config import validate
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
-from xmuc.muc.fanout import parseElement
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
 from xmuc.storage.memory import MemoryStorage
+from xmuc.xmpp.stanza import parseElement
 
 DOMAIN = "conference.localhost"
 

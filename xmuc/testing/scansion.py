@@ -28,12 +28,12 @@ from twisted.words.protocols.jabber import sasl, sasl_mechanisms, xmlstream
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
+from xmuc.xmpp import ns
+from xmuc.xmpp.jid import jidOrNone
+
 #: Namespace of the C{scansion:} directive attributes.  Scripts use the
 #: prefix without declaring it; the parser declares it.
 SCANSION_NS = "https://matthewwild.co.uk/projects/scansion"
-
-#: The namespace of a top-level element written without C{xmlns}.
-CLIENT_NS = "jabber:client"
 
 #: Attribute value meaning "present, with any value".
 ANY_VALUE = "{scansion:any}"
@@ -197,9 +197,8 @@ def parseScript(text, filename="<script>"):
         if keyValue and current is not None:
             key, value = keyValue.group("key"), keyValue.group("value")
             if key == "jid":
-                try:
-                    parsed = JID(value)
-                except Exception:
+                parsed = jidOrNone(value)
+                if parsed is None:
                     fail("invalid jid %r" % (value,), lineno)
                 if not parsed.user:
                     fail("jid %r has no user part" % (value,), lineno)
@@ -418,7 +417,7 @@ def parseStanza(xmlText, filename="<script>", lineno=1):
     # The wrapper's start tag is alone on the first line, so that XML line N+1
     # is line N of the stanza text.
     document = "<scansion-wrapper xmlns='%s' xmlns:scansion='%s'>\n%s\n</scansion-wrapper>" % (
-        CLIENT_NS,
+        ns.CLIENT,
         SCANSION_NS,
         xmlText,
     )
@@ -494,7 +493,7 @@ def _attributeName(key):
     return key
 
 
-def _describe(element, parentUri=CLIENT_NS):
+def _describe(element, parentUri=ns.CLIENT):
     """
     A short name for an element in mismatch reasons: C{item}, or
     C{x{http://...}} when its namespace differs from its parent's.
@@ -530,7 +529,7 @@ def match(expected, received):
     @return: L{None} when they match, else a human-readable reason.
     @rtype: L{str} or L{None}
     """
-    return _match(expected, received, CLIENT_NS, False, False, "")
+    return _match(expected, received, ns.CLIENT, False, False, "")
 
 
 def _strictness(expected, parentUri, parentStrict, parentForced):
@@ -683,7 +682,7 @@ def _matchUnordered(expectedChildren, receivedChildren, uri, strict, forced, pat
     return None
 
 
-def _shortXml(element, defaultUri=CLIENT_NS):
+def _shortXml(element, defaultUri=ns.CLIENT):
     return stanzaToSend(element).toXml(defaultUri=defaultUri)
 
 
@@ -694,7 +693,7 @@ def serialize(element):
     @param element: a L{domish.Element}.
     @rtype: L{str}
     """
-    return element.toXml(defaultUri=CLIENT_NS)
+    return element.toXml(defaultUri=ns.CLIENT)
 
 
 # ---------------------------------------------------------------- the client
@@ -738,7 +737,7 @@ class _ScansionAuthenticator(xmlstream.ConnectAuthenticator):
     @ivar password: the password.
     """
 
-    namespace = CLIENT_NS
+    namespace = ns.CLIENT
 
     def __init__(self, jid, password, domain):
         xmlstream.ConnectAuthenticator.__init__(self, domain)
@@ -769,7 +768,7 @@ class _ScansionXmlStream(xmlstream.XmlStream):
             "<?xml version='1.0'?><stream:stream xmlns='%s'"
             " xmlns:stream='%s' to='%s' version='1.0' xml:lang='en'>"
             % (
-                CLIENT_NS,
+                ns.CLIENT,
                 xmlstream.NS_STREAMS,
                 _xmlEscape(self.otherEntity.host, {"'": "&apos;"}),
             )
@@ -911,10 +910,10 @@ class ScansionClient:
             raise StepFailure(
                 "%s cannot send: %s" % (self.spec.name, self._closedReason or "not connected")
             )
-        self.xmlstream.send(element.toXml(defaultUri=CLIENT_NS))
+        self.xmlstream.send(element.toXml(defaultUri=ns.CLIENT))
 
     def _received(self, element):
-        if element.uri != CLIENT_NS:
+        if element.uri != ns.CLIENT:
             # Stream-level elements (stream errors, features) are not stanzas
             # of the script; a stream error also ends the connection.
             return
