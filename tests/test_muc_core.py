@@ -6,6 +6,7 @@ Room lifecycle, joining, being in a room (issue 3, points 1-3).
 
 from twisted.trial import unittest
 
+from xmuc.muc.history import historyOf
 from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
@@ -316,7 +317,7 @@ class HistoryTests(MUCTestCase):
         self.assertEqual(self.history("<history maxstanzas='0'/>"), [])
 
     def test_maxchars(self):
-        entry = self.harness.muc.rooms[ROOM].history[-1]
+        entry = historyOf(self.harness.muc.rooms[ROOM])[-1]
         perEntry = entry.chars + len(self.juliet.jid)
         self.assertEqual(self.history("<history maxchars='%d'/>" % (perEntry * 2 + 5)), ["message 3", "message 4"])
         self.juliet.send("<presence to='%s/Juliet' type='unavailable'/>" % (ROOM,))

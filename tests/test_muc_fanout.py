@@ -8,6 +8,7 @@ from twisted.trial import unittest
 from twisted.words.xish import domish
 
 from tests.test_muc_core import ROOM
+from xmuc.muc.history import historyOf
 from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.serialized import Serialized
@@ -107,7 +108,7 @@ class FanoutTests(unittest.TestCase):
         self.assertEqual(counts[0], counts[1])
         self.assertEqual(counts[1], 1)
         # The history kept it, and a joiner gets it.
-        self.assertEqual(len(self.harness.muc.rooms[ROOM].history), 1)
+        self.assertEqual(len(historyOf(self.harness.muc.rooms[ROOM])), 1)
 
     def test_historyEntryAsBeforeSplicing(self):
         """

@@ -13,6 +13,7 @@ from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, condition, configure, field
 from xmuc.muc import retraction
+from xmuc.muc.history import historyOf
 from xmuc.muc.occupantid import occupantID
 from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns
@@ -478,7 +479,7 @@ class SQLiteTests(unittest.TestCase):
         harness = yield harness.restart()
         for _ in range(200):
             # The room, then its history, load from the database.
-            if ROOM in harness.muc.rooms and getattr(harness.muc.rooms[ROOM], "history", None):
+            if ROOM in harness.muc.rooms and historyOf(harness.muc.rooms[ROOM]):
                 break
             yield task.deferLater(reactor, 0.02, lambda: None)
         rosaline = harness.client("user3@localhost/street")

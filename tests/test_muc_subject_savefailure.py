@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.muc.occupantid import occupantID
+from xmuc.muc.occupantid import occupantID, occupantIDOf
 from xmuc.muc.persistence import stateOf
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.testing.muc import MUCHarness
@@ -216,7 +216,7 @@ class OccupantIdSaltTests(unittest.TestCase):
         juliet = room.occupants["Juliet"]
         storage.rooms.fail()
         self.flushLoggedErrors(StorageUnavailable)
-        self.assertEqual(occupantID(room, "juliet@localhost"), juliet.occupantID)
+        self.assertEqual(occupantID(room, "juliet@localhost"), occupantIDOf(room, juliet))
 
     def test_saltFromTheStart(self):
         """

@@ -44,10 +44,7 @@ def historyOf(room):
     """
     @return: the room's deque of L{HistoryEntry}, oldest first.
     """
-    history = getattr(room, "history", None)
-    if history is None:
-        history = room.history = collections.deque()
-    return history
+    return room.state(__name__, collections.deque)
 
 
 def makeEntry(room, message, when, serialized=None):

@@ -110,15 +110,30 @@ def archivingEnabled(room):
     return room.extra.get("archiving", True)
 
 
+class _ArchiveState:
+    """
+    What the archive keeps about a room at run time.
+
+    @ivar archive: the in-memory archive of a temporary room.
+    @ivar submitted: the archiving field of a configuration form being
+        applied (L{None}: not submitted).
+    """
+
+    def __init__(self):
+        self.archive = collections.deque(maxlen=MEMORY_ARCHIVE_SIZE)
+        self.submitted = None
+
+
+def _stateOf(room):
+    return room.state(__name__, _ArchiveState)
+
+
 def memoryArchive(room):
     """
     @return: the in-memory archive of a temporary room (a bounded deque of
         L{Record}, oldest first).
     """
-    archive = getattr(room, "mamArchive", None)
-    if archive is None:
-        archive = room.mamArchive = collections.deque(maxlen=MEMORY_ARCHIVE_SIZE)
-    return archive
+    return _stateOf(room).archive
 
 
 def addSender(message, affiliation, role, jid):
@@ -285,7 +300,7 @@ def addConfigField(room, form, **kw):
 
 def readConfigField(room, fields, **kw):
     # Applied in config-changed, once no handler refused the form.
-    room.mamArchivingSubmitted = (
+    _stateOf(room).submitted = (
         forms.boolean(fields[ARCHIVING_FIELD], ARCHIVING_FIELD) if ARCHIVING_FIELD in fields else None)
 
 
@@ -294,8 +309,8 @@ def applyConfigField(room, codes, **kw):
     Like Prosody: a submitted archiving field always announces 170 (on) or
     171 (off), changed or not.
     """
-    enabled = getattr(room, "mamArchivingSubmitted", None)
-    room.mamArchivingSubmitted = None
+    state = _stateOf(room)
+    enabled, state.submitted = state.submitted, None
     if enabled is None:
         return
     # Runs inside the owner form's room change (RoomStore.change): undone with

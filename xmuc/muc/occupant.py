@@ -6,6 +6,7 @@ occupants.
 
 from twisted.words.protocols.jabber.jid import internJID
 
+from xmuc.muc.featurestate import FeatureState
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import Serialized
 
@@ -47,7 +48,7 @@ def mucElement(stanza):
     return None
 
 
-class Occupant:
+class Occupant(FeatureState):
     """
     @ivar room: the L{xmuc.muc.room.Room}.
     @ivar nick: the room nickname (str).
@@ -61,6 +62,9 @@ class Occupant:
         C{'none'} while leaving).
     @ivar payload: the children of the primary session's last presence
         that are broadcast (show, status, caps...), see L{presencePayload}.
+
+    Features keep their runtime state about an occupant in
+    L{state<xmuc.muc.featurestate.FeatureState.state>}.
     """
 
     def __init__(self, room, nick, jid, role):
@@ -72,6 +76,7 @@ class Occupant:
         self.role = role
         self.payload = ()
         self.sessions = {self.realJID: ()}
+        self._featureState = {}
         # (key, {variant: Serialized}) of the plain available presence.
         self._cache = (None, {})
         # Changes when sessions come and go (the items of the 'full' variant).

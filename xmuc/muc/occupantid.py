@@ -39,11 +39,15 @@ def giveSalt(room, **kw):
     room.extra.setdefault("occupantIdSalt", str(uuid.uuid4()))
 
 
+def occupantIDOf(room, occupant):
+    """
+    @return: the occupant id of C{occupant}, computed once per occupant.
+    """
+    return occupant.state(__name__, lambda: occupantID(room, occupant.bare))
+
+
 def _add(room, occupant, stanza):
-    cached = getattr(occupant, "occupantID", None)
-    if cached is None:
-        cached = occupant.occupantID = occupantID(room, occupant.bare)
-    stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = cached
+    stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = occupantIDOf(room, occupant)
 
 
 def addToPresence(room, occupant, presence, **kw):

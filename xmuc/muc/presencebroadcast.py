@@ -38,12 +38,25 @@ def shownRole(occupant):
     """
     if occupant.role != "none":
         return occupant.role
-    return getattr(occupant, "lastRoleInRoom", "none")
+    return _stateOf(occupant).lastRole
+
+
+class _ShownRole:
+    """
+    @ivar lastRole: the last role others saw for an occupant (not
+        C{'none'}), C{'none'} before any.
+    """
+
+    lastRole = "none"
+
+
+def _stateOf(occupant):
+    return occupant.state(__name__, _ShownRole)
 
 
 def rememberRole(occupant, role):
     if role != "none":
-        occupant.lastRoleInRoom = role
+        _stateOf(occupant).lastRole = role
 
 
 def isVisible(room, occupant, **kw):

@@ -129,7 +129,7 @@ def moderatorOf(room, stanza, occupant):
         sender = JID(stanza["from"])
         bare = sender.userhost()
         role = room.defaultRole(sender, room.getAffiliation(bare))
-        nick = getattr(room, "reservedNicks", {}).get(bare)
+        nick = room.reservedNicks.get(bare)
         by = "%s/%s" % (room.jidStr, nick) if nick else None
     if role != "moderator":
         raise StanzaError("forbidden", type="modify", text=FORBIDDEN_TEXT)

@@ -17,7 +17,8 @@ Useful API for feature modules:
    predicate accepts), e.g. C{room.broadcast(msg, room.canSeeRealJIDs)};
  - L{Room.canSeeRealJIDs}: whether an occupant may see real JIDs;
  - L{Room.save}: store a persistent room (Deferred);
- - L{Room.state}: the runtime state of a feature about the room.
+ - L{Room.state}: the runtime state of a feature about the room
+   (L{xmuc.muc.featurestate}).
 """
 
 from twisted.internet import defer
@@ -25,6 +26,7 @@ from twisted.logger import Logger
 
 from xmuc.muc import affiliations, ghosts, groupchat, hooks, nicks, occupantiqs, presence, privatemessages, sessions
 from xmuc.muc.destroy import destroy as destroyRoom
+from xmuc.muc.featurestate import FeatureState
 from xmuc.muc.nicks import checkNickFree, validNick
 from xmuc.muc.occupant import NOT_IN_ROOM, ROLES, Occupant, mucElement
 from xmuc.muc.roomconfig import RoomConfig
@@ -36,7 +38,7 @@ from xmuc.xmpp.stanza import resultFor
 log = Logger()
 
 
-class Room:
+class Room(FeatureState):
     """
     One chat room.
 
@@ -82,21 +84,6 @@ class Room:
 
     def __repr__(self):
         return "<Room %s (%d occupants)>" % (self.jidStr, len(self.occupants))
-
-    def state(self, feature, factory):
-        """
-        The runtime state a feature keeps about this room (not stored: what
-        is stored goes in L{extra} or C{room-state-save}).
-
-        @param feature: the key of the feature (its module's class or name).
-        @param factory: builds the state the first time it is asked for.
-        @return: the feature's state object, the same one each time.
-        """
-        try:
-            return self._featureState[feature]
-        except KeyError:
-            state = self._featureState[feature] = factory()
-            return state
 
     # -- Model: affiliations and roles -------------------------------------
 

@@ -20,6 +20,7 @@ from zope.interface import implementer
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
 from xmuc.muc import hooks, persistence, tombstones
+from xmuc.muc.featurestate import FeatureState
 from xmuc.muc.nicks import validNick
 from xmuc.muc.room import Room
 from xmuc.xmpp import ns
@@ -59,7 +60,7 @@ FEATURES = (
 
 
 @implementer(IComponent)
-class MUCService(service.Service):
+class MUCService(service.Service, FeatureState):
     """
     @ivar server: the L{xmuc.server.XmucServer} (config, storage, router,
         events, isAdmin).
@@ -67,6 +68,9 @@ class MUCService(service.Service):
     @ivar hooks: the L{HookRegistry} shared by every room.
     @ivar rooms: C{{room bare JID str: Room}}.
     @ivar store: the L{persistence.RoomStore} of the persistent rooms.
+
+    Features keep their runtime state about the service in
+    L{state<xmuc.muc.featurestate.FeatureState.state>}.
     """
 
     def __init__(self, server, domain):
@@ -83,6 +87,7 @@ class MUCService(service.Service):
         self.restrictRoomCreation = config.get("muc", "restrict_room_creation")
         self.hooks = HookRegistry(hooks.MUC_EVENTS)
         self.rooms = {}
+        self._featureState = {}
         self.store = persistence.RoomStore(server)
         for name in FEATURES:
             self.installFeature(name)

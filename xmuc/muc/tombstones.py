@@ -38,10 +38,7 @@ def tombstonesOf(service):
     """
     @return: C{{room JID: {'when': float, 'reason': str, 'alternate': str}}}.
     """
-    found = getattr(service, "roomTombstones", None)
-    if found is None:
-        found = service.roomTombstones = {}
-    return found
+    return service.state(__name__, dict)
 
 
 def expiry(service):
