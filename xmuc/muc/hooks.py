@@ -60,6 +60,16 @@ ROOM_DESTROYED = "room-destroyed"
 #: sender's occupant or L{None}.  Return C{True} when handled.
 ROOM_MESSAGE = "room-message"
 
+#: C{(room, sender, occupant)}: C{sender} (real full L{JID}; C{occupant}
+#: its occupant or L{None}) invites someone (XEP-0045 7.8.2); raise to
+#: refuse.
+ROOM_PRE_INVITE = "room-pre-invite"
+
+#: C{(room, stanza, occupant, invitee, inviter, message)}: the invitation
+#: C{message} to C{invitee} (L{JID}) is built (C{inviter}: the JID it
+#: names): add to it, or return C{True} after taking over sending it.
+ROOM_INVITE = "room-invite"
+
 #: C{room-iq-get:<namespace>(room, stanza, occupant)} and
 #: C{room-iq-set:<namespace>}: an iq to the room's bare JID whose child has
 #: C{<namespace>}.  Return the reply element, a Deferred firing with it, or

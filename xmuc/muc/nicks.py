@@ -35,10 +35,11 @@ def validNick(nick):
 def checkNickFree(room, nick, bare=None):
     """
     XEP-0045 7.2.9: "If the room already contains another user with the
-    nickname desired by the user seeking to enter the room [...] the
+    nickname desired by the user seeking to enter the room [...], the
     service MUST deny access to the room and inform the user of the
-    conflict".  Another session of the same user is no conflict (it joins
-    that occupant) when C{bare} is given.
+    conflict"; 7.6 says the same of a nick change.  Another session of
+    the same user is no conflict (it joins that occupant) when C{bare} is
+    given.
 
     @param bare: the real bare JID asking for C{nick}, or L{None} when any
         occupant holding C{nick} is a conflict.

@@ -46,6 +46,16 @@ def readFields(room, fields, changes, **kw):
     changes["password"] = secret
 
 
+def addToInvite(room, message, **kw):
+    """
+    C{room-invite}: the invitation carries the room password (XEP-0045
+    7.8.2), as Prosody.
+    """
+    if room.config.password:
+        for x in message.elements(ns.MUC_USER, "x"):
+            x.addElement("password", content=room.config.password)
+
+
 def addFeature(room, features, **kw):
     features.add("muc_passwordprotected" if room.config.password else "muc_unsecured")
 
@@ -55,3 +65,5 @@ def install(service):
     service.hooks.add(hooks.CONFIG_FORM, addFields, priority=60)
     service.hooks.add(hooks.CONFIG_SUBMITTED, readFields, priority=60)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
+    # Before the invitation may be sent (members-only rooms).
+    service.hooks.add(hooks.ROOM_INVITE, addToInvite, priority=10)
