@@ -1,7 +1,7 @@
 """
 Room nicknames: what a valid nick is (XEP-0045 7.2.1: the resource part
 of the occupant's JID, strictly resourceprepped), and the nick conflict
-when someone joins or changes nick to a nick an occupant holds (7.2.9),
+when someone joins or changes nick to a nick an occupant holds (7.2.8),
 and changing nick (7.6).
 Nicks reserved by registration have their rules in L{xmuc.muc.register}.
 """
@@ -34,7 +34,7 @@ def validNick(nick):
 
 def checkNickFree(room, nick, bare=None):
     """
-    XEP-0045 7.2.9: "If the room already contains another user with the
+    XEP-0045 7.2.8: "If the room already contains another user with the
     nickname desired by the user seeking to enter the room [...], the
     service MUST deny access to the room and inform the user of the
     conflict"; 7.6 says the same of a nick change.  Another session of
