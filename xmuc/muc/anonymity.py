@@ -7,6 +7,11 @@ semi-anonymous) with the 104 notice.
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
+
+#: C{whois}: C{'moderators'} (semi-anonymous) or C{'anyone'}.
+SETTINGS = {"whois": "moderators"}
+
 
 
 def anonymityCodes(room, changes, **kw):
@@ -19,6 +24,7 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     service.hooks.add(hooks.CONFIG_CHANGED, anonymityCodes)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
     configField(service, "muc#roomconfig_whois", "whois", "list-single",

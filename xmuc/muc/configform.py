@@ -7,11 +7,12 @@ fields; L{configField} registers both for a field bound to one
 L{xmuc.muc.roomconfig.RoomConfig} attribute, and fires
 C{config-submitted:<var>} when that field is submitted (as Prosody's
 C{muc-config-submitted/<var>}).  Fields without a module of their own
-(name, description, language, persistence, public listing, logging,
-presence broadcast) are declared here.
+(name, description, language, persistence, public listing, logging) are
+declared here.
 """
 
 from xmuc.muc import hooks
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.stanza import newStanza
@@ -19,7 +20,14 @@ from xmuc.xmpp.stanza import newStanza
 #: Settings whose change is announced by their own status codes only.
 PRIVACY_SETTINGS = frozenset(["whois", "logging"])
 
-ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
+
+#: The settings without a module of their own: C{name}
+#: (C{muc#roomconfig_roomname}), C{description}, C{lang}, C{persistent} (the
+#: room survives its last occupant), C{public} (listed in the service's
+#: disco#items; Prosody: not by default) and C{logging} (the room is
+#: publicly logged, status 170).
+SETTINGS = {"name": "", "description": "", "lang": "", "persistent": False, "public": False, "logging": False}
+
 
 
 def configField(service, var, attribute, type, label, priority, options=None, maximum=None, desc=None):
@@ -138,14 +146,13 @@ def notifyCodes(room, codes):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     configField(service, "muc#roomconfig_roomname", "name", "text-single", "Title", 100)
     configField(service, "muc#roomconfig_roomdesc", "description", "text-single", "Description", 95)
     configField(service, "muc#roomconfig_lang", "lang", "text-single", "Language tag for room (e.g. 'en', 'de', 'fr')", 90)
     configField(service, "muc#roomconfig_persistentroom", "persistent", "boolean",
                 "Persistent (room should remain even when it is not occupied)", 85)
     configField(service, "muc#roomconfig_publicroom", "public", "boolean", "Include room information in public lists", 80)
-    configField(service, "muc#roomconfig_presencebroadcast", "presenceBroadcast", "list-multi",
-                "Only show participants with roles", 20, options=ROLE_OPTIONS + [("none", "None (offline members)")])
     configField(service, "muc#roomconfig_enablelogging", "logging", "boolean", "Enable public logging (room is archived)", 10)
     service.hooks.add(hooks.CONFIG_CHANGED, loggingCodes)
 

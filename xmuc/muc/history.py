@@ -16,6 +16,7 @@ import time
 from twisted.logger import Logger
 
 from xmuc.muc import hooks
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.datetime import parseStamp
 from xmuc.xmpp.errors import StanzaError
@@ -23,6 +24,11 @@ from xmuc.xmpp.serialized import Serialized
 from xmuc.xmpp.stanza import copyElement, parseElement
 
 log = Logger()
+
+#: C{historyLength}: messages of history sent to joiners (default: the
+#: service's C{[muc] default_history_length}).
+SETTING = "historyLength"
+
 
 
 class HistoryEntry:
@@ -228,6 +234,7 @@ def purge(room, **kw):
 
 
 def install(service):
+    declareSettings(service, {SETTING: service.defaultHistoryLength})
     service.hooks.add(hooks.GROUPCHAT_BROADCAST, remember)
     service.hooks.add(hooks.OCCUPANT_JOINED, sendHistory, priority=20)
     service.hooks.add(hooks.CONFIG_FORM, addField, priority=25)

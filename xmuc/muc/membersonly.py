@@ -14,9 +14,15 @@ from twisted.logger import Logger
 from xmuc.muc import hooks
 from xmuc.muc.affiliations import AFFILIATION_RANK, belowMember, isMember
 from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp.errors import StanzaError
 
 log = Logger()
+
+#: C{membersOnly}: only members (and above) may join; C{allowInvites}:
+#: members (not only admins) may invite to a members-only room.
+SETTINGS = {"membersOnly": False, "allowInvites": False}
+
 
 
 def noRoleForStrangers(room, affiliation, **kw):
@@ -81,6 +87,7 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkMembership, priority=-5)
     service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, noRoleForStrangers, priority=2)
     service.hooks.add(hooks.CONFIG_STORED, removeNonMembers)

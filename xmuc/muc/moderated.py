@@ -5,7 +5,12 @@ and visitors may not speak (C{forbidden}).
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp.errors import StanzaError
+
+#: C{moderated}: only participants and moderators may speak.
+SETTINGS = {"moderated": False}
+
 
 
 def visitorsInModeratedRooms(room, affiliation, **kw):
@@ -24,6 +29,7 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, visitorsInModeratedRooms)
     service.hooks.add(hooks.GROUPCHAT_PRE_BROADCAST, refuseVisitors, priority=50)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

@@ -6,8 +6,13 @@ C{muc#roomconfig_passwordprotectedroom} false clears the secret.
 """
 
 from xmuc.muc import hooks
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+
+#: C{password}: the room secret, C{''} for none.
+SETTINGS = {"password": ""}
+
 
 
 def joinPassword(stanza):
@@ -61,6 +66,7 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkPassword, priority=-20)
     service.hooks.add(hooks.CONFIG_FORM, addFields, priority=60)
     service.hooks.add(hooks.CONFIG_SUBMITTED, readFields, priority=60)

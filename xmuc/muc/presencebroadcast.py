@@ -19,12 +19,20 @@ reserved nick are only shown to joiners who may see real JIDs.
 """
 
 from xmuc.muc import hooks
+from xmuc.muc.configform import configField
 from xmuc.muc.presence import broadcastPresence, buildPresence
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import Serialized
 from xmuc.xmpp.stanza import newStanza
 
 MEMBERS = ("owner", "admin", "member")
+
+#: C{presenceBroadcast}: the roles whose presence is broadcast.
+SETTINGS = {"presenceBroadcast": ["moderator", "participant", "visitor"]}
+
+ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
+
 
 
 def broadcastsRole(room, role):
@@ -151,6 +159,9 @@ def onConfigChanged(room, changes, old, **kw):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
+    configField(service, "muc#roomconfig_presencebroadcast", "presenceBroadcast", "list-multi",
+                "Only show participants with roles", 20, options=ROLE_OPTIONS + [("none", "None (offline members)")])
     service.hooks.add(hooks.OCCUPANT_PRESENCE_VISIBLE, isVisible)
     service.hooks.add(hooks.OCCUPANT_LIST_SENT, onListSent)
     service.hooks.add(hooks.ROLE_CHANGED, onRoleChanged)

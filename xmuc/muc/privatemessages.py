@@ -8,6 +8,7 @@ moderators, or none.  Refused ones get C{forbidden}.
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
 from xmuc.muc.occupant import NOT_IN_ROOM
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.serialized import Serialized
@@ -19,6 +20,11 @@ ALLOWED = {
     "moderators": ("moderator",),
     "none": (),
 }
+
+#: C{allowPM}: who may send private messages: C{'anyone'},
+#: C{'participants'}, C{'moderators'}, C{'none'}.
+SETTINGS = {"allowPM": "anyone"}
+
 
 
 def checkPrivateMessage(room, sender, recipient, stanza, **kw):
@@ -73,6 +79,7 @@ def sendToSessions(room, stanza, occupant):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     service.hooks.add(hooks.PRIVATE_MESSAGE_PRE_ROUTE, checkPrivateMessage)
     configField(service, "muc#roomconfig_allowpm", "allowPM", "list-single", "Allow private messages from", 30,
                 options=[("anyone", "Everyone"), ("participants", "Participants"),

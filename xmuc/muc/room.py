@@ -45,7 +45,7 @@ class Room(FeatureState):
     @ivar service: the L{xmuc.muc.service.MUCService}.
     @ivar hooks: the service's L{xmuc.muc.hooks.HookRegistry}.
     @ivar jid: the room's bare JID (L{JID}); C{jidStr} the same as str.
-    @ivar config: the L{RoomConfig}.
+    @ivar config: the L{RoomConfig}: the settings the features declared.
     @ivar occupants: C{{nick: Occupant}}, in join order.
     @ivar occupantsByJID: C{{real full JID str: Occupant}}, every session
         of every occupant.
@@ -69,7 +69,7 @@ class Room(FeatureState):
         self.store = store
         self.jid = jid
         self.jidStr = jid.userhost()
-        self.config = RoomConfig(service.defaultHistoryLength, service.maxOccupants)
+        self.config = RoomConfig(service.roomSettings)
         self.occupants = {}
         self.occupantsByJID = {}
         self.affiliations = {}

@@ -68,6 +68,8 @@ class MUCService(service.Service, FeatureState):
     @ivar hooks: the L{HookRegistry} shared by every room.
     @ivar rooms: C{{room bare JID str: Room}}.
     @ivar store: the L{persistence.RoomStore} of the persistent rooms.
+    @ivar roomSettings: C{{name: default}} of the settings of every room,
+        declared by the features (L{xmuc.muc.roomconfig.declareSettings}).
 
     Features keep their runtime state about the service in
     L{state<xmuc.muc.featurestate.FeatureState.state>}.
@@ -87,6 +89,7 @@ class MUCService(service.Service, FeatureState):
         self.restrictRoomCreation = config.get("muc", "restrict_room_creation")
         self.hooks = HookRegistry(hooks.MUC_EVENTS)
         self.rooms = {}
+        self.roomSettings = {}
         self._featureState = {}
         self.store = persistence.RoomStore(server)
         for name in FEATURES:

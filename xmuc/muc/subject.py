@@ -16,12 +16,17 @@ from twisted.logger import Logger
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.stanza import newStanza
 
 log = Logger()
+
+#: C{changeSubject}: participants may change the subject.
+SETTINGS = {"changeSubject": False}
+
 
 
 def subjectMessage(room):
@@ -119,6 +124,7 @@ def loadSubjectTime(room, state, **kw):
 
 
 def install(service):
+    declareSettings(service, SETTINGS)
     service.hooks.add(hooks.GROUPCHAT_PRE_BROADCAST, changeSubject, priority=10)
     service.hooks.add(hooks.OCCUPANT_JOINED, sendSubject, priority=10)
     service.hooks.add(hooks.ROOM_STATE_SAVE, saveSubjectTime)
