@@ -7,6 +7,7 @@ Room lifecycle, joining, being in a room (issue 3, points 1-3).
 from twisted.trial import unittest
 
 from xmuc.muc.history import historyOf
+from xmuc.muc.subject import subjectOf
 from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
@@ -489,7 +490,7 @@ class InRoomTests(MUCTestCase):
         self.juliet.send("<message to='%s' type='groupchat'><subject>s</subject><body>b</body></message>" % (ROOM,))
         [message] = self.romeo.received()
         self.assertEqual(str(message.body), "b")
-        self.assertIsNone(self.room().subject)
+        self.assertIsNone(subjectOf(self.room()).text)
 
     def test_privateMessage(self):
         self.juliet.send("<message to='%s/Romeo' type='chat' id='p1'><body>psst</body></message>" % (ROOM,))

@@ -6,6 +6,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, codes, configure, field
+from xmuc.muc.subject import subjectOf
 from xmuc.testing.muc import MUCHarness
 
 
@@ -34,7 +35,7 @@ class PersistenceTests(unittest.TestCase):
         self.assertEqual((room.config.name, room.config.password), ("Balcony", "pw"))
         self.assertEqual(room.getAffiliation("user2@localhost"), "member")
         self.assertEqual(room.getAffiliation("user@localhost"), "owner")
-        self.assertEqual(room.subject, "Topic")
+        self.assertEqual(subjectOf(room).text, "Topic")
         juliet = restarted.client("user2@localhost/g")
         received = juliet.join("room", "Juliet", "<password>pw</password>")
         bodies = [str(s.body) for s in received if s.name == "message" and s.body is not None]

@@ -11,6 +11,7 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.muc.subject import subjectOf
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
 from xmuc.testing.muc import DOMAIN, MUCHarness
@@ -360,5 +361,5 @@ class OverlappingSaveTests(unittest.TestCase):
         [(_, _, state)] = self.storage.rooms.held
         self.assertEqual((state["config"]["name"], state["subject"]), (nameBefore, "News"))
         self.storage.rooms.release()
-        self.assertEqual(self.room.subject, "News")
+        self.assertEqual(subjectOf(self.room).text, "News")
         yield self.assertStorageMatchesRoom()

@@ -13,7 +13,6 @@ from xmuc.muc.roomconfig import declareSettings
 SETTINGS = {"whois": "moderators"}
 
 
-
 def anonymityCodes(room, changes, **kw):
     if "whois" in changes:
         kw["codes"].add("172" if changes["whois"] == "anyone" else "173")

@@ -29,7 +29,6 @@ PRIVACY_SETTINGS = frozenset(["whois", "logging"])
 SETTINGS = {"name": "", "description": "", "lang": "", "persistent": False, "public": False, "logging": False}
 
 
-
 def configField(service, var, attribute, type, label, priority, options=None, maximum=None, desc=None):
     """
     Declare a configuration form field bound to C{room.config.<attribute>}.

@@ -10,9 +10,9 @@ C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
 from twisted.words.xish import domish
 
 from xmuc.muc import hooks
+from xmuc.muc.subject import subjectOf
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
-
 
 
 def roomName(room):
@@ -33,7 +33,7 @@ def roomFeatures(room):
 def roomInfoForm(room):
     form = forms.Form("result", ns.MUC_ROOMINFO)
     form.add("muc#roominfo_description", "text-single", "Description", [room.config.description])
-    form.add("muc#roominfo_subject", "text-single", "Subject", [room.subject or ""])
+    form.add("muc#roominfo_subject", "text-single", "Subject", [subjectOf(room).text or ""])
     form.add("muc#roominfo_occupants", "text-single", "Number of occupants", [str(len(room.occupants))])
     form.add("muc#roomconfig_roomname", "text-single", "Title", [roomName(room)])
     if room.config.lang:

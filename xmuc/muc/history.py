@@ -30,7 +30,6 @@ log = Logger()
 SETTING = "historyLength"
 
 
-
 class HistoryEntry:
     """
     @ivar when: POSIX time the message was sent.
@@ -72,8 +71,6 @@ def trim(room):
     history = historyOf(room)
     while len(history) > room.config.historyLength:
         history.popleft()
-
-
 
 
 def isHistoric(message):

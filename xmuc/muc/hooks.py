@@ -44,8 +44,14 @@ ROOM_CREATED = "room-created"
 ROOM_LOADED = "room-loaded"
 
 #: C{(room, state)}: add module state to the dict C{state} about to be
-#: stored.
+#: stored (or kept in case a change fails to be stored: see
+#: L{ROOM_STATE_RESTORE}).
 ROOM_STATE_SAVE = "room-state-save"
+
+#: C{(room, state)}: a change of the room failed to be stored: put back
+#: what you save in L{ROOM_STATE_SAVE} from C{state}, saved before the
+#: change.
+ROOM_STATE_RESTORE = "room-state-restore"
 
 #: C{(room)}: the last occupant left; return C{True} to keep the room in
 #: memory.  Extension point.

@@ -14,7 +14,6 @@ from xmuc.xmpp.errors import StanzaError
 SETTING = "maxUsers"
 
 
-
 def roomLimit(room):
     limits = [n for n in (room.config.maxUsers, room.service.maxOccupants) if n]
     return min(limits) if limits else 0

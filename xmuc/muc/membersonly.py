@@ -24,7 +24,6 @@ log = Logger()
 SETTINGS = {"membersOnly": False, "allowInvites": False}
 
 
-
 def noRoleForStrangers(room, affiliation, **kw):
     """
     In a members-only room the unaffiliated have no role (Prosody).

@@ -12,7 +12,6 @@ from xmuc.xmpp.errors import StanzaError
 SETTINGS = {"moderated": False}
 
 
-
 def visitorsInModeratedRooms(room, affiliation, **kw):
     if room.config.moderated and affiliation == "none":
         return "visitor"

@@ -14,7 +14,6 @@ from xmuc.xmpp.errors import StanzaError
 SETTINGS = {"password": ""}
 
 
-
 def joinPassword(stanza):
     """
     @return: the C{<password/>} text of a join presence, or L{None}.

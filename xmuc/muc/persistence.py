@@ -32,8 +32,6 @@ def stateOf(room):
         "config": room.config.toDict(),
         "affiliations": dict(room.affiliations),
         "reservedNicks": dict(room.reservedNicks),
-        "subject": room.subject,
-        "subjectNick": room.subjectNick,
         "locked": room.locked,
         "extra": dict(room.extra),
     }
@@ -233,17 +231,28 @@ def _oneAtATime(room, function):
     return done
 
 
+def _featuresState(room):
+    """
+    @return: what the features store of C{room} outside C{room.extra}
+        (C{room-state-save}).
+    """
+    state = {}
+    room.hooks.fire(hooks.ROOM_STATE_SAVE, room=room, state=state)
+    return state
+
+
 def snapshotOf(room):
     """
     @return: a copy of what a change may modify in C{room}
-        (configuration, affiliations, reserved nicks, subject, lock,
-        feature state), for L{restoreSnapshot}.
+        (configuration, affiliations, reserved nicks, lock, what the
+        features store: C{room.extra} and C{room-state-save}), for
+        L{restoreSnapshot}.
     """
     return {
         "config": room.config.toDict(),
         "affiliations": dict(room.affiliations),
         "reservedNicks": dict(room.reservedNicks),
-        "subject": (room.subject, room.subjectNick, room.subjectTime),
+        "features": copy.deepcopy(_featuresState(room)),
         "locked": room.locked,
         "extra": copy.deepcopy(room.extra),
     }
@@ -258,7 +267,7 @@ def restoreSnapshot(room, snapshot):
     room.affiliations.update(snapshot["affiliations"])
     room.reservedNicks.clear()
     room.reservedNicks.update(snapshot["reservedNicks"])
-    room.subject, room.subjectNick, room.subjectTime = snapshot["subject"]
+    room.hooks.fire(hooks.ROOM_STATE_RESTORE, room=room, state=snapshot["features"])
     room.locked = snapshot["locked"]
     room.extra.clear()
     room.extra.update(snapshot["extra"])
@@ -272,7 +281,5 @@ def applyState(room, state):
     room.config.update(state.get("config", {}))
     room.affiliations.update(state.get("affiliations", {}))
     room.reservedNicks.update(state.get("reservedNicks", {}))
-    room.subject = state.get("subject")
-    room.subjectNick = state.get("subjectNick")
     room.locked = bool(state.get("locked", False))
     room.extra.update(state.get("extra", {}))

@@ -34,7 +34,6 @@ SETTINGS = {"presenceBroadcast": ["moderator", "participant", "visitor"]}
 ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
 
 
-
 def broadcastsRole(room, role):
     return role in room.config.presenceBroadcast
 

@@ -26,7 +26,6 @@ ALLOWED = {
 SETTINGS = {"allowPM": "anyone"}
 
 
-
 def checkPrivateMessage(room, sender, recipient, stanza, **kw):
     if stanza.name != "message":
         return None

@@ -52,10 +52,6 @@ class Room(FeatureState):
     @ivar affiliations: C{{bare JID str: 'owner'|'admin'|'member'|'outcast'}}
         ('none' is never stored).
     @ivar reservedNicks: C{{bare JID str: nick}} (registered nicknames).
-    @ivar subject: the subject text, L{None} when never set.
-    @ivar subjectNick: nick of who set the subject (L{None}: the room).
-    @ivar subjectTime: when the subject was last set (seconds since the
-        epoch), or L{None} if never.
     @ivar locked: new room not yet configured: only owners may enter.
     @ivar destroyed: the room was destroyed; it ignores everything.
     @ivar extra: JSON-serialisable state of feature modules (stored).
@@ -74,9 +70,6 @@ class Room(FeatureState):
         self.occupantsByJID = {}
         self.affiliations = {}
         self.reservedNicks = {}
-        self.subject = None
-        self.subjectNick = None
-        self.subjectTime = None
         self.locked = False
         self.destroyed = False
         self.extra = {}
