@@ -310,7 +310,7 @@ def parseItem(room, requester, item):
 
 def setItems(room, stanza, occupant, **kw):
     """
-    C{iq-set} of C{muc#admin}: check every item, record the affiliation
+    C{room-iq-set} of C{muc#admin}: check every item, record the affiliation
     changes, store the room, then apply the effects (notices and presences
     go out before the result).  Nothing happens when storage fails.
     """
@@ -378,7 +378,7 @@ def mayGetAffiliationList(room, requester, affiliation):
 
 def getItems(room, stanza, occupant, **kw):
     """
-    C{iq-get} of C{muc#admin}: an affiliation list (with reserved nicks) or
+    C{room-iq-get} of C{muc#admin}: an affiliation list (with reserved nicks) or
     a role list (moderators only).
     """
     requester = requesterOf(room, stanza, occupant)

@@ -92,7 +92,8 @@ def submitForm(room, stanza, x):
     """
     kind, formType, fields = forms.parseForm(x)
     if kind == "cancel":
-        # A new room stays locked (the issue's rule, not a destruction).
+        # A new room stays locked rather than destroyed: its owner may
+        # still configure it.
         room.reply(stanza)
         return True
     if kind != "submit":

@@ -10,7 +10,7 @@ from xmuc.xmpp.errors import StanzaError
 
 def restrictCreation(service, creator, **kw):
     """
-    C{pre-create}: with C{[muc] restrict_room_creation}, only server
+    C{room-pre-create}: with C{[muc] restrict_room_creation}, only server
     administrators create rooms (C{not-allowed}).
     """
     if service.restrictRoomCreation and (creator is None or not service.isAdmin(creator.userhost())):

@@ -1,6 +1,6 @@
 """
-Deleted accounts lose their place in every room (the MUC side of the
-tombstones of issue 6): on the server event C{account-deleted}, the JID's
+Deleted accounts lose their place in every room (the MUC side of account
+tombstones): on the server event C{account-deleted}, the JID's
 affiliations and reserved nicks are removed from every room of the
 service, with the usual effects and notices to occupants, and persistent
 rooms are stored again.  Whoever registers the same name later inherits

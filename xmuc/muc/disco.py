@@ -2,9 +2,9 @@
 Service discovery (XEP-0030) of the service and of rooms, and unique room
 names (XEP-0045 10.1.4).
 
-Rooms answer disco#info with their features (from the C{disco-features}
-hook) and the C{muc#roominfo} form (C{disco-roominfo} hook); nodes go to
-C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
+Rooms answer disco#info with their features (from the C{room-disco-features}
+hook) and the C{muc#roominfo} form (C{room-disco-roominfo} hook); nodes go to
+C{room-disco-info-node:<node>}.  The service lists public, unlocked rooms.
 """
 
 from twisted.words.xish import domish

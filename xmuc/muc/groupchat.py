@@ -16,7 +16,7 @@ from xmuc.xmpp.stanza import newStanza
 def handleGroupchat(room, occupant, stanza):
     """
     A groupchat message to the room: features may handle it first (hook
-    C{groupchat-message}: the subject), otherwise it is broadcast.
+    C{groupchat-pre-broadcast}: the subject), otherwise it is broadcast.
 
     @raise StanzaError: when the sender is not in the room, or a refusal.
     """

@@ -231,7 +231,7 @@ def persistenceChanged(room, changes, **kw):
 
 def serveForm(room, stanza, **kw):
     """
-    C{iq-get}: the search form.
+    C{room-iq-get}: the search form.
     """
     if stanza.firstChildElement().name != "query":
         return None
@@ -276,7 +276,7 @@ def answer(room, stanza, query, parsed, archived):
 
 def handleQuery(room, stanza, occupant, **kw):
     """
-    C{iq-set}: an archive query.
+    C{room-iq-set}: an archive query.
     """
     query = stanza.firstChildElement()
     if query.name != "query":

@@ -18,7 +18,7 @@ from xmuc.xmpp.stanza import newStanza
 def isVisible(room, occupant):
     """
     @return: whether others see C{occupant}'s presence (hook
-        C{presence-visible}).
+        C{occupant-presence-visible}).
     """
     return room.hooks.fire(hooks.OCCUPANT_PRESENCE_VISIBLE, room=room, occupant=occupant) is not False
 
@@ -92,7 +92,7 @@ def broadcastPresence(room, occupant, unavailable=False, codes=(), selfCodes=(),
     Send C{occupant}'s presence to every session of every occupant: one
     serialization per variant (without / with real JIDs), then only the
     C{to} differs.  The occupant's sessions get its own variant (with
-    110).  Occupants whose presence is not visible (C{presence-visible})
+    110).  Occupants whose presence is not visible (C{occupant-presence-visible})
     are only seen by themselves.
     """
     plain = not (unavailable or codes or actor or reason or newNick is not None or payload is not None or before)

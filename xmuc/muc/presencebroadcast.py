@@ -68,7 +68,7 @@ def rememberRole(occupant, role):
 
 def isVisible(room, occupant, **kw):
     """
-    C{presence-visible}: only occupants whose role is broadcast are seen.
+    C{occupant-presence-visible}: only occupants whose role is broadcast are seen.
     """
     if broadcastsRole(room, shownRole(occupant)):
         return None

@@ -37,7 +37,7 @@ def checkPrivateMessage(room, sender, recipient, stanza, **kw):
 def routePrivateMessage(room, occupant, nick, stanza):
     """
     A message of C{occupant} (L{None}: the sender is not in the room) to
-    C{room/nick}: checked (hook C{private-message}), stripped of MUC
+    C{room/nick}: checked (hook C{private-message-pre-route}), stripped of MUC
     elements and client occupant ids, and sent from the sender's room JID
     to every session of the recipient.
 

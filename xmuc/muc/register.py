@@ -193,7 +193,7 @@ def _saveRegistration(room, bare, nick):
 
 def refuseReservedNick(room, occupant, **kw):
     """
-    C{pre-join}: a nick reserved by someone else is taken (C{conflict}).
+    C{occupant-pre-join}: a nick reserved by someone else is taken (C{conflict}).
     """
     checkNotReservedByOther(room, occupant.nick, occupant.bare)
 

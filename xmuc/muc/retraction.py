@@ -375,7 +375,7 @@ def retract(room, request, actor, archived):
 
 def handleRequest(room, stanza, occupant, **kw):
     """
-    C{iq-set} of both versions: retract a message.
+    C{room-iq-set} of both versions: retract a message.
     """
     request = parseRequest(stanza)
     if request is None:

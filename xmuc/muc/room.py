@@ -98,7 +98,7 @@ class Room(FeatureState):
 
     def defaultRole(self, jid, affiliation):
         """
-        The role an occupant with C{affiliation} gets (hook C{default-role}
+        The role an occupant with C{affiliation} gets (hook C{occupant-default-role}
         first).
 
         @param jid: the real full JID (L{JID}).
@@ -291,7 +291,7 @@ class Room(FeatureState):
         """
         Let C{sender} in as C{nick}.  When C{nick} is the occupant of
         another session of the same user, C{sender} joins it as one more
-        session (L{joinSession}); someone else's nick is a C{conflict}.
+        session (L{xmuc.muc.sessions.joinSession}); someone else's nick is a C{conflict}.
 
         @raise StanzaError: when refused.
         @return: the new (or joined) L{Occupant}.
@@ -324,7 +324,6 @@ class Room(FeatureState):
         self.hooks.fire(hooks.OCCUPANT_LIST_SENT, room=self, occupant=occupant, to=occupant.realJID)
         presence.broadcastPresence(self, occupant, selfCodes=selfCodes)
         self.hooks.fire(hooks.OCCUPANT_JOINED, room=self, occupant=occupant, stanza=stanza, to=occupant.realJID, firstSession=True)
-        # Kept for the join only: a parsed presence is kilobytes per occupant.
         return occupant
 
     def rejoin(self, occupant, stanza, to=None):
@@ -359,7 +358,7 @@ class Room(FeatureState):
                        before=(), selfCodes=()):
         """
         Take C{occupant} out of the room: everyone (itself included, with
-        110) gets its unavailable presence with C{codes}; fires C{left}; an
+        110) gets its unavailable presence with C{codes}; fires C{occupant-left}; an
         emptied room is handed to the service.
 
         @param stanza: the occupant's unavailable presence (its status text
@@ -379,7 +378,7 @@ class Room(FeatureState):
     def forgetOccupant(self, occupant, stanza=None):
         """
         C{occupant} is out of the room with all its sessions (its presence
-        already sent); fires C{left}.
+        already sent); fires C{occupant-left}.
         """
         del self.occupants[occupant.nick]
         for to in occupant.sessions:
@@ -431,7 +430,7 @@ class Room(FeatureState):
 
     def handleIq(self, stanza, sender, nick):
         """
-        An iq to the room (hooks C{iq-get:<ns>}/C{iq-set:<ns>}) or to an
+        An iq to the room (hooks C{room-iq-get:<ns>}/C{room-iq-set:<ns>}) or to an
         occupant (forwarded to its real JID, XEP-0045 7.5 / XEP-0410 self-ping).
         """
         kind = stanza.getAttribute("type")

@@ -146,7 +146,7 @@ class MUCService(service.Service, FeatureState):
 
         @param roomJID: the bare room JID (str).
         @param creator: real JID (L{JID}) of the creator, made owner.
-        @raise StanzaError: when a C{pre-create} handler refuses.
+        @raise StanzaError: when a C{room-pre-create} handler refuses.
         @return: the L{Room}.
         """
         self.hooks.fire(hooks.ROOM_PRE_CREATE, service=self, roomJID=roomJID, stanza=stanza, creator=creator)

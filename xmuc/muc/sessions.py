@@ -16,7 +16,7 @@ def joinSession(room, occupant, stanza, sender, selfCodes=()):
     list; everyone (the occupant's sessions with 110) gets the
     occupant's presence, which lists one item per real JID for those who
     may see them; history and subject go to the new session only
-    (C{joined} with C{to} and C{firstSession=False}).
+    (C{occupant-joined} with C{to} and C{firstSession=False}).
 
     @param sender: the session's real full JID (L{JID}).
     @return: C{occupant}.
@@ -65,7 +65,7 @@ def moveSession(room, occupant, sender, nick, stanza):
 def leaveSession(room, occupant, to, stanza=None, payload=None, codes=()):
     """
     Session C{to} of C{occupant} leaves.  With its last session the
-    occupant leaves (L{removeOccupant}); otherwise, as Prosody, the
+    occupant leaves (L{xmuc.muc.room.Room.removeOccupant}); otherwise, as Prosody, the
     occupant stays: the session gets its unavailable presence (110)
     and everyone the occupant's presence without that real JID.
 
