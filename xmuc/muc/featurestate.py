@@ -13,15 +13,16 @@ class FeatureState:
     The class sets C{self._featureState = {}} in its constructor.
     """
 
-    def state(self, feature, factory):
+    def state(self, feature, factory, *args):
         """
         @param feature: the key of the feature's state: its module's name
             (C{__name__}) or a class of its own.
-        @param factory: builds the state the first time it is asked for.
+        @param factory: builds the state, C{factory(*args)}, the first time
+            it is asked for.
         @return: the feature's state object, the same one each time.
         """
         try:
             return self._featureState[feature]
         except KeyError:
-            state = self._featureState[feature] = factory()
+            state = self._featureState[feature] = factory(*args)
             return state

@@ -43,7 +43,7 @@ def occupantIDOf(room, occupant):
     """
     @return: the occupant id of C{occupant}, computed once per occupant.
     """
-    return occupant.state(__name__, lambda: occupantID(room, occupant.bare))
+    return occupant.state(__name__, occupantID, room, occupant.bare)
 
 
 def _add(room, occupant, stanza):
