@@ -27,12 +27,13 @@ def destroy(room, reason=None, alternate=None, password=None):
         element.addElement("reason", content=reason)
     if password:
         element.addElement("password", content=password)
+    leaving = presence.PresenceChange(unavailable=True, payload=(), before=(element,))
     room.destroyed = True
     for occupant in list(room.occupants.values()):
         # Everyone is out at once: each gets only its own presence
         # (as Prosody), not the others leaving.
         occupant.role = "none"
-        presence.sendToOwnSessions(room, occupant, True, (), (), None, None, None, (), (element,))
+        presence.sendToOwnSessions(room, occupant, leaving)
         room.forgetOccupant(occupant)
     room.hooks.fire(hooks.ROOM_DESTROYED, room=room, reason=reason, alternate=alternate)
     return room.service.forgetRoom(room)

@@ -23,39 +23,83 @@ def isVisible(room, occupant):
     return room.hooks.fire(hooks.OCCUPANT_PRESENCE_VISIBLE, room=room, occupant=occupant) is not False
 
 
-def buildPresence(room, occupant, variant, unavailable=False, codes=(), actor=None, reason=None,
-                  newNick=None, payload=None, before=(), selfCodes=(), status110=True, jids=None):
+class PresenceChange:
+    """
+    What an occupant's presence tells beyond its current state: leaving,
+    status codes, who did it and why, a new nick, imposed payload.
+
+    @ivar unavailable: the presence is of type C{unavailable}.
+    @ivar codes: status codes for everyone (before the item).
+    @ivar selfCodes: status codes for the occupant's own sessions only.
+    @ivar actor: L{Occupant} or real JID str of who caused the change.
+    @ivar reason: text or L{None}.
+    @ivar newNick: the C{nick} attribute of the item (nick change).
+    @ivar payload: children to send instead of the occupant's last
+        presence ones, or L{None}.
+    @ivar before: elements put in the x before the item (destroy).
+    """
+
+    __slots__ = ("unavailable", "codes", "selfCodes", "actor", "reason", "newNick", "payload", "before")
+
+    def __init__(self, unavailable=False, codes=(), selfCodes=(), actor=None, reason=None, newNick=None,
+                 payload=None, before=()):
+        self.unavailable = unavailable
+        self.codes = codes
+        self.selfCodes = selfCodes
+        self.actor = actor
+        self.reason = reason
+        self.newNick = newNick
+        self.payload = payload
+        self.before = before
+
+    @property
+    def plain(self):
+        """
+        Whether this is the occupant's plain current presence (cacheable).
+        """
+        return not (self.unavailable or self.codes or self.actor or self.reason or self.newNick is not None
+                    or self.payload is not None or self.before)
+
+    def withPayload(self, payload):
+        """
+        @return: the same change with C{payload} imposed.
+        """
+        return PresenceChange(self.unavailable, self.codes, self.selfCodes, self.actor, self.reason,
+                              self.newNick, payload, self.before)
+
+
+#: The occupant's current presence, nothing more.
+CURRENT = PresenceChange()
+
+
+def buildPresence(room, occupant, variant, change=CURRENT, status110=True, jids=None):
     """
     Build the presence of C{occupant} as one kind of recipient sees it.
 
     @param variant: C{'anon'} (no real JID), C{'full'} (with real JIDs)
-        or C{'room'} (the occupant itself: real JID, C{selfCodes}, 110).
-    @param codes: status codes for everyone (before the item).
-    @param actor: L{Occupant} or real JID str of who caused the change.
-    @param newNick: the C{nick} attribute of the item (nick change).
-    @param payload: children to broadcast instead of the occupant's
-        last presence ones.
-    @param before: elements put in the x before the item (destroy).
-    @param status110: add status 110 to the C{'room'} variant (not for
+        or C{'self'} (the occupant itself: real JID, its own codes, 110).
+    @param change: the L{PresenceChange} told.
+    @param status110: add status 110 to the C{'self'} variant (not for
         another session of the same user).
     @param jids: the real JIDs listed (one item each) in the C{'full'}
-        and C{'room'} variants; default: every session of the occupant,
+        and C{'self'} variants; default: every session of the occupant,
         as Prosody.
     @return: a presence element without C{to}.
     """
+    actor, reason, newNick = change.actor, change.reason, change.newNick
     presence = newStanza("presence", **{"from": occupant.occupantJID})
-    if unavailable:
+    if change.unavailable:
         presence["type"] = "unavailable"
-    for child in occupant.payload if payload is None else payload:
+    for child in occupant.payload if change.payload is None else change.payload:
         presence.addChild(child)
     room.hooks.fire(hooks.PRESENCE_BUILD, room=room, occupant=occupant, presence=presence)
     x = presence.addElement((ns.MUC_USER, "x"))
-    for code in codes:
+    for code in change.codes:
         x.addElement("status")["code"] = code
-    if variant == "room":
-        for code in selfCodes:
+    if variant == "self":
+        for code in change.selfCodes:
             x.addElement("status")["code"] = code
-    for element in before:
+    for element in change.before:
         x.addChild(element)
     affiliation = occupant.affiliation
     if variant == "anon":
@@ -81,7 +125,7 @@ def buildPresence(room, occupant, variant, unavailable=False, codes=(), actor=No
             item.addElement("actor")["jid"] = actor
         if reason:
             item.addElement("reason", content=reason)
-    if variant == "room" and status110:
+    if variant == "self" and status110:
         x.addElement("status")["code"] = "110"
     return presence
 
@@ -92,10 +136,12 @@ def broadcastPresence(room, occupant, unavailable=False, codes=(), selfCodes=(),
     Send C{occupant}'s presence to every session of every occupant: one
     serialization per variant (without / with real JIDs), then only the
     C{to} differs.  The occupant's sessions get its own variant (with
-    110).  Occupants whose presence is not visible (C{occupant-presence-visible})
-    are only seen by themselves.
+    110).  Occupants whose presence is not visible
+    (C{occupant-presence-visible}) are only seen by themselves.  The
+    arguments are those of L{PresenceChange}.
     """
-    plain = not (unavailable or codes or actor or reason or newNick is not None or payload is not None or before)
+    change = PresenceChange(unavailable, codes, selfCodes, actor, reason, newNick, payload, before)
+    plain = change.plain
     variants = {}
 
     def variant(kind):
@@ -104,8 +150,7 @@ def broadcastPresence(room, occupant, unavailable=False, codes=(), selfCodes=(),
             if plain:
                 serialized = occupant.cachedPresence(kind, lambda k: buildPresence(room, occupant, k))
             else:
-                serialized = Serialized(buildPresence(room, 
-                    occupant, kind, unavailable, codes, actor, reason, newNick, payload, before))
+                serialized = Serialized(buildPresence(room, occupant, kind, change))
             variants[kind] = serialized
         return serialized
 
@@ -117,42 +162,42 @@ def broadcastPresence(room, occupant, unavailable=False, codes=(), selfCodes=(),
                 serialized = variant("full")
             elif other.bare == occupant.bare:
                 for to in tuple(other.sessions):
-                    sendSelfVariant(room, occupant, to, unavailable, codes, selfCodes, actor,
-                                          reason, newNick, payload, before, withStatus110=False)
+                    sendSelfVariant(room, occupant, to, change, status110=False)
                 continue
             else:
                 serialized = variant("anon")
             for to in tuple(other.sessions):
                 serialized.sendTo(room.router, to)
     if toSelf:
-        sendToOwnSessions(room, occupant, unavailable, codes, selfCodes, actor, reason, newNick, payload, before)
+        sendToOwnSessions(room, occupant, change)
 
 
-def sendToOwnSessions(room, occupant, unavailable, codes, selfCodes, actor, reason, newNick, payload, before):
+def sendToOwnSessions(room, occupant, change):
     """
-    The occupant's own sessions get its room variant (with 110): while
-    no C{payload} is imposed, each session its own presence (as
-    Prosody), otherwise one stanza serialized once.
+    The occupant's own sessions get its self variant (with 110): while
+    no payload is imposed, each session its own presence (as Prosody),
+    otherwise one stanza serialized once.
+
+    @param change: the L{PresenceChange} told.
     """
     sessions = tuple(occupant.sessions)
     if len(sessions) == 1:
-        sendSelfVariant(room, occupant, sessions[0], unavailable, codes, selfCodes, actor, reason,
-                              newNick, payload, before)
-    elif payload is None:
+        sendSelfVariant(room, occupant, sessions[0], change)
+    elif change.payload is None:
         for to in sessions:
-            sendSelfVariant(room, occupant, to, unavailable, codes, selfCodes, actor, reason, newNick,
-                                  occupant.sessions.get(to, occupant.payload), before)
+            sendSelfVariant(room, occupant, to, change.withPayload(occupant.sessions.get(to, occupant.payload)))
     else:
-        serialized = Serialized(buildPresence(room, occupant, "room", unavailable, codes, actor, reason,
-                                                   newNick, payload, before, selfCodes))
+        serialized = Serialized(buildPresence(room, occupant, "self", change))
         for to in sessions:
             serialized.sendTo(room.router, to)
 
 
-def sendSelfVariant(room, occupant, to, unavailable, codes, selfCodes, actor, reason, newNick,
-                     payload, before, withStatus110=True, jids=None):
-    presence = buildPresence(room, occupant, "room", unavailable, codes, actor, reason, newNick,
-                                  payload, before, selfCodes, withStatus110, jids)
+def sendSelfVariant(room, occupant, to, change, status110=True, jids=None):
+    """
+    Send session C{to} the self variant of C{occupant}'s presence (see
+    L{buildPresence}).
+    """
+    presence = buildPresence(room, occupant, "self", change, status110, jids)
     presence["to"] = to
     room.route(presence)
 
@@ -168,8 +213,7 @@ def sendPresenceOf(room, occupant, recipient, to=None):
     targets = (to,) if to is not None else tuple(recipient.sessions)
     if recipient.bare == occupant.bare and recipient is not occupant:
         for target in targets:
-            sendSelfVariant(room, occupant, target, False, (), (), None, None, None, None, (),
-                                  withStatus110=False)
+            sendSelfVariant(room, occupant, target, CURRENT, status110=False)
         return
     kind = "full" if room.canSeeRealJIDs(recipient) else "anon"
     serialized = occupant.cachedPresence(kind, lambda k: buildPresence(room, occupant, k))
@@ -191,8 +235,8 @@ def answerProbe(room, prober, nick, to=None):
     to = to or prober.realJID
     target = room.occupants.get(nick) if nick is not None else prober
     if target is prober:
-        sendSelfVariant(room, prober, to, False, (), (), None, None, None,
-                              prober.sessions.get(to, prober.payload), (), withStatus110=False)
+        sendSelfVariant(room, prober, to, PresenceChange(payload=prober.sessions.get(to, prober.payload)),
+                        status110=False)
     elif target is not None:
         sendPresenceOf(room, target, prober, to)
     else:

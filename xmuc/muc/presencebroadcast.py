@@ -20,7 +20,7 @@ reserved nick are only shown to joiners who may see real JIDs.
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
-from xmuc.muc.presence import broadcastPresence, buildPresence
+from xmuc.muc.presence import PresenceChange, broadcastPresence, buildPresence
 from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import Serialized
@@ -101,7 +101,7 @@ def sendUnavailableToOthers(room, occupant):
         kind = "full" if room.canSeeRealJIDs(other) else "anon"
         serialized = variants.get(kind)
         if serialized is None:
-            presence = buildPresence(room, occupant, kind, unavailable=True, payload=())
+            presence = buildPresence(room, occupant, kind, PresenceChange(unavailable=True, payload=()))
             serialized = variants[kind] = Serialized(presence)
         for to in tuple(other.sessions):
             serialized.sendTo(room.router, to)

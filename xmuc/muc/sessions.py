@@ -7,6 +7,7 @@ occupant, moves alone to another nick, or leaves it while the others stay.
 from xmuc.muc import hooks, presence
 from xmuc.muc.nicks import checkNickFree, validNick
 from xmuc.muc.occupant import Occupant
+from xmuc.muc.presence import PresenceChange
 
 
 def joinSession(room, occupant, stanza, sender, selfCodes=()):
@@ -48,7 +49,8 @@ def moveSession(room, occupant, sender, nick, stanza):
     room.hooks.fire(hooks.OCCUPANT_PRE_NICK_CHANGE, room=room, occupant=occupant, nick=nick, stanza=stanza)
     to = sender.full()
     occupant.removeSession(to)
-    presence.sendSelfVariant(room, occupant, to, True, ("303",), (), None, None, nick, (), (), jids=(to,))
+    change = PresenceChange(unavailable=True, codes=("303",), newNick=nick, payload=())
+    presence.sendSelfVariant(room, occupant, to, change, jids=(to,))
     presence.broadcastPresence(room, occupant)
     if target is None:
         target = Occupant(room, nick, sender, occupant.role)
@@ -79,5 +81,6 @@ def leaveSession(room, occupant, to, stanza=None, payload=None, codes=()):
         payload = tuple(c for c in stanza.elements() if c.name == "status") if stanza is not None else ()
     occupant.removeSession(to)
     room.occupantsByJID.pop(to, None)
-    presence.sendSelfVariant(room, occupant, to, True, codes, (), None, None, None, payload, (), jids=(to,))
+    change = PresenceChange(unavailable=True, codes=codes, payload=payload)
+    presence.sendSelfVariant(room, occupant, to, change, jids=(to,))
     presence.broadcastPresence(room, occupant)
