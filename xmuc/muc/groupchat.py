@@ -13,6 +13,7 @@ from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.stanza import newStanza
 
+
 def handleGroupchat(room, occupant, stanza):
     """
     A groupchat message to the room: features may handle it first (hook
@@ -20,13 +21,13 @@ def handleGroupchat(room, occupant, stanza):
 
     @raise StanzaError: when the sender is not in the room, or a refusal.
     """
-    # An occupant with role none is on its way out (XEP-0045 5.1: no
-    # privileges at all).
+    # An occupant with role none is being removed: it no longer speaks.
     if occupant is None or occupant.role == "none":
         raise StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM)
     if room.hooks.fire(hooks.GROUPCHAT_PRE_BROADCAST, room=room, occupant=occupant, stanza=stanza):
         return
     broadcastMessage(room, occupant, stanza)
+
 
 def broadcastMessage(room, occupant, stanza):
     """

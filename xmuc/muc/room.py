@@ -370,7 +370,7 @@ class Room(FeatureState):
             payload = tuple(c for c in stanza.elements() if c.name == "status") if stanza is not None else ()
         occupant.role = "none"
         presence.broadcastPresence(self, occupant, unavailable=True, codes=codes, selfCodes=selfCodes, actor=actor,
-                               reason=reason, payload=payload, before=before)
+                                   reason=reason, payload=payload, before=before)
         self.forgetOccupant(occupant, stanza)
         if not self.occupants:
             self.service.roomEmptied(self)
