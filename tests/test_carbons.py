@@ -6,8 +6,8 @@ real L{SessionManager}, and over real client streams.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.xmpp.ns import CARBONS, FORWARD
 from xmuc.xmpp import ns
+from xmuc.xmpp.ns import CARBONS, FORWARD
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm_support import SMHarness

@@ -6,6 +6,7 @@ catalogue that keeps every event name used in the code declared.
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.config import validate
 from xmuc.hooks import (
     ACCOUNT_DELETED,
     SERVER_EVENTS,
@@ -14,6 +15,7 @@ from xmuc.hooks import (
     isCatalogued,
 )
 from xmuc.logsetup import LogCapture
+from xmuc.server import XmucServer
 
 
 class OrderTests(unittest.TestCase):
@@ -175,3 +177,19 @@ class CatalogueTests(unittest.TestCase):
         """
         self.assertIn(ACCOUNT_DELETED, SERVER_EVENTS)
         self.assertEqual(ACCOUNT_DELETED, "account-deleted")
+
+
+class ServerCatalogueTests(unittest.TestCase):
+    def test_everyNameCatalogued(self):
+        """
+        The server's registry is bound to the server-wide catalogue: every
+        handler the parts of a whole server register is on a catalogued
+        event, and an uncatalogued name is refused.
+        """
+        config = validate({"storage": {"backend": "memory"},
+                           "c2s": {"listen": "tcp:0:interface=127.0.0.1", "require_encryption": "false"}})
+        server = XmucServer(config)
+        self.assertIs(server.hooks.catalogue, SERVER_EVENTS)
+        self.assertIn(ACCOUNT_DELETED, server.hooks.names())
+        self.assertEqual([name for name in server.hooks.names() if not isCatalogued(name, SERVER_EVENTS)], [])
+        self.assertRaises(UncataloguedEvent, server.hooks.fireAll, "account-removed", jid="a@b")

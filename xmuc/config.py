@@ -190,97 +190,89 @@ class Option:
     @ivar parse: callable turning the raw string into a value, raising
         L{ValueError} with an explanation.
     @ivar default: the raw default string, or L{None} for "no value".
-    @ivar doc: one line for the reference in README.rst.
     """
 
-    def __init__(self, parse, default=None, doc=""):
+    def __init__(self, parse, default=None):
         self.parse = parse
         self.default = default
-        self.doc = doc
 
 
 SCHEMA = {
     "server": {
-        "hosts": Option(parseDomains, "localhost", "virtual hosts served"),
-        "admins": Option(parseBareJIDs, "", "server administrators (bare JIDs)"),
-        "max_stanza_size": Option(
-            parseInt(1024), "262144", "largest stanza accepted, in bytes"
-        ),
-        "shutdown_timeout": Option(
-            parseFloat(0), "5", "seconds to wait for sessions to close on stop"
-        ),
-        "reactor": Option(
-            parseString, "", "event loop wanted (epoll, poll, select...); empty: default"
-        ),
+        # Virtual hosts served.
+        "hosts": Option(parseDomains, "localhost"),
+        # Server administrators (bare JIDs).
+        "admins": Option(parseBareJIDs, ""),
+        # Largest stanza accepted, in bytes.
+        "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Seconds to wait for sessions to close on stop.
+        "shutdown_timeout": Option(parseFloat(0), "5"),
+        # Event loop wanted (epoll, poll, select...); empty: default.
+        "reactor": Option(parseString, ""),
     },
     "c2s": {
-        "listen": Option(
-            parseEndpoints, "tcp:5222:interface=127.0.0.1", "client listening endpoints"
-        ),
-        "require_encryption": Option(
-            parseBool, "true", "refuse authentication before STARTTLS"
-        ),
-        "tls_certificate": Option(parseString, "", "PEM certificate file"),
-        "tls_key": Option(parseString, "", "PEM private key file"),
-        "allow_registration": Option(
-            parseBool, "false", "in-band account registration (XEP-0077)"
-        ),
-        "max_auth_failures": Option(
-            parseInt(1), "3", "failed SASL attempts before the stream is closed"
-        ),
-        "resumption_timeout": Option(
-            parseFloat(0), "600", "seconds a dropped XEP-0198 session waits to be resumed (0: no resumption)"
-        ),
-        "max_unacked": Option(
-            parseInt(1), "500", "stanzas a session may leave unacknowledged (XEP-0198)"
-        ),
+        # Client listening endpoints.
+        "listen": Option(parseEndpoints, "tcp:5222:interface=127.0.0.1"),
+        # Refuse authentication before STARTTLS.
+        "require_encryption": Option(parseBool, "true"),
+        # PEM certificate file.
+        "tls_certificate": Option(parseString, ""),
+        # PEM private key file.
+        "tls_key": Option(parseString, ""),
+        # In-band account registration (XEP-0077).
+        "allow_registration": Option(parseBool, "false"),
+        # Failed SASL attempts before the stream is closed.
+        "max_auth_failures": Option(parseInt(1), "3"),
+        # Seconds a dropped XEP-0198 session waits to be resumed (0: no resumption).
+        "resumption_timeout": Option(parseFloat(0), "600"),
+        # Stanzas a session may leave unacknowledged (XEP-0198).
+        "max_unacked": Option(parseInt(1), "500"),
     },
     "auth": {
-        "backend": Option(parseString, "internal", "authentication backend"),
-        "allow_insecure": Option(
-            parseBool, "false", "must be true for the 'insecure' test backend"
-        ),
+        # Authentication backend.
+        "backend": Option(parseString, "internal"),
+        # Must be true for the 'insecure' test backend.
+        "allow_insecure": Option(parseBool, "false"),
     },
     "storage": {
-        "backend": Option(parseString, "sqlite", "storage backend"),
-        "path": Option(parseString, "data/xmuc.sqlite", "SQLite database file"),
-        "dsn": Option(parseString, "", "PostgreSQL connection string"),
-        "tombstone_expiry": Option(
-            parseInt(0), "0", "seconds a deleted account's name stays taken (0: forever)"
-        ),
-        "room_tombstone_expiry": Option(
-            parseInt(0),
-            "2592000",
-            "seconds a destroyed room's name stays reserved (0: forever)",
-        ),
+        # Storage backend.
+        "backend": Option(parseString, "sqlite"),
+        # SQLite database file.
+        "path": Option(parseString, "data/xmuc.sqlite"),
+        # PostgreSQL connection string.
+        "dsn": Option(parseString, ""),
+        # Seconds a deleted account's name stays taken (0: forever).
+        "tombstone_expiry": Option(parseInt(0), "0"),
+        # Seconds a destroyed room's name stays reserved (0: forever).
+        "room_tombstone_expiry": Option(parseInt(0), "2592000"),
     },
     "muc": {
-        "enabled": Option(parseBool, "true", "run the MUC service"),
-        "domain": Option(parseDomain, "conference.localhost", "MUC service domain"),
-        "name": Option(parseString, "Chatrooms", "service name in disco"),
-        "lock_new_rooms": Option(
-            parseBool, "true", "new rooms stay locked until configured"
-        ),
-        "max_occupants": Option(
-            parseInt(0), "0", "service-wide occupant limit per room (0: none)"
-        ),
-        "default_history_length": Option(
-            parseInt(0), "20", "messages of history kept per room by default"
-        ),
-        "max_history_length": Option(
-            parseInt(0), "100", "largest history length an owner may choose"
-        ),
-        "allow_unaffiliated_registration": Option(
-            parseBool, "false", "let unaffiliated users register nicks"
-        ),
-        "restrict_room_creation": Option(
-            parseBool, "false", "only server admins may create rooms"
-        ),
+        # Run the MUC service.
+        "enabled": Option(parseBool, "true"),
+        # MUC service domain.
+        "domain": Option(parseDomain, "conference.localhost"),
+        # Service name in disco.
+        "name": Option(parseString, "Chatrooms"),
+        # New rooms stay locked until configured.
+        "lock_new_rooms": Option(parseBool, "true"),
+        # Service-wide occupant limit per room (0: none).
+        "max_occupants": Option(parseInt(0), "0"),
+        # Messages of history kept per room by default.
+        "default_history_length": Option(parseInt(0), "20"),
+        # Largest history length an owner may choose.
+        "max_history_length": Option(parseInt(0), "100"),
+        # Let unaffiliated users register nicks.
+        "allow_unaffiliated_registration": Option(parseBool, "false"),
+        # Only server admins may create rooms.
+        "restrict_room_creation": Option(parseBool, "false"),
     },
     "log": {
-        "level": Option(parseLogLevel, "info", "default log level"),
-        "levels": Option(parseLogLevels, "", "per-namespace levels: ns=level,..."),
-        "json_file": Option(parseString, "", "also write JSON log events here"),
+        # Default log level.
+        "level": Option(parseLogLevel, "info"),
+        # per-namespace levels: ns=level,...
+        "levels": Option(parseLogLevels, ""),
+        # Also write JSON log events here.
+        "json_file": Option(parseString, ""),
     },
 }
 

@@ -127,7 +127,8 @@ class HookRegistry:
         if not handlers:
             # Only a name without handlers can be uncatalogued (L{add}
             # checks), so hooked events pay nothing for the check.
-            self._check(name)
+            if self.catalogue is not None:
+                self._check(name)
             return None
         for _, _, handler in handlers:
             result = handler(**data)
@@ -144,7 +145,7 @@ class HookRegistry:
         @raise UncataloguedEvent: when C{name} is not in the catalogue.
         """
         handlers = self._handlers.get(name)
-        if not handlers:
+        if not handlers and self.catalogue is not None:
             self._check(name)
         waiting = []
         for _, _, handler in list(handlers or ()):

@@ -34,15 +34,6 @@ class Router:
         """
         self.components[domain] = component
 
-    def removeComponent(self, domain):
-        self.components.pop(domain, None)
-
-    def isLocal(self, domain):
-        """
-        @return: whether C{domain} is a local host or component.
-        """
-        return domain in self.hosts or domain in self.components
-
     def route(self, stanza):
         """
         Deliver C{stanza} according to its C{to} attribute.  The sender must

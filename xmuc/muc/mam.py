@@ -37,7 +37,8 @@ from twisted.words.xish import domish
 from xmuc.muc import hooks
 from xmuc.muc.affiliations import belowMember
 from xmuc.muc.history import historyOf, isHistoric
-from xmuc.xmpp import forms, mam as shared, ns
+from xmuc.xmpp import forms, ns
+from xmuc.xmpp import mam as shared
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.mam import parseQuery
 from xmuc.xmpp.stanza import parseElement

@@ -12,7 +12,6 @@ from zope.interface import implementer
 
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.interfaces import ISessionManager
-from xmuc.xmpp.jid import jidFromParts, parseJID
 from xmuc.sm.carbons import CarbonsHandler
 from xmuc.sm.mam import PersonalArchive
 from xmuc.sm.offline import OfflineMessages, isStorable
@@ -23,6 +22,7 @@ from xmuc.sm.rosters import RosterCache
 from xmuc.sm.serveriq import ServerIQHandler
 from xmuc.sm.subscription import SubscriptionHandler
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import jidFromParts, parseJID
 
 log = Logger()
 

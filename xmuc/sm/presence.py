@@ -6,10 +6,10 @@ directed presence, probes, and the end of sessions and accounts.
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from xmuc.xmpp.jid import parseJID
 from xmuc.sm.items import FROM_STATES, TO_STATES, hasFrom
 from xmuc.sm.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
 from xmuc.xmpp.errors import errorReply
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 

@@ -9,11 +9,11 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.xish import domish
 
-from xmuc.xmpp.jid import parseJID
 from xmuc.sm import items
 from xmuc.sm.stanzas import presence
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import parseJID
 from twisted.words.protocols.jabber.xmlstream import toResponse
 
 log = Logger()
