@@ -7,6 +7,7 @@ Room lifecycle, joining, being in a room (issue 3, points 1-3).
 from twisted.trial import unittest
 
 from xmuc.muc.history import historyOf
+from xmuc.muc.locking import isLocked
 from xmuc.muc.subject import subjectOf
 from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
@@ -129,7 +130,7 @@ class RoomLifecycleTests(MUCTestCase):
                         % (ROOM, ns.MUC_OWNER))
         [result] = self.romeo.received()
         self.assertEqual(result["type"], "result")
-        self.assertTrue(self.room().locked)
+        self.assertTrue(isLocked(self.room()))
         [error] = self.juliet.join("room", "Juliet")
         self.assertEqual(condition(error)[0], "item-not-found")
 

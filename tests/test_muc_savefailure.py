@@ -11,6 +11,7 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.muc.locking import isLocked
 from xmuc.muc.subject import subjectOf
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
@@ -101,7 +102,7 @@ class SaveFailureTests(unittest.TestCase):
         @return: what a failed change must leave as it was.
         """
         return (self.room.config.toDict(), dict(self.room.affiliations), dict(self.room.reservedNicks),
-                self.room.locked, sorted(self.room.occupants))
+                isLocked(self.room), sorted(self.room.occupants))
 
     @defer.inlineCallbacks
     def stored(self):

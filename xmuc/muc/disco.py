@@ -10,6 +10,7 @@ C{room-disco-info-node:<node>}.  The service lists public, unlocked rooms.
 from twisted.words.xish import domish
 
 from xmuc.muc import hooks
+from xmuc.muc.locking import isLocked
 from xmuc.muc.subject import subjectOf
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
@@ -99,7 +100,7 @@ def serviceItems(service, stanza, **kw):
         return query
     for jid in sorted(service.rooms):
         room = service.rooms[jid]
-        if room.config.public and not room.locked and not room.destroyed:
+        if room.config.public and not isLocked(room) and not room.destroyed:
             item = query.addElement("item")
             item["jid"] = jid
             item["name"] = roomName(room)

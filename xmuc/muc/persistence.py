@@ -32,7 +32,6 @@ def stateOf(room):
         "config": room.config.toDict(),
         "affiliations": dict(room.affiliations),
         "reservedNicks": dict(room.reservedNicks),
-        "locked": room.locked,
         "extra": dict(room.extra),
     }
     room.hooks.fire(hooks.ROOM_STATE_SAVE, room=room, state=state)
@@ -244,8 +243,8 @@ def _featuresState(room):
 def snapshotOf(room):
     """
     @return: a copy of what a change may modify in C{room}
-        (configuration, affiliations, reserved nicks, lock, what the
-        features store: C{room.extra} and C{room-state-save}), for
+        (configuration, affiliations, reserved nicks, what the features
+        store: C{room.extra} and C{room-state-save}), for
         L{restoreSnapshot}.
     """
     return {
@@ -253,7 +252,6 @@ def snapshotOf(room):
         "affiliations": dict(room.affiliations),
         "reservedNicks": dict(room.reservedNicks),
         "features": copy.deepcopy(_featuresState(room)),
-        "locked": room.locked,
         "extra": copy.deepcopy(room.extra),
     }
 
@@ -268,7 +266,6 @@ def restoreSnapshot(room, snapshot):
     room.reservedNicks.clear()
     room.reservedNicks.update(snapshot["reservedNicks"])
     room.hooks.fire(hooks.ROOM_STATE_RESTORE, room=room, state=snapshot["features"])
-    room.locked = snapshot["locked"]
     room.extra.clear()
     room.extra.update(snapshot["extra"])
 
@@ -281,5 +278,4 @@ def applyState(room, state):
     room.config.update(state.get("config", {}))
     room.affiliations.update(state.get("affiliations", {}))
     room.reservedNicks.update(state.get("reservedNicks", {}))
-    room.locked = bool(state.get("locked", False))
     room.extra.update(state.get("extra", {}))

@@ -52,7 +52,6 @@ class Room(FeatureState):
     @ivar affiliations: C{{bare JID str: 'owner'|'admin'|'member'|'outcast'}}
         ('none' is never stored).
     @ivar reservedNicks: C{{bare JID str: nick}} (registered nicknames).
-    @ivar locked: new room not yet configured: only owners may enter.
     @ivar destroyed: the room was destroyed; it ignores everything.
     @ivar extra: JSON-serialisable state of feature modules (stored).
     @ivar store: the L{xmuc.muc.persistence.RoomStore} keeping the room.
@@ -70,7 +69,6 @@ class Room(FeatureState):
         self.occupantsByJID = {}
         self.affiliations = {}
         self.reservedNicks = {}
-        self.locked = False
         self.destroyed = False
         self.extra = {}
         self._featureState = {}
