@@ -180,7 +180,7 @@ GROUPCHAT_PRE_BROADCAST = "groupchat-pre-broadcast"
 
 #: C{(room, occupant, message, stanzaID, serialized)}: C{message} (the
 #: element as broadcast, from C{room/nick}, with the stanza-id) went to
-#: every occupant as C{serialized} (its L{xmuc.muc.fanout.Serialized}: reuse
+#: every occupant as C{serialized} (its L{xmuc.xmpp.serialized.Serialized}: reuse
 #: the text rather than serialize again); history keeps it here.
 GROUPCHAT_BROADCAST = "groupchat-broadcast"
 

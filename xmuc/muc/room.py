@@ -43,7 +43,7 @@ class Room(FeatureState):
     One chat room.
 
     @ivar service: the L{xmuc.muc.service.MUCService}.
-    @ivar hooks: the service's L{xmuc.muc.hooks.HookRegistry}.
+    @ivar hooks: the service's L{xmuc.hooks.HookRegistry} (events: L{xmuc.muc.hooks}).
     @ivar jid: the room's bare JID (L{JID}); C{jidStr} the same as str.
     @ivar config: the L{RoomConfig}: the settings the features declared.
     @ivar occupants: C{{nick: Occupant}}, in join order.
