@@ -22,7 +22,7 @@ from tests.support.twistd import startTwistd
 from xmuc.config import loadConfig
 from xmuc.muc import maxusers
 from xmuc.xmpp.serialized import Serialized
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.server import withBacklog
 from xmuc.testing.server import startServer
 from xmuc.xmpp.serialized import Serialized
