@@ -246,6 +246,15 @@ SCHEMA = {
         "backend": Option(parseString, "sqlite", "storage backend"),
         "path": Option(parseString, "data/xmuc.sqlite", "SQLite database file"),
         "dsn": Option(parseString, "", "PostgreSQL connection string"),
+        "connect_timeout": Option(
+            parseInt(2), "5", "seconds to wait for a PostgreSQL connection"
+        ),
+        "statement_timeout": Option(
+            parseFloat(0.001), "10", "seconds PostgreSQL lets one statement run, lock waits included"
+        ),
+        "connections": Option(
+            parseInt(1, 3), "3", "PostgreSQL connections (one per storage area)"
+        ),
         "tombstone_expiry": Option(
             parseInt(0), "0", "seconds a deleted account's name stays taken (0: forever)"
         ),

@@ -99,7 +99,7 @@ class SQLiteStorage(sql.SQLStorage):
             cp_openfun=configureConnection,
             cp_noisy=False,
         )
-        sql.SQLStorage.__init__(self, pool, DIALECT, archiveMax, offlineLimit)
+        sql.SQLStorage.__init__(self, [pool], DIALECT, archiveMax, offlineLimit)
 
 
 def fromConfig(config):
