@@ -241,6 +241,9 @@ SCHEMA = {
         "allow_insecure": Option(
             parseBool, "false", "must be true for the 'insecure' test backend"
         ),
+        "scram_iterations": Option(
+            parseInt(4096), "10000", "PBKDF2 iterations of new SCRAM credentials"
+        ),
     },
     "storage": {
         "backend": Option(parseString, "sqlite", "storage backend"),
