@@ -38,6 +38,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber import jid as jidmod
 
 import xmuc
+from xmuc import privatefiles
 from xmuc.config import ConfigError, collectErrors, loadConfig, _findLine
 
 PROGRAM = "xmucctl"
@@ -756,16 +757,15 @@ def writeCertificate(args, config):
     certificatePEM, keyPEM = makeCertificate(args.host, args.days, altNames)
     try:
         for path, data, mode in (
-            (keyPath, keyPEM, 0o600),
+            (keyPath, keyPEM, privatefiles.PRIVATE_FILE),
             (certificatePath, certificatePEM, 0o644),
         ):
             directory = os.path.dirname(path)
             if directory:
-                os.makedirs(directory, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(path, mode)
+                privatefiles.makeDirectories(directory)
+            # A new file renamed over the old one: with --force, the key
+            # never lands in an existing file that others may read.
+            privatefiles.replaceFile(path, data, mode)
     except OSError as e:
         raise CommandError("cannot write %s: %s" % (e.filename or path, e.strerror))
     return certificatePath, keyPath
