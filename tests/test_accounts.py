@@ -16,6 +16,7 @@ from tests.helpers_client import (
     firstChild,
     startTestServer,
 )
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp.errors import StanzaError
 
 NS_REGISTER = "jabber:iq:register"
@@ -198,7 +199,7 @@ class AfterAuthenticationTests(AccountsTestCase):
     @defer.inlineCallbacks
     def test_remove(self):
         events = []
-        self.server.events.on("account-deleted", lambda jid: events.append(jid))
+        self.server.hooks.add(ACCOUNT_DELETED, lambda jid: events.append(jid))
         yield self.server.storage.rosters.set(
             "alice@localhost", "bob@localhost", {"subscription": "both"}
         )

@@ -16,9 +16,9 @@ import re
 from twisted.trial import unittest
 
 from tests.test_muc_core import OWNER_SUBMIT, field
-from xmuc.muc.fanout import parseElement
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
+from xmuc.xmpp.stanza import parseElement
 
 ROOM = "room@" + DOMAIN
 ADMIN = "http://jabber.org/protocol/muc#admin"

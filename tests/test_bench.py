@@ -15,9 +15,9 @@ from twisted.internet import defer, reactor, task, utils
 from twisted.trial import unittest
 
 from tests.helpers_twistd import startTwistd
-from xmuc.muc.fanout import Serialized
 from xmuc.server import withBacklog
 from xmuc.testing.server import startServer
+from xmuc.xmpp.serialized import Serialized
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOAD = os.path.join(ROOT, "bench", "load.py")

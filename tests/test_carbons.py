@@ -1,13 +1,13 @@
 """
-Tests for Message Carbons (XEP-0280) in L{xmuc.sm.carbons}, through the
+Tests for Message Carbons (XEP-0280) in L{xmuc.session.carbons}, through the
 real L{SessionManager}, and over real client streams.
 """
 
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.sm.carbons import CARBONS, FORWARD
 from xmuc.xmpp import ns
+from xmuc.xmpp.ns import CARBONS, FORWARD
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm_support import SMHarness
@@ -339,7 +339,7 @@ class ServerBuiltStanzaTests(unittest.TestCase):
         from twisted.words.xish import domish
 
         from test_sm_support import parseStanzas
-        from xmuc.sm.carbons import wrap
+        from xmuc.session.carbons import wrap
 
         message = domish.Element((None, "message"))
         message["type"] = "chat"

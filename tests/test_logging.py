@@ -97,8 +97,8 @@ class JSONFileTests(unittest.TestCase):
         self.addCleanup(jsonFile.close)
         self.assertEqual(jsonFile.name, os.path.join(os.path.dirname(path), "logs.json"))
         observer = logsetup.buildObserver(config, CollectingObserver(), jsonFile)
-        emit(observer, "xmuc.sm", LogLevel.debug, "hidden")
-        Logger(namespace="xmuc.sm", observer=observer).info(
+        emit(observer, "xmuc.session", LogLevel.debug, "hidden")
+        Logger(namespace="xmuc.session", observer=observer).info(
             "session {jid} opened", jid="alice@localhost/x"
         )
         jsonFile.flush()
@@ -106,7 +106,7 @@ class JSONFileTests(unittest.TestCase):
             events = list(eventsFromJSONLogFile(f))
         self.assertEqual(len(events), 1)
         self.assertEqual(events[0]["jid"], "alice@localhost/x")
-        self.assertEqual(events[0]["log_namespace"], "xmuc.sm")
+        self.assertEqual(events[0]["log_namespace"], "xmuc.session")
 
     def test_unwritable(self):
         path = writeConfig(self, json_file="missing-dir/logs.json")
@@ -139,14 +139,14 @@ class TwistdOptionsTests(unittest.TestCase):
         return options
 
     def test_logfile(self):
-        path = writeConfig(self, level="warn", levels="xmuc.sm=debug")
+        path = writeConfig(self, level="warn", levels="xmuc.session=debug")
         logfile = os.path.join(os.path.dirname(path), "server.log")
         options = self.parse("-n", "--logfile", logfile, "xmuc", "-c", path)
         self.assertIs(options["logger"], logsetup.twistdObserver)
         observer = options["logger"]()
         emit(observer, "xmuc.c2s", LogLevel.info, "not kept")
         emit(observer, "xmuc.c2s", LogLevel.error, "kept error")
-        emit(observer, "xmuc.sm", LogLevel.debug, "kept debug")
+        emit(observer, "xmuc.session", LogLevel.debug, "kept debug")
         with open(logfile) as f:
             text = f.read()
         self.assertNotIn("not kept", text)
@@ -182,7 +182,7 @@ def _serverMissing():
         import helpers_client  # noqa: F401
         import xmuc.c2s.stream  # noqa: F401
         import xmuc.muc.service  # noqa: F401
-        import xmuc.sm.manager  # noqa: F401
+        import xmuc.session.manager  # noqa: F401
     except ImportError as e:
         return str(e)
     return None

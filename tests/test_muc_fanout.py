@@ -8,8 +8,10 @@ from twisted.trial import unittest
 from twisted.words.xish import domish
 
 from tests.test_muc_core import ROOM
-from xmuc.muc.fanout import Serialized, copyElement, newStanza, parseElement
 from xmuc.muc.testing import MUCHarness
+from xmuc.xmpp.datetime import stamp
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import copyElement, newStanza, parseElement
 
 
 class TextSession:
@@ -38,20 +40,19 @@ class SerializedTests(unittest.TestCase):
         self.assertEqual(built.attributes, parsed.attributes)
         self.assertEqual(built.toXml(), copyElement(built).toXml())
 
-    def test_withLastChild(self):
+    def test_withDelay(self):
         """
-        Splicing a serialized child in gives the text domish writes for the
+        Splicing a serialized delay in gives the text domish writes for the
         stanza with that child last, with or without other children, and
         costs no serialization.
         """
-        delay = "<delay xmlns='urn:xmpp:delay' from='r@c' stamp='2020-01-01T00:00:00Z'/>"
         full = newStanza("message", type="groupchat", id="a'b", **{"from": "r@c/n<"})
         full.addElement("body", content="a < b & 'c'")
         full.addElement(("urn:example", "payload")).addElement("inner")
         for element in (full, newStanza("message", type="groupchat"), newStanza("presence", id="x")):
             serialized = Serialized(element)
             made = Serialized.made
-            spliced = serialized.withLastChild(delay)
+            spliced = serialized.withDelay("r@c", 1577836800)
             self.assertEqual(Serialized.made, made)
             withChild = copyElement(element)
             child = withChild.addElement(("urn:xmpp:delay", "delay"))
@@ -136,7 +137,7 @@ class FanoutTests(unittest.TestCase):
             delayed = copyElement(kw["message"])
             delay = delayed.addElement((ns.DELAY, "delay"))
             delay["from"] = room.jidStr
-            delay["stamp"] = history.stamp(when)
+            delay["stamp"] = stamp(when)
             self.assertEqual(entry.serialized.text("late@localhost/r"), Serialized(delayed).text("late@localhost/r"))
             self.assertEqual(entry.chars, len(Serialized(delayed).text("")))
             # Without the broadcast's text (messages restored from the archive).

@@ -13,6 +13,8 @@ from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, 
 from xmuc.muc import mam
 from xmuc.muc.testing import DOMAIN
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import parseStamp
+from xmuc.xmpp.mam import Query, find
 
 MAM = "urn:xmpp:mam:2"
 RSM = "http://jabber.org/protocol/rsm"
@@ -236,7 +238,7 @@ class FilterTests(MAMTestCase):
         self.ids = self.say("1", "2", "3", "4")
         # Spread the messages over four days of 2020.
         for day, record in enumerate(mam.memoryArchive(self.room()), 1):
-            record.when = mam.parseStamp("2020-01-0%dT12:00:00Z" % (day,))
+            record.when = parseStamp("2020-01-0%dT12:00:00Z" % (day,))
 
     def test_startEnd(self):
         answer = self.query(inside=mamForm(field("start", "2020-01-02T00:00:00Z"), field("end", "2020-01-03T12:00:00Z")))
@@ -527,31 +529,31 @@ class StorageTests(MAMTestCase):
 
 class FindTests(unittest.TestCase):
     """
-    L{mam.find}, the selection rules of Prosody's archive stores.
+    L{xmuc.xmpp.mam.find}, the selection rules of Prosody's archive stores.
     """
 
     def setUp(self):
         self.records = [mam.Record(str(n), float(n), "nick", "<message/>") for n in range(1, 8)]
 
     def ids(self, query, limit=100):
-        page, total = mam.find(self.records, query, limit)
+        page, total = find(self.records, query, limit)
         return [r.id for r in page], total
 
     def test_afterAndBefore(self):
-        self.assertEqual(self.ids(mam.Query(after="2", before="5")), (["3", "4"], 7))
+        self.assertEqual(self.ids(Query(after="2", before="5")), (["3", "4"], 7))
 
     def test_reverseBeforeAfter(self):
-        self.assertEqual(self.ids(mam.Query(reverse=True, before="6", after="2")), (["5", "4", "3"], 7))
+        self.assertEqual(self.ids(Query(reverse=True, before="6", after="2")), (["5", "4", "3"], 7))
 
     def test_limit(self):
-        self.assertEqual(self.ids(mam.Query(reverse=True), 2), (["7", "6"], 7))
+        self.assertEqual(self.ids(Query(reverse=True), 2), (["7", "6"], 7))
 
     def test_timeAndIds(self):
-        self.assertEqual(self.ids(mam.Query(start=2, end=6, ids={"1", "3", "6", "7"})), (["3", "6"], 2))
+        self.assertEqual(self.ids(Query(start=2, end=6, ids={"1", "3", "6", "7"})), (["3", "6"], 2))
 
     def test_afterFilteredOut(self):
         with self.assertRaises(mam.StanzaError):
-            mam.find(self.records, mam.Query(start=5, after="2"), 10)
+            find(self.records, Query(start=5, after="2"), 10)
 
 
 class RestartOnSQLiteTests(unittest.TestCase):

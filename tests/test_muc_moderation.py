@@ -13,9 +13,10 @@ from twisted.trial import unittest
 
 from tests.test_muc_core import ROOM, MUCTestCase, condition, configure, field
 from xmuc.muc import moderation
-from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
+from xmuc.muc.occupantid import occupantID
 from xmuc.muc.testing import MUCHarness
 from xmuc.xmpp import ns
+from xmuc.xmpp.ns import OCCUPANT_ID
 
 MAM = "urn:xmpp:mam:2"
 FORWARD = "urn:xmpp:forward:0"

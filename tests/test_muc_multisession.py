@@ -5,9 +5,9 @@ one account joining under one nick share the occupant.
 
 from twisted.trial import unittest
 
-from xmuc.muc.fanout import Serialized
 from xmuc.muc.testing import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
 
 from tests.test_muc_core import codes, condition, configure, mucX
 

@@ -8,6 +8,7 @@ from twisted.internet import defer
 
 from tests.test_muc_admin import adminGet, adminSet, affItem, listed
 from tests.test_muc_core import ROOM, MUCTestCase, codes, condition, configure, field, item, layout
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp import ns
 
 REGISTER_GET = "<iq id='%s' to='%s' type='get'><query xmlns='jabber:iq:register'/></iq>"
@@ -314,7 +315,7 @@ class DeletedAccountTests(RegistrationTestCase):
                         "<query xmlns='http://jabber.org/protocol/muc#admin'>%s</query></iq>"
                         % (affItem("user2@localhost", "admin"),))
         self.romeo.received()
-        yield self.harness.events.fire("account-deleted", jid="user2@localhost")
+        yield self.harness.hooks.fireAll(ACCOUNT_DELETED, jid="user2@localhost")
         notices = self.romeo.received()
         self.assertEqual(sorted((n["from"], item(n)["affiliation"]) for n in notices),
                          [("other@conference.localhost", "none"), (ROOM, "none")])
@@ -337,7 +338,7 @@ class DeletedAccountTests(RegistrationTestCase):
         adminSet(self.romeo, affItem("user2@localhost", "member"))
         self.juliet.join("room", "Juliet")
         self.romeo.received()
-        yield self.harness.events.fire("account-deleted", jid="user2@localhost")
+        yield self.harness.hooks.fireAll(ACCOUNT_DELETED, jid="user2@localhost")
         [gone] = self.romeo.received()
         self.assertEqual(codes(gone), ["321"])
         self.assertNotIn("Juliet", self.room().occupants)

@@ -12,6 +12,7 @@ import json
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc.occupantid import occupantID
 from xmuc.muc.persistence import stateOf
 from xmuc.muc.testing import MUCHarness
@@ -93,7 +94,7 @@ class SubjectSaveFailureTests(RoomStateMixin, unittest.TestCase):
         """
         storedBefore = yield self.stored()
         self.storage.rooms.failing = True
-        yield self.harness.events.fire("account-deleted", jid="mercutio@localhost")
+        yield self.harness.hooks.fireAll(ACCOUNT_DELETED, jid="mercutio@localhost")
         for client in self.clients:
             self.assertEqual(client.received(), [])
         self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "member")
@@ -176,7 +177,7 @@ class OverlappingSubjectTests(RoomStateMixin, unittest.TestCase):
         and the occupants see Mercutio's presence only once it is stored.
         """
         configure(self.romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
-        deleted = self.harness.events.fire("account-deleted", jid="mercutio@localhost")
+        deleted = self.harness.hooks.fireAll(ACCOUNT_DELETED, jid="mercutio@localhost")
         self.assertEqual(self.room.getAffiliation("mercutio@localhost"), "member")
         self.storage.rooms.fail()
         self.flushLoggedErrors(StorageUnavailable)

@@ -1,5 +1,5 @@
 """
-Tests for presence in L{xmuc.sm} (RFC 6121 section 4): broadcast, probes,
+Tests for presence in L{xmuc.session} (RFC 6121 section 4): broadcast, probes,
 directed presence, unavailable presence when sessions end, and what happens
 to the contacts of a deleted account.
 """
@@ -8,6 +8,8 @@ from twisted.trial import unittest
 
 from test_sm import errorCondition
 from test_sm_support import SMHarness, stanza
+
+from xmuc.hooks import ACCOUNT_DELETED
 
 
 def types(stanzas):
@@ -237,7 +239,7 @@ class AccountDeletedTests(unittest.TestCase):
         """
         self.h.storage.accounts.delete("juliet@localhost")
         self.h.storage.tombstones.add("juliet@localhost", "account")
-        d = self.h.events.fire("account-deleted", jid="juliet@localhost")
+        d = self.h.hooks.fireAll(ACCOUNT_DELETED, jid="juliet@localhost")
         self.successResultOf(d)
         self.h.sm.unbind(self.juliet)
 
@@ -284,6 +286,6 @@ class AccountDeletedTests(unittest.TestCase):
         self.romeo.take()
         self.nurse.take()
         self.h.storage.accounts.delete("juliet@localhost")
-        self.successResultOf(self.h.events.fire("account-deleted", jid="juliet@localhost"))
+        self.successResultOf(self.h.hooks.fireAll(ACCOUNT_DELETED, jid="juliet@localhost"))
         self.assertEqual(types(self.romeo.take("presence")), ["unsubscribed", "unsubscribe"])
         self.assertEqual(self.h.roster("juliet@localhost"), {})

@@ -51,7 +51,7 @@ print("REACTOR", type(reactor).__module__)
 def _serverAvailable():
     try:
         import xmuc.c2s.stream  # noqa: F401
-        import xmuc.sm.manager  # noqa: F401
+        import xmuc.session.manager  # noqa: F401
     except ImportError as e:
         return str(e)
     return None

@@ -1,6 +1,6 @@
 """
 Tests for roster management (RFC 6121 section 2) and the subscription state
-machine (section 3) in L{xmuc.sm}, both directions between local users.
+machine (section 3) in L{xmuc.session}, both directions between local users.
 """
 
 from twisted.internet import defer

@@ -5,7 +5,8 @@ Tests for L{xmuc.router}.
 from twisted.trial import unittest
 from twisted.words.xish import domish
 
-from xmuc.router import Router, parseJID
+from xmuc.router import Router
+from xmuc.xmpp.jid import parseJID
 
 
 class ParseJIDTests(unittest.TestCase):

@@ -49,7 +49,7 @@ def _missing():
         import helpers_client  # noqa: F401
         import xmuc.c2s.stream  # noqa: F401
         import xmuc.muc.service  # noqa: F401
-        import xmuc.sm.manager  # noqa: F401
+        import xmuc.session.manager  # noqa: F401
     except ImportError as e:
         return str(e)
     return None

@@ -1,5 +1,5 @@
 """
-Tests for L{xmuc.sm.manager.SessionManager}: binding, local delivery
+Tests for L{xmuc.session.manager.SessionManager}: binding, local delivery
 (RFC 6121 8.5), server iqs and shutdown.
 """
 
@@ -134,7 +134,7 @@ class MessageDeliveryTests(unittest.TestCase):
         negative = self.h.connect("juliet@localhost", "bot", priority=-1)
         self.h.send(self.romeo, "<message to='juliet@localhost' id='m1' type='chat'><body>x</body></message>")
         self.assertEqual(negative.take("message"), [])
-        # Not bounced: kept in offline storage (xmuc.sm.offline).
+        # Not bounced: kept in offline storage (xmuc.session.offline).
         self.assertEqual(self.romeo.take("message"), [])
         self.assertEqual(self.h.successResultOf(self.h.storage.offline.count("juliet@localhost")), 1)
         # Its full JID still works.
@@ -145,7 +145,7 @@ class MessageDeliveryTests(unittest.TestCase):
         hidden = self.h.connect("juliet@localhost", "hidden", available=False)
         self.h.send(self.romeo, "<message to='juliet@localhost' type='chat'><body>x</body></message>")
         self.assertEqual(hidden.take("message"), [])
-        # Not bounced: kept in offline storage (xmuc.sm.offline).
+        # Not bounced: kept in offline storage (xmuc.session.offline).
         self.assertEqual(self.romeo.take("message"), [])
         self.assertEqual(self.h.successResultOf(self.h.storage.offline.count("juliet@localhost")), 1)
 

@@ -1,5 +1,5 @@
 """
-Tests for the disco#info of a local account (L{xmuc.sm.serveriq}): as
+Tests for the disco#info of a local account (L{xmuc.session.disco}): as
 Prosody 0.12's mod_disco (recorded with tests/interop/record.py), only the
 account itself and contacts receiving its presence get it; anyone else
 gets C{service-unavailable}, as for an account that does not exist.
@@ -7,7 +7,7 @@ gets C{service-unavailable}, as for an account that does not exist.
 
 from twisted.trial import unittest
 
-from xmuc.sm import mam
+from xmuc.session import mam
 from xmuc.xmpp import ns
 
 from test_sm import errorCondition

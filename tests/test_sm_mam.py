@@ -1,5 +1,5 @@
 """
-Tests for the personal message archive (XEP-0313) of L{xmuc.sm.mam}:
+Tests for the personal message archive (XEP-0313) of L{xmuc.session.mam}:
 through the real L{SessionManager} with memory storage, over real client
 streams with the real MUC service, and across a restart on SQLite.
 """
@@ -9,9 +9,9 @@ import os
 from twisted.internet import defer, task
 from twisted.trial import unittest
 
-from xmuc.sm.carbons import CARBONS, FORWARD
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp import ns
-from xmuc.xmpp.mam import MAM, MAM_EXTENDED, RSM
+from xmuc.xmpp.ns import CARBONS, FORWARD, MAM, MAM_EXTENDED, RSM
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm_support import SMHarness, stanza
@@ -370,7 +370,7 @@ class QueryTests(ArchiveTestsBase):
         self.assertEqual(reply["type"], "error")
 
     def test_accountDeletionPurges(self):
-        self.h.successResultOf(self.h.events.fire("account-deleted", jid="romeo@localhost"))
+        self.h.successResultOf(self.h.hooks.fireAll(ACCOUNT_DELETED, jid="romeo@localhost"))
         self.assertEqual(self.archived("romeo@localhost"), [])
         self.assertEqual(len(self.archived("juliet@localhost")), 4)
 
@@ -379,7 +379,7 @@ class QueryTests(ArchiveTestsBase):
         Deleting an account through L{AccountManager.delete} purges its
         archive.
         """
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         class Auth:
             def deleteAccount(self, bare):

@@ -1,5 +1,5 @@
 """
-Tests for offline messages (L{xmuc.sm.offline}, as Prosody's mod_offline):
+Tests for offline messages (L{xmuc.session.offline}, as Prosody's mod_offline):
 through the real L{SessionManager} with memory storage, and over real
 client streams across a server restart on SQLite.
 """
@@ -9,10 +9,9 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.muc.history import parseStamp
-from xmuc.sm.carbons import CARBONS
 from xmuc.xmpp import ns
-from xmuc.xmpp.mam import MAM
+from xmuc.xmpp.datetime import parseStamp
+from xmuc.xmpp.ns import CARBONS, MAM
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm import errorCondition
@@ -266,7 +265,7 @@ class OfflineTests(unittest.TestCase):
         Deleting an account (L{AccountManager.delete}) deletes its offline
         messages and its PEP data, nobody else's.
         """
-        from xmuc.accounts import AccountManager
+        from xmuc.accounts.manager import AccountManager
 
         class Auth:
             def deleteAccount(self, bare):

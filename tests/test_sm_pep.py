@@ -1,6 +1,6 @@
 """
-Tests for personal eventing (XEP-0163) of L{xmuc.sm.pep} and the entity
-capabilities of L{xmuc.sm.caps}: through the real L{SessionManager} with
+Tests for personal eventing (XEP-0163) of L{xmuc.session.pep} and the entity
+capabilities of L{xmuc.session.caps}: through the real L{SessionManager} with
 memory storage (recording sessions), and across a restart on SQLite over
 real client streams.
 """
@@ -10,9 +10,11 @@ import os
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from xmuc.sm import caps
-from xmuc.sm.pep import FEATURES, PUBSUB, PUBSUB_EVENT, PUBSUB_ERRORS, PUBSUB_OWNER
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.session import caps
+from xmuc.session.pep import FEATURES
 from xmuc.xmpp import ns
+from xmuc.xmpp.ns import PUBSUB, PUBSUB_ERRORS, PUBSUB_EVENT, PUBSUB_OWNER
 
 from helpers_client import connectTestClient, startTestServer
 from test_sm_support import SMHarness, stanza
@@ -93,7 +95,7 @@ def discoInfo(features, identity=("client", "pc", "Test")):
 
 
 def capsPresence(ver, node="https://test.example/client"):
-    return "<presence><c xmlns='%s' hash='sha-1' node='%s' ver='%s'/></presence>" % (caps.CAPS, node, ver)
+    return "<presence><c xmlns='%s' hash='sha-1' node='%s' ver='%s'/></presence>" % (ns.CAPS, node, ver)
 
 
 class PEPTestsBase(unittest.TestCase):
@@ -482,9 +484,9 @@ class CapsTests(unittest.TestCase):
         found = caps.fromPresence(stanza(capsPresence("abc=", "http://n")))
         self.assertEqual((found.key, found.queryNode, found.ver), ("abc=", "http://n#abc=", "abc="))
         self.assertIsNone(caps.fromPresence(stanza("<presence/>")))
-        other = "<presence><c xmlns='%s' hash='md5' node='n' ver='v'/></presence>" % caps.CAPS
+        other = "<presence><c xmlns='%s' hash='md5' node='n' ver='v'/></presence>" % ns.CAPS
         self.assertIsNone(caps.fromPresence(stanza(other)))
-        legacy = caps.fromPresence(stanza("<presence><c xmlns='%s' node='n' ver='1.0' ext='a b'/></presence>" % caps.CAPS))
+        legacy = caps.fromPresence(stanza("<presence><c xmlns='%s' node='n' ver='1.0' ext='a b'/></presence>" % ns.CAPS))
         self.assertEqual((legacy.key, legacy.queryNode, legacy.ver), ("n#1.0#a b", "n#1.0", None))
 
 
@@ -702,7 +704,7 @@ class NotificationTests(PEPTestsBase):
     def test_accountDeletion(self):
         self.announce(self.bob, [NICK + "+notify"])
         self.publish(self.alice, NICK, "<nick xmlns='%s'>Alice</nick>" % NICK, "current")
-        self.h.successResultOf(self.h.events.fire("account-deleted", jid=ALICE))
+        self.h.successResultOf(self.h.hooks.fireAll(ACCOUNT_DELETED, jid=ALICE))
         self.assertEqual(self.h.successResultOf(self.h.storage.pep.listNodes(ALICE)), [])
         self.assertEqual(self.stored(ALICE, NICK), [])
         self.assertNotIn(ALICE, self.h.sm.pep.interests)

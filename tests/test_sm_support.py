@@ -2,7 +2,7 @@
 Shared fixtures for the session manager tests (no tests here).
 
 L{SMHarness} builds the real L{SessionManager} with a real L{Router},
-L{EventBus} and memory storage; L{RecordingSession} is a small but complete
+L{xmuc.hooks.HookRegistry} and memory storage; L{RecordingSession} is a small but complete
 L{ISession} that records what the server sends it, standing in for a
 client stream.
 """
@@ -13,10 +13,10 @@ from twisted.words.xish import domish
 from zope.interface import implementer
 
 from xmuc.config import validate
-from xmuc.events import EventBus
+from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.interfaces import ISession
 from xmuc.router import Router
-from xmuc.sm.manager import SessionManager
+from xmuc.session.manager import SessionManager
 from xmuc.storage.common import rosterItem
 from xmuc.storage.memory import MemoryStorage
 from xmuc.xmpp import ns
@@ -98,7 +98,7 @@ class SMHarness:
     A session manager with everything it talks to, all real.
 
     @ivar server: the context object the manager expects (C{hosts, router,
-        storage, events, config, auth}).
+        storage, hooks, config, auth}).
     @ivar sm: the L{SessionManager}.
     @ivar routed: stanzas routed to the MUC-like component domain.
     """
@@ -112,7 +112,7 @@ class SMHarness:
         """
         self.hosts = list(hosts)
         self.config = validate(config or {"storage": {"backend": "memory"}})
-        self.events = EventBus()
+        self.hooks = HookRegistry(SERVER_EVENTS)
         self.storage = MemoryStorage()
         if wrapRosters is not None:
             self.storage.rosters = wrapRosters(self.storage.rosters)

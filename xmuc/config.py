@@ -14,7 +14,8 @@ import configparser
 import os
 
 from twisted.internet import endpoints
-from twisted.words.protocols.jabber import jid as jidmod
+
+from xmuc.xmpp.jid import jidOrNone
 
 
 class ConfigError(Exception):
@@ -104,9 +105,8 @@ def parseList(value):
 
 def parseDomain(value):
     domain = value.strip()
-    try:
-        parsed = jidmod.JID(domain)
-    except Exception:
+    parsed = jidOrNone(domain)
+    if parsed is None:
         raise ValueError("not a valid domain name: %r" % (value,))
     if parsed.user or parsed.resource or not parsed.host:
         raise ValueError("not a bare domain name: %r" % (value,))
@@ -123,9 +123,8 @@ def parseDomains(value):
 def parseBareJIDs(value):
     result = []
     for item in parseList(value):
-        try:
-            parsed = jidmod.JID(item)
-        except Exception:
+        parsed = jidOrNone(item)
+        if parsed is None:
             raise ValueError("not a valid JID: %r" % (item,))
         if parsed.resource:
             raise ValueError("expected a bare JID, got %r" % (item,))
@@ -191,109 +190,100 @@ class Option:
     @ivar parse: callable turning the raw string into a value, raising
         L{ValueError} with an explanation.
     @ivar default: the raw default string, or L{None} for "no value".
-    @ivar doc: one line for the reference in README.rst.
     """
 
-    def __init__(self, parse, default=None, doc=""):
+    def __init__(self, parse, default=None):
         self.parse = parse
         self.default = default
-        self.doc = doc
 
 
+#: Every section and key, each with its parser and its default.  Each key
+#: is documented in the configuration reference of README.rst, which
+#: tests/test_readme.py keeps complete.
 SCHEMA = {
     "server": {
-        "hosts": Option(parseDomains, "localhost", "virtual hosts served"),
-        "admins": Option(parseBareJIDs, "", "server administrators (bare JIDs)"),
-        "max_stanza_size": Option(
-            parseInt(1024), "262144", "largest stanza accepted, in bytes"
-        ),
-        "shutdown_timeout": Option(
-            parseFloat(0), "5", "seconds to wait for sessions to close on stop"
-        ),
-        "reactor": Option(
-            parseString, "", "event loop wanted (epoll, poll, select...); empty: default"
-        ),
+        # Virtual hosts served.
+        "hosts": Option(parseDomains, "localhost"),
+        # Server administrators (bare JIDs).
+        "admins": Option(parseBareJIDs, ""),
+        # Largest stanza accepted, in bytes.
+        "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Seconds to wait for sessions to close on stop.
+        "shutdown_timeout": Option(parseFloat(0), "5"),
+        # Event loop wanted (epoll, poll, select...); empty: default.
+        "reactor": Option(parseString, ""),
     },
     "c2s": {
-        "listen": Option(
-            parseEndpoints, "tcp:5222:interface=127.0.0.1", "client listening endpoints"
-        ),
-        "require_encryption": Option(
-            parseBool, "true", "refuse authentication before STARTTLS"
-        ),
-        "tls_certificate": Option(parseString, "", "PEM certificate file"),
-        "tls_key": Option(parseString, "", "PEM private key file"),
-        "allow_registration": Option(
-            parseBool, "false", "in-band account registration (XEP-0077)"
-        ),
-        "max_auth_failures": Option(
-            parseInt(1), "3", "failed SASL attempts before the stream is closed"
-        ),
-        "resumption_timeout": Option(
-            parseFloat(0), "600", "seconds a dropped XEP-0198 session waits to be resumed (0: no resumption)"
-        ),
-        "max_unacked": Option(
-            parseInt(1), "500", "stanzas a session may leave unacknowledged (XEP-0198)"
-        ),
+        # Client listening endpoints.
+        "listen": Option(parseEndpoints, "tcp:5222:interface=127.0.0.1"),
+        # Refuse authentication before STARTTLS.
+        "require_encryption": Option(parseBool, "true"),
+        # PEM certificate file.
+        "tls_certificate": Option(parseString, ""),
+        # PEM private key file.
+        "tls_key": Option(parseString, ""),
+        # In-band account registration (XEP-0077).
+        "allow_registration": Option(parseBool, "false"),
+        # Failed SASL attempts before the stream is closed.
+        "max_auth_failures": Option(parseInt(1), "3"),
+        # Seconds a dropped XEP-0198 session waits to be resumed (0: no resumption).
+        "resumption_timeout": Option(parseFloat(0), "600"),
+        # Stanzas a session may leave unacknowledged (XEP-0198).
+        "max_unacked": Option(parseInt(1), "500"),
     },
     "auth": {
-        "backend": Option(parseString, "internal", "authentication backend"),
-        "allow_insecure": Option(
-            parseBool, "false", "must be true for the 'insecure' test backend"
-        ),
-        "scram_iterations": Option(
-            parseInt(4096), "10000", "PBKDF2 iterations of new SCRAM credentials"
-        ),
+        # Authentication backend.
+        "backend": Option(parseString, "internal"),
+        # Must be true for the 'insecure' test backend.
+        "allow_insecure": Option(parseBool, "false"),
+        # PBKDF2 iterations of new SCRAM credentials (RFC 5802: at least 4096).
+        "scram_iterations": Option(parseInt(4096), "10000"),
     },
     "storage": {
-        "backend": Option(parseString, "sqlite", "storage backend"),
-        "path": Option(parseString, "data/xmuc.sqlite", "SQLite database file"),
-        "dsn": Option(parseString, "", "PostgreSQL connection string"),
-        "connect_timeout": Option(
-            parseInt(2), "5", "seconds to wait for a PostgreSQL connection"
-        ),
-        "statement_timeout": Option(
-            parseFloat(0.001), "10", "seconds PostgreSQL lets one statement run, lock waits included"
-        ),
-        "connections": Option(
-            parseInt(1, 3), "3", "PostgreSQL connections (one per storage area)"
-        ),
-        "tombstone_expiry": Option(
-            parseInt(0), "0", "seconds a deleted account's name stays taken (0: forever)"
-        ),
-        "room_tombstone_expiry": Option(
-            parseInt(0),
-            "2592000",
-            "seconds a destroyed room's name stays reserved (0: forever)",
-        ),
+        # Storage backend.
+        "backend": Option(parseString, "sqlite"),
+        # SQLite database file.
+        "path": Option(parseString, "data/xmuc.sqlite"),
+        # PostgreSQL connection string.
+        "dsn": Option(parseString, ""),
+        # Seconds to wait for a PostgreSQL connection (libpq's minimum is 2).
+        "connect_timeout": Option(parseInt(2), "5"),
+        # Seconds PostgreSQL lets one statement run, lock waits included.
+        "statement_timeout": Option(parseFloat(0.001), "10"),
+        # PostgreSQL connections, one per storage area.
+        "connections": Option(parseInt(1, 3), "3"),
+        # Seconds a deleted account's name stays taken (0: forever).
+        "tombstone_expiry": Option(parseInt(0), "0"),
+        # Seconds a destroyed room's name stays reserved (0: forever).
+        "room_tombstone_expiry": Option(parseInt(0), "2592000"),
     },
     "muc": {
-        "enabled": Option(parseBool, "true", "run the MUC service"),
-        "domain": Option(parseDomain, "conference.localhost", "MUC service domain"),
-        "name": Option(parseString, "Chatrooms", "service name in disco"),
-        "lock_new_rooms": Option(
-            parseBool, "true", "new rooms stay locked until configured"
-        ),
-        "max_occupants": Option(
-            parseInt(0), "0", "service-wide occupant limit per room (0: none)"
-        ),
-        "default_history_length": Option(
-            parseInt(0), "20", "messages of history kept per room by default"
-        ),
-        "max_history_length": Option(
-            parseInt(0), "100", "largest history length an owner may choose"
-        ),
-        "allow_unaffiliated_registration": Option(
-            parseBool, "false", "let unaffiliated users register nicks"
-        ),
-        "restrict_room_creation": Option(
-            parseBool, "false", "only server admins may create rooms"
-        ),
+        # Run the MUC service.
+        "enabled": Option(parseBool, "true"),
+        # MUC service domain.
+        "domain": Option(parseDomain, "conference.localhost"),
+        # Service name in disco.
+        "name": Option(parseString, "Chatrooms"),
+        # New rooms stay locked until configured.
+        "lock_new_rooms": Option(parseBool, "true"),
+        # Service-wide occupant limit per room (0: none).
+        "max_occupants": Option(parseInt(0), "0"),
+        # Messages of history kept per room by default.
+        "default_history_length": Option(parseInt(0), "20"),
+        # Largest history length an owner may choose.
+        "max_history_length": Option(parseInt(0), "100"),
+        # Let unaffiliated users register nicks.
+        "allow_unaffiliated_registration": Option(parseBool, "false"),
+        # Only server admins may create rooms.
+        "restrict_room_creation": Option(parseBool, "false"),
     },
     "log": {
-        "level": Option(parseLogLevel, "info", "default log level"),
-        "levels": Option(parseLogLevels, "", "per-namespace levels: ns=level,..."),
-        "json_file": Option(parseString, "", "also write JSON log events here"),
+        # Default log level.
+        "level": Option(parseLogLevel, "info"),
+        # per-namespace levels: ns=level,...
+        "levels": Option(parseLogLevels, ""),
+        # Also write JSON log events here.
+        "json_file": Option(parseString, ""),
     },
 }
 
@@ -344,11 +334,11 @@ class Config:
             self.path,
             section,
             key,
-            _findLine(self.path, section, key) if self.path else None,
+            findLine(self.path, section, key) if self.path else None,
         )
 
 
-def _findLine(path, section, key):
+def findLine(path, section, key):
     """
     Find the line on which C{key} of C{section} is set, or the section header
     when C{key} is L{None}.  configparser does not keep line numbers.
@@ -383,6 +373,19 @@ def loadConfig(path, overrides=None):
     @return: a L{Config}.
     @raise ConfigError: on any problem, naming file, line, section and key.
     """
+    raw = readRaw(path)
+    for section, keys in (overrides or {}).items():
+        raw.setdefault(section, {}).update(keys)
+    return validate(raw, path)
+
+
+def readRaw(path):
+    """
+    Read a configuration file without validating its values.
+
+    @return: C{{section: {key: raw string}}} as written in C{path}.
+    @raise ConfigError: when the file cannot be read or parsed.
+    """
     parser = configparser.ConfigParser(
         interpolation=None, empty_lines_in_values=False, strict=True
     )
@@ -411,10 +414,7 @@ def loadConfig(path, overrides=None):
     except configparser.Error as e:
         raise ConfigError(str(e), path)
 
-    raw = {section: dict(parser.items(section)) for section in parser.sections()}
-    for section, keys in (overrides or {}).items():
-        raw.setdefault(section, {}).update(keys)
-    return validate(raw, path)
+    return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 def validate(raw, path=None):
@@ -452,7 +452,7 @@ def collectErrors(raw, path=None):
                     "unknown section (known: %s)" % (", ".join(SCHEMA),),
                     path,
                     section,
-                    line=_findLine(path, section, None) if path else None,
+                    line=findLine(path, section, None) if path else None,
                 )
             )
             continue
@@ -461,7 +461,7 @@ def collectErrors(raw, path=None):
                 path=path,
                 section=section,
                 key=key,
-                line=_findLine(path, section, key) if path else None,
+                line=findLine(path, section, key) if path else None,
             )
             option = SCHEMA[section].get(key)
             if option is None:

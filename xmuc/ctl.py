@@ -17,7 +17,8 @@ runs (SQLite in WAL mode and PostgreSQL both allow a second process).
 Three layers, so that each can be tested alone:
 
   - L{parseArguments} turns the command line into a namespace or raises
-    L{UsageError}/L{HelpRequested}; it never prints nor exits;
+    L{UsageError}/L{HelpRequested} (L{xmuc.cli}); it never prints nor
+    exits;
   - the commands (L{runStorageCommand}, L{checkConfig}, L{makeCertificate})
     return results or raise L{CommandError} for expected failures;
   - L{main} is the only place that writes errors and decides the exit code:
@@ -26,46 +27,35 @@ Three layers, so that each can be tested alone:
 """
 
 import argparse
-import configparser
 import datetime
 import getpass
 import json
 import os
 import sys
-import time
 
-from twisted.internet import defer
-from twisted.words.protocols.jabber import jid as jidmod
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from twisted.internet import defer, task
 
 import xmuc
 from xmuc import privatefiles
-from xmuc.config import ConfigError, collectErrors, loadConfig, _findLine
+from xmuc.accounts import tombstones
+from xmuc.auth.scram import saslprep
+from xmuc.backends import (
+    IAuthBackendFactory,
+    IStorageBackendFactory,
+    availableBackends,
+    findBackend,
+)
+from xmuc.cli import ArgumentParser, HelpRequested, UsageError
+from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
+from xmuc.muc.deletedaccounts import forgetInStoredRooms
+from xmuc.storage.interfaces import StorageError
+from xmuc.xmpp.jid import jidOrNone
 
 PROGRAM = "xmucctl"
-
-
-class UsageError(Exception):
-    """
-    The command line is wrong.
-
-    @ivar message: what is wrong.
-    @ivar usage: the usage text of the (sub)command concerned.
-    """
-
-    def __init__(self, message, usage=""):
-        Exception.__init__(self, message)
-        self.message = message
-        self.usage = usage
-
-
-class HelpRequested(Exception):
-    """
-    C{--help} or C{--version}: not an error; C{text} goes to stdout.
-    """
-
-    def __init__(self, text):
-        Exception.__init__(self, text)
-        self.text = text
 
 
 class CommandError(Exception):
@@ -73,30 +63,6 @@ class CommandError(Exception):
     An expected failure (unknown user, bad configuration...): reported as
     one line, exit code 1.
     """
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """
-    An argparse parser that raises instead of printing and exiting.
-    """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("exit_on_error", False)
-        argparse.ArgumentParser.__init__(self, *args, **kwargs)
-
-    def error(self, message):
-        raise UsageError(message, self.format_usage())
-
-    def exit(self, status=0, message=None):
-        if status:
-            raise UsageError((message or "").strip(), self.format_usage())
-        raise HelpRequested(message or "")
-
-    def print_help(self, file=None):
-        raise HelpRequested(self.format_help())
-
-    def print_usage(self, file=None):
-        raise HelpRequested(self.format_usage())
 
 
 class _VersionAction(argparse.Action):
@@ -119,7 +85,7 @@ def buildParser():
     @return: the L{argparse.ArgumentParser} of C{xmucctl}, which raises
         L{UsageError} or L{HelpRequested} instead of exiting.
     """
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog=PROGRAM,
         description="Administration of an xmuc server.",
     )
@@ -131,7 +97,7 @@ def buildParser():
     )
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=_ArgumentParser
+        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
     )
 
     def command(name, helpText):
@@ -211,10 +177,7 @@ def parseArguments(argv):
     @raise HelpRequested: for C{--help} and C{--version}.
     """
     parser = buildParser()
-    try:
-        args = parser.parse_args(list(argv))
-    except argparse.ArgumentError as e:
-        raise UsageError(str(e), parser.format_usage())
+    args = parser.parse_args(list(argv))
     if args.command == "cert" and args.days < 1:
         raise UsageError("--days must be at least 1", parser.format_usage())
     return args
@@ -233,9 +196,8 @@ def accountJID(text, config):
     hosts = config.get("server", "hosts")
     if "@" not in text:
         text = "%s@%s" % (text, hosts[0])
-    try:
-        parsed = jidmod.JID(text)
-    except Exception:
+    parsed = jidOrNone(text)
+    if parsed is None:
         raise CommandError("not a valid JID: %r" % (text,))
     if not parsed.user or parsed.resource:
         raise CommandError("not a bare user JID: %r" % (text,))
@@ -256,9 +218,8 @@ def roomJID(text, config):
     service = config.get("muc", "domain")
     if "@" not in text:
         text = "%s@%s" % (text, service)
-    try:
-        parsed = jidmod.JID(text)
-    except Exception:
+    parsed = jidOrNone(text)
+    if parsed is None:
         raise CommandError("not a valid room JID: %r" % (text,))
     if not parsed.user or parsed.resource:
         raise CommandError("not a bare room JID: %r" % (text,))
@@ -290,8 +251,6 @@ def readPassword(args, stdin=None, prompt=getpass.getpass):
         password = stdin.readline().rstrip("\r\n")
     if not password:
         raise CommandError("the password may not be empty")
-    from xmuc.auth.scram import saslprep
-
     try:
         saslprep(password)
     except UnicodeError:
@@ -329,18 +288,12 @@ def _formatTime(when):
     )
 
 
-def _tombstoneAlive(tombstone, expiry):
-    return tombstone is not None and (
-        not expiry or tombstone["when"] + expiry > time.time()
-    )
-
-
 @defer.inlineCallbacks
 def adduser(context, args, password):
     bare = accountJID(args.jid, context.config)
     tombstone = yield context.storage.tombstones.get(bare)
     expiry = context.config.get("storage", "tombstone_expiry")
-    if _tombstoneAlive(tombstone, expiry) and tombstone["kind"] == "account":
+    if tombstones.accountInForce(tombstone, expiry):
         if not args.reuse:
             raise CommandError(
                 "%s was deleted on %s; its name stays taken so that nobody inherits "
@@ -376,14 +329,13 @@ def deluser(context, args):
     exists = yield context.auth.userExists(bare)
     if not exists:
         raise CommandError("no account %s" % (bare,))
-    # The tombstone first: if anything below fails, the name is still
-    # protected and deluser can be run again.
-    yield context.storage.tombstones.add(bare, "account")
     roster = yield context.storage.rosters.get(bare)
-    yield context.auth.deleteAccount(bare)
+    yield tombstones.buryAccount(context.storage, context.auth, bare)
     yield context.storage.rosters.delete(bare)
     contacts = yield _unsubscribeContacts(context, bare, roster)
-    rooms = yield _forgetInRooms(context, bare)
+    rooms = yield forgetInStoredRooms(
+        context.storage, context.config.get("muc", "domain"), bare
+    )
     context.write(
         "deleted %s (its name is kept as a tombstone; removed from %d contact "
         "roster%s and %d room%s)"
@@ -414,29 +366,6 @@ def _unsubscribeContacts(context, bare, roster):
         item.update(subscription="none", ask=None, pending_in=False)
         yield context.storage.rosters.set(contact, bare, item)
         changed += 1
-    return changed
-
-
-@defer.inlineCallbacks
-def _forgetInRooms(context, bare):
-    """
-    Remove C{bare} from the affiliations and reserved nicknames of every
-    persistent room of C{[muc] domain}.
-
-    @return: Deferred firing with the number of rooms changed.
-    """
-    found = yield context.storage.rooms.list(context.config.get("muc", "domain"))
-    changed = 0
-    for room, state in found:
-        touched = False
-        for key in ("affiliations", "reservedNicks"):
-            entries = state.get(key)
-            if isinstance(entries, dict) and bare in entries:
-                del entries[bare]
-                touched = True
-        if touched:
-            yield context.storage.rooms.save(room, state)
-            changed += 1
     return changed
 
 
@@ -474,7 +403,7 @@ def destroyRoom(context, args):
     deleted = yield context.storage.rooms.delete(room)
     if not deleted:
         raise CommandError("no persistent room %s" % (room,))
-    yield context.storage.tombstones.add(room, "room")
+    yield context.storage.tombstones.add(room, tombstones.ROOM)
     yield context.storage.archive.purge(room)
     context.write("destroyed %s (its name stays reserved)" % (room,))
 
@@ -516,8 +445,6 @@ def buildBackends(config):
     @raise CommandError: for the memory backend, whose data lives in the
         server process and cannot be reached from here.
     """
-    from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
-
     name = config.get("storage", "backend")
     if name == "memory":
         raise CommandError(
@@ -562,24 +489,16 @@ def _readRaw(path):
     @return: C{{section: {key: value}}} as written in C{path}, or L{None} when
         the file cannot be read or parsed (L{loadConfig} says why).
     """
-    parser = configparser.ConfigParser(
-        interpolation=None, empty_lines_in_values=False, strict=True
-    )
     try:
-        with open(path, encoding="utf-8") as f:
-            parser.read_file(f, source=path)
-    except (OSError, UnicodeDecodeError, configparser.Error):
+        return readRaw(path)
+    except ConfigError:
         return None
-    return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 def _backendProblems(raw, path):
     """
     The backend names of C{raw} that no plugin provides.
     """
-    from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, availableBackends
-    from xmuc.config import SCHEMA
-
     problems = []
     for section, interface in (
         ("storage", IStorageBackendFactory),
@@ -596,7 +515,7 @@ def _backendProblems(raw, path):
                     path,
                     section,
                     "backend",
-                    _findLine(path, section, "backend"),
+                    findLine(path, section, "backend"),
                 )
             )
     return problems
@@ -607,8 +526,6 @@ def _usabilityProblems(config):
     Problems of a configuration whose values are all valid: an auth backend
     refusing this configuration, TLS files missing.
     """
-    from xmuc.backends import IAuthBackendFactory, findBackend
-
     problems = []
     try:
         findBackend(IAuthBackendFactory, config.get("auth", "backend")).build(config, None)
@@ -685,11 +602,6 @@ def makeCertificate(host, days=365, altNames=()):
     @param altNames: other DNS names it is valid for.
     @return: C{(certificatePEM, keyPEM)} as bytes.
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -787,10 +699,6 @@ def _runStorage(args, config, password, stdout):
 
     @return: the exit code.
     """
-    from twisted.internet import task
-
-    from xmuc.storage.interfaces import StorageError
-
     storage, auth = buildBackends(config)
     outcome = {}
 

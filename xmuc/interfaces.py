@@ -2,7 +2,7 @@
 The contracts between the parts of the server.
 
 The client stream code (L{xmuc.c2s}) produces L{ISession}s; the session
-manager (L{xmuc.sm}) owns them once bound and implements RFC 6121 for local
+manager (L{xmuc.session}) owns them once bound and implements RFC 6121 for local
 users; the L{xmuc.router.Router} moves stanzas between sessions and
 L{IComponent}s (the MUC service is one) by domain.
 """
@@ -25,6 +25,15 @@ class ISession(Interface):
     directedPresence = Attribute(
         "Set of JID strings this session sent directed available presence to; "
         "they get unavailable presence when the session ends."
+    )
+    wantCarbons = Attribute(
+        "Whether the client enabled Message Carbons (XEP-0280) in this session."
+    )
+    mamRequested = Attribute(
+        "Whether the client queried its archive (XEP-0313) in this session: "
+        "stored offline messages are then not pushed to it, and what it can "
+        "fetch from the archive is not kept for it when the session ends "
+        "(Prosody's mam_requested)."
     )
 
     def send(stanza):
@@ -77,6 +86,15 @@ class ISessionManager(Interface):
     def sessionsOf(bare):
         """
         @return: list of the L{ISession}s of a bare JID string.
+        """
+
+    def undelivered(session, stanzas):
+        """
+        C{session} ended (and was unbound) while its client had not
+        acknowledged C{stanzas} (XEP-0198): decide what becomes of them.
+
+        @param stanzas: the L{domish.Element}s sent to the session and
+            never acknowledged, oldest first.
         """
 
 

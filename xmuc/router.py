@@ -2,73 +2,12 @@
 Moving stanzas between local sessions and components by domain.
 """
 
-import copy
-
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import jid as jidmod
-from twisted.words.protocols.jabber import xmpp_stringprep
 
 from xmuc.xmpp.errors import errorReply, isError
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
-
-#: resourceprep for the addresses stanzas are sent to, a "query" in RFC 3454
-#: terms: unassigned code points (emoji newer than Unicode 3.2, say) pass, as
-#: with Prosody's non-strict jid.prep.  What stores a resource (binding, MUC
-#: nicknames) still checks strictly, and answers with its own error.
-_queryResourceprep = copy.copy(xmpp_stringprep.resourceprep)
-_queryResourceprep.do_check_unassigneds = False
-
-
-def _parseQueryJID(text):
-    """
-    Parse C{text} with a resource that may hold unassigned code points.
-
-    @return: a L{jidmod.JID} (not interned), or L{None}.
-    """
-    bare, _, resource = text.partition("/")
-    if not resource:
-        return None
-    try:
-        parsed = jidmod.internJID(bare)
-        prepped = _queryResourceprep.prepare(resource)
-    except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        return None
-    if parsed.resource is not None or not prepped:
-        return None
-    address = jidmod.JID(tuple=(parsed.user, parsed.host, None))
-    address.resource = prepped
-    return address
-
-
-def parseJID(text):
-    """
-    Parse a JID string, with the stringprep cache Twisted keeps.
-
-    @return: a L{jidmod.JID}, or L{None} when C{text} is not a valid JID.
-    """
-    if not text or text.endswith("/") or text.startswith("@"):
-        # An empty resource or localpart is not a JID (RFC 7622), though
-        # Twisted takes it.
-        return None
-    try:
-        parsed = jidmod.internJID(text)
-    except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        parsed = _parseQueryJID(text)
-    if parsed is not None and len(text) > 255 and _tooLong(parsed):
-        return None
-    return parsed
-
-
-def _tooLong(parsed):
-    """
-    @return: whether a part of C{parsed} is longer than the 1023 bytes RFC
-        7622 allows (only checked for long input: shorter cannot be).
-    """
-    return any(
-        part is not None and len(part.encode("utf-8")) > 1023
-        for part in (parsed.user, parsed.host, parsed.resource)
-    )
 
 
 class Router:
@@ -94,15 +33,6 @@ class Router:
         Route every stanza for C{domain} (and JIDs in it) to C{component}.
         """
         self.components[domain] = component
-
-    def removeComponent(self, domain):
-        self.components.pop(domain, None)
-
-    def isLocal(self, domain):
-        """
-        @return: whether C{domain} is a local host or component.
-        """
-        return domain in self.hosts or domain in self.components
 
     def route(self, stanza):
         """

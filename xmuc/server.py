@@ -8,12 +8,17 @@ listeners last up and first down.
 """
 
 from twisted.application import service
-from twisted.internet import defer
+from twisted.internet import defer, endpoints
 from twisted.logger import Logger
 
+from xmuc.accounts.manager import AccountManager
+from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
-from xmuc.events import EventBus
+from xmuc.c2s.stream import ClientStreamFactory
+from xmuc.hooks import SERVER_EVENTS, HookRegistry
+from xmuc.muc.service import MUCService
 from xmuc.router import Router
+from xmuc.session.manager import SessionManager
 
 log = Logger()
 
@@ -70,8 +75,9 @@ class StorageService(service.Service):
     @ivar ready: Deferred firing when the storage is usable.
     """
 
-    def __init__(self, storage):
+    def __init__(self, storage, reactor):
         self.storage = storage
+        self.reactor = reactor
         self.ready = defer.Deferred()
 
     def startService(self):
@@ -82,9 +88,7 @@ class StorageService(service.Service):
     def _failed(self, failure):
         log.failure("storage backend {name} failed to start", failure, name=getattr(self.storage, "name", "?"))
         self.ready.errback(failure)
-        from twisted.internet import reactor
-
-        reactor.stop()
+        self.reactor.stop()
 
     def stopService(self):
         service.Service.stopService(self)
@@ -100,7 +104,8 @@ class ListeningService(service.Service):
     @ivar listening: Deferred firing with the port.
     """
 
-    def __init__(self, endpoint, factory, ready):
+    def __init__(self, endpoint, factory, ready, reactor):
+        self.reactor = reactor
         self.endpoint = endpoint
         self.factory = factory
         self.ready = ready
@@ -122,9 +127,7 @@ class ListeningService(service.Service):
         def failed(failure):
             log.failure("cannot listen on {endpoint}", failure, endpoint=self.endpoint)
             self.listening.errback(failure)
-            from twisted.internet import reactor
-
-            reactor.stop()
+            self.reactor.stop()
 
         d.addCallbacks(listened, failed)
 
@@ -143,12 +146,12 @@ class StreamCloser(service.Service):
     shutdown_timeout}: what is still open at the deadline is aborted.
     """
 
-    def __init__(self, server):
+    def __init__(self, server, reactor):
         self.server = server
+        self.reactor = reactor
 
     def stopService(self):
-        from twisted.internet import reactor
-
+        reactor = self.reactor
         service.Service.stopService(self)
         factory = self.server.c2sFactory
         closed = factory.disconnectAll("system-shutdown")
@@ -181,69 +184,69 @@ class XmucServer(OrderedMultiService):
     @ivar config: the L{xmuc.config.Config}.
     @ivar hosts: list of local virtual hosts.
     @ivar admins: set of bare JIDs of server administrators.
-    @ivar events: the L{EventBus}.
+    @ivar hooks: the L{HookRegistry} of the server-wide events
+        (L{xmuc.hooks.SERVER_EVENTS}).
     @ivar storage: the L{xmuc.storage.interfaces.IStorage}.
     @ivar auth: the L{xmuc.auth.interfaces.IAuthBackend}.
     @ivar router: the L{Router}.
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
     @ivar listeners: the client L{ListeningService}s.
+    @ivar reactor: the reactor the server listens and times with.
     """
 
-    def __init__(self, config):
-        from twisted.internet import endpoints, reactor
-
+    def __init__(self, config, reactor=None):
+        """
+        @param config: the L{xmuc.config.Config}.
+        @param reactor: the reactor to listen and time with (default: the
+            installed one, imported only here: twistd installs the reactor
+            the configuration asks for before building the server).
+        """
+        if reactor is None:
+            from twisted.internet import reactor
         OrderedMultiService.__init__(self)
+        self.reactor = reactor
         self.config = config
         self.hosts = list(config.get("server", "hosts"))
         self.admins = set(config.get("server", "admins"))
-        self.events = EventBus()
+        self.hooks = HookRegistry(SERVER_EVENTS)
 
         self.storage = _buildBackend(config, IStorageBackendFactory, "storage")
         self.auth = _buildBackend(config, IAuthBackendFactory, "auth", self.storage)
-        from xmuc.accounts import AccountManager
-
         self.accounts = AccountManager(self)
-        storageService = StorageService(self.storage)
+        storageService = StorageService(self.storage, reactor)
         storageService.setServiceParent(self)
         self.ready = storageService.ready
 
         self.router = Router(self.hosts)
 
-        from xmuc.sm.manager import SessionManager
-
         # Children stop in reverse order: listeners first (no new clients),
         # then the MUC (occupants get status 332 while their sessions still
         # exist), then the session manager (closes every client session),
         # then streams that never authenticated, storage last.
-        StreamCloser(self).setServiceParent(self)
+        StreamCloser(self, reactor).setServiceParent(self)
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
 
         self.muc = None
         if config.get("muc", "enabled"):
-            from xmuc.muc.service import MUCService
-
             self.muc = MUCService(self, config.get("muc", "domain"))
             self.router.addComponent(self.muc.domain, self.muc)
             self.muc.setServiceParent(self)
 
         # Tombstones written by xmucctl while we run (after the MUC: rooms
         # are loaded first).
-        from xmuc.tombstonewatch import TombstoneWatcher
-
         self.tombstoneWatcher = TombstoneWatcher(self)
         self.tombstoneWatcher.setServiceParent(self)
 
-        from xmuc.c2s.stream import ClientStreamFactory
-
-        self.c2sFactory = ClientStreamFactory(self)
+        self.c2sFactory = ClientStreamFactory(self, reactor)
         self.listeners = []
         for description in config.get("c2s", "listen"):
             listener = ListeningService(
                 endpoints.serverFromString(reactor, withBacklog(description)),
                 self.c2sFactory,
                 self.ready,
+                reactor,
             )
             listener.setServiceParent(self)
             self.listeners.append(listener)
@@ -253,9 +256,7 @@ class XmucServer(OrderedMultiService):
         Stop every child in order (see L{OrderedMultiService}); the client
         part of the stop ends at C{stopDeadline} at the latest.
         """
-        from twisted.internet import reactor
-
-        self.stopDeadline = reactor.seconds() + self.config.get(
+        self.stopDeadline = self.reactor.seconds() + self.config.get(
             "server", "shutdown_timeout"
         )
         return OrderedMultiService.stopService(self)

@@ -1,4 +1,5 @@
 """
-Client-to-server streams (RFC 6120): stream negotiation (L{stream}), SASL
-(L{sasl}), in-band registration (L{register}).
+Client-to-server streams (RFC 6120): framing, the stream header, STARTTLS
+and resource binding (L{stream}), SASL (L{sasl}), Stream Management and
+the resumption decision (L{streammanagement}).
 """

@@ -3,20 +3,27 @@ Server side of the SASL mechanisms: PLAIN (RFC 4616) and SCRAM-SHA-1 /
 SCRAM-SHA-256 (RFC 5802, RFC 7677; no channel binding).
 
 A mechanism is a small state machine fed with the decoded client
-responses; the stream (L{xmuc.c2s.stream}) does the XML and base64 around
-it.  Each L{step} returns a Deferred firing with a L{Challenge} or a
-L{Success}, or failing with L{SASLFailure}.
+responses.  Each L{step} returns a Deferred firing with a L{Challenge} or a
+L{Success}, or failing with L{SASLFailure}.  L{SASLNegotiation} does the
+XML and base64 around it on a client stream (RFC 6120 section 6).
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
 
 from twisted.internet import defer
-from twisted.words.protocols.jabber import jid as jidmod
+from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
+from twisted.words.xish import domish
 
 from xmuc.auth import scram
+from xmuc.xmpp import ns
+from xmuc.xmpp.jid import jidOrNone
+
+log = Logger()
 
 #: Every mechanism this module implements, preferred first.
 SUPPORTED = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
@@ -84,11 +91,8 @@ def checkAuthzid(authzid, username, host):
     """
     if not authzid:
         return
-    try:
-        wanted = jidmod.JID(authzid)
-    except (jidmod.InvalidFormat, UnicodeError, ValueError):
-        raise SASLFailure("invalid-authzid")
-    if wanted.resource or wanted.user != username or wanted.host != host:
+    wanted = jidOrNone(authzid)
+    if wanted is None or wanted.resource or wanted.user != username or wanted.host != host:
         raise SASLFailure("invalid-authzid")
 
 
@@ -249,3 +253,130 @@ def createMechanism(name, auth, host, secret):
     if name.startswith("SCRAM-") and name[6:] in scram.HASHES:
         return ScramMechanism(auth, host, name[6:], secret)
     return None
+
+
+_INVALID = object()
+
+
+def _b64decode(text):
+    """
+    @return: the decoded bytes, or L{_INVALID}.
+    """
+    if text == "=":
+        return b""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return _INVALID
+
+
+class SASLNegotiation:
+    """
+    The SASL exchange (RFC 6120 section 6) of one client stream, from
+    C{<auth/>} to C{<success/>} or C{<failure/>}.
+
+    @ivar authenticator: the L{xmuc.c2s.stream.ClientAuthenticator}; it
+        says whether SASL is allowed yet (C{saslAllowed}), holds further
+        input while a step waits for the backend (C{waitFor}), and takes
+        over once the client is authenticated (C{authenticated}).
+    @ivar mechanism: the mechanism of the exchange under way, or L{None}.
+    @ivar failures: failed attempts on this stream so far.
+    """
+
+    def __init__(self, authenticator):
+        self.authenticator = authenticator
+        self.mechanism = None
+        self.failures = 0
+
+    def offered(self):
+        """
+        @return: the names of the mechanisms offered on this stream now.
+        """
+        authenticator = self.authenticator
+        offered = authenticator.factory.server.auth.mechanisms(authenticator.xmlstream.tls)
+        return [name for name in offered if name in SUPPORTED]
+
+    def _sendFailure(self, condition):
+        failure = domish.Element((ns.SASL, "failure"))
+        failure.addElement(condition)
+        self.authenticator.xmlstream.send(failure)
+
+    def received(self, element):
+        """
+        An element in the SASL namespace from the client.
+        """
+        authenticator = self.authenticator
+        name = element.name
+        if authenticator.username is not None:
+            return authenticator.streamError("not-authorized", "already authenticated")
+        if not authenticator.saslAllowed():
+            self._sendFailure("encryption-required")
+            return authenticator.close()
+        if name == "abort":
+            self.mechanism = None
+            return self._sendFailure("aborted")
+        if name == "auth":
+            mechanismName = element.getAttribute("mechanism")
+            if mechanismName not in self.offered():
+                self.mechanism = None
+                return self._failed("invalid-mechanism")
+            factory = authenticator.factory
+            self.mechanism = createMechanism(
+                mechanismName, factory.server.auth, authenticator.host, factory.scramSecret
+            )
+            text = str(element).strip()
+            if not text:
+                data = None
+            elif text == "=":
+                data = b""
+            else:
+                data = _b64decode(text)
+        elif name == "response":
+            if self.mechanism is None:
+                return self._failed("malformed-request")
+            data = _b64decode(str(element).strip())
+        else:
+            return self._failed("malformed-request")
+        if data is _INVALID:
+            self.mechanism = None
+            return self._failed("incorrect-encoding")
+
+        mechanism = self.mechanism
+        d = mechanism.step(data)
+        d.addCallbacks(self._stepDone, self._stepFailed, (mechanism,), None, (mechanism,))
+        d.addErrback(lambda f: log.failure("SASL step failed", f))
+        authenticator.waitFor(d)
+
+    def _stepDone(self, result, mechanism):
+        xs = self.authenticator.xmlstream
+        if mechanism is not self.mechanism or xs.closing:
+            return
+        if isinstance(result, Challenge):
+            challenge = domish.Element((ns.SASL, "challenge"))
+            if result.data:
+                challenge.addContent(base64.b64encode(result.data).decode("ascii"))
+            xs.send(challenge)
+            return
+        self.mechanism = None
+        success = domish.Element((ns.SASL, "success"))
+        if result.data:
+            success.addContent(base64.b64encode(result.data).decode("ascii"))
+        xs.send(success)
+        self.authenticator.authenticated(result.username, mechanism.name)
+
+    def _stepFailed(self, failure, mechanism):
+        if mechanism is not self.mechanism or self.authenticator.xmlstream.closing:
+            return
+        self.mechanism = None
+        if failure.check(SASLFailure):
+            condition = failure.value.condition
+        else:
+            log.failure("authentication backend failed", failure)
+            condition = "temporary-auth-failure"
+        self._failed(condition)
+
+    def _failed(self, condition):
+        self._sendFailure(condition)
+        self.failures += 1
+        if self.failures >= self.authenticator.factory.maxAuthFailures:
+            self.authenticator.streamError("policy-violation", "too many authentication failures")

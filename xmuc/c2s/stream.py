@@ -3,17 +3,20 @@ Client-to-server XML streams (RFC 6120) on Twisted Words' L{XmlStream}.
 
 L{ClientStreamFactory} is what the listeners use.  Each connection gets a
 L{ClientXmlStream} (parsing, size limits, writing) and a
-L{ClientAuthenticator} (the negotiation: header checks, STARTTLS, SASL,
-pre-authentication registration, resource binding).  Once a resource is
+L{ClientAuthenticator} (the negotiation: header checks, STARTTLS, resource
+binding; the SASL exchange is L{xmuc.c2s.sasl.SASLNegotiation}'s, in-band
+registration L{xmuc.accounts.inband}'s and Stream Management
+L{xmuc.c2s.streammanagement}'s).  Once a resource is
 bound the stream hands every stanza straight to its L{ClientSession}, which
 checks C{from} and gives it to the session manager: the per-stanza path
 has no XPath observers and no logging above debug.
 """
 
-import base64
 import binascii
 import os
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, ssl
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid as jidmod, xmlstream
@@ -21,18 +24,13 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 from zope.interface import implementer
 
+from xmuc.accounts import inband
 from xmuc.c2s import sasl
-from xmuc.c2s.streammanagement import (
-    NS_SM,
-    ResumptionRegistry,
-    StreamManagement,
-    failed as smFailed,
-    parseH,
-    smElement,
-)
+from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import jidOrNone
 from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
 
 log = Logger()
@@ -73,9 +71,6 @@ def loadTLSOptions(config):
     @raise xmuc.config.ConfigError: for unreadable or mismatched files, or
         when encryption is required and no certificate is configured.
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     certPath = config.resolvePath(config.get("c2s", "tls_certificate"))
     keyPath = config.resolvePath(config.get("c2s", "tls_key"))
     if not certPath:
@@ -154,9 +149,6 @@ class ClientXmlStream(xmlstream.XmlStream):
         Send every top-level element to C{fn} (after the size check).
         """
         self._handler = fn
-
-    def resetDispatchFn(self):
-        self._handler = self.authenticator.elementReceived
 
     def detachParser(self):
         """
@@ -252,9 +244,12 @@ class ClientSession:
     @ivar presence: last broadcast available presence or L{None}.
     @ivar interestedInRoster: whether the client requested the roster.
     @ivar directedPresence: JID strings sent directed available presence.
+    @ivar wantCarbons: whether the client enabled Message Carbons.
+    @ivar mamRequested: whether the client queried its archive.
     @ivar connected: false once the connection is gone (sending is a no-op).
     @ivar encrypted: whether the stream is protected by TLS.
-    @ivar streamManagement: the L{StreamManagement} state once the client
+    @ivar streamManagement: the
+        L{xmuc.c2s.streammanagement.StreamManagement} state once the client
         enabled XEP-0198, else L{None}.
     """
 
@@ -275,6 +270,8 @@ class ClientSession:
         self.presence = None
         self.interestedInRoster = False
         self.directedPresence = set()
+        self.wantCarbons = False
+        self.mamRequested = False
         self.connected = True
         self.encrypted = self._stream.tls
 
@@ -317,6 +314,15 @@ class ClientSession:
         """
         self._authenticator.endSession()
 
+    def attach(self, authenticator):
+        """
+        Move the session to the stream of C{authenticator} (a resumption).
+        """
+        self._authenticator = authenticator
+        self._stream = authenticator.xmlstream
+        self.connected = True
+        self.encrypted = self._stream.tls
+
     def setBound(self, full):
         """
         Record the bound full JID.
@@ -338,11 +344,7 @@ class ClientSession:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
         sender = element.getAttribute("from")
         if sender is not None and sender != self._full and sender != self.bare:
-            try:
-                parsed = jidmod.internJID(sender)
-            except (jidmod.InvalidFormat, UnicodeError, ValueError, RuntimeError):
-                # RuntimeError: Twisted's JID refuses an empty string so.
-                parsed = None
+            parsed = jidOrNone(sender)
             if parsed is None or parsed.full() not in (self._full, self.bare):
                 self._authenticator.streamError("invalid-from")
                 return
@@ -373,22 +375,24 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     @ivar host: the virtual host asked for in the stream header.
     @ivar username: the authenticated node part, or L{None}.
     @ivar session: the L{ClientSession} after authentication.
-    @ivar failures: failed SASL attempts so far.
+    @ivar bound: whether a resource is bound (or a session resumed).
+    @ivar sasl: the L{sasl.SASLNegotiation} of this stream.
     @ivar registered: whether an account was registered on this stream.
+    @ivar clock: the L{IReactorTime} of the stream's timers.
     """
 
     namespace = ns.CLIENT
 
-    def __init__(self, factory):
+    def __init__(self, factory, clock):
         xmlstream.ListenAuthenticator.__init__(self)
         self.factory = factory
+        self.clock = clock
         self.host = None
         self.username = None
         self.session = None
         self.bound = False
-        self.failures = 0
+        self.sasl = sasl.SASLNegotiation(self)
         self.registered = False
-        self._mechanism = None
         self._pending = False
         self._queued = []
         self._closed = defer.Deferred()
@@ -399,8 +403,6 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     # --- connection life cycle
 
     def connectionMade(self):
-        from twisted.internet import reactor
-
         self.factory.streams.add(self.xmlstream)
         # Twisted already gathers what is written in one reactor turn into
         # one send; Nagle on top holds the next stanza back until the
@@ -408,7 +410,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         setNoDelay = getattr(self.xmlstream.transport, "setTcpNoDelay", None)
         if setNoDelay is not None:
             setNoDelay(True)
-        self._negotiationTimer = reactor.callLater(
+        self._negotiationTimer = self.clock.callLater(
             self.factory.negotiationTimeout,
             self.streamError,
             "connection-timeout",
@@ -443,13 +445,10 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     def endSession(self):
         """
         The bound session is over: the session manager forgets it (and
-        broadcasts its unavailable presence), then the stanzas sent to it
-        and never acknowledged are dealt with: chat and normal messages
-        are handed to offline storage once the session is unbound, which
-        delivers them to another available resource of the account if
-        there is one and else stores them (bouncing only what storage
-        refuses), as Prosody's mod_smacks with mod_offline; the others
-        are bounced.  Only the first call counts.
+        broadcasts its unavailable presence), then it decides what becomes
+        of the stanzas sent to the session and never acknowledged
+        (L{xmuc.interfaces.ISessionManager.undelivered}).  Only the first
+        call counts.
         """
         if self._unbound:
             return
@@ -463,13 +462,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         smState = session.streamManagement
         if smState is not None:
             try:
-                smState.end(
-                    sm.bounce,
-                    keep=lambda message: sm.offline.keep(message, jidmod.internJID(session.bare), None),
-                    archivedBy=session.bare if getattr(session, "mamRequested", False) else None,
-                )
+                sm.undelivered(session, smState.end())
             except Exception:
-                log.failure("bouncing the unacknowledged stanzas of {session!r} failed", session=session)
+                log.failure("handling the unacknowledged stanzas of {session!r} failed", session=session)
 
     def streamError(self, condition, text=None):
         """
@@ -521,10 +516,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         return d
 
     def _abortLater(self):
-        from twisted.internet import reactor
-
         if self._closeTimer is None and not self._closed.called:
-            self._closeTimer = reactor.callLater(
+            self._closeTimer = self.clock.callLater(
                 CLOSE_TIMEOUT, self.xmlstream.transport.abortConnection
             )
 
@@ -559,12 +552,12 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs.sendHeader()
         xs.send(self._features())
 
-    def _saslAllowed(self):
+    def saslAllowed(self):
+        """
+        @return: whether the client may authenticate (or register) now:
+            the stream is encrypted, or encryption is not required.
+        """
         return self.xmlstream.tls or not self.factory.requireEncryption
-
-    def _mechanisms(self):
-        offered = self.factory.server.auth.mechanisms(self.xmlstream.tls)
-        return [name for name in offered if name in sasl.SUPPORTED]
 
     def _features(self):
         features = domish.Element((ns.STREAMS, "features"))
@@ -574,16 +567,16 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
                 starttls = features.addElement((ns.TLS, "starttls"))
                 if self.factory.requireEncryption:
                     starttls.addElement("required")
-            if self._saslAllowed():
+            if self.saslAllowed():
                 mechanisms = features.addElement((ns.SASL, "mechanisms"))
-                for name in self._mechanisms():
+                for name in self.sasl.offered():
                     mechanisms.addElement("mechanism", content=name)
                 if self.factory.allowRegistration:
                     features.addElement((ns.REGISTER_FEATURE, "register"))
         else:
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
-            features.addElement((NS_SM, "sm"))
+            features.addElement((ns.STREAM_MANAGEMENT, "sm"))
         return features
 
     def _restart(self):
@@ -611,9 +604,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             self._queued.append(element)
             return
         if uri == ns.SASL:
-            return self._sasl(element)
-        if uri == NS_SM and self.username is not None:
-            return self._streamManagementBeforeBind(element)
+            return self.sasl.received(element)
+        if uri == ns.STREAM_MANAGEMENT and self.username is not None:
+            return self.factory.resumption.beforeBind(self, element)
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()
         if uri == ns.STREAMS and element.name == "error":
@@ -630,88 +623,10 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         """
         if element.uri == ns.STREAMS and element.name == "error":
             self.close()
-        elif element.uri == NS_SM:
-            smState = self.session.streamManagement
-            if smState is not None:
-                smState.received(element)
-            elif element.name == "enable":
-                self._enableStreamManagement(element)
-            elif element.name == "resume":
-                self.xmlstream.send(smFailed("unexpected-request", text="a resource is bound"))
-            # <r/> and <a/> before <enable/> are ignored, like Prosody does.
+        elif element.uri == ns.STREAM_MANAGEMENT:
+            self.factory.resumption.afterBind(self, element)
         else:
             self.streamError("unsupported-stanza-type")
-
-    # --- stream management (XEP-0198)
-
-    def _enableStreamManagement(self, element):
-        registry = self.factory.resumption
-        resumable = element.getAttribute("resume") in ("true", "1") and registry.timeout > 0
-        smState = StreamManagement(self.session, registry, resumable)
-        self.session.streamManagement = smState
-        if resumable:
-            enabled = smElement(
-                "enabled",
-                id=smState.resumptionID,
-                resume="true",
-                max=int(registry.timeout),
-            )
-        else:
-            enabled = smElement("enabled")
-        self.xmlstream.send(enabled)
-
-    def _streamManagementBeforeBind(self, element):
-        name = element.name
-        if name == "resume":
-            return self._resumeSession(element)
-        if name == "enable":
-            self.xmlstream.send(
-                smFailed("unexpected-request", text="bind a resource before enabling stream management")
-            )
-        elif name not in ("r", "a"):
-            self.streamError("unsupported-stanza-type")
-
-    def _resumeSession(self, element):
-        """
-        C{<resume previd h/>} on an authenticated stream: take over the
-        session it names (hibernating, or still on a connection that is
-        closed with C{conflict}).
-        """
-        xs = self.xmlstream
-        registry = self.factory.resumption
-        previd = element.getAttribute("previd")
-        h = parseH(element.getAttribute("h"))
-        if not previd or h is None:
-            xs.send(smFailed("bad-request", text="'previd' and 'h' are required"))
-            return
-        session, lastHandled = registry.find(previd, self.session.bare)
-        if session is None:
-            xs.send(smFailed("item-not-found", h=lastHandled))
-            return
-        smState = session.streamManagement
-        if not smState.acknowledge(h):
-            xs.send(smFailed("undefined-condition", h=smState.handled))
-            smState.forgetResumption()
-            session.disconnect("undefined-condition", "acknowledged more stanzas than were sent")
-            return
-        old = session._authenticator
-        # The old stream must not end the session when it closes.
-        old.session = None
-        if not smState.hibernating:
-            old.streamError("conflict", "resumed on another connection")
-        session._authenticator = self
-        session._stream = xs
-        session.connected = True
-        session.encrypted = xs.tls
-        self.session = session
-        self.bound = True
-        if self._negotiationTimer is not None and self._negotiationTimer.active():
-            self._negotiationTimer.cancel()
-        self._negotiationTimer = None
-        log.debug("{session!r} resumed", session=session)
-        xs.send(smElement("resumed", previd=previd, h=smState.handled))
-        smState.resumed()
-        xs.setDispatchFn(session.received)
 
     def _firstChild(self, element):
         for child in element.elements():
@@ -721,15 +636,13 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     def _unauthenticatedIQ(self, iq):
         query = self._firstChild(iq)
         if query is not None and query.uri == ns.REGISTER and query.name == "query":
-            if not self._saslAllowed():
+            if not self.saslAllowed():
                 return self.streamError("not-authorized", "start TLS first")
             if not self.factory.allowRegistration:
                 return self.xmlstream.send(errorReply(iq, "service-unavailable", payload=False))
-            from xmuc.c2s.register import handleUnauthenticatedRegisterIQ
-
-            d = handleUnauthenticatedRegisterIQ(self.factory.server, self, iq)
+            d = inband.handleUnauthenticatedRegisterIQ(self.factory.server, self, iq)
             d.addErrback(lambda f: log.failure("registration failed", f))
-            return self._waitFor(d)
+            return self.waitFor(d)
         self.streamError("not-authorized")
 
     def _authenticatedIQ(self, iq):
@@ -741,7 +654,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
                 return self.xmlstream.send(xmlstream.toResponse(iq, "result"))
         self.streamError("not-authorized", "bind a resource first")
 
-    def _waitFor(self, d):
+    def waitFor(self, d):
         """
         Hold further input until C{d} (an asynchronous step of the
         negotiation: storage, session manager) has fired; elements already
@@ -751,9 +664,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         self._pending = True
         self.xmlstream.transport.pauseProducing()
-        d.addBoth(self._resume)
+        d.addBoth(self._resumeInput)
 
-    def _resume(self, result=None):
+    def _resumeInput(self, result=None):
         self._pending = False
         xs = self.xmlstream
         while self._queued and not self._pending and not xs.closing:
@@ -779,101 +692,42 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs.tls = True
         self._restart()
 
-    # --- SASL
+    # --- authentication, resumption and resource binding
 
-    def _saslFailure(self, condition):
-        failure = domish.Element((ns.SASL, "failure"))
-        failure.addElement(condition)
-        self.xmlstream.send(failure)
-
-    def _sasl(self, element):
-        name = element.name
-        if self.username is not None:
-            return self.streamError("not-authorized", "already authenticated")
-        if not self._saslAllowed():
-            self._saslFailure("encryption-required")
-            return self.close()
-        if name == "abort":
-            self._mechanism = None
-            return self._saslFailure("aborted")
-        if name == "auth":
-            mechanismName = element.getAttribute("mechanism")
-            if mechanismName not in self._mechanisms():
-                self._mechanism = None
-                return self._saslFailed("invalid-mechanism")
-            self._mechanism = sasl.createMechanism(
-                mechanismName,
-                self.factory.server.auth,
-                self.host,
-                self.factory.scramSecret,
-            )
-            text = str(element).strip()
-            if not text:
-                data = None
-            elif text == "=":
-                data = b""
-            else:
-                data = _b64decode(text)
-        elif name == "response":
-            if self._mechanism is None:
-                return self._saslFailed("malformed-request")
-            data = _b64decode(str(element).strip())
-        else:
-            return self._saslFailed("malformed-request")
-        if data is _INVALID:
-            self._mechanism = None
-            return self._saslFailed("incorrect-encoding")
-
-        mechanism = self._mechanism
-        d = mechanism.step(data)
-        d.addCallbacks(self._saslStepDone, self._saslStepFailed, (mechanism,), None, (mechanism,))
-        d.addErrback(lambda f: log.failure("SASL step failed", f))
-        self._waitFor(d)
-
-    def _saslStepDone(self, result, mechanism):
-        if mechanism is not self._mechanism or self.xmlstream.closing:
-            return
-        xs = self.xmlstream
-        if isinstance(result, sasl.Challenge):
-            challenge = domish.Element((ns.SASL, "challenge"))
-            if result.data:
-                challenge.addContent(base64.b64encode(result.data).decode("ascii"))
-            xs.send(challenge)
-            return
-        self._mechanism = None
-        self.username = result.username
-        success = domish.Element((ns.SASL, "success"))
-        if result.data:
-            success.addContent(base64.b64encode(result.data).decode("ascii"))
-        xs.send(success)
-        self.session = ClientSession(self, self.username, self.host)
+    def authenticated(self, username, mechanismName):
+        """
+        The SASL exchange succeeded (its C{<success/>} is sent): the
+        client restarts the stream as C{username}.
+        """
+        self.username = username
+        self.session = ClientSession(self, username, self.host)
         log.info(
             "{user}@{host} authenticated with {mechanism}",
-            user=self.username,
+            user=username,
             host=self.host,
-            mechanism=mechanism.name,
-            encrypted=xs.tls,
+            mechanism=mechanismName,
+            encrypted=self.xmlstream.tls,
         )
         self._restart()
 
-    def _saslStepFailed(self, failure, mechanism):
-        if mechanism is not self._mechanism or self.xmlstream.closing:
-            return
-        self._mechanism = None
-        if failure.check(sasl.SASLFailure):
-            condition = failure.value.condition
-        else:
-            log.failure("authentication backend failed", failure)
-            condition = "temporary-auth-failure"
-        self._saslFailed(condition)
+    def _negotiated(self, session):
+        """
+        The stream carries C{session} from now on: the negotiation is over
+        and the parser calls the session directly.
+        """
+        self.session = session
+        self.bound = True
+        if self._negotiationTimer is not None and self._negotiationTimer.active():
+            self._negotiationTimer.cancel()
+        self._negotiationTimer = None
+        self.xmlstream.setDispatchFn(session.received)
 
-    def _saslFailed(self, condition):
-        self._saslFailure(condition)
-        self.failures += 1
-        if self.failures >= self.factory.maxAuthFailures:
-            self.streamError("policy-violation", "too many authentication failures")
-
-    # --- resource binding
+    def resumed(self, session):
+        """
+        C{session} moved to this stream (XEP-0198 resumption).
+        """
+        session.attach(self)
+        self._negotiated(session)
 
     def _bind(self, iq, bind):
         resource = None
@@ -883,7 +737,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         d = defer.maybeDeferred(self.factory.server.sm.bind, self.session, resource)
         d.addCallbacks(self._bound, self._bindFailed, (iq,), None, (iq,))
         d.addErrback(lambda f: log.failure("binding failed", f))
-        self._waitFor(d)
+        self.waitFor(d)
 
     def _bound(self, full, iq):
         xs = self.xmlstream
@@ -895,15 +749,10 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             return
         session = self.session
         session.setBound(full if full is not None else session.jid)
-        self.bound = True
-        if self._negotiationTimer is not None and self._negotiationTimer.active():
-            self._negotiationTimer.cancel()
-        self._negotiationTimer = None
         result = xmlstream.toResponse(iq, "result")
         result.addElement((ns.BIND, "bind")).addElement("jid", content=session.jid.full())
         xs.send(result)
-        # From now on the parser calls the session directly.
-        xs.setDispatchFn(session.received)
+        self._negotiated(session)
 
     def _bindFailed(self, failure, iq):
         if self.xmlstream.closing:
@@ -913,21 +762,6 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         else:
             log.failure("session manager failed to bind", failure)
             self.xmlstream.send(errorReply(iq, "internal-server-error", payload=False))
-
-
-_INVALID = object()
-
-
-def _b64decode(text):
-    """
-    @return: the decoded bytes, or L{_INVALID}.
-    """
-    if text == "=":
-        return b""
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return _INVALID
 
 
 def _newStreamID():
@@ -964,13 +798,22 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
     @ivar hosts: the local virtual hosts.
     @ivar tlsOptions: the TLS context factory, or L{None} without TLS.
     @ivar streams: the open L{ClientXmlStream}s.
+    @ivar clock: the L{IReactorTime} of the streams' timers.
     """
 
     protocol = ClientXmlStream
 
-    def __init__(self, server):
+    def __init__(self, server, clock=None):
+        """
+        @param clock: the L{IReactorTime} of every stream timer (default:
+            the reactor, imported only here so that importing this module
+            installs no reactor).
+        """
+        if clock is None:
+            from twisted.internet import reactor as clock
+        self.clock = clock
         xmlstream.XmlStreamServerFactory.__init__(
-            self, lambda: ClientAuthenticator(self)
+            self, lambda: ClientAuthenticator(self, clock)
         )
         config = server.config
         self.server = server
@@ -984,7 +827,7 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.negotiationTimeout = NEGOTIATION_TIMEOUT
         self.streams = set()
         self.resumption = ResumptionRegistry(
-            config.get("c2s", "resumption_timeout"), config.get("c2s", "max_unacked")
+            config.get("c2s", "resumption_timeout"), config.get("c2s", "max_unacked"), clock
         )
 
     def disconnectAll(self, condition="system-shutdown"):

@@ -12,19 +12,18 @@ connection drops without a closing stream tag the session hibernates (it
 stays bound: same JID, presence, MUC occupancy; stanzas routed to it are
 queued) for C{[c2s] resumption_timeout} seconds.  A new stream
 authenticated as the same user sends C{<resume previd h/>} instead of
-binding; the L{ResumptionRegistry} finds the session, which moves to the
-new stream and gets the unacknowledged stanzas again.  When hibernation
-times out, the session ends like any other (unavailable presence, rooms
-left); of the stanzas never acknowledged, chat and normal messages go to
-offline storage (or another resource of the account), the others that
-expect an answer are bounced.
+binding; the L{ResumptionRegistry} decides whether it may take the session
+over (L{ResumptionRegistry.resume}): the session moves to the new stream
+and gets the unacknowledged stanzas again.  When hibernation times out,
+the session ends like any other (unavailable presence, rooms left), and
+the session manager decides what becomes of the stanzas never
+acknowledged (L{xmuc.interfaces.ISessionManager.undelivered}).
 
 Behaviour follows Prosody 0.12's mod_smacks where the XEP leaves choices:
 the hibernation default (600 s), the queue bound (500), C{undefined-condition}
 for an impossible C{h}, C{resource-constraint} when the queue overflows,
-C{recipient-unavailable} for the bounced stanzas, unacknowledged messages
-re-routed to offline storage (mod_smacks' C{delivery/failure} with
-mod_offline), not when the client can read them from its archive.
+C{<enable/>} before binding refused, C{<r/>} and C{<a/>} before
+C{<enable/>} ignored.
 """
 
 import binascii
@@ -36,12 +35,11 @@ from twisted.logger import Logger
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
-from xmuc.xmpp.errors import errorReply, isError
+from xmuc.xmpp.serialized import withDelay
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
-NS_SM = "urn:xmpp:sm:3"
-NS_MAM = "urn:xmpp:mam:2"
 
 #: C{h} counts modulo 2^32 (XEP-0198 section 4).
 _MODULUS = 2**32
@@ -80,7 +78,7 @@ def smElement(name, **attributes):
     """
     @return: a C{urn:xmpp:sm:3} element with string attributes.
     """
-    element = domish.Element((NS_SM, name))
+    element = domish.Element((ns.STREAM_MANAGEMENT, name))
     for key, value in attributes.items():
         if value is not None:
             element[key] = str(value)
@@ -119,42 +117,14 @@ def _nameOf(data):
     return ""
 
 
-def _withDelay(data, name, stamp, sender):
+def _withDelay(data, name, when, sender):
     """
     Add a XEP-0203 delay to a serialized message or presence that has none
     (what Prosody does to queued stanzas): the client learns they are old.
     """
     if name == "iq" or "'%s'" % (ns.DELAY,) in data:
         return data
-    delay = "<delay xmlns='%s' from='%s' stamp='%s'/>" % (
-        ns.DELAY,
-        sender,
-        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)),
-    )
-    if data.endswith("/>"):
-        return "%s>%s</%s>" % (data[:-2], delay, name)
-    end = data.rfind("</")
-    return data[:end] + delay + data[end:]
-
-
-def _parse(data):
-    """
-    @return: the L{domish.Element} serialized in C{data}, or L{None}.
-    """
-    result = []
-    stream = domish.elementStream()
-    stream.DocumentStartEvent = lambda root: None
-    stream.ElementEvent = result.append
-    stream.DocumentEndEvent = lambda: None
-    try:
-        stream.parse(
-            ("<stream:stream xmlns='%s' xmlns:stream='%s'>%s" % (ns.CLIENT, ns.STREAMS, data)).encode(
-                "utf-8"
-            )
-        )
-    except domish.ParserError:
-        return None
-    return result[0] if result else None
+    return withDelay(data, name, sender, when)
 
 
 class StreamManagement:
@@ -381,22 +351,13 @@ class StreamManagement:
         )
         self._requestAck()
 
-    def end(self, bounce, keep=None, archivedBy=None):
+    def end(self):
         """
-        The session is over: stop the timers and deal with the stanzas
-        never acknowledged, as Prosody's mod_smacks: chat and normal
-        messages go to C{keep} (offline storage, or another resource of the
-        account), archive query results and messages the client can fetch
-        from its archive are dropped, other stanzas that expect an answer
-        are bounced.
+        The session is over: stop the timers, forget the resumption, and
+        give back the stanzas never acknowledged.
 
-        @param bounce: called with each bounced L{domish.Element} and the
-            error condition (the session manager's C{bounce}).
-        @param keep: called with each unacknowledged chat or normal
-            message, or L{None} to bounce them too.
-        @param archivedBy: the account's bare JID when the client queried
-            its archive (a message with a C{stanza-id} by it is there, so
-            the client does not need it again), else L{None}.
+        @return: the unacknowledged stanzas (L{domish.Element}s), oldest
+            first.
         """
         self.ended = True
         self.hibernating = False
@@ -406,48 +367,20 @@ class StreamManagement:
         self._hibernationTimer = None
         self.forgetResumption()
         queue, self.queue = self.queue, collections.deque()
-        for name, data, _ in queue:
-            # Presence needs no error (the session is gone, its unavailable
-            # presence says so), neither do iq results nor groupchat.
-            if name == "presence":
+        unacknowledged = []
+        for _, data, _ in queue:
+            try:
+                unacknowledged.append(parseElement(data))
+            except ValueError:
                 continue
-            if name == "message" and "type='groupchat'" in data[: data.find(">")]:
-                continue
-            element = _parse(data)
-            if element is None or isError(element):
-                continue
-            if name == "iq" and element.getAttribute("type") not in ("get", "set"):
-                continue
-            if name == "message" and keep is not None and element.getAttribute("type", "normal") in ("chat", "normal"):
-                if not _inArchive(element, archivedBy):
-                    keep(element)
-                continue
-            bounce(element, "recipient-unavailable")
-
-
-def _inArchive(message, archivedBy):
-    """
-    @return: whether the client can get C{message} from an archive anyway:
-        it is an archive query result, or it carries the C{stanza-id} of
-        the archive of C{archivedBy} (L{None}: the client never queried
-        its archive).
-    """
-    for child in message.elements():
-        if child.uri == NS_MAM and child.name == "result":
-            return True
-        if (
-            archivedBy is not None
-            and child.uri == ns.STANZA_ID
-            and child.name == "stanza-id"
-            and child.getAttribute("by") == archivedBy
-        ):
-            return True
-    return False
+        return unacknowledged
 
 
 class ResumptionRegistry:
     """
-    The resumable sessions of a client stream factory, by resumption id.
+    Stream Management for the streams of a client stream factory: the
+    C{urn:xmpp:sm:3} elements before and after binding, and the resumable
+    sessions by resumption id.
 
     @ivar timeout: C{[c2s] resumption_timeout}; 0 means no resumption.
     @ivar maxUnacked: C{[c2s] max_unacked}.
@@ -455,9 +388,7 @@ class ResumptionRegistry:
     @ivar clock: the L{IReactorTime} for every timer.
     """
 
-    def __init__(self, timeout, maxUnacked, clock=None):
-        if clock is None:
-            from twisted.internet import reactor as clock
+    def __init__(self, timeout, maxUnacked, clock):
         self.timeout = timeout
         self.maxUnacked = maxUnacked
         self.ackTimeout = ACK_TIMEOUT
@@ -510,3 +441,81 @@ class ResumptionRegistry:
             for s in self._sessions.values()
             if s.streamManagement is not None and s.streamManagement.hibernating
         ]
+
+    # --- the elements of the negotiation
+
+    def beforeBind(self, authenticator, element):
+        """
+        A C{urn:xmpp:sm:3} element on an authenticated stream before a
+        resource is bound: only C{<resume/>} is possible there.
+        """
+        name = element.name
+        if name == "resume":
+            return self.resume(authenticator, element)
+        if name == "enable":
+            authenticator.xmlstream.send(
+                failed("unexpected-request", text="bind a resource before enabling stream management")
+            )
+        elif name not in ("r", "a"):
+            authenticator.streamError("unsupported-stanza-type")
+
+    def afterBind(self, authenticator, element):
+        """
+        A C{urn:xmpp:sm:3} element from a bound session.
+        """
+        smState = authenticator.session.streamManagement
+        if smState is not None:
+            smState.received(element)
+        elif element.name == "enable":
+            self.enable(authenticator.session, element)
+        elif element.name == "resume":
+            authenticator.xmlstream.send(failed("unexpected-request", text="a resource is bound"))
+        # <r/> and <a/> before <enable/> are ignored, like Prosody does.
+
+    def enable(self, session, element):
+        """
+        C{<enable/>} from a bound session: count and keep its stanzas from
+        now on, resumable when the client asks and the server allows it.
+        """
+        resumable = element.getAttribute("resume") in ("true", "1") and self.timeout > 0
+        smState = StreamManagement(session, self, resumable)
+        session.streamManagement = smState
+        if resumable:
+            enabled = smElement("enabled", id=smState.resumptionID, resume="true", max=int(self.timeout))
+        else:
+            enabled = smElement("enabled")
+        session._stream.send(enabled)
+
+    def resume(self, authenticator, element):
+        """
+        C{<resume previd h/>} on an authenticated stream: the stream takes
+        over the session it names if that session belongs to the same
+        user and is still resumable (hibernating, or on a connection that
+        is then closed with C{conflict}), and C{h} is possible; otherwise
+        C{<failed/>}, with the final count of a session that ended.
+        """
+        xs = authenticator.xmlstream
+        previd = element.getAttribute("previd")
+        h = parseH(element.getAttribute("h"))
+        if not previd or h is None:
+            xs.send(failed("bad-request", text="'previd' and 'h' are required"))
+            return
+        session, lastHandled = self.find(previd, authenticator.session.bare)
+        if session is None:
+            xs.send(failed("item-not-found", h=lastHandled))
+            return
+        smState = session.streamManagement
+        if not smState.acknowledge(h):
+            xs.send(failed("undefined-condition", h=smState.handled))
+            smState.forgetResumption()
+            session.disconnect("undefined-condition", "acknowledged more stanzas than were sent")
+            return
+        old = session._authenticator
+        # The old stream must not end the session when it closes.
+        old.session = None
+        if not smState.hibernating:
+            old.streamError("conflict", "resumed on another connection")
+        authenticator.resumed(session)
+        log.debug("{session!r} resumed", session=session)
+        xs.send(smElement("resumed", previd=previd, h=smState.handled))
+        smState.resumed()

@@ -38,9 +38,9 @@ from twisted.words.xish import domish
 from xmuc.muc import persistence
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.room import AFFILIATIONS, ROLES
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 #: The reason given to someone removed because its nick became reserved.
 RESERVED_REASON = "This nickname is reserved"

@@ -10,6 +10,7 @@ nothing.
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.muc import persistence
 
 log = Logger()
@@ -57,4 +58,31 @@ def install(service):
     def accountDeleted(jid, **kw):
         return forgetAccount(service, jid)
 
-    service.server.events.on("account-deleted", accountDeleted)
+    service.server.hooks.add(ACCOUNT_DELETED, accountDeleted)
+
+
+@defer.inlineCallbacks
+def forgetInStoredRooms(storage, domain, bare):
+    """
+    What L{forgetAccount} does, on the stored state of the persistent rooms
+    of C{domain} instead of loaded rooms: for a process without rooms in
+    memory (C{xmucctl deluser}).  No notices are sent.
+
+    @param storage: the L{xmuc.storage.interfaces.IStorage}.
+    @param domain: the MUC service's domain.
+    @param bare: the deleted account's bare JID string.
+    @return: Deferred firing with the number of rooms changed.
+    """
+    found = yield storage.rooms.list(domain)
+    changed = 0
+    for room, state in found:
+        touched = False
+        for key in ("affiliations", "reservedNicks"):
+            entries = state.get(key)
+            if isinstance(entries, dict) and bare in entries:
+                del entries[bare]
+                touched = True
+        if touched:
+            yield storage.rooms.save(room, state)
+            changed += 1
+    return changed

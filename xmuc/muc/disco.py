@@ -9,13 +9,10 @@ C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
-MUC_UNIQUE = ns.MUC + "#unique"
-MUC_STABLE_ID = ns.MUC + "#stable_id"
-SELF_PING = ns.MUC + "#self-ping-optimization"
 
 
 def roomName(room):
@@ -26,7 +23,7 @@ def roomFeatures(room):
     """
     @return: the sorted feature list of C{room}.
     """
-    features = {ns.MUC, MUC_STABLE_ID, SELF_PING, ns.DISCO_INFO, ns.DISCO_ITEMS, ns.STANZA_ID,
+    features = {ns.MUC, ns.MUC_STABLE_ID, ns.MUC_SELF_PING, ns.DISCO_INFO, ns.DISCO_ITEMS, ns.STANZA_ID,
                 "muc_persistent" if room.config.persistent else "muc_temporary",
                 "muc_public" if room.config.public else "muc_hidden"}
     room.hooks.fire("disco-features", room=room, features=features)
@@ -89,7 +86,7 @@ def serviceInfo(service, stanza, **kw):
     identity["category"] = "conference"
     identity["type"] = "text"
     identity["name"] = service.title
-    features = {ns.DISCO_INFO, ns.DISCO_ITEMS, ns.MUC, MUC_UNIQUE, MUC_STABLE_ID}
+    features = {ns.DISCO_INFO, ns.DISCO_ITEMS, ns.MUC, ns.MUC_UNIQUE, ns.MUC_STABLE_ID}
     service.hooks.fire("service-disco-features", service=service, features=features)
     for feature in sorted(features):
         query.addElement("feature")["var"] = feature
@@ -110,7 +107,7 @@ def serviceItems(service, stanza, **kw):
 
 
 def uniqueName(service, **kw):
-    unique = domish.Element((MUC_UNIQUE, "unique"))
+    unique = domish.Element((ns.MUC_UNIQUE, "unique"))
     unique.addContent(service.uniqueRoomName())
     return unique
 
@@ -128,5 +125,5 @@ def install(service):
     service.hooks.add("iq-get:" + ns.DISCO_ITEMS, roomItems)
     service.hooks.add("service-iq-get:" + ns.DISCO_INFO, serviceInfo)
     service.hooks.add("service-iq-get:" + ns.DISCO_ITEMS, serviceItems)
-    service.hooks.add("service-iq-get:" + MUC_UNIQUE, uniqueName)
+    service.hooks.add("service-iq-get:" + ns.MUC_UNIQUE, uniqueName)
     service.hooks.add("service-iq-get:" + ns.PING, ping)

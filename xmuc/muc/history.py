@@ -11,16 +11,16 @@ after a restart.
 """
 
 import collections
-import datetime
 import time
 
 from twisted.logger import Logger
-from twisted.words.xish import domish
 
-from xmuc.muc import forms
-from xmuc.muc.fanout import Serialized, copyElement, parseElement
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import parseStamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import copyElement, parseElement
 
 log = Logger()
 
@@ -40,26 +40,6 @@ class HistoryEntry:
         self.chars = len(serialized.text(""))
 
 
-def stamp(when):
-    """
-    @return: the XEP-0082 DateTime of POSIX time C{when}.
-    """
-    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parseStamp(text):
-    """
-    @return: POSIX time of an XEP-0082 DateTime, or L{None}.
-    """
-    try:
-        value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value.timestamp()
-
-
 def historyOf(room):
     """
     @return: the room's deque of L{HistoryEntry}, oldest first.
@@ -68,15 +48,6 @@ def historyOf(room):
     if history is None:
         history = room.history = collections.deque()
     return history
-
-
-def delayText(room, when):
-    """
-    @return: the serialized C{<delay/>} of a history entry, exactly as
-        domish writes it as the last child of a C{jabber:client} stanza.
-    """
-    return "<delay xmlns='%s' from='%s' stamp='%s'/>" % (
-        ns.DELAY, domish.escapeToXml(room.jidStr, 1), domish.escapeToXml(stamp(when), 1))
 
 
 def makeEntry(room, message, when, serialized=None):
@@ -91,7 +62,7 @@ def makeEntry(room, message, when, serialized=None):
             message = copyElement(message)
             message.attributes.pop("to", None)
         serialized = Serialized(message)
-    return HistoryEntry(when, serialized.withLastChild(delayText(room, when)))
+    return HistoryEntry(when, serialized.withDelay(room.jidStr, when))
 
 
 def trim(room):
@@ -100,7 +71,6 @@ def trim(room):
         history.popleft()
 
 
-HINTS = "urn:xmpp:hints"
 
 
 def isHistoric(message):
@@ -112,12 +82,12 @@ def isHistoric(message):
     found = set()
     for child in message.elements():
         found.add((child.uri, child.name))
-        if child.uri == "urn:xmpp:chat-markers:0":
+        if child.uri == ns.CHAT_MARKERS:
             found.add(("markers", None))
-    if (HINTS, "no-store") in found or (HINTS, "no-permanent-store") in found:
+    if (ns.HINTS, "no-store") in found or (ns.HINTS, "no-permanent-store") in found:
         return False
-    return bool((HINTS, "store") in found or any(name == "body" for _, name in found)
-                or ("urn:xmpp:eme:0", "encryption") in found or ("markers", None) in found)
+    return bool((ns.HINTS, "store") in found or any(name == "body" for _, name in found)
+                or (ns.EME, "encryption") in found or ("markers", None) in found)
 
 
 def remember(room, occupant, message, stanzaID, serialized=None, **kw):

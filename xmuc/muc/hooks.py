@@ -1,5 +1,6 @@
 """
-Named extension points of the MUC service.
+Named extension points of the MUC service: the catalogue of the events
+fired on L{xmuc.muc.service.MUCService.hooks} (an L{xmuc.hooks.HookRegistry}).
 
 The room core (L{xmuc.muc.room}) knows how to keep occupants and route
 stanzas; everything a room I{feature} does (passwords, members-only rooms,
@@ -9,7 +10,7 @@ handlers here.  Handlers of one event run in order of decreasing priority
 
  - raise L{StanzaError} to refuse what is happening (the room turns it
    into an error reply to the stanza that caused it);
- - return a value other than L{None} to stop the event: L{HookRegistry.fire}
+ - return a value other than L{None} to stop the event: L{xmuc.hooks.HookRegistry.fire}
    returns that value and later handlers are not called;
  - return L{None} to let the next handler run.
 
@@ -94,7 +95,7 @@ C{disco-info-node:<node>(room, stanza, occupant)}
 C{disco-features(room, features)}
     Add feature strings to the set C{features} of the room's disco#info.
 C{disco-roominfo(room, form)}
-    Add fields to the C{muc#roominfo} L{xmuc.muc.forms.Form}.
+    Add fields to the C{muc#roominfo} L{xmuc.xmpp.forms.Form}.
 C{config-form(room, form, actor)}
     Add fields to the C{muc#roomconfig} form an owner asked for.
 C{config-submitted(room, fields, changes, actor)}
@@ -133,56 +134,3 @@ C{service-disco-features(service, features)}
     Add features to the service's disco#info.
 """
 
-import itertools
-
-from twisted.logger import Logger
-
-log = Logger()
-
-
-class HookRegistry:
-    """
-    Event handlers by name, called in order of decreasing priority.
-    """
-
-    def __init__(self):
-        self._handlers = {}
-        self._counter = itertools.count()
-
-    def add(self, name, handler, priority=0):
-        """
-        Call C{handler(**data)} when C{name} fires.
-
-        @param name: the event name (see the module docstring).
-        @param handler: callable taking keyword arguments.
-        @param priority: higher runs first.
-        """
-        handlers = self._handlers.setdefault(name, [])
-        handlers.append((-priority, next(self._counter), handler))
-        handlers.sort(key=lambda entry: entry[:2])
-
-    def remove(self, name, handler):
-        """
-        Stop calling C{handler} for C{name}.
-        """
-        handlers = self._handlers.get(name, [])
-        handlers[:] = [entry for entry in handlers if entry[2] != handler]
-
-    def has(self, name):
-        """
-        @return: whether anything listens to C{name}.
-        """
-        return bool(self._handlers.get(name))
-
-    def fire(self, name, **data):
-        """
-        Run the handlers of C{name} until one returns something else than
-        L{None}.  Exceptions (L{StanzaError} refusals) propagate.
-
-        @return: the first non-None result, or L{None}.
-        """
-        for _, _, handler in self._handlers.get(name, ()):
-            result = handler(**data)
-            if result is not None:
-                return result
-        return None

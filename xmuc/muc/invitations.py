@@ -20,12 +20,12 @@ user to user and never reach the room.
 from twisted.logger import Logger
 
 from xmuc.muc import persistence
-from xmuc.muc.fanout import copyElement
 from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
 from xmuc.muc.owner import configField
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.stanza import copyElement
 
 log = Logger()
 

@@ -5,6 +5,7 @@ C{[muc] lock_new_rooms = false} turns this off.  Any accepted owner form
 submit (even the empty instant-room one) unlocks.
 """
 
+from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
 
@@ -13,7 +14,7 @@ def lockNewRoom(room, stanza, **kw):
         room.locked = True
     if stanza is not None:
         # Like Prosody: the creator's language is the room's.
-        room.config.lang = stanza.getAttribute(("http://www.w3.org/XML/1998/namespace", "lang"), "")
+        room.config.lang = stanza.getAttribute((ns.XML, "lang"), "")
 
 
 def refuseWhileLocked(room, occupant, **kw):

@@ -33,15 +33,12 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
-from xmuc.muc.fanout import parseElement
-from xmuc.muc.history import historyOf, isHistoric, parseStamp  # noqa: F401 (parseStamp: used by tests)
+from xmuc.muc.history import historyOf, isHistoric
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp import mam as shared
-from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
-# The protocol parts live in xmuc.xmpp.mam, shared with the personal
-# archive; these names stay available here.
-from xmuc.xmpp.mam import MAM, MAM_EXTENDED, Query, find, parseQuery, searchForm  # noqa: F401
+from xmuc.xmpp.mam import parseQuery
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
@@ -309,18 +306,18 @@ def applyConfigField(room, codes, **kw):
 
 def addFeatures(room, features, **kw):
     if archivingEnabled(room):
-        features.add(MAM)
-        features.add(MAM_EXTENDED)
+        features.add(ns.MAM)
+        features.add(ns.MAM_EXTENDED)
 
 
 def addServiceFeature(service, features, **kw):
-    features.add(MAM)
+    features.add(ns.MAM)
 
 
 def install(service):
     service.hooks.add("groupchat-broadcast", archive, priority=-10)
-    service.hooks.add("iq-get:" + MAM, serveForm)
-    service.hooks.add("iq-set:" + MAM, handleQuery)
+    service.hooks.add("iq-get:" + ns.MAM, serveForm)
+    service.hooks.add("iq-set:" + ns.MAM, handleQuery)
     service.hooks.add("config-form", addConfigField, priority=1)
     service.hooks.add("config-submitted", readConfigField)
     service.hooks.add("config-changed", applyConfigField)

@@ -36,23 +36,18 @@ from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
 from xmuc.muc import history, mam
-from xmuc.muc.fanout import newStanza, parseElement
-from xmuc.muc.occupantid import OCCUPANT_ID, occupantID
+from xmuc.muc.occupantid import occupantID
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza, parseElement
 
-MODERATE_1 = "urn:xmpp:message-moderate:1"
-RETRACT_1 = "urn:xmpp:message-retract:1"
-MODERATE_0 = "urn:xmpp:message-moderate:0"
-RETRACT_0 = "urn:xmpp:message-retract:0"
-FASTEN = "urn:xmpp:fasten:0"
-FALLBACK = "urn:xmpp:fallback:0"
 
 FORBIDDEN_TEXT = "Only moderators are allowed to moderate other participants' messages"
 
 #: Children of a retracted message kept in its tombstone: they say which
 #: message it was and who sent it, nothing of what it said.
-TOMBSTONE_KEEPS = frozenset([(ns.STANZA_ID, "stanza-id"), (OCCUPANT_ID, "occupant-id"), (ns.MUC_USER, "x")])
+TOMBSTONE_KEEPS = frozenset([(ns.STANZA_ID, "stanza-id"), (ns.OCCUPANT_ID, "occupant-id"), (ns.MUC_USER, "x")])
 
 
 class Request:
@@ -103,13 +98,13 @@ def parseRequest(stanza):
     @raise StanzaError: C{bad-request} without an id or a retraction.
     """
     child = stanza.firstChildElement()
-    if child.uri == MODERATE_1 and child.name == "moderate":
-        moderate, retract, version = child, _child(child, RETRACT_1, "retract"), 1
-    elif child.uri == FASTEN and child.name == "apply-to":
-        moderate = _child(child, MODERATE_0, "moderate")
+    if child.uri == ns.MESSAGE_MODERATE_1 and child.name == "moderate":
+        moderate, retract, version = child, _child(child, ns.MESSAGE_RETRACT_1, "retract"), 1
+    elif child.uri == ns.FASTEN and child.name == "apply-to":
+        moderate = _child(child, ns.MESSAGE_MODERATE_0, "moderate")
         if moderate is None:
             return None
-        retract, version = _child(moderate, RETRACT_0, "retract"), 0
+        retract, version = _child(moderate, ns.MESSAGE_RETRACT_0, "retract"), 0
     else:
         return None
     stanzaID = child.getAttribute("id")
@@ -155,7 +150,7 @@ def isRetracted(message):
     """
     @return: whether C{message} is already a tombstone (of either version).
     """
-    return _child(message, RETRACT_1, "retracted") is not None or _child(message, MODERATE_0, "moderated") is not None
+    return _child(message, ns.MESSAGE_RETRACT_1, "retracted") is not None or _child(message, ns.MESSAGE_MODERATE_0, "moderated") is not None
 
 
 # -- Finding the message -----------------------------------------------------------
@@ -210,7 +205,7 @@ def moderatedElement(uri, actor):
     moderated = domish.Element((uri, "moderated"))
     if actor.by is not None:
         moderated["by"] = actor.by
-    moderated.addElement((OCCUPANT_ID, "occupant-id"))["id"] = actor.occupantID
+    moderated.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = actor.occupantID
     return moderated
 
 
@@ -221,12 +216,12 @@ def retractedElement(request, actor, when):
         (1) or C{<moderated><retracted stamp/><reason/></moderated>} (0).
     """
     if request.version == 1:
-        outer = domish.Element((RETRACT_1, "retracted"))
-        outer["stamp"] = history.stamp(when)
-        outer.addChild(moderatedElement(MODERATE_1, actor))
+        outer = domish.Element((ns.MESSAGE_RETRACT_1, "retracted"))
+        outer["stamp"] = stamp(when)
+        outer.addChild(moderatedElement(ns.MESSAGE_MODERATE_1, actor))
     else:
-        outer = moderatedElement(MODERATE_0, actor)
-        outer.addElement((RETRACT_0, "retracted"))["stamp"] = history.stamp(when)
+        outer = moderatedElement(ns.MESSAGE_MODERATE_0, actor)
+        outer.addElement((ns.MESSAGE_RETRACT_0, "retracted"))["stamp"] = stamp(when)
     if request.reason is not None:
         outer.addElement("reason", content=request.reason)
     return outer
@@ -303,21 +298,21 @@ def retractionMessage(room, request, actor):
     """
     message = newStanza("message", type="groupchat", id=uuid.uuid4().hex, **{"from": room.jidStr})
     if request.version == 1:
-        retract = message.addElement((RETRACT_1, "retract"))
+        retract = message.addElement((ns.MESSAGE_RETRACT_1, "retract"))
         retract["id"] = request.stanzaID
-        retract.addChild(moderatedElement(MODERATE_1, actor))
+        retract.addChild(moderatedElement(ns.MESSAGE_MODERATE_1, actor))
         if request.reason is not None:
             retract.addElement("reason", content=request.reason)
-        retractNS = RETRACT_1
+        retractNS = ns.MESSAGE_RETRACT_1
     else:
-        applyTo = message.addElement((FASTEN, "apply-to"))
+        applyTo = message.addElement((ns.FASTEN, "apply-to"))
         applyTo["id"] = request.stanzaID
-        moderated = applyTo.addChild(moderatedElement(MODERATE_0, actor))
-        moderated.addElement((RETRACT_0, "retract"))
+        moderated = applyTo.addChild(moderatedElement(ns.MESSAGE_MODERATE_0, actor))
+        moderated.addElement((ns.MESSAGE_RETRACT_0, "retract"))
         if request.reason is not None:
             moderated.addElement("reason", content=request.reason)
-        retractNS = RETRACT_0
-    message.addElement((FALLBACK, "fallback"))["for"] = retractNS
+        retractNS = ns.MESSAGE_RETRACT_0
+    message.addElement((ns.FALLBACK, "fallback"))["for"] = retractNS
     message.addElement("body", content=fallbackBody(request))
     return message
 
@@ -392,11 +387,11 @@ def handleRequest(room, stanza, occupant, **kw):
 
 
 def addFeatures(room, features, **kw):
-    features.add(MODERATE_0)
-    features.add(MODERATE_1)
+    features.add(ns.MESSAGE_MODERATE_0)
+    features.add(ns.MESSAGE_MODERATE_1)
 
 
 def install(service):
-    service.hooks.add("iq-set:" + MODERATE_1, handleRequest)
-    service.hooks.add("iq-set:" + FASTEN, handleRequest)
+    service.hooks.add("iq-set:" + ns.MESSAGE_MODERATE_1, handleRequest)
+    service.hooks.add("iq-set:" + ns.FASTEN, handleRequest)
     service.hooks.add("disco-features", addFeatures)

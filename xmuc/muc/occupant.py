@@ -6,8 +6,8 @@ occupants.
 
 from twisted.words.protocols.jabber.jid import internJID
 
-from xmuc.muc.fanout import Serialized
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
 
 #: Roles from least to most privileged.
 ROLE_RANK = {"none": 0, "visitor": 1, "participant": 2, "moderator": 3}
@@ -30,7 +30,7 @@ def presencePayload(stanza):
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
         # A client cannot choose its occupant id (XEP-0421).
-        and child.uri != "urn:xmpp:occupant-id:0"
+        and child.uri != ns.OCCUPANT_ID
     )
 
 

@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import uuid
 
-OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+from xmuc.xmpp import ns
+
 
 
 def occupantID(room, bare):
@@ -40,7 +41,7 @@ def _add(room, occupant, stanza):
     cached = getattr(occupant, "occupantID", None)
     if cached is None:
         cached = occupant.occupantID = occupantID(room, occupant.bare)
-    stanza.addElement((OCCUPANT_ID, "occupant-id"))["id"] = cached
+    stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = cached
 
 
 def addToPresence(room, occupant, presence, **kw):
@@ -52,11 +53,11 @@ def addToMessage(room, occupant, message, **kw):
 
 
 def addFeature(room, features, **kw):
-    features.add(OCCUPANT_ID)
+    features.add(ns.OCCUPANT_ID)
 
 
 def addServiceFeature(service, features, **kw):
-    features.add(OCCUPANT_ID)
+    features.add(ns.OCCUPANT_ID)
 
 
 def install(service):

@@ -12,11 +12,11 @@ logging, presence broadcast, member list access) are declared here.
 
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, persistence
-from xmuc.muc.fanout import newStanza
-from xmuc.router import parseJID
-from xmuc.xmpp import ns
+from xmuc.muc import persistence
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.stanza import newStanza
 
 #: Settings whose change is announced by their own status codes only.
 PRIVACY_SETTINGS = frozenset(["whois", "logging"])
@@ -24,48 +24,12 @@ PRIVACY_SETTINGS = frozenset(["whois", "logging"])
 ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
 
 
-def parseValue(type, var, values, options=None, maximum=None):
-    """
-    Turn the submitted C{values} of a field into its configuration value.
-
-    @param type: C{'boolean'}, C{'text-single'}, C{'text-private'},
-        C{'integer'}, C{'list-single'} or C{'list-multi'}.
-    @param options: allowed values for list fields.
-    @param maximum: upper bound for C{'integer'}.
-    @raise StanzaError: C{not-acceptable} naming C{var}.
-    """
-    if type == "boolean":
-        return forms.boolean(values, var)
-    if type == "integer":
-        text = forms.single(values).strip()
-        if text.lower() in ("", "none"):
-            return 0
-        try:
-            number = int(text)
-        except ValueError:
-            number = -1
-        if number < 0 or (maximum and number > maximum):
-            raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
-        return number
-    if type == "list-single":
-        value = forms.single(values)
-        if options is not None and value not in options:
-            raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
-        return value
-    if type == "list-multi":
-        for value in values:
-            if options is not None and value not in options:
-                raise StanzaError("not-acceptable", text="Invalid value for %s" % (var,))
-        return sorted(set(values), key=values.index)
-    return forms.single(values)
-
-
 def configField(service, var, attribute, type, label, priority, options=None, maximum=None, desc=None):
     """
     Declare a configuration form field bound to C{room.config.<attribute>}.
 
     @param var: the field name (C{muc#roomconfig_...}).
-    @param type: see L{parseValue}; C{'integer'} is sent as text-single.
+    @param type: see L{xmuc.xmpp.forms.parseValue}; C{'integer'} is sent as text-single.
     @param options: C{[(value, label)]} for list fields.
     @param priority: position in the form (higher comes first).
     """
@@ -87,7 +51,7 @@ def configField(service, var, attribute, type, label, priority, options=None, ma
     def readField(room, fields, changes, **kw):
         if var in fields:
             limit = maximum(room) if callable(maximum) else maximum
-            changes[attribute] = parseValue(type, var, fields[var], allowed, limit)
+            changes[attribute] = forms.parseValue(type, var, fields[var], allowed, limit)
 
     service.hooks.add("config-form", addField, priority=priority)
     service.hooks.add("config-submitted", readField, priority=priority)

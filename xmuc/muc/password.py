@@ -5,7 +5,7 @@ the room is protected exactly when its secret is not empty; submitting
 C{muc#roomconfig_passwordprotectedroom} false clears the secret.
 """
 
-from xmuc.muc import forms
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 

@@ -18,8 +18,9 @@ and the real JID when the joiner may see real JIDs.  Members without a
 reserved nick are only shown to joiners who may see real JIDs.
 """
 
-from xmuc.muc.fanout import Serialized, newStanza
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import newStanza
 
 MEMBERS = ("owner", "admin", "member")
 

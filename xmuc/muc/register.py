@@ -22,12 +22,12 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import forms, persistence
+from xmuc.muc import persistence
 from xmuc.muc.admin import RESERVED_REASON, reservedBy
 from xmuc.muc.room import validNick
-from xmuc.router import parseJID
-from xmuc.xmpp import ns
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 NICK_FIELD = "muc#register_roomnick"
 ROOMUSER_NODE = "x-roomuser-item"

@@ -21,14 +21,13 @@ import uuid
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
-from xmuc.muc.fanout import Serialized, copyElement, newStanza
 from xmuc.muc.occupant import AFFILIATION_RANK, Occupant
 from xmuc.muc.roomconfig import RoomConfig
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.serialized import Serialized
+from xmuc.xmpp.stanza import copyElement, newStanza, resultFor
 
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
 ROLES = ("moderator", "participant", "visitor", "none")
 
@@ -271,11 +270,7 @@ class Room:
 
         @param result: optional child element of the result.
         """
-        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
-        iq["from"] = stanza.getAttribute("to")
-        if result is not None:
-            iq.addChild(result)
-        self.route(iq)
+        self.route(resultFor(stanza, result))
 
     def error(self, stanza, error, echoMUC=False):
         """
@@ -844,13 +839,13 @@ class Room:
         @return: the message element as broadcast (no C{to}).
         """
         message = newStanza("message", type="groupchat", id=stanza.getAttribute("id"), **{"from": occupant.occupantJID})
-        lang = stanza.getAttribute((XML_NS, "lang"))
+        lang = stanza.getAttribute((ns.XML, "lang"))
         if lang:
-            message[(XML_NS, "lang")] = lang
+            message[(ns.XML, "lang")] = lang
         for child in stanza.elements():
             if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == self.jidStr:
                 continue
-            if child.uri == OCCUPANT_ID:
+            if child.uri == ns.OCCUPANT_ID:
                 continue
             message.addChild(child)
         self.hooks.fire("build-message", room=self, occupant=occupant, message=message)
@@ -874,7 +869,7 @@ class Room:
         self.hooks.fire("private-message", room=self, sender=occupant, recipient=recipient, stanza=stanza)
         message = copyElement(stanza)
         for child in list(message.elements()):
-            if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == OCCUPANT_ID:
+            if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == ns.OCCUPANT_ID:
                 message.children.remove(child)
         message.addElement((ns.MUC_USER, "x"))
         self.hooks.fire("build-message", room=self, occupant=occupant, message=message)
@@ -964,7 +959,7 @@ class Room:
             return self.error(stanza, e)
         forwardID = uuid.uuid4().hex
         destination = target.realJID
-        if child is not None and child.uri in ("vcard-temp", "urn:ietf:params:xml:ns:vcard-4.0", "http://jabber.org/protocol/pubsub"):
+        if child is not None and child.uri in (ns.VCARD_TEMP, ns.VCARD4, ns.PUBSUB):
             destination = target.bare
         if len(self._forwardedIqs) > 1000:
             self._forwardedIqs.clear()

@@ -17,13 +17,13 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import internJID
 from zope.interface import implementer
 
+from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
-from xmuc.muc.fanout import newStanza
-from xmuc.muc.hooks import HookRegistry
 from xmuc.muc.room import Room, validNick
-from xmuc.router import parseJID
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.stanza import resultFor
 
 log = Logger()
 
@@ -264,11 +264,9 @@ class MUCService(service.Service):
         """
         Send the iq result for C{stanza} from the service domain.
         """
-        iq = newStanza("iq", type="result", id=stanza.getAttribute("id"), to=stanza.getAttribute("from"))
-        iq["from"] = self.domain
-        if child is not None:
-            iq.addChild(child)
-        self.router.route(iq)
+        result = resultFor(stanza, child)
+        result["from"] = self.domain
+        self.router.route(result)
 
     def uniqueRoomName(self):
         """

@@ -15,11 +15,11 @@ import time
 from twisted.logger import Logger
 
 from xmuc.muc import persistence
-from xmuc.muc.fanout import newStanza
-from xmuc.muc.history import stamp
 from xmuc.muc.owner import configField
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 log = Logger()
 

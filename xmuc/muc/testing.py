@@ -7,11 +7,11 @@ deliveries are collected per recipient instead of going to sessions.
 from twisted.internet import defer
 
 from xmuc.config import validate
-from xmuc.events import EventBus
-from xmuc.muc.fanout import parseElement
+from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
 from xmuc.storage.memory import MemoryStorage
+from xmuc.xmpp.stanza import parseElement
 
 DOMAIN = "conference.localhost"
 
@@ -19,7 +19,7 @@ DOMAIN = "conference.localhost"
 class MUCHarness:
     """
     The server context the MUC service needs (config, router, storage,
-    events, isAdmin, ready).
+    hooks, isAdmin, ready).
 
     @ivar delivered: every stanza delivered to a local user, in order.
     """
@@ -32,7 +32,7 @@ class MUCHarness:
         self.config = validate(raw)
         self.hosts = ["localhost"]
         self.admins = set(admins)
-        self.events = EventBus()
+        self.hooks = HookRegistry(SERVER_EVENTS)
         self.storage = storage or MemoryStorage()
         self.ready = defer.succeed(None)
         self.router = Router(self.hosts)

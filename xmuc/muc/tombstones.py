@@ -10,6 +10,7 @@ import time
 
 from twisted.logger import Logger
 
+from xmuc.accounts.tombstones import inForce
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -51,8 +52,7 @@ def refuseBuried(service, roomJID, creator, **kw):
     tombstone = tombstonesOf(service).get(roomJID)
     if tombstone is None:
         return None
-    limit = expiry(service)
-    expired = limit and time.time() - tombstone["when"] > limit
+    expired = not inForce(tombstone["when"], expiry(service))
     if expired or (creator is not None and service.isAdmin(creator.userhost())):
         del tombstonesOf(service)[roomJID]
         service.server.storage.tombstones.remove(roomJID).addErrback(

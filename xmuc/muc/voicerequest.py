@@ -6,10 +6,10 @@ a moderator who submits it back with C{muc#request_allow} true grants
 voice to that occupant (with the moderator as actor).
 """
 
-from xmuc.muc import forms
-from xmuc.muc.fanout import newStanza
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.stanza import newStanza
 
 ALLOW_FIELD = "muc#request_allow"
 ROLE_OPTIONS = [("none", None), ("visitor", None), ("participant", None), ("moderator", None)]

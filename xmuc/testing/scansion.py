@@ -14,7 +14,6 @@ C{/work/shared/seeds/README.md} for the format.  This module has four parts:
    line front end (C{python -m xmuc.testing.scansion}).
 """
 
-import argparse
 import re
 import sys
 import textwrap
@@ -28,12 +27,13 @@ from twisted.words.protocols.jabber import sasl, sasl_mechanisms, xmlstream
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
+from xmuc.cli import ArgumentParser, HelpRequested, UsageError
+from xmuc.xmpp import ns
+from xmuc.xmpp.jid import jidOrNone
+
 #: Namespace of the C{scansion:} directive attributes.  Scripts use the
 #: prefix without declaring it; the parser declares it.
 SCANSION_NS = "https://matthewwild.co.uk/projects/scansion"
-
-#: The namespace of a top-level element written without C{xmlns}.
-CLIENT_NS = "jabber:client"
 
 #: Attribute value meaning "present, with any value".
 ANY_VALUE = "{scansion:any}"
@@ -197,9 +197,8 @@ def parseScript(text, filename="<script>"):
         if keyValue and current is not None:
             key, value = keyValue.group("key"), keyValue.group("value")
             if key == "jid":
-                try:
-                    parsed = JID(value)
-                except Exception:
+                parsed = jidOrNone(value)
+                if parsed is None:
                     fail("invalid jid %r" % (value,), lineno)
                 if not parsed.user:
                     fail("jid %r has no user part" % (value,), lineno)
@@ -418,7 +417,7 @@ def parseStanza(xmlText, filename="<script>", lineno=1):
     # The wrapper's start tag is alone on the first line, so that XML line N+1
     # is line N of the stanza text.
     document = "<scansion-wrapper xmlns='%s' xmlns:scansion='%s'>\n%s\n</scansion-wrapper>" % (
-        CLIENT_NS,
+        ns.CLIENT,
         SCANSION_NS,
         xmlText,
     )
@@ -494,7 +493,7 @@ def _attributeName(key):
     return key
 
 
-def _describe(element, parentUri=CLIENT_NS):
+def _describe(element, parentUri=ns.CLIENT):
     """
     A short name for an element in mismatch reasons: C{item}, or
     C{x{http://...}} when its namespace differs from its parent's.
@@ -530,7 +529,7 @@ def match(expected, received):
     @return: L{None} when they match, else a human-readable reason.
     @rtype: L{str} or L{None}
     """
-    return _match(expected, received, CLIENT_NS, False, False, "")
+    return _match(expected, received, ns.CLIENT, False, False, "")
 
 
 def _strictness(expected, parentUri, parentStrict, parentForced):
@@ -683,7 +682,7 @@ def _matchUnordered(expectedChildren, receivedChildren, uri, strict, forced, pat
     return None
 
 
-def _shortXml(element, defaultUri=CLIENT_NS):
+def _shortXml(element, defaultUri=ns.CLIENT):
     return stanzaToSend(element).toXml(defaultUri=defaultUri)
 
 
@@ -694,7 +693,7 @@ def serialize(element):
     @param element: a L{domish.Element}.
     @rtype: L{str}
     """
-    return element.toXml(defaultUri=CLIENT_NS)
+    return element.toXml(defaultUri=ns.CLIENT)
 
 
 # ---------------------------------------------------------------- the client
@@ -738,7 +737,7 @@ class _ScansionAuthenticator(xmlstream.ConnectAuthenticator):
     @ivar password: the password.
     """
 
-    namespace = CLIENT_NS
+    namespace = ns.CLIENT
 
     def __init__(self, jid, password, domain):
         xmlstream.ConnectAuthenticator.__init__(self, domain)
@@ -769,7 +768,7 @@ class _ScansionXmlStream(xmlstream.XmlStream):
             "<?xml version='1.0'?><stream:stream xmlns='%s'"
             " xmlns:stream='%s' to='%s' version='1.0' xml:lang='en'>"
             % (
-                CLIENT_NS,
+                ns.CLIENT,
                 xmlstream.NS_STREAMS,
                 _xmlEscape(self.otherEntity.host, {"'": "&apos;"}),
             )
@@ -911,10 +910,10 @@ class ScansionClient:
             raise StepFailure(
                 "%s cannot send: %s" % (self.spec.name, self._closedReason or "not connected")
             )
-        self.xmlstream.send(element.toXml(defaultUri=CLIENT_NS))
+        self.xmlstream.send(element.toXml(defaultUri=ns.CLIENT))
 
     def _received(self, element):
-        if element.uri != CLIENT_NS:
+        if element.uri != ns.CLIENT:
             # Stream-level elements (stream errors, features) are not stanzas
             # of the script; a stream error also ends the connection.
             return
@@ -1169,34 +1168,8 @@ def loadScript(path):
 # ---------------------------------------------------------------- command line
 
 
-class UsageError(Exception):
-    """
-    Bad command line arguments; the message says what is wrong.
-    """
-
-
-class _HelpShown(Exception):
-    """
-    C{--help} was given and the help has been printed.
-    """
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """
-    An argument parser that raises instead of exiting the process.
-    """
-
-    def error(self, message):
-        raise UsageError(message)
-
-    def exit(self, status=0, message=None):
-        if message:
-            self._print_message(message, sys.stderr)
-        raise _HelpShown()
-
-
 def makeArgumentParser():
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m xmuc.testing.scansion",
         description="Run scansion scripts against a running XMPP server.",
     )
@@ -1222,7 +1195,7 @@ def parseArguments(argv):
     @param argv: the arguments, without the program name.
     @return: an L{argparse.Namespace}.
     @raise UsageError: bad arguments.
-    @raise _HelpShown: C{--help} was given (the help has been printed).
+    @raise HelpRequested: C{--help} was given.
     """
     options = makeArgumentParser().parse_args(argv)
     if not 0 < options.port < 65536:
@@ -1272,7 +1245,8 @@ def main(argv=None, out=None):
         out = sys.stdout
     try:
         options = parseArguments(argv)
-    except _HelpShown:
+    except HelpRequested as h:
+        sys.stdout.write(h.text)
         return 0
     except UsageError as e:
         sys.stderr.write(makeArgumentParser().format_usage())

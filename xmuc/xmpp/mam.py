@@ -5,26 +5,21 @@ parsing and validation, RSM paging over a list of records, the result
 messages and the C{<fin/>}, as Prosody's mod_mam and mod_muc_mam do them.
 
 Used by the rooms' archive (L{xmuc.muc.mam}) and the users' personal
-archive (L{xmuc.sm.mam}).  A record is any object with an C{id} (the
+archive (L{xmuc.session.mam}).  A record is any object with an C{id} (the
 archive id, i.e. the stanza-id) and a C{when} (POSIX time).
 """
 
 import re
 
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
 from twisted.words.xish import domish
 
-from xmuc.muc import forms
-from xmuc.muc.fanout import newStanza
-from xmuc.muc.history import parseStamp, stamp
+from xmuc.xmpp import forms
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import parseStamp, stamp
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import bareJID
+from xmuc.xmpp.stanza import newStanza
 
-MAM = "urn:xmpp:mam:2"
-MAM_EXTENDED = MAM + "#extended"
-RSM = "http://jabber.org/protocol/rsm"
-FORWARD = "urn:xmpp:forward:0"
-XDATA_VALIDATE = "http://jabber.org/protocol/xdata-validate"
 
 #: Page size without RSM C{max}, and the largest page (Prosody's
 #: C{max_archive_query_results}).
@@ -67,32 +62,21 @@ def searchForm():
     """
     @return: the C{<x/>} search form, exactly Prosody's.
     """
-    x = domish.Element((ns.DATA_FORMS, "x"))
-    x["type"] = "form"
-
-    def field(var, type, datatype=None):
-        element = x.addElement("field")
-        element["var"] = var
-        element["type"] = type
-        if datatype:
-            element.addElement((XDATA_VALIDATE, "validate"))["datatype"] = datatype
-        return element
-
-    field("FORM_TYPE", "hidden").addElement("value", content=MAM)
-    field("with", "jid-single")
-    field("start", "text-single", "xs:dateTime")
-    field("end", "text-single", "xs:dateTime")
-    field("before-id", "text-single")
-    field("after-id", "text-single")
-    field("ids", "list-multi")
-    return x
+    form = forms.Form("form", ns.MAM)
+    form.add("with", "jid-single")
+    form.add("start", "text-single", datatype="xs:dateTime")
+    form.add("end", "text-single", datatype="xs:dateTime")
+    form.add("before-id", "text-single")
+    form.add("after-id", "text-single")
+    form.add("ids", "list-multi")
+    return form.toElement()
 
 
 def formQuery():
     """
     @return: the C{<query/>} payload answering a form request (iq get).
     """
-    query = domish.Element((MAM, "query"))
+    query = domish.Element((ns.MAM, "query"))
     query.addChild(searchForm())
     return query
 
@@ -112,7 +96,7 @@ def _rsm(query):
     @return: C{{name: value}} of the RSM C{<set/>} of C{query} (C{before}
         is L{True} when empty), or L{None} without a set or an empty one.
     """
-    for rsmSet in query.elements(RSM, "set"):
+    for rsmSet in query.elements(ns.RSM, "set"):
         values = {}
         for child in rsmSet.elements():
             text = str(child)
@@ -137,15 +121,14 @@ def parseQuery(query):
     x = forms.findForm(query)
     if x is not None:
         _, formType, fields = forms.parseForm(x)
-        if formType != MAM:
-            raise StanzaError("bad-request", text="Unexpected FORM_TYPE, expected '%s'" % (MAM,))
+        if formType != ns.MAM:
+            raise StanzaError("bad-request", text="Unexpected FORM_TYPE, expected '%s'" % (ns.MAM,))
         parsed.start = _timestamp(fields.get("start", []))
         parsed.end = _timestamp(fields.get("end", []))
         withJID = forms.single(fields.get("with", [])).strip()
         if withJID:
-            try:
-                parsed.withJID = JID(withJID).userhost()
-            except InvalidFormat:
+            parsed.withJID = bareJID(withJID)
+            if parsed.withJID is None:
                 raise StanzaError("bad-request", text="Invalid JID: " + withJID)
         formBefore = forms.single(fields.get("before-id", [])) or None
         formAfter = forms.single(fields.get("after-id", [])) or None
@@ -163,7 +146,7 @@ def parseQuery(query):
     before = rsm.get("before") or formBefore
     parsed.before = before if isinstance(before, str) else None
     parsed.after = rsm["after"] if "after" in rsm else formAfter
-    parsed.flip = parsed.reverse != any(True for _ in query.elements(MAM, "flip-page"))
+    parsed.flip = parsed.reverse != any(True for _ in query.elements(ns.MAM, "flip-page"))
     return parsed
 
 
@@ -238,11 +221,11 @@ def resultMessage(sender, requester, queryID, record, archived):
     @return: the C{<message><result/></message>} carrying C{archived}.
     """
     message = newStanza("message", to=requester, **{"from": sender})
-    result = message.addElement((MAM, "result"))
+    result = message.addElement((ns.MAM, "result"))
     if queryID is not None:
         result["queryid"] = queryID
     result["id"] = record.id
-    forwarded = result.addElement((FORWARD, "forwarded"))
+    forwarded = result.addElement((ns.FORWARD, "forwarded"))
     forwarded.addElement((ns.DELAY, "delay"))["stamp"] = stamp(record.when)
     forwarded.addChild(archived)
     return message
@@ -254,10 +237,10 @@ def fin(page, query, complete, total):
     @return: the C{<fin/>} element of the iq result, with its RSM C{<set/>}
         (first, last, count).
     """
-    element = domish.Element((MAM, "fin"))
+    element = domish.Element((ns.MAM, "fin"))
     if complete:
         element["complete"] = "true"
-    rsmSet = element.addElement((RSM, "set"))
+    rsmSet = element.addElement((ns.RSM, "set"))
     if page:
         first, last = page[0].id, page[-1].id
         if query.reverse:

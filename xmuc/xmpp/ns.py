@@ -1,7 +1,8 @@
 """
-XML namespaces used across xmuc.
+XML namespaces used across xmuc: the one place they are spelled.
 """
 
+# Streams and stanzas (RFC 6120, RFC 6121).
 CLIENT = "jabber:client"
 COMPONENT = "jabber:component:accept"
 STREAMS = "http://etherx.jabber.org/streams"
@@ -12,15 +13,60 @@ SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 SESSION = "urn:ietf:params:xml:ns:xmpp-session"
 ROSTER = "jabber:iq:roster"
+#: The C{xml:} prefix (C{xml:lang}).
+XML = "http://www.w3.org/XML/1998/namespace"
+
+# Accounts and service discovery.
 REGISTER = "jabber:iq:register"
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"
 VERSION = "jabber:iq:version"
 PING = "urn:xmpp:ping"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+CAPS = "http://jabber.org/protocol/caps"
+VCARD_TEMP = "vcard-temp"
+VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
+
+# Data forms (XEP-0004, XEP-0122) and result set management (XEP-0059).
 DATA_FORMS = "jabber:x:data"
+XDATA_VALIDATE = "http://jabber.org/protocol/xdata-validate"
+RSM = "http://jabber.org/protocol/rsm"
+
+# Stream management (XEP-0198).
+STREAM_MANAGEMENT = "urn:xmpp:sm:3"
+
+# Message payloads: delays, ids, forwarding, hints, states, receipts.
 DELAY = "urn:xmpp:delay"
 STANZA_ID = "urn:xmpp:sid:0"
+FORWARD = "urn:xmpp:forward:0"
+HINTS = "urn:xmpp:hints"
+CHATSTATES = "http://jabber.org/protocol/chatstates"
+RECEIPTS = "urn:xmpp:receipts"
+CHAT_MARKERS = "urn:xmpp:chat-markers:0"
+EME = "urn:xmpp:eme:0"
+JINGLE_MESSAGE = ("urn:xmpp:jingle-message:0", "urn:xmpp:jingle-message:1")
+FASTEN = "urn:xmpp:fasten:0"
+FALLBACK = "urn:xmpp:fallback:0"
+MESSAGE_RETRACT_0 = "urn:xmpp:message-retract:0"
+MESSAGE_RETRACT_1 = "urn:xmpp:message-retract:1"
+MESSAGE_MODERATE_0 = "urn:xmpp:message-moderate:0"
+MESSAGE_MODERATE_1 = "urn:xmpp:message-moderate:1"
+
+# Archives (XEP-0313) and message carbons (XEP-0280).
+MAM = "urn:xmpp:mam:2"
+MAM_EXTENDED = MAM + "#extended"
+CARBONS = "urn:xmpp:carbons:2"
+#: Advertised by Prosody: which copying rules the server follows.
+CARBONS_RULES = "urn:xmpp:carbons:rules:0"
+
+# Publish-subscribe (XEP-0060, XEP-0163).
+PUBSUB = "http://jabber.org/protocol/pubsub"
+PUBSUB_OWNER = PUBSUB + "#owner"
+PUBSUB_EVENT = PUBSUB + "#event"
+PUBSUB_ERRORS = PUBSUB + "#errors"
+PUBSUB_NODE_CONFIG = PUBSUB + "#node_config"
+
+# Multi-user chat (XEP-0045 and the XEPs around it).
 MUC = "http://jabber.org/protocol/muc"
 MUC_USER = MUC + "#user"
 MUC_ADMIN = MUC + "#admin"
@@ -29,4 +75,8 @@ MUC_ROOMCONFIG = MUC + "#roomconfig"
 MUC_ROOMINFO = MUC + "#roominfo"
 MUC_REGISTER = MUC + "#register"
 MUC_REQUEST = MUC + "#request"
+MUC_UNIQUE = MUC + "#unique"
+MUC_STABLE_ID = MUC + "#stable_id"
+MUC_SELF_PING = MUC + "#self-ping-optimization"
+OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 CONFERENCE = "jabber:x:conference"

@@ -16,7 +16,7 @@ out of the stored copy.
 Both directions: a message a user's session sends is archived in the
 sender's archive before it is routed; a message to a local user is
 archived in the recipient's archive when it is delivered (once for the
-account, whichever resources get it) or stored offline (L{xmuc.sm.offline};
+account, whichever resources get it) or stored offline (L{xmuc.session.offline};
 not again when it is delivered from there).  Incoming messages get a
 C{<stanza-id by='user@host'/>} (XEP-0359) naming the archive id, and so do
 the C{sent} carbon copies; a C{<stanza-id/>} claiming to be the user's own
@@ -34,30 +34,23 @@ import time
 import uuid
 
 from twisted.logger import Logger
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from xmuc.muc.fanout import parseElement
-from xmuc.sm.carbons import _clientCopy
-from xmuc.sm.stanzas import retarget
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
+from xmuc.session.stanzas import retarget
 from xmuc.xmpp import mam as shared
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import bareJID
+from xmuc.xmpp.stanza import clientCopy, parseElement
 
 log = Logger()
 
-MAM = shared.MAM
-HINTS = "urn:xmpp:hints"
-CHATSTATES = "http://jabber.org/protocol/chatstates"
-EME = "urn:xmpp:eme:0"
-RECEIPTS = "urn:xmpp:receipts"
-MARKERS = "urn:xmpp:chat-markers:0"
-CONFERENCE = "jabber:x:conference"
-JINGLE_MESSAGE = ("urn:xmpp:jingle-message:0", "urn:xmpp:jingle-message:1")
 
 #: The features of an account's disco#info, as Prosody's mod_mam.
-FEATURES = (shared.MAM, shared.MAM_EXTENDED, ns.STANZA_ID)
+FEATURES = (ns.MAM, ns.MAM_EXTENDED, ns.STANZA_ID)
 
 
 def _children(stanza, uri, name=None):
@@ -81,36 +74,24 @@ def shouldStore(stanza):
     kind = stanza.getAttribute("type", "normal")
     if kind in ("headline", "error", "groupchat"):
         return False, kind
-    if _children(stanza, HINTS, "no-store") or _children(stanza, HINTS, "no-permanent-store"):
+    if _children(stanza, ns.HINTS, "no-store") or _children(stanza, ns.HINTS, "no-permanent-store"):
         return False, "hint"
-    if _children(stanza, HINTS, "store"):
+    if _children(stanza, ns.HINTS, "store"):
         return True, "hint"
     if _hasOwn(stanza, "body"):
         return True, "body"
     if _hasOwn(stanza, "subject"):
         return True, "subject"
-    if _children(stanza, EME, "encryption"):
+    if _children(stanza, ns.EME, "encryption"):
         return True, "encrypted"
-    if _children(stanza, RECEIPTS) or _children(stanza, MARKERS):
+    if _children(stanza, ns.RECEIPTS) or _children(stanza, ns.CHAT_MARKERS):
         return True, "receipt"
-    if _children(stanza, CONFERENCE, "x") or any(
+    if _children(stanza, ns.CONFERENCE, "x") or any(
             _children(x, ns.MUC_USER, "invite") for x in _children(stanza, ns.MUC_USER, "x")):
         return True, "invite"
-    if any(_children(stanza, uri) for uri in JINGLE_MESSAGE):
+    if any(_children(stanza, uri) for uri in ns.JINGLE_MESSAGE):
         return True, "jingle call"
     return False, "default"
-
-
-def _bareOf(text):
-    """
-    @return: the bare JID of C{text}, or L{None} for no or a bad JID.
-    """
-    if not text:
-        return None
-    try:
-        return JID(text).userhost()
-    except InvalidFormat:
-        return None
 
 
 def stripOwnStanzaIDs(stanza, bare):
@@ -130,10 +111,31 @@ def stripOwnStanzaIDs(stanza, bare):
             # on the fan-out path of rooms (their messages carry the
             # room's stanza-id).
             return by.lower() == bare
-        return _bareOf(by) == bare
+        return bareJID(by) == bare
 
     if any(claimed(child) for child in stanza.children):
         stanza.children = [child for child in stanza.children if not claimed(child)]
+
+
+def inArchive(message, archivedBy):
+    """
+    @param archivedBy: the bare JID str of an account whose client queried
+        its archive in the session concerned, or L{None}.
+    @return: whether the client can get C{message} from an archive anyway:
+        it is an archive query result, or it carries the C{stanza-id} of
+        the archive of C{archivedBy}.
+    """
+    for child in message.elements():
+        if child.uri == ns.MAM and child.name == "result":
+            return True
+        if (
+            archivedBy is not None
+            and child.uri == ns.STANZA_ID
+            and child.name == "stanza-id"
+            and child.getAttribute("by") == archivedBy
+        ):
+            return True
+    return False
 
 
 def storedCopy(stanza):
@@ -141,7 +143,7 @@ def storedCopy(stanza):
     @return: the serialized message as archived (chat states left out),
         or L{None} when nothing would remain.
     """
-    kept = [child for child in stanza.children if not (isinstance(child, domish.Element) and child.uri == CHATSTATES)]
+    kept = [child for child in stanza.children if not (isinstance(child, domish.Element) and child.uri == ns.CHATSTATES)]
     if not any(isinstance(child, domish.Element) for child in kept):
         return None
     copy = domish.Element((stanza.uri, stanza.name), stanza.defaultUri, dict(stanza.attributes))
@@ -181,21 +183,20 @@ class Record:
         @return: the archived message, every namespace explicit (it is
             forwarded).
         """
-        return _clientCopy(parseElement(self.xml))
+        return clientCopy(parseElement(self.xml))
 
 
 class PersonalArchive:
     """
     The archives of the local users.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar now: callable giving the POSIX time messages are archived at.
     """
 
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.events.on("account-deleted", self.accountDeleted)
 
     @property
     def store(self):
@@ -229,7 +230,7 @@ class PersonalArchive:
         if xml is None:
             log.debug("not archiving a sent message ({reason})", reason=reason)
             return None
-        withJID = _bareOf(stanza.getAttribute("to"))
+        withJID = bareJID(stanza.getAttribute("to"))
         if withJID is None or withJID == bare:
             # To oneself: archived once, on delivery.
             return None
@@ -257,9 +258,9 @@ class PersonalArchive:
             log.debug("not archiving a received message ({reason})", reason=reason)
             return None
         # Eligible messages (chat or normal) reach a session or offline
-        # storage (xmuc.sm.offline), which archives them once stored; the
+        # storage (xmuc.session.offline), which archives them once stored; the
         # stored copy carries the stanza-id too, as with Prosody.
-        withJID = _bareOf(stanza.getAttribute("from")) or bare
+        withJID = bareJID(stanza.getAttribute("from")) or bare
         stanzaID = str(uuid.uuid4())
         addStanzaID(stanza, bare, stanzaID)
         return bare, stanzaID, withJID, xml
@@ -286,7 +287,7 @@ class PersonalArchive:
 
     # --- queries
 
-    def handleIQ(self, session, iq, child, reply, bare):
+    def handleIQ(self, session, iq, child, reply, bare, **kw):
         """
         An iq in the MAM namespace from a user's session to its own account
         (no C{to}, or its own bare JID).
@@ -354,7 +355,7 @@ class PersonalArchive:
     def _metadata(self, iq, reply, bare):
         def answer(archived):
             result = toResponse(iq, "result")
-            metadata = result.addElement((MAM, "metadata"))
+            metadata = result.addElement((ns.MAM, "metadata"))
             if archived:
                 for name, record in (("start", archived[0]), ("end", archived[-1])):
                     element = metadata.addElement(name)
@@ -380,9 +381,20 @@ class PersonalArchive:
                                  text="only default='always' without rules is supported"))
                 return
         result = toResponse(iq, "result")
-        answer = result.addElement((MAM, "prefs"))
+        answer = result.addElement((ns.MAM, "prefs"))
         answer["default"] = "always"
         answer.addElement("always")
         answer.addElement("never")
         reply(result)
 
+
+def install(sm):
+    """
+    The personal archive (C{sm.mam}): queries from the account's own
+    sessions; messages are archived on the message path; the archive goes
+    with a deleted account.
+    """
+    sm.mam = PersonalArchive(sm)
+    sm.accountFeatures.extend(FEATURES)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.MAM, sm.mam.handleIQ)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.mam.accountDeleted)

@@ -8,9 +8,8 @@ C{ver} and a client cannot poison the cache for others.
 import base64
 import hashlib
 
-CAPS = "http://jabber.org/protocol/caps"
-DISCO_INFO = "http://jabber.org/protocol/disco#info"
-DATA_FORMS = "jabber:x:data"
+from xmuc.xmpp import ns
+
 
 
 class Caps:
@@ -40,7 +39,7 @@ def fromPresence(stanza):
     @return: a L{Caps}, or L{None} when there is no usable C{<c/>}.
     """
     for child in stanza.elements():
-        if child.name != "c" or child.uri != CAPS:
+        if child.name != "c" or child.uri != ns.CAPS:
             continue
         node = child.getAttribute("node")
         ver = child.getAttribute("ver")
@@ -98,14 +97,14 @@ def verification(query):
                     (
                         child.getAttribute("category", ""),
                         child.getAttribute("type", ""),
-                        child.getAttribute((XML_NS, "lang"), ""),
+                        child.getAttribute((ns.XML, "lang"), ""),
                         child.getAttribute("name", ""),
                     )
                 )
             )
         elif child.name == "feature" and child.getAttribute("var") is not None:
             features.append(child["var"])
-        elif child.name == "x" and child.uri == DATA_FORMS:
+        elif child.name == "x" and child.uri == ns.DATA_FORMS:
             text = _formString(child)
             if text is not None:
                 forms.append(text)
@@ -116,7 +115,6 @@ def verification(query):
     return base64.b64encode(digest).decode("ascii")
 
 
-XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 
 def notifyNodes(query):

@@ -34,20 +34,24 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from xmuc.sm import caps as capsmod
-from xmuc.sm.items import hasFrom
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.session import caps as capsmod
+from xmuc.session.hooks import (
+    IQ_GET_BARE,
+    IQ_GET_SELF,
+    IQ_RESPONSE,
+    IQ_SET_BARE,
+    IQ_SET_SELF,
+    addIQHandler,
+)
+from xmuc.session.items import hasFrom
 from xmuc.storage.interfaces import StorageUnavailable
+from xmuc.xmpp import ns
+from xmuc.xmpp import forms
 from xmuc.xmpp.errors import StanzaError, errorReply
 
 log = Logger()
 
-PUBSUB = "http://jabber.org/protocol/pubsub"
-PUBSUB_OWNER = PUBSUB + "#owner"
-PUBSUB_EVENT = PUBSUB + "#event"
-PUBSUB_ERRORS = PUBSUB + "#errors"
-NODE_CONFIG = PUBSUB + "#node_config"
-DATA_FORMS = "jabber:x:data"
-DISCO_INFO = "http://jabber.org/protocol/disco#info"
 
 #: The id of the disco#info queries of entity capabilities (Prosody's).
 CAPS_QUERY_ID = "disco"
@@ -68,8 +72,8 @@ ACCESS_MODELS = ("presence", "open", "whitelist")
 
 #: The account's disco#info features for PEP: those of Prosody 0.12's
 #: mod_pep that are implemented here.
-FEATURES = (PUBSUB,) + tuple(
-    PUBSUB + "#" + feature
+FEATURES = (ns.PUBSUB,) + tuple(
+    ns.PUBSUB + "#" + feature
     for feature in (
         "access-presence",
         "auto-create",
@@ -102,14 +106,6 @@ def _text(value):
     return value
 
 
-def _boolean(value):
-    if value in ("1", "true"):
-        return True
-    if value in ("0", "false"):
-        return False
-    raise ValueError("not a boolean")
-
-
 def _maxItems(value):
     if value == "max":
         return MAX_ITEMS
@@ -135,21 +131,21 @@ CONFIG_FIELDS = {
     "pubsub#description": ("description", _text),
     "pubsub#type": ("payload_type", _text),
     "pubsub#max_items": ("max_items", _maxItems),
-    "pubsub#persist_items": ("persist_items", _boolean),
+    "pubsub#persist_items": ("persist_items", forms.parseBoolean),
     "pubsub#access_model": ("access_model", _text),
     "pubsub#publish_model": ("publish_model", _choice("publishers", "subscribers", "open")),
     "pubsub#send_last_published_item": (
         "send_last_published_item",
         _choice("never", "on_sub", "on_sub_and_presence"),
     ),
-    "pubsub#deliver_notifications": ("notify_items", _boolean),
-    "pubsub#deliver_payloads": ("include_payload", _boolean),
-    "pubsub#notify_delete": ("notify_delete", _boolean),
-    "pubsub#notify_retract": ("notify_retract", _boolean),
+    "pubsub#deliver_notifications": ("notify_items", forms.parseBoolean),
+    "pubsub#deliver_payloads": ("include_payload", forms.parseBoolean),
+    "pubsub#notify_delete": ("notify_delete", forms.parseBoolean),
+    "pubsub#notify_retract": ("notify_retract", forms.parseBoolean),
     "pubsub#notification_type": ("notification_type", _choice("normal", "headline")),
 }
 
-_BOOLEAN_KEYS = {key for key, parse in CONFIG_FIELDS.values() if parse is _boolean}
+_BOOLEAN_KEYS = {key for key, parse in CONFIG_FIELDS.values() if parse is forms.parseBoolean}
 
 
 def pubsubError(condition, pubsubCondition=None, text=None, feature=None):
@@ -162,7 +158,7 @@ def pubsubError(condition, pubsubCondition=None, text=None, feature=None):
     """
     app = None
     if pubsubCondition is not None:
-        app = domish.Element((PUBSUB_ERRORS, pubsubCondition))
+        app = domish.Element((ns.PUBSUB_ERRORS, pubsubCondition))
         if feature is not None:
             app["feature"] = feature
     return StanzaError(condition, text=text, appCondition=app)
@@ -178,20 +174,15 @@ def parseForm(form):
     @raise StanzaError: C{bad-request} for a value that does not parse.
     """
     config = {}
-    for field in form.elements():
-        if field.name != "field":
-            continue
-        spec = CONFIG_FIELDS.get(field.getAttribute("var"))
-        if spec is None:
+    for var, values in forms.submittedFields(form):
+        spec = CONFIG_FIELDS.get(var)
+        if spec is None or not values:
             continue
         key, parse = spec
-        values = [str(v) for v in field.elements() if v.name == "value"]
-        if not values:
-            continue
         try:
             config[key] = parse(values[0].strip() if key in _BOOLEAN_KEYS or key == "max_items" else values[0])
         except ValueError:
-            raise StanzaError("bad-request", text="%s: invalid value" % (field["var"],))
+            raise StanzaError("bad-request", text="%s: invalid value" % (var,))
     return config
 
 
@@ -200,25 +191,18 @@ def configForm(config, formType="form"):
     @param config: a complete node configuration.
     @return: the C{<x xmlns='jabber:x:data'/>} showing it.
     """
-    form = domish.Element((DATA_FORMS, "x"))
-    form["type"] = formType
-    hidden = form.addElement("field")
-    hidden["var"] = "FORM_TYPE"
-    hidden["type"] = "hidden"
-    hidden.addElement("value", content=NODE_CONFIG)
+    form = forms.Form(formType, ns.PUBSUB_NODE_CONFIG)
     for var, (key, parse) in CONFIG_FIELDS.items():
         if key not in config:
             continue
         value = config[key]
-        field = form.addElement("field")
-        field["var"] = var
-        if parse is _boolean:
-            field["type"] = "boolean"
-            value = "1" if value else "0"
+        if parse is forms.parseBoolean:
+            form.add(var, "boolean", values=["1" if value else "0"])
         elif var == "pubsub#access_model":
-            field["type"] = "list-single"
-        field.addElement("value", content=str(value))
-    return form
+            form.add(var, "list-single", values=[value])
+        else:
+            form.add(var, None, values=[value])
+    return form.toElement()
 
 
 def fullConfig(stored):
@@ -280,7 +264,7 @@ class PersonalEventing:
     """
     The PEP services of the local accounts.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar interests: owner bare JID -> {recipient full JID: (caps key,
         frozenset of nodes)}.
     @ivar knownCaps: caps key -> frozenset of the nodes it notifies for.
@@ -299,7 +283,6 @@ class PersonalEventing:
         # (owner, recipient) -> the Caps of a query under way
         self._queries = {}
         self._locks = {}
-        sm.server.events.on("account-deleted", self.accountDeleted)
 
     @property
     def store(self):
@@ -323,6 +306,14 @@ class PersonalEventing:
 
     # --- iqs
 
+    def handleServiceIQ(self, iq, child, reply, bare, **kw):
+        """
+        A pubsub iq to the PEP service of the account C{bare}, from its
+        own sessions or from anyone else (C{iq-get/self}, C{iq-get/bare}
+        and their C{set} events): the service checks who may do what.
+        """
+        self.handleIQ(iq, child, reply, bare)
+
     def handleIQ(self, iq, child, reply, owner):
         """
         A pubsub iq to the PEP service of C{owner}.
@@ -337,7 +328,7 @@ class PersonalEventing:
         for element in child.elements():
             # <publish-options/> and <configure/> go with <publish/> and
             # <create/>; in the owner namespace <configure/> is the action.
-            if child.uri == PUBSUB_OWNER or element.name not in ("publish-options", "configure"):
+            if child.uri == ns.PUBSUB_OWNER or element.name not in ("publish-options", "configure"):
                 action = element
                 break
         if action is None or requester is None:
@@ -346,7 +337,7 @@ class PersonalEventing:
         kind = iq["type"]
         name = action.name
         isOwner = requester == owner
-        if child.uri == PUBSUB:
+        if child.uri == ns.PUBSUB:
             handler = {
                 ("set", "publish"): self._publish,
                 ("get", "items"): self._items,
@@ -386,7 +377,7 @@ class PersonalEventing:
         for element in pubsub.elements():
             if element.name == "publish-options":
                 for form in element.elements():
-                    if form.name == "x" and form.uri == DATA_FORMS:
+                    if form.name == "x" and form.uri == ns.DATA_FORMS:
                         return parseForm(form)
                 return None
         return None
@@ -428,7 +419,7 @@ class PersonalEventing:
         if config.get("persist_items"):
             yield self.store.publish(owner, node, itemID, payload.toXml(), time.time())
         result = toResponse(iq, "result")
-        answer = result.addElement((PUBSUB, "pubsub")).addElement("publish")
+        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("publish")
         answer["node"] = node
         answer.addElement("item")["id"] = itemID
         if config.get("notify_items", True):
@@ -444,7 +435,7 @@ class PersonalEventing:
         message["from"] = owner
         message["type"] = "headline"
         message["id"] = uuid.uuid4().hex
-        items = message.addElement((PUBSUB_EVENT, "event")).addElement("items")
+        items = message.addElement((ns.PUBSUB_EVENT, "event")).addElement("items")
         items["node"] = node
         item = items.addElement("item")
         item["id"] = itemID
@@ -461,7 +452,7 @@ class PersonalEventing:
         message["from"] = owner
         message["type"] = "headline"
         message["id"] = uuid.uuid4().hex
-        event = message.addElement((PUBSUB_EVENT, "event"))
+        event = message.addElement((ns.PUBSUB_EVENT, "event"))
         container = event.addElement(name)
         container["node"] = node
         return message, container
@@ -528,7 +519,7 @@ class PersonalEventing:
             if limit is not None:
                 found = found[:limit]
         result = toResponse(iq, "result")
-        items = result.addElement((PUBSUB, "pubsub")).addElement("items")
+        items = result.addElement((ns.PUBSUB, "pubsub")).addElement("items")
         items["node"] = node
         for record in found:
             item = items.addElement("item")
@@ -564,7 +555,7 @@ class PersonalEventing:
         for element in pubsub.elements():
             if element.name == "configure":
                 for form in element.elements():
-                    if form.name == "x" and form.uri == DATA_FORMS:
+                    if form.name == "x" and form.uri == ns.DATA_FORMS:
                         options = parseForm(form)
         return self._locked(owner, self._createLocked, iq, node, owner, options)
 
@@ -581,7 +572,7 @@ class PersonalEventing:
         yield self.store.setNode(owner, node, config)
         result = toResponse(iq, "result")
         if instant:
-            result.addElement((PUBSUB, "pubsub")).addElement("create")["node"] = node
+            result.addElement((ns.PUBSUB, "pubsub")).addElement("create")["node"] = node
         return result
 
     @defer.inlineCallbacks
@@ -619,7 +610,7 @@ class PersonalEventing:
         if stored is None:
             raise StanzaError("item-not-found")
         result = toResponse(iq, "result")
-        answer = result.addElement((PUBSUB_OWNER, "pubsub")).addElement("configure")
+        answer = result.addElement((ns.PUBSUB_OWNER, "pubsub")).addElement("configure")
         answer["node"] = node
         answer.addChild(configForm(fullConfig(stored)))
         return result
@@ -627,7 +618,7 @@ class PersonalEventing:
     def _setConfigure(self, iq, pubsub, configure, node, owner, requester):
         form = None
         for element in configure.elements():
-            if element.name == "x" and element.uri == DATA_FORMS:
+            if element.name == "x" and element.uri == ns.DATA_FORMS:
                 form = element
         if form is None:
             raise StanzaError("bad-request", text="Missing dataform")
@@ -654,7 +645,7 @@ class PersonalEventing:
 
     def _default(self, iq, pubsub, default, node, owner, requester):
         result = toResponse(iq, "result")
-        answer = result.addElement((PUBSUB_OWNER, "pubsub")).addElement("default")
+        answer = result.addElement((ns.PUBSUB_OWNER, "pubsub")).addElement("default")
         answer.addChild(configForm(dict(DEFAULT_CONFIG)))
         return result
 
@@ -770,11 +761,11 @@ class PersonalEventing:
         iq["to"] = recipient
         # Prosody's fixed id: an answer is told apart by its addresses.
         iq["id"] = CAPS_QUERY_ID
-        iq.addElement((DISCO_INFO, "query"))["node"] = found.queryNode
+        iq.addElement((ns.DISCO_INFO, "query"))["node"] = found.queryNode
         self._queries[(owner, recipient)] = found
         self.router.route(iq)
 
-    def iqResponse(self, iq):
+    def iqResponse(self, iq, **kw):
         """
         An iq result or error addressed to a user's bare JID: the answer
         to a caps query is taken here.
@@ -793,7 +784,7 @@ class PersonalEventing:
         info = None
         if iq.getAttribute("type") == "result":
             for child in iq.elements():
-                if child.name == "query" and child.uri == DISCO_INFO:
+                if child.name == "query" and child.uri == ns.DISCO_INFO:
                     info = child
         others = [w for w in waiting if w[1] != recipient]
         if info is None:
@@ -866,3 +857,21 @@ class PersonalEventing:
         for interests in self.interests.values():
             for recipient in [r for r in interests if _bare(r) == jid]:
                 del interests[recipient]
+
+
+def install(sm):
+    """
+    Personal eventing (C{sm.pep}): pubsub iqs to an account, from its own
+    sessions or from others; the answers to its caps queries; the account
+    is a pubsub/pep service in its disco#info.  Notifications follow
+    presence on the presence path.  The PEP data goes with a deleted
+    account.
+    """
+    sm.pep = PersonalEventing(sm)
+    sm.accountIdentities.append(("pubsub", "pep"))
+    sm.accountFeatures.extend(FEATURES)
+    families = (IQ_GET_SELF, IQ_SET_SELF, IQ_GET_BARE, IQ_SET_BARE)
+    for namespace in (ns.PUBSUB, ns.PUBSUB_OWNER):
+        addIQHandler(sm.hooks, families, namespace, sm.pep.handleServiceIQ)
+    sm.hooks.add(IQ_RESPONSE, sm.pep.iqResponse)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.pep.accountDeleted)

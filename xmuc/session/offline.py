@@ -19,7 +19,7 @@ subscription requests).  As Prosody's mod_mam, a session that queried
 its archive before its initial presence gets no offline messages: it has
 them from the archive, and they stay stored for a later login.
 
-The personal archive (L{xmuc.sm.mam}) archives a stored message once, when
+The personal archive (L{xmuc.session.mam}) archives a stored message once, when
 it is stored (it carries its archive C{<stanza-id/>} in storage, as with
 Prosody); its delivery from storage is not archived again.
 
@@ -30,10 +30,11 @@ import time
 
 from twisted.logger import Logger
 
-from xmuc.muc.fanout import parseElement
-from xmuc.muc.history import stamp
-from xmuc.sm.mam import stripOwnStanzaIDs
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.session.mam import stripOwnStanzaIDs
 from xmuc.xmpp import ns
+from xmuc.xmpp.datetime import stamp
+from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
 
@@ -71,14 +72,13 @@ class OfflineMessages:
     """
     Storing and delivering the messages of users who are offline.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar now: callable giving the POSIX time messages are stored at.
     """
 
     def __init__(self, sm):
         self.sm = sm
         self.now = time.time
-        sm.server.events.on("account-deleted", self.accountDeleted)
 
     @property
     def store(self):
@@ -95,7 +95,7 @@ class OfflineMessages:
         if the account exists, else bounce it.
 
         @param recipient: the C{to} (L{JID}).
-        @param archived: what L{xmuc.sm.mam.PersonalArchive.delivered}
+        @param archived: what L{xmuc.session.mam.PersonalArchive.delivered}
             needs to archive the message once stored, or L{None}.
         """
         bare = recipient.userhost()
@@ -149,7 +149,7 @@ class OfflineMessages:
         stored messages when its priority is 0 or more, unless it queried
         its archive first (Prosody's mod_mam).
         """
-        if session.priority < 0 or getattr(session, "mamRequested", False):
+        if session.priority < 0 or session.mamRequested:
             return
         self.flush(session, bare)
 
@@ -201,3 +201,13 @@ class OfflineMessages:
         d = storage.offline.delete(jid)
         d.addCallback(lambda _: storage.pep.deleteAll(jid))
         return d
+
+
+def install(sm):
+    """
+    Offline messages (C{sm.offline}), kept on the message path and
+    delivered at initial presence; they go with a deleted account.
+    """
+    sm.offline = OfflineMessages(sm)
+    sm.serverFeatures.append(FEATURE)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.offline.accountDeleted)

@@ -8,8 +8,8 @@ roster, under that user's roster lock.
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from xmuc.sm import items
-from xmuc.sm.stanzas import presence, retarget
+from xmuc.session import items
+from xmuc.session.stanzas import presence, retarget
 
 log = Logger()
 
@@ -20,7 +20,7 @@ def _logFailure(failure, what):
 
 class SubscriptionHandler:
     """
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):
@@ -180,3 +180,10 @@ class SubscriptionHandler:
         after = items.shown(item)
         if before != after:
             self.sm.rosterHandler.push(bare, contact, item if after is not None else None)
+
+
+def install(sm):
+    """
+    Presence subscriptions (C{sm.subscriptions}), on the presence path.
+    """
+    sm.subscriptions = SubscriptionHandler(sm)

@@ -22,11 +22,14 @@ Tombstones this server wrote itself are seen again harmlessly: the work is
 already done, so repeating it changes nothing.
 """
 
-import time
-
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+
+from xmuc.accounts.tombstones import ACCOUNT, inForce
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.muc import tombstones as roomtombstones
+from xmuc.muc.deletedaccounts import forgetAccount
 
 log = Logger()
 
@@ -93,7 +96,7 @@ class TombstoneWatcher(service.Service):
             if self.seen.get(jid) == when:
                 continue
             self.seen[jid] = when
-            if tombstone["kind"] == "account":
+            if tombstone["kind"] == ACCOUNT:
                 accounts.append(tombstone)
             else:
                 self.roomDestroyed(jid, when)
@@ -130,7 +133,7 @@ class TombstoneWatcher(service.Service):
             the account does not exist (not registered again).
         """
         expiry = self.server.config.get("storage", "tombstone_expiry")
-        if expiry and time.time() - tombstone["when"] >= expiry:
+        if not inForce(tombstone["when"], expiry):
             return defer.succeed(False)
         return self.server.storage.accounts.get(tombstone["jid"]).addCallback(lambda c: c is None)
 
@@ -141,8 +144,6 @@ class TombstoneWatcher(service.Service):
         muc = self.server.muc
         if muc is None or not gone:
             return defer.succeed(None)
-        from xmuc.muc.deletedaccounts import forgetAccount
-
         return defer.gatherResults([forgetAccount(muc, bare) for bare in sorted(gone)])
 
     @defer.inlineCallbacks
@@ -152,25 +153,18 @@ class TombstoneWatcher(service.Service):
         after the storage part.
         """
         log.info("account {jid} was deleted by another process", jid=bare)
-        yield self.server.events.fire("account-deleted", jid=bare)
-        closing = [
-            defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")
-            for session in list(self.server.sm.sessionsOf(bare))
-        ]
-        yield defer.DeferredList(closing, consumeErrors=True)
+        yield self.server.hooks.fireAll(ACCOUNT_DELETED, jid=bare)
+        yield self.server.accounts.closeSessions(bare)
 
     def roomDestroyed(self, roomJID, when):
         muc = self.server.muc
         if muc is None or not roomJID.endswith("@" + muc.domain):
             return
-        from xmuc.muc import tombstones
-
-        expiry = tombstones.expiry(muc)
-        if expiry and time.time() - when > expiry:
+        if not inForce(when, roomtombstones.expiry(muc)):
             return
         room = muc.rooms.get(roomJID)
         if room is not None and not room.destroyed:
             log.info("room {room} was destroyed by another process", room=roomJID)
             room.destroy(DESTROYED_ELSEWHERE).addErrback(
                 lambda f: log.failure("could not forget {room}", f, room=roomJID))
-        tombstones.tombstonesOf(muc).setdefault(roomJID, {"when": when})
+        roomtombstones.tombstonesOf(muc).setdefault(roomJID, {"when": when})

@@ -23,20 +23,16 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
+from xmuc.xmpp.stanza import clientCopy
 
 log = Logger()
 
-CARBONS = "urn:xmpp:carbons:2"
-#: Advertised by Prosody: which copying rules the server follows.
-CARBONS_RULES = "urn:xmpp:carbons:rules:0"
-FORWARD = "urn:xmpp:forward:0"
-HINTS = "urn:xmpp:hints"
-JINGLE_MESSAGE = ("urn:xmpp:jingle-message:0", "urn:xmpp:jingle-message:1")
 
 #: The disco#info features of the server for carbons.
-FEATURES = (CARBONS, CARBONS_RULES)
+FEATURES = (ns.CARBONS, ns.CARBONS_RULES)
 
 
 def _hasChild(stanza, uri, name=None):
@@ -70,7 +66,7 @@ def isForged(stanza):
         the carbons namespace.
     """
     for child in stanza.elements():
-        if child.uri == CARBONS and child.name in ("received", "sent"):
+        if child.uri == ns.CARBONS and child.name in ("received", "sent"):
             return True
     return False
 
@@ -83,9 +79,9 @@ def isEligible(stanza):
     @return: C{(eligible, reason)}: a bool and a short str.
     """
     kind = stanza.getAttribute("type", "normal")
-    if _hasChild(stanza, CARBONS, "private"):
+    if _hasChild(stanza, ns.CARBONS, "private"):
         return False, "private"
-    if _hasChild(stanza, HINTS, "no-copy"):
+    if _hasChild(stanza, ns.HINTS, "no-copy"):
         return False, "hint"
     if kind == "groupchat":
         return False, "groupchat"
@@ -103,33 +99,10 @@ def isEligible(stanza):
     if kind == "error" and "/" not in stanza.getAttribute("from", ""):
         # The bounce of a message sent to a bare JID.
         return True, "bounce"
-    for uri in JINGLE_MESSAGE:
+    for uri in ns.JINGLE_MESSAGE:
         if _hasChild(stanza, uri):
             return True, "jingle call"
     return False, "default"
-
-
-def _clientCopy(element, inherited=ns.CLIENT):
-    """
-    A deep copy of C{element} with every namespace explicit.
-
-    Stanzas built by the server may leave the C{jabber:client} namespace
-    implicit (C{uri} L{None}), which the stream's default namespace fills
-    in at the top level, but not once nested in C{<forwarded/>}.
-
-    @param element: a L{domish.Element}.
-    @param inherited: the namespace of the parent.
-    @return: the new L{domish.Element}.
-    """
-    uri = element.uri if element.uri is not None else inherited
-    defaultUri = element.defaultUri if element.defaultUri is not None else uri
-    copy = domish.Element((uri, element.name), defaultUri, dict(element.attributes), dict(element.localPrefixes))
-    for child in element.children:
-        if isinstance(child, domish.Element):
-            copy.addChild(_clientCopy(child, defaultUri))
-        else:
-            copy.addContent(child)
-    return copy
 
 
 def wrap(stanza, direction, bare):
@@ -144,8 +117,8 @@ def wrap(stanza, direction, bare):
     carbon = domish.Element((ns.CLIENT, "message"), ns.CLIENT)
     carbon["from"] = bare
     carbon["type"] = stanza.getAttribute("type", "normal")
-    forwarded = carbon.addElement((CARBONS, direction)).addElement((FORWARD, "forwarded"))
-    forwarded.addChild(_clientCopy(stanza))
+    forwarded = carbon.addElement((ns.CARBONS, direction)).addElement((ns.FORWARD, "forwarded"))
+    forwarded.addChild(clientCopy(stanza))
     return carbon
 
 
@@ -157,7 +130,7 @@ def _stripPrivate(stanza):
     stanza.children = [
         child
         for child in stanza.children
-        if not (isinstance(child, domish.Element) and child.uri == CARBONS and child.name == "private")
+        if not (isinstance(child, domish.Element) and child.uri == ns.CARBONS and child.name == "private")
     ]
 
 
@@ -165,10 +138,11 @@ class CarbonsHandler:
     """
     Per-session carbons state and the copies.
 
-    The state lives on the session itself (C{wantCarbons}), so that it
-    goes away with it; carbons are off until the session enables them.
+    The state lives on the session itself (C{wantCarbons}, declared by
+    L{xmuc.interfaces.ISession}), so that it goes away with it; carbons are
+    off until the session enables them.
 
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):
@@ -179,9 +153,9 @@ class CarbonsHandler:
         """
         @return: whether C{session} enabled carbons.
         """
-        return getattr(session, "wantCarbons", False)
+        return session.wantCarbons
 
-    def handleIQ(self, session, iq, child, reply):
+    def handleIQ(self, session, iq, child, reply, **kw):
         """
         An iq in the carbons namespace from a session to itself (no C{to},
         or its own bare JID): C{<enable/>} or C{<disable/>}.
@@ -254,3 +228,13 @@ class CarbonsHandler:
         for session in sessions:
             carbon["to"] = session.jid.full()
             session.send(carbon.toXml())
+
+
+def install(sm):
+    """
+    Message Carbons (C{sm.carbons}): the enable/disable iqs of the
+    account's own sessions; the copies are made on the message path.
+    """
+    sm.carbons = CarbonsHandler(sm)
+    sm.serverFeatures.extend(FEATURES)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.CARBONS, sm.carbons.handleIQ)

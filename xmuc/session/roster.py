@@ -7,14 +7,15 @@ import itertools
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from xmuc.router import parseJID
-from xmuc.sm import items
-from xmuc.sm.stanzas import presence
+from xmuc.session import items
+from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
+from xmuc.session.stanzas import presence
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from twisted.words.protocols.jabber.xmlstream import toResponse
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 
@@ -24,13 +25,20 @@ MAX_NAME_LENGTH = 1023
 
 class RosterHandler:
     """
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):
         self.sm = sm
         self.rosters = sm.rosters
         self._pushIds = itertools.count(1)
+
+    def handleIQ(self, iq, child, session, bare, **kw):
+        """
+        A roster iq from one of the account's sessions (an
+        C{iq-get/self} or C{iq-set/self} event).
+        """
+        self.handle(session, iq, child, bare)
 
     def handle(self, session, iq, query, bare):
         """
@@ -153,3 +161,13 @@ class RosterHandler:
             query = iq.addElement((ns.ROSTER, "query"))
             query.addChild(items.itemElement(contact, item))
             session.send(iq)
+
+
+def install(sm):
+    """
+    Roster gets and sets from the account's own sessions
+    (C{sm.rosterHandler}, which also sends the roster pushes).
+    """
+    sm.rosterHandler = RosterHandler(sm)
+    sm.serverFeatures.append(ns.ROSTER)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.ROSTER, sm.rosterHandler.handleIQ)

@@ -6,10 +6,11 @@ directed presence, probes, and the end of sessions and accounts.
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from xmuc.router import parseJID
-from xmuc.sm.items import FROM_STATES, TO_STATES, hasFrom
-from xmuc.sm.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.session.items import FROM_STATES, TO_STATES, hasFrom
+from xmuc.session.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
 from xmuc.xmpp.errors import errorReply
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 
@@ -20,7 +21,7 @@ def _logFailure(failure, what):
 
 class PresenceHandler:
     """
-    @ivar sm: the L{xmuc.sm.manager.SessionManager}.
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
     """
 
     def __init__(self, sm):
@@ -248,3 +249,12 @@ class PresenceHandler:
             return self.rosters.deleteRoster(roster, bare)
 
         yield self.rosters.run(bare, notify)
+
+
+def install(sm):
+    """
+    Presence (C{sm.presence}), on the presence path; contacts of a deleted
+    account are told.
+    """
+    sm.presence = PresenceHandler(sm)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.presence.accountDeleted)

@@ -1,5 +1,5 @@
 """
-Account life cycle: registration, password change, deletion.
+The account life cycle: registration, password change, deletion.
 
 The authentication backend (L{xmuc.auth.interfaces.IAuthBackend}) stores
 the secrets; this module adds the rules around them (valid names, local
@@ -7,13 +7,13 @@ hosts, tombstones of deleted accounts) and what a deletion implies for the
 rest of the server (roster, sessions, the C{account-deleted} event).
 """
 
-import time
-
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 
+from xmuc.accounts import tombstones
 from xmuc.auth.scram import saslprep
+from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp.errors import StanzaError
 
 log = Logger()
@@ -22,7 +22,7 @@ log = Logger()
 class AccountManager:
     """
     @ivar server: the L{xmuc.server.XmucServer} (uses C{auth}, C{storage},
-        C{events}, C{sm}, C{hosts}, C{config}).
+        C{hooks}, C{sm}, C{hosts}, C{config}).
     """
 
     def __init__(self, server):
@@ -54,18 +54,16 @@ class AccountManager:
         except UnicodeError:
             raise StanzaError("not-acceptable", text="invalid characters in password")
 
-    @defer.inlineCallbacks
     def isTombstoned(self, bare):
         """
         @return: Deferred firing with whether C{bare} belonged to a deleted
-            account recently enough (C{[storage] tombstone_expiry}, 0 meaning
-            forever) to be still taken.
+            account whose tombstone is still in force
+            (L{tombstones.inForce}, C{[storage] tombstone_expiry}).
         """
-        tombstone = yield self.server.storage.tombstones.get(bare)
-        if tombstone is None:
-            return False
         expiry = self.server.config.get("storage", "tombstone_expiry")
-        return not expiry or time.time() - tombstone["when"] < expiry
+        return self.server.storage.tombstones.get(bare).addCallback(
+            lambda tombstone: tombstone is not None and tombstones.inForce(tombstone["when"], expiry)
+        )
 
     @defer.inlineCallbacks
     def register(self, username, host, password):
@@ -118,16 +116,25 @@ class AccountManager:
             sessions are closed; failing (L{StorageError}) when storage
             failed before C{acknowledge} was called.
         """
-        yield self.server.storage.tombstones.add(bare, "account")
-        existed = yield self.server.auth.deleteAccount(bare)
+        existed = yield tombstones.buryAccount(self.server.storage, self.server.auth, bare)
         if acknowledge is not None:
             acknowledge()
-        yield self.server.events.fire("account-deleted", jid=bare)
+        yield self.server.hooks.fireAll(ACCOUNT_DELETED, jid=bare)
         yield self.server.storage.rosters.delete(bare)
+        yield self.closeSessions(bare)
+        log.info("account {jid} deleted", jid=bare)
+        return existed
+
+    def closeSessions(self, bare):
+        """
+        Close the sessions of a deleted account with a C{not-authorized}
+        stream error (XEP-0077 section 3.2).
+
+        @return: Deferred firing once every session is closed (a session
+            failing to close is not an error).
+        """
         closing = [
             defer.maybeDeferred(session.disconnect, "not-authorized", "account deleted")
             for session in list(self.server.sm.sessionsOf(bare))
         ]
-        yield defer.DeferredList(closing, consumeErrors=True)
-        log.info("account {jid} deleted", jid=bare)
-        return existed
+        return defer.DeferredList(closing, consumeErrors=True)

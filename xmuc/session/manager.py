@@ -1,5 +1,13 @@
 """
 The session manager service: bound sessions and local delivery.
+
+The features (presence, subscriptions, roster, service discovery, the
+server's own iqs, carbons, the personal archive, personal eventing,
+offline messages) are the modules of L{FEATURES}, each installed with its
+C{install(sm)}: iqs reach them through L{SessionManager.hooks} (events in
+L{xmuc.session.hooks}), one dictionary lookup per iq; messages and
+presence reach them by direct calls, which keeps that path free of any
+dispatch.
 """
 
 import uuid
@@ -7,27 +15,48 @@ import uuid
 from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import jid as jidmod
 from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
 from zope.interface import implementer
 
+from xmuc.accounts.tombstones import ACCOUNT
+from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
-from xmuc.router import parseJID
-from xmuc.sm.carbons import CarbonsHandler
-from xmuc.sm.mam import PersonalArchive
-from xmuc.sm.offline import OfflineMessages, isStorable
-from xmuc.sm.pep import PersonalEventing
-from xmuc.sm.presence import PresenceHandler
-from xmuc.sm.roster import RosterHandler
-from xmuc.sm.rosters import RosterCache
-from xmuc.sm.serveriq import ServerIQHandler
-from xmuc.sm.subscription import SubscriptionHandler
+from xmuc.session import (
+    carbons,
+    disco,
+    mam,
+    offline,
+    pep,
+    presence,
+    roster,
+    serveriq,
+    subscription,
+)
+from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, SELF, SESSION_EVENTS
+from xmuc.session.mam import inArchive
+from xmuc.session.offline import isStorable
+from xmuc.session.rosters import RosterCache
+from xmuc.session.stanzas import onlyChild
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.jid import jidFromParts, parseJID
 
 log = Logger()
 
 #: Longest resourcepart allowed (RFC 7622 3.4), in bytes.
 MAX_RESOURCE_BYTES = 1023
+
+#: The feature modules, installed in this order.  Presence comes last so
+#: that, on an account deletion, contacts are told after the archive, PEP
+#: and offline storage started forgetting the account.  The archive comes
+#: before PEP: the account's disco#info lists features in install order.
+FEATURES = (subscription, roster, disco, serveriq, carbons, mam, pep, offline, presence)
+
+#: Who an iq from a session may be for, in the order tried: without
+#: C{to}, the account's own data, else the host; to its own bare JID, the
+#: account's own data, else what the server answers for any account.
+_NO_TO = (SELF, HOST)
+_TO_HOST = (HOST,)
+_TO_OWN_ACCOUNT = (SELF, BARE)
 
 
 @implementer(ISessionManager)
@@ -36,11 +65,27 @@ class SessionManager(service.Service):
     RFC 6121 for the users of the local hosts.
 
     @ivar server: the L{xmuc.server.XmucServer} (or any object with its
-        C{hosts, router, storage, events, config, auth} attributes).
+        C{hosts, router, storage, hooks, config, auth} attributes).
     @ivar router: the L{xmuc.router.Router}; its C{sessions} and
         C{localDelivery} are maintained here.
     @ivar rosters: the L{RosterCache}.
     @ivar clock: the L{IReactorTime} used for the shutdown timeout.
+    @ivar hooks: the L{HookRegistry} of the session manager's events
+        (L{xmuc.session.hooks}).
+    @ivar serverFeatures: the disco#info features of the local hosts, as
+        declared by the installed features.
+    @ivar accountFeatures: the disco#info features of an account, in
+        order.
+    @ivar accountIdentities: the C{(category, type)} identities of an
+        account besides C{account/registered}.
+    @ivar presence: the L{xmuc.session.presence.PresenceHandler}.
+    @ivar subscriptions: the
+        L{xmuc.session.subscription.SubscriptionHandler}.
+    @ivar rosterHandler: the L{xmuc.session.roster.RosterHandler}.
+    @ivar carbons: the L{xmuc.session.carbons.CarbonsHandler}.
+    @ivar mam: the L{xmuc.session.mam.PersonalArchive}.
+    @ivar pep: the L{xmuc.session.pep.PersonalEventing}.
+    @ivar offline: the L{xmuc.session.offline.OfflineMessages}.
     """
 
     def __init__(self, server):
@@ -55,15 +100,12 @@ class SessionManager(service.Service):
         self._bound = {}
         self._ending = set()
         self._drained = None
-        self.presence = PresenceHandler(self)
-        self.subscriptions = SubscriptionHandler(self)
-        self.rosterHandler = RosterHandler(self)
-        self.serverIQ = ServerIQHandler(self)
-        self.carbons = CarbonsHandler(self)
-        self.mam = PersonalArchive(self)
-        self.pep = PersonalEventing(self)
-        self.offline = OfflineMessages(self)
-        server.events.on("account-deleted", self.presence.accountDeleted)
+        self.hooks = HookRegistry(SESSION_EVENTS)
+        self.serverFeatures = []
+        self.accountFeatures = []
+        self.accountIdentities = []
+        for feature in FEATURES:
+            feature.install(self)
 
     # --- sessions
 
@@ -74,7 +116,7 @@ class SessionManager(service.Service):
         @param session: the L{ISession}; its C{jid} holds the authenticated
             bare JID when this is called, and the full JID afterwards.
         @param resource: the requested resource or L{None}.
-        @return: the full JID bound (L{jidmod.JID}).
+        @return: the full JID bound (L{twisted.words.protocols.jabber.jid.JID}).
         @raise StanzaError: C{bad-request} for an invalid resource,
             C{not-allowed} when the session is already bound.
         """
@@ -89,9 +131,8 @@ class SessionManager(service.Service):
                 raise StanzaError("bad-request", text="invalid resource")
             if not resource or len(resource.encode("utf-8")) > MAX_RESOURCE_BYTES:
                 raise StanzaError("bad-request", text="invalid resource")
-        try:
-            full = jidmod.JID(tuple=(session.jid.user, session.jid.host, resource))
-        except jidmod.InvalidFormat:
+        full = jidFromParts(session.jid.user, session.jid.host, resource)
+        if full is None:
             raise StanzaError("bad-request", text="invalid resource")
         fullStr = full.full()
         bare = full.userhost()
@@ -109,6 +150,8 @@ class SessionManager(service.Service):
         session.priority = 0
         session.interestedInRoster = False
         session.directedPresence = set()
+        session.wantCarbons = False
+        session.mamRequested = False
         self._bound[session] = (fullStr, bare, resource)
         self._users.setdefault(bare, {})[resource] = session
         self.router.sessions[fullStr] = session
@@ -192,10 +235,45 @@ class SessionManager(service.Service):
             if exists:
                 return "exists"
             return self.server.storage.tombstones.get(bare).addCallback(
-                lambda t: "deleted" if t is not None and t.get("kind") == "account" else "unknown"
+                lambda t: "deleted" if t is not None and t.get("kind") == ACCOUNT else "unknown"
             )
 
         return d.addCallback(checked)
+
+    def undelivered(self, session, stanzas):
+        """
+        The stanzas sent to C{session}, now ended, that its client never
+        acknowledged (XEP-0198), as Prosody's mod_smacks with mod_offline:
+        chat and normal messages are kept for the account
+        (L{xmuc.session.offline.OfflineMessages.keep}: delivered to another
+        available resource if there is one, else stored, bounced only when
+        storage refuses), unless the client can fetch them from an archive
+        (L{xmuc.session.mam.inArchive}); presence, groupchat, errors and iq
+        results need no answer; the rest is bounced with
+        C{recipient-unavailable}.
+
+        @param session: the L{ISession}, already unbound.
+        @param stanzas: the unacknowledged L{domish.Element}s, oldest first.
+        """
+        bare = session.jid.userhost()
+        recipient = parseJID(bare)
+        archivedBy = bare if session.mamRequested else None
+        for stanza in stanzas:
+            name = stanza.name
+            # The session is gone and its unavailable presence says so.
+            if name == "presence" or isError(stanza):
+                continue
+            kind = stanza.getAttribute("type")
+            if name == "message":
+                if kind == "groupchat":
+                    continue
+                if kind in (None, "chat", "normal"):
+                    if not inArchive(stanza, archivedBy):
+                        self.offline.keep(stanza, recipient, None)
+                    continue
+            elif name == "iq" and kind not in ("get", "set"):
+                continue
+            self.bounce(stanza, "recipient-unavailable")
 
     # --- stanzas from clients
 
@@ -230,16 +308,83 @@ class SessionManager(service.Service):
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
         elif name == "iq":
-            if recipient is None or (
-                recipient.user is None
-                and recipient.resource is None
-                and recipient.host in self.router.hosts
-            ):
-                self.serverIQ.handleServer(stanza, session.send, session, bare)
-            elif recipient.resource is None and recipient.userhost() == bare:
-                self.serverIQ.handleAccount(stanza, session.send, bare, session)
+            if recipient is None:
+                self._handleIQ(stanza, session.send, session, bare, _NO_TO)
+            elif recipient.resource is not None:
+                self.router.route(stanza)
+            elif recipient.user is None and recipient.host in self.router.hosts:
+                self._handleIQ(stanza, session.send, session, bare, _TO_HOST)
+            elif recipient.userhost() == bare:
+                self._handleIQ(stanza, session.send, session, bare, _TO_OWN_ACCOUNT)
             else:
                 self.router.route(stanza)
+
+    # --- iqs the server answers
+
+    def _iqPayload(self, iq, reply):
+        """
+        @return: the payload of a get/set iq, or L{None} when the iq needs
+            no further handling (a result/error, given to the
+            C{iq-response} handlers, or a malformed one that was answered).
+        """
+        kind = iq.getAttribute("type")
+        if kind not in ("get", "set"):
+            if kind not in ("result", "error"):
+                reply(errorReply(iq, "bad-request", payload=False))
+            else:
+                self.hooks.fire(IQ_RESPONSE, iq=iq)
+            return None
+        child = onlyChild(iq)
+        if child is None:
+            reply(errorReply(iq, "bad-request", payload=False))
+        return child
+
+    def _handleIQ(self, iq, reply, session, bare, addressees):
+        """
+        Fire the iq event of the first of C{addressees} that has a handler
+        for the iq's namespace; C{service-unavailable} when none has.
+
+        @param reply: callable sending a stanza back to the requester.
+        @param session: the requesting local L{ISession}, or L{None} when
+            the iq was routed (a component).
+        @param bare: the requesting user's bare JID str, or L{None}.
+        @param addressees: families by iq type (L{xmuc.session.hooks}).
+        """
+        child = self._iqPayload(iq, reply)
+        if child is None:
+            return
+        kind = iq["type"]
+        hooks = self.hooks
+        for families in addressees:
+            event = families[kind] + (child.uri or "")
+            if hooks.has(event):
+                hooks.fire(event, iq=iq, child=child, reply=reply, session=session, bare=bare)
+                return
+        reply(errorReply(iq, "service-unavailable"))
+
+    def _handleIQToAccount(self, iq, bare):
+        """
+        An iq get/set routed to local user C{bare} by someone else: the
+        C{iq-*/bare} handlers answer, once the account is known to exist.
+        """
+        reply = self.router.route
+        child = self._iqPayload(iq, reply)
+        if child is None:
+            return
+        event = BARE[iq["type"]] + (child.uri or "")
+        if not self.hooks.has(event):
+            self.bounce(iq, "service-unavailable")
+            return
+
+        def answer(state):
+            if state != "exists":
+                self.bounce(iq, "service-unavailable")
+                return None
+            return self.hooks.fire(event, iq=iq, child=child, reply=reply, session=None, bare=bare)
+
+        d = self.accountState(bare)
+        d.addCallback(answer)
+        d.addErrback(lambda f: log.failure("answering an iq to {jid} failed", f, jid=bare))
 
     # --- stanzas to local JIDs
 
@@ -254,7 +399,7 @@ class SessionManager(service.Service):
         if recipient.user is None:
             # The host itself: iqs are answered, the rest is dropped.
             if name == "iq":
-                self.serverIQ.handleServer(stanza, self.router.route, None, None)
+                self._handleIQ(stanza, self.router.route, None, None, _TO_HOST)
             return
         if name == "message":
             copied = self.carbons.beforeDelivery(stanza)
@@ -281,7 +426,7 @@ class SessionManager(service.Service):
     def _deliverMessage(self, stanza, recipient, archived=None):
         """
         @param archived: what the personal archive needs to archive the
-            message (L{xmuc.sm.mam.PersonalArchive.beforeDelivery}), for
+            message (L{xmuc.session.mam.PersonalArchive.beforeDelivery}), for
             when it is stored offline; or L{None}.
         @return: the sessions the message was delivered to (empty when
             it was bounced, dropped or given to offline storage).
@@ -337,10 +482,11 @@ class SessionManager(service.Service):
                 self.bounce(stanza, "service-unavailable")
             return
         if kind in ("get", "set"):
-            self.serverIQ.handleForeignAccount(stanza, recipient.userhost())
+            self._handleIQToAccount(stanza, recipient.userhost())
         else:
-            # A contact answering a caps query of personal eventing.
-            self.pep.iqResponse(stanza)
+            # A contact answering a query of the server (personal
+            # eventing's caps queries).
+            self.hooks.fire(IQ_RESPONSE, iq=stanza)
 
     # --- service
 

@@ -2,8 +2,11 @@
 In-band registration (XEP-0077, C{jabber:iq:register}) with the server.
 
 Before authentication (only when C{[c2s] allow_registration}): the form
-and account creation, one account per stream.  After authentication
-(always): the registration state, password change and account removal.
+and account creation, one account per stream; the client stream calls
+L{handleUnauthenticatedRegisterIQ}.  After authentication (always): the
+registration state, password change and account removal; the session
+manager calls L{handleRegisterIQ}.  Both leave the rules to
+L{xmuc.accounts.manager.AccountManager}.
 """
 
 from twisted.internet import defer

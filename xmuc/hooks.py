@@ -1,0 +1,162 @@
+"""
+Named events, for parts of the server that must react to each other without
+importing each other (an account deleted: rooms drop its affiliations; a
+join presence: room features decide whether it may enter).
+
+One L{HookRegistry} serves every layer; each layer keeps the catalogue of
+its own events (the server-wide ones below, the MUC's in
+L{xmuc.muc.hooks}).  Handlers of one event run in order of decreasing
+priority (ties: registration order) and are called with keyword arguments
+only, so that new arguments can be added later.
+
+An event is fired in one of two ways, chosen by the event:
+
+ - L{HookRegistry.fire} asks a question or lets a handler refuse: the first
+   handler returning something else than L{None} decides, and exceptions
+   (e.g. L{xmuc.xmpp.errors.StanzaError} refusals) propagate to the caller;
+ - L{HookRegistry.fireAll} announces something done: every handler runs,
+   a failing handler is logged without stopping the others, and the caller
+   gets a Deferred firing when every handler (and the Deferreds they return)
+   is done.
+
+A catalogue is a collection of event names.  A name ending with C{":"}
+stands for a family of events parametrised by what follows the colon
+(C{"iq-get:"} covers C{"iq-get:jabber:iq:register"}).  A registry built
+with a catalogue refuses (L{UncataloguedEvent}) to register or fire a name
+outside it, so that a misspelt event fails the tests instead of never
+firing.
+
+Server-wide events (L{SERVER_EVENTS}, fired with L{HookRegistry.fireAll} on
+C{server.hooks}):
+
+C{account-deleted(jid)} (L{ACCOUNT_DELETED})
+    The account C{jid} (bare JID, str) was removed, or its deletion was
+    learned from storage; presence, archives, PEP and rooms forget it.
+"""
+
+import itertools
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+log = Logger()
+
+ACCOUNT_DELETED = "account-deleted"
+
+SERVER_EVENTS = frozenset({ACCOUNT_DELETED})
+
+
+class UncataloguedEvent(KeyError):
+    """
+    A name given to a L{HookRegistry} is not in its catalogue.
+    """
+
+
+def isCatalogued(name, catalogue):
+    """
+    @param name: an event name.
+    @param catalogue: a collection of event names; a name ending with
+        C{":"} covers every name starting with it.
+    @return: whether C{name} is in C{catalogue}.
+    """
+    if name in catalogue:
+        return True
+    colon = name.find(":")
+    return colon >= 0 and name[: colon + 1] in catalogue
+
+
+class HookRegistry:
+    """
+    Event handlers by name, called in order of decreasing priority.
+
+    @ivar catalogue: the event names this registry accepts, or L{None} to
+        accept any.
+    """
+
+    def __init__(self, catalogue=None):
+        self.catalogue = catalogue
+        self._handlers = {}
+        self._counter = itertools.count()
+
+    def _check(self, name):
+        if self.catalogue is not None and not isCatalogued(name, self.catalogue):
+            raise UncataloguedEvent(name)
+
+    def add(self, name, handler, priority=0):
+        """
+        Call C{handler(**data)} when C{name} fires.
+
+        @param name: the event name, from the registry's catalogue.
+        @param handler: callable taking keyword arguments.
+        @param priority: higher runs first.
+        @raise UncataloguedEvent: when C{name} is not in the catalogue.
+        """
+        self._check(name)
+        handlers = self._handlers.setdefault(name, [])
+        handlers.append((-priority, next(self._counter), handler))
+        handlers.sort(key=lambda entry: entry[:2])
+
+    def remove(self, name, handler):
+        """
+        Stop calling C{handler} for C{name}.
+        """
+        handlers = self._handlers.get(name, [])
+        handlers[:] = [entry for entry in handlers if entry[2] != handler]
+
+    def has(self, name):
+        """
+        @return: whether anything listens to C{name}.
+        """
+        return bool(self._handlers.get(name))
+
+    def names(self):
+        """
+        @return: the set of names that have handlers.
+        """
+        return {name for name, handlers in self._handlers.items() if handlers}
+
+    def fire(self, name, **data):
+        """
+        Run the handlers of C{name} until one returns something else than
+        L{None}.  Exceptions propagate and stop the event.
+
+        @return: the first non-None result, or L{None}.
+        @raise UncataloguedEvent: when C{name} is not in the catalogue.
+        """
+        handlers = self._handlers.get(name)
+        if not handlers:
+            # Only a name without handlers can be uncatalogued (L{add}
+            # checks), so hooked events pay nothing for the check.
+            if self.catalogue is not None:
+                self._check(name)
+            return None
+        for _, _, handler in handlers:
+            result = handler(**data)
+            if result is not None:
+                return result
+        return None
+
+    def fireAll(self, name, **data):
+        """
+        Run every handler of C{name}; a handler may return a Deferred.  A
+        failing handler is logged and does not stop the others.
+
+        @return: a Deferred firing with L{None} when every handler is done.
+        @raise UncataloguedEvent: when C{name} is not in the catalogue.
+        """
+        handlers = self._handlers.get(name)
+        if not handlers and self.catalogue is not None:
+            self._check(name)
+        waiting = []
+        for _, _, handler in list(handlers or ()):
+            d = defer.maybeDeferred(handler, **data)
+            d.addErrback(
+                lambda f, h=handler: log.failure(
+                    "handler {handler!r} of event {event} failed",
+                    f,
+                    handler=h,
+                    event=name,
+                )
+            )
+            waiting.append(d)
+        return defer.gatherResults(waiting).addCallback(lambda _: None)
