@@ -34,7 +34,9 @@ seconds after it was made fails with L{StorageUnavailable}, whatever holds
 it up (a server that stopped answering, a lock, a queue of calls waiting
 for a connection): the client is answered, never left hanging.  The work
 of such a call is skipped if it has not started, and rolled back if it
-finishes later; the calls after it wait until it is done, so order holds.
+returns after the deadline (only a commit already under way at the
+deadline may still land); the calls after it wait until it is done, so
+order holds.
 """
 
 import builtins
