@@ -7,8 +7,6 @@ registration, password change).
 """
 
 import base64
-import io
-import json
 import os
 import signal
 
@@ -128,8 +126,6 @@ class TwistdOptionsTests(unittest.TestCase):
     """
 
     def setUp(self):
-        import signal
-
         # twistd's log file handling sets a SIGUSR1 handler (log rotation).
         previous = signal.getsignal(signal.SIGUSR1)
         self.addCleanup(signal.signal, signal.SIGUSR1, previous)
