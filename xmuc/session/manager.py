@@ -76,6 +76,9 @@ class SessionManager(service.Service):
         declared by the installed features.
     @ivar accountFeatures: the disco#info features of an account, in
         order.
+    @ivar streamFeatures: the C{(namespace, name)} of the empty elements
+        the features add to the stream features offered after
+        authentication (e.g. roster versioning's C{<ver/>}).
     @ivar accountIdentities: the C{(category, type)} identities of an
         account besides C{account/registered}.
     @ivar presence: the L{xmuc.session.presence.PresenceHandler}.
@@ -103,6 +106,7 @@ class SessionManager(service.Service):
         self.hooks = HookRegistry(SESSION_EVENTS)
         self.serverFeatures = []
         self.accountFeatures = []
+        self.streamFeatures = []
         self.accountIdentities = []
         for feature in FEATURES:
             feature.install(self)
