@@ -22,6 +22,7 @@ from xmuc.accounts.tombstones import ACCOUNT
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
 from xmuc.session import (
+    blocking,
     carbons,
     disco,
     mam,
@@ -49,7 +50,18 @@ MAX_RESOURCE_BYTES = 1023
 #: that, on an account deletion, contacts are told after the archive, PEP
 #: and offline storage started forgetting the account.  The archive comes
 #: before PEP: the account's disco#info lists features in install order.
-FEATURES = (subscription, roster, disco, serveriq, carbons, mam, pep, offline, presence)
+FEATURES = (
+    subscription,
+    roster,
+    disco,
+    serveriq,
+    blocking,
+    carbons,
+    mam,
+    pep,
+    offline,
+    presence,
+)
 
 #: Who an iq from a session may be for, in the order tried: without
 #: C{to}, the account's own data, else the host; to its own bare JID, the
@@ -88,6 +100,7 @@ class SessionManager(service.Service):
     @ivar carbons: the L{xmuc.session.carbons.CarbonsHandler}.
     @ivar mam: the L{xmuc.session.mam.PersonalArchive}.
     @ivar pep: the L{xmuc.session.pep.PersonalEventing}.
+    @ivar blocking: the L{xmuc.session.blocking.Blocking}.
     @ivar offline: the L{xmuc.session.offline.OfflineMessages}.
     """
 
@@ -156,10 +169,12 @@ class SessionManager(service.Service):
         session.directedPresence = set()
         session.wantCarbons = False
         session.mamRequested = False
+        session.requestedBlocklist = False
         self._bound[session] = (fullStr, bare, resource)
         self._users.setdefault(bare, {})[resource] = session
         self.router.sessions[fullStr] = session
         self.rosters.pin(bare)
+        self.blocking.pin(bare)
         return full
 
     def unbind(self, session):
@@ -188,6 +203,7 @@ class SessionManager(service.Service):
     def _ended(self, _, d, bare):
         self._ending.discard(d)
         self.rosters.unpin(bare)
+        self.blocking.unpin(bare)
         self._checkDrained()
 
     def sessionsOf(self, bare):
@@ -290,6 +306,14 @@ class SessionManager(service.Service):
         if bound is None:
             return
         fullStr, bare, _ = bound
+        blocklist = self.blocking.cached(bare)
+        if blocklist is None:
+            # Every stanza of the session waits for the list, so that they
+            # keep their order.
+            self.blocking.whenLoaded(
+                bare, self.fromClient, (session, stanza), lambda: self._notSent(session, stanza)
+            )
+            return
         stanza["from"] = fullStr
         to = stanza.getAttribute("to")
         recipient = None
@@ -298,6 +322,8 @@ class SessionManager(service.Service):
             if recipient is None:
                 if not isError(stanza):
                     session.send(errorReply(stanza, "jid-malformed"))
+                return
+            if blocklist and self.blocking.outgoing(session, stanza, recipient, blocklist):
                 return
         name = stanza.name
         if name == "message":
@@ -322,6 +348,10 @@ class SessionManager(service.Service):
                 self._handleIQ(stanza, session.send, session, bare, _TO_OWN_ACCOUNT)
             else:
                 self.router.route(stanza)
+
+    def _notSent(self, session, stanza):
+        if not isError(stanza):
+            session.send(errorReply(stanza, "internal-server-error", payload=False))
 
     # --- iqs the server answers
 
@@ -404,6 +434,18 @@ class SessionManager(service.Service):
             # The host itself: iqs are answered, the rest is dropped.
             if name == "iq":
                 self._handleIQ(stanza, self.router.route, None, None, _TO_HOST)
+            return
+        bare = recipient.userhost()
+        blocklist = self.blocking.cached(bare)
+        if blocklist is None:
+            self.blocking.whenLoaded(
+                bare,
+                self.deliver,
+                (stanza,),
+                lambda: self.bounce(stanza, "internal-server-error"),
+            )
+            return
+        if blocklist and self.blocking.incoming(stanza, recipient, blocklist):
             return
         if name == "message":
             copied = self.carbons.beforeDelivery(stanza)

@@ -76,8 +76,9 @@ class PresenceHandler:
             # The session left meanwhile (its unavailable presence follows).
             return
         route = self.router.route
+        blocks = self.sm.blocking.blocks
         for contact, item in list(roster.items()):
-            if item["subscription"] in FROM_STATES:
+            if item["subscription"] in FROM_STATES and not blocks(bare, contact):
                 route(retarget(stanza, contact))
         own = self.sm.availableSessions(bare)
         for other in own:
@@ -88,7 +89,7 @@ class PresenceHandler:
         # RFC 6121 4.2.2: probe the contacts whose presence the user wants,
         # and show the new resource the other resources' presence.
         for contact, item in list(roster.items()):
-            if item["subscription"] in TO_STATES:
+            if item["subscription"] in TO_STATES and not blocks(bare, contact):
                 route(presence(fullStr, contact, "probe"))
         for other in own:
             if other is not session:
@@ -144,8 +145,13 @@ class PresenceHandler:
             # both reach everyone in the order they were sent.
             for other in self.sm.availableSessions(bare):
                 other.send(retarget(stanza, self.sm.boundJID(other)[0]))
+            blocks = self.sm.blocking.blocks
             for contact, item in list(roster.items()):
-                if item["subscription"] in FROM_STATES and contact not in directed:
+                if (
+                    item["subscription"] in FROM_STATES
+                    and contact not in directed
+                    and not blocks(bare, contact)
+                ):
                     route(retarget(stanza, contact))
 
         return self.rosters.get(bare).addCallback(toContacts)
