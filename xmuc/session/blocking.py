@@ -40,7 +40,6 @@ messages through a room; the room would have to ask L{Blocking.blocks}
 before routing one.
 """
 
-import collections
 import itertools
 
 from twisted.internet import defer
@@ -50,6 +49,7 @@ from twisted.words.xish import domish
 
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
+from xmuc.session.documents import DocumentCache
 from xmuc.session.items import FROM_STATES
 from xmuc.session.stanzas import presence, retarget
 from xmuc.xmpp import ns
@@ -70,6 +70,10 @@ RECENT_LISTS = 256
 _ANSWERED_MESSAGES = frozenset((None, "chat", "normal"))
 
 _EMPTY = frozenset()
+
+
+def _decode(stored):
+    return frozenset(stored or ())
 
 
 def candidates(jid):
@@ -106,112 +110,17 @@ class Blocking:
     """
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar store: the L{xmuc.storage.interfaces.IAccountDataStore}.
+    @ivar lists: the L{DocumentCache} of the blocklists (frozensets of
+        JID strings); C{cached(bare)} is its C{cached}.
     """
 
     def __init__(self, sm):
         self.sm = sm
         self.store = sm.server.storage.accountData
-        # bare -> frozenset, for accounts with sessions.
-        self._pinned = {}
-        self._pins = {}
-        # bare -> frozenset, the most recently used others.
-        self._recent = collections.OrderedDict()
-        # bare -> [(callable, args)] waiting for the list to be read.
-        self._waiting = {}
+        self.lists = DocumentCache(self.store, DOCUMENT, _decode, RECENT_LISTS)
+        self.cached = self.lists.cached
         self._locks = {}
         self._pushIds = itertools.count(1)
-
-    # --- the lists in memory
-
-    def pin(self, bare):
-        """
-        Keep the list of C{bare} in memory until the matching L{unpin} (one
-        pin per bound session), and start reading it.
-        """
-        self._pins[bare] = self._pins.get(bare, 0) + 1
-        if bare not in self._pinned:
-            found = self._recent.pop(bare, None)
-            if found is not None:
-                self._pinned[bare] = found
-            else:
-                self._load(bare)
-
-    def unpin(self, bare):
-        count = self._pins.get(bare, 0) - 1
-        if count > 0:
-            self._pins[bare] = count
-            return
-        self._pins.pop(bare, None)
-        found = self._pinned.pop(bare, None)
-        if found is not None:
-            self._remember(bare, found)
-
-    def cached(self, bare):
-        """
-        @return: the blocklist of C{bare} (a frozenset of JID strings) when
-            it is in memory, else L{None} (then use L{whenLoaded}).
-        """
-        found = self._pinned.get(bare)
-        if found is not None:
-            return found
-        found = self._recent.get(bare)
-        if found is not None:
-            self._recent.move_to_end(bare)
-        return found
-
-    def whenLoaded(self, bare, function, args, failed):
-        """
-        Call C{function(*args)} once the list of C{bare} is in memory;
-        calls wait in the order made.
-
-        @param failed: called instead when the list cannot be read (the
-            stanza is answered with an error: it is neither delivered on a
-            guess nor silently lost).
-        """
-        waiting = self._waiting.get(bare)
-        if waiting is None:
-            self._waiting[bare] = [(function, args, failed)]
-            self._load(bare)
-        else:
-            waiting.append((function, args, failed))
-
-    def _load(self, bare):
-        self._waiting.setdefault(bare, [])
-        d = self.store.get(bare, DOCUMENT)
-        d.addCallbacks(self._loaded, self._notLoaded, callbackArgs=(bare,), errbackArgs=(bare,))
-
-    def _loaded(self, stored, bare):
-        blocklist = frozenset(stored or ())
-        if bare in self._pins:
-            self._pinned[bare] = blocklist
-        else:
-            self._remember(bare, blocklist)
-        for function, args, _ in self._waiting.pop(bare, ()):
-            try:
-                function(*args)
-            except Exception:
-                log.failure("a stanza waiting for the blocklist of {jid} failed", jid=bare)
-
-    def _notLoaded(self, failure, bare):
-        # The next stanza tries again.
-        log.failure("reading the blocklist of {jid} failed", failure, jid=bare)
-        for _, _, failed in self._waiting.pop(bare, ()):
-            try:
-                failed()
-            except Exception:
-                log.failure("answering a stanza after a storage failure failed")
-
-    def _remember(self, bare, blocklist):
-        self._recent[bare] = blocklist
-        self._recent.move_to_end(bare)
-        while len(self._recent) > RECENT_LISTS:
-            self._recent.popitem(last=False)
-
-    def _replace(self, bare, blocklist):
-        if bare in self._pins:
-            self._pinned[bare] = blocklist
-        else:
-            self._remember(bare, blocklist)
 
     # --- stanzas
 
@@ -338,8 +247,8 @@ class Blocking:
         blocklist = self.cached(bare)
         if blocklist is None:
             stored = yield self.store.get(bare, DOCUMENT)
-            blocklist = frozenset(stored or ())
-            self._replace(bare, blocklist)
+            blocklist = _decode(stored)
+            self.lists.replace(bare, blocklist)
         result = yield function(blocklist, *args)
         return result
 
@@ -366,7 +275,7 @@ class Blocking:
                 yield self.store.set(bare, DOCUMENT, sorted(after))
             else:
                 yield self.store.delete(bare, DOCUMENT)
-            self._replace(bare, frozenset(after))
+            self.lists.replace(bare, frozenset(after))
         reply(toResponse(iq, "result"))
         # XEP-0191 sections 3.3 and 3.4: every resource that asked for the
         # list is told, with the items of the request (an unblock without
@@ -423,8 +332,7 @@ class Blocking:
         """
         C{account-deleted}: the blocklist goes with the account.
         """
-        self._pinned.pop(jid, None)
-        self._recent.pop(jid, None)
+        self.lists.forget(jid)
         return self.store.delete(jid, DOCUMENT)
 
 

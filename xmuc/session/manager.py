@@ -174,7 +174,7 @@ class SessionManager(service.Service):
         self._users.setdefault(bare, {})[resource] = session
         self.router.sessions[fullStr] = session
         self.rosters.pin(bare)
-        self.blocking.pin(bare)
+        self.blocking.lists.pin(bare)
         return full
 
     def unbind(self, session):
@@ -203,7 +203,7 @@ class SessionManager(service.Service):
     def _ended(self, _, d, bare):
         self._ending.discard(d)
         self.rosters.unpin(bare)
-        self.blocking.unpin(bare)
+        self.blocking.lists.unpin(bare)
         self._checkDrained()
 
     def sessionsOf(self, bare):
@@ -310,7 +310,7 @@ class SessionManager(service.Service):
         if blocklist is None:
             # Every stanza of the session waits for the list, so that they
             # keep their order.
-            self.blocking.whenLoaded(
+            self.blocking.lists.whenLoaded(
                 bare, self.fromClient, (session, stanza), lambda: self._notSent(session, stanza)
             )
             return
@@ -438,7 +438,7 @@ class SessionManager(service.Service):
         bare = recipient.userhost()
         blocklist = self.blocking.cached(bare)
         if blocklist is None:
-            self.blocking.whenLoaded(
+            self.blocking.lists.whenLoaded(
                 bare,
                 self.deliver,
                 (stanza,),
