@@ -212,6 +212,8 @@ SCHEMA = {
         "shutdown_timeout": Option(parseFloat(0), "5"),
         # Event loop wanted (epoll, poll, select...); empty: default.
         "reactor": Option(parseString, ""),
+        # Largest vCard (XEP-0054) an account may store, in bytes.
+        "vcard_max_size": Option(parseInt(1024), "131072"),
     },
     "c2s": {
         # Client listening endpoints.

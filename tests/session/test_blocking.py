@@ -259,7 +259,7 @@ class BlockingWireTests(unittest.TestCase):
         self.assertEqual(listed(child(current, ns.BLOCKING, "blocklist")), ["romeo@localhost"])
         again.close()
         yield again.waitClosed()
-        yield self.running.server.hooks.fire(ACCOUNT_DELETED, jid="juliet@localhost")
+        yield self.running.server.hooks.fireAll(ACCOUNT_DELETED, jid="juliet@localhost")
         self.assertIsNone((yield storage.accountData.get("juliet@localhost", "blocklist")))
 
 

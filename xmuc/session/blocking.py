@@ -344,5 +344,6 @@ def install(sm):
     """
     sm.blocking = Blocking(sm)
     sm.serverFeatures.append(ns.BLOCKING)
+    sm.accountDocuments.append(sm.blocking.lists)
     addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.BLOCKING, sm.blocking.handleIQ)
     sm.server.hooks.add(ACCOUNT_DELETED, sm.blocking.accountDeleted)

@@ -32,6 +32,7 @@ from xmuc.session import (
     roster,
     serveriq,
     subscription,
+    vcard,
 )
 from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, SELF, SESSION_EVENTS
 from xmuc.session.mam import inArchive
@@ -56,6 +57,7 @@ FEATURES = (
     disco,
     serveriq,
     blocking,
+    vcard,
     carbons,
     mam,
     pep,
@@ -101,6 +103,12 @@ class SessionManager(service.Service):
     @ivar mam: the L{xmuc.session.mam.PersonalArchive}.
     @ivar pep: the L{xmuc.session.pep.PersonalEventing}.
     @ivar blocking: the L{xmuc.session.blocking.Blocking}.
+    @ivar vcard: the L{xmuc.session.vcard.VCards}.
+    @ivar accountDocuments: the
+        L{xmuc.session.documents.DocumentCache}s the stanza path reads
+        for every stanza of an account (its blocklist, its avatar hash):
+        pinned while the account has sessions; a session's stanzas wait
+        until they are read.
     @ivar offline: the L{xmuc.session.offline.OfflineMessages}.
     """
 
@@ -120,6 +128,7 @@ class SessionManager(service.Service):
         self.serverFeatures = []
         self.accountFeatures = []
         self.streamFeatures = []
+        self.accountDocuments = []
         self.accountIdentities = []
         for feature in FEATURES:
             feature.install(self)
@@ -174,7 +183,8 @@ class SessionManager(service.Service):
         self._users.setdefault(bare, {})[resource] = session
         self.router.sessions[fullStr] = session
         self.rosters.pin(bare)
-        self.blocking.lists.pin(bare)
+        for documents in self.accountDocuments:
+            documents.pin(bare)
         return full
 
     def unbind(self, session):
@@ -203,7 +213,8 @@ class SessionManager(service.Service):
     def _ended(self, _, d, bare):
         self._ending.discard(d)
         self.rosters.unpin(bare)
-        self.blocking.lists.unpin(bare)
+        for documents in self.accountDocuments:
+            documents.unpin(bare)
         self._checkDrained()
 
     def sessionsOf(self, bare):
@@ -306,14 +317,15 @@ class SessionManager(service.Service):
         if bound is None:
             return
         fullStr, bare, _ = bound
+        for documents in self.accountDocuments:
+            if documents.cached(bare) is None:
+                # Every stanza of the session waits, so that they keep
+                # their order.
+                documents.whenLoaded(
+                    bare, self.fromClient, (session, stanza), lambda: self._notSent(session, stanza)
+                )
+                return
         blocklist = self.blocking.cached(bare)
-        if blocklist is None:
-            # Every stanza of the session waits for the list, so that they
-            # keep their order.
-            self.blocking.lists.whenLoaded(
-                bare, self.fromClient, (session, stanza), lambda: self._notSent(session, stanza)
-            )
-            return
         stanza["from"] = fullStr
         to = stanza.getAttribute("to")
         recipient = None

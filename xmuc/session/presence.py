@@ -38,6 +38,9 @@ class PresenceHandler:
         @param recipient: the parsed C{to} or L{None}.
         """
         kind = stanza.getAttribute("type")
+        if kind is None:
+            # XEP-0153: the server tells the account's avatar.
+            self.sm.vcard.stamp(stanza, bare)
         if recipient is None:
             if kind is None:
                 self._available(session, stanza, fullStr, bare)

@@ -1,0 +1,190 @@
+"""
+vCards (XEP-0054) and the avatar hash in presence (XEP-0153).
+
+Each account has at most one vCard-temp: its owner sets it (an iq set of
+C{<vCard xmlns='vcard-temp'/>}, at most C{[server] vcard_max_size} bytes
+as serialized), anyone reads it (an iq get to the account's bare JID,
+answered by the server on the account's behalf, RFC 6120 10.5.3.3), and
+C{item-not-found} answers a get when there is none, as Prosody's mod_vcard.
+
+The SHA-1 of the photo's binary value (C{PHOTO/BINVAL}, base64) is kept
+beside it (L{PHOTO_DOCUMENT}, C{''} when there is no photo), and every
+available presence the account sends, broadcast or directed (a MUC join
+too), carries it as Prosody's mod_vcard_legacy does: the server replaces
+any C{<x xmlns='vcard-temp:x:update'/>} of the client by its own, with
+C{<photo>HASH</photo>}, or an empty C{<photo/>} when the account has no
+avatar (XEP-0153 section 3.2: "the user has no avatar").
+"""
+
+import base64
+import binascii
+import hashlib
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber.xmlstream import toResponse
+from twisted.words.xish import domish
+
+from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.session.documents import DocumentCache
+from xmuc.session.hooks import IQ_GET_BARE, IQ_GET_SELF, IQ_SET_SELF, addIQHandler
+from xmuc.xmpp import ns
+from xmuc.xmpp.errors import errorReply
+from xmuc.xmpp.stanza import parseElement
+
+log = Logger()
+
+#: The vCard among the account's documents: its serialized XML.
+DOCUMENT = "vcard"
+#: The SHA-1 (hex) of its photo, C{''} when it has none.
+PHOTO_DOCUMENT = "vcard_photo"
+
+#: Avatar hashes kept in memory for accounts without a session.
+RECENT_PHOTOS = 1024
+
+
+def _decodePhoto(stored):
+    return stored or ""
+
+
+def photoHash(vcard):
+    """
+    The XEP-0153 hash of a vCard's photo: the SHA-1 of its binary value.
+
+    @param vcard: the C{<vCard/>} element.
+    @return: the hex digest, or C{''} when there is no binary photo.
+    @raise ValueError: when C{BINVAL} is not base64.
+    """
+    for photo in vcard.elements(ns.VCARD_TEMP, "PHOTO"):
+        for value in photo.elements(ns.VCARD_TEMP, "BINVAL"):
+            text = "".join(str(value).split())
+            if not text:
+                return ""
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("the photo is not base64")
+            return hashlib.sha1(data).hexdigest()
+    return ""
+
+
+def withPhoto(stanza, photo):
+    """
+    Put the account's avatar hash in an available presence it sends, in
+    place of the client's.
+
+    @param stanza: the presence (L{domish.Element}), changed in place.
+    @param photo: the hash, or C{''} for none.
+    """
+    stanza.children = [
+        child
+        for child in stanza.children
+        if not (
+            isinstance(child, domish.Element) and child.name == "x" and child.uri == ns.VCARD_UPDATE
+        )
+    ]
+    update = stanza.addElement((ns.VCARD_UPDATE, "x"))
+    update.addElement("photo", content=photo or None)
+
+
+class VCards:
+    """
+    @ivar sm: the L{xmuc.session.manager.SessionManager}.
+    @ivar store: the L{xmuc.storage.interfaces.IAccountDataStore}.
+    @ivar photos: the L{DocumentCache} of the avatar hashes.
+    @ivar maxSize: the largest vCard accepted, in bytes.
+    """
+
+    def __init__(self, sm):
+        self.sm = sm
+        self.store = sm.server.storage.accountData
+        self.photos = DocumentCache(self.store, PHOTO_DOCUMENT, _decodePhoto, RECENT_PHOTOS)
+        self.maxSize = sm.server.config.get("server", "vcard_max_size")
+
+    def stamp(self, stanza, bare):
+        """
+        An available presence sent by C{bare}: add its avatar hash (the
+        session manager read it before handling the account's stanzas).
+        """
+        photo = self.photos.cached(bare)
+        if photo is not None:
+            withPhoto(stanza, photo)
+
+    def handleGet(self, iq, child, reply, bare, **kw):
+        """
+        A vCard get: the owner's, or anyone's to the account's bare JID.
+        """
+        if child.name != "vCard":
+            reply(errorReply(iq, "bad-request", payload=False))
+            return
+
+        def answer(stored):
+            if stored is None:
+                reply(errorReply(iq, "item-not-found", payload=False))
+                return
+            result = toResponse(iq, "result")
+            result.addChild(parseElement(stored))
+            reply(result)
+
+        d = self.store.get(bare, DOCUMENT)
+        d.addCallback(answer)
+        d.addErrback(self._failed, iq, reply)
+
+    def handleSet(self, iq, child, reply, bare, **kw):
+        """
+        The owner sets the account's vCard.
+        """
+        if child.name != "vCard":
+            reply(errorReply(iq, "bad-request", payload=False))
+            return
+        xml = child.toXml()
+        if len(xml.encode("utf-8")) > self.maxSize:
+            reply(
+                errorReply(
+                    iq,
+                    "not-acceptable",
+                    text="vCard larger than %d bytes" % (self.maxSize,),
+                    payload=False,
+                )
+            )
+            return
+        try:
+            photo = photoHash(child)
+        except ValueError as e:
+            reply(errorReply(iq, "bad-request", text=str(e), payload=False))
+            return
+        d = self.store.set(bare, DOCUMENT, xml)
+        d.addCallback(lambda _: self.store.set(bare, PHOTO_DOCUMENT, photo))
+
+        def stored(_):
+            self.photos.replace(bare, photo)
+            reply(toResponse(iq, "result"))
+
+        d.addCallback(stored)
+        d.addErrback(self._failed, iq, reply)
+
+    def _failed(self, failure, iq, reply):
+        log.failure("vCard request failed", failure)
+        reply(errorReply(iq, "internal-server-error", payload=False))
+
+    def accountDeleted(self, jid, **kw):
+        """
+        C{account-deleted}: the vCard goes with the account.
+        """
+        self.photos.forget(jid)
+        d = self.store.delete(jid, DOCUMENT)
+        d.addCallback(lambda _: self.store.delete(jid, PHOTO_DOCUMENT))
+        return d
+
+
+def install(sm):
+    """
+    vCards (C{sm.vcard}): the iqs, and the avatar hash the presence path
+    adds.
+    """
+    sm.vcard = VCards(sm)
+    sm.serverFeatures.append(ns.VCARD_TEMP)
+    sm.accountFeatures.append(ns.VCARD_TEMP)
+    sm.accountDocuments.append(sm.vcard.photos)
+    addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_GET_BARE), ns.VCARD_TEMP, sm.vcard.handleGet)
+    addIQHandler(sm.hooks, (IQ_SET_SELF,), ns.VCARD_TEMP, sm.vcard.handleSet)
+    sm.server.hooks.add(ACCOUNT_DELETED, sm.vcard.accountDeleted)
