@@ -24,7 +24,10 @@ from xmuc.interfaces import ISessionManager
 from xmuc.session import (
     blocking,
     carbons,
+    contactinfo,
     disco,
+    entitytime,
+    lastactivity,
     mam,
     offline,
     pep,
@@ -56,6 +59,9 @@ FEATURES = (
     roster,
     disco,
     serveriq,
+    entitytime,
+    lastactivity,
+    contactinfo,
     blocking,
     vcard,
     carbons,
@@ -88,6 +94,8 @@ class SessionManager(service.Service):
         (L{xmuc.session.hooks}).
     @ivar serverFeatures: the disco#info features of the local hosts, as
         declared by the installed features.
+    @ivar serverInfoForms: the extended forms (XEP-0128) of the local
+        hosts' disco#info.
     @ivar accountFeatures: the disco#info features of an account, in
         order.
     @ivar streamFeatures: the C{(namespace, name)} of the empty elements
@@ -104,6 +112,7 @@ class SessionManager(service.Service):
     @ivar pep: the L{xmuc.session.pep.PersonalEventing}.
     @ivar blocking: the L{xmuc.session.blocking.Blocking}.
     @ivar vcard: the L{xmuc.session.vcard.VCards}.
+    @ivar lastActivity: the L{xmuc.session.lastactivity.LastActivity}.
     @ivar accountDocuments: the
         L{xmuc.session.documents.DocumentCache}s the stanza path reads
         for every stanza of an account (its blocklist, its avatar hash):
@@ -126,6 +135,7 @@ class SessionManager(service.Service):
         self._drained = None
         self.hooks = HookRegistry(SESSION_EVENTS)
         self.serverFeatures = []
+        self.serverInfoForms = []
         self.accountFeatures = []
         self.streamFeatures = []
         self.accountDocuments = []

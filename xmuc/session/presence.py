@@ -142,6 +142,14 @@ class PresenceHandler:
             route(retarget(stanza, target))
         if not wasAvailable:
             return defer.succeed(None)
+        if not self.sm.availableSessions(bare):
+            # XEP-0012: the account's last activity is its last logout.
+            status = None
+            for child in stanza.elements():
+                if child.name == "status":
+                    status = str(child)
+                    break
+            self.sm.lastActivity.wentOffline(bare, status)
 
         def toContacts(roster):
             # After the roster is read, like available presence, so that
