@@ -18,7 +18,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
 from zope.interface import implementer
 
-from xmuc.accounts.tombstones import ACCOUNT
+from xmuc.accounts.tombstones import accountInForce
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
 from xmuc.session import (
@@ -261,8 +261,10 @@ class SessionManager(service.Service):
         """
         Whether an account exists, was deleted, or never existed.
 
-        @return: Deferred firing with C{'exists'}, C{'deleted'} (a tombstone
-            remains) or C{'unknown'}.
+        @return: Deferred firing with C{'exists'}, C{'deleted'} (its
+            tombstone is in force,
+            L{xmuc.accounts.tombstones.accountInForce}) or C{'unknown'}
+            (never existed, or its tombstone expired).
         """
         if bare in self._users:
             return defer.succeed("exists")
@@ -275,8 +277,9 @@ class SessionManager(service.Service):
         def checked(exists):
             if exists:
                 return "exists"
+            expiry = self.server.config.get("storage", "tombstone_expiry")
             return self.server.storage.tombstones.get(bare).addCallback(
-                lambda t: "deleted" if t is not None and t.get("kind") == ACCOUNT else "unknown"
+                lambda t: "deleted" if accountInForce(t, expiry) else "unknown"
             )
 
         return d.addCallback(checked)

@@ -183,16 +183,26 @@ class PresenceHandler:
                 session = self.router.sessions.get(recipient.full())
                 if session is not None:
                     session.send(stanza)
-                return
-            # Errors to a bare JID too (a subscription request, sent from
-            # the bare JID, refused): every available resource sees it.
-            sessions = self.sm.availableSessions(recipient.userhost())
-            if len(sessions) == 1:
-                sessions[0].send(stanza)
-            elif sessions:
-                data = stanza.toXml()
-                for session in sessions:
-                    session.send(data)
+                    return
+            else:
+                # Errors to a bare JID too (a subscription request, sent
+                # from the bare JID, refused): every available resource
+                # sees it.
+                sessions = self.sm.availableSessions(recipient.userhost())
+                if len(sessions) == 1:
+                    sessions[0].send(stanza)
+                elif sessions:
+                    data = stanza.toXml()
+                    for session in sessions:
+                        session.send(data)
+                if sessions:
+                    return
+            bare = recipient.userhost()
+            if kind != "error" and not self.sm.isOnline(bare):
+                # Nobody to give it to: maybe the account is gone.
+                d = self.sm.accountState(bare)
+                d.addCallback(self._presenceToMissing, stanza, bare)
+                d.addErrback(_logFailure, "answering presence to a missing account")
             return
         sender = parseJID(stanza.getAttribute("from") or "")
         if sender is None:
@@ -224,6 +234,24 @@ class PresenceHandler:
         else:
             # RFC 6121 4.3.2: no subscription, no presence.
             route(presence(bare, senderBare, "unsubscribed"))
+
+    def _presenceToMissing(self, state, stanza, bare):
+        """
+        Available or unavailable presence to an account without sessions:
+        when the account was deleted (its tombstone is in force), the
+        sender learns it is C{gone} and loses its subscription to the
+        sender's presence (C{unsubscribe}), so that a former contact
+        cleans its roster even when the deletion notices were lost, as
+        Prosody's mod_tombstones.  Otherwise it is dropped (RFC 6121
+        8.5.2.2.1).
+        """
+        if state != "deleted":
+            return
+        sender = parseJID(stanza.getAttribute("from") or "")
+        if sender is None:
+            return
+        self.router.route(errorReply(stanza, "gone", payload=False))
+        self.router.route(presence(bare, sender.userhost(), "unsubscribe"))
 
     def answerMissingAccount(self, stanza, state, senderBare, bare):
         """
