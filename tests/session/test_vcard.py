@@ -70,10 +70,15 @@ class VCardWireTests(unittest.TestCase):
         extra = "" if to is None else " to='%s'" % (to,)
         return client.iq(GET % (client.nextID(), extra))
 
+    def assertEmptyVCard(self, answer):
+        self.assertEqual(answer["type"], "result", answer.toXml())
+        card = child(answer, ns.VCARD_TEMP, "vCard")
+        self.assertEqual(list(card.elements()), [])
+
     @defer.inlineCallbacks
     def test_setGetByOwnerAndOthers(self):
         missing = yield self.get(self.juliet)
-        self.assertEqual(errorCondition(missing), "item-not-found")
+        self.assertEmptyVCard(missing)
         result = yield self.juliet.iq(SET % ("s1", "<FN>Juliet Capulet</FN>" + photoElement()))
         self.assertEqual(result["type"], "result")
         for client, to in ((self.juliet, None), (self.juliet, "juliet@localhost"), (self.romeo, "juliet@localhost")):
@@ -84,7 +89,7 @@ class VCardWireTests(unittest.TestCase):
             self.assertEqual(vcard.photoHash(card), IMAGE_HASH)
         # An account with no vCard, and one that does not exist.
         answer = yield self.get(self.juliet, "romeo@localhost")
-        self.assertEqual(errorCondition(answer), "item-not-found")
+        self.assertEmptyVCard(answer)
         answer = yield self.get(self.juliet, "nobody@localhost")
         self.assertEqual(errorCondition(answer), "service-unavailable")
         # Nobody else sets it.
@@ -103,7 +108,7 @@ class VCardWireTests(unittest.TestCase):
         self.assertEqual(errorCondition(result), "bad-request")
         # Nothing was stored.
         missing = yield self.get(self.juliet)
-        self.assertEqual(errorCondition(missing), "item-not-found")
+        self.assertEmptyVCard(missing)
 
     @defer.inlineCallbacks
     def test_hashInPresence(self):

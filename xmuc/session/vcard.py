@@ -4,8 +4,11 @@ vCards (XEP-0054) and the avatar hash in presence (XEP-0153).
 Each account has at most one vCard-temp: its owner sets it (an iq set of
 C{<vCard xmlns='vcard-temp'/>}, at most C{[server] vcard_max_size} bytes
 as serialized), anyone reads it (an iq get to the account's bare JID,
-answered by the server on the account's behalf, RFC 6120 10.5.3.3), and
-C{item-not-found} answers a get when there is none, as Prosody's mod_vcard.
+answered by the server on the account's behalf, RFC 6120 10.5.3.3).  A
+get when there is none is answered with an empty C{<vCard/>}, which
+XEP-0054 section 3.1 allows beside C{item-not-found}, as Prosody 13's
+mod_vcard_legacy does; clients such as slixmpp read the vCard before
+changing its photo and give up on an error.
 
 The SHA-1 of the photo's binary value (C{PHOTO/BINVAL}, base64) is kept
 beside it (L{PHOTO_DOCUMENT}, C{''} when there is no photo), and every
@@ -118,11 +121,11 @@ class VCards:
             return
 
         def answer(stored):
-            if stored is None:
-                reply(errorReply(iq, "item-not-found", payload=False))
-                return
             result = toResponse(iq, "result")
-            result.addChild(parseElement(stored))
+            if stored is None:
+                result.addElement((ns.VCARD_TEMP, "vCard"))
+            else:
+                result.addChild(parseElement(stored))
             reply(result)
 
         d = self.store.get(bare, DOCUMENT)
