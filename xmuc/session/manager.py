@@ -464,6 +464,12 @@ class SessionManager(service.Service):
             return
         bare = recipient.userhost()
         blocklist = self.blocking.cached(bare)
+        if blocklist is None and name == "presence" and bare not in self._users:
+            # Presence to an account without sessions reaches nobody (a
+            # subscription request or probe is another matter): no need
+            # to read its blocklist.
+            if stanza.getAttribute("type") in (None, "unavailable", "error"):
+                blocklist = frozenset()
         if blocklist is None:
             self.blocking.lists.whenLoaded(
                 bare,

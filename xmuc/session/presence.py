@@ -199,8 +199,11 @@ class PresenceHandler:
                     return
             bare = recipient.userhost()
             if kind != "error" and not self.sm.isOnline(bare):
-                # Nobody to give it to: maybe the account is gone.
-                d = self.sm.accountState(bare)
+                # Nobody to give it to: maybe the account is gone.  The
+                # tombstone is read first: one read for the common case
+                # of a contact who is merely offline.
+                d = self.sm.server.storage.tombstones.get(bare)
+                d.addCallback(lambda t: None if t is None else self.sm.accountState(bare))
                 d.addCallback(self._presenceToMissing, stanza, bare)
                 d.addErrback(_logFailure, "answering presence to a missing account")
             return
