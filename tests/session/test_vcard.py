@@ -171,3 +171,91 @@ class VCardWireTests(unittest.TestCase):
         )
         features = [f["var"] for f in info.query.elements() if f.name == "feature"]
         self.assertIn(ns.VCARD_TEMP, features)
+
+
+PUBLISH = (
+    "<iq type='set' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+    "<publish node='%s'><item id='%s'>%s</item></publish></pubsub></iq>"
+)
+ITEMS = (
+    "<iq type='get' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+    "<items node='%s'/></pubsub></iq>"
+)
+
+
+class AvatarConversionTests(unittest.TestCase):
+    """
+    The PEP avatar (XEP-0084) and the vCard photo follow each other
+    (XEP-0398).
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.running = yield startAccountServer(self)
+        self.juliet = yield signIn(self, self.running, "juliet", "phone", available=False)
+        self.romeo = yield signIn(self, self.running, "romeo", "garden")
+
+    @defer.inlineCallbacks
+    def publish(self, node, itemID, payload):
+        result = yield self.juliet.iq(PUBLISH % (self.juliet.nextID(), node, itemID, payload))
+        self.assertEqual(result["type"], "result", result.toXml())
+
+    @defer.inlineCallbacks
+    def pepItems(self, node):
+        result = yield self.juliet.iq(ITEMS % (self.juliet.nextID(), node))
+        self.assertEqual(result["type"], "result", result.toXml())
+        items = child(child(result, ns.PUBSUB, "pubsub"), ns.PUBSUB, "items")
+        return list(items.elements())
+
+    @defer.inlineCallbacks
+    def test_pepAvatarBecomesVCardPhoto(self):
+        info = yield self.juliet.iq(
+            "<iq type='get' id='d' to='juliet@localhost'><query xmlns='%s'/></iq>" % (ns.DISCO_INFO,)
+        )
+        self.assertIn(ns.PEP_VCARD_CONVERSION, [f["var"] for f in info.query.elements() if f.name == "feature"])
+        yield self.juliet.iq(SET % ("s", "<FN>Juliet</FN>"))
+        encoded = base64.b64encode(IMAGE).decode("ascii")
+        yield self.publish(ns.AVATAR_DATA, IMAGE_HASH, "<data xmlns='urn:xmpp:avatar:data'>%s</data>" % (encoded,))
+        yield self.publish(
+            ns.AVATAR_METADATA,
+            IMAGE_HASH,
+            "<metadata xmlns='urn:xmpp:avatar:metadata'>"
+            "<info id='%s' bytes='%d' type='image/png'/></metadata>" % (IMAGE_HASH, len(IMAGE)),
+        )
+        answer = yield self.romeo.iq(GET % ("g", " to='juliet@localhost'"))
+        card = child(answer, ns.VCARD_TEMP, "vCard")
+        # The rest of the vCard stays.
+        self.assertEqual(str(child(card, ns.VCARD_TEMP, "FN")), "Juliet")
+        self.assertEqual(vcard.photoParts(card), ("image/png", IMAGE))
+        self.juliet.send("<presence to='romeo@localhost/garden'/>")
+        directed = yield nextStanza(self.romeo, "presence")
+        self.assertEqual(photoOf(directed), IMAGE_HASH)
+
+        # An empty metadata disables the avatar: the vCard loses its photo.
+        yield self.publish(ns.AVATAR_METADATA, "off", "<metadata xmlns='urn:xmpp:avatar:metadata'/>")
+        answer = yield self.romeo.iq(GET % ("g2", " to='juliet@localhost'"))
+        card = child(answer, ns.VCARD_TEMP, "vCard")
+        self.assertIsNone(vcard.photoParts(card))
+        self.assertEqual(str(child(card, ns.VCARD_TEMP, "FN")), "Juliet")
+        self.juliet.send("<presence to='romeo@localhost/garden'/>")
+        directed = yield nextStanza(self.romeo, "presence")
+        self.assertEqual(photoOf(directed), "")
+
+    @defer.inlineCallbacks
+    def test_vCardPhotoBecomesPepAvatar(self):
+        yield self.juliet.iq(SET % ("s", "<FN>Juliet</FN>" + photoElement()))
+        # (With the memory storage every write is done at once: the
+        # publication is over when the result is sent.)
+        (data,) = yield self.pepItems(ns.AVATAR_DATA)
+        self.assertEqual(data["id"], IMAGE_HASH)
+        self.assertEqual(base64.b64decode(str(data.firstChildElement())), IMAGE)
+        (meta,) = yield self.pepItems(ns.AVATAR_METADATA)
+        info = child(meta.firstChildElement(), ns.AVATAR_METADATA, "info")
+        self.assertEqual(
+            (meta["id"], info["id"], info["bytes"], info["type"]),
+            (IMAGE_HASH, IMAGE_HASH, str(len(IMAGE)), "image/png"),
+        )
+        # Removing the photo publishes an empty metadata.
+        yield self.juliet.iq(SET % ("s2", "<FN>Juliet</FN>"))
+        (meta,) = yield self.pepItems(ns.AVATAR_METADATA)
+        self.assertEqual(list(meta.firstChildElement().elements()), [])

@@ -30,6 +30,10 @@ VCARD_TEMP = "vcard-temp"
 VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
 #: The avatar hash in presence (XEP-0153).
 VCARD_UPDATE = "vcard-temp:x:update"
+#: User avatars (XEP-0084) and their conversion with the vCard (XEP-0398).
+AVATAR_DATA = "urn:xmpp:avatar:data"
+AVATAR_METADATA = "urn:xmpp:avatar:metadata"
+PEP_VCARD_CONVERSION = "urn:xmpp:pep-vcard-conversion:0"
 
 # What an account offers its owner and its contacts: blocking (XEP-0191),
 # private XML storage (XEP-0049), last activity (XEP-0012), entity time
