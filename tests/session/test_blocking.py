@@ -8,6 +8,8 @@ account.
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.storage.interfaces import StorageUnavailable
+
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.session import blocking
 from xmuc.xmpp import ns
@@ -15,6 +17,7 @@ from xmuc.xmpp.jid import parseJID
 
 from tests.support.account import child, nextStanza, signIn, startAccountServer
 from tests.support.client import errorCondition
+from tests.support.session import SMHarness
 
 GET = "<iq type='get' id='%s'><blocklist xmlns='urn:xmpp:blocking'/></iq>"
 BLOCK = "<iq type='set' id='%s'><block xmlns='urn:xmpp:blocking'>%s</block></iq>"
@@ -327,3 +330,52 @@ class OccupantTests(unittest.TestCase):
         while refused.getAttribute("id") != "pm2":
             refused = yield nextStanza(juliet, "message")
         self.assertEqual(errorCondition(refused), "not-acceptable")
+
+
+class UnreadableBlocklistTests(unittest.TestCase):
+    """
+    When the blocklist cannot be read, stanzas are answered with an error:
+    neither delivered on a guess nor silently lost; the next stanza tries
+    again.
+    """
+
+    def setUp(self):
+        self.h = SMHarness()
+        self.failing = True
+        lists = self.h.sm.blocking.lists
+        read = lists.store.get
+
+        def get(owner, name):
+            if self.failing and owner == "juliet@localhost":
+                return defer.fail(StorageUnavailable("down"))
+            return read(owner, name)
+
+        lists.store = type("FailingStore", (), {"get": staticmethod(get)})()
+
+    def test_incomingAnswered(self):
+        romeo = self.h.connect("romeo@localhost", "garden")
+        self.h.createAccount("juliet@localhost")
+        self.h.send(romeo, "<message to='juliet@localhost' type='chat' id='m1'><body>hi</body></message>")
+        (bounced,) = romeo.take("message")
+        self.assertEqual((bounced["type"], errorCondition(bounced)), ("error", "internal-server-error"))
+        self.assertEqual(len(self.flushLoggedErrors(StorageUnavailable)), 1)
+        # Readable again: the message is kept offline as usual.
+        self.failing = False
+        self.h.send(romeo, "<message to='juliet@localhost' type='chat' id='m2'><body>hi</body></message>")
+        self.assertEqual(romeo.take("message"), [])
+        self.assertEqual(self.h.successResultOf(self.h.storage.offline.count("juliet@localhost")), 1)
+
+    def test_outgoingAnswered(self):
+        """
+        A session whose own list cannot be read gets its stanzas answered.
+        """
+        juliet = self.h.connect("juliet@localhost", "phone", roster=False, available=False)
+        self.assertEqual(len(self.flushLoggedErrors(StorageUnavailable)), 1)
+        self.h.send(juliet, "<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>")
+        (answer,) = juliet.take("iq")
+        self.assertEqual(errorCondition(answer), "internal-server-error")
+        self.assertEqual(len(self.flushLoggedErrors(StorageUnavailable)), 1)
+        self.failing = False
+        self.h.send(juliet, "<iq type='get' id='r2'><query xmlns='jabber:iq:roster'/></iq>")
+        (answer,) = juliet.take("iq")
+        self.assertEqual(answer["type"], "result")
