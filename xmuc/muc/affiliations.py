@@ -100,13 +100,15 @@ def notifyNonOccupants(room, bare, affiliation, reason=None):
     room.broadcast(message, room.canSeeRealJIDs)
 
 
-def refuseOutcast(room, occupant, **kw):
+def refuseOutcast(room, affiliation, **kw):
     """
-    Outcasts may not join (C{forbidden}).
+    C{room-pre-enter}: outcasts may not join, nor read the archive
+    (C{forbidden}), even where membership is required (XEP-0045 7.2.7, a
+    banned user is told so before anything else).
     """
-    if occupant.affiliation == "outcast":
+    if affiliation == "outcast":
         raise StanzaError("forbidden", text="You have been banned from this room")
 
 
 def install(service):
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseOutcast, priority=-10)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, refuseOutcast, priority=20)

@@ -38,8 +38,12 @@ def lockNewRoom(room, stanza, **kw):
         room.config.lang = stanza.getAttribute((ns.XML, "lang"), "")
 
 
-def refuseWhileLocked(room, occupant, **kw):
-    if isLocked(room) and occupant.affiliation != "owner":
+def refuseWhileLocked(room, affiliation, **kw):
+    """
+    C{room-pre-enter}: only owners enter a locked room, or read its
+    archive; checked first, so that the room tells others nothing.
+    """
+    if isLocked(room) and affiliation != "owner":
         error = StanzaError("item-not-found", text="This room is locked")
         # As Prosody: to others the room does not exist yet, so the service
         # answers.
@@ -67,7 +71,7 @@ def loadLock(room, state, **kw):
 
 def install(service):
     service.hooks.add(hooks.ROOM_CREATED, lockNewRoom, priority=10)
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseWhileLocked, priority=-30)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, refuseWhileLocked, priority=30)
     service.hooks.add(hooks.CONFIG_CHANGED, unlock, priority=100)
     service.hooks.add(hooks.ROOM_STATE_SAVE, saveLock)
     service.hooks.add(hooks.ROOM_LOADED, loadLock)

@@ -33,9 +33,17 @@ def noRoleForStrangers(room, affiliation, **kw):
     return None
 
 
-def checkMembership(room, occupant, **kw):
-    if room.config.membersOnly and not isMember(room, occupant.bare):
-        raise StanzaError("registration-required", text="Membership is required to enter this room")
+def checkMembership(room, affiliation, stanza, **kw):
+    """
+    C{room-pre-enter}: a non-member's join gets C{registration-required}
+    (XEP-0045 7.2.6), its archive query C{forbidden} (XEP-0313: "In a
+    members-only chat room, only owners, admins or members can query a
+    room archive").
+    """
+    if room.config.membersOnly and belowMember(affiliation):
+        if stanza.name == "presence":
+            raise StanzaError("registration-required", text="Membership is required to enter this room")
+        raise StanzaError("forbidden", text="Membership is required to read this room")
 
 
 def removeNonMembers(room, changes, **kw):
@@ -87,7 +95,7 @@ def addFeature(room, features, **kw):
 
 def install(service):
     declareSettings(service, SETTINGS)
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkMembership, priority=-5)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, checkMembership, priority=10)
     service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, noRoleForStrangers, priority=2)
     service.hooks.add(hooks.CONFIG_STORED, removeNonMembers)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

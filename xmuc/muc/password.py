@@ -24,9 +24,15 @@ def joinPassword(stanza):
     return None
 
 
-def checkPassword(room, occupant, stanza, **kw):
+def checkPassword(room, affiliation, stanza, occupant, **kw):
+    """
+    C{room-pre-enter}: the join must give the password (owners and admins
+    need not); an occupant, who entered with it, reads the archive, but
+    nobody else can give it to an archive query (C{not-authorized}).
+    """
     secret = room.config.password
-    if secret and occupant.affiliation not in ("owner", "admin") and joinPassword(stanza) != secret:
+    if (secret and occupant is None and affiliation not in ("owner", "admin")
+            and joinPassword(stanza) != secret):
         raise StanzaError("not-authorized", text="A password is required to enter this room")
 
 
@@ -66,7 +72,7 @@ def addFeature(room, features, **kw):
 
 def install(service):
     declareSettings(service, SETTINGS)
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkPassword, priority=-20)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, checkPassword)
     service.hooks.add(hooks.CONFIG_FORM, addFields, priority=60)
     service.hooks.add(hooks.CONFIG_SUBMITTED, readFields, priority=60)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

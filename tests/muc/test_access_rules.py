@@ -1,0 +1,248 @@
+"""
+Who may do what in a room, probed from outside over real sockets: the
+rules an attacker would try to get around (XEP-0045, XEP-0313).
+
+Invitations come only from occupants allowed to invite, carry the
+password only when such an occupant sends them, never lift a ban; a
+decline goes only from an invitee to its inviter; the room archive obeys
+the room's entry rules; what only the room may write in a message is
+stripped from what occupants send; iqs to occupants obey C{allowpm};
+role changes respect the affiliation order (section 8.4).
+"""
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from tests.support.client import connectTestClient, startTestServer
+
+DOMAIN = "conference.localhost"
+ROOM = "den@" + DOMAIN
+MUC = "http://jabber.org/protocol/muc"
+MUC_USER = MUC + "#user"
+MUC_OWNER = MUC + "#owner"
+MUC_ADMIN = MUC + "#admin"
+MAM = "urn:xmpp:mam:2"
+SID = "urn:xmpp:sid:0"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+PING = "urn:xmpp:ping"
+VERSION = "jabber:iq:version"
+
+OVERRIDES = {
+    "auth": {"backend": "insecure", "allow_insecure": "true"},
+    "muc": {"enabled": "true", "lock_new_rooms": "true"},
+}
+
+
+def field(var, *values):
+    return "<field var='%s'>%s</field>" % (var, "".join("<value>%s</value>" % (v,) for v in values))
+
+
+def condition(stanza):
+    """
+    @return: the defined condition of an error stanza, or L{None}.
+    """
+    if stanza.getAttribute("type") != "error":
+        return None
+    for error in stanza.elements():
+        if error.name == "error":
+            for child in error.elements():
+                if child.uri == STANZAS and child.name != "text":
+                    return child.name
+    return None
+
+
+def mucUser(stanza):
+    for x in stanza.elements(MUC_USER, "x"):
+        return x
+    return None
+
+
+class RoomTestCase(unittest.TestCase):
+    """
+    A server with MUC (new rooms locked until configured), and helpers to
+    log in, create and configure rooms, and read stanzas.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.running = yield startTestServer(self, OVERRIDES, tls=False)
+
+    @defer.inlineCallbacks
+    def login(self, user):
+        client = yield connectTestClient(self, self.running)
+        yield client.login(user, "pw", "r")
+        client.send("<presence/>")
+        yield self.until(client, lambda e: e.name == "presence")
+        return client
+
+    @defer.inlineCallbacks
+    def until(self, client, predicate, timeout=5.0):
+        while True:
+            element = yield client.receive(timeout)
+            if predicate(element):
+                return element
+
+    @defer.inlineCallbacks
+    def join(self, client, nick, password=None, room=ROOM):
+        """
+        Join and wait for the subject (success) or an error presence.
+
+        @return: the error presence, or L{None} once joined.
+        """
+        secret = "<password>%s</password>" % (password,) if password else ""
+        client.send("<presence to='%s/%s'><x xmlns='%s'>%s</x></presence>" % (room, nick, MUC, secret))
+        element = yield self.until(
+            client,
+            lambda e: (e.name == "message" and e.subject is not None and e.getAttribute("from") == room)
+            or (e.name == "presence" and e.getAttribute("type") == "error"),
+        )
+        return element if element.name == "presence" else None
+
+    @defer.inlineCallbacks
+    def configure(self, owner, *fields, room=ROOM):
+        reply = yield owner.iq(
+            "<iq type='set' id='%s' to='%s'><query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+            "%s%s</x></query></iq>"
+            % (owner.nextID(), room, MUC_OWNER, field("FORM_TYPE", MUC + "#roomconfig"), "".join(fields))
+        )
+        self.assertEqual(reply["type"], "result", reply.toXml())
+
+    @defer.inlineCallbacks
+    def createRoom(self, owner, *fields, room=ROOM):
+        self.assertIsNone((yield self.join(owner, "owner", room=room)))
+        yield self.configure(owner, *fields, room=room)
+
+    @defer.inlineCallbacks
+    def setAffiliation(self, owner, bare, affiliation, reason=""):
+        reply = yield owner.iq(
+            "<iq type='set' id='%s' to='%s'><query xmlns='%s'><item jid='%s' affiliation='%s'>"
+            "<reason>%s</reason></item></query></iq>" % (owner.nextID(), ROOM, MUC_ADMIN, bare, affiliation, reason)
+        )
+        self.assertEqual(reply["type"], "result", reply.toXml())
+
+    @defer.inlineCallbacks
+    def affiliationList(self, owner, affiliation):
+        reply = yield owner.iq(
+            "<iq type='get' id='%s' to='%s'><query xmlns='%s'><item affiliation='%s'/></query></iq>"
+            % (owner.nextID(), ROOM, MUC_ADMIN, affiliation)
+        )
+        self.assertEqual(reply["type"], "result", reply.toXml())
+        return [item["jid"] for item in reply.query.elements(MUC_ADMIN, "item")]
+
+    @defer.inlineCallbacks
+    def quiet(self, client):
+        """
+        Make sure all the server sent C{client} so far was received.
+        """
+        reply = yield client.iq("<iq type='get' id='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), PING))
+        self.assertEqual(reply["type"], "result")
+
+    def messages(self, client, predicate=lambda e: True):
+        return [e for e in client.received if e.name == "message" and predicate(e)]
+
+    @defer.inlineCallbacks
+    def archive(self, client):
+        """
+        Query the room archive.
+
+        @return: the reply and the forwarded messages received.
+        """
+        before = len(client.received)
+        reply = yield client.iq(
+            "<iq type='set' id='%s' to='%s'><query xmlns='%s' queryid='q'/></iq>" % (client.nextID(), ROOM, MAM)
+        )
+        yield self.quiet(client)
+        results = [e for e in client.received[before:] if e.name == "message" and list(e.elements(MAM, "result"))]
+        return reply, results
+
+
+class ArchiveAccessTests(RoomTestCase):
+    """
+    The room archive checks that the requester may enter the room
+    (XEP-0313 section 5.1.2): the join rules apply.
+    """
+
+    @defer.inlineCallbacks
+    def talk(self, owner):
+        owner.send("<message to='%s' type='groupchat'><body>said in the room</body></message>" % (ROOM,))
+        yield self.until(owner, lambda e: e.name == "message" and e.body is not None)
+
+    @defer.inlineCallbacks
+    def test_passwordProtectedRoom(self):
+        """
+        A non-occupant who does not give the password reads nothing
+        (C{not-authorized}, as a join without it); an occupant who
+        entered with it reads the archive.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(
+            owner,
+            field("muc#roomconfig_passwordprotectedroom", "1"),
+            field("muc#roomconfig_roomsecret", "secret"),
+            field("muc#roomconfig_enablearchiving", "1"),
+        )
+        yield self.talk(owner)
+        mallory = yield self.login("mallory")
+        reply, results = yield self.archive(mallory)
+        self.assertEqual(condition(reply), "not-authorized")
+        self.assertEqual(results, [])
+        guest = yield self.login("guest")
+        self.assertIsNone((yield self.join(guest, "guest", password="secret")))
+        reply, results = yield self.archive(guest)
+        self.assertEqual(reply["type"], "result")
+        self.assertEqual(len(results), 1)
+
+    @defer.inlineCallbacks
+    def test_lockedRoom(self):
+        """
+        Nobody but its owner reads the archive of a locked room
+        (C{item-not-found}, as a join).
+        """
+        owner = yield self.login("owner")
+        self.assertIsNone((yield self.join(owner, "owner")))
+        mallory = yield self.login("mallory")
+        reply, results = yield self.archive(mallory)
+        self.assertEqual(condition(reply), "item-not-found")
+        self.assertEqual(results, [])
+        reply, results = yield self.archive(owner)
+        self.assertEqual(reply["type"], "result")
+
+    @defer.inlineCallbacks
+    def test_bannedAndMembersOnly(self):
+        """
+        An outcast and, in a members-only room, a non-member read nothing
+        (C{forbidden}); a member does.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(owner, field("muc#roomconfig_membersonly", "1"))
+        yield self.talk(owner)
+        yield self.setAffiliation(owner, "banned@localhost", "outcast")
+        yield self.setAffiliation(owner, "member@localhost", "member")
+        for user, expected in (("banned", "forbidden"), ("stranger", "forbidden")):
+            client = yield self.login(user)
+            reply, results = yield self.archive(client)
+            self.assertEqual(condition(reply), expected, reply.toXml())
+            self.assertEqual(results, [])
+        member = yield self.login("member")
+        reply, results = yield self.archive(member)
+        self.assertEqual(reply["type"], "result")
+
+
+class OccupantRuleTests(RoomTestCase):
+    """
+    The smaller rules: iqs to occupants follow C{allowpm}; a moderator
+    cannot silence an occupant of equal or higher affiliation; an
+    outcast meets C{forbidden} at a members-only door; strangers see no
+    subject of hidden or members-only rooms in room info.
+    """
+
+
+    @defer.inlineCallbacks
+    def test_outcastAtMembersOnlyDoor(self):
+        owner = yield self.login("owner")
+        yield self.createRoom(owner, field("muc#roomconfig_membersonly", "1"))
+        yield self.setAffiliation(owner, "banned@localhost", "outcast")
+        banned = yield self.login("banned")
+        error = yield self.join(banned, "banned")
+        self.assertEqual(condition(error), "forbidden")
