@@ -157,6 +157,129 @@ class RoomTestCase(unittest.TestCase):
         return reply, results
 
 
+class InvitationTests(RoomTestCase):
+    """
+    Mediated invitations (section 7.8.2) come from occupants allowed to
+    invite, and never hand out a password or lift a ban otherwise.
+    """
+
+    def invite(self, client, invitee, room=ROOM):
+        client.send(
+            "<message to='%s' id='inv'><x xmlns='%s'><invite to='%s'><reason>come</reason></invite></x></message>"
+            % (room, MUC_USER, invitee)
+        )
+
+    @defer.inlineCallbacks
+    def test_strangerCannotInviteToLearnThePassword(self):
+        """
+        A non-occupant inviting itself to a password-protected room gets
+        C{not-acceptable} and no invitation, so no password.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(
+            owner,
+            field("muc#roomconfig_passwordprotectedroom", "1"),
+            field("muc#roomconfig_roomsecret", "secret"),
+        )
+        mallory = yield self.login("mallory")
+        self.invite(mallory, "mallory@localhost")
+        error = yield self.until(mallory, lambda e: e.name == "message")
+        self.assertEqual(condition(error), "not-acceptable")
+        yield self.quiet(mallory)
+        for message in self.messages(mallory):
+            self.assertNotIn("secret", message.toXml())
+
+    @defer.inlineCallbacks
+    def test_occupantInvitationCarriesPassword(self):
+        """
+        An occupant's invitation to a password-protected room carries the
+        password, which the occupant knows.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(
+            owner,
+            field("muc#roomconfig_passwordprotectedroom", "1"),
+            field("muc#roomconfig_roomsecret", "secret"),
+        )
+        guest = yield self.login("guest")
+        self.invite(owner, "guest@localhost")
+        invitation = yield self.until(guest, lambda e: e.name == "message")
+        self.assertEqual(str(mucUser(invitation).password), "secret")
+
+    @defer.inlineCallbacks
+    def test_invitationDoesNotLiftBan(self):
+        """
+        In a members-only room where members may invite, a member's
+        invitation to an outcast is refused (C{forbidden}): the outcast
+        stays banned and gets nothing.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(
+            owner,
+            field("muc#roomconfig_membersonly", "1"),
+            field("muc#roomconfig_allowinvites", "1"),
+        )
+        yield self.setAffiliation(owner, "member@localhost", "member")
+        yield self.setAffiliation(owner, "banned@localhost", "outcast", "spam")
+        member = yield self.login("member")
+        banned = yield self.login("banned")
+        self.assertIsNone((yield self.join(member, "member")))
+        self.invite(member, "banned@localhost")
+        error = yield self.until(member, lambda e: e.name == "message" and e.getAttribute("type") == "error")
+        self.assertEqual(condition(error), "forbidden")
+        self.assertEqual((yield self.affiliationList(owner, "outcast")), ["banned@localhost"])
+        self.assertNotIn("banned@localhost", (yield self.affiliationList(owner, "member")))
+        yield self.quiet(banned)
+        self.assertEqual(self.messages(banned), [])
+
+
+class DeclineTests(RoomTestCase):
+    """
+    A decline goes from an invitee to its inviter only, without the body
+    its sender wrote.
+    """
+
+    def decline(self, client, to, body="BUY NOW"):
+        client.send(
+            "<message to='%s'><body>%s</body><x xmlns='%s'><decline to='%s'><reason>no</reason></decline></x></message>"
+            % (ROOM, body, MUC_USER, to)
+        )
+
+    @defer.inlineCallbacks
+    def test_strangerCannotRelayThroughDecline(self):
+        """
+        A decline from someone who was not invited, addressed to an
+        occupant, is refused and reaches nobody.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(owner)
+        mallory = yield self.login("mallory")
+        self.decline(mallory, ROOM + "/owner")
+        error = yield self.until(mallory, lambda e: e.name == "message")
+        self.assertIsNotNone(condition(error))
+        yield self.quiet(owner)
+        self.assertEqual(self.messages(owner, lambda e: "BUY NOW" in e.toXml()), [])
+
+    @defer.inlineCallbacks
+    def test_inviteeDeclinesToInviter(self):
+        """
+        The invitee's decline reaches the inviter with the room's own
+        body, not the one the invitee wrote.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(owner)
+        guest = yield self.login("guest")
+        owner.send(
+            "<message to='%s'><x xmlns='%s'><invite to='guest@localhost'/></x></message>" % (ROOM, MUC_USER)
+        )
+        yield self.until(guest, lambda e: e.name == "message")
+        self.decline(guest, "owner@localhost/r")
+        declined = yield self.until(owner, lambda e: e.name == "message" and mucUser(e) is not None)
+        (decline,) = list(mucUser(declined).elements(MUC_USER, "decline"))
+        self.assertEqual(decline["from"], "guest@localhost/r")
+        self.assertNotIn("BUY NOW", declined.toXml())
+
+
 class ArchiveAccessTests(RoomTestCase):
     """
     The room archive checks that the requester may enter the room

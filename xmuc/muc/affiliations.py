@@ -110,5 +110,17 @@ def refuseOutcast(room, affiliation, **kw):
         raise StanzaError("forbidden", text="You have been banned from this room")
 
 
+def refuseInvitingOutcast(room, invitee, **kw):
+    """
+    C{room-pre-invite}: an invitation never lifts a ban (C{forbidden}):
+    only admins and owners change the outcast list (XEP-0045 9.2), and an
+    invitation to a members-only room would otherwise make the outcast a
+    member.
+    """
+    if room.getAffiliation(invitee.userhost()) == "outcast":
+        raise StanzaError("forbidden", type="auth", text="You may not invite someone banned from this room")
+
+
 def install(service):
     service.hooks.add(hooks.ROOM_PRE_ENTER, refuseOutcast, priority=20)
+    service.hooks.add(hooks.ROOM_PRE_INVITE, refuseInvitingOutcast, priority=10)

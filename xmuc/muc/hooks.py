@@ -66,9 +66,9 @@ ROOM_DESTROYED = "room-destroyed"
 #: sender's occupant or L{None}.  Return C{True} when handled.
 ROOM_MESSAGE = "room-message"
 
-#: C{(room, sender, occupant)}: C{sender} (real full L{JID}; C{occupant}
-#: its occupant or L{None}) invites someone (XEP-0045 7.8.2); raise to
-#: refuse.
+#: C{(room, sender, occupant, invitee)}: occupant C{occupant} (C{sender}:
+#: the real full L{JID} of its session) invites C{invitee} (L{JID}),
+#: XEP-0045 7.8.2; raise to refuse.
 ROOM_PRE_INVITE = "room-pre-invite"
 
 #: C{(room, stanza, occupant, invitee, inviter, message)}: the invitation

@@ -1,12 +1,12 @@
 """
 Members-only rooms (XEP-0045 7.2.4, 9.3): only members, admins and owners
-enter (others get C{registration-required}); switching a room to
-members-only removes the unaffiliated occupants with status 322.  Only
-admins and owners invite (members too with
-C{muc#roomconfig_allowinvites}), and an invitation makes the invitee a
-member: the membership is stored before the invitation goes out; when
-storage fails the invitee stays what it was, the inviter gets
-C{internal-server-error} and the invitation is not sent.
+enter (others get C{registration-required}) or read the archive (others
+get C{forbidden}); switching a room to members-only removes the
+unaffiliated occupants with status 322.  Only admins and owners invite
+(members too with C{muc#roomconfig_allowinvites}), and an invitation makes
+an unaffiliated invitee a member: the membership is stored before the
+invitation goes out; when storage fails the invitee stays what it was, the
+inviter gets C{internal-server-error} and the invitation is not sent.
 """
 
 from twisted.logger import Logger
@@ -77,7 +77,9 @@ def makeInviteeMember(room, stanza, occupant, invitee, inviter, message, **kw):
     nothing but an error to the inviter when storage fails.
     """
     bare = invitee.userhost()
-    if not (room.config.membersOnly and belowMember(room.getAffiliation(bare))):
+    # Only the unaffiliated: outcasts are never invited (an invitation
+    # does not lift a ban, L{xmuc.muc.affiliations.refuseInvitingOutcast}).
+    if not (room.config.membersOnly and room.getAffiliation(bare) == "none"):
         return None
 
     def failed(failure):
