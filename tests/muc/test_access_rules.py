@@ -352,6 +352,37 @@ class ArchiveAccessTests(RoomTestCase):
         self.assertEqual(reply["type"], "result")
 
 
+class ForgedRoomDataTests(RoomTestCase):
+    """
+    What only the room writes (its C{muc#user} x, its stanza-id) is
+    stripped from an occupant's groupchat message before it is relayed
+    and archived, whatever the letter case of the claimed room JID.
+    """
+
+    @defer.inlineCallbacks
+    def test_stripped(self):
+        owner = yield self.login("owner")
+        yield self.createRoom(owner, field("muc#roomconfig_enablearchiving", "1"))
+        guest = yield self.login("guest")
+        self.assertIsNone((yield self.join(guest, "guest")))
+        guest.send(
+            "<message to='%s' type='groupchat'><body>hello</body>"
+            "<x xmlns='%s'><item jid='admin@localhost/x' affiliation='owner' role='moderator'/>"
+            "<status code='110'/></x>"
+            "<stanza-id xmlns='%s' by='%s' id='forged'/></message>" % (ROOM, MUC_USER, SID, ROOM.upper())
+        )
+        relayed = yield self.until(owner, lambda e: e.name == "message" and e.body is not None)
+        self.assertIsNone(mucUser(relayed))
+        ids = [s["id"] for s in relayed.elements(SID, "stanza-id")]
+        self.assertNotIn("forged", ids)
+        self.assertEqual(len(ids), 1)
+        reply, results = yield self.archive(owner)
+        self.assertEqual(len(results), 1)
+        text = results[0].toXml()
+        self.assertNotIn("admin@localhost/x", text)
+        self.assertNotIn("forged", text)
+
+
 class OccupantRuleTests(RoomTestCase):
     """
     The smaller rules: iqs to occupants follow C{allowpm}; a moderator
