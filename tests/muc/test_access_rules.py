@@ -392,6 +392,46 @@ class OccupantRuleTests(RoomTestCase):
     """
 
 
+    def silence(self, client, nick):
+        return client.iq(
+            "<iq type='set' id='%s' to='%s'><query xmlns='%s'><item nick='%s' role='visitor'/></query></iq>"
+            % (client.nextID(), ROOM, MUC_ADMIN, nick)
+        )
+
+    @defer.inlineCallbacks
+    def test_voiceRevokedOnlyBelowOwnAffiliation(self):
+        """
+        Section 8.4: "A moderator MUST NOT be able to revoke voice from a
+        user whose affiliation is at or above the moderator's level. In
+        addition, a service MUST NOT allow the voice privileges of an admin
+        or owner to be removed by anyone": a member made moderator silences
+        an unaffiliated participant, not another member, an admin or an
+        owner; an owner does not silence an admin.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(owner)
+        yield self.setAffiliation(owner, "admin@localhost", "admin")
+        yield self.setAffiliation(owner, "member@localhost", "member")
+        yield self.setAffiliation(owner, "mod@localhost", "member")
+        admin = yield self.login("admin")
+        member = yield self.login("member")
+        mod = yield self.login("mod")
+        guest = yield self.login("guest")
+        for client, nick in ((admin, "admin"), (member, "member"), (mod, "mod"), (guest, "guest")):
+            self.assertIsNone((yield self.join(client, nick)))
+        reply = yield owner.iq(
+            "<iq type='set' id='m' to='%s'><query xmlns='%s'><item nick='mod' role='moderator'/></query></iq>"
+            % (ROOM, MUC_ADMIN)
+        )
+        self.assertEqual(reply["type"], "result", reply.toXml())
+        for nick in ("admin", "owner", "member"):
+            reply = yield self.silence(mod, nick)
+            self.assertEqual(condition(reply), "not-allowed", nick)
+        reply = yield self.silence(owner, "admin")
+        self.assertEqual(condition(reply), "not-allowed")
+        reply = yield self.silence(mod, "guest")
+        self.assertEqual(reply["type"], "result", reply.toXml())
+
     @defer.inlineCallbacks
     def test_outcastAtMembersOnlyDoor(self):
         owner = yield self.login("owner")
