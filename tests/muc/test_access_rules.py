@@ -391,6 +391,24 @@ class OccupantRuleTests(RoomTestCase):
     subject of hidden or members-only rooms in room info.
     """
 
+    @defer.inlineCallbacks
+    def test_iqToOccupantFollowsAllowPM(self):
+        """
+        Where private messages are off, an iq to an occupant's client is
+        refused too (C{forbidden}); reading the public data of its account
+        (vCard: avatars), which its server answers, still goes through.
+        """
+        owner = yield self.login("owner")
+        yield self.createRoom(owner, field("muc#roomconfig_allowpm", "none"))
+        guest = yield self.login("guest")
+        self.assertIsNone((yield self.join(guest, "guest")))
+        reply = yield guest.iq(
+            "<iq type='get' id='v' to='%s/owner'><query xmlns='%s'/></iq>" % (ROOM, VERSION)
+        )
+        self.assertEqual(condition(reply), "forbidden")
+        reply = yield guest.iq("<iq type='get' id='c' to='%s/owner'><vCard xmlns='vcard-temp'/></iq>" % (ROOM,))
+        self.assertEqual(reply["from"], ROOM + "/owner")
+        self.assertNotEqual(condition(reply), "forbidden", reply.toXml())
 
     def silence(self, client, nick):
         return client.iq(
