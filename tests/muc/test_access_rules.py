@@ -458,3 +458,24 @@ class OccupantRuleTests(RoomTestCase):
         banned = yield self.login("banned")
         error = yield self.join(banned, "banned")
         self.assertEqual(condition(error), "forbidden")
+
+    @defer.inlineCallbacks
+    def test_roomInfoHidesSubjectFromStrangers(self):
+        owner = yield self.login("owner")
+        stranger = yield self.login("stranger")
+        for name, fields in (
+            ("hidden", (field("muc#roomconfig_publicroom", "0"),)),
+            ("private", (field("muc#roomconfig_membersonly", "1"),)),
+        ):
+            room = "%s@%s" % (name, DOMAIN)
+            yield self.createRoom(owner, *fields, room=room)
+            owner.send("<message to='%s' type='groupchat'><subject>the secret plan</subject></message>" % (room,))
+            yield self.until(owner, lambda e: e.name == "message" and e.subject is not None)
+            reply = yield stranger.iq(
+                "<iq type='get' id='%s' to='%s'><query xmlns='%s'/></iq>" % (stranger.nextID(), room, DISCO_INFO)
+            )
+            self.assertNotIn("the secret plan", reply.toXml(), name)
+            reply = yield owner.iq(
+                "<iq type='get' id='%s' to='%s'><query xmlns='%s'/></iq>" % (owner.nextID(), room, DISCO_INFO)
+            )
+            self.assertEqual(reply["type"], "result")
