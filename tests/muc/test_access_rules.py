@@ -7,7 +7,9 @@ password only when such an occupant sends them, never lift a ban; a
 decline goes only from an invitee to its inviter; the room archive obeys
 the room's entry rules; what only the room may write in a message is
 stripped from what occupants send; iqs to occupants obey C{allowpm};
-role changes respect the affiliation order (section 8.4).
+voice is revoked only below one's own affiliation (section 8.4); an
+outcast is told it is banned; strangers do not read the subject of
+hidden or members-only rooms in room info.
 """
 
 from twisted.internet import defer
@@ -361,6 +363,12 @@ class ForgedRoomDataTests(RoomTestCase):
 
     @defer.inlineCallbacks
     def test_stripped(self):
+        """
+        A guest's groupchat message with a forged C{muc#user} x (an item
+        with a real JID, status 110) and a stanza-id claiming the room in
+        capitals reaches the owner, and the archive, with neither: only the
+        room's own stanza-id.
+        """
         owner = yield self.login("owner")
         yield self.createRoom(owner, field("muc#roomconfig_enablearchiving", "1"))
         guest = yield self.login("guest")
@@ -452,6 +460,10 @@ class OccupantRuleTests(RoomTestCase):
 
     @defer.inlineCallbacks
     def test_outcastAtMembersOnlyDoor(self):
+        """
+        An outcast joining a members-only room is told it is banned
+        (C{forbidden}), not that it needs to register.
+        """
         owner = yield self.login("owner")
         yield self.createRoom(owner, field("muc#roomconfig_membersonly", "1"))
         yield self.setAffiliation(owner, "banned@localhost", "outcast")
@@ -461,6 +473,10 @@ class OccupantRuleTests(RoomTestCase):
 
     @defer.inlineCallbacks
     def test_roomInfoHidesSubjectFromStrangers(self):
+        """
+        The room info of a hidden room and of a members-only room does not
+        tell a stranger their subject; their owner still gets the info.
+        """
         owner = yield self.login("owner")
         stranger = yield self.login("stranger")
         for name, fields in (
