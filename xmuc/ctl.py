@@ -8,6 +8,8 @@ C{xmucctl}: the administration command line.
     xmucctl rooms
     xmucctl room-info lobby@conference.localhost
     xmucctl destroy-room lobby@conference.localhost
+    xmucctl tombstones [--kind room]
+    xmucctl lift-tombstone lobby@conference.localhost
     xmucctl check-config
     xmucctl cert localhost
 
@@ -138,6 +140,20 @@ def buildParser():
         "destroy-room", "delete a persistent room (its name stays reserved)"
     )
     sub.add_argument("room", help="room@service, or room for [muc] domain")
+
+    sub = command(
+        "tombstones",
+        "list the names kept by deleted accounts and destroyed rooms",
+    )
+    sub.add_argument(
+        "--kind", choices=(tombstones.ACCOUNT, tombstones.ROOM), help="only this kind"
+    )
+
+    sub = command(
+        "lift-tombstone",
+        "free the name of a deleted account or destroyed room (also on a running server)",
+    )
+    sub.add_argument("jid", help="the bare JID of the account or room")
 
     command("check-config", "validate the configuration, reporting every problem")
 
@@ -407,6 +423,58 @@ def destroyRoom(context, args):
     context.write("destroyed %s (its name stays reserved)" % (room,))
 
 
+def tombstoneExpiry(config, kind):
+    """
+    @param kind: L{tombstones.ACCOUNT} or L{tombstones.ROOM}.
+    @return: the lifetime in seconds of a tombstone of that kind (0:
+        forever): C{[storage] tombstone_expiry} or C{room_tombstone_expiry}.
+    """
+    key = "room_tombstone_expiry" if kind == tombstones.ROOM else "tombstone_expiry"
+    return config.get("storage", key)
+
+
+def describeTombstone(tombstone, expiry, now=None):
+    """
+    @param tombstone: a stored tombstone (C{{'jid', 'kind', 'when'}}).
+    @param expiry: its lifetime (L{tombstoneExpiry}).
+    @return: one line: JID, kind, when it was written, and until when it
+        keeps the name, separated by tabs.
+    """
+    when = tombstone["when"]
+    if not tombstones.inForce(when, expiry, now):
+        status = "expired"
+    elif not expiry:
+        status = "kept forever"
+    else:
+        status = "kept until %s" % (_formatTime(when + expiry),)
+    return "\t".join((tombstone["jid"], tombstone["kind"], _formatTime(when), status))
+
+
+@defer.inlineCallbacks
+def listTombstones(context, args):
+    found = yield context.storage.tombstones.list(args.kind)
+    for tombstone in sorted(found, key=lambda t: (t["kind"], t["jid"])):
+        expiry = tombstoneExpiry(context.config, tombstone["kind"])
+        context.write(describeTombstone(tombstone, expiry))
+
+
+@defer.inlineCallbacks
+def liftTombstone(context, args):
+    """
+    Remove a tombstone.  A running server reads the tombstones every
+    L{xmuc.accounts.watch.POLL_INTERVAL} seconds and forgets those that
+    are gone, so the name is free there too shortly after.
+    """
+    parsed = jidOrNone(args.jid)
+    if parsed is None or not parsed.user or parsed.resource:
+        raise CommandError("not a bare JID: %r" % (args.jid,))
+    bare = parsed.userhost()
+    removed = yield context.storage.tombstones.remove(bare)
+    if not removed:
+        raise CommandError("no tombstone for %s (xmucctl tombstones lists them)" % (bare,))
+    context.write("the name %s is free again" % (bare,))
+
+
 #: command name -> (function, whether it needs a password)
 STORAGE_COMMANDS = {
     "adduser": (adduser, True),
@@ -416,6 +484,8 @@ STORAGE_COMMANDS = {
     "rooms": (rooms, False),
     "room-info": (roomInfo, False),
     "destroy-room": (destroyRoom, False),
+    "tombstones": (listTombstones, False),
+    "lift-tombstone": (liftTombstone, False),
 }
 
 

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 
 from cryptography import x509
 from twisted.internet import defer, ssl, utils
@@ -565,6 +566,59 @@ class StorageCommandTests(unittest.TestCase):
         history = yield self.storage.archive.recent(room, 10)
         self.assertEqual(history, [])
         yield self.assertFailure(self.command("destroy-room", room), ctl.CommandError)
+
+    @defer.inlineCallbacks
+    def test_tombstones(self):
+        """
+        C{tombstones} lists every tombstone with its kind, when it was
+        written and how long it keeps the name: rooms by C{[storage]
+        room_tombstone_expiry} (30 days by default), accounts by
+        C{tombstone_expiry} (forever by default).
+        """
+        day = 86400.0
+        now = time.time()
+        yield self.storage.tombstones.add("lobby@conference.localhost", "room", now - day)
+        yield self.storage.tombstones.add("old@conference.localhost", "room", now - 31 * day)
+        yield self.storage.tombstones.add("bob@localhost", "account", now - 400 * day)
+        out = yield self.command("tombstones")
+        lines = [line.split("\t") for line in out.splitlines()]
+        self.assertEqual(
+            [(jid, kind, status.split(" 20")[0]) for jid, kind, written, status in lines],
+            [
+                ("bob@localhost", "account", "kept forever"),
+                ("lobby@conference.localhost", "room", "kept until"),
+                ("old@conference.localhost", "room", "expired"),
+            ],
+        )
+        self.assertEqual(lines[1][3], "kept until " + ctl._formatTime(now + 29 * day))
+        out = yield self.command("tombstones", "--kind", "account")
+        self.assertEqual([line.split("\t")[0] for line in out.splitlines()], ["bob@localhost"])
+
+    @defer.inlineCallbacks
+    def test_liftTombstone(self):
+        room = "lobby@conference.localhost"
+        yield self.storage.rooms.save(room, {"config": {}})
+        yield self.command("destroy-room", room)
+        out = yield self.command("lift-tombstone", "Lobby@Conference.localhost")
+        self.assertEqual(out, "the name %s is free again\n" % (room,))
+        self.assertIsNone((yield self.storage.tombstones.get(room)))
+        error = yield self.assertFailure(self.command("lift-tombstone", room), ctl.CommandError)
+        self.assertIn("no tombstone for %s" % (room,), str(error))
+        error = yield self.assertFailure(self.command("lift-tombstone", "a@b/c"), ctl.CommandError)
+        self.assertIn("not a bare JID", str(error))
+
+    @defer.inlineCallbacks
+    def test_liftAccountTombstone(self):
+        """
+        Once lifted, the name of a deleted account can be taken without
+        C{--reuse}.
+        """
+        yield self.command("adduser", "bob", "--password", "pw1")
+        yield self.command("deluser", "bob")
+        yield self.assertFailure(self.command("adduser", "bob", "--password", "pw2"), ctl.CommandError)
+        yield self.command("lift-tombstone", "bob@localhost")
+        out = yield self.command("adduser", "bob", "--password", "pw2")
+        self.assertEqual(out, "created bob@localhost\n")
 
 
 class ProcessTests(unittest.TestCase):

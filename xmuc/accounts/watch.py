@@ -1,6 +1,6 @@
 """
-Tombstones written by another process (C{xmucctl deluser}, C{xmucctl
-destroy-room}) while the server runs.
+Tombstones written or lifted by another process (C{xmucctl deluser},
+C{xmucctl destroy-room}, C{xmucctl lift-tombstone}) while the server runs.
 
 The server keeps persistent rooms in memory and stores their whole state
 at every change: without this watcher, a room would put back the
@@ -18,9 +18,14 @@ one it has not seen yet:
  - a room tombstone: the room, if loaded, is destroyed (occupants get the
    usual destroy presence) and joining the name gets C{gone}.
 
+A tombstone seen before and now gone was lifted: a room name is free again
+(the MUC forgets its in-memory tombstone).
+
 Tombstones this server wrote itself are seen again harmlessly: the work is
 already done, so repeating it changes nothing.
 """
+
+import time
 
 from twisted.application import service
 from twisted.internet import defer, task
@@ -88,8 +93,10 @@ class TombstoneWatcher(service.Service):
         @return: Deferred firing once handled.
         """
         first = not self._started
+        asked = time.time()
         found = yield self.server.storage.tombstones.list()
         self._started = True
+        self._forgetLifted(set(tombstone["jid"] for tombstone in found), asked)
         accounts = []
         for tombstone in found:
             jid, when = tombstone["jid"], tombstone["when"]
@@ -114,6 +121,28 @@ class TombstoneWatcher(service.Service):
         else:
             for bare in gone:
                 yield self.accountDeleted(bare)
+
+    def _forgetLifted(self, present, asked):
+        """
+        Tombstones seen before and now gone were lifted (C{xmucctl
+        lift-tombstone}, or an administrator recreating a room): a room
+        name is free again in the MUC's memory too.  Account tombstones
+        need nothing more: the server reads them from storage each time.
+
+        @param present: the JIDs of the tombstones stored now.
+        @param asked: the POSIX time the tombstones were asked for.
+        """
+        muc = self.server.muc
+        for jid in [jid for jid in self.seen if jid not in present]:
+            del self.seen[jid]
+            if muc is None:
+                continue
+            inMemory = roomtombstones.tombstonesOf(muc)
+            # A room destroyed again while the storage was being read has a
+            # newer tombstone, perhaps not stored yet: it stays.
+            if jid in inMemory and inMemory[jid]["when"] < asked:
+                del inMemory[jid]
+                log.info("the tombstone of room {room} was lifted", room=jid)
 
     def _heldInRooms(self, jids):
         """
