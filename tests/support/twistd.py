@@ -116,9 +116,16 @@ class TwistdProcess(protocol.ProcessProtocol):
         self.output = b""
         self.ended = defer.Deferred()
         self.exitStatus = None
+        self._waiting = []
 
     def outReceived(self, data):
         self.output += data
+        waiting, self._waiting = self._waiting, []
+        for text, d in waiting:
+            if text in self.output:
+                d.callback(self.text())
+            else:
+                self._waiting.append((text, d))
 
     errReceived = outReceived
 
@@ -129,6 +136,29 @@ class TwistdProcess(protocol.ProcessProtocol):
         else:
             self.exitStatus = value.exitCode or 0
         self.ended.callback(self.exitStatus)
+
+    def waitForOutput(self, text, timeout=START_TIMEOUT):
+        """
+        @param text: what the server is expected to write (str).
+        @return: Deferred firing with the whole output once C{text} is in
+            it; failing with the output when the server ends or
+            C{timeout} seconds pass first.
+        """
+        wanted = text.encode("utf-8")
+        if wanted in self.output:
+            return defer.succeed(self.text())
+        d = defer.Deferred()
+        self._waiting.append((wanted, d))
+
+        def missing(_=None):
+            if not d.called:
+                self._waiting = [(t, w) for t, w in self._waiting if w is not d]
+                d.errback(AssertionError("%r never written:\n%s" % (text, self.text())))
+
+        call = reactor.callLater(timeout, missing)
+        self.ended.addBoth(lambda result: (missing(), result)[1])
+        d.addBoth(lambda result: (call.active() and call.cancel(), result)[1])
+        return d
 
     def text(self):
         """
