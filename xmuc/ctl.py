@@ -12,6 +12,7 @@ C{xmucctl}: the administration command line.
     xmucctl lift-tombstone lobby@conference.localhost
     xmucctl check-config
     xmucctl cert localhost
+    xmucctl cert --import /etc/letsencrypt/live/example.org
 
 The commands work on the storage named in tap.conf, also while the server
 runs (SQLite in WAL mode and PostgreSQL both allow a second process).
@@ -50,6 +51,7 @@ from xmuc.backends import (
     availableBackends,
     findBackend,
 )
+from xmuc.c2s.certificates import CertificateError, readCertificatePair
 from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
@@ -157,8 +159,23 @@ def buildParser():
 
     command("check-config", "validate the configuration, reporting every problem")
 
-    sub = command("cert", "make a self-signed TLS certificate for a host")
-    sub.add_argument("host", help="the domain the certificate is for")
+    sub = command(
+        "cert",
+        "make a self-signed TLS certificate for a host, or install one you have "
+        "(--import)",
+    )
+    sub.add_argument("host", nargs="?", help="the domain of a self-signed certificate")
+    sub.add_argument(
+        "--import",
+        dest="importFrom",
+        metavar="PATH",
+        help="install this certificate instead of making one: a certbot live "
+        "directory (fullchain.pem, privkey.pem) or a PEM certificate file "
+        "(with --key); it replaces the files in place",
+    )
+    sub.add_argument(
+        "--key", metavar="FILE", help="with --import FILE: the private key's PEM file"
+    )
     sub.add_argument(
         "--out",
         metavar="PREFIX",
@@ -193,8 +210,15 @@ def parseArguments(argv):
     """
     parser = buildParser()
     args = parser.parse_args(list(argv))
-    if args.command == "cert" and args.days < 1:
-        raise UsageError("--days must be at least 1", parser.format_usage())
+    if args.command == "cert":
+        if args.days < 1:
+            raise UsageError("--days must be at least 1", parser.format_usage())
+        if (args.host is None) == (args.importFrom is None):
+            raise UsageError(
+                "give either a HOST (self-signed) or --import PATH", parser.format_usage()
+            )
+        if args.key is not None and args.importFrom is None:
+            raise UsageError("--key goes with --import", parser.format_usage())
     return args
 
 
@@ -736,21 +760,120 @@ def writeCertificate(args, config):
     if service.endswith("." + args.host):
         altNames.append(service)
     certificatePEM, keyPEM = makeCertificate(args.host, args.days, altNames)
+    writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM)
+    return certificatePath, keyPath
+
+
+def _replaceFile(path, data, mode):
+    """
+    Write C{data} to C{path} at once: a reader (the server reloading on
+    SIGHUP) sees the old file or the new one, never a part.  When run as
+    root (a certbot deploy hook), the file gets the owner of its directory,
+    so that the server's user can read the key.
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    temporary = os.path.join(directory, ".%s.new" % (os.path.basename(path),))
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        for path, data, mode in (
-            (keyPath, keyPEM, 0o600),
-            (certificatePath, certificatePEM, 0o644),
-        ):
-            directory = os.path.dirname(path)
-            if directory:
-                os.makedirs(directory, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(path, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, mode)
+        if os.geteuid() == 0:
+            owner = os.stat(directory)
+            os.chown(temporary, owner.st_uid, owner.st_gid)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM):
+    """
+    Write a key (readable by its owner only) and its certificate, the key
+    first: a server reading both in between gets a mismatch it refuses,
+    never a certificate whose key it lacks.
+
+    @raise CommandError: when a file cannot be written.
+    """
+    path = keyPath
+    try:
+        _replaceFile(keyPath, keyPEM, 0o600)
+        path = certificatePath
+        _replaceFile(certificatePath, certificatePEM, 0o644)
     except OSError as e:
         raise CommandError("cannot write %s: %s" % (e.filename or path, e.strerror))
-    return certificatePath, keyPath
+
+
+#: The files of a certbot C{live/DOMAIN} directory xmuc needs.
+CERTBOT_CERTIFICATE = "fullchain.pem"
+CERTBOT_KEY = "privkey.pem"
+
+
+def importPaths(args):
+    """
+    @return: C{(certificatePath, keyPath)} to import: those of a certbot
+        live directory, or C{--import FILE} and C{--key} (or the same file
+        when it holds the key too).
+    """
+    source = args.importFrom
+    if os.path.isdir(source):
+        if args.key is not None:
+            raise CommandError("--key goes with --import FILE, not a directory")
+        return os.path.join(source, CERTBOT_CERTIFICATE), os.path.join(source, CERTBOT_KEY)
+    return source, args.key or source
+
+
+def importCertificate(args, config, now=None):
+    """
+    The C{cert --import} command: check a certificate an operator has (its
+    key matches, it is valid now, it covers every C{[server] hosts}) and
+    copy it with its key where tap.conf says (or C{--out}), replacing the
+    files in place.  A running server uses it after SIGHUP.
+
+    @param now: the current time (aware), for tests.
+    @return: C{(pair, certificatePath, keyPath)}: the
+        L{xmuc.c2s.certificates.CertificatePair} and the paths written.
+    @raise CommandError: when it cannot be used or written.
+    """
+    sourceCertificate, sourceKey = importPaths(args)
+    try:
+        pair = readCertificatePair(sourceCertificate, sourceKey)
+    except CertificateError as e:
+        raise CommandError(e.message)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if pair.notAfter() <= now:
+        raise CommandError(
+            "the certificate in %s expired on %s"
+            % (sourceCertificate, pair.notAfter().strftime("%Y-%m-%d %H:%M UTC"))
+        )
+    if pair.certificate.not_valid_before_utc > now:
+        raise CommandError(
+            "the certificate in %s is not valid before %s"
+            % (sourceCertificate, pair.certificate.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC"))
+        )
+    uncovered = [host for host in config.get("server", "hosts") if not pair.covers(host)]
+    if uncovered:
+        raise CommandError(
+            "the certificate in %s is for %s: it does not cover %s ([server] hosts)"
+            % (sourceCertificate, ", ".join(pair.names()) or "no name", ", ".join(uncovered))
+        )
+    certificatePath, keyPath = certificatePaths(args, config)
+    # Written anew rather than copied: a source file holding the key too
+    # must not put the key in the world-readable certificate file.
+    certificatePEM = b"".join(
+        certificate.public_bytes(serialization.Encoding.PEM) for certificate in pair.chain
+    )
+    keyPEM = pair.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM)
+    return pair, certificatePath, keyPath
 
 
 # --- the entry point
@@ -833,6 +956,14 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
             stdout.write("%s: configuration OK\n" % (args.config,))
             return 0
         config = _load(args.config)
+        if args.command == "cert" and args.importFrom is not None:
+            pair, certificatePath, keyPath = importCertificate(args, config)
+            stdout.write(
+                "installed the certificate %s in %s and %s; a running server uses it "
+                "after SIGHUP (systemctl reload xmuc)\n"
+                % (pair.describe(), certificatePath, keyPath)
+            )
+            return 0
         if args.command == "cert":
             written = writeCertificate(args, config)
             stdout.write("wrote %s and %s\n" % written)

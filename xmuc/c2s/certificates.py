@@ -34,15 +34,11 @@ class CertificatePair:
     @ivar chain: the L{x509.Certificate}s, the server's first, then the
         intermediates of its chain.
     @ivar key: the private key.
-    @ivar certificatePEM: the certificate file's bytes.
-    @ivar keyPEM: the key file's bytes.
     """
 
-    def __init__(self, chain, key, certificatePEM, keyPEM):
+    def __init__(self, chain, key):
         self.chain = chain
         self.key = key
-        self.certificatePEM = certificatePEM
-        self.keyPEM = keyPEM
 
     @property
     def certificate(self):
@@ -134,5 +130,5 @@ def readCertificatePair(certificatePath, keyPath=None):
         raise CertificateError(
             "key", "the key in %s does not match the certificate in %s" % (keyPath, certificatePath)
         )
-    return CertificatePair(chain, key, certificatePEM, keyPEM)
+    return CertificatePair(chain, key)
 
