@@ -7,7 +7,7 @@ failed, from which address, never with the password.
 
 import base64
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, ssl
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial import unittest
 
@@ -110,6 +110,26 @@ class ConnectionEndTests(unittest.TestCase):
         yield client.closed
         line = yield self.log.waitFor("ended")
         self.assertIn("(not authenticated) ended: TLS handshake failed (", line)
+
+    @defer.inlineCallbacks
+    def test_certificateRefusedByClient(self):
+        """
+        A client that does not trust the (self-signed) certificate, as Dino
+        and poezio by default: the line says so with OpenSSL's words for
+        the client's alert.
+        """
+        client = yield self.connect()
+        yield client.openStream()
+        client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        proceed = yield client.receive()
+        self.assertEqual(proceed.name, "proceed")
+        # Verifies against the system's CAs, as those clients do.
+        client.transport.startTLS(ssl.optionsForClientTLS("localhost"))
+        client.send("<?xml version='1.0'?>")
+        yield client.closed
+        line = yield self.log.waitFor("ended")
+        self.assertIn("(not authenticated) ended: TLS handshake failed (", line)
+        self.assertIn("unknown ca", line)
 
     @defer.inlineCallbacks
     def test_negotiationTimeout(self):

@@ -420,7 +420,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         @return: why the connection ended, in words.
         """
         why = self.endReason
-        if reason.check(SSL.Error):
+        if why is None and reason.check(SSL.Error):
             # A failed handshake ends the connection before the client's
             # first stream header over TLS.
             stage = "TLS error" if self._tlsEstablished else "TLS handshake failed"
