@@ -43,6 +43,7 @@ from cryptography.x509.oid import NameOID
 from twisted.internet import defer, task
 
 import xmuc
+from xmuc import privatefiles
 from xmuc.accounts import tombstones
 from xmuc.auth.scram import saslprep
 from xmuc.backends import (
@@ -764,46 +765,36 @@ def writeCertificate(args, config):
     return certificatePath, keyPath
 
 
-def _replaceFile(path, data, mode):
+def _giveToDirectoryOwner(path):
     """
-    Write C{data} to C{path} at once: a reader (the server reloading on
-    SIGHUP) sees the old file or the new one, never a part.  When run as
-    root (a certbot deploy hook), the file gets the owner of its directory,
-    so that the server's user can read the key.
+    When run as root (a certbot deploy hook), give C{path} the owner and
+    group of its directory, so that the server's user can read the key.
     """
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, ".%s.new" % (os.path.basename(path),))
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, mode)
-        if os.geteuid() == 0:
-            owner = os.stat(directory)
-            os.chown(temporary, owner.st_uid, owner.st_gid)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    if os.geteuid() == 0:
+        owner = os.stat(os.path.dirname(os.path.abspath(path)))
+        os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM):
     """
     Write a key (readable by its owner only) and its certificate, the key
-    first: a server reading both in between gets a mismatch it refuses,
-    never a certificate whose key it lacks.
+    first, each to a new file beside it renamed over it: a server reading
+    them (on SIGHUP) sees whole files, and a new key never lands in an
+    existing file that others could read.
 
     @raise CommandError: when a file cannot be written.
     """
     path = keyPath
     try:
-        _replaceFile(keyPath, keyPEM, 0o600)
-        path = certificatePath
-        _replaceFile(certificatePath, certificatePEM, 0o644)
+        for path, data, mode in (
+            (keyPath, keyPEM, privatefiles.PRIVATE_FILE),
+            (certificatePath, certificatePEM, 0o644),
+        ):
+            directory = os.path.dirname(path)
+            if directory:
+                privatefiles.makeDirectories(directory)
+            privatefiles.replaceFile(path, data, mode)
+            _giveToDirectoryOwner(path)
     except OSError as e:
         raise CommandError("cannot write %s: %s" % (e.filename or path, e.strerror))
 

@@ -47,6 +47,19 @@ NEGOTIATION_TIMEOUT = 60.0
 _STANZAS = frozenset(("message", "presence", "iq"))
 
 
+#: The TLS 1.2 suites offered: Mozilla's "intermediate" profile, forward
+#: secret (ECDHE) and authenticated encryption (GCM, ChaCha20-Poly1305) only.
+#: TLS 1.3 suites are OpenSSL's, all of which already are both.
+TLS12_CIPHERS = ":".join([
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+])
+
+
 def loadCertificate(config):
     """
     Read the certificate and key named by C{[c2s] tls_certificate} and
@@ -79,13 +92,15 @@ def tlsOptionsFor(pair):
     """
     @param pair: a L{CertificatePair}.
     @return: the server TLS context factory (L{ssl.CertificateOptions}):
-        TLS 1.2 at least, the whole chain sent.
+        TLS 1.3, or TLS 1.2 with the L{TLS12_CIPHERS} suites only; the whole
+        chain sent.
     """
     return ssl.CertificateOptions(
         privateKey=pair.key,
         certificate=pair.chain[0],
         extraCertChain=pair.chain[1:] or None,
         raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
+        acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
     )
 
 
