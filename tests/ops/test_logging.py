@@ -274,6 +274,11 @@ class ServerLogTests(unittest.TestCase):
                 log={"level": "info"},
             ),
         )
+        # An answered stream header: the reactor runs, with xmuc's signal
+        # handlers (the port accepts connections before that).
+        client = yield connectClient(server.port)
+        yield client.openStream()
+        yield client.close()
         output = yield stopCleanly(self, server)
         self.assertIn(
             "[xmuc.server#info] xmuc %s: hosts localhost; MUC service conference.localhost; "

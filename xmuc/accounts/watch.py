@@ -135,13 +135,9 @@ class TombstoneWatcher(service.Service):
         muc = self.server.muc
         for jid in [jid for jid in self.seen if jid not in present]:
             del self.seen[jid]
-            if muc is None:
-                continue
-            inMemory = roomtombstones.tombstonesOf(muc)
             # A room destroyed again while the storage was being read has a
             # newer tombstone, perhaps not stored yet: it stays.
-            if jid in inMemory and inMemory[jid]["when"] < asked:
-                del inMemory[jid]
+            if muc is not None and roomtombstones.lift(muc, jid, asked):
                 log.info("the tombstone of room {room} was lifted", room=jid)
 
     def _heldInRooms(self, jids):
