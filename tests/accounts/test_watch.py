@@ -142,3 +142,21 @@ class ElsewhereTests(TombstoneTestCase):
         self.assertEqual(code, 0, err)
         yield self.server.server.tombstoneWatcher.check()
         yield self.assertJoinable("juliet", "Juliet2")
+
+    @defer.inlineCallbacks
+    def test_liftBeforeSeen(self):
+        """
+        A room destroyed by its owner and lifted by C{xmucctl} before the
+        watcher read the tombstone: the name is free after the next two
+        readings (the first may come before the tombstone is stored).
+        """
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet")
+        romeo = yield self.makeRooms()
+        reply = yield romeo.iq(ROOM, "set", "<query xmlns='%s'><destroy/></query>" % (NS_MUC_OWNER,))
+        assertResult(reply)
+        out, err, code = yield self.xmucctl("lift-tombstone", ROOM)
+        self.assertEqual(code, 0, err)
+        yield self.server.server.tombstoneWatcher.check()
+        yield self.server.server.tombstoneWatcher.check()
+        yield self.assertJoinable("juliet", "Juliet")

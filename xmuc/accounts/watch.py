@@ -58,6 +58,7 @@ class TombstoneWatcher(service.Service):
         self.seen = {}
         self.loop = None
         self._started = False
+        self._previouslyAsked = None
 
     def startService(self):
         service.Service.startService(self)
@@ -97,6 +98,7 @@ class TombstoneWatcher(service.Service):
         found = yield self.server.storage.tombstones.list()
         self._started = True
         self._forgetLifted(set(tombstone["jid"] for tombstone in found), asked)
+        self._previouslyAsked = asked
         accounts = []
         for tombstone in found:
             jid, when = tombstone["jid"], tombstone["when"]
@@ -126,18 +128,30 @@ class TombstoneWatcher(service.Service):
         """
         Tombstones seen before and now gone were lifted (C{xmucctl
         lift-tombstone}, or an administrator recreating a room): a room
-        name is free again in the MUC's memory too.  Account tombstones
-        need nothing more: the server reads them from storage each time.
+        name is free again in the MUC's memory too.  So is a room this
+        server destroyed and whose tombstone, written before the previous
+        reading (so stored by now), was lifted before this watcher saw it.
+        Account tombstones need nothing more: the server reads them from
+        storage each time.
 
         @param present: the JIDs of the tombstones stored now.
         @param asked: the POSIX time the tombstones were asked for.
         """
-        muc = self.server.muc
-        for jid in [jid for jid in self.seen if jid not in present]:
+        # JID -> only a tombstone written before this time is lifted: a
+        # room destroyed again meanwhile has a newer one, perhaps not
+        # stored yet, which stays.
+        lifted = {jid: asked for jid in self.seen if jid not in present}
+        for jid in lifted:
             del self.seen[jid]
-            # A room destroyed again while the storage was being read has a
-            # newer tombstone, perhaps not stored yet: it stays.
-            if muc is not None and roomtombstones.lift(muc, jid, asked):
+        muc = self.server.muc
+        if muc is None:
+            return
+        if self._previouslyAsked is not None:
+            for jid in roomtombstones.tombstonesOf(muc):
+                if jid not in present:
+                    lifted.setdefault(jid, self._previouslyAsked)
+        for jid, writtenBefore in lifted.items():
+            if roomtombstones.lift(muc, jid, writtenBefore):
                 log.info("the tombstone of room {room} was lifted", room=jid)
 
     def _heldInRooms(self, jids):
