@@ -179,6 +179,18 @@ class ConnectionEndTests(unittest.TestCase):
             "ended: stream error conflict sent: resumed on another connection", line
         )
 
+    @defer.inlineCallbacks
+    def test_notResumedInTime(self):
+        self.running.server.c2sFactory.resumption.timeout = 0.01
+        client = yield self.connect()
+        yield client.login("alice", PASSWORD, "phone")
+        yield enable(client)
+        client.transport.abortConnection()
+        line = yield self.log.waitFor("not resumed")
+        self.assertEqual(
+            line, "<ClientSession alice@localhost/phone> was not resumed in time: session ended"
+        )
+
 
 class FailedLoginTests(unittest.TestCase):
     """
