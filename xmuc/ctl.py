@@ -636,7 +636,8 @@ def _usabilityProblems(config):
                 config.error(
                     "c2s",
                     key,
-                    "file %s not found (xmucctl cert HOST makes a self-signed one)"
+                    "file %s not found (xmucctl cert --import PATH installs a certificate you "
+                    "have, xmucctl cert HOST makes a self-signed one)"
                     % (config.resolvePath(raw),),
                 )
             )
