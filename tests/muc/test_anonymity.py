@@ -19,7 +19,7 @@ from twisted.trial import unittest
 
 from tests.support.muc import MUCTestCase, OWNER_SUBMIT, ROOM, field, item
 from xmuc.xmpp.stanza import parseElement
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 from xmuc.xmpp.stanza import parseElement
 
