@@ -128,6 +128,26 @@ class FormTests(unittest.TestCase):
         self.assertEqual(problems, [], found[0].toXml())
 
     @defer.inlineCallbacks
+    def test_roomConfiguration(self):
+        """
+        The owner's C{muc#roomconfig} form, of a new room and of a
+        configured one.
+        """
+        alice = yield self.login("alice")
+        yield self.join(alice, "Alice")
+        reply = yield alice.iq("<iq type='get' id='c1' to='%s'><query xmlns='%s#owner'/></iq>" % (ROOM, NS_MUC))
+        self.assertConforms(reply, MUC_ROOMCONFIG)
+        yield alice.iq(
+            "<iq type='set' id='c2' to='%s'><query xmlns='%s#owner'><x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>%s</value></field>"
+            "<field var='muc#roomconfig_maxusers'><value>30</value></field>"
+            "<field var='muc#roomconfig_roomname'><value>Forms</value></field></x></query></iq>"
+            % (ROOM, NS_MUC, MUC_ROOMCONFIG)
+        )
+        reply = yield alice.iq("<iq type='get' id='c3' to='%s'><query xmlns='%s#owner'/></iq>" % (ROOM, NS_MUC))
+        self.assertConforms(reply, MUC_ROOMCONFIG)
+
+    @defer.inlineCallbacks
     def test_roomInformation(self):
         """
         The C{muc#roominfo} form of a room's disco#info.
