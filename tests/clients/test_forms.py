@@ -120,12 +120,15 @@ class FormTests(unittest.TestCase):
         """
         C{element} holds exactly one form, of C{formType}, that matches its
         registry and that aioxmpp reads.
+
+        @return: the names of its fields.
         """
         found = formsIn(element)
         self.assertEqual(len(found), 1, element.toXml())
         sentType, problems = formProblems(found[0])
         self.assertEqual(sentType, formType)
         self.assertEqual(problems, [], found[0].toXml())
+        return {field.getAttribute("var") for field in found[0].elements(NS_DATA, "field")}
 
     @defer.inlineCallbacks
     def test_roomConfiguration(self):
@@ -150,15 +153,21 @@ class FormTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_roomInformation(self):
         """
-        The C{muc#roominfo} form of a room's disco#info.
+        The C{muc#roominfo} form of a room's disco#info, with every
+        optional field present.
         """
         alice = yield self.login("alice")
-        yield self.createRoom(alice, "<field var='muc#roomconfig_roomdesc'><value>About forms</value></field>")
+        yield self.createRoom(
+            alice,
+            "<field var='muc#roomconfig_roomdesc'><value>About forms</value></field>"
+            "<field var='muc#roomconfig_lang'><value>en</value></field>",
+        )
         bob = yield self.login("bob")
         reply = yield bob.iq(
             "<iq type='get' id='i1' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (ROOM,)
         )
-        self.assertConforms(reply, MUC_ROOMINFO)
+        fields = self.assertConforms(reply, MUC_ROOMINFO)
+        self.assertIn("muc#roominfo_lang", fields)
 
     @defer.inlineCallbacks
     def test_roomRegistration(self):
