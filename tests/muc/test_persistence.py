@@ -56,7 +56,6 @@ from xmuc.testing.muc import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.muc.locking import isLocked
 from xmuc.muc import subject
-from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
 
 
 class PersistenceTests(unittest.TestCase):

@@ -14,8 +14,6 @@ from twisted.trial import unittest
 from tests.support.muc import MUCTestCase, ROOM, condition, configure, field
 from xmuc.muc import retraction
 from xmuc.muc.history import historyOf
-from xmuc.muc import retraction
-from xmuc.muc.history import historyOf
 from xmuc.muc.occupantid import occupantID
 from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns

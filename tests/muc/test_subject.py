@@ -19,12 +19,8 @@ from tests.support.muc import (
     field,
     iqResult,
 )
-from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.muc.occupantid import occupantID, occupantIDOf
-from xmuc.muc.persistence import stateOf
 from xmuc.muc.subject import subjectOf
 from xmuc.storage.interfaces import StorageUnavailable
-from xmuc.testing.muc import MUCHarness
 
 SUBJECT = "<message id='%s' to='%s' type='groupchat'><subject>%s</subject></message>"
 

@@ -25,7 +25,6 @@ from xmuc.xmpp.serialized import Serialized
 from xmuc.testing.muc import MUCHarness
 from xmuc.server import withBacklog
 from xmuc.testing.server import startServer
-from xmuc.xmpp.serialized import Serialized
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOAD = os.path.join(ROOT, "bench", "load.py")

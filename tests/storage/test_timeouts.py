@@ -30,7 +30,7 @@ from tests.support.client import (
     errorCondition,
     startTestServer,
 )
-from tests.support.postgres import PostgresSchema, findPostgres
+from tests.support.postgres import PostgresSchema, findPostgres, holdTableLock
 from xmuc.config import ConfigError, validate
 from xmuc.storage import postgresql, sql
 from xmuc.storage.interfaces import StorageUnavailable
@@ -182,28 +182,6 @@ class PostgreSQLTestCase(unittest.TestCase):
         self.addCleanup(relay.stop)
         return relay, dsnThrough(self.schema.dsn, relay.port), relay.dropAll
 
-    def holdLock(self, table):
-        """
-        Hold C{table} in ACCESS EXCLUSIVE mode from a connection of the
-        test's own, in an open transaction.
-
-        @return: a function releasing it (also called at cleanup).
-        """
-        holder = psycopg2.connect(self.schema.dsn, connect_timeout=3)
-        with holder.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-            cursor.execute("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE" % (table,))
-        released = []
-
-        def release():
-            if not released:
-                released.append(True)
-                holder.rollback()
-                holder.close()
-
-        self.addCleanup(release)
-        return release
-
     @defer.inlineCallbacks
     def timed(self, d):
         """
@@ -237,7 +215,7 @@ class StorageTimeoutTests(PostgreSQLTestCase):
         """
         storage = yield self.startStorage()
         yield storage.accounts.create("alice@example.org", {"v": 1})
-        release = self.holdLock("xmuc_rooms")
+        release = holdTableLock(self, self.schema.dsn, "xmuc_rooms")
         save = self.timed(storage.rooms.save("r@conference.example.org", {"v": 1}))
         for _ in range(3):
             elapsed, found = yield self.timed(storage.accounts.get("alice@example.org"))
@@ -473,7 +451,7 @@ class WireTimeoutTests(PostgreSQLTestCase):
         yield self.startServer(self.schema.dsn)
         romeo = yield self.login("romeo")
         yield self.persistentRoom(romeo)
-        self.holdLock("xmuc_rooms")
+        holdTableLock(self, self.schema.dsn, "xmuc_rooms")
         started = time.monotonic()
         change = self.affiliationChange(romeo, 1)
         for number in range(2):
