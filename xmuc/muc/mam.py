@@ -19,15 +19,15 @@ data form's C{start}, C{end}, C{before-id}, C{after-id} and C{ids}
 Prosody.  RSM C{max} (default 20, capped at 50), C{before} (empty: the last
 page), C{after}, and C{<flip-page/>}.
 
-Who may query: whoever may enter the room (the room's entry rules,
-L{xmuc.muc.room.Room.checkEntry}, with the condition a join would get:
-nobody but owners while it is locked, no outcasts, only members and above
-in members-only rooms (C{forbidden}); in a password-protected room only
-owners, admins and occupants, who gave the password, since an archive query
-cannot carry it (C{not-authorized}).  In rooms that
-are not non-anonymous, archived messages carry no real JID for anyone;
-non-anonymous rooms archive each message with a C{muc#user} item giving
-the sender's bare JID, affiliation and role.
+Who may query: whoever may enter the room, by the room's entry rules
+(L{xmuc.muc.room.Room.checkEntry}): nobody but owners while it is locked
+(C{item-not-found}), no outcasts, only members and above in members-only
+rooms (C{forbidden}); in a password-protected room only owners, admins and
+occupants, who gave the password, since an archive query cannot carry it
+(C{not-authorized}).  In rooms that are not non-anonymous, archived
+messages carry no real JID for anyone; non-anonymous rooms archive each
+message with a C{muc#user} item giving the sender's bare JID, affiliation
+and role.
 """
 
 import collections
@@ -284,8 +284,9 @@ def handleQuery(room, stanza, occupant, **kw):
     query = stanza.firstChildElement()
     if query.name != "query":
         return None
-    # XEP-0313 (Business rules, MUC archives): "A MUC archive MUST check that the user requesting the
-    # archive has the right to enter it at the time of the query".
+    # XEP-0313, business rules of MUC archives: "A MUC archive MUST check
+    # that the user requesting the archive has the right to enter it at the
+    # time of the query".
     room.checkEntry(JID(stanza["from"]), stanza, occupant)
     parsed = parseQuery(query)
     d = records(room)
