@@ -162,7 +162,10 @@ class Blocking:
         kind = stanza.getAttribute("type")
         if name == "presence" or isError(stanza) or (name == "iq" and kind not in ("get", "set")):
             return True
-        reply = errorReply(stanza, "not-acceptable", text="You have blocked this JID", payload=False)
+        # XEP-0191 section 3.6, example 15: type 'cancel'.
+        reply = errorReply(
+            stanza, "not-acceptable", text="You have blocked this JID", type="cancel", payload=False
+        )
         reply.error.addElement((ns.BLOCKING_ERRORS, "blocked"))
         session.send(reply)
         return True
