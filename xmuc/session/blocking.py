@@ -14,10 +14,10 @@ What the list does, as Prosody 13's mod_blocklist:
    C{chat} and C{normal} messages and get/set iqs are answered
    C{service-unavailable}, as if the account were not there; anything
    else (headlines, groupchat, results, errors) is dropped.  A message
-   to the full JID of a connected session is dropped too (as Prosody,
-   its issue 690): answered, it would reach a MUC room as an error from
-   the account's session, and the room would take the session for gone
-   and remove it;
+   to the full JID of a connected session is dropped too, as Prosody
+   does: answered, it would reach a MUC room as an error from the
+   account's session, and the room would take the session for gone and
+   remove it;
  - to a blocked entity (section 3.6): messages and get/set iqs are refused
    with C{not-acceptable} and C{<blocked xmlns='urn:xmpp:blocking:errors'/>};
    presence (broadcast or directed) is not sent;
