@@ -332,6 +332,37 @@ class OccupantTests(unittest.TestCase):
         self.assertEqual(errorCondition(refused), "not-acceptable")
 
 
+    @defer.inlineCallbacks
+    def test_privateMessageFromBlockedRealJID(self):
+        """
+        Blocking an account's real JID also stops its private messages
+        through a room, where it speaks under a nickname: the room asks the
+        recipient's server before relaying, and the sender gets
+        C{service-unavailable} (XEP-0191 3.5) from the room, not from
+        Juliet (the room would take that for Juliet being gone).
+        """
+        room = "parlour@conference.localhost"
+        juliet = yield signIn(self, self.running, "juliet", "phone")
+        romeo = yield signIn(self, self.running, "romeo", "garden")
+        yield self.join(juliet, room, "Juliet")
+        yield self.join(romeo, room, "Romeo")
+        result = yield juliet.iq(BLOCK % ("b", items("romeo@localhost")))
+        self.assertEqual(result["type"], "result")
+        romeo.send("<message to='%s/Juliet' type='chat' id='pm1'><body>psst</body></message>" % (room,))
+        refused = yield self.nextWithID(romeo, "pm1")
+        self.assertEqual(errorCondition(refused), "service-unavailable")
+        self.assertEqual(refused["from"], room + "/Juliet")
+        romeo.send("<message to='%s' type='groupchat' id='g1'><body>hello all</body></message>" % (room,))
+        message = yield self.nextWithID(juliet, "g1")
+        self.assertEqual(message["type"], "groupchat")
+        self.assertNotIn("psst", "".join(e.toXml() for e in juliet.received))
+        result = yield juliet.iq(UNBLOCK % ("u", items("romeo@localhost")))
+        self.assertEqual(result["type"], "result")
+        romeo.send("<message to='%s/Juliet' type='chat' id='pm2'><body>again</body></message>" % (room,))
+        delivered = yield self.nextWithID(juliet, "pm2")
+        self.assertEqual(str(delivered.body), "again")
+
+
 class UnreadableBlocklistTests(unittest.TestCase):
     """
     When the blocklist cannot be read, stanzas are answered with an error:

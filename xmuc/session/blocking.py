@@ -47,7 +47,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from xmuc.hooks import ACCOUNT_DELETED
+from xmuc.hooks import ACCOUNT_BLOCKS, ACCOUNT_DELETED
 from xmuc.session.hooks import IQ_GET_SELF, IQ_SET_SELF, addIQHandler
 from xmuc.session.documents import DocumentCache
 from xmuc.session.items import FROM_STATES
@@ -180,6 +180,13 @@ class Blocking:
             return False
         jid = parseJID(contact)
         return jid is not None and isBlocked(blocklist, jid)
+
+    def answerBlocks(self, account, contact, **kw):
+        """
+        C{account-blocks}: C{True} when C{account} blocks C{contact}, else
+        L{None} (no answer).
+        """
+        return True if self.blocks(account, contact) else None
 
     # --- the iqs
 
@@ -350,3 +357,4 @@ def install(sm):
     sm.accountDocuments.append(sm.blocking.lists)
     addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.BLOCKING, sm.blocking.handleIQ)
     sm.server.hooks.add(ACCOUNT_DELETED, sm.blocking.accountDeleted)
+    sm.server.hooks.add(ACCOUNT_BLOCKS, sm.blocking.answerBlocks)
