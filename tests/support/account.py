@@ -6,6 +6,10 @@ works, and signed-in clients.
 
 from twisted.internet import defer
 
+from xmuc.session import caps
+from xmuc.xmpp import ns
+from xmuc.xmpp.stanza import parseElement
+
 from tests.support.client import connectTestClient, startTestServer
 
 #: Any user may sign in with any password: the account features are the
@@ -63,3 +67,32 @@ def child(element, uri, name):
         if found.uri == uri and found.name == name:
             return found
     return None
+
+
+@defer.inlineCallbacks
+def announceCaps(testCase, client, features):
+    """
+    Send an available presence with entity capabilities (XEP-0115) for
+    C{features} and answer the server's disco#info query about them, so
+    that personal eventing notifies C{client} of the C{+notify} nodes.
+
+    @return: Deferred firing once answered (the stanzas received meanwhile
+        but the query are skipped).
+    """
+    inner = "<identity category='client' type='pc' name='Test'/>"
+    inner += "".join("<feature var='%s'/>" % feature for feature in features)
+    query = parseElement("<query xmlns='%s'>%s</query>" % (ns.DISCO_INFO, inner))
+    node = "https://test.example/client"
+    client.send(
+        "<presence><c xmlns='%s' hash='sha-1' node='%s' ver='%s'/></presence>"
+        % (ns.CAPS, node, caps.verification(query))
+    )
+    while True:
+        asked = yield client.receiveStanza()
+        if asked.name == "iq" and asked.getAttribute("type") == "get":
+            break
+    testCase.assertEqual(asked["from"], client.jid.split("/")[0])
+    client.send(
+        "<iq type='result' id='%s' to='%s'><query xmlns='%s' node='%s'>%s</query></iq>"
+        % (asked["id"], asked["from"], ns.DISCO_INFO, child(asked, ns.DISCO_INFO, "query")["node"], inner)
+    )

@@ -50,6 +50,15 @@ C{pep-item-published(owner, node, itemID, payload)} (L{PEP_ITEM_PUBLISHED})
     the server on its behalf), stored and notified: C{payload} is its
     L{domish.Element}.  The vCard follows the avatar through it
     (XEP-0398).  Fired with L{xmuc.hooks.HookRegistry.fire}.
+C{pep-items-removed(owner, node, itemID)} (L{PEP_ITEMS_REMOVED})
+    Items of an account's PEP node were removed: the item C{itemID} was
+    retracted, or (C{itemID} L{None}) the node was purged or deleted.
+    XEP-0048 bookmarks follow XEP-0402 through it and
+    L{PEP_ITEM_PUBLISHED}.  Fired with L{xmuc.hooks.HookRegistry.fire}.
+C{resource-bound(session, bare)} (L{RESOURCE_BOUND})
+    A session bound a resource of the account C{bare} (older bookmarks
+    in private storage move to PEP then).  Fired with
+    L{xmuc.hooks.HookRegistry.fire}.
 """
 
 IQ_GET_SELF = "iq-get/self:"
@@ -60,6 +69,8 @@ IQ_GET_BARE = "iq-get/bare:"
 IQ_SET_BARE = "iq-set/bare:"
 IQ_RESPONSE = "iq-response"
 PEP_ITEM_PUBLISHED = "pep-item-published"
+PEP_ITEMS_REMOVED = "pep-items-removed"
+RESOURCE_BOUND = "resource-bound"
 
 SESSION_EVENTS = frozenset(
     {
@@ -71,6 +82,8 @@ SESSION_EVENTS = frozenset(
         IQ_SET_BARE,
         IQ_RESPONSE,
         PEP_ITEM_PUBLISHED,
+        PEP_ITEMS_REMOVED,
+        RESOURCE_BOUND,
     }
 )
 

@@ -23,6 +23,7 @@ from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
 from xmuc.session import (
     blocking,
+    bookmarks,
     carbons,
     contactinfo,
     disco,
@@ -38,7 +39,7 @@ from xmuc.session import (
     subscription,
     vcard,
 )
-from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, SELF, SESSION_EVENTS
+from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, RESOURCE_BOUND, SELF, SESSION_EVENTS
 from xmuc.session.mam import inArchive
 from xmuc.session.offline import isStorable
 from xmuc.session.rosters import RosterCache
@@ -69,6 +70,7 @@ FEATURES = (
     carbons,
     mam,
     pep,
+    bookmarks,
     offline,
     presence,
 )
@@ -197,6 +199,7 @@ class SessionManager(service.Service):
         self.rosters.pin(bare)
         for documents in self.accountDocuments:
             documents.pin(bare)
+        self.hooks.fire(RESOURCE_BOUND, session=session, bare=bare)
         return full
 
     def unbind(self, session):

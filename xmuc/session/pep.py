@@ -43,6 +43,7 @@ from xmuc.session.hooks import (
     IQ_SET_BARE,
     IQ_SET_SELF,
     PEP_ITEM_PUBLISHED,
+    PEP_ITEMS_REMOVED,
     addIQHandler,
 )
 from xmuc.session.items import hasFrom
@@ -565,7 +566,6 @@ class PersonalEventing:
             item.addRawXml(record["xml"])
         return result
 
-    @defer.inlineCallbacks
     def _retract(self, iq, pubsub, retract, node, owner, requester):
         itemID = None
         for item in retract.elements():
@@ -574,19 +574,35 @@ class PersonalEventing:
                 break
         if not itemID:
             raise StanzaError("item-not-found")
+        notify = retract.getAttribute("notify") in ("1", "true")
+        d = self.retractItem(owner, node, itemID, notify)
+        d.addCallback(lambda _: toResponse(iq, "result"))
+        return d
+
+    @defer.inlineCallbacks
+    def retractItem(self, owner, node, itemID, notify):
+        """
+        Retract an item of the account's node (from its owner, or by the
+        server on its behalf).
+
+        @param notify: whether the subscribers are told (when the node's
+            C{notify_retract} allows).
+        @return: Deferred firing when done.
+        @raise StanzaError: C{item-not-found} when there is no such item.
+        """
         stored = yield self.store.getNode(owner, node)
         if stored is None:
             raise StanzaError("item-not-found")
         removed = yield self.store.retract(owner, node, itemID)
         if not removed:
             raise StanzaError("item-not-found")
-        if retract.getAttribute("notify") in ("1", "true"):
+        if notify:
             config = fullConfig(stored)
             if config.get("notify_retract", True):
                 message, container = self._event(owner, "items", node)
                 container.addElement("retract")["id"] = itemID
                 self._broadcast(owner, node, config, message)
-        return toResponse(iq, "result")
+        self.sm.hooks.fire(PEP_ITEMS_REMOVED, owner=owner, node=node, itemID=itemID)
 
     def _create(self, iq, pubsub, create, node, owner, requester):
         options = {}
@@ -623,13 +639,26 @@ class PersonalEventing:
         if config.get("notify_delete", True):
             message, _ = self._event(owner, "delete", node)
             self._broadcast(owner, node, config, message)
+        self.sm.hooks.fire(PEP_ITEMS_REMOVED, owner=owner, node=node, itemID=None)
         return toResponse(iq, "result")
 
     def _purge(self, iq, pubsub, purge, node, owner, requester):
-        return self._locked(owner, self._purgeLocked, iq, node, owner)
+        d = self.purgeNode(owner, node)
+        d.addCallback(lambda _: toResponse(iq, "result"))
+        return d
+
+    def purgeNode(self, owner, node):
+        """
+        Remove every item of the account's node, telling the subscribers
+        (from its owner, or by the server on its behalf).
+
+        @return: Deferred firing when done.
+        @raise StanzaError: C{item-not-found} when there is no such node.
+        """
+        return self._locked(owner, self._purgeLocked, node, owner)
 
     @defer.inlineCallbacks
-    def _purgeLocked(self, iq, node, owner):
+    def _purgeLocked(self, node, owner):
         stored = yield self.store.getNode(owner, node)
         if stored is None:
             raise StanzaError("item-not-found")
@@ -640,7 +669,7 @@ class PersonalEventing:
         if config.get("notify_retract", True):
             message, _ = self._event(owner, "purge", node)
             self._broadcast(owner, node, config, message)
-        return toResponse(iq, "result")
+        self.sm.hooks.fire(PEP_ITEMS_REMOVED, owner=owner, node=node, itemID=None)
 
     @defer.inlineCallbacks
     def _getConfigure(self, iq, pubsub, configure, node, owner, requester):
