@@ -277,8 +277,9 @@ class PublishTests(PEPTestsBase):
         self.assertEqual(self.h.successResultOf(self.h.storage.pep.listNodes(ALICE)), [])
 
     def test_unsupported(self):
-        reply = self.request(self.alice, "<iq type='set' id='p'><pubsub xmlns='%s'><subscribe node='n' jid='%s'/></pubsub></iq>" % (PUBSUB, ALICE))
+        reply = self.request(self.alice, "<iq type='get' id='p'><pubsub xmlns='%s'><options node='n' jid='%s'/></pubsub></iq>" % (PUBSUB, ALICE))
         self.assertEqual(errorOf(reply), ("feature-not-implemented", "unsupported"))
+        self.assertIn("feature='subscription-options'", reply.toXml())
 
     def test_foreignPublishForbidden(self):
         reply = self.request(self.bob, publishIQ(NICK, "<nick xmlns='%s'>Eve</nick>" % NICK, "a", to=ALICE))

@@ -22,6 +22,13 @@ notifications for, and the last item of, when it becomes interested.
 Interests live in memory and are forgotten with the resource's
 unavailable presence.
 
+Explicit subscriptions (XEP-0060 section 6) are for those who may read
+the node, with their own JID; they are kept in the node's configuration
+(L{SUBSCRIBERS}), go with the node, and are notified as the interested
+resources are (the access model is checked at each notification).  The
+owner is the only affiliate of its nodes; it lists and sets
+subscriptions, not affiliations.
+
 Storage: C{server.storage.pep} (L{xmuc.storage.interfaces.IPepStore});
 items are stored as their serialized payload.
 """
@@ -51,6 +58,7 @@ from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp import ns
 from xmuc.xmpp import forms
 from xmuc.xmpp.errors import StanzaError, errorReply
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 
@@ -98,8 +106,12 @@ FEATURES = (ns.PUBSUB,) + tuple(
         "publish-options",
         "purge-nodes",
         "retract-items",
+        "manage-subscriptions",
+        "retrieve-affiliations",
         "retrieve-default",
         "retrieve-items",
+        "retrieve-subscriptions",
+        "subscribe",
     )
 )
 
@@ -170,6 +182,19 @@ CONFIG_FIELD_TYPES = {
 }
 
 _BOOLEAN_KEYS = {key for key, parse in CONFIG_FIELDS.values() if parse is forms.parseBoolean}
+
+
+#: The requests of the pubsub namespace that may name no node (all the
+#: requester's subscriptions or affiliations on the service).
+_NODE_OPTIONAL = frozenset((ns.PUBSUB + "subscriptions", ns.PUBSUB + "affiliations"))
+
+#: The requests of the pubsub namespace only the owner makes.
+_OWNER_ONLY = frozenset(("publish", "retract", "create"))
+
+#: The node configuration key of the explicit subscriptions (XEP-0060
+#: section 6.1): C{{subscriber JID: "subscribed"}}, kept with the node
+#: (they go when it is deleted).
+SUBSCRIBERS = "subscribers"
 
 
 def pubsubError(condition, pubsubCondition=None, text=None, feature=None):
@@ -365,6 +390,10 @@ class PersonalEventing:
                 ("get", "items"): self._items,
                 ("set", "retract"): self._retract,
                 ("set", "create"): self._create,
+                ("set", "subscribe"): self._subscribe,
+                ("set", "unsubscribe"): self._unsubscribe,
+                ("get", "subscriptions"): self._ownSubscriptions,
+                ("get", "affiliations"): self._ownAffiliations,
             }.get((kind, name))
         else:
             handler = {
@@ -373,20 +402,38 @@ class PersonalEventing:
                 ("get", "configure"): self._getConfigure,
                 ("set", "configure"): self._setConfigure,
                 ("get", "default"): self._default,
+                ("get", "subscriptions"): self._subscriptions,
+                ("set", "subscriptions"): self._setSubscriptions,
+                ("get", "affiliations"): self._affiliations,
             }.get((kind, name))
         if handler is None:
-            reply(errorReply(iq, pubsubError("feature-not-implemented", "unsupported", feature=name), payload=False))
+            feature = {"affiliations": "modify-affiliations", "options": "subscription-options"}.get(name, name)
+            reply(errorReply(iq, pubsubError("feature-not-implemented", "unsupported", feature=feature), payload=False))
             return
         node = action.getAttribute("node")
-        if not node and name not in ("create", "default"):
+        if not node and name not in ("create", "default") and child.uri + name not in _NODE_OPTIONAL:
             reply(errorReply(iq, pubsubError("bad-request", "nodeid-required"), payload=False))
             return
-        if not isOwner and name != "items":
+        if not isOwner and child.uri != ns.PUBSUB or (not isOwner and name in _OWNER_ONLY):
             reply(errorReply(iq, "forbidden", payload=False))
             return
         d = defer.maybeDeferred(handler, iq, child, action, node, owner, requester)
-        d.addCallback(reply)
+        d.addCallback(self._answer, reply)
         d.addErrback(self._failed, iq, reply)
+
+    @staticmethod
+    def _answer(result, reply):
+        """
+        Send what a request handler answered: its result iq, or C{(result
+        iq, callable)} when something follows the answer (the last item
+        after a subscription).
+        """
+        if isinstance(result, tuple):
+            result, then = result
+            reply(result)
+            then()
+        else:
+            reply(result)
 
     def _failed(self, failure, iq, reply):
         if failure.check(StanzaError):
@@ -506,6 +553,9 @@ class PersonalEventing:
             for recipient, (key, nodes) in self.interests.get(owner, {}).items()
             if node in nodes
         ]
+        for subscriber in config.get(SUBSCRIBERS, {}):
+            if subscriber not in recipients:
+                recipients.append(subscriber)
         if not recipients:
             return
 
@@ -716,6 +766,185 @@ class PersonalEventing:
         answer.addChild(configForm(dict(DEFAULT_CONFIG)))
         return result
 
+    # --- subscriptions (XEP-0060 sections 6.1, 6.2, 5.6, 5.7, 8.8, 8.9)
+
+    def _subscriber(self, action, requester):
+        """
+        @return: the normalized C{jid} of a subscribe or unsubscribe.
+        @raise StanzaError: C{bad-request}/C{jid-required} without one,
+            C{bad-request}/C{invalid-jid} when it is not the requester's
+            (XEP-0060 6.1.3.1: the bare JIDs must match).
+        """
+        found = parseJID(action.getAttribute("jid") or "")
+        if found is None:
+            raise pubsubError("bad-request", "jid-required")
+        if found.userhost() != requester:
+            raise pubsubError("bad-request", "invalid-jid")
+        return found.full()
+
+    def _subscribe(self, iq, pubsub, subscribe, node, owner, requester):
+        subscriber = self._subscriber(subscribe, requester)
+        d = self._locked(owner, self._subscribeLocked, iq, node, owner, requester, subscriber)
+
+        def sendLast():
+            d = self._sendLast(owner, node, subscriber, onSubscribe=True)
+            d.addErrback(lambda f: log.failure("sending the last PEP item failed", f))
+
+        # The result goes before the last item (XEP-0060 6.1.7).
+        d.addCallback(lambda result: (result, sendLast))
+        return d
+
+    @defer.inlineCallbacks
+    def _subscribeLocked(self, iq, node, owner, requester, subscriber):
+        stored = yield self.store.getNode(owner, node)
+        if stored is None:
+            raise StanzaError("item-not-found")
+        config = fullConfig(stored)
+        roster = yield self.sm.rosters.get(owner)
+        if not mayAccess(owner, config, requester, roster):
+            # XEP-0060 6.1.3.2 and 6.1.3.4.
+            if config.get("access_model") == "presence":
+                raise pubsubError("not-authorized", "presence-subscription-required")
+            raise pubsubError("not-allowed", "closed-node")
+        subscribers = dict(config.get(SUBSCRIBERS, {}))
+        if subscribers.get(subscriber) != "subscribed":
+            subscribers[subscriber] = "subscribed"
+            stored = dict(stored)
+            stored[SUBSCRIBERS] = subscribers
+            yield self.store.setNode(owner, node, stored)
+        result = toResponse(iq, "result")
+        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("subscription")
+        answer["node"] = node
+        answer["jid"] = subscriber
+        answer["subscription"] = "subscribed"
+        return result
+
+    def _unsubscribe(self, iq, pubsub, unsubscribe, node, owner, requester):
+        found = parseJID(unsubscribe.getAttribute("jid") or "")
+        if found is None:
+            raise pubsubError("bad-request", "jid-required")
+        if found.userhost() != requester:
+            # XEP-0060 6.2.3.3.
+            raise StanzaError("forbidden")
+        return self._locked(owner, self._unsubscribeLocked, iq, node, owner, found.full())
+
+    @defer.inlineCallbacks
+    def _unsubscribeLocked(self, iq, node, owner, subscriber):
+        stored = yield self.store.getNode(owner, node)
+        if stored is None:
+            raise StanzaError("item-not-found")
+        subscribers = dict(stored.get(SUBSCRIBERS, {}))
+        if subscribers.pop(subscriber, None) is None:
+            # XEP-0060 6.2.3.2.
+            raise pubsubError("unexpected-request", "not-subscribed")
+        stored = dict(stored)
+        stored[SUBSCRIBERS] = subscribers
+        yield self.store.setNode(owner, node, stored)
+        return toResponse(iq, "result")
+
+    @defer.inlineCallbacks
+    def _ownSubscriptions(self, iq, pubsub, request, node, owner, requester):
+        # XEP-0060 5.6: the requester's subscriptions on the service.
+        nodes = yield self._nodes(owner, node)
+        result = toResponse(iq, "result")
+        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("subscriptions")
+        if node:
+            answer["node"] = node
+        for name, config in nodes:
+            for subscriber, state in sorted(config.get(SUBSCRIBERS, {}).items()):
+                if _bare(subscriber) == requester:
+                    entry = answer.addElement("subscription")
+                    entry["node"] = name
+                    entry["jid"] = subscriber
+                    entry["subscription"] = state
+        return result
+
+    @defer.inlineCallbacks
+    def _ownAffiliations(self, iq, pubsub, request, node, owner, requester):
+        # XEP-0060 5.7: the owner owns every node; nobody else has an
+        # affiliation on a personal service.
+        nodes = yield self._nodes(owner, node)
+        result = toResponse(iq, "result")
+        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("affiliations")
+        if node:
+            answer["node"] = node
+        if requester == owner:
+            for name, config in nodes:
+                entry = answer.addElement("affiliation")
+                entry["node"] = name
+                entry["affiliation"] = "owner"
+        return result
+
+    @defer.inlineCallbacks
+    def _nodes(self, owner, node):
+        """
+        @return: Deferred firing with C{[(node, stored config)]}: every
+            node of the service, or the one named (C{item-not-found} when
+            it does not exist).
+        """
+        if node:
+            stored = yield self.store.getNode(owner, node)
+            if stored is None:
+                raise StanzaError("item-not-found")
+            return [(node, stored)]
+        nodes = yield self.store.listNodes(owner)
+        return sorted(nodes, key=lambda pair: pair[0])
+
+    @defer.inlineCallbacks
+    def _subscriptions(self, iq, pubsub, request, node, owner, requester):
+        # XEP-0060 8.8.1: the owner lists a node's subscribers.
+        ((name, stored),) = yield self._nodes(owner, node)
+        result = toResponse(iq, "result")
+        answer = result.addElement((ns.PUBSUB_OWNER, "pubsub")).addElement("subscriptions")
+        answer["node"] = node
+        for subscriber, state in sorted(stored.get(SUBSCRIBERS, {}).items()):
+            entry = answer.addElement("subscription")
+            entry["jid"] = subscriber
+            entry["subscription"] = state
+        return result
+
+    def _setSubscriptions(self, iq, pubsub, request, node, owner, requester):
+        # XEP-0060 8.8.2: the owner subscribes or unsubscribes others
+        # ("subscribed" or "none"; no pending nor unconfigured here).
+        changes = {}
+        for entry in request.elements():
+            if entry.name != "subscription":
+                continue
+            found = parseJID(entry.getAttribute("jid") or "")
+            state = entry.getAttribute("subscription")
+            if found is None or state not in ("subscribed", "none"):
+                raise StanzaError("bad-request", text="a subscription needs a jid and subscribed or none")
+            changes[found.full()] = state
+        return self._locked(owner, self._setSubscriptionsLocked, iq, node, owner, changes)
+
+    @defer.inlineCallbacks
+    def _setSubscriptionsLocked(self, iq, node, owner, changes):
+        stored = yield self.store.getNode(owner, node)
+        if stored is None:
+            raise StanzaError("item-not-found")
+        subscribers = dict(stored.get(SUBSCRIBERS, {}))
+        for subscriber, state in changes.items():
+            if state == "none":
+                subscribers.pop(subscriber, None)
+            else:
+                subscribers[subscriber] = state
+        stored = dict(stored)
+        stored[SUBSCRIBERS] = subscribers
+        yield self.store.setNode(owner, node, stored)
+        return toResponse(iq, "result")
+
+    @defer.inlineCallbacks
+    def _affiliations(self, iq, pubsub, request, node, owner, requester):
+        # XEP-0060 8.9.1: the owner is the only affiliate of its nodes.
+        yield self._nodes(owner, node)
+        result = toResponse(iq, "result")
+        answer = result.addElement((ns.PUBSUB_OWNER, "pubsub")).addElement("affiliations")
+        answer["node"] = node
+        entry = answer.addElement("affiliation")
+        entry["jid"] = owner
+        entry["affiliation"] = "owner"
+        return result
+
     # --- service discovery of the account
 
     def nodesFor(self, owner, requester):
@@ -893,12 +1122,17 @@ class PersonalEventing:
             d.addErrback(lambda f: log.failure("sending the last PEP item failed", f))
 
     @defer.inlineCallbacks
-    def _sendLast(self, owner, node, recipient):
+    def _sendLast(self, owner, node, recipient, onSubscribe=False):
+        """
+        Send the last item of C{node} to C{recipient}: it became interested
+        (caps) or, C{onSubscribe}, subscribed.
+        """
         stored = yield self.store.getNode(owner, node)
         if stored is None:
             return
         config = fullConfig(stored)
-        if config.get("send_last_published_item") != "on_sub_and_presence":
+        wanted = ("on_sub", "on_sub_and_presence") if onSubscribe else ("on_sub_and_presence",)
+        if config.get("send_last_published_item") not in wanted:
             return
         if not config.get("persist_items"):
             return
