@@ -251,9 +251,14 @@ class ClientSession:
     @ivar streamManagement: the
         L{xmuc.c2s.streammanagement.StreamManagement} state once the client
         enabled XEP-0198, else L{None}.
+    @ivar outgoing: see L{xmuc.session.csi}.
     """
 
     streamManagement = None
+
+    #: While set, a callable deciding whether each stanza sent goes now
+    #: (C{True}) or is kept by it (Client State Indication).
+    outgoing = None
 
     def __init__(self, authenticator, username, host):
         self._authenticator = authenticator
@@ -282,6 +287,8 @@ class ClientSession:
         """
         Send a stanza (L{domish.Element}) or serialized XML (L{str}).
         """
+        if self.outgoing is not None and not self.outgoing(stanza):
+            return
         smState = self.streamManagement
         if smState is not None:
             # Counted and kept until acknowledged (and queued while the
@@ -685,7 +692,10 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         elif element.uri == ns.STREAM_MANAGEMENT:
             self.factory.resumption.afterBind(self, element)
         else:
-            self.streamError("unsupported-stanza-type")
+            # Top-level elements of session manager features (XEP-0352).
+            handler = self.factory.server.sm.streamElements.get(element.uri)
+            if handler is None or not handler(self.session, element):
+                self.streamError("unsupported-stanza-type")
 
     def _firstChild(self, element):
         for child in element.elements():

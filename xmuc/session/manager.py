@@ -26,6 +26,7 @@ from xmuc.session import (
     bookmarks,
     carbons,
     contactinfo,
+    csi,
     disco,
     entitytime,
     lastactivity,
@@ -71,6 +72,7 @@ FEATURES = (
     mam,
     pep,
     bookmarks,
+    csi,
     offline,
     presence,
 )
@@ -105,6 +107,10 @@ class SessionManager(service.Service):
     @ivar streamFeatures: the C{(namespace, name)} of the empty elements
         the features add to the stream features offered after
         authentication (e.g. roster versioning's C{<ver/>}).
+    @ivar streamElements: namespace -> callable C{(session, element)}
+        taking the top-level elements in it that a bound client sends
+        besides stanzas (Client State Indication); it returns whether it
+        understood the element.
     @ivar accountIdentities: the C{(category, type)} identities of an
         account besides C{account/registered}.
     @ivar presence: the L{xmuc.session.presence.PresenceHandler}.
@@ -142,6 +148,7 @@ class SessionManager(service.Service):
         self.serverInfoForms = []
         self.accountFeatures = []
         self.streamFeatures = []
+        self.streamElements = {}
         self.accountDocuments = []
         self.accountIdentities = []
         for feature in FEATURES:

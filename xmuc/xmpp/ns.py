@@ -55,6 +55,8 @@ RSM = "http://jabber.org/protocol/rsm"
 
 # Stream management (XEP-0198).
 STREAM_MANAGEMENT = "urn:xmpp:sm:3"
+#: Client State Indication (XEP-0352).
+CSI = "urn:xmpp:csi:0"
 
 # Message payloads: delays, ids, forwarding, hints, states, receipts.
 DELAY = "urn:xmpp:delay"
