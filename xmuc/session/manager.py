@@ -39,6 +39,7 @@ from xmuc.session import (
     serveriq,
     subscription,
     vcard,
+    vcard4,
 )
 from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, RESOURCE_BOUND, SELF, SESSION_EVENTS
 from xmuc.session.mam import inArchive
@@ -72,6 +73,7 @@ FEATURES = (
     mam,
     pep,
     bookmarks,
+    vcard4,
     csi,
     offline,
     presence,

@@ -28,6 +28,8 @@ DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 CAPS = "http://jabber.org/protocol/caps"
 VCARD_TEMP = "vcard-temp"
 VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
+#: The PEP node of the vCard4 (XEP-0292).
+VCARD4_NODE = "urn:xmpp:vcard4"
 #: The avatar hash in presence (XEP-0153).
 VCARD_UPDATE = "vcard-temp:x:update"
 #: User avatars (XEP-0084) and their conversion with the vCard (XEP-0398).
