@@ -3,17 +3,21 @@ Personal eventing (XEP-0163) as slixmpp's plugins use it (xep_0115 caps,
 xep_0163, xep_0172 nicknames, xep_0060, XEP-0402 bookmarks): Alice and Bob
 subscribe to each other; Bob's caps ask for nick notifications, so he gets
 Alice's last nick when his presence comes and each new one after; Alice's
-whitelisted bookmarks stay hers.
+whitelisted bookmarks stay hers, and her older XEP-0048 plugin (private
+storage) sees and changes the same rooms.  While Bob's client says it is
+inactive (xep_0352), Alice's presence changes wait and only the last one
+comes, with her next message.
 """
 
 import asyncio
 
 from slixmpp import JID
 from slixmpp.exceptions import IqError
+from slixmpp.plugins.xep_0048 import Bookmarks
 
 from common import PLUGINS, Bot, check, run
 
-PEP_PLUGINS = PLUGINS + ("xep_0060", "xep_0115", "xep_0163", "xep_0172", "xep_0402")
+PEP_PLUGINS = PLUGINS + ("xep_0048", "xep_0060", "xep_0115", "xep_0163", "xep_0172", "xep_0352", "xep_0402")
 NICK = "http://jabber.org/protocol/nick"
 BOOKMARKS = "urn:xmpp:bookmarks:1"
 ALICE = JID("alice@localhost")
@@ -96,6 +100,19 @@ async def main(port, certificate):
         refused = e.iq["error"]["condition"]
     check("bookmarks-private", refused == "forbidden", refused)
 
+    # The same rooms through XEP-0048 in private storage, as older clients
+    # keep them; what they set there is the XEP-0402 list.
+    legacy = await alice["xep_0048"].get_bookmarks(method="xep_0049", timeout=5)
+    rooms = [c.get("jid") for c in legacy.xml.iter("{storage:bookmarks}conference")]
+    check("bookmarks-compat-read", rooms == ["tea@conference.localhost"], rooms)
+    storage = Bookmarks()
+    storage.add_conference("tea@conference.localhost", "alice", name="Tea party", autojoin=True)
+    storage.add_conference("croquet@conference.localhost", "alice", name="Croquet")
+    await alice["xep_0048"].set_bookmarks(storage, method="xep_0049", timeout=5)
+    items = await alice["xep_0060"].get_items(jid=None, node=BOOKMARKS, timeout=5)
+    ids = sorted(item["id"] for item in items["pubsub"]["items"])
+    check("bookmarks-compat-write", ids == ["croquet@conference.localhost", "tea@conference.localhost"], items)
+
     # Other options on the same node: precondition-not-met.
     other = alice["xep_0004"].make_form("submit")
     other.add_field(var="FORM_TYPE", ftype="hidden", value="http://jabber.org/protocol/pubsub#publish-options")
@@ -107,6 +124,22 @@ async def main(port, certificate):
         condition = e.iq["error"]["condition"]
         app = e.iq.xml.find("{jabber:client}error/{http://jabber.org/protocol/pubsub#errors}precondition-not-met")
     check("precondition-not-met", condition == "conflict" and app is not None, condition)
+
+    # Client State Indication: Bob's client goes to the background.
+    check("csi-offered", bob["xep_0352"].enabled)
+    shows = []
+    bob.add_event_handler("changed_status", lambda p: p["from"] == alice.boundjid and shows.append(p["show"]))
+    bob.watch("message")
+    bob["xep_0352"].send_inactive()
+    await bob["xep_0199"].ping(jid="localhost", timeout=5)
+    for show in ("away", "xa", "dnd"):
+        alice.send_presence(pshow=show)
+    await alice["xep_0199"].ping(jid="localhost", timeout=5)
+    alice.send_message(mto=bob.boundjid, mbody="Are you there?", mtype="chat")
+    message = await bob.next("message", predicate=lambda m: m["body"] == "Are you there?")
+    check("csi-collapsed", shows == ["dnd"], shows)
+    bob["xep_0352"].send_active()
+
     check("no-stream-errors", not alice.streamErrors and not bob.streamErrors)
 
     await asyncio.gather(alice.logout(), bob.logout())

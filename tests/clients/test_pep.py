@@ -1,6 +1,7 @@
 """
 Personal eventing (XEP-0163) with slixmpp's plugins: caps-driven
-notifications, the last item on presence, retrieval, XEP-0402 bookmarks.
+notifications, the last item on presence, retrieval, XEP-0402 bookmarks
+and their XEP-0048 view; Client State Indication.
 """
 
 from twisted.internet import defer
@@ -26,7 +27,11 @@ class SlixmppPEPTests(unittest.TestCase):
             "items-retrieved",
             "bookmarks-stored",
             "bookmarks-private",
+            "bookmarks-compat-read",
+            "bookmarks-compat-write",
             "precondition-not-met",
+            "csi-offered",
+            "csi-collapsed",
             "no-stream-errors",
         ):
             self.assertIn(expected, checks)
