@@ -99,6 +99,7 @@ class BookmarksTests(unittest.TestCase):
         features = {f["var"] for f in child(result, ns.DISCO_INFO, "query").elements(ns.DISCO_INFO, "feature")}
         self.assertIn("urn:xmpp:bookmarks:1#compat", features)
         self.assertIn("urn:xmpp:bookmarks:1#compat-pep", features)
+        self.assertIn("urn:xmpp:bookmarks-conversion:0", features)
 
     @defer.inlineCallbacks
     def test_privateSetPublishes(self):
@@ -222,6 +223,9 @@ class BookmarksTests(unittest.TestCase):
         self.assertEqual(errorCondition(result), "bad-request")
         result = yield publish(self.gajim, ns.BOOKMARKS_LEGACY, "current", "<other xmlns='x:y'/>")
         self.assertEqual(errorCondition(result), "bad-request")
+        # XEP-0402 before 0.4 kept all rooms in one item: refused, as Prosody.
+        result = yield publish(self.gajim, "urn:xmpp:bookmarks:0", "current", "<storage xmlns='urn:xmpp:bookmarks:0'/>")
+        self.assertEqual(errorCondition(result), "not-allowed")
         self.assertEqual(conferences((yield self.privateBookmarks(self.gajim))), {})
 
     @defer.inlineCallbacks
@@ -238,3 +242,43 @@ class BookmarksTests(unittest.TestCase):
         self.assertEqual(set(found), {LOUNGE, BALCONY})
         self.assertEqual(found[BALCONY]["name"], "Porch")
         self.assertIsNone((yield store.get(JULIET, "private:{storage:bookmarks}storage")))
+
+    @defer.inlineCallbacks
+    def test_keptPrivate(self):
+        """
+        A XEP-0402 node a client made readable by others becomes private
+        when XEP-0048 bookmarks are converted into it, as in Prosody.
+        """
+        romeo = yield signIn(self, self.running, "romeo", "garden", available=False)
+        result = yield publish(
+            self.phone,
+            ns.BOOKMARKS,
+            BALCONY,
+            "<conference xmlns='urn:xmpp:bookmarks:1' name='Balcony'/>",
+            OPTIONS.replace("whitelist", "open"),
+        )
+        self.assertEqual(result["type"], "result", result.toXml())
+        result = yield romeo.iq(
+            "<iq type='get' id='a' to='%s'><pubsub xmlns='%s'><items node='%s'/></pubsub></iq>" % (JULIET, ns.PUBSUB, ns.BOOKMARKS)
+        )
+        self.assertEqual(result["type"], "result")
+        yield self.private(self.gajim, "set", LEGACY)
+        result = yield romeo.iq(
+            "<iq type='get' id='b' to='%s'><pubsub xmlns='%s'><items node='%s'/></pubsub></iq>" % (JULIET, ns.PUBSUB, ns.BOOKMARKS)
+        )
+        self.assertEqual(errorCondition(result), "forbidden")
+
+    @defer.inlineCallbacks
+    def test_legacyPEPMigratedAtLogin(self):
+        """
+        XEP-0048 bookmarks a client published on PEP before the server kept
+        that node move to XEP-0402 when a resource binds, and the node
+        becomes the server's private one.
+        """
+        pepStore = self.running.server.storage.pep
+        yield pepStore.setNode(JULIET, ns.BOOKMARKS_LEGACY, {"access_model": "presence"})
+        yield pepStore.publish(JULIET, ns.BOOKMARKS_LEGACY, "current", LEGACY, 0)
+        laptop = yield signIn(self, self.running, "juliet", "laptop", available=False)
+        self.assertEqual(set(bookmarks((yield items(laptop, ns.BOOKMARKS)))), {LOUNGE, BALCONY})
+        config = yield pepStore.getNode(JULIET, ns.BOOKMARKS_LEGACY)
+        self.assertEqual(config["access_model"], "whitelist")

@@ -17,9 +17,14 @@ client of either kind sees the same rooms on every device.
     XEP-0402 node, the server publishes the C{<storage/>} there, so
     clients with C{storage:bookmarks+notify} are told
     (C{urn:xmpp:bookmarks:1#compat-pep}).
-  - Bookmarks kept in private storage before are moved to the XEP-0402
-    node when a resource of the account binds (merged: no XEP-0402 item
-    is retracted), then forgotten from private storage.
+  - Bookmarks kept in private storage before, or published by a client
+    on the XEP-0048 PEP node before the server kept it, are moved to the
+    XEP-0402 node when a resource of the account binds (merged: no
+    XEP-0402 item is retracted), then forgotten from private storage.
+
+The XEP-0402 node is given its private options whenever XEP-0048 bookmarks
+are converted into it, and the XEP-0048 node whenever the server publishes
+there, whatever a client made of them before.
 
 A conversion keeps the C{name} and C{autojoin} attributes and the
 C{<nick/>} and C{<password/>} of each conference, and the
@@ -59,9 +64,12 @@ OPTIONS = {
 }
 
 #: The options of the XEP-0048 PEP node the server keeps (XEP-0048
-#: section 3.3: private).
+#: section 3.3: private), its one item sent to the resources that want
+#: it when they come.
 LEGACY_OPTIONS = {
     "persist_items": True,
+    "max_items": 1,
+    "send_last_published_item": "on_sub_and_presence",
     "access_model": "whitelist",
 }
 
@@ -71,8 +79,12 @@ LEGACY_ITEM = "current"
 #: The private storage document of XEP-0048 bookmarks.
 PRIVATE_DOCUMENT = documentName(domish.Element((ns.BOOKMARKS_LEGACY, "storage")))
 
-#: The XEP-0402 features advertised by the account (XEP-0402 section 5).
-FEATURES = (ns.BOOKMARKS + "#compat", ns.BOOKMARKS + "#compat-pep")
+#: The XEP-0402 features advertised by the account (XEP-0402 section 5),
+#: and that of XEP-0411, which older clients look for.
+FEATURES = (ns.BOOKMARKS + "#compat", ns.BOOKMARKS + "#compat-pep", "urn:xmpp:bookmarks-conversion:0")
+
+#: The node of XEP-0402 before version 0.4.
+OLD_BOOKMARKS = "urn:xmpp:bookmarks:0"
 
 
 def _childText(element, name):
@@ -171,6 +183,15 @@ def legacyConferences(storage):
     return conferences
 
 
+def _isServers(config):
+    """
+    @return: whether a XEP-0048 PEP node has the server's options (its item
+        is the server's view, not a client's publication to move).
+    """
+    current = pep.fullConfig(config)
+    return all(current.get(key) == value for key, value in LEGACY_OPTIONS.items())
+
+
 class Bookmarks:
     """
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
@@ -228,9 +249,16 @@ class Bookmarks:
         if child.uri != ns.PUBSUB:
             return None
         actions = [e for e in child.elements() if e.name not in ("publish-options", "configure")]
-        if len(actions) != 1 or actions[0].getAttribute("node") != ns.BOOKMARKS_LEGACY:
+        if len(actions) != 1:
             return None
         (action,) = actions
+        if (iq["type"], action.name, action.getAttribute("node")) == ("set", "publish", OLD_BOOKMARKS):
+            # As Prosody: that version's clients would not see the others'.
+            text = "Your client does XEP-0402 version 0.3.0 but 0.4.0+ is required"
+            reply(errorReply(iq, StanzaError("not-allowed", text=text), payload=False))
+            return True
+        if action.getAttribute("node") != ns.BOOKMARKS_LEGACY:
+            return None
         if (iq["type"], action.name) == ("get", "items"):
             d = self._legacyItems(iq, bare)
         elif (iq["type"], action.name) == ("set", "publish"):
@@ -276,7 +304,9 @@ class Bookmarks:
     @defer.inlineCallbacks
     def convert(self, bare, storage, synchronise):
         """
-        Make the XEP-0402 node say what a XEP-0048 C{<storage/>} says.
+        Make the XEP-0402 node say what a XEP-0048 C{<storage/>} says.  The
+        node gets the XEP-0402 options (private, every item kept) even if
+        it had others, as Prosody does.
 
         @param synchronise: whether rooms the storage does not have are
             retracted (a set), or only added and updated (a migration).
@@ -284,62 +314,76 @@ class Bookmarks:
         @raise StanzaError: C{bad-request} for an invalid conference.
         """
         conferences = legacyConferences(storage)
+        changed = False
         self._converting.add(bare)
         try:
             node = yield self.store.getNode(bare, ns.BOOKMARKS)
-            if not conferences and synchronise:
-                if node is not None:
+            if not conferences:
+                if synchronise and node is not None:
+                    changed = True
                     yield self.sm.pep.purgeNode(bare, ns.BOOKMARKS)
                 return
+            yield self.sm.pep.configureNode(bare, ns.BOOKMARKS, OPTIONS)
             current = {}
-            if node is not None:
-                for record in (yield self.store.items(bare, ns.BOOKMARKS)):
-                    try:
-                        current[record["id"]] = parseElement(record["xml"])
-                    except ValueError:
-                        current[record["id"]] = None
-            required = OPTIONS if node is None else None
+            for record in (yield self.store.items(bare, ns.BOOKMARKS)):
+                try:
+                    current[record["id"]] = parseElement(record["xml"])
+                except ValueError:
+                    current[record["id"]] = None
             for room, legacy in conferences:
                 old = current.get(room)
                 conference = _conference(ns.BOOKMARKS, legacy, _extensions(old))
                 if _same(conference, old):
                     continue
-                yield self.sm.pep.publishItem(bare, ns.BOOKMARKS, room, conference, required)
-                required = None
+                changed = True
+                yield self.sm.pep.publishItem(bare, ns.BOOKMARKS, room, conference)
             if synchronise:
                 rooms = {room for room, _ in conferences}
                 for itemID in current:
                     if itemID not in rooms:
+                        changed = True
                         yield self.sm.pep.retractItem(bare, ns.BOOKMARKS, itemID, True)
         finally:
             self._converting.discard(bare)
-            self._changed(bare)
+            if changed:
+                self._changed(bare)
 
     def resourceBound(self, session, bare, **kw):
         """
-        C{resource-bound}: XEP-0048 bookmarks still in private storage move
-        to the XEP-0402 node.
+        C{resource-bound}: XEP-0048 bookmarks still in private storage or
+        published by a client on the XEP-0048 PEP node move to the XEP-0402
+        node.
         """
         self.migrate(bare)
 
     @defer.inlineCallbacks
     def migrate(self, bare):
         """
-        Move XEP-0048 bookmarks kept in private storage to the XEP-0402
-        node, then forget them there.
+        Move XEP-0048 bookmarks kept in private storage, or published on
+        the XEP-0048 PEP node before the server kept it, to the XEP-0402
+        node (merged), then forget them there; the XEP-0048 node gets the
+        server's options.
 
         @return: Deferred firing when done (failures are logged).
         """
-        store = self.sm.server.storage.accountData
+        accountData = self.sm.server.storage.accountData
         try:
-            stored = yield store.get(bare, PRIVATE_DOCUMENT)
+            legacyNode = yield self.store.getNode(bare, ns.BOOKMARKS_LEGACY)
+            if legacyNode is not None and not _isServers(legacyNode):
+                for record in (yield self.store.items(bare, ns.BOOKMARKS_LEGACY)):
+                    found = parseElement(record["xml"])
+                    if found.uri == ns.BOOKMARKS_LEGACY and found.name == "storage":
+                        yield self.convert(bare, found, False)
+                yield self.sm.pep.configureNode(bare, ns.BOOKMARKS_LEGACY, LEGACY_OPTIONS)
+                self._changed(bare)
+            stored = yield accountData.get(bare, PRIVATE_DOCUMENT)
             if stored is None:
                 return
             yield self.convert(bare, parseElement(stored), False)
-            yield store.delete(bare, PRIVATE_DOCUMENT)
+            yield accountData.delete(bare, PRIVATE_DOCUMENT)
         except Exception:
-            # Kept in private storage: the next session tries again.
-            log.failure("moving the bookmarks of {jid} to PEP failed", jid=bare)
+            # Kept where they are: the next session tries again.
+            log.failure("moving the bookmarks of {jid} to XEP-0402 failed", jid=bare)
 
     # --- the XEP-0048 PEP node follows
 
@@ -372,14 +416,9 @@ class Bookmarks:
             while True:
                 self._remaking[owner] = False
                 records = yield self.store.items(owner, ns.BOOKMARKS)
-                node = yield self.store.getNode(owner, ns.BOOKMARKS_LEGACY)
-                yield self.sm.pep.publishItem(
-                    owner,
-                    ns.BOOKMARKS_LEGACY,
-                    LEGACY_ITEM,
-                    legacyStorage(records),
-                    LEGACY_OPTIONS if node is None else None,
-                )
+                # Private whatever it was before.
+                yield self.sm.pep.configureNode(owner, ns.BOOKMARKS_LEGACY, LEGACY_OPTIONS)
+                yield self.sm.pep.publishItem(owner, ns.BOOKMARKS_LEGACY, LEGACY_ITEM, legacyStorage(records))
                 if not self._remaking[owner]:
                     break
         except Exception:

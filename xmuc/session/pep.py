@@ -483,6 +483,31 @@ class PersonalEventing:
         """
         return self._locked(owner, self._storeAndNotify, node, owner, itemID, payload, required)
 
+    def configureNode(self, owner, node, settings):
+        """
+        Give the account's node these settings (the server's own nodes,
+        e.g. bookmarks that must stay private): created with them over the
+        defaults when it does not exist, else changed where they differ.
+
+        @param settings: dict of configuration keys.
+        @return: Deferred firing when stored.
+        """
+        return self._locked(owner, self._configureNodeLocked, owner, node, settings)
+
+    @defer.inlineCallbacks
+    def _configureNodeLocked(self, owner, node, settings):
+        stored = yield self.store.getNode(owner, node)
+        if stored is None:
+            config = fullConfig(settings)
+        else:
+            current = fullConfig(stored)
+            if all(current.get(key) == value for key, value in settings.items()):
+                return
+            config = dict(stored)
+            config.update(settings)
+        self._checkConfig(fullConfig(config))
+        yield self.store.setNode(owner, node, config)
+
     @defer.inlineCallbacks
     def _publishLocked(self, iq, node, owner, itemID, payload, required):
         yield self._storeAndNotify(node, owner, itemID, payload, required)
