@@ -42,6 +42,14 @@ class ImportanceTests(unittest.TestCase):
             ("<presence xmlns='jabber:client'/>", False),
             ("<presence xmlns='jabber:client' type='unavailable'/>", False),
             ("<presence xmlns='jabber:client' type='subscribe'/>", True),
+            ("<presence xmlns='jabber:client' type='error'/>", False),
+            ("<message xmlns='jabber:client'><propose xmlns='urn:xmpp:jingle-message:0' id='c'/></message>", True),
+            (
+                "<message xmlns='jabber:client'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>"
+                "<message xmlns='jabber:client' type='chat'><active xmlns='%s'/></message></forwarded></sent></message>"
+                % CHATSTATES,
+                True,
+            ),
             ("<message xmlns='jabber:client' type='chat'><body>hi</body></message>", True),
             ("<message xmlns='jabber:client' type='chat'><active xmlns='%s'/></message>" % CHATSTATES, False),
             ("<message xmlns='jabber:client' type='headline'><body>news</body></message>", False),
@@ -121,10 +129,14 @@ class ClientStateTests(unittest.TestCase):
         self.romeo.send("<message to='%s' type='chat' id='m1'><body>Wherefore?</body></message>" % (self.juliet.jid,))
         presence = yield self.juliet.receiveStanza()
         self.assertEqual((presence.name, str(child(presence, ns.CLIENT, "show"))), ("presence", "chat"))
+        # Stamped with the time it was held (XEP-0203), as Prosody.
+        self.assertEqual(child(presence, ns.DELAY, "delay")["from"], JULIET)
         state = yield self.juliet.receiveStanza()
         self.assertIsNotNone(child(state, CHATSTATES, "composing"), state.toXml())
+        self.assertIsNotNone(child(state, ns.DELAY, "delay"))
         message = yield self.juliet.receiveStanza()
         self.assertEqual(message.getAttribute("id"), "m1")
+        self.assertIsNone(child(message, ns.DELAY, "delay"))
 
         # Still inactive: a presence waits until she is active again.
         self.romeo.send("<presence><show>xa</show></presence>")

@@ -7,12 +7,14 @@ them, in order.
 
 What cannot wait (Prosody's C{is_important}): iqs; presence subscription
 requests and answers; messages with a body (in a room, only those naming
-the user: its nickname there or its username), a subject, an invitation
-or an error; archive results and carbon copies of such messages.  What
-waits: available and unavailable presence, of which only the latest of
-each sender is kept (XEP-0352 section 6: the client only needs the
-current state), headlines (PEP notifications), chat states, receipts and
-markers.  At most L{MAX_HELD} stanzas wait; one more sends them.
+the user: its nickname there or its username), a subject, an invitation,
+an encrypted payload (XEP-0380), a call (XEP-0353) or an error, and carbon
+copies of such messages or of what the user sent.  What waits, stamped
+with the time it was held (XEP-0203, as Prosody): available and
+unavailable presence, of which only the latest of each sender is kept
+(XEP-0352 section 6: the client only needs the current state), headlines
+(PEP notifications), chat states, receipts and markers.  At most
+L{MAX_HELD} stanzas wait; one more sends them.
 
 The state lasts as long as the stream (a new stream starts active; a
 resumed session keeps it, with what it holds).  The server offers
@@ -20,9 +22,11 @@ C{<csi xmlns='urn:xmpp:csi:0'/>} in the stream features after
 authentication.
 """
 
+import time
+
 from twisted.logger import Logger
 
-from xmuc.xmpp import ns
+from xmuc.xmpp import datetime, ns
 from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
@@ -30,8 +34,11 @@ log = Logger()
 #: Most stanzas held for an inactive client (Prosody's C{csi_queue_size}).
 MAX_HELD = 256
 
-#: Presence types that are a state rather than a request.
-_STATES = (None, "unavailable")
+#: Presence types that are a state rather than a request (and errors).
+_STATES = (None, "unavailable", "error")
+
+#: The namespaces of Jingle Message Initiation.
+_JINGLE_MESSAGE = ("urn:xmpp:jingle-message:0", "urn:xmpp:jingle-message:1")
 
 
 def _child(element, uri, name):
@@ -69,37 +76,56 @@ def isImportant(stanza, session):
         return False
     if kind == "error":
         return True
+    if _child(stanza, ns.CARBONS, "sent") is not None:
+        # The user wrote it on another device.
+        return True
+    received = _child(stanza, ns.CARBONS, "received")
+    if received is not None:
+        stanza = _forwardedMessage(received) or stanza
     body = _child(stanza, ns.CLIENT, "body")
+    if _child(stanza, ns.CLIENT, "subject") is not None:
+        # In a room, the last step of joining.
+        return True
     if kind == "groupchat":
-        if _child(stanza, ns.CLIENT, "subject") is not None:
-            return True
-        if body is None:
-            return False
-        text = str(body)
-        if session.username and session.username in text:
-            return True
-        room = stanza.getAttribute("from", "").split("/", 1)[0]
-        for joined in session.directedPresence:
-            bare, _, nick = joined.partition("/")
-            if bare == room and nick and nick in text:
-                return True
-        return False
-    if body is not None or _child(stanza, ns.CLIENT, "subject") is not None:
+        return body is not None and _mentions(str(body), stanza, session)
+    if body is not None:
+        return True
+    if _child(stanza, ns.EME, "encryption") is not None:
+        # Nothing tells what an encrypted message says.
         return True
     if _child(stanza, ns.CONFERENCE, "x") is not None:
         return True
     user = _child(stanza, ns.MUC_USER, "x")
     if user is not None and _child(user, ns.MUC_USER, "invite") is not None:
         return True
-    if _child(stanza, ns.EME, "encryption") is not None:
-        # Nothing tells what an encrypted message says.
+    # A call coming (Jingle Message Initiation, XEP-0353).
+    return any(child.uri in _JINGLE_MESSAGE for child in stanza.elements())
+
+
+def _mentions(body, message, session):
+    """
+    @return: whether a room message names the user: its username, or its
+        nickname in the room (from the presence it sent there).
+    """
+    if session.username and session.username in body:
         return True
-    for container in stanza.elements():
-        if (container.uri, container.name) in ((ns.MAM, "result"), (ns.CARBONS, "received"), (ns.CARBONS, "sent")):
-            inner = _forwardedMessage(container)
-            if inner is not None and _child(inner, ns.CLIENT, "body") is not None:
-                return True
+    room = message.getAttribute("from", "").split("/", 1)[0]
+    for joined in session.directedPresence:
+        bare, _, nick = joined.partition("/")
+        if bare == room and nick and nick in body:
+            return True
     return False
+
+
+def _delayed(stanza, session):
+    """
+    @return: C{stanza} (an element) stamped with the time it was held
+        (XEP-0203, from the user's bare JID, as Prosody).
+    """
+    delay = stanza.addElement((ns.DELAY, "delay"))
+    delay["from"] = session.bare
+    delay["stamp"] = datetime.stamp(time.time())
+    return stanza
 
 
 class HeldStanzas:
@@ -132,6 +158,10 @@ class HeldStanzas:
         if isImportant(element, self.session):
             self.flush()
             return True
+        if element is stanza:
+            # Shared with other recipients: stamped on a copy.
+            element = parseElement(stanza.toXml())
+        stanza = _delayed(element, self.session)
         if element.name == "presence":
             sender = element.getAttribute("from")
             index = self._presences.get(sender)
