@@ -81,10 +81,7 @@ PRIVATE_DOCUMENT = documentName(domish.Element((ns.BOOKMARKS_LEGACY, "storage"))
 
 #: The XEP-0402 features advertised by the account (XEP-0402 section 5),
 #: and that of XEP-0411, which older clients look for.
-FEATURES = (ns.BOOKMARKS + "#compat", ns.BOOKMARKS + "#compat-pep", "urn:xmpp:bookmarks-conversion:0")
-
-#: The node of XEP-0402 before version 0.4.
-OLD_BOOKMARKS = "urn:xmpp:bookmarks:0"
+FEATURES = (ns.BOOKMARKS + "#compat", ns.BOOKMARKS + "#compat-pep", ns.BOOKMARKS_CONVERSION)
 
 
 def _childText(element, name):
@@ -252,7 +249,7 @@ class Bookmarks:
         if len(actions) != 1:
             return None
         (action,) = actions
-        if (iq["type"], action.name, action.getAttribute("node")) == ("set", "publish", OLD_BOOKMARKS):
+        if (iq["type"], action.name, action.getAttribute("node")) == ("set", "publish", ns.BOOKMARKS_OLD):
             # As Prosody: that version's clients would not see the others'.
             text = "Your client does XEP-0402 version 0.3.0 but 0.4.0+ is required"
             reply(errorReply(iq, StanzaError("not-allowed", text=text), payload=False))

@@ -38,7 +38,7 @@ MAX_HELD = 256
 _STATES = (None, "unavailable", "error")
 
 #: The namespaces of Jingle Message Initiation.
-_JINGLE_MESSAGE = ("urn:xmpp:jingle-message:0", "urn:xmpp:jingle-message:1")
+_JINGLE_MESSAGE = (ns.JINGLE_MESSAGE_0, ns.JINGLE_MESSAGE_1)
 
 
 def _child(element, uri, name):

@@ -46,6 +46,10 @@ PRIVATE = "jabber:iq:private"
 #: Bookmarks: XEP-0402 (a PEP node) and XEP-0048 (private storage or PEP).
 BOOKMARKS = "urn:xmpp:bookmarks:1"
 BOOKMARKS_LEGACY = "storage:bookmarks"
+#: XEP-0402 before version 0.4 (one item for every room).
+BOOKMARKS_OLD = "urn:xmpp:bookmarks:0"
+#: XEP-0411, which older clients look for.
+BOOKMARKS_CONVERSION = "urn:xmpp:bookmarks-conversion:0"
 LAST = "jabber:iq:last"
 TIME = "urn:xmpp:time"
 SERVERINFO = "http://jabber.org/network/serverinfo"
@@ -59,6 +63,9 @@ RSM = "http://jabber.org/protocol/rsm"
 STREAM_MANAGEMENT = "urn:xmpp:sm:3"
 #: Client State Indication (XEP-0352).
 CSI = "urn:xmpp:csi:0"
+#: Jingle Message Initiation (XEP-0353), a call coming.
+JINGLE_MESSAGE_0 = "urn:xmpp:jingle-message:0"
+JINGLE_MESSAGE_1 = "urn:xmpp:jingle-message:1"
 
 # Message payloads: delays, ids, forwarding, hints, states, receipts.
 DELAY = "urn:xmpp:delay"
