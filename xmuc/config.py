@@ -230,6 +230,35 @@ SCHEMA = {
         "resumption_timeout": Option(parseFloat(0), "600"),
         # Stanzas a session may leave unacknowledged (XEP-0198).
         "max_unacked": Option(parseInt(1), "500"),
+        # Characters of XML a session may leave unacknowledged (XEP-0198).
+        "max_unacked_bytes": Option(parseInt(1024), "1048576"),
+        # Seconds a client has, from connecting, to authenticate and bind.
+        "negotiation_timeout": Option(parseFloat(1), "30"),
+        # Connections from one IPv4 address or IPv6 /64 (0: no limit).
+        "max_connections_per_ip": Option(parseInt(0), "20"),
+        # Connections not authenticated yet, in total; the oldest is closed
+        # beyond it (0: no limit).
+        "max_unauthenticated": Option(parseInt(0), "500"),
+        # Bytes per second read from one connection (0: no limit).
+        "read_rate": Option(parseInt(0), "10240"),
+        # Bytes one connection may send at once before read_rate applies.
+        "read_burst": Option(parseInt(1024), "524288"),
+        # Unsent bytes a connection may hold beyond its socket buffers
+        # before it is closed (0: no limit).
+        "max_send_backlog": Option(parseInt(0), "2097152"),
+        # Seconds a connection may take none of what is written to it
+        # before it is closed (0: no limit).
+        "send_timeout": Option(parseFloat(0), "60"),
+        # Seconds failed logins are counted over.
+        "failed_login_window": Option(parseFloat(1), "600"),
+        # Seconds each failed login's answer is delayed, per failure so far.
+        "failed_login_delay": Option(parseFloat(0), "1"),
+        # Failed logins from one address before its logins are refused
+        # (0: no limit).
+        "max_failed_logins_per_ip": Option(parseInt(0), "10"),
+        # Failed logins to one account before its logins are refused
+        # (0: no limit).
+        "max_failed_logins_per_account": Option(parseInt(0), "30"),
     },
     "auth": {
         # Authentication backend.

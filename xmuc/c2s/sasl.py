@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 from twisted.words.xish import domish
@@ -103,6 +103,9 @@ class PlainMechanism:
 
     name = "PLAIN"
 
+    #: The prepared user name once the client named one.
+    username = None
+
     def __init__(self, auth, host):
         """
         @param auth: the L{xmuc.auth.interfaces.IAuthBackend}.
@@ -134,6 +137,7 @@ class PlainMechanism:
             raise SASLFailure("malformed-request")
         username = prepareUsername(authcid)
         checkAuthzid(authzid, username, self.host)
+        self.username = username
         try:
             scram.saslprep(password)
         except UnicodeError:
@@ -151,7 +155,11 @@ class ScramMechanism:
     An unknown user gets a plausible salt (derived from a per-server secret
     so it is the same on every try) and fails at the proof, like a wrong
     password: the exchange does not tell which user names exist.
+
+    @ivar username: the prepared user name once the client named one.
     """
+
+    username = None
 
     def __init__(self, auth, host, hashName, secret):
         """
@@ -184,7 +192,7 @@ class ScramMechanism:
         username = prepareUsername(first.username)
         checkAuthzid(first.authzid, username, self.host)
         self._clientFirst = first
-        self._username = username
+        self._username = self.username = username
         self._state = self._done
         d = self.auth.getScramCredentials(username, self.host, self.hashName)
         d.addCallback(self._gotCredentials)
@@ -357,6 +365,9 @@ class SASLNegotiation:
             xs.send(challenge)
             return
         self.mechanism = None
+        refused = self._refusedAccount(result.username)
+        if refused is not None:
+            return refused
         success = domish.Element((ns.SASL, "success"))
         if result.data:
             success.addContent(base64.b64encode(result.data).decode("ascii"))
@@ -369,10 +380,51 @@ class SASLNegotiation:
         self.mechanism = None
         if failure.check(SASLFailure):
             condition = failure.value.condition
+            if condition == "not-authorized" and mechanism.username is not None:
+                # A credentials check failed: counted, and answered late.
+                refused = self._refusedAccount(mechanism.username)
+                if refused is not None:
+                    return refused
+                delay = self._logins().failed(
+                    self.authenticator.xmlstream.addressKey, self._account(mechanism.username)
+                )
+                if delay:
+                    return task.deferLater(self.authenticator.clock, delay, self._failedUnlessClosed, condition)
         else:
             log.failure("authentication backend failed", failure)
             condition = "temporary-auth-failure"
         self._failed(condition)
+
+    def _logins(self):
+        return self.authenticator.factory.limits.logins
+
+    def _account(self, username):
+        return "%s@%s" % (username, self.authenticator.host)
+
+    def _refusedAccount(self, username):
+        """
+        Logins to an account that failed too often are refused whatever
+        the password, so that guessing learns nothing.
+
+        @return: L{None} when the account may log in, else a Deferred
+            firing once the refusal is sent (late, like a failure).
+        """
+        logins = self._logins()
+        account = self._account(username)
+        if not logins.accountRefused(account):
+            return None
+        log.warn(
+            "refusing a login to {account} from {peer}: too many failed logins",
+            account=account,
+            peer=self.authenticator.xmlstream.addressKey,
+        )
+        return task.deferLater(
+            self.authenticator.clock, logins.refusalDelay(), self._failedUnlessClosed, "temporary-auth-failure"
+        )
+
+    def _failedUnlessClosed(self, condition):
+        if not self.authenticator.xmlstream.closing:
+            self._failed(condition)
 
     def _failed(self, condition):
         self._sendFailure(condition)

@@ -1,0 +1,500 @@
+"""
+What one client may cost: connection caps, the read rate, the bound on
+what waits to be written to a client, and failed-login throttling.
+
+These are the limits operators know from ejabberd's shapers and
+C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
+
+  - L{ConnectionLimits.admit}: at most C{max_connections_per_ip}
+    connections from one address (one IPv6 /64), refused with a
+    C{policy-violation} stream error; at most C{max_unauthenticated}
+    connections that have not authenticated yet, in total: when a new one
+    comes the I{oldest} unauthenticated one is closed (C{policy-violation}),
+    so that idle connections piling up never lock logins out (a real
+    client authenticates within a second or two of connecting; the oldest
+    one is almost always an idle one).
+  - L{ReadRate}: each connection is read at most C{read_rate} bytes per
+    second after a burst of C{read_burst} bytes; beyond it the transport
+    is paused (TCP then slows the sender), nothing is dropped.
+  - L{OutputMonitor}: Twisted's producer/consumer on each transport says
+    when a connection's write buffer is full (the client is not reading as
+    fast as it is written to).  Whoever sends to such a connection is
+    paused (its input is not read) until that buffer drains: a sender into
+    a room of slow readers is slowed, not buffered.  A connection whose
+    unsent data grows past C{max_send_backlog} bytes beyond the socket
+    buffers gets a C{policy-violation} stream error (it broke the server's
+    buffering policy), one whose buffer stays full for C{send_timeout}
+    seconds a C{connection-timeout} (it has not taken any of our traffic
+    for that long); it is then aborted at once, since it does not read
+    the error either, and its session ends normally (rooms see it leave).
+  - L{LoginThrottle}: failed logins are counted per address and per
+    account over C{failed_login_window} seconds; each failure is answered
+    C{failed_login_delay} seconds late times the failures so far; beyond
+    C{max_failed_logins_per_ip} an address's logins are refused with a
+    C{policy-violation} stream error, beyond
+    C{max_failed_logins_per_account} the account's logins are answered
+    C{temporary-auth-failure} without being checked, until the window has
+    passed.  Refusals are logged at C{warn} with the account and the peer
+    address.
+
+An L{InputGate} keeps the reasons why a connection is not read (the
+negotiation waits for storage, the read rate, a congested recipient), so
+that one reason ending does not resume reading another one still holds.
+"""
+
+import collections
+import ipaddress
+
+from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+log = Logger()
+
+#: Why a connection's input is held (L{InputGate} reasons).
+NEGOTIATION = "negotiation"
+READ_RATE = "read-rate"
+BACKPRESSURE = "backpressure"
+
+#: Failure counters kept at most (addresses and accounts each): the oldest
+#: are forgotten first, so that many addresses cannot grow memory forever.
+MAX_TRACKED = 100000
+
+#: Failed logins that each add one L{LoginThrottle.delay} step at most.
+MAX_DELAY_STEPS = 5
+
+
+def addressKey(address):
+    """
+    The key a peer address is counted under: the IPv4 address itself, the
+    /64 network of an IPv6 address (one subscriber usually has a whole
+    /64, so counting single addresses would not limit anyone).
+
+    @param address: an L{twisted.internet.interfaces.IAddress} (or
+        anything with a C{host}).
+    @return: a str, or L{None} for addresses without a host (UNIX sockets).
+    """
+    host = getattr(address, "host", None)
+    if not host:
+        return None
+    try:
+        parsed = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network((parsed, 64), strict=False))
+    return host
+
+
+class InputGate:
+    """
+    Pauses and resumes reading from a connection for several independent
+    reasons: it is read only when no reason holds it.
+
+    @ivar reasons: the reasons holding it now.
+    """
+
+    def __init__(self, stream):
+        """
+        @param stream: the L{xmuc.c2s.stream.ClientXmlStream}.
+        """
+        self._stream = stream
+        self.reasons = set()
+
+    def hold(self, reason):
+        """
+        Stop reading because of C{reason} (idempotent).
+        """
+        if not self.reasons:
+            transport = self._stream.transport
+            if transport is not None:
+                transport.pauseProducing()
+        self.reasons.add(reason)
+
+    def release(self, reason):
+        """
+        C{reason} no longer holds the input; read when no other one does.
+        """
+        if reason not in self.reasons:
+            return
+        self.reasons.discard(reason)
+        if not self.reasons:
+            transport = self._stream.transport
+            if transport is not None:
+                transport.resumeProducing()
+
+    def releaseAll(self):
+        """
+        Read again whatever held the input (a closing stream must read the
+        peer's TLS close_notify; what it reads is ignored).
+        """
+        if self.reasons:
+            self.reasons.clear()
+            transport = self._stream.transport
+            if transport is not None:
+                transport.resumeProducing()
+
+
+class ReadRate:
+    """
+    A token bucket on the bytes read from one connection: C{rate} bytes
+    per second, C{burst} bytes at once.  Past it the input is held (the
+    kernel's receive buffer fills and TCP slows the sender) until the
+    bucket has refilled.
+    """
+
+    def __init__(self, gate, rate, burst, clock):
+        self._gate = gate
+        self._rate = float(rate)
+        self._burst = float(burst)
+        self._clock = clock
+        self._tokens = float(burst)
+        self._last = clock.seconds()
+        self._timer = None
+
+    def _refill(self):
+        now = self._clock.seconds()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+
+    def consumed(self, size):
+        """
+        C{size} bytes were read.
+        """
+        self._refill()
+        self._tokens -= size
+        if self._tokens < 0 and self._timer is None:
+            self._gate.hold(READ_RATE)
+            self._timer = self._clock.callLater(-self._tokens / self._rate, self._refilled)
+
+    def _refilled(self):
+        self._timer = None
+        self._refill()
+        if self._tokens < 0:
+            self._timer = self._clock.callLater(-self._tokens / self._rate, self._refilled)
+        else:
+            self._gate.release(READ_RATE)
+
+    def stop(self):
+        """
+        The connection is gone: no timer stays behind.
+        """
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+
+@implementer(IPushProducer)
+class OutputMonitor:
+    """
+    Registered as the streaming producer of a client connection's
+    transport: the transport pauses it when its write buffer is full and
+    resumes it once the buffer is written out.  The stream's
+    C{outputCongested} flag is the one check the write path makes.
+
+    @ivar backlog: bytes written while congested (beyond the transport's
+        buffer size).
+    @ivar blocked: the streams whose input is held until this one drains.
+    """
+
+    def __init__(self, stream, limits):
+        """
+        @param stream: the L{xmuc.c2s.stream.ClientXmlStream} written to.
+        @param limits: the L{ConnectionLimits} of its factory.
+        """
+        self._stream = stream
+        self._limits = limits
+        self.backlog = 0
+        self.blocked = set()
+        self._timer = None
+
+    def pauseProducing(self):
+        self._stream.outputCongested = True
+        self.backlog = 0
+        if self._timer is None and self._limits.sendTimeout:
+            self._timer = self._limits.clock.callLater(self._limits.sendTimeout, self._timedOut)
+
+    def resumeProducing(self):
+        self._stream.outputCongested = False
+        self._drained()
+
+    def stopProducing(self):
+        self._stream.outputCongested = False
+        self._drained()
+
+    def _drained(self):
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        blocked, self.blocked = self.blocked, set()
+        for sender in blocked:
+            sender.congestedRecipients -= 1
+            if sender.congestedRecipients == 0:
+                sender.inputGate.release(BACKPRESSURE)
+
+    def written(self, size):
+        """
+        C{size} more bytes were written while the buffer is full: hold the
+        input of whoever caused the write, or end the connection when it
+        holds too much.
+        """
+        stream = self._stream
+        if stream.closing:
+            return
+        self.backlog += size
+        limit = self._limits.maxSendBacklog
+        if limit and self.backlog > limit:
+            self._giveUp("policy-violation", "not reading fast enough")
+            return
+        sender = self._limits.reading
+        if sender is not None and sender not in self.blocked and not sender.closing:
+            self.blocked.add(sender)
+            sender.congestedRecipients += 1
+            sender.inputGate.hold(BACKPRESSURE)
+
+    def _timedOut(self):
+        self._timer = None
+        if self._stream.outputCongested and not self._stream.closing:
+            self._giveUp("connection-timeout", "not reading")
+
+    def _giveUp(self, condition, text):
+        stream = self._stream
+        log.info(
+            "closing a client connection that does not read ({condition}, {peer}, {session!r})",
+            condition=condition,
+            peer=_peerHost(stream),
+            session=stream.authenticator.session,
+        )
+        stream.authenticator.streamError(condition, text)
+        # The client does not read: neither will it read the error, and
+        # waiting for it would keep its buffers.
+        stream.transport.abortConnection()
+        self._drained()
+
+
+def _peerHost(stream):
+    transport = stream.transport
+    if transport is None:
+        return None
+    return getattr(transport.getPeer(), "host", None)
+
+
+class _Counter:
+    """
+    Failures counted over a fixed window.
+    """
+
+    __slots__ = ("count", "start")
+
+    def __init__(self, start):
+        self.count = 0
+        self.start = start
+
+
+class LoginThrottle:
+    """
+    Failed logins per address and per account over a window.
+    """
+
+    def __init__(self, clock, window, delay, maxPerAddress, maxPerAccount):
+        self.clock = clock
+        self.window = window
+        self.delay = delay
+        self.maxPerAddress = maxPerAddress
+        self.maxPerAccount = maxPerAccount
+        self._addresses = collections.OrderedDict()
+        self._accounts = collections.OrderedDict()
+
+    def _current(self, table, key, create=False):
+        if key is None:
+            return None
+        now = self.clock.seconds()
+        counter = table.get(key)
+        if counter is not None and now - counter.start >= self.window:
+            del table[key]
+            counter = None
+        if counter is None and create:
+            counter = table[key] = _Counter(now)
+            if len(table) > MAX_TRACKED:
+                table.popitem(last=False)
+        return counter
+
+    def _count(self, table, key):
+        counter = self._current(table, key)
+        return counter.count if counter is not None else 0
+
+    def addressRefused(self, address):
+        """
+        @return: whether logins from C{address} (an L{addressKey}) are
+            refused now.
+        """
+        return bool(self.maxPerAddress) and self._count(self._addresses, address) >= self.maxPerAddress
+
+    def accountRefused(self, account):
+        """
+        @return: whether logins to C{account} (a bare JID str) are refused
+            now.
+        """
+        return bool(self.maxPerAccount) and self._count(self._accounts, account) >= self.maxPerAccount
+
+    def refusalDelay(self):
+        """
+        @return: the seconds a refused login is answered late (as late as
+            the longest failure delay).
+        """
+        return self.delay * MAX_DELAY_STEPS
+
+    def failed(self, address, account):
+        """
+        Count a failed login.
+
+        @param address: the L{addressKey} of the peer, or L{None}.
+        @param account: the bare JID tried, or L{None} when the client did
+            not get as far as naming one.
+        @return: the seconds the answer is to be delayed.
+        """
+        steps = 0
+        for table, key in ((self._addresses, address), (self._accounts, account)):
+            counter = self._current(table, key, create=True)
+            if counter is not None:
+                counter.count += 1
+                steps = max(steps, counter.count)
+        return self.delay * min(steps, MAX_DELAY_STEPS)
+
+
+class ConnectionLimits:
+    """
+    The limits of one client stream factory (every key in C{[c2s]}).
+
+    @ivar reading: the stream whose input is being parsed right now (what
+        it causes to be written is what backpressure slows), or L{None}.
+    @ivar clock: the L{IReactorTime} of every limit timer.
+    @ivar logins: the L{LoginThrottle}.
+    """
+
+    def __init__(self, clock, maxPerAddress=0, maxUnauthenticated=0, readRate=0,
+                 readBurst=0, maxSendBacklog=0, sendTimeout=0, logins=None):
+        self.clock = clock
+        self.maxPerAddress = maxPerAddress
+        self.maxUnauthenticated = maxUnauthenticated
+        self.readRate = readRate
+        self.readBurst = readBurst
+        self.maxSendBacklog = maxSendBacklog
+        self.sendTimeout = sendTimeout
+        self.logins = logins if logins is not None else LoginThrottle(clock, 1, 0, 0, 0)
+        self.reading = None
+        self._perAddress = collections.Counter()
+        self._unauthenticated = collections.OrderedDict()
+
+    @classmethod
+    def fromConfig(cls, config, clock):
+        """
+        @param config: the L{xmuc.config.Config}.
+        @return: the limits its C{[c2s]} section sets.
+        """
+        c2s = config["c2s"]
+        return cls(
+            clock,
+            maxPerAddress=c2s["max_connections_per_ip"],
+            maxUnauthenticated=c2s["max_unauthenticated"],
+            readRate=c2s["read_rate"],
+            readBurst=c2s["read_burst"],
+            maxSendBacklog=c2s["max_send_backlog"],
+            sendTimeout=c2s["send_timeout"],
+            logins=LoginThrottle(
+                clock,
+                c2s["failed_login_window"],
+                c2s["failed_login_delay"],
+                c2s["max_failed_logins_per_ip"],
+                c2s["max_failed_logins_per_account"],
+            ),
+        )
+
+    def admit(self, stream):
+        """
+        A new connection: count it, or say why it is refused.
+
+        @param stream: the L{xmuc.c2s.stream.ClientXmlStream}, connected.
+        @return: L{None} when admitted, else C{(condition, text)} for the
+            stream error refusing it.
+        """
+        key = addressKey(stream.transport.getPeer())
+        stream.addressKey = key
+        if key is not None:
+            if self.logins.addressRefused(key):
+                log.warn("refusing a connection from {peer}: too many failed logins", peer=key)
+                return ("policy-violation", "too many failed logins from your address")
+            if self.maxPerAddress and self._perAddress[key] >= self.maxPerAddress:
+                log.info("refusing a connection from {peer}: too many connections", peer=key)
+                return ("policy-violation", "too many connections from your address")
+            self._perAddress[key] += 1
+        stream.admitted = True
+        unauthenticated = self._unauthenticated
+        if self.maxUnauthenticated and len(unauthenticated) >= self.maxUnauthenticated:
+            oldest, _ = unauthenticated.popitem(last=False)
+            log.info(
+                "closing the oldest unauthenticated connection ({peer}): too many",
+                peer=oldest.addressKey,
+            )
+            oldest.authenticator.streamError("policy-violation", "too many unauthenticated connections")
+        unauthenticated[stream] = None
+        stream.inputGate = InputGate(stream)
+        if self.readRate:
+            stream.readRate = ReadRate(stream.inputGate, self.readRate, self.readBurst, self.clock)
+        stream.output = OutputMonitor(stream, self)
+        stream.transport.registerProducer(stream.output, True)
+        return None
+
+    def authenticated(self, stream):
+        """
+        C{stream} authenticated: it no longer counts as unauthenticated.
+        """
+        self._unauthenticated.pop(stream, None)
+
+    def closing(self, stream):
+        """
+        C{stream} is being closed: nothing more is written to it but its
+        closing, so its output is no longer watched (a TLS transport waits
+        for its producer to go before it shuts down), and whatever held
+        its input lets go (it reads the peer's closing tag and TLS
+        close_notify, and ignores the rest).
+        """
+        if stream.output is not None and stream.transport is not None:
+            stream.transport.unregisterProducer()
+            stream.output.stopProducing()
+        if stream.inputGate is not None:
+            stream.inputGate.releaseAll()
+
+    def gone(self, stream):
+        """
+        C{stream}'s connection is lost: forget it, stop its timers and
+        release whoever waits for it to drain.
+        """
+        self._unauthenticated.pop(stream, None)
+        if stream.admitted:
+            stream.admitted = False
+            key = stream.addressKey
+            if key is not None:
+                left = self._perAddress[key] - 1
+                if left > 0:
+                    self._perAddress[key] = left
+                else:
+                    del self._perAddress[key]
+        if stream.readRate is not None:
+            stream.readRate.stop()
+        if stream.output is not None:
+            stream.output.stopProducing()
+
+    def connectionsFrom(self, key):
+        """
+        @return: the connections counted for address key C{key}.
+        """
+        return self._perAddress.get(key, 0)
+
+    def unauthenticatedCount(self):
+        """
+        @return: how many connections have not authenticated yet.
+        """
+        return len(self._unauthenticated)
