@@ -33,9 +33,10 @@ C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
     C{max_failed_logins_per_ip} an address's logins are refused with a
     C{policy-violation} stream error, beyond
     C{max_failed_logins_per_account} the account's logins are answered
-    C{temporary-auth-failure} without being checked, until the window has
-    passed.  Refusals are logged at C{warn} with the account and the peer
-    address.
+    C{temporary-auth-failure} whatever the password, until the window has
+    passed.  Refusals are logged as failed logins
+    (L{xmuc.c2s.connectionlog.failedLogin}, at C{warn}, with the peer
+    address and the account).
 
 An L{InputGate} keeps the reasons why a connection is not read (the
 negotiation waits for storage, the read rate, a congested recipient), so
@@ -48,6 +49,8 @@ import ipaddress
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from zope.interface import implementer
+
+from xmuc.c2s.connectionlog import failedLogin
 
 log = Logger()
 
@@ -424,7 +427,9 @@ class ConnectionLimits:
         stream.addressKey = key
         if key is not None:
             if self.logins.addressRefused(key):
-                log.warn("refusing a connection from {peer}: too many failed logins", peer=key)
+                failedLogin(
+                    stream.transport.getPeer(), None, "policy-violation, too many failed logins from this address"
+                )
                 return ("policy-violation", "too many failed logins from your address")
             if self.maxPerAddress and self._perAddress[key] >= self.maxPerAddress:
                 log.info("refusing a connection from {peer}: too many connections", peer=key)

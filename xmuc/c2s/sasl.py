@@ -20,6 +20,7 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 from twisted.words.xish import domish
 
 from xmuc.auth import scram
+from xmuc.c2s.connectionlog import failedLogin
 from xmuc.xmpp import ns
 from xmuc.xmpp.jid import jidOrNone
 
@@ -99,12 +100,13 @@ def checkAuthzid(authzid, username, host):
 class PlainMechanism:
     """
     PLAIN: C{authzid NUL authcid NUL password} in one message.
+
+    @ivar account: the account tried (C{user@host}, or the name as sent
+        when it is no valid one), once known, for the log of a failure.
     """
 
     name = "PLAIN"
-
-    #: The prepared user name once the client named one.
-    username = None
+    account = None
 
     def __init__(self, auth, host):
         """
@@ -135,9 +137,10 @@ class PlainMechanism:
             raise SASLFailure("malformed-request")
         if not authcid:
             raise SASLFailure("malformed-request")
+        self.account = authcid
         username = prepareUsername(authcid)
+        self.account = "%s@%s" % (username, self.host)
         checkAuthzid(authzid, username, self.host)
-        self.username = username
         try:
             scram.saslprep(password)
         except UnicodeError:
@@ -156,10 +159,10 @@ class ScramMechanism:
     so it is the same on every try) and fails at the proof, like a wrong
     password: the exchange does not tell which user names exist.
 
-    @ivar username: the prepared user name once the client named one.
+    @ivar account: as L{PlainMechanism.account}.
     """
 
-    username = None
+    account = None
 
     def __init__(self, auth, host, hashName, secret):
         """
@@ -189,10 +192,12 @@ class ScramMechanism:
             first = scram.parseClientFirst(response)
         except scram.ScramError as e:
             raise SASLFailure(e.condition)
+        self.account = first.username
         username = prepareUsername(first.username)
+        self.account = "%s@%s" % (username, self.host)
         checkAuthzid(first.authzid, username, self.host)
         self._clientFirst = first
-        self._username = self.username = username
+        self._username = username
         self._state = self._done
         d = self.auth.getScramCredentials(username, self.host, self.hashName)
         d.addCallback(self._gotCredentials)
@@ -204,7 +209,8 @@ class ScramMechanism:
         ).digest()[: scram.SALT_LENGTH]
         return dict(
             salt=salt,
-            iterations=scram.DEFAULT_ITERATIONS,
+            # The count real accounts get, so it does not tell them apart.
+            iterations=getattr(self.auth, "iterations", scram.DEFAULT_ITERATIONS),
             stored_key=b"",
             server_key=b"",
         )
@@ -326,7 +332,7 @@ class SASLNegotiation:
             mechanismName = element.getAttribute("mechanism")
             if mechanismName not in self.offered():
                 self.mechanism = None
-                return self._failed("invalid-mechanism")
+                return self._refused("invalid-mechanism")
             factory = authenticator.factory
             self.mechanism = createMechanism(
                 mechanismName, factory.server.auth, authenticator.host, factory.scramSecret
@@ -340,13 +346,13 @@ class SASLNegotiation:
                 data = _b64decode(text)
         elif name == "response":
             if self.mechanism is None:
-                return self._failed("malformed-request")
+                return self._refused("malformed-request")
             data = _b64decode(str(element).strip())
         else:
-            return self._failed("malformed-request")
+            return self._refused("malformed-request")
         if data is _INVALID:
             self.mechanism = None
-            return self._failed("incorrect-encoding")
+            return self._refused("incorrect-encoding")
 
         mechanism = self.mechanism
         d = mechanism.step(data)
@@ -365,7 +371,7 @@ class SASLNegotiation:
             xs.send(challenge)
             return
         self.mechanism = None
-        refused = self._refusedAccount(result.username)
+        refused = self._refusedAccount(mechanism.account)
         if refused is not None:
             return refused
         success = domish.Element((ns.SASL, "success"))
@@ -380,43 +386,54 @@ class SASLNegotiation:
         self.mechanism = None
         if failure.check(SASLFailure):
             condition = failure.value.condition
-            if condition == "not-authorized" and mechanism.username is not None:
-                # A credentials check failed: counted, and answered late.
-                refused = self._refusedAccount(mechanism.username)
+            account = mechanism.account
+            if condition == "not-authorized" and account is not None:
+                refused = self._refusedAccount(account)
                 if refused is not None:
                     return refused
-                delay = self._logins().failed(
-                    self.authenticator.xmlstream.addressKey, self._account(mechanism.username)
-                )
+            failedLogin(
+                self.authenticator.xmlstream.transport.getPeer(),
+                account,
+                "%s, %s" % (condition, mechanism.name),
+            )
+            if condition == "not-authorized" and account is not None:
+                # A credentials check failed: counted, and answered late.
+                delay = self._logins().failed(self.authenticator.xmlstream.addressKey, account)
                 if delay:
                     return task.deferLater(self.authenticator.clock, delay, self._failedUnlessClosed, condition)
         else:
+            # Our failure, not the client's: not a failed login.
             log.failure("authentication backend failed", failure)
             condition = "temporary-auth-failure"
+        self._failed(condition)
+
+    def _refused(self, condition):
+        """
+        A failure before any mechanism ran (no such mechanism, bad base64,
+        an unexpected element): a failed login of an unknown account.
+        """
+        failedLogin(self.authenticator.xmlstream.transport.getPeer(), None, condition)
         self._failed(condition)
 
     def _logins(self):
         return self.authenticator.factory.limits.logins
 
-    def _account(self, username):
-        return "%s@%s" % (username, self.authenticator.host)
-
-    def _refusedAccount(self, username):
+    def _refusedAccount(self, account):
         """
         Logins to an account that failed too often are refused whatever
         the password, so that guessing learns nothing.
 
+        @param account: C{user@host}.
         @return: L{None} when the account may log in, else a Deferred
             firing once the refusal is sent (late, like a failure).
         """
         logins = self._logins()
-        account = self._account(username)
         if not logins.accountRefused(account):
             return None
-        log.warn(
-            "refusing a login to {account} from {peer}: too many failed logins",
-            account=account,
-            peer=self.authenticator.xmlstream.addressKey,
+        failedLogin(
+            self.authenticator.xmlstream.transport.getPeer(),
+            account,
+            "temporary-auth-failure, too many failed logins to this account",
         )
         return task.deferLater(
             self.authenticator.clock, logins.refusalDelay(), self._failedUnlessClosed, "temporary-auth-failure"
