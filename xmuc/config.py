@@ -246,6 +246,9 @@ SCHEMA = {
         # Unsent bytes a connection may hold beyond its socket buffers
         # before it is closed (0: no limit).
         "max_send_backlog": Option(parseInt(0), "2097152"),
+        # Unsent bytes beyond the socket buffers of all connections together
+        # before the server stops reading until half is sent (0: no limit).
+        "max_total_backlog": Option(parseInt(0), "67108864"),
         # Seconds a connection may take none of what is written to it
         # before it is closed (0: no limit).
         "send_timeout": Option(parseFloat(0), "60"),
@@ -305,6 +308,14 @@ SCHEMA = {
         "allow_unaffiliated_registration": Option(parseBool, "false"),
         # Only server admins may create rooms.
         "restrict_room_creation": Option(parseBool, "false"),
+        # Rooms one account may create per room_creation_period (0: no limit).
+        "max_rooms_per_account": Option(parseInt(0), "10"),
+        # Seconds max_rooms_per_account counts over.
+        "room_creation_period": Option(parseFloat(1), "3600"),
+        # Messages per minute one occupant may send in a room (0: no limit).
+        "occupant_message_rate": Option(parseInt(0), "120"),
+        # Messages one occupant may send at once before the rate applies.
+        "occupant_message_burst": Option(parseInt(1), "10"),
     },
     "log": {
         # Default log level.

@@ -19,7 +19,16 @@ from tests.support.client import (
 )
 from twisted.internet.address import IPv4Address, IPv6Address
 
-from xmuc.c2s.limits import BACKPRESSURE, READ_RATE, LoginThrottle, ReadRate, addressKey
+from xmuc.c2s.limits import (
+    BACKPRESSURE,
+    OVERLOAD_GRACE,
+    READ_RATE,
+    ConnectionLimits,
+    LoginThrottle,
+    OutputMonitor,
+    ReadRate,
+    addressKey,
+)
 
 #: Seconds a condition polled by L{waitUntil} may take to become true.
 WAIT = 10.0
@@ -234,13 +243,15 @@ class SlowReaderTests(unittest.TestCase):
         log = collectLog(self)
         yield self.congest(reader, readerStream, sender, senderStream)
         self.assertLessEqual(readerStream.output.backlog, 100000)
-        # Someone else writes a big stanza to the congested reader.
+        # Someone else writes to the congested reader: stanzas each below
+        # the bound, together above it.
         other = yield connectTestClient(self, running)
         yield other.login("other", "secret")
-        other.send(
-            "<message to='%s' type='chat'><body>%s</body></message>"
-            % (readerStream.authenticator.session._full, "y" * 150000)
-        )
+        for number in range(8):
+            other.send(
+                "<message to='%s' type='chat' id='o%d'><body>%s</body></message>"
+                % (readerStream.authenticator.session._full, number, "y" * 20000)
+            )
         yield self.readerClosed(reader, readerStream)
         self.assertSessionEnded(running, readerStream)
         self.assertTrue(any("policy-violation" in text for _, text in log), log)
@@ -471,3 +482,81 @@ class AddressKeyTests(unittest.TestCase):
             addressKey(IPv6Address("TCP", "2001:db8:1:2:3:4:5:6", 1)), "2001:db8:1:2::/64"
         )
         self.assertEqual(addressKey(IPv6Address("TCP", "::ffff:192.0.2.7", 1)), "192.0.2.7")
+
+
+class _Authenticator:
+    session = None
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.errors = []
+
+    def streamError(self, condition, text=None):
+        self.errors.append(condition)
+        self.stream.closing = True
+
+
+class _Transport:
+    aborted = False
+
+    def abortConnection(self):
+        self.aborted = True
+
+    def getPeer(self):
+        return IPv4Address("TCP", "192.0.2.7", 1)
+
+
+class _Stream:
+    outputCongested = False
+    closing = False
+
+    def __init__(self):
+        self.authenticator = _Authenticator(self)
+        self.transport = _Transport()
+
+
+class OutputMonitorTests(unittest.TestCase):
+    """
+    The accounting of one congested connection (Twisted pauses its
+    producer again on every write while the buffer is full).
+    """
+
+    def test_backlogAccumulatesAcrossPauses(self):
+        """
+        Writes while congested add up, however often the transport says
+        pause; past the bound the connection gets C{policy-violation} and
+        is aborted.
+        """
+        limits = ConnectionLimits(task.Clock(), maxSendBacklog=100000)
+        stream = _Stream()
+        monitor = OutputMonitor(stream, limits)
+        for _ in range(2):
+            monitor.pauseProducing()
+            monitor.written(60000)
+        self.assertEqual(stream.authenticator.errors, ["policy-violation"])
+        self.assertTrue(stream.transport.aborted)
+
+    def test_totalBacklogOverload(self):
+        """
+        Congested connections count towards the server's total: past
+        C{max_total_backlog} the server is overloaded, and once they drain
+        (or after L{OVERLOAD_GRACE} seconds of congestion) it is not.
+        """
+        clock = task.Clock()
+        limits = ConnectionLimits(clock, maxTotalBacklog=100000)
+        first, second = _Stream(), _Stream()
+        firstMonitor = OutputMonitor(first, limits)
+        secondMonitor = OutputMonitor(second, limits)
+        for monitor in (firstMonitor, secondMonitor):
+            monitor.pauseProducing()
+            monitor.written(30000)
+            monitor.pauseProducing()
+            monitor.written(30000)
+        self.assertTrue(limits.overloaded)
+        firstMonitor.resumeProducing()
+        clock.advance(0)
+        self.assertEqual(limits.totalBacklog, 60000)
+        self.assertTrue(limits.overloaded)
+        clock.advance(OVERLOAD_GRACE)
+        self.assertEqual(limits.totalBacklog, 0)
+        self.assertFalse(limits.overloaded)

@@ -27,6 +27,16 @@ C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
     seconds a C{connection-timeout} (it has not taken any of our traffic
     for that long); it is then aborted at once, since it does not read
     the error either, and its session ends normally (rooms see it leave).
+  - The server as a whole: when the connections that are being written
+    to faster than they read hold more than C{max_total_backlog} bytes
+    beyond their buffers in total (a join storm: every join is written to
+    every occupant, N x N stanzas from N different senders), the server
+    stops reading I{every} connection (what a connection had already sent
+    waits, unparsed) until half of that is written out.  Every client still
+    gets every stanza; the storm is served at the speed the clients read.
+    A connection counts towards the total for its first L{OVERLOAD_GRACE}
+    seconds of congestion only, so that a few clients that never read do
+    not stop the whole server.
   - L{LoginThrottle}: failed logins are counted per address and per
     account over C{failed_login_window} seconds; each failure is answered
     C{failed_login_delay} seconds late times the failures so far; beyond
@@ -51,6 +61,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from xmuc.c2s.connectionlog import failedLogin
+from xmuc.xmpp.tokenbucket import TokenBucket
 
 log = Logger()
 
@@ -58,6 +69,14 @@ log = Logger()
 NEGOTIATION = "negotiation"
 READ_RATE = "read-rate"
 BACKPRESSURE = "backpressure"
+OVERLOAD = "overload"
+
+#: Seconds a congested connection's backlog counts towards the server's
+#: total (L{ConnectionLimits.maxTotalBacklog}).  A client that stays
+#: congested longer is a slow reader, left to its own bounds
+#: (C{max_send_backlog}, C{send_timeout}): a few clients that never read
+#: must not stop the server from reading everyone else.
+OVERLOAD_GRACE = 5.0
 
 #: Failure counters kept at most (addresses and accounts each): the oldest
 #: are forgotten first, so that many addresses cannot grow memory forever.
@@ -142,41 +161,32 @@ class InputGate:
 
 class ReadRate:
     """
-    A token bucket on the bytes read from one connection: C{rate} bytes
+    A L{TokenBucket} on the bytes read from one connection: C{rate} bytes
     per second, C{burst} bytes at once.  Past it the input is held (the
     kernel's receive buffer fills and TCP slows the sender) until the
-    bucket has refilled.
+    debt is paid.
     """
 
     def __init__(self, gate, rate, burst, clock):
         self._gate = gate
-        self._rate = float(rate)
-        self._burst = float(burst)
+        self._bucket = TokenBucket(rate, burst, clock)
         self._clock = clock
-        self._tokens = float(burst)
-        self._last = clock.seconds()
         self._timer = None
-
-    def _refill(self):
-        now = self._clock.seconds()
-        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
-        self._last = now
 
     def consumed(self, size):
         """
         C{size} bytes were read.
         """
-        self._refill()
-        self._tokens -= size
-        if self._tokens < 0 and self._timer is None:
+        wait = self._bucket.consume(size)
+        if wait and self._timer is None:
             self._gate.hold(READ_RATE)
-            self._timer = self._clock.callLater(-self._tokens / self._rate, self._refilled)
+            self._timer = self._clock.callLater(wait, self._refilled)
 
     def _refilled(self):
         self._timer = None
-        self._refill()
-        if self._tokens < 0:
-            self._timer = self._clock.callLater(-self._tokens / self._rate, self._refilled)
+        wait = self._bucket.consume(0)
+        if wait:
+            self._timer = self._clock.callLater(wait, self._refilled)
         else:
             self._gate.release(READ_RATE)
 
@@ -212,12 +222,27 @@ class OutputMonitor:
         self.backlog = 0
         self.blocked = set()
         self._timer = None
+        self._counted = False
+        self._graceTimer = None
 
     def pauseProducing(self):
+        # Called again on every write while the buffer is full.
+        if self._stream.outputCongested:
+            return
         self._stream.outputCongested = True
         self.backlog = 0
-        if self._timer is None and self._limits.sendTimeout:
-            self._timer = self._limits.clock.callLater(self._limits.sendTimeout, self._timedOut)
+        limits = self._limits
+        if self._timer is None and limits.sendTimeout:
+            self._timer = limits.clock.callLater(limits.sendTimeout, self._timedOut)
+        if limits.maxTotalBacklog and not self._counted:
+            self._counted = True
+            self._graceTimer = limits.clock.callLater(OVERLOAD_GRACE, self._uncount)
+
+    def _uncount(self):
+        self._graceTimer = None
+        if self._counted:
+            self._counted = False
+            self._limits.backlogWritten(-self.backlog)
 
     def resumeProducing(self):
         self._stream.outputCongested = False
@@ -231,6 +256,10 @@ class OutputMonitor:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        if self._graceTimer is not None and self._graceTimer.active():
+            self._graceTimer.cancel()
+        self._graceTimer = None
+        self._uncount()
         blocked, self.blocked = self.blocked, set()
         for sender in blocked:
             sender.congestedRecipients -= 1
@@ -247,6 +276,8 @@ class OutputMonitor:
         if stream.closing:
             return
         self.backlog += size
+        if self._counted:
+            self._limits.backlogWritten(size)
         limit = self._limits.maxSendBacklog
         if limit and self.backlog > limit:
             self._giveUp("policy-violation", "not reading fast enough")
@@ -378,7 +409,7 @@ class ConnectionLimits:
     """
 
     def __init__(self, clock, maxPerAddress=0, maxUnauthenticated=0, readRate=0,
-                 readBurst=0, maxSendBacklog=0, sendTimeout=0, logins=None):
+                 readBurst=0, maxSendBacklog=0, sendTimeout=0, maxTotalBacklog=0, logins=None):
         self.clock = clock
         self.maxPerAddress = maxPerAddress
         self.maxUnauthenticated = maxUnauthenticated
@@ -386,6 +417,11 @@ class ConnectionLimits:
         self.readBurst = readBurst
         self.maxSendBacklog = maxSendBacklog
         self.sendTimeout = sendTimeout
+        self.maxTotalBacklog = maxTotalBacklog
+        self.totalBacklog = 0
+        self.overloaded = False
+        self._waiting = collections.OrderedDict()
+        self._resumeCall = None
         self.logins = logins if logins is not None else LoginThrottle(clock, 1, 0, 0, 0)
         self.reading = None
         self._perAddress = collections.Counter()
@@ -406,6 +442,7 @@ class ConnectionLimits:
             readBurst=c2s["read_burst"],
             maxSendBacklog=c2s["max_send_backlog"],
             sendTimeout=c2s["send_timeout"],
+            maxTotalBacklog=c2s["max_total_backlog"],
             logins=LoginThrottle(
                 clock,
                 c2s["failed_login_window"],
@@ -414,6 +451,46 @@ class ConnectionLimits:
                 c2s["max_failed_logins_per_account"],
             ),
         )
+
+    def backlogWritten(self, size):
+        """
+        C{size} bytes more (or less, when negative) wait beyond the buffers
+        of congested connections: start or end the overload.
+        """
+        self.totalBacklog += size
+        if not self.overloaded:
+            if self.totalBacklog > self.maxTotalBacklog:
+                self.overloaded = True
+                log.info(
+                    "{total} bytes wait for clients that read slower than they are written to: "
+                    "reading no connection until half of it is written",
+                    total=self.totalBacklog,
+                )
+        elif self.totalBacklog <= self.maxTotalBacklog // 2 and self._resumeCall is None:
+            # Not from inside the transport's write callback.
+            self._resumeCall = self.clock.callLater(0, self._endOverload)
+
+    def _endOverload(self):
+        self._resumeCall = None
+        if self.totalBacklog > self.maxTotalBacklog // 2:
+            return
+        self.overloaded = False
+        while self._waiting and not self.overloaded:
+            stream, chunks = self._waiting.popitem(last=False)
+            stream.inputGate.release(OVERLOAD)
+            if not stream.closing:
+                stream.dataReceived(b"".join(chunks))
+
+    def postpone(self, stream, data):
+        """
+        The server is overloaded: keep what C{stream} sent, unparsed, and
+        read no more from it until the overload ends.
+        """
+        chunks = self._waiting.get(stream)
+        if chunks is None:
+            chunks = self._waiting[stream] = []
+            stream.inputGate.hold(OVERLOAD)
+        chunks.append(data)
 
     def admit(self, stream):
         """
@@ -478,6 +555,7 @@ class ConnectionLimits:
         release whoever waits for it to drain.
         """
         self._unauthenticated.pop(stream, None)
+        self._waiting.pop(stream, None)
         if stream.admitted:
             stream.admitted = False
             key = stream.addressKey

@@ -209,6 +209,9 @@ class ClientXmlStream(xmlstream.XmlStream):
             return
         stream = self.stream
         limits = self.authenticator.factory.limits
+        if limits.overloaded:
+            limits.postpone(self, data)
+            return
         # What this input makes the server write is what backpressure
         # holds this connection's input for.
         limits.reading = self

@@ -4,7 +4,7 @@ the real L{Router}, the real L{MUCService}, memory storage; local users'
 deliveries are collected per recipient instead of going to sessions.
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 
 from xmuc.config import validate
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
@@ -22,10 +22,23 @@ class MUCHarness:
     hooks, isAdmin, ready).
 
     @ivar delivered: every stanza delivered to a local user, in order.
+    @ivar reactor: the clock of the service's timers (a L{task.Clock}:
+        tests advance it).
     """
 
     def __init__(self, muc=None, admins=(), storage=None):
-        raw = {"muc": {"lock_new_rooms": "false"}}
+        """
+        @param muc: C{[muc]} keys on top of the harness's own: rooms
+            unlocked, no message rate and no creation limit (tests that
+            are about those set them).
+        """
+        raw = {
+            "muc": {
+                "lock_new_rooms": "false",
+                "occupant_message_rate": "0",
+                "max_rooms_per_account": "0",
+            }
+        }
         raw["muc"].update(muc or {})
         if admins:
             raw["server"] = {"admins": ",".join(admins)}
@@ -35,6 +48,7 @@ class MUCHarness:
         self.hooks = HookRegistry(SERVER_EVENTS)
         self.storage = storage or MemoryStorage()
         self.ready = defer.succeed(None)
+        self.reactor = task.Clock()
         self.router = Router(self.hosts)
         self.delivered = []
         self.router.localDelivery = self.delivered.append
