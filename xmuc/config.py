@@ -208,6 +208,8 @@ SCHEMA = {
         "admins": Option(parseBareJIDs, ""),
         # Largest stanza accepted, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Largest page of an archive query (XEP-0313 with RSM max).
+        "max_archive_page": Option(parseInt(1), "50"),
         # Seconds to wait for sessions to close on stop.
         "shutdown_timeout": Option(parseFloat(0), "5"),
         # Event loop wanted (epoll, poll, select...); empty: default.

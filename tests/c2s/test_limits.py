@@ -560,3 +560,25 @@ class OutputMonitorTests(unittest.TestCase):
         clock.advance(OVERLOAD_GRACE)
         self.assertEqual(limits.totalBacklog, 0)
         self.assertFalse(limits.overloaded)
+
+    def test_sendersHeldAtMostGrace(self):
+        """
+        Whoever writes to a congested connection is held until it drains,
+        for L{OVERLOAD_GRACE} seconds at most: then the congested client
+        is a slow reader, no longer slowing anyone.
+        """
+        clock = task.Clock()
+        limits = ConnectionLimits(clock)
+        reader, sender = _Stream(), _Stream()
+        sender.inputGate = _Gate()
+        sender.congestedRecipients = 0
+        monitor = OutputMonitor(reader, limits)
+        monitor.pauseProducing()
+        limits.reading = sender
+        monitor.written(1000)
+        self.assertEqual(sender.inputGate.reasons, {BACKPRESSURE})
+        clock.advance(OVERLOAD_GRACE)
+        self.assertEqual(sender.inputGate.reasons, set())
+        monitor.written(1000)
+        self.assertEqual(sender.inputGate.reasons, set())
+        self.assertEqual(monitor.backlog, 2000)

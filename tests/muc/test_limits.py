@@ -122,3 +122,27 @@ class AdminCreationTests(unittest.TestCase):
         for name in ("a", "b", "c"):
             answer = admin.join(name, "Admin")
             self.assertNotEqual(answer[-1].getAttribute("type"), "error")
+
+
+class ArchivePageTests(unittest.TestCase):
+    def test_maxArchivePage(self):
+        """
+        An archive query asking for more than C{[server] max_archive_page}
+        messages gets that many, and a fin that is not complete.
+        """
+        harness = MUCHarness(server={"max_archive_page": "3"})
+        romeo = harness.client("user@localhost/balcony")
+        romeo.join("room", "Romeo")
+        for number in range(5):
+            romeo.send("<message type='groupchat' to='%s'><body>%d</body></message>" % (ROOM, number))
+        romeo.received()
+        romeo.send(
+            "<iq id='q' to='%s' type='set'><query xmlns='urn:xmpp:mam:2'>"
+            "<set xmlns='http://jabber.org/protocol/rsm'><max>10</max></set></query></iq>" % (ROOM,)
+        )
+        answer = romeo.received()
+        results = [s for s in answer if s.name == "message"]
+        [iq] = [s for s in answer if s.name == "iq"]
+        self.assertEqual(len(results), 3)
+        [fin] = list(iq.elements("urn:xmpp:mam:2", "fin"))
+        self.assertNotEqual(fin.getAttribute("complete"), "true")

@@ -19,8 +19,11 @@ C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
   - L{OutputMonitor}: Twisted's producer/consumer on each transport says
     when a connection's write buffer is full (the client is not reading as
     fast as it is written to).  Whoever sends to such a connection is
-    paused (its input is not read) until that buffer drains: a sender into
-    a room of slow readers is slowed, not buffered.  A connection whose
+    paused (its input is not read) until that buffer drains, for
+    L{OVERLOAD_GRACE} seconds at most: a sender into a room of slow
+    readers is slowed, not buffered.  Past that the congested client is a
+    slow reader: senders go on, and what waits for it grows to its bound.
+    A connection whose
     unsent data grows past C{max_send_backlog} bytes beyond the socket
     buffers gets a C{policy-violation} stream error (it broke the server's
     buffering policy), one whose buffer stays full for C{send_timeout}
@@ -71,11 +74,12 @@ READ_RATE = "read-rate"
 BACKPRESSURE = "backpressure"
 OVERLOAD = "overload"
 
-#: Seconds a congested connection's backlog counts towards the server's
-#: total (L{ConnectionLimits.maxTotalBacklog}).  A client that stays
-#: congested longer is a slow reader, left to its own bounds
-#: (C{max_send_backlog}, C{send_timeout}): a few clients that never read
-#: must not stop the server from reading everyone else.
+#: Seconds a congested connection slows its senders and counts towards
+#: the server's total (L{ConnectionLimits.maxTotalBacklog}).  A client that
+#: stays congested longer is a slow reader, left to its own bounds
+#: (C{max_send_backlog}, C{send_timeout}): what is written to it piles up
+#: to its bound and it is closed, rather than one client that never reads
+#: stopping a room (or the whole server) for C{send_timeout}.
 OVERLOAD_GRACE = 5.0
 
 #: Failure counters kept at most (addresses and accounts each): the oldest
@@ -224,6 +228,7 @@ class OutputMonitor:
         self._timer = None
         self._counted = False
         self._graceTimer = None
+        self.slow = False
 
     def pauseProducing(self):
         # Called again on every write while the buffer is full.
@@ -234,12 +239,17 @@ class OutputMonitor:
         limits = self._limits
         if self._timer is None and limits.sendTimeout:
             self._timer = limits.clock.callLater(limits.sendTimeout, self._timedOut)
-        if limits.maxTotalBacklog and not self._counted:
-            self._counted = True
-            self._graceTimer = limits.clock.callLater(OVERLOAD_GRACE, self._uncount)
+        self.slow = False
+        self._counted = bool(limits.maxTotalBacklog)
+        self._graceTimer = limits.clock.callLater(OVERLOAD_GRACE, self._graceOver)
+
+    def _graceOver(self):
+        self._graceTimer = None
+        self.slow = True
+        self._uncount()
+        self._releaseSenders()
 
     def _uncount(self):
-        self._graceTimer = None
         if self._counted:
             self._counted = False
             self._limits.backlogWritten(-self.backlog)
@@ -259,7 +269,11 @@ class OutputMonitor:
         if self._graceTimer is not None and self._graceTimer.active():
             self._graceTimer.cancel()
         self._graceTimer = None
+        self.slow = False
         self._uncount()
+        self._releaseSenders()
+
+    def _releaseSenders(self):
         blocked, self.blocked = self.blocked, set()
         for sender in blocked:
             sender.congestedRecipients -= 1
@@ -283,7 +297,9 @@ class OutputMonitor:
             self._giveUp("policy-violation", "not reading fast enough")
             return
         sender = self._limits.reading
-        if sender is not None and sender not in self.blocked and not sender.closing:
+        if self.slow or sender is None:
+            return
+        if sender not in self.blocked and not sender.closing:
             self.blocked.add(sender)
             sender.congestedRecipients += 1
             sender.inputGate.hold(BACKPRESSURE)

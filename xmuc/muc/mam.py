@@ -286,7 +286,7 @@ def handleQuery(room, stanza, occupant, **kw):
     affiliation = room.getAffiliation(bare)
     if affiliation == "outcast" or (room.config.membersOnly and belowMember(affiliation)):
         raise StanzaError("forbidden")
-    parsed = parseQuery(query)
+    parsed = parseQuery(query, room.service.server.config.get("server", "max_archive_page"))
     d = records(room)
     d.addCallback(lambda archived: answer(room, stanza, query, parsed, archived))
     return d

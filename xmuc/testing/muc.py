@@ -26,11 +26,12 @@ class MUCHarness:
         tests advance it).
     """
 
-    def __init__(self, muc=None, admins=(), storage=None):
+    def __init__(self, muc=None, admins=(), storage=None, server=None):
         """
         @param muc: C{[muc]} keys on top of the harness's own: rooms
             unlocked, no message rate and no creation limit (tests that
             are about those set them).
+        @param server: C{[server]} keys.
         """
         raw = {
             "muc": {
@@ -40,8 +41,9 @@ class MUCHarness:
             }
         }
         raw["muc"].update(muc or {})
+        raw["server"] = dict(server or {})
         if admins:
-            raw["server"] = {"admins": ",".join(admins)}
+            raw["server"]["admins"] = ",".join(admins)
         self.config = validate(raw)
         self.hosts = ["localhost"]
         self.admins = set(admins)
