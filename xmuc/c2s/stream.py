@@ -347,7 +347,12 @@ class ClientSession:
         if not self.connected:
             return
         if isinstance(stanza, str):
-            self._stream.write(stanza.encode("utf-8"))
+            # The fan-out path: ClientXmlStream.write, inlined.
+            stream = self._stream
+            data = stanza.encode("utf-8")
+            stream.transport.write(data)
+            if stream.outputCongested:
+                stream.output.written(len(data))
         else:
             self._stream.send(stanza)
 
