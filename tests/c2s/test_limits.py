@@ -21,6 +21,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 
 from xmuc.c2s.limits import (
     BACKPRESSURE,
+    OVERLOAD,
     OVERLOAD_GRACE,
     READ_RATE,
     ConnectionLimits,
@@ -178,10 +179,10 @@ class ReadRateTests(unittest.TestCase):
         yield waitUntil(lambda: READ_RATE not in stream.inputGate.reasons)
 
 
-class SlowReaderTests(unittest.TestCase):
+class SlowReaderMixin:
     """
-    A client that does not read: its senders are slowed, then it is closed
-    and its session ends.
+    A server where one client ("reader") stopped reading and another
+    ("sender") writes to it.
     """
 
     @defer.inlineCallbacks
@@ -228,6 +229,14 @@ class SlowReaderTests(unittest.TestCase):
 
     def assertSessionEnded(self, running, stream):
         self.assertNotIn(stream.authenticator.session._full, running.server.router.sessions)
+
+
+
+class SlowReaderTests(SlowReaderMixin, unittest.TestCase):
+    """
+    A client that does not read: its senders are slowed, then it is closed
+    and its session ends.
+    """
 
     @defer.inlineCallbacks
     def test_backlogBound(self):
@@ -284,6 +293,35 @@ class SlowReaderTests(unittest.TestCase):
             "<iq type='get' id='after'><ping xmlns='%s'/></iq>" % (NS_PING,), timeout=WAIT * 3
         )
         self.assertEqual(answer.getAttribute("type"), "result")
+
+
+class OverloadTests(SlowReaderMixin, unittest.TestCase):
+    """
+    Too much waiting for congested connections in total: the server reads
+    no connection until it is written out.
+    """
+
+    @defer.inlineCallbacks
+    def test_inputPostponedThenHandled(self):
+        """
+        Past C{max_total_backlog}, what a connection sends is not read (nor
+        lost): once the congested client reads again, it is handled.
+        """
+        running, reader, readerStream, sender, senderStream = yield self.setUpServer(
+            max_total_backlog="1", max_send_backlog="0", send_timeout="0"
+        )
+        other = yield connectTestClient(self, running)
+        otherJID = yield other.login("other", "secret")
+        otherStream = serverStreamOf(running, otherJID)
+        limits = running.server.c2sFactory.limits
+        yield self.congest(reader, readerStream, sender, senderStream)
+        yield waitUntil(lambda: limits.overloaded)
+        other.send("<iq type='get' id='held'><ping xmlns='%s'/></iq>" % (NS_PING,))
+        yield waitUntil(lambda: OVERLOAD in otherStream.inputGate.reasons)
+        reader.transport.resumeProducing()
+        answer = yield other.receive(timeout=WAIT)
+        self.assertEqual((answer.getAttribute("id"), answer.getAttribute("type")), ("held", "result"))
+        self.assertFalse(limits.overloaded)
 
 
 class StreamManagementSizeTests(unittest.TestCase):
