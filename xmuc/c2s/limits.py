@@ -18,8 +18,9 @@ C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
     is paused (TCP then slows the sender), nothing is dropped.
   - L{OutputMonitor}: Twisted's producer/consumer on each transport says
     when a connection's write buffer is full (the client is not reading as
-    fast as it is written to).  Whoever sends to such a connection is
-    paused (its input is not read) until that buffer drains, for
+    fast as it is written to).  Whoever sends to such a connection, once
+    L{HOLD_AFTER} bytes wait beyond that buffer, is paused (its input is
+    not read) until the buffer drains, for
     L{OVERLOAD_GRACE} seconds at most: a sender into a room of slow
     readers is slowed, not buffered.  Past that the congested client is a
     slow reader: senders go on, and what waits for it grows to its bound.
@@ -81,6 +82,11 @@ OVERLOAD = "overload"
 #: to its bound and it is closed, rather than one client that never reads
 #: stopping a room (or the whole server) for C{send_timeout}.
 OVERLOAD_GRACE = 5.0
+
+#: Bytes a congested connection may have waiting beyond its full buffer
+#: before its senders are held: a client that lags for a moment (a burst
+#: near saturation) should not stall everyone who writes to it.
+HOLD_AFTER = 262144
 
 #: Failure counters kept at most (addresses and accounts each): the oldest
 #: are forgotten first, so that many addresses cannot grow memory forever.
@@ -297,7 +303,7 @@ class OutputMonitor:
             self._giveUp("policy-violation", "not reading fast enough")
             return
         sender = self._limits.reading
-        if self.slow or sender is None:
+        if self.slow or sender is None or self.backlog <= HOLD_AFTER:
             return
         if sender not in self.blocked and not sender.closing:
             self.blocked.add(sender)
