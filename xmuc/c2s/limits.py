@@ -26,11 +26,15 @@ C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
     slow reader: senders go on, and what waits for it grows to its bound.
     A connection whose
     unsent data grows past C{max_send_backlog} bytes beyond the socket
-    buffers gets a C{policy-violation} stream error (it broke the server's
+    buffers gets a C{policy-violation} stream error (RFC 6120 4.9.3.18:
+    "the entity has violated some local service policy": the server's
     buffering policy), one whose buffer stays full for C{send_timeout}
-    seconds a C{connection-timeout} (it has not taken any of our traffic
-    for that long); it is then aborted at once, since it does not read
-    the error either, and its session ends normally (rooms see it leave).
+    seconds a C{connection-timeout} (4.9.3.4: "one party is closing the
+    stream because it has reason to believe that the other party has
+    permanently lost the ability to communicate over the stream": it has
+    taken none of our traffic for that long); it is then aborted at once,
+    since it does not read the error either, and its session ends
+    normally (rooms see it leave).
   - The server as a whole: when the connections that are being written
     to faster than they read hold more than C{max_total_backlog} bytes
     beyond their buffers in total (a join storm: every join is written to
