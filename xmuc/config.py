@@ -12,6 +12,7 @@ reference of every key and must be updated at the same time.
 
 import configparser
 import os
+import re
 
 from twisted.internet import endpoints
 
@@ -120,6 +121,22 @@ def parseDomains(value):
     return domains
 
 
+#: An absolute URI: a scheme (RFC 3986 section 3.1), a colon, something.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def parseURIs(value):
+    """
+    A list of absolute URIs (C{xmpp:admin@example.org},
+    C{mailto:abuse@example.org}, C{https://example.org/support}).
+    """
+    uris = parseList(value)
+    for uri in uris:
+        if not _URI.match(uri):
+            raise ValueError("expected a URI such as mailto:x@example.org, got %r" % (uri,))
+    return uris
+
+
 def parseBareJIDs(value):
     result = []
     for item in parseList(value):
@@ -214,6 +231,16 @@ SCHEMA = {
         "shutdown_timeout": Option(parseFloat(0), "5"),
         # Event loop wanted (epoll, poll, select...); empty: default.
         "reactor": Option(parseString, ""),
+        # Largest vCard (XEP-0054) an account may store, in bytes.
+        "vcard_max_size": Option(parseInt(1024), "131072"),
+        # Contact addresses (XEP-0157): URIs (xmpp:, mailto:, https:...).
+        "contact_abuse": Option(parseURIs, ""),
+        "contact_admin": Option(parseURIs, ""),
+        "contact_feedback": Option(parseURIs, ""),
+        "contact_sales": Option(parseURIs, ""),
+        "contact_security": Option(parseURIs, ""),
+        "contact_status": Option(parseURIs, ""),
+        "contact_support": Option(parseURIs, ""),
     },
     "c2s": {
         # Client listening endpoints.
