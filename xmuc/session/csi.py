@@ -24,12 +24,8 @@ authentication.
 
 import time
 
-from twisted.logger import Logger
-
 from xmuc.xmpp import datetime, ns
 from xmuc.xmpp.stanza import parseElement
-
-log = Logger()
 
 #: Most stanzas held for an inactive client (Prosody's C{csi_queue_size}).
 MAX_HELD = 256
