@@ -78,6 +78,17 @@ async def main(port, certificate):
     found = [e if e is not None else item["payload"] for e, item in zip(found, items["pubsub"]["items"])]
     check("items-retrieved", [e.text for e in found] == ["Alice in Wonderland"], items)
 
+    # Explicit subscriptions (XEP-0060 6.1) besides those of caps.
+    result = await bob["xep_0060"].subscribe(ALICE, NICK, timeout=5)
+    check("explicit-subscribe", result["pubsub"]["subscription"]["subscription"] == "subscribed", result)
+    listed = await bob["xep_0060"].get_subscriptions(ALICE, timeout=5)
+    nodes = [e.get("node") for e in listed.xml.iter("{http://jabber.org/protocol/pubsub}subscription")]
+    check("subscriptions-listed", nodes == [NICK], listed)
+    owned = await alice["xep_0060"].get_affiliations(ALICE, timeout=5)
+    affiliations = {e.get("node"): e.get("affiliation") for e in owned.xml.iter("{http://jabber.org/protocol/pubsub}affiliation")}
+    check("affiliations-listed", affiliations.get(NICK) == "owner", owned)
+    await bob["xep_0060"].unsubscribe(ALICE, NICK, timeout=5)
+
     # XEP-0402 bookmarks: whitelist node, one item per room.
     conference = alice["xep_0402"].stanza.Conference()
     conference["name"] = "Tea party"
