@@ -3,6 +3,8 @@ Explicit subscriptions to the PEP nodes of an account (XEP-0060 sections
 5.6, 5.7, 6.1, 6.2, 8.8 and 8.9 on a personal service) over real sockets.
 """
 
+import os
+
 from twisted.internet import defer
 from twisted.trial import unittest
 
@@ -194,3 +196,33 @@ class SubscriptionTests(unittest.TestCase):
         # Publishing stays the owner's.
         result = yield request(self.bob, "set", "<publish node='%s'><item id='x'><mood xmlns='urn:example:mood'/></item></publish>" % (NODE,))
         self.assertEqual(errorCondition(result), "forbidden")
+
+
+class StoredSubscriptionTests(unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_keptAcrossRestart(self):
+        """
+        Subscriptions are stored with the node (SQLite here): after a
+        restart, the subscriber is still notified.
+        """
+        path = os.path.abspath(self.mktemp())
+        os.makedirs(path)
+        overrides = {"storage": {"backend": "sqlite", "path": os.path.join(path, "xmuc.sqlite")}}
+        running = yield startAccountServer(self, overrides)
+        rosters = running.server.storage.rosters
+        yield rosters.set(ALICE, BOB, rosterItem(dict(subscription="both")))
+        alice = yield signIn(self, running, "alice", "phone", available=False)
+        bob = yield signIn(self, running, "bob", "laptop", available=False)
+        yield request(alice, "set", "<publish node='%s'><item id='m1'><mood xmlns='%s'>calm</mood></item></publish>" % (NODE, NODE))
+        result = yield request(bob, "set", "<subscribe node='%s' jid='%s'/>" % (NODE, bob.jid))
+        self.assertEqual(result["type"], "result", result.toXml())
+        last = yield nextStanza(bob, "message")
+        self.assertIn("calm", last.toXml())
+        yield running.stop()
+
+        running = yield startAccountServer(self, overrides)
+        alice = yield signIn(self, running, "alice", "phone", available=False)
+        bob = yield signIn(self, running, "bob", "laptop", available=False)
+        yield request(alice, "set", "<publish node='%s'><item id='m2'><mood xmlns='%s'>happy</mood></item></publish>" % (NODE, NODE))
+        notified = yield nextStanza(bob, "message")
+        self.assertIn("happy", notified.toXml())

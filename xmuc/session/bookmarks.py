@@ -47,6 +47,7 @@ from xmuc.session.hooks import (
     RESOURCE_BOUND,
 )
 from xmuc.session.private import documentName
+from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
 from xmuc.xmpp.jid import parseJID
@@ -378,6 +379,10 @@ class Bookmarks:
                 return
             yield self.convert(bare, parseElement(stored), False)
             yield accountData.delete(bare, PRIVATE_DOCUMENT)
+        except StorageUnavailable as e:
+            # The database away (or closed at shutdown): the next session
+            # tries again.
+            log.warn("bookmarks of {jid} not moved to XEP-0402: {error}", jid=bare, error=e)
         except Exception:
             # Kept where they are: the next session tries again.
             log.failure("moving the bookmarks of {jid} to XEP-0402 failed", jid=bare)
@@ -418,6 +423,8 @@ class Bookmarks:
                 yield self.sm.pep.publishItem(owner, ns.BOOKMARKS_LEGACY, LEGACY_ITEM, legacyStorage(records))
                 if not self._remaking[owner]:
                     break
+        except StorageUnavailable as e:
+            log.warn("XEP-0048 bookmarks of {jid} not updated: {error}", jid=owner, error=e)
         except Exception:
             log.failure("updating the XEP-0048 bookmarks of {jid} failed", jid=owner)
         finally:

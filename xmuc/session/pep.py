@@ -297,6 +297,14 @@ def _logPresenceFailure(failure):
         log.failure("PEP presence handling failed", failure)
 
 
+def _logLastItemFailure(failure):
+    # As for presence: a database away is not a bug.
+    if failure.check(StorageUnavailable):
+        log.warn("the last PEP item was not sent: {error}", error=failure.value)
+    else:
+        log.failure("sending the last PEP item failed", failure)
+
+
 def _bare(full):
     """
     @param full: a JID the server stamped or routed (already normalized).
@@ -813,7 +821,7 @@ class PersonalEventing:
 
         def sendLast():
             d = self._sendLast(owner, node, subscriber, onSubscribe=True)
-            d.addErrback(lambda f: log.failure("sending the last PEP item failed", f))
+            d.addErrback(_logLastItemFailure)
 
         # The result goes before the last item (XEP-0060 6.1.7).
         d.addCallback(lambda result: (result, sendLast))
