@@ -164,6 +164,18 @@ OCCUPANT_LEFT = "occupant-left"
 #: C{bare} changed (occupants already updated).  Extension point.
 AFFILIATION_CHANGED = "affiliation-changed"
 
+#: C{(room, bare, old, new, reason)}: the affiliation of C{bare} changed
+#: in memory (C{reason}: the one given with the change, or L{None}), not
+#: yet stored: record what goes with it in the room's stored state
+#: (C{room.extra}), and send nothing, since a storage failure puts the room
+#: back as it was.
+AFFILIATION_RECORDED = "affiliation-recorded"
+
+#: C{(room, item, bare, affiliation)}: C{item} (the C{<item/>} of C{bare},
+#: with C{affiliation} and C{jid} set) is added to an affiliation list
+#: (XEP-0045 9.5, 10.5...): add to it (a ban's C{<reason/>}).
+AFFILIATION_LIST_ITEM = "affiliation-list-item"
+
 #: C{(room, occupant, old, new, actor, reason)}: an occupant's role
 #: changed; already broadcast.
 ROLE_CHANGED = "role-changed"

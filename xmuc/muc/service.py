@@ -33,6 +33,7 @@ log = Logger()
 #: Feature modules of this package, installed in this order.
 FEATURES = (
     "affiliations",
+    "banreasons",
     "creation",
     "locking",
     "password",
