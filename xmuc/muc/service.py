@@ -226,6 +226,14 @@ class MUCService(service.Service, FeatureState):
         sender = parseJID(stanza.getAttribute("from", ""))
         if sender is None or to is None:
             return
+        prepared = to.full()
+        if prepared != stanza.getAttribute("to"):
+            # Every address the room writes is in its prepared form, in
+            # replies and errors too (which answer from the stanza's 'to'):
+            # a nickname sent with, say, a trailing variation selector
+            # (mapped to nothing by resourceprep, RFC 3454 table B.1) is the
+            # occupant of the nickname without it, and comes back so.
+            stanza["to"] = prepared
         if to.user is None:
             return self.receiveForService(stanza, sender, to)
         room = self.rooms.get(to.userhost())
