@@ -48,6 +48,7 @@ FEATURES = (
     "owner",
     "configform",
     "disco",
+    "roomavatar",
     "tombstones",
     "occupantid",
     "mam",
