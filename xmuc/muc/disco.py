@@ -79,11 +79,15 @@ def roomItems(room, stanza, occupant, **kw):
     """
     An empty list for everyone, as Prosody answers: who is in the room is
     told by presence, to occupants only (XEP-0045 6.5 makes listing
-    occupants optional).
+    occupants optional).  A node goes to C{room-disco-items-node:<node>}
+    (empty when nobody answers).
     """
     query = domish.Element((ns.DISCO_ITEMS, "query"))
     node = stanza.firstChildElement().getAttribute("node")
     if node:
+        result = room.hooks.fire(hooks.ROOM_DISCO_ITEMS_NODE + node, room=room, stanza=stanza, occupant=occupant)
+        if result is not None:
+            return result
         query["node"] = node
     return query
 

@@ -88,6 +88,10 @@ ROOM_IQ_SET = "room-iq-set:"
 #: a node (e.g. C{x-roomuser-item}); return the reply.
 ROOM_DISCO_INFO_NODE = "room-disco-info-node:"
 
+#: C{room-disco-items-node:<node>(room, stanza, occupant)}: disco#items
+#: with a node (e.g. the ad-hoc commands node); return the reply.
+ROOM_DISCO_ITEMS_NODE = "room-disco-items-node:"
+
 #: C{(room, features)}: add feature strings to the set C{features} of the
 #: room's disco#info.
 ROOM_DISCO_FEATURES = "room-disco-features"

@@ -49,6 +49,8 @@ FEATURES = (
     "configform",
     "disco",
     "roomavatar",
+    "commands",
+    "hats",
     "tombstones",
     "occupantid",
     "mam",
