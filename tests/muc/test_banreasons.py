@@ -11,7 +11,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.support.client import firstChild
-from tests.support.database import NS_MUC_ADMIN, ROOM, MUCClient, ServerOnDatabase, assertResult, field
+from tests.support.database import NS_MUC_ADMIN, ROOM, ServerOnDatabase, assertResult, field
 
 BAN = "<query xmlns='%s'><item affiliation='%%s' jid='%%s'>%%s</item></query>" % (NS_MUC_ADMIN,)
 

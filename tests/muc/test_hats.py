@@ -12,7 +12,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.support.client import NS_CLIENT, errorCondition, firstChild
-from tests.support.database import NS_DISCO_INFO, NS_MUC, ROOM, ServerOnDatabase, assertResult, field, formFields, statusCodes
+from tests.support.database import NS_DISCO_INFO, ROOM, SERVICE, ServerOnDatabase, assertResult, field, formFields, statusCodes
 
 NS_COMMANDS = "http://jabber.org/protocol/commands"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -213,3 +213,74 @@ class HatTests(unittest.TestCase):
                          % (NS_CLIENT, ROOM, NS_HATS, HOST, NS_HATS_LEGACY, HOST))
         seen = yield self.romeo.waitFor(presenceOf("Juliet"))
         self.assertEqual((hatsIn(seen), hatsIn(seen, NS_HATS_LEGACY)), ([], []))
+
+
+def serviceCommand(client, node, fields=None):
+    """
+    Run Prosody's hat command C{node} (C{add}, C{remove}, C{list}) on the
+    service, with a submitted form of C{fields} or none.
+
+    @return: Deferred firing with the reply iq.
+    """
+    form = ""
+    if fields is not None:
+        form = "<x xmlns='%s' type='submit'>%s</x>" % (NS_DATA, "".join(field(var, value) for var, value in fields.items()))
+    return client.iq(SERVICE, "set", "<command xmlns='%s' node='http://prosody.im/protocol/hats#%s' action='execute'>%s</command>"
+                     % (NS_COMMANDS, node, form))
+
+
+class ProsodyHatCommandTests(unittest.TestCase):
+    """
+    Prosody's commands (mod_muc_hats_adhoc) on the service: server
+    administrators add, remove and list a user's hats in a room.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.server = ServerOnDatabase(self, {"backend": "memory"},
+                                       {"muc": {"lock_new_rooms": "false"}, "server": {"admins": "nurse@localhost"}})
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet", "nurse")
+        self.romeo = yield self.server.login("romeo")
+        self.juliet = yield self.server.login("juliet")
+        self.nurse = yield self.server.login("nurse")
+        yield self.romeo.join(ROOM, "Romeo")
+        yield self.juliet.join(ROOM, "Juliet")
+        yield self.romeo.waitFor(presenceOf("Juliet"))
+
+    @defer.inlineCallbacks
+    def test_addListRemove(self):
+        """
+        The administrator finds the three commands on the service, gets a
+        form, adds a hat (shown in the wearer's presence), lists it,
+        removes it.
+        """
+        reply = yield self.nurse.iq(SERVICE, "get", "<query xmlns='%s' node='%s'/>" % (NS_DISCO_ITEMS, NS_COMMANDS))
+        nodes = [i.getAttribute("node") for i in firstChild(reply, NS_DISCO_ITEMS, "query").elements(NS_DISCO_ITEMS, "item")]
+        self.assertEqual(nodes, ["http://prosody.im/protocol/hats#" + n for n in ("add", "remove", "list")])
+        reply = yield serviceCommand(self.nurse, "add")
+        assertResult(reply)
+        self.assertEqual(sorted(formFields(firstChild(reply, NS_COMMANDS, "command"))), ["room", "title", "uri", "user"])
+
+        completed((yield serviceCommand(self.nurse, "add", {"user": "juliet@localhost", "room": ROOM, "title": "Host", "uri": HOST})))
+        seen = yield self.romeo.waitFor(presenceOf("Juliet"))
+        self.assertEqual(hatsIn(seen), [(HOST, "Host", None)])
+        listed = completed((yield serviceCommand(self.nurse, "list", {"user": "juliet@localhost", "room": ROOM})))
+        self.assertEqual(rows(listed), [{"uri": HOST, "title": "Host"}])
+
+        completed((yield serviceCommand(self.nurse, "remove", {"user": "juliet@localhost", "room": ROOM, "uri": HOST})))
+        seen = yield self.romeo.waitFor(presenceOf("Juliet"))
+        self.assertEqual(hatsIn(seen), [])
+
+    @defer.inlineCallbacks
+    def test_refused(self):
+        """
+        Others than server administrators get C{forbidden} (and no command
+        listed); a room that does not exist is C{item-not-found}.
+        """
+        reply = yield serviceCommand(self.romeo, "add", {"user": "juliet@localhost", "room": ROOM, "uri": HOST})
+        self.assertEqual(errorCondition(reply), "forbidden")
+        reply = yield self.romeo.iq(SERVICE, "get", "<query xmlns='%s' node='%s'/>" % (NS_DISCO_ITEMS, NS_COMMANDS))
+        self.assertEqual(list(firstChild(reply, NS_DISCO_ITEMS, "query").elements()), [])
+        reply = yield serviceCommand(self.nurse, "add", {"user": "juliet@localhost", "room": "nowhere@" + SERVICE, "uri": HOST})
+        self.assertEqual(errorCondition(reply), "item-not-found")

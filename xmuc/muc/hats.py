@@ -32,7 +32,7 @@ import hashlib
 from twisted.words.xish import domish
 
 from xmuc.muc import hooks, presence
-from xmuc.muc.commands import roomCommand
+from xmuc.muc.commands import roomCommand, serviceCommand
 from xmuc.muc.configform import notifyCodes
 from xmuc.xmpp import adhoc, forms, ns
 from xmuc.xmpp.errors import StanzaError
@@ -312,6 +312,109 @@ def listAssigned(room, request, requester, stanza):
     return adhoc.commandResponse(request, "completed", form=table)
 
 
+# -- Prosody's commands on the service (mod_muc_hats_adhoc) ----------------------
+
+#: The nodes of Prosody's commands, run by server administrators on the
+#: service's domain with the room named in the form.
+PROSODY_NODE = "http://prosody.im/protocol/hats#"
+
+
+def serverAdmin(service, requester):
+    return requester is not None and service.isAdmin(requester)
+
+
+def _prosodyForm(title, instructions, fields=("title", "uri")):
+    form = forms.Form("form", title=title, instructions=instructions)
+    form.add("user", "jid-single", "User JID", required=True)
+    form.add("room", "jid-single", "Room JID", required=True)
+    if "title" in fields:
+        form.add("title", "text-single", "Hat title")
+    if "uri" in fields:
+        form.add("uri", "text-single", "Hat URI", required=True)
+    return form.toElement()
+
+
+def _prosodyTarget(service, request):
+    """
+    @return: C{(room, user's bare JID)} named by a submitted form.
+    @raise StanzaError: C{bad-request} (missing field), C{jid-malformed},
+        C{item-not-found} (no such room).
+    """
+    values = {}
+    for var in ("user", "room"):
+        values[var] = forms.single(request.form.get(var, []))
+        if not values[var]:
+            raise StanzaError("bad-request", text="%s is required" % (var,))
+    user, roomJID = parseJID(values["user"]), parseJID(values["room"])
+    if user is None or roomJID is None:
+        raise StanzaError("jid-malformed", text="Invalid JID")
+    room = service.rooms.get(roomJID.userhost())
+    if room is None:
+        raise StanzaError("item-not-found", text="No such room")
+    return room, user.userhost()
+
+
+def prosodyAdd(service, request, requester, stanza):
+    """
+    Put a hat on a user, defining it when the room has no such hat (its
+    title: the one given, else the URI).
+    """
+    room, bare = _prosodyTarget(service, request)
+    uri = forms.single(request.form.get("uri", []))
+    if not uri:
+        raise StanzaError("bad-request", text="uri is required")
+    title = forms.single(request.form.get("title", []))
+
+    def record():
+        state = hatsOf(room)
+        definition = state["defined"].setdefault(uri, {"title": title or uri})
+        if title:
+            definition["title"] = title
+        worn = state["worn"].setdefault(bare, [])
+        if uri not in worn:
+            worn.append(uri)
+
+    def effects(_):
+        if not room.destroyed:
+            showNewHats(room, wearers(room, uri))
+        return adhoc.commandResponse(request, "completed", note="The hat has been added successfully")
+
+    return room.store.change(room, record, effects)
+
+
+def prosodyRemove(service, request, requester, stanza):
+    """
+    Take a hat off a user.
+    """
+    room, bare = _prosodyTarget(service, request)
+    uri = forms.single(request.form.get("uri", []))
+
+    def record():
+        worn = hatsOf(room)["worn"]
+        if uri not in worn.get(bare, ()):
+            raise StanzaError("item-not-found", text="That user does not wear that hat")
+        worn[bare].remove(uri)
+        if not worn[bare]:
+            del worn[bare]
+
+    def effects(_):
+        if not room.destroyed:
+            showNewHats(room, [bare])
+        return adhoc.commandResponse(request, "completed", note="The hat has been removed successfully")
+
+    return room.store.change(room, record, effects)
+
+
+def prosodyList(service, request, requester, stanza):
+    """
+    The hats a user wears in a room.
+    """
+    room, bare = _prosodyTarget(service, request)
+    rows = [{"uri": uri, "title": definition["title"]} for uri, definition in wornBy(room, bare)]
+    table = adhoc.resultTable("%s's hats" % (bare,), [("uri", "Hat URI"), ("title", "Hat title")], rows)
+    return adhoc.commandResponse(request, "completed", form=table)
+
+
 def install(service):
     service.hooks.add(hooks.PRESENCE_BUILD, addHats)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
@@ -322,3 +425,11 @@ def install(service):
     roomCommand(service, COMMAND_NODE + "assign", "Assign a hat", assignForm, assign, managesHats)
     roomCommand(service, COMMAND_NODE + "unassign", "Remove a hat", unassignForm, unassign, managesHats)
     roomCommand(service, COMMAND_NODE + "list-assigned", "List assigned hats", None, listAssigned, managesHats)
+    serviceCommand(service, PROSODY_NODE + "add", "Add hat to user",
+                   lambda service: _prosodyForm("Add a hat", "Assign a hat to a room member"), prosodyAdd, serverAdmin)
+    serviceCommand(service, PROSODY_NODE + "remove", "Remove hat from user",
+                   lambda service: _prosodyForm("Remove a hat", "Remove a hat from a room member", ("uri",)), prosodyRemove,
+                   serverAdmin)
+    serviceCommand(service, PROSODY_NODE + "list", "List a user's hats",
+                   lambda service: _prosodyForm("List a user's hats", "List a user's hats in a room", ()),
+                   prosodyList, serverAdmin)

@@ -258,6 +258,12 @@ CONFIG_STORED = "config-stored"
 SERVICE_IQ_GET = "service-iq-get:"
 SERVICE_IQ_SET = "service-iq-set:"
 
+#: C{service-disco-info-node:<node>(service, stanza)} and
+#: C{service-disco-items-node:<node>}: disco#info or disco#items of the
+#: service with a node (its ad-hoc commands); return the reply.
+SERVICE_DISCO_INFO_NODE = "service-disco-info-node:"
+SERVICE_DISCO_ITEMS_NODE = "service-disco-items-node:"
+
 #: C{(service, features)}: add features to the service's disco#info.
 SERVICE_DISCO_FEATURES = "service-disco-features"
 
