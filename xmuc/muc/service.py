@@ -40,6 +40,7 @@ FEATURES = (
     "membersonly",
     "moderated",
     "maxusers",
+    "messagerate",
     "anonymity",
     "history",
     "subject",
