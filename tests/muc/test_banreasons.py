@@ -2,7 +2,8 @@
 Ban reasons (L{xmuc.muc.banreasons}): the reason given with an outcast
 affiliation comes back in the outcast list (XEP-0045 9.5), over a real
 socket and after the server is started again on the same database; it is
-replaced when the ban is given again and forgotten when the ban is lifted.
+replaced when the ban is given again and forgotten when the ban is lifted,
+and not kept when storing the ban fails.
 """
 
 import os
@@ -11,7 +12,10 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.support.client import firstChild
+from tests.support.muc import FlakyStorage, adminGet, adminSet, affItem, condition, iqResult, populateRoom
 from tests.support.database import NS_MUC_ADMIN, ROOM, ServerOnDatabase, assertResult, field
+from xmuc.muc.banreasons import EXTRA_KEY
+from xmuc.storage.interfaces import StorageUnavailable
 
 BAN = "<query xmlns='%s'><item affiliation='%%s' jid='%%s'>%%s</item></query>" % (NS_MUC_ADMIN,)
 
@@ -80,3 +84,24 @@ class BanReasonTests(unittest.TestCase):
         self.assertEqual((yield outcasts(self.romeo)), {})
         assertResult((yield ban(self.romeo, "tybalt@localhost")))
         self.assertEqual((yield outcasts(self.romeo)), {"tybalt@localhost": None})
+
+
+class BanReasonSaveFailureTests(unittest.TestCase):
+    """
+    A ban whose storing fails leaves no reason behind (the room goes back
+    to its state before the change).
+    """
+
+    def test_failedBanKeepsNoReason(self):
+        populateRoom(self, FlakyStorage())
+        self.storage.rooms.failing = True
+        received = adminSet(self.romeo, affItem("tybalt@localhost", "outcast", reason="Slew Mercutio"), id="b1")
+        self.assertEqual(condition(iqResult(received, "b1"))[0], "internal-server-error")
+        self.flushLoggedErrors(StorageUnavailable)
+        self.assertNotIn(EXTRA_KEY, self.room.extra)
+        self.storage.rooms.failing = False
+        received = adminSet(self.romeo, affItem("tybalt@localhost", "outcast"), id="b2")
+        self.assertEqual(iqResult(received, "b2")["type"], "result")
+        listed = adminGet(self.romeo, "<item affiliation='outcast'/>", id="l1")
+        items = list(iqResult(listed, "l1").firstChildElement().elements())
+        self.assertEqual([(i["jid"], [c.name for c in i.elements()]) for i in items], [("tybalt@localhost", [])])
