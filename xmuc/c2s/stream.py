@@ -249,7 +249,7 @@ class ClientSession:
         self.bare = "%s@%s" % (username, host)
         # The session manager reads the authenticated bare JID here when
         # binding, and replaces it with the full JID.
-        self.jid = jidmod.internJID(self.bare)
+        self.jid = jidmod.JID(self.bare)
         self._full = None
         self.priority = 0
         self.presence = None
@@ -313,7 +313,7 @@ class ClientSession:
         Record the bound full JID.
         """
         if isinstance(full, str):
-            full = jidmod.internJID(full)
+            full = jidmod.JID(full)
         self.jid = full
         self._full = full.full()
 
@@ -521,7 +521,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs.sid = _newStreamID()
         host = _prepareDomain(rootElement.getAttribute("to"))
         if host in self.factory.hosts:
-            xs.thisEntity = jidmod.internJID(host)
+            xs.thisEntity = jidmod.JID(host)
         if rootElement.uri != ns.STREAMS or rootElement.name != "stream":
             return self.streamError("invalid-namespace")
         if rootElement.defaultUri != ns.CLIENT:

@@ -1,0 +1,81 @@
+"""
+Addresses and ids a client gets wrong are answered with the standard
+error, never with a traceback or silence, and the client's session goes
+on (RFC 6120 sections 8.1.2.1 and 8.3.3).
+"""
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from tests.support.client import connectTestClient, errorCondition, startTestServer
+
+DOMAIN = "conference.localhost"
+ROOM = "den@" + DOMAIN
+MUC = "http://jabber.org/protocol/muc"
+MAM = "urn:xmpp:mam:2"
+RSM = "http://jabber.org/protocol/rsm"
+PING = "urn:xmpp:ping"
+VERSION = "jabber:iq:version"
+
+OVERRIDES = {
+    "auth": {"backend": "insecure", "allow_insecure": "true"},
+    "muc": {"enabled": "true", "lock_new_rooms": "false"},
+}
+
+
+def condition(stanza):
+    """
+    @return: the defined condition of an error stanza, or L{None} for
+        any other stanza.
+    """
+    if stanza.getAttribute("type") != "error":
+        return None
+    return errorCondition(stanza)
+
+
+class ClientMistakesTests(unittest.TestCase):
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.running = yield startTestServer(self, OVERRIDES, tls=False)
+
+    @defer.inlineCallbacks
+    def login(self, user):
+        client = yield connectTestClient(self, self.running)
+        yield client.login(user, "pw", "r")
+        client.send("<presence/>")
+        yield self.until(client, lambda e: e.name == "presence")
+        return client
+
+    @defer.inlineCallbacks
+    def until(self, client, predicate, timeout=5.0):
+        while True:
+            element = yield client.receive(timeout)
+            if predicate(element):
+                return element
+
+    @defer.inlineCallbacks
+    def join(self, client, nick):
+        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (ROOM, nick, MUC))
+        yield self.until(client, lambda e: e.name == "message" and e.subject is not None)
+
+    @defer.inlineCallbacks
+    def assertServed(self, client):
+        reply = yield client.iq("<iq type='get' id='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), PING))
+        self.assertEqual(reply["type"], "result")
+
+    @defer.inlineCallbacks
+    def test_malformedAddresses(self):
+        """
+        C{to} addresses that are not JIDs get C{jid-malformed}, for an iq
+        and for a message, and the session goes on.
+        """
+        alice = yield self.login("alice")
+        for to in ("a@b..c", "/x", "a@b/", "@b"):
+            reply = yield alice.iq(
+                "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (alice.nextID(), to, PING)
+            )
+            self.assertEqual(condition(reply), "jid-malformed", to)
+            alice.send("<message to='%s' id='m'><body>x</body></message>" % (to,))
+            error = yield self.until(alice, lambda e: e.name == "message")
+            self.assertEqual(condition(error), "jid-malformed", to)
+        yield self.assertServed(alice)
