@@ -79,3 +79,38 @@ class ClientMistakesTests(unittest.TestCase):
             error = yield self.until(alice, lambda e: e.name == "message")
             self.assertEqual(condition(error), "jid-malformed", to)
         yield self.assertServed(alice)
+
+    @defer.inlineCallbacks
+    def test_negativeArchivePageSize(self):
+        """
+        A negative page size in an archive query is a C{bad-request}, not
+        an empty page claiming to be complete; so is a size that is not an
+        integer.
+        """
+        alice = yield self.login("alice")
+        bob = yield self.login("bob")
+        alice.send("<message to='bob@localhost' type='chat'><body>one</body></message>")
+        yield self.until(bob, lambda e: e.name == "message")
+        for size in ("-1", "ten"):
+            reply = yield alice.iq(
+                "<iq type='set' id='%s'><query xmlns='%s'><set xmlns='%s'><max>%s</max></set></query></iq>"
+                % (alice.nextID(), MAM, RSM, size)
+            )
+            self.assertEqual(condition(reply), "bad-request", size)
+        yield self.assertServed(alice)
+
+    @defer.inlineCallbacks
+    def test_negativeRoomArchivePageSize(self):
+        """
+        The room archive refuses a negative page size the same way.
+        """
+        alice = yield self.login("alice")
+        yield self.join(alice, "alice")
+        alice.send("<message to='%s' type='groupchat'><body>one</body></message>" % (ROOM,))
+        yield self.until(alice, lambda e: e.name == "message" and e.body is not None)
+        reply = yield alice.iq(
+            "<iq type='set' id='q' to='%s'><query xmlns='%s'><set xmlns='%s'><max>-1</max></set></query></iq>"
+            % (ROOM, MAM, RSM)
+        )
+        self.assertEqual(condition(reply), "bad-request")
+        yield self.assertServed(alice)
