@@ -114,3 +114,27 @@ class ClientMistakesTests(unittest.TestCase):
         )
         self.assertEqual(condition(reply), "bad-request")
         yield self.assertServed(alice)
+
+    @defer.inlineCallbacks
+    def test_fromOverriddenNotFatal(self):
+        """
+        A client that sets C{from} to something else than its own address
+        (poezio writes the occupant JID on private messages) has it
+        replaced by its full JID (RFC 6120 section 8.1.2.1): the message is
+        delivered, the session goes on.
+        """
+        alice = yield self.login("alice")
+        bob = yield self.login("bob")
+        yield self.join(alice, "alice")
+        yield self.join(bob, "bob")
+        alice.send(
+            "<message from='%s/alice' to='%s/bob' type='chat'><body>psst</body>"
+            "<x xmlns='%s#user'/></message>" % (ROOM, ROOM, MUC)
+        )
+        private = yield self.until(bob, lambda e: e.name == "message" and e.body is not None)
+        self.assertEqual(private["from"], ROOM + "/alice")
+        self.assertEqual(str(private.body), "psst")
+        alice.send("<message from='mallory@localhost/x' to='bob@localhost' type='chat'><body>hi</body></message>")
+        direct = yield self.until(bob, lambda e: e.name == "message" and e.body is not None)
+        self.assertEqual(direct["from"], "alice@localhost/r")
+        yield self.assertServed(alice)

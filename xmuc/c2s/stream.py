@@ -8,7 +8,7 @@ binding; the SASL exchange is L{xmuc.c2s.sasl.SASLNegotiation}'s, in-band
 registration L{xmuc.accounts.inband}'s and Stream Management
 L{xmuc.c2s.streammanagement}'s).  Once a resource is
 bound the stream hands every stanza straight to its L{ClientSession}, which
-checks C{from} and gives it to the session manager: the per-stanza path
+stamps C{from} and gives it to the session manager: the per-stanza path
 has no XPath observers and no logging above debug.
 """
 
@@ -30,7 +30,6 @@ from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from xmuc.xmpp.jid import jidOrNone
 from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
 
 log = Logger()
@@ -327,12 +326,12 @@ class ClientSession:
         smState = self.streamManagement
         if smState is not None:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
-        sender = element.getAttribute("from")
-        if sender is not None and sender != self._full and sender != self.bare:
-            parsed = jidOrNone(sender)
-            if parsed is None or parsed.full() not in (self._full, self.bare):
-                self._authenticator.streamError("invalid-from")
-                return
+        # RFC 6120 8.1.2.1: the server "MUST add a 'from' attribute to the
+        # stanza or override the 'from' attribute specified by the client"
+        # with the full JID it bound, as Prosody does: whatever a client
+        # wrote there (poezio writes the occupant JID on private messages)
+        # is replaced, never a reason to end the session.
+        element["from"] = self._full
         if element.name == "iq" and self._isSessionRequest(element):
             self.send(xmlstream.toResponse(element, "result"))
             return
