@@ -16,6 +16,7 @@ import os
 from twisted.internet import endpoints
 
 from xmuc.xmpp.jid import jidOrNone
+from xmuc.xmpp.xml import MAX_ELEMENTS
 
 
 class ConfigError(Exception):
@@ -208,6 +209,8 @@ SCHEMA = {
         "admins": Option(parseBareJIDs, ""),
         # Largest stanza accepted, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Most elements in one stanza from a client.
+        "max_stanza_elements": Option(parseInt(10), str(MAX_ELEMENTS)),
         # Seconds to wait for sessions to close on stop.
         "shutdown_timeout": Option(parseFloat(0), "5"),
         # Event loop wanted (epoll, poll, select...); empty: default.

@@ -30,7 +30,7 @@ from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
 
 log = Logger()
 
@@ -115,6 +115,7 @@ class ClientXmlStream(xmlstream.XmlStream):
     def __init__(self, authenticator):
         xmlstream.XmlStream.__init__(self, authenticator)
         self.maxStanzaSize = authenticator.factory.maxStanzaSize
+        self.maxStanzaElements = authenticator.factory.maxStanzaElements
         self._handler = authenticator.elementReceived
 
     def _initializeStream(self):
@@ -126,7 +127,7 @@ class ClientXmlStream(xmlstream.XmlStream):
         self._received = 0
         self._lastEnd = 0
         self.stream.maxStanzaSize = self.maxStanzaSize
-        hardenParser(self.stream.parser)
+        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements)
 
     def setDispatchFn(self, fn):
         """
@@ -164,6 +165,9 @@ class ClientXmlStream(xmlstream.XmlStream):
             return
         except TooDeep:
             self.authenticator.streamError("policy-violation", "elements nested too deeply")
+            return
+        except TooManyElements:
+            self.authenticator.streamError("policy-violation", "too many elements in one stanza")
             return
         except UnsafeNamespace:
             self.authenticator.streamError(
@@ -806,6 +810,7 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.allowRegistration = config.get("c2s", "allow_registration")
         self.maxAuthFailures = config.get("c2s", "max_auth_failures")
         self.maxStanzaSize = config.get("server", "max_stanza_size")
+        self.maxStanzaElements = config.get("server", "max_stanza_elements")
         self.tlsOptions = loadTLSOptions(config)
         self.scramSecret = os.urandom(32)
         self.negotiationTimeout = NEGOTIATION_TIMEOUT
