@@ -486,11 +486,18 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         return self.whenClosed()
 
     def _closing(self):
-        # Nothing may follow our closing tag: stanzas routed to the session
-        # from now on are dropped.
+        # Nothing may follow our closing tag, so the session ends now, not
+        # when the connection is gone (up to CLOSE_TIMEOUT later, waiting
+        # for a TLS close_notify or a peer that does not read): what is
+        # sent to the account from now on goes to its other resources,
+        # offline storage or back to the sender, and its contacts and
+        # rooms see it leave.
         self.xmlstream.closing = True
-        if self.session is not None:
-            self.session.connected = False
+        session = self.session
+        if session is not None:
+            session.connected = False
+            if self.bound:
+                self.endSession()
 
     def whenClosed(self):
         """
