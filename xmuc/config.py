@@ -229,6 +229,8 @@ SCHEMA = {
         "allow_registration": Option(parseBool, "false"),
         # Failed SASL attempts before the stream is closed.
         "max_auth_failures": Option(parseInt(1), "3"),
+        # Seconds after login a session may change its password without the old one.
+        "password_change_window": Option(parseFloat(0), "300"),
         # Seconds a dropped XEP-0198 session waits to be resumed (0: no resumption).
         "resumption_timeout": Option(parseFloat(0), "600"),
         # Stanzas a session may leave unacknowledged (XEP-0198).

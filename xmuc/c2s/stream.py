@@ -262,6 +262,7 @@ class ClientSession:
         self.mamRequested = False
         self.connected = True
         self.encrypted = self._stream.tls
+        self._authenticatedAt = authenticator.clock.seconds()
 
     def __repr__(self):
         return "<ClientSession %s>" % (self._full or self.bare,)
@@ -306,10 +307,29 @@ class ClientSession:
         """
         Move the session to the stream of C{authenticator} (a resumption).
         """
+        # The new stream authenticated (SASL) just before resuming.
+        self._authenticatedAt = authenticator.session._authenticatedAt
         self._authenticator = authenticator
         self._stream = authenticator.xmlstream
         self.connected = True
         self.encrypted = self._stream.tls
+
+    def authenticationAge(self):
+        """
+        @return: seconds since the client last proved the account's
+            password: SASL on this session's stream, or on the stream that
+            resumed it.
+        """
+        return self._authenticator.clock.seconds() - self._authenticatedAt
+
+    def wrongPassword(self):
+        """
+        The client gave a wrong password on this session (the old password
+        of a password change): it counts as a failed SASL attempt, and the
+        stream is closed with C{policy-violation} at C{[c2s]
+        max_auth_failures}.
+        """
+        self._authenticator.sasl.countFailure()
 
     def setBound(self, full):
         """
