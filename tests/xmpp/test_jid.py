@@ -3,6 +3,8 @@ L{xmuc.xmpp.jid}: the two ways of parsing a JID, the one list of
 exceptions they share, and the bounded cache behind them.
 """
 
+import random
+
 from twisted.trial import unittest
 from twisted.words.protocols.jabber import jid as jidmod
 
@@ -93,6 +95,30 @@ class ParseJIDMalformedTests(unittest.TestCase):
         """
         for text in ("/x", "@b", "a@/r", "a@", "@"):
             self.assertIsNone(parseJID(text), text)
+
+
+class NeverRaisesTests(unittest.TestCase):
+    #: Characters that exercise every branch of the parsing: separators,
+    #: the other full stops of IDNA, hyphens, combining marks,
+    #: bidirectional text, characters stringprep maps, forbids, or does not
+    #: know.
+    ALPHABET = list("ab@/.-_ xZ0") + [
+        "\u3002", "\uff0e", "\uff61", "\u0301", "\u05d0", "\u0627", "\U0001F916",
+        "\u00df", "\u200b", "\ufeff", "\u0000", "\x7f", "\u2028", "\u01c5", "\u0130",
+    ]
+
+    def test_seededAddresses(self):
+        """
+        Whatever a peer writes as an address, parsing answers a JID or
+        L{None}, never an exception (seeded: every run tries the same
+        strings).
+        """
+        generator = random.Random(7622)
+        for _ in range(20000):
+            text = "".join(generator.choice(self.ALPHABET) for _ in range(generator.randrange(12)))
+            parseJID(text)
+            jidOrNone(text)
+            bareJID(text)
 
 
 class BoundedCacheTests(unittest.TestCase):
