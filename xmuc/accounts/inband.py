@@ -35,8 +35,6 @@ REGISTERED_INSTRUCTIONS = (
     "to delete your account."
 )
 
-#: The C{FORM_TYPE} of the password change form (XEP-0077 section 3.3).
-CHANGE_PASSWORD = "jabber:iq:register:changepassword"
 CHANGE_PASSWORD_INSTRUCTIONS = "Give your current password to change it."
 
 
@@ -187,7 +185,7 @@ def handleRegisterIQ(server, session, iq):
     x = forms.findForm(query)
     if x is not None:
         _, formType, values = forms.parseForm(x)
-        if formType != CHANGE_PASSWORD:
+        if formType != ns.REGISTER_CHANGE_PASSWORD:
             send(errorReply(iq, "bad-request", text="expected the password change form", payload=False))
             return defer.succeed(None)
         username = forms.single(values.get("username", [])) or None
@@ -242,7 +240,7 @@ def _oldPasswordNeeded(iq, username):
     @return: the C{not-authorized} error carrying the password change form
         (XEP-0077 section 3.3, example 23).
     """
-    form = forms.Form("form", CHANGE_PASSWORD, title="Password Change",
+    form = forms.Form("form", ns.REGISTER_CHANGE_PASSWORD, title="Password Change",
                       instructions=CHANGE_PASSWORD_INSTRUCTIONS)
     form.add("username", "text-single", label="Username", values=[username], required=True)
     form.add("old_password", "text-private", label="Old Password", required=True)

@@ -11,6 +11,7 @@ import time
 from twisted.logger import Logger
 
 from xmuc.accounts.tombstones import inForce
+from xmuc.muc import hooks
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -38,10 +39,7 @@ def tombstonesOf(service):
     """
     @return: C{{room JID: {'when': float, 'reason': str, 'alternate': str}}}.
     """
-    found = getattr(service, "roomTombstones", None)
-    if found is None:
-        found = service.roomTombstones = {}
-    return found
+    return service.state(__name__, dict)
 
 
 def expiry(service):
@@ -73,6 +71,22 @@ def bury(room, reason, alternate, **kw):
     return None
 
 
+def lift(service, roomJID, writtenBefore):
+    """
+    Forget the tombstone of C{roomJID}, lifted from storage by another
+    process (C{xmucctl lift-tombstone}): the name is free again.
+
+    @param writtenBefore: a POSIX time; a tombstone written since (the
+        room destroyed again, perhaps not stored yet) stays.
+    @return: whether a tombstone was forgotten.
+    """
+    tombstone = tombstonesOf(service).get(roomJID)
+    if tombstone is None or tombstone["when"] >= writtenBefore:
+        return False
+    del tombstonesOf(service)[roomJID]
+    return True
+
+
 def loadTombstones(service):
     """
     @return: a Deferred firing once the service knows its tombstones.
@@ -90,5 +104,5 @@ def loadTombstones(service):
 
 def install(service):
     tombstonesOf(service)
-    service.hooks.add("pre-create", refuseBuried, priority=10)
-    service.hooks.add("room-destroyed", bury)
+    service.hooks.add(hooks.ROOM_PRE_CREATE, refuseBuried, priority=10)
+    service.hooks.add(hooks.ROOM_DESTROYED, bury)
