@@ -81,6 +81,33 @@ class ClientMistakesTests(unittest.TestCase):
         yield self.assertServed(alice)
 
     @defer.inlineCallbacks
+    def test_unanswerableIQs(self):
+        """
+        An iq without an id, of an unknown type, or a get without exactly
+        one payload, gets C{bad-request} from the server whoever it is for
+        (RFC 6120 sections 8.1.3 and 8.2.3); the addressee never sees it.
+        """
+        alice = yield self.login("alice")
+        bob = yield self.login("bob")
+        yield self.join(bob, "bob")
+        ping = "<ping xmlns='%s'/>" % (PING,)
+        for to in ("bob@localhost/r", ROOM + "/bob", "localhost"):
+            for iq in (
+                "<iq type='get' to='%s'>%s</iq>" % (to, ping),
+                "<iq type='bogus' id='b' to='%s'>%s</iq>" % (to, ping),
+                "<iq id='n' to='%s'>%s</iq>" % (to, ping),
+                "<iq type='get' id='e' to='%s'/>" % (to,),
+                "<iq type='get' id='d' to='%s'>%s%s</iq>" % (to, ping, ping),
+            ):
+                alice.send(iq)
+                error = yield self.until(alice, lambda e: e.name == "iq")
+                self.assertEqual(condition(error), "bad-request", iq)
+        alice.send("<iq type='result' to='bob@localhost/r'/>")
+        yield self.assertServed(alice)
+        yield self.assertServed(bob)
+        self.assertEqual([e.toXml() for e in bob._queue.pending if e.name == "iq"], [])
+
+    @defer.inlineCallbacks
     def test_negativeArchivePageSize(self):
         """
         A negative page size in an archive query is a C{bad-request}, not
