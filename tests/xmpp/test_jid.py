@@ -89,6 +89,17 @@ class ParseJIDMalformedTests(unittest.TestCase):
             self.assertIsNone(jidOrNone(text), text)
             self.assertIsNone(bareJID(text), text)
 
+    def test_finalDotStripped(self):
+        """
+        A final dot in the domain is stripped (RFC 7622 section 3.2): the
+        address is the same as without it; a domain of a dot alone is not
+        a domain.
+        """
+        self.assertEqual(parseJID("Juliet@Capulet.lit./r").full(), "juliet@capulet.lit/r")
+        self.assertEqual(bareJID("capulet.lit."), "capulet.lit")
+        self.assertIsNone(parseJID("a@."))
+        self.assertIsNone(parseJID("."))
+
     def test_noDomain(self):
         """
         An address without a domain (C{/x}, C{@b}, C{a@/r}) is not a JID.

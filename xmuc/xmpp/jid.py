@@ -53,9 +53,19 @@ def _parse(text):
         refuses it.
     """
     try:
-        return jidmod.JID(text)
+        parsed = jidmod.JID(text)
     except INVALID_JID:
         return None
+    if parsed.host.endswith("."):
+        # RFC 7622 3.2: a final label separator "MUST be stripped from the
+        # domainpart before the JID of which it is a part is used for the
+        # purpose of routing an XML stanza, comparing against another
+        # JID" (Prosody does too).  Twisted keeps it.
+        host = parsed.host[:-1]
+        if not host:
+            return None
+        parsed = jidmod.JID(tuple=(parsed.user, host, parsed.resource))
+    return parsed
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
