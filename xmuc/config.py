@@ -12,6 +12,7 @@ reference of every key and must be updated at the same time.
 
 import configparser
 import os
+import re
 
 from twisted.internet import endpoints
 
@@ -121,6 +122,22 @@ def parseDomains(value):
     return domains
 
 
+#: An absolute URI: a scheme (RFC 3986 section 3.1), a colon, something.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def parseURIs(value):
+    """
+    A list of absolute URIs (C{xmpp:admin@example.org},
+    C{mailto:abuse@example.org}, C{https://example.org/support}).
+    """
+    uris = parseList(value)
+    for uri in uris:
+        if not _URI.match(uri):
+            raise ValueError("expected a URI such as mailto:x@example.org, got %r" % (uri,))
+    return uris
+
+
 def parseBareJIDs(value):
     result = []
     for item in parseList(value):
@@ -215,6 +232,16 @@ SCHEMA = {
         "shutdown_timeout": Option(parseFloat(0), "5"),
         # Event loop wanted (epoll, poll, select...); empty: default.
         "reactor": Option(parseString, ""),
+        # Largest vCard (XEP-0054) an account may store, in bytes.
+        "vcard_max_size": Option(parseInt(1024), "131072"),
+        # Contact addresses (XEP-0157): URIs (xmpp:, mailto:, https:...).
+        "contact_abuse": Option(parseURIs, ""),
+        "contact_admin": Option(parseURIs, ""),
+        "contact_feedback": Option(parseURIs, ""),
+        "contact_sales": Option(parseURIs, ""),
+        "contact_security": Option(parseURIs, ""),
+        "contact_status": Option(parseURIs, ""),
+        "contact_support": Option(parseURIs, ""),
     },
     "c2s": {
         # Client listening endpoints.
@@ -271,6 +298,9 @@ SCHEMA = {
         "name": Option(parseString, "Chatrooms"),
         # New rooms stay locked until configured.
         "lock_new_rooms": Option(parseBool, "true"),
+        # Seconds after which a new room its owner did not configure is
+        # unlocked with the default configuration (0: never).
+        "lock_timeout": Option(parseInt(0), "300"),
         # Service-wide occupant limit per room (0: none).
         "max_occupants": Option(parseInt(0), "0"),
         # Messages of history kept per room by default.

@@ -664,6 +664,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
             features.addElement((ns.STREAM_MANAGEMENT, "sm"))
+            for qname in self.factory.server.sm.streamFeatures:
+                features.addElement(qname)
         return features
 
     def _restart(self):
