@@ -10,7 +10,7 @@ from twisted.trial import unittest
 from twisted.words.protocols.jabber import jid as jidmod
 
 from tests.support.client import connectTestClient, firstChild, startTestServer
-from tests.support.watchedserver import WatchedServerTestCase
+from tests.support.watchedserver import OVERRIDES, WatchedServerTestCase
 from xmuc.xmpp.jid import CACHE_SIZE, cachedAddresses
 from xmuc.xmpp.xml import MAX_ELEMENTS
 
@@ -38,6 +38,9 @@ def internedJIDs():
 
 
 class AddressMemoryTests(WatchedServerTestCase):
+    # Megabytes of stanzas, read at full speed.
+    overrides = dict(OVERRIDES, c2s={"read_rate": "0"})
+
     @defer.inlineCallbacks
     def test_distinctAddressesNotKept(self):
         """

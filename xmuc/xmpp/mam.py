@@ -21,8 +21,8 @@ from xmuc.xmpp.jid import bareJID
 from xmuc.xmpp.stanza import newStanza
 
 
-#: Page size without RSM C{max}, and the largest page (Prosody's
-#: C{max_archive_query_results}).
+#: Page size without RSM C{max}, and the largest page by default
+#: (Prosody's C{max_archive_query_results}; C{[server] max_archive_page}).
 DEFAULT_MAX = 20
 MAX_MAX = 50
 
@@ -126,11 +126,11 @@ def _pageSize(text):
         raise StanzaError("bad-request", text="<max/> must be a non-negative integer")
     digits = text.lstrip("0") or "0"
     # Beyond any page we send anyway (and int() of thousands of digits
-    # costs, or raises): the largest page.
-    return int(digits) if len(digits) <= 9 else MAX_MAX
+    # costs, or raises): the caller caps it at the largest page.
+    return int(digits) if len(digits) <= 9 else 10 ** 9
 
 
-def parseQuery(query):
+def parseQuery(query, maximum=MAX_MAX):
     """
     Read the filters and paging of a C{<query/>}, as Prosody.
 
@@ -159,7 +159,7 @@ def parseQuery(query):
     size = DEFAULT_MAX
     if "max" in rsm:
         size = _pageSize(rsm["max"])
-    parsed.max = min(size, MAX_MAX)
+    parsed.max = min(size, maximum)
     parsed.reverse = "before" in rsm
     before = rsm.get("before") or formBefore
     parsed.before = before if isinstance(before, str) else None
