@@ -10,7 +10,7 @@ from twisted.trial import unittest
 from twisted.words.protocols.jabber import jid as jidmod
 
 from tests.support.client import connectTestClient, firstChild, startTestServer
-from tests.support.watchedserver import OVERRIDES, WatchedServerTestCase
+from tests.support.watchedserver import MUC, OVERRIDES, WatchedServerTestCase
 from xmuc.xmpp.jid import CACHE_SIZE, cachedAddresses
 from xmuc.xmpp.xml import MAX_ELEMENTS
 
@@ -38,8 +38,12 @@ def internedJIDs():
 
 
 class AddressMemoryTests(WatchedServerTestCase):
-    # Megabytes of stanzas, read at full speed.
-    overrides = dict(OVERRIDES, c2s={"read_rate": "0"})
+    # Megabytes of stanzas read at full speed, and dozens of rooms created.
+    overrides = dict(
+        OVERRIDES,
+        c2s={"read_rate": "0"},
+        muc=dict(OVERRIDES["muc"], max_rooms_per_account="0"),
+    )
 
     @defer.inlineCallbacks
     def test_distinctAddressesNotKept(self):
@@ -64,6 +68,28 @@ class AddressMemoryTests(WatchedServerTestCase):
         self.assertEqual(reply["type"], "result")
         self.assertEqual(internedJIDs(), before)
         self.assertLessEqual(cachedAddresses(), CACHE_SIZE)
+        yield self.assertHealthy()
+
+    @defer.inlineCallbacks
+    def test_roomsNotKept(self):
+        """
+        Rooms created and left (destroyed when empty) and occupants with
+        several sessions leave nothing in Twisted's interning cache.
+        """
+        first = yield self.loggedIn("roamer", "one")
+        second = yield self.loggedIn("roamer", "two")
+        before = internedJIDs()
+        for i in range(30):
+            room = "room%d@conference.localhost" % (i,)
+            for client in (first, second):
+                client.send("<presence to='%s/roamer'><x xmlns='%s'/></presence>" % (room, MUC))
+                yield self.until(client, lambda e: e.name == "message" and e.subject is not None)
+            for client in (first, second):
+                client.send("<presence type='unavailable' to='%s/roamer'/>" % (room,))
+                yield self.until(
+                    client, lambda e: e.name == "presence" and e.getAttribute("type") == "unavailable"
+                )
+        self.assertEqual(internedJIDs(), before)
         yield self.assertHealthy()
 
 
