@@ -17,6 +17,7 @@ import re
 from twisted.internet import endpoints
 
 from xmuc.xmpp.jid import jidOrNone
+from xmuc.xmpp.xml import MAX_ELEMENTS
 
 
 class ConfigError(Exception):
@@ -225,6 +226,8 @@ SCHEMA = {
         "admins": Option(parseBareJIDs, ""),
         # Largest stanza accepted, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Most elements in one stanza from a client.
+        "max_stanza_elements": Option(parseInt(10), str(MAX_ELEMENTS)),
         # Largest page of an archive query (XEP-0313 with RSM max).
         "max_archive_page": Option(parseInt(1), "50"),
         # Seconds to wait for sessions to close on stop.
@@ -255,6 +258,8 @@ SCHEMA = {
         "allow_registration": Option(parseBool, "false"),
         # Failed SASL attempts before the stream is closed.
         "max_auth_failures": Option(parseInt(1), "3"),
+        # Seconds after login a session may change its password without the old one.
+        "password_change_window": Option(parseFloat(0), "300"),
         # Seconds a dropped XEP-0198 session waits to be resumed (0: no resumption).
         "resumption_timeout": Option(parseFloat(0), "600"),
         # Stanzas a session may leave unacknowledged (XEP-0198).

@@ -40,6 +40,20 @@ class ISession(Interface):
         "only then is it pushed the list's changes."
     )
 
+    def authenticationAge():
+        """
+        @return: seconds since the client last proved the account's
+            password on this session (SASL, on its stream or the stream
+            that resumed it).
+        """
+
+    def wrongPassword():
+        """
+        The client gave a wrong password on this session (the old password
+        of a password change); the session counts such failures as failed
+        logins.
+        """
+
     def send(stanza):
         """
         Send to the client.

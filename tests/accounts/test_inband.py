@@ -19,6 +19,8 @@ from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.xmpp.errors import StanzaError
 
 NS_REGISTER = "jabber:iq:register"
+NS_DATA = "jabber:x:data"
+CHANGE_PASSWORD = "jabber:iq:register:changepassword"
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"
 
 
@@ -36,16 +38,34 @@ def registerIQ(id, username=None, password=None, extra=""):
     )
 
 
+def changePasswordForm(id, oldPassword, password, username="alice", formType=CHANGE_PASSWORD):
+    """
+    @return: the password change form of XEP-0077 section 3.3, submitted.
+    """
+    return (
+        "<iq type='set' id='%s'><query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+        "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
+        "<field var='username'><value>%s</value></field>"
+        "<field var='old_password'><value>%s</value></field>"
+        "<field var='password'><value>%s</value></field>"
+        "</x></query></iq>" % (id, NS_REGISTER, formType, username, oldPassword, password)
+    )
+
+
 class AccountsTestCase(unittest.TestCase):
     allowRegistration = "true"
     tombstoneExpiry = "0"
+    passwordChangeWindow = "300"
 
     @defer.inlineCallbacks
     def setUp(self):
         self.running = yield startTestServer(
             self,
             {
-                "c2s": {"allow_registration": self.allowRegistration},
+                "c2s": {
+                    "allow_registration": self.allowRegistration,
+                    "password_change_window": self.passwordChangeWindow,
+                },
                 "storage": {"tombstone_expiry": self.tombstoneExpiry},
             },
         )
@@ -182,6 +202,34 @@ class AfterAuthenticationTests(AccountsTestCase):
         yield other2.login("alice", "newsecret", "three", tls=True, mechanism="SCRAM-SHA-256")
 
     @defer.inlineCallbacks
+    def test_changePasswordClosesOtherSessions(self):
+        """
+        Once the password is changed, the account's other sessions are
+        closed with a C{reset} stream error (as Prosody does); the session
+        that changed it goes on.
+        """
+        other = yield self.loggedIn("alice", "secret", "other")
+        client = yield self.loggedIn("alice", "secret", "main")
+        reply = yield client.iq(registerIQ("c", "alice", "newsecret"))
+        self.assertEqual(reply.getAttribute("type"), "result")
+        condition = yield other.streamError()
+        self.assertEqual(condition, "reset")
+        reply = yield client.iq("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+        self.assertEqual(reply.getAttribute("type"), "result")
+
+    @defer.inlineCallbacks
+    def test_changePasswordWithForm(self):
+        """
+        The password change form with the right old password changes the
+        password, within the window too.
+        """
+        client = yield self.loggedIn("alice", "secret")
+        reply = yield client.iq(changePasswordForm("f", "secret", "newsecret"))
+        self.assertEqual(reply.getAttribute("type"), "result")
+        yield self.assertLoginFails("alice", "secret")
+        yield (yield self.connect()).login("alice", "newsecret", "two", tls=True)
+
+    @defer.inlineCallbacks
     def test_changePasswordErrors(self):
         yield self.server.accounts.register("bob", "localhost", "bobpw")
         client = yield self.loggedIn("alice", "secret")
@@ -238,6 +286,83 @@ class AfterAuthenticationTests(AccountsTestCase):
         self.assertEqual(errorCondition(reply), "bad-request")
         exists = yield self.server.auth.userExists("alice@localhost")
         self.assertTrue(exists)
+
+
+class OldPasswordTests(AccountsTestCase):
+    """
+    Past C{[c2s] password_change_window} (here 0: at once) a session
+    changes the password only with the old one.
+    """
+
+    allowRegistration = "false"
+    passwordChangeWindow = "0"
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        yield AccountsTestCase.setUp(self)
+        yield self.server.accounts.register("alice", "localhost", "secret")
+
+    @defer.inlineCallbacks
+    def test_formAsked(self):
+        """
+        The new password alone is answered C{not-authorized} with the
+        password change form (XEP-0077 section 3.3), and changes nothing.
+        """
+        client = yield self.loggedIn("alice", "secret")
+        reply = yield client.iq(registerIQ("c", "alice", "stolen"))
+        self.assertEqual(reply.getAttribute("type"), "error")
+        self.assertEqual(errorCondition(reply), "not-authorized")
+        form = firstChild(firstChild(reply, NS_REGISTER, "query"), NS_DATA, "x")
+        fields = {f.getAttribute("var"): f for f in form.elements(NS_DATA, "field")}
+        self.assertEqual(str(firstChild(fields["FORM_TYPE"], name="value")), CHANGE_PASSWORD)
+        self.assertEqual(fields["old_password"].getAttribute("type"), "text-private")
+        self.assertEqual(fields["password"].getAttribute("type"), "text-private")
+        self.assertEqual(str(firstChild(fields["username"], name="value")), "alice")
+        yield (yield self.connect()).login("alice", "secret", "again", tls=True)
+
+    @defer.inlineCallbacks
+    def test_oldPasswordChecked(self):
+        """
+        The form with a wrong old password is C{not-authorized}; with the
+        right one the password changes and the session goes on.
+        """
+        client = yield self.loggedIn("alice", "secret")
+        reply = yield client.iq(changePasswordForm("w", "guess", "stolen"))
+        self.assertEqual(errorCondition(reply), "not-authorized")
+        reply = yield client.iq(changePasswordForm("r", "secret", "newsecret"))
+        self.assertEqual(reply.getAttribute("type"), "result")
+        yield self.assertLoginFails("alice", "secret")
+        yield (yield self.connect()).login("alice", "newsecret", "two", tls=True)
+        reply = yield client.iq("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+        self.assertEqual(reply.getAttribute("type"), "result")
+
+    @defer.inlineCallbacks
+    def test_otherFormRefused(self):
+        """
+        A form of another type is a C{bad-request}.
+        """
+        client = yield self.loggedIn("alice", "secret")
+        reply = yield client.iq(changePasswordForm("o", "secret", "x", formType="urn:example"))
+        self.assertEqual(errorCondition(reply), "bad-request")
+        yield (yield self.connect()).login("alice", "secret", "again", tls=True)
+
+    @defer.inlineCallbacks
+    def test_guessesLimited(self):
+        """
+        Wrong old passwords count as failed logins: at C{[c2s]
+        max_auth_failures} (3) the stream is closed with
+        C{policy-violation}.
+        """
+        client = yield self.loggedIn("alice", "secret")
+        for guess in ("one", "two"):
+            reply = yield client.iq(changePasswordForm(guess, guess, "stolen"))
+            self.assertEqual(errorCondition(reply), "not-authorized")
+        client.send(changePasswordForm("three", "three", "stolen"))
+        reply = yield client.receive()
+        self.assertEqual((reply["id"], errorCondition(reply)), ("three", "not-authorized"))
+        condition = yield client.streamError()
+        self.assertEqual(condition, "policy-violation")
+        yield (yield self.connect()).login("alice", "secret", "again", tls=True)
 
 
 class RemoveThenRegisterTests(AccountsTestCase):

@@ -14,6 +14,7 @@ from xmuc.c2s.stream import CLOSE_TIMEOUT, ClientAuthenticator, ClientXmlStream
 class _Factory:
     negotiationTimeout = 30.0
     maxStanzaSize = 10000
+    maxStanzaElements = 5000
 
     def __init__(self, clock):
         self.streams = set()

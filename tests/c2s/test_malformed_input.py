@@ -316,10 +316,25 @@ class StanzaAddressingTests(WatchedServerTestCase):
 
     @defer.inlineCallbacks
     def test_forgedFrom(self):
-        for sender in ("someone@localhost", "@@@", ""):
-            client = yield self.loggedIn("evil")
-            client.send("<message from='%s' to='watcher@localhost'><body>x</body></message>" % (sender,))
-            yield self.assertStreamError(client, "invalid-from")
+        """
+        A C{from} naming someone else, or no JID at all, is replaced by the
+        sender's full JID (RFC 6120 section 8.1.2.1): the recipient sees
+        who really sent it, and the sender's session goes on.
+        """
+        client = yield self.loggedIn("evil")
+        for sender in ("someone@localhost", "@@@", "", "watcher@localhost/r"):
+            client.send(
+                "<message from='%s' to='watcher@localhost/r' type='chat'><body>%s</body></message>"
+                % (sender, sender)
+            )
+            message = yield self.until(
+                self.watcher, lambda e: e.name == "message" and e.getAttribute("type") == "chat"
+            )
+            self.assertEqual((message["from"], str(message.body)), ("evil@localhost/r", sender))
+        reply = yield self.answered(
+            client, "<iq type='get' id='after' to='localhost'><ping xmlns='%s'/></iq>" % (PING,), "after"
+        )
+        self.assertEqual(reply["type"], "result")
         yield self.assertHealthy()
 
     @defer.inlineCallbacks

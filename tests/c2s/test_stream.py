@@ -510,11 +510,15 @@ class BadInputTests(ServerTestCase):
         self.assertEqual(message.getAttribute("id"), "k")
 
     @defer.inlineCallbacks
-    def test_invalidFrom(self):
+    def test_foreignFromReplaced(self):
+        """
+        A C{from} of another account is replaced by the sender's full JID
+        (RFC 6120 section 8.1.2.1), not a stream error.
+        """
         client = yield self.loggedIn("r")
-        client.send("<message from='bob@localhost/x' to='alice@localhost/r'><body/></message>")
-        condition = yield client.streamError()
-        self.assertEqual(condition, "invalid-from")
+        client.send("<message from='bob@localhost/x' to='alice@localhost/r' id='f'><body/></message>")
+        message = yield client.receiveStanza()
+        self.assertEqual((message["id"], message["from"]), ("f", "alice@localhost/r"))
 
     @defer.inlineCallbacks
     def test_ownFromAccepted(self):

@@ -194,7 +194,8 @@ class QueryTests(MAMTestCase):
 
     def test_maxCapped(self):
         """
-        Without max a page has 20 messages; max is capped at 50.
+        Without max a page has 20 messages; max is capped at 50; a max
+        that is not a non-negative integer is a bad-request.
         """
         ids = self.say(*[str(n) for n in range(55)])
         default = self.query()
@@ -204,7 +205,8 @@ class QueryTests(MAMTestCase):
         self.assertFalse(capped.complete)
         self.assertEqual(capped.rsm["count"], "55")
         garbage = self.query(inside=rsmSet(max="lots"))
-        self.assertEqual(len(garbage.ids), 20)
+        self.assertEqual(garbage.iq["type"], "error")
+        self.assertEqual(condition(garbage.iq)[0], "bad-request")
 
     def test_unknownIds(self):
         """

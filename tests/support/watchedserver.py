@@ -28,11 +28,15 @@ HEADER = (
 class WatchedServerTestCase(unittest.TestCase):
     """
     A server with MUC, and a watcher joined to C{ROOM} the whole time.
+
+    @cvar overrides: the server's configuration (L{startTestServer}).
     """
+
+    overrides = OVERRIDES
 
     @defer.inlineCallbacks
     def setUp(self):
-        self.running = yield startTestServer(self, OVERRIDES, tls=False)
+        self.running = yield startTestServer(self, self.overrides, tls=False)
         self.watcher = yield self.loggedIn("watcher")
         self.watcher.send("<presence to='%s/watcher'><x xmlns='%s'/></presence>" % (ROOM, MUC))
         yield self.until(self.watcher, lambda e: e.name == "message" and e.subject is not None)

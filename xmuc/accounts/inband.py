@@ -7,6 +7,16 @@ L{handleUnauthenticatedRegisterIQ}.  After authentication (always): the
 registration state, password change and account removal; the session
 manager calls L{handleRegisterIQ}.  Both leave the rules to
 L{xmuc.accounts.manager.AccountManager}.
+
+A password change with the new password alone (Prosody's mod_register
+accepts it from any authenticated session) is accepted only from a session
+that proved the current password recently, within C{[c2s]
+password_change_window} seconds of its login: a device left logged in
+must not let whoever holds it take the account over.  Later, the server
+answers C{not-authorized} with the password change form of XEP-0077
+section 3.3, whose C{old_password} it checks.  Once changed, the
+account's other sessions are closed with a C{reset} stream error, as
+Prosody does: none of them outlives the password it logged in with.
 """
 
 from twisted.internet import defer
@@ -14,7 +24,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from xmuc.xmpp import ns
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError, errorReply
 
 log = Logger()
@@ -24,6 +34,8 @@ REGISTERED_INSTRUCTIONS = (
     "You are registered. Send a new password to change it, or <remove/> "
     "to delete your account."
 )
+
+CHANGE_PASSWORD_INSTRUCTIONS = "Give your current password to change it."
 
 
 def _query(iq):
@@ -170,8 +182,19 @@ def handleRegisterIQ(server, session, iq):
         d.addErrback(failed)
         return d
 
-    username = fields.get("username")
-    password = fields.get("password", "")
+    x = forms.findForm(query)
+    if x is not None:
+        _, formType, values = forms.parseForm(x)
+        if formType != ns.REGISTER_CHANGE_PASSWORD:
+            send(errorReply(iq, "bad-request", text="expected the password change form", payload=False))
+            return defer.succeed(None)
+        username = forms.single(values.get("username", [])) or None
+        password = forms.single(values.get("password", []))
+        oldPassword = forms.single(values.get("old_password", []))
+    else:
+        username = fields.get("username")
+        password = fields.get("password", "")
+        oldPassword = None
     if username is None or not password:
         send(errorReply(iq, "bad-request", payload=False))
         return defer.succeed(None)
@@ -182,6 +205,50 @@ def handleRegisterIQ(server, session, iq):
     if bare != session.bare:
         send(errorReply(iq, "not-allowed", text="not your account", payload=False))
         return defer.succeed(None)
-    d = server.accounts.changePassword(session.bare, password)
-    d.addCallbacks(lambda _: send(_result(iq)), _failed, errbackArgs=(iq, send, False))
+    if not oldPassword:
+        if session.authenticationAge() > server.config.get("c2s", "password_change_window"):
+            send(_oldPasswordNeeded(iq, session.username))
+            return defer.succeed(None)
+        d = defer.succeed(True)
+    else:
+        d = server.auth.checkPassword(session.username, session.host, oldPassword)
+
+    def checked(matches):
+        if not matches:
+            send(errorReply(iq, "not-authorized", text="wrong password", payload=False))
+            session.wrongPassword()
+            return None
+        return server.accounts.changePassword(session.bare, password).addCallback(changed)
+
+    def changed(_):
+        send(_result(iq))
+        # Prosody's mod_c2s does the same on user-password-changed.
+        for other in server.sm.sessionsOf(session.bare):
+            if other is not session:
+                try:
+                    other.disconnect("reset", "password changed")
+                except Exception:
+                    log.failure("closing {session!r} after a password change failed", session=other)
+
+    d.addCallback(checked)
+    d.addErrback(_failed, iq, send, False)
     return d
+
+
+def _oldPasswordNeeded(iq, username):
+    """
+    @return: the C{not-authorized} error carrying the password change form
+        (XEP-0077 section 3.3, example 23).
+    """
+    form = forms.Form("form", ns.REGISTER_CHANGE_PASSWORD, title="Password Change",
+                      instructions=CHANGE_PASSWORD_INSTRUCTIONS)
+    form.add("username", "text-single", label="Username", values=[username], required=True)
+    form.add("old_password", "text-private", label="Old Password", required=True)
+    form.add("password", "text-private", label="New Password", required=True)
+    reply = toResponse(iq, "error")
+    reply.addElement((ns.REGISTER, "query")).addChild(form.toElement())
+    error = StanzaError(
+        "not-authorized", type="modify", text="give your current password to change it"
+    )
+    reply.addChild(error.getElement())
+    return reply

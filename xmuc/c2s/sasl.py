@@ -445,6 +445,14 @@ class SASLNegotiation:
 
     def _failed(self, condition):
         self._sendFailure(condition)
+        self.countFailure()
+
+    def countFailure(self):
+        """
+        Count a failed attempt to prove the account's password on this
+        stream; at C{[c2s] max_auth_failures} the stream is closed with
+        C{policy-violation}.
+        """
         self.failures += 1
         if self.failures >= self.authenticator.factory.maxAuthFailures:
             self.authenticator.streamError("policy-violation", "too many authentication failures")

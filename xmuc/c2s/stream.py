@@ -8,7 +8,7 @@ binding; the SASL exchange is L{xmuc.c2s.sasl.SASLNegotiation}'s, in-band
 registration L{xmuc.accounts.inband}'s and Stream Management
 L{xmuc.c2s.streammanagement}'s).  Once a resource is
 bound the stream hands every stanza straight to its L{ClientSession}, which
-checks C{from} and gives it to the session manager: the per-stanza path
+stamps C{from} and gives it to the session manager: the per-stanza path
 has no XPath observers and no logging above debug.
 """
 
@@ -32,8 +32,7 @@ from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from xmuc.xmpp.jid import jidOrNone
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
 
 log = Logger()
 
@@ -145,6 +144,7 @@ class ClientXmlStream(xmlstream.XmlStream):
     def __init__(self, authenticator):
         xmlstream.XmlStream.__init__(self, authenticator)
         self.maxStanzaSize = authenticator.factory.maxStanzaSize
+        self.maxStanzaElements = authenticator.factory.maxStanzaElements
         self._handler = authenticator.elementReceived
 
     def _initializeStream(self):
@@ -156,7 +156,7 @@ class ClientXmlStream(xmlstream.XmlStream):
         self._received = 0
         self._lastEnd = 0
         self.stream.maxStanzaSize = self.maxStanzaSize
-        hardenParser(self.stream.parser)
+        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements)
 
     def setDispatchFn(self, fn):
         """
@@ -236,6 +236,9 @@ class ClientXmlStream(xmlstream.XmlStream):
             return
         except TooDeep:
             self.authenticator.streamError("policy-violation", "elements nested too deeply")
+            return
+        except TooManyElements:
+            self.authenticator.streamError("policy-violation", "too many elements in one stanza")
             return
         except UnsafeNamespace:
             self.authenticator.streamError(
@@ -325,7 +328,7 @@ class ClientSession:
         self.bare = "%s@%s" % (username, host)
         # The session manager reads the authenticated bare JID here when
         # binding, and replaces it with the full JID.
-        self.jid = jidmod.internJID(self.bare)
+        self.jid = jidmod.JID(self.bare)
         self._full = None
         self.priority = 0
         self.presence = None
@@ -335,6 +338,7 @@ class ClientSession:
         self.mamRequested = False
         self.connected = True
         self.encrypted = self._stream.tls
+        self._authenticatedAt = authenticator.clock.seconds()
 
     def __repr__(self):
         return "<ClientSession %s>" % (self._full or self.bare,)
@@ -386,17 +390,36 @@ class ClientSession:
         """
         Move the session to the stream of C{authenticator} (a resumption).
         """
+        # The new stream authenticated (SASL) just before resuming.
+        self._authenticatedAt = authenticator.session._authenticatedAt
         self._authenticator = authenticator
         self._stream = authenticator.xmlstream
         self.connected = True
         self.encrypted = self._stream.tls
+
+    def authenticationAge(self):
+        """
+        @return: seconds since the client last proved the account's
+            password: SASL on this session's stream, or on the stream that
+            resumed it.
+        """
+        return self._authenticator.clock.seconds() - self._authenticatedAt
+
+    def wrongPassword(self):
+        """
+        The client gave a wrong password on this session (the old password
+        of a password change): it counts as a failed SASL attempt, and the
+        stream is closed with C{policy-violation} at C{[c2s]
+        max_auth_failures}.
+        """
+        self._authenticator.sasl.countFailure()
 
     def setBound(self, full):
         """
         Record the bound full JID.
         """
         if isinstance(full, str):
-            full = jidmod.internJID(full)
+            full = jidmod.JID(full)
         self.jid = full
         self._full = full.full()
 
@@ -410,12 +433,12 @@ class ClientSession:
         smState = self.streamManagement
         if smState is not None:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
-        sender = element.getAttribute("from")
-        if sender is not None and sender != self._full and sender != self.bare:
-            parsed = jidOrNone(sender)
-            if parsed is None or parsed.full() not in (self._full, self.bare):
-                self._authenticator.streamError("invalid-from")
-                return
+        # RFC 6120 8.1.2.1: the server "MUST add a 'from' attribute to the
+        # stanza or override the 'from' attribute specified by the client"
+        # with the full JID it bound, as Prosody does: whatever a client
+        # wrote there (poezio writes the occupant JID on private messages)
+        # is replaced, never a reason to end the session.
+        element["from"] = self._full
         if element.name == "iq" and self._isSessionRequest(element):
             self.send(xmlstream.toResponse(element, "result"))
             return
@@ -624,13 +647,20 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         return self.whenClosed()
 
     def _closing(self):
-        # Nothing may follow our closing tag: stanzas routed to the session
-        # from now on are dropped.
+        # Nothing may follow our closing tag, so the session ends now, not
+        # when the connection is gone (up to CLOSE_TIMEOUT later, waiting
+        # for a TLS close_notify or a peer that does not read): what is
+        # sent to the account from now on goes to its other resources,
+        # offline storage or back to the sender, and its contacts and
+        # rooms see it leave.
         xs = self.xmlstream
         xs.closing = True
         self.factory.limits.closing(xs)
-        if self.session is not None:
-            self.session.connected = False
+        session = self.session
+        if session is not None:
+            session.connected = False
+            if self.bound:
+                self.endSession()
 
     def whenClosed(self):
         """
@@ -667,7 +697,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs.sid = _newStreamID()
         host = _prepareDomain(rootElement.getAttribute("to"))
         if host in self.factory.hosts:
-            xs.thisEntity = jidmod.internJID(host)
+            xs.thisEntity = jidmod.JID(host)
         if rootElement.uri != ns.STREAMS or rootElement.name != "stream":
             return self.streamError("invalid-namespace")
         if rootElement.defaultUri != ns.CLIENT:
@@ -989,6 +1019,7 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.maxAuthFailures = config.get("c2s", "max_auth_failures")
         self.limits = ConnectionLimits.fromConfig(config, clock)
         self.maxStanzaSize = config.get("server", "max_stanza_size")
+        self.maxStanzaElements = config.get("server", "max_stanza_elements")
         self.config = config
         self.certificate = loadCertificate(config)
         self.tlsOptions = None if self.certificate is None else tlsOptionsFor(self.certificate)

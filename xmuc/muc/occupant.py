@@ -4,7 +4,7 @@ sessions (real full JIDs of the same bare JID), as Prosody's multi-session
 occupants.
 """
 
-from twisted.words.protocols.jabber.jid import internJID
+from twisted.words.protocols.jabber.jid import JID
 
 from xmuc.muc.featurestate import FeatureState
 from xmuc.xmpp import ns
@@ -136,7 +136,7 @@ class Occupant(FeatureState):
         self._sessionsVersion += 1
         if realJID == self.realJID:
             self.realJID, self.payload = next(iter(self.sessions.items()))
-            self.jid = internJID(self.realJID)
+            self.jid = JID(self.realJID)
 
     def cachedPresence(self, variant, build):
         """

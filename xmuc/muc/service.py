@@ -14,7 +14,7 @@ import uuid
 from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.words.protocols.jabber.jid import internJID
+from twisted.words.protocols.jabber.jid import JID
 from zope.interface import implementer
 
 from xmuc.hooks import HookRegistry
@@ -159,7 +159,7 @@ class MUCService(service.Service, FeatureState):
         @return: the L{Room}.
         """
         self.hooks.fire(hooks.ROOM_PRE_CREATE, service=self, roomJID=roomJID, stanza=stanza, creator=creator)
-        room = Room(self, internJID(roomJID), self.store)
+        room = Room(self, JID(roomJID), self.store)
         if creator is not None:
             room.affiliations[creator.userhost()] = "owner"
         self.rooms[room.jidStr] = room
@@ -194,7 +194,7 @@ class MUCService(service.Service, FeatureState):
         @param roomJID: the bare room JID (str).
         @return: the L{Room}.
         """
-        room = Room(self, internJID(roomJID), self.store)
+        room = Room(self, JID(roomJID), self.store)
         persistence.applyState(room, state)
         self.store.markStored(room)
         self.rooms[room.jidStr] = room

@@ -377,6 +377,8 @@ class SessionManager(service.Service):
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
         elif name == "iq":
+            if not self._answerableIQ(stanza, session):
+                return
             if recipient is None:
                 self._handleIQ(stanza, session.send, session, bare, _NO_TO)
             elif recipient.resource is not None:
@@ -387,6 +389,32 @@ class SessionManager(service.Service):
                 self._handleIQ(stanza, session.send, session, bare, _TO_OWN_ACCOUNT)
             else:
                 self.router.route(stanza)
+
+    def _answerableIQ(self, iq, session):
+        """
+        Check an iq from a client before anyone sees it, as Prosody's stanza
+        router does, so that no recipient (the server, a user, a room) gets
+        an iq it cannot answer: RFC 6120 8.1.3 requires an id, 8.2.3 a
+        known type and exactly one payload in a get or set.  A bad get or
+        set (or one without a type) is answered C{bad-request}; a result or
+        error without an id answers nothing and is dropped.
+
+        @return: whether the iq may go on.
+        """
+        kind = iq.getAttribute("type")
+        hasID = bool(iq.getAttribute("id"))
+        if kind in ("result", "error"):
+            return hasID
+        if kind not in ("get", "set"):
+            problem = "an iq is of type get, set, result or error"
+        elif not hasID:
+            problem = "an iq needs an id"
+        elif onlyChild(iq) is None:
+            problem = "a get or set iq has exactly one payload"
+        else:
+            return True
+        session.send(errorReply(iq, "bad-request", text=problem, payload=False))
+        return False
 
     def _notSent(self, session, stanza):
         if not isError(stanza):

@@ -26,6 +26,8 @@ from xmuc.xmpp.stanza import newStanza
 DEFAULT_MAX = 20
 MAX_MAX = 50
 
+_DIGITS = re.compile(r"^[0-9]+$")
+
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -109,6 +111,25 @@ def _rsm(query):
     return None
 
 
+def _pageSize(text):
+    """
+    @param text: the content of an RSM C{<max/>}.
+    @return: the page size asked for.
+    @raise StanzaError: C{bad-request} unless C{text} is a non-negative
+        integer in ASCII digits: XEP-0059 section 2.1 has the requester
+        give "the maximum number of items", and a negative or unreadable
+        one cannot be answered with a page that tells the truth about
+        what follows.
+    """
+    text = text.strip()
+    if not _DIGITS.match(text):
+        raise StanzaError("bad-request", text="<max/> must be a non-negative integer")
+    digits = text.lstrip("0") or "0"
+    # Beyond any page we send anyway (and int() of thousands of digits
+    # costs, or raises): the caller caps it at the largest page.
+    return int(digits) if len(digits) <= 9 else 10 ** 9
+
+
 def parseQuery(query, maximum=MAX_MAX):
     """
     Read the filters and paging of a C{<query/>}, as Prosody.
@@ -137,10 +158,7 @@ def parseQuery(query, maximum=MAX_MAX):
     rsm = _rsm(query) or {}
     size = DEFAULT_MAX
     if "max" in rsm:
-        try:
-            size = int(rsm["max"].strip())
-        except ValueError:
-            pass
+        size = _pageSize(rsm["max"])
     parsed.max = min(size, maximum)
     parsed.reverse = "before" in rsm
     before = rsm.get("before") or formBefore
@@ -205,9 +223,9 @@ def selectPage(archived, query):
         filters.
     @raise StanzaError: see L{find}.
     """
-    page, total = find(archived, query, max(query.max + 1, 0))
-    complete = not (page and len(page) > query.max)
-    return page[:max(query.max, 0)], complete, total
+    page, total = find(archived, query, query.max + 1)
+    complete = len(page) <= query.max
+    return page[:query.max], complete, total
 
 
 def resultMessage(sender, requester, queryID, record, archived):

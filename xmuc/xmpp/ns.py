@@ -21,6 +21,8 @@ XML = "http://www.w3.org/XML/1998/namespace"
 # Accounts and service discovery.
 REGISTER = "jabber:iq:register"
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"
+# FORM_TYPE of the password change form (XEP-0077 section 3.3).
+REGISTER_CHANGE_PASSWORD = REGISTER + ":changepassword"
 VERSION = "jabber:iq:version"
 PING = "urn:xmpp:ping"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
