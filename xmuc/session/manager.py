@@ -308,6 +308,8 @@ class SessionManager(service.Service):
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
         elif name == "iq":
+            if not self._isWellFormedIQ(stanza, session):
+                return
             if recipient is None:
                 self._handleIQ(stanza, session.send, session, bare, _NO_TO)
             elif recipient.resource is not None:
@@ -318,6 +320,25 @@ class SessionManager(service.Service):
                 self._handleIQ(stanza, session.send, session, bare, _TO_OWN_ACCOUNT)
             else:
                 self.router.route(stanza)
+
+    @staticmethod
+    def _isWellFormedIQ(iq, session):
+        """
+        Refuse, before it is handled or routed anywhere, an iq whose
+        C{type} is none of the four RFC 6120 defines, or a request without
+        exactly one payload: "the type attribute is REQUIRED", and a get or
+        set "MUST contain exactly one child element" (RFC 6120 8.2.3).  No
+        recipient would answer it otherwise.
+
+        @return: whether C{iq} may go on.
+        """
+        kind = iq.getAttribute("type")
+        if kind in ("result", "error"):
+            return True
+        if kind in ("get", "set") and onlyChild(iq) is not None:
+            return True
+        session.send(errorReply(iq, "bad-request", payload=False))
+        return False
 
     # --- iqs the server answers
 
