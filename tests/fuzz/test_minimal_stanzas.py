@@ -67,3 +67,38 @@ class IqShapeTests(WatchedServerTestCase):
                 )
                 self.assertEqual(condition, "bad-request")
         yield self.assertHealthy()
+
+    @defer.inlineCallbacks
+    def test_requestWithEmptyId(self):
+        """
+        A get or set with C{id=''} (not an id: RFC 6120's schema makes it
+        an NMTOKEN) to a room or the server: C{bad-request} with that same
+        empty id, so that the client can still tell what was refused.
+        """
+        client = yield self.loggedIn("evil")
+        for to in (ROOM, ROOM + "/watcher", "localhost"):
+            client.send(
+                "<iq id='' type='set' to='%s'><query xmlns='%s'><x xmlns='jabber:x:data' type='submit'/>"
+                "</query></iq>" % (to, MUC_OWNER)
+            )
+            reply = yield self.until(client, lambda e: e.name == "iq")
+            self.assertEqual((reply.getAttribute("id"), reply["type"]), ("", "error"), reply.toXml())
+            self.assertEqual(errorCondition(reply), "bad-request")
+        yield self.assertHealthy()
+
+    @defer.inlineCallbacks
+    def test_requestWithoutId(self):
+        """
+        A get or set without an id (required for iqs, RFC 6120 8.1.3) to a
+        room or one of its occupants: C{bad-request}.
+        """
+        client = yield self.loggedIn("evil")
+        for to in (ROOM, ROOM + "/watcher"):
+            client.send(
+                "<iq type='get' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (to,)
+            )
+            reply = yield self.until(client, lambda e: e.name == "iq")
+            self.assertEqual(reply["type"], "error", reply.toXml())
+            self.assertIsNone(reply.getAttribute("id"))
+            self.assertEqual(errorCondition(reply), "bad-request")
+        yield self.assertHealthy()

@@ -326,16 +326,18 @@ class SessionManager(service.Service):
         """
         Refuse, before it is handled or routed anywhere, an iq whose
         C{type} is none of the four RFC 6120 defines, or a request without
-        exactly one payload: "the type attribute is REQUIRED", and a get or
-        set "MUST contain exactly one child element" (RFC 6120 8.2.3).  No
-        recipient would answer it otherwise.
+        an id or without exactly one payload: "the type attribute is
+        REQUIRED", a get or set "MUST contain exactly one child element"
+        (RFC 6120 8.2.3), and the id is "REQUIRED for IQ stanzas" (8.1.3;
+        an empty one is none: the schema makes it an NMTOKEN).  No
+        recipient would answer it, or be able to, otherwise.
 
         @return: whether C{iq} may go on.
         """
         kind = iq.getAttribute("type")
         if kind in ("result", "error"):
             return True
-        if kind in ("get", "set") and onlyChild(iq) is not None:
+        if kind in ("get", "set") and iq.getAttribute("id") and onlyChild(iq) is not None:
             return True
         session.send(errorReply(iq, "bad-request", payload=False))
         return False
