@@ -1,0 +1,122 @@
+"""
+The fuzz target: stanzas of the project's scansion scripts, mutated with
+hypothesis, sent over real streams to a real server with MUC (the shipped
+C{tap-scansion.conf}).
+
+Each round replays one script's sends up to one of them and sends a
+mutation of that one instead (see L{tests.fuzz.mutations}), in rooms of its
+own; the server must answer every iq, log no error, never answer
+C{internal-server-error}, and keep serving a client that takes no part
+(L{tests.fuzz.player}).  The server and the pool of connections live for
+the whole run.
+
+The run is bounded and reproducible: a fixed number of rounds, generated
+from a fixed seed, no example database.  To fuzz longer by hand::
+
+    XMUC_FUZZ_EXAMPLES=20000 XMUC_FUZZ_SEED=7 .venv/bin/python -m pytest tests/fuzz
+
+C{XMUC_FUZZ_EXAMPLES} sets the number of rounds; C{XMUC_FUZZ_SEED}, when
+set, draws other rounds than CI's (each seed its own).  A failure shows the
+minimal mutated stanza hypothesis found, the script and the step it
+replaced, and what the server did wrong (tracebacks included).
+"""
+
+import os
+
+from hypothesis import HealthCheck, Phase, given, note, seed, settings
+from hypothesis import strategies as st
+from twisted.internet import defer, reactor, threads
+from twisted.trial import unittest
+
+from tests.fuzz.mutations import Vocabulary, mutate
+from tests.fuzz.player import LoggedErrors, Player
+from tests.fuzz.seeds import SEND, accountsNeeded, loadSeeds
+from tests.support.client import NS_CLIENT
+from tests.support.scansion import C2S_OVERRIDES, CONFIG, SCRIPTS, SEEDS
+from xmuc.testing.server import startServer
+
+#: Rounds in CI (about a minute on two shared cores).
+DEFAULT_EXAMPLES = 300
+
+
+def fuzzSettings(environ):
+    """
+    The hypothesis settings of a run.
+
+    @param environ: the environment (C{XMUC_FUZZ_EXAMPLES},
+        C{XMUC_FUZZ_SEED}).
+    @return: C{(settings, seed or None)}.
+    """
+    examples = int(environ.get("XMUC_FUZZ_EXAMPLES") or DEFAULT_EXAMPLES)
+    chosen = environ.get("XMUC_FUZZ_SEED")
+    return (
+        settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=chosen is None,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        ),
+        None if chosen is None else int(chosen),
+    )
+
+
+class MutatedStanzaTests(unittest.TestCase):
+    """
+    Mutated stanzas of the scansion scripts through the real stream parser,
+    session manager and rooms.
+    """
+
+    examples = fuzzSettings(os.environ)[0].max_examples
+    # A round takes milliseconds; shrinking a failure takes more.
+    timeout = max(600, examples)
+
+    @defer.inlineCallbacks
+    def test_mutatedScriptStanzas(self):
+        """
+        Every round's iqs are answered, no error is logged, no
+        internal-server-error is sent, and the sentinel is served.
+        """
+        if not os.path.isdir(SEEDS) and os.environ.get("XMUC_REQUIRE_SEEDS") == "1":
+            self.fail("seed scripts folder %s is missing (XMUC_REQUIRE_SEEDS=1)" % (SEEDS,))
+        seeds = loadSeeds([SCRIPTS, SEEDS])
+        vocabulary = Vocabulary(
+            [step.stanza for s in seeds for step in s.steps if step.kind == SEND],
+            accountsNeeded(seeds),
+        )
+        running = yield startServer(CONFIG, overrides=C2S_OVERRIDES)
+        self.addCleanup(self._stop, running)
+        errors = LoggedErrors()
+        errors.start()
+        self.addCleanup(errors.stop)
+        player = Player(running.c2sPort, errors)
+        self.addCleanup(player.close)
+        yield player.startSentinel()
+
+        def playRound(data):
+            chosen = seeds[data.draw(st.integers(0, len(seeds) - 1), label="script")]
+            target = chosen.sends[data.draw(st.integers(0, len(chosen.sends) - 1), label="send")]
+            mutated = mutate(data, vocabulary, chosen.steps[target].stanza)
+            note(
+                "%s, step %d by slot %r, sent instead:\n%s"
+                % (chosen.name, target, chosen.steps[target].slot, mutated.toXml(defaultUri=NS_CLIENT))
+            )
+            threads.blockingCallFromThread(reactor, player.play, chosen, target, mutated)
+
+        chosenSettings, chosenSeed = fuzzSettings(os.environ)
+        fuzz = chosenSettings(given(st.data())(playRound))
+        if chosenSeed is not None:
+            fuzz = seed(chosenSeed)(fuzz)
+        # Hypothesis runs in a thread; each round runs on the reactor.
+        yield threads.deferToThread(fuzz)
+        print("FUZZSTATS", player.rounds, player.streamErrors, player.pings, sorted(player.replies.items(), key=lambda kv: -kv[1]))
+        self.assertGreaterEqual(player.rounds, self.examples)
+
+    @defer.inlineCallbacks
+    def _stop(self, running):
+        factory = running.server.c2sFactory
+        yield running.stop()
+        yield factory.disconnectAll()
