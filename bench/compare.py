@@ -31,6 +31,12 @@ Usage::
     python bench/compare.py                 # both servers if Prosody is installed
     python bench/compare.py --xmuc-only
     python bench/compare.py --quick --json results.json
+    python bench/compare.py --baseline ../xmuc-old --scenarios fanout
+
+With C{--baseline CHECKOUT}, the second server is xmuc from another
+checkout (an earlier commit, e.g. made with C{git worktree add}) instead of
+Prosody, run with the same Python and dependencies: a change is measured
+against the code it replaces in one interleaved run.
 """
 
 import argparse
@@ -142,8 +148,20 @@ class Server:
 
 
 class XmucServer(Server):
-    def __init__(self):
-        Server.__init__(self, "xmuc")
+    #: the checkout to run xmuc from (its directory first on C{sys.path}),
+    #: or L{None} for the one this Python has installed.
+    checkout = None
+
+    def __init__(self, name="xmuc"):
+        Server.__init__(self, name)
+
+    def start(self):
+        if self.checkout is not None:
+            os.environ["PYTHONPATH"] = self.checkout
+        try:
+            return Server.start(self)
+        finally:
+            os.environ.pop("PYTHONPATH", None)
 
     def command(self):
         with open(BENCH_CONFIG) as f:
@@ -156,6 +174,19 @@ class XmucServer(Server):
         if not os.path.exists(twistd):
             twistd = shutil.which("twistd") or "twistd"
         return [twistd, "-n", "--pidfile=", "xmuc", "-c", path]
+
+
+def baselineServer(checkout):
+    """
+    @return: a server class running xmuc from C{checkout} as C{baseline}.
+    """
+
+    class BaselineServer(XmucServer):
+        def __init__(self):
+            XmucServer.__init__(self, "baseline")
+
+    BaselineServer.checkout = os.path.abspath(checkout)
+    return BaselineServer
 
 
 class ProsodyServer(Server):
@@ -262,13 +293,14 @@ def formatTable(results, names):
     @return: the comparison table as text.
     """
     rows = []
-    servers = [s for s in ("xmuc", "prosody") if s in results]
+    servers = list(results)
     for name in names:
         columns = {server: metrics(name, results[server].get(name, {})) for server in servers}
-        labels = [m[0] for m in columns.get("xmuc") or columns.get("prosody") or []]
+        reference = next((columns[s] for s in servers if columns[s]), [])
+        labels = [m[0] for m in reference]
         for index, label in enumerate(labels):
             values = [columns[s][index][1] if len(columns[s]) > index else None for s in servers]
-            higher = (columns.get("xmuc") or columns.get("prosody"))[index][2]
+            higher = reference[index][2]
             row = [label] + ["-" if v is None else ("%g" % v) for v in values]
             if len(servers) == 2:
                 r = ratio(values[0], values[1])
@@ -280,7 +312,7 @@ def formatTable(results, names):
             if "error" in report:
                 rows.append(["%s: %s failed: %s" % (name, server, report["error"].splitlines()[-1] if report["error"] else "")]
                             + [""] * (len(servers) + (2 if len(servers) == 2 else 0)))
-    header = ["metric"] + servers + (["xmuc/prosody", "better"] if len(servers) == 2 else [])
+    header = ["metric"] + servers + (["%s/%s" % tuple(servers), "better"] if len(servers) == 2 else [])
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [header] + rows]
@@ -296,6 +328,8 @@ def parseArguments(argv):
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help="comma separated, among: %s" % (", ".join(SCENARIOS),))
     parser.add_argument("--json", help="also write every report to this file")
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="compare with xmuc from this checkout instead of Prosody")
     options = parser.parse_args(argv)
     options.scenarios = [s for s in options.scenarios.split(",") if s]
     unknown = set(options.scenarios) - set(SCENARIOS)
@@ -309,7 +343,12 @@ def run(argv=None):
     targets = []
     if not options.prosody_only:
         targets.append(("xmuc", XmucServer))
-    if not options.xmuc_only:
+    if options.baseline:
+        if not os.path.isdir(os.path.join(options.baseline, "xmuc")):
+            print("no xmuc checkout at %s" % (options.baseline,), file=sys.stderr)
+            return 2
+        targets.append(("baseline", baselineServer(options.baseline)))
+    elif not options.xmuc_only:
         if prosodyAvailable():
             targets.append(("prosody", ProsodyServer))
         else:

@@ -236,6 +236,8 @@ SCHEMA = {
         "backend": Option(parseString, "internal"),
         # Must be true for the 'insecure' test backend.
         "allow_insecure": Option(parseBool, "false"),
+        # PBKDF2 iterations of new SCRAM credentials (RFC 5802: at least 4096).
+        "scram_iterations": Option(parseInt(4096), "10000"),
     },
     "storage": {
         # Storage backend.
@@ -244,6 +246,12 @@ SCHEMA = {
         "path": Option(parseString, "data/xmuc.sqlite"),
         # PostgreSQL connection string.
         "dsn": Option(parseString, ""),
+        # Seconds to wait for a PostgreSQL connection (libpq's minimum is 2).
+        "connect_timeout": Option(parseInt(2), "5"),
+        # Seconds PostgreSQL lets one statement run, lock waits included.
+        "statement_timeout": Option(parseFloat(0.001), "10"),
+        # PostgreSQL connections, one per storage area.
+        "connections": Option(parseInt(1, 3), "3"),
         # Seconds a deleted account's name stays taken (0: forever).
         "tombstone_expiry": Option(parseInt(0), "0"),
         # Seconds a destroyed room's name stays reserved (0: forever).

@@ -40,6 +40,7 @@ from cryptography.x509.oid import NameOID
 from twisted.internet import defer, task
 
 import xmuc
+from xmuc import privatefiles
 from xmuc.accounts import tombstones
 from xmuc.auth.scram import saslprep
 from xmuc.backends import (
@@ -668,16 +669,15 @@ def writeCertificate(args, config):
     certificatePEM, keyPEM = makeCertificate(args.host, args.days, altNames)
     try:
         for path, data, mode in (
-            (keyPath, keyPEM, 0o600),
+            (keyPath, keyPEM, privatefiles.PRIVATE_FILE),
             (certificatePath, certificatePEM, 0o644),
         ):
             directory = os.path.dirname(path)
             if directory:
-                os.makedirs(directory, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(path, mode)
+                privatefiles.makeDirectories(directory)
+            # A new file renamed over the old one: with --force, the key
+            # never lands in an existing file that others may read.
+            privatefiles.replaceFile(path, data, mode)
     except OSError as e:
         raise CommandError("cannot write %s: %s" % (e.filename or path, e.strerror))
     return certificatePath, keyPath

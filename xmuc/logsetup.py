@@ -37,6 +37,8 @@ from twisted.logger import (
 )
 from zope.interface import implementer
 
+from xmuc import privatefiles
+
 #: The dotted name twistd's C{--logger} receives.
 TWISTD_LOGGER = "xmuc.logsetup.twistdObserver"
 
@@ -75,7 +77,8 @@ def buildPredicate(config):
 def openJSONFile(config):
     """
     Open C{[log] json_file} for appending (relative to the configuration
-    file's directory).
+    file's directory), creating it 0600 whatever the umask: log events
+    name users and rooms.
 
     @return: the open file, or L{None} when none is configured.
     @raise xmuc.config.ConfigError: naming C{[log] json_file} when it
@@ -86,7 +89,7 @@ def openJSONFile(config):
         return None
     path = config.resolvePath(raw)
     try:
-        return io.open(path, "a", encoding="utf-8")
+        return io.open(path, "a", encoding="utf-8", opener=privatefiles.openFile)
     except OSError as e:
         raise config.error(
             "log", "json_file", "cannot open %s for writing (%s)" % (path, e.strerror)

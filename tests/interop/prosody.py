@@ -9,8 +9,10 @@ C{tap-scansion.conf}: open test authentication (any user, any password),
 memory storage, no TLS requirement, a MUC component at
 C{conference.localhost} that locks new rooms until they are configured.
 
-Prosody is not installed on CI machines; L{findProsody} returns L{None}
-there and tests skip.  Prosody refuses to run as root unless told so; the
+Where Prosody is not installed, L{requireProsody} skips the tests with the
+reason, unless C{XMUC_REQUIRE_PROSODY=1} (CI sets it, and C{.ci/run}
+installs Debian's C{prosody}): then they fail.  Prosody refuses to run as
+root unless told so; the
 generated configuration says C{run_as_root = true} so that it works both as
 root (this machine) and as an ordinary user.
 """
@@ -18,9 +20,11 @@ root (this machine) and as an ordinary user.
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 
 from twisted.internet import defer, error, protocol, task
+from twisted.trial import unittest
 
 #: The client domain and the MUC service domain, as in the seed scripts.
 DOMAIN = "localhost"
@@ -82,6 +86,23 @@ def findProsody():
     return shutil.which("prosody")
 
 
+def requireProsody():
+    """
+    For a test's C{setUp}: Prosody must be installed.
+
+    @return: the path of the C{prosody} executable.
+    @raise unittest.SkipTest: when it is not, saying how to install it.
+    @raise AssertionError: instead, when C{XMUC_REQUIRE_PROSODY=1}.
+    """
+    executable = findProsody()
+    if executable is not None:
+        return executable
+    reason = "prosody is not installed (apt-get install prosody); these tests need a real Prosody"
+    if os.environ.get("XMUC_REQUIRE_PROSODY") == "1":
+        raise AssertionError(reason + " and XMUC_REQUIRE_PROSODY=1")
+    raise unittest.SkipTest(reason)
+
+
 def prosodyVersion():
     """
     The installed Prosody's version, from C{prosodyctl about} (C{prosody
@@ -89,8 +110,6 @@ def prosodyVersion():
 
     @return: e.g. C{"Prosody 0.12.3"}, or L{None}.
     """
-    import subprocess
-
     ctl = shutil.which("prosodyctl")
     if findProsody() is None or ctl is None:
         return None

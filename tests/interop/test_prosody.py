@@ -3,8 +3,9 @@ Our scansion scripts played against a real Prosody, the reference the
 hidden scripts come from.
 
 A script of C{tests/scripts/} or of the seeds that fails here encodes
-behaviour Prosody does not have (or a script bug).  Prosody is not
-installed on CI machines: every test here then skips.  Run with
+behaviour Prosody does not have (or a script bug).  Where Prosody is not
+installed every test here skips, unless C{XMUC_REQUIRE_PROSODY=1} (CI):
+then they fail.  Run with
 C{pytest tests/interop/test_prosody.py}; set C{XMUC_PROSODY_KEEP=1} to keep
 Prosody's directory (config and debug log) under C{_trial_temp/}.
 
@@ -17,7 +18,7 @@ import re
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.interop.prosody import ProsodyServer, findProsody, prosodyVersion
+from tests.interop.prosody import ProsodyServer, prosodyVersion, requireProsody
 from xmuc.testing.scansion import RECEIVES, ScriptFailure, loadScript, parseScript, runScript
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -86,11 +87,7 @@ class ProsodyScriptTests(unittest.TestCase):
     timeout = 120
 
     def setUp(self):
-        if findProsody() is None:
-            raise unittest.SkipTest(
-                "prosody is not installed (apt-get install prosody); "
-                "these differential tests need a real Prosody"
-            )
+        requireProsody()
 
     @defer.inlineCallbacks
     def runScriptFile(self, path):
@@ -139,8 +136,7 @@ class ProsodyHarnessTests(unittest.TestCase):
     timeout = 60
 
     def setUp(self):
-        if findProsody() is None:
-            raise unittest.SkipTest("prosody is not installed")
+        requireProsody()
 
     def test_version(self):
         """

@@ -26,7 +26,7 @@ from tests.support.muc import (
     mucX,
     roleItem,
 )
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns
 
 

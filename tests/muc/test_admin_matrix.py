@@ -9,7 +9,7 @@ and change nothing.
 from twisted.trial import unittest
 
 from tests.support.muc import ADMIN_IQ, ROOM, condition
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 
 AFFILIATIONS = ("owner", "admin", "member", "none", "outcast")
 

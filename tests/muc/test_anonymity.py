@@ -19,9 +19,8 @@ from twisted.trial import unittest
 
 from tests.support.muc import MUCTestCase, OWNER_SUBMIT, ROOM, field, item
 from xmuc.xmpp.stanza import parseElement
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
-from xmuc.xmpp.stanza import parseElement
 
 JULIET_BARE = "user2@localhost"
 ROMEO_BARE = "user@localhost"

@@ -3,7 +3,7 @@ Service discovery (XEP-0030) of the MUC service and its rooms.
 """
 
 from tests.support.muc import MUCTestCase, ROOM, configure, field
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 

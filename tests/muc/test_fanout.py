@@ -9,8 +9,9 @@ from twisted.words.xish import domish
 
 from tests.support.muc import ROOM
 from xmuc.muc import history
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns
+from xmuc.muc.history import historyOf
 from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.serialized import Serialized
 from xmuc.xmpp.stanza import copyElement, newStanza, parseElement
@@ -109,7 +110,7 @@ class FanoutTests(unittest.TestCase):
         self.assertEqual(counts[0], counts[1])
         self.assertEqual(counts[1], 1)
         # The history kept it, and a joiner gets it.
-        self.assertEqual(len(self.harness.muc.rooms[ROOM].history), 1)
+        self.assertEqual(len(historyOf(self.harness.muc.rooms[ROOM])), 1)
 
     def test_historyEntryAsBeforeSplicing(self):
         """

@@ -12,7 +12,7 @@ from twisted.trial import unittest
 from tests.support.muc import MUCTestCase, ROOM, codes, condition, configure, field
 from tests.support.database import ServerOnDatabase, assertResult
 from xmuc.muc import mam
-from xmuc.muc.testing import DOMAIN
+from xmuc.testing.muc import DOMAIN
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import parseStamp
 from xmuc.xmpp.mam import Query, find

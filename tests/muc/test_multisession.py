@@ -5,7 +5,7 @@ one account joining under one nick share the occupant.
 
 from twisted.trial import unittest
 
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import Serialized
 

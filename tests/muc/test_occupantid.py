@@ -7,9 +7,8 @@ to be stored cannot take it back.
 from twisted.trial import unittest
 
 from tests.support.muc import HeldStorage, ROOM, configure, field
-from xmuc.muc.occupantid import occupantID
-from xmuc.muc.persistence import restoreRoom
-from xmuc.muc.testing import MUCHarness
+from xmuc.muc.occupantid import occupantID, occupantIDOf
+from xmuc.testing.muc import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 
 
@@ -29,7 +28,7 @@ class OccupantIdSaltTests(unittest.TestCase):
         """
         storage = HeldStorage()
         harness = MUCHarness(storage=storage)
-        room = restoreRoom(harness.muc, ROOM, {"config": {"persistent": True},
+        room = harness.muc.restoreRoom(ROOM, {"config": {"persistent": True},
                                                "affiliations": {"romeo@localhost": "owner"}})
         storage.rooms.holding = True
         configure(harness.client("romeo@localhost/r"), field("muc#roomconfig_roomname", "Secret"), id="first")
@@ -38,7 +37,7 @@ class OccupantIdSaltTests(unittest.TestCase):
         juliet = room.occupants["Juliet"]
         storage.rooms.fail()
         self.flushLoggedErrors(StorageUnavailable)
-        self.assertEqual(occupantID(room, "juliet@localhost"), juliet.occupantID)
+        self.assertEqual(occupantID(room, "juliet@localhost"), occupantIDOf(room, juliet))
 
     def test_saltFromTheStart(self):
         """

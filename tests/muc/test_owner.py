@@ -20,7 +20,7 @@ from tests.support.muc import (
     layout,
     mucX,
 )
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.xmpp import ns
 
 FIELDS = [

@@ -52,8 +52,10 @@ from tests.support.postgres import PostgresSchema, findPostgres
 from tests.support.client import connectClient, errorCondition, firstChild
 from tests.support.twistd import startTwistd, tapConfig
 from xmuc.muc.persistence import stateOf
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
+from xmuc.muc.locking import isLocked
+from xmuc.muc import subject
 
 
 class PersistenceTests(unittest.TestCase):
@@ -81,7 +83,7 @@ class PersistenceTests(unittest.TestCase):
         self.assertEqual((room.config.name, room.config.password), ("Balcony", "pw"))
         self.assertEqual(room.getAffiliation("user2@localhost"), "member")
         self.assertEqual(room.getAffiliation("user@localhost"), "owner")
-        self.assertEqual(room.subject, "Topic")
+        self.assertEqual(subject.subjectOf(room).text, "Topic")
         juliet = restarted.client("user2@localhost/g")
         received = juliet.join("room", "Juliet", "<password>pw</password>")
         bodies = [str(s.body) for s in received if s.name == "message" and s.body is not None]
@@ -339,7 +341,7 @@ class SaveFailureTests(unittest.TestCase):
         @return: what a failed change must leave as it was.
         """
         return (self.room.config.toDict(), dict(self.room.affiliations), dict(self.room.reservedNicks),
-                self.room.locked, sorted(self.room.occupants))
+                isLocked(self.room), sorted(self.room.occupants))
 
     @defer.inlineCallbacks
     def stored(self):
@@ -389,7 +391,7 @@ class SaveFailureTests(unittest.TestCase):
         received = configure(self.romeo, field("muc#roomconfig_persistentroom", "0"))
         self.assertFailedQuietly(received, "config")
         self.assertTrue(self.room.config.persistent)
-        self.assertTrue(self.room.stored)
+        self.assertTrue(self.room.store.isStored(self.room))
 
     @defer.inlineCallbacks
     def test_affiliationsUnchanged(self):
@@ -555,5 +557,5 @@ class OverlappingSaveTests(unittest.TestCase):
         [(_, _, state)] = self.storage.rooms.held
         self.assertEqual((state["config"]["name"], state["subject"]), (nameBefore, "News"))
         self.storage.rooms.release()
-        self.assertEqual(self.room.subject, "News")
+        self.assertEqual(subject.subjectOf(self.room).text, "News")
         yield self.assertStorageMatchesRoom()

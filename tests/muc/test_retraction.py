@@ -1,5 +1,5 @@
 """
-Moderated message retraction (XEP-0425, L{xmuc.muc.moderation}) at the
+Moderated message retraction (XEP-0425, L{xmuc.muc.retraction}) at the
 component level: the request in both versions, who may retract, errors,
 the message to occupants, and the tombstone that replaces the message in
 the history and the archive (in memory, in storage, across a restart, and
@@ -12,9 +12,10 @@ from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.support.muc import MUCTestCase, ROOM, condition, configure, field
-from xmuc.muc import moderation
+from xmuc.muc import retraction
+from xmuc.muc.history import historyOf
 from xmuc.muc.occupantid import occupantID
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.xmpp import ns
 from xmuc.storage.sqlite import SQLiteStorage
 from xmuc.xmpp.ns import OCCUPANT_ID
@@ -317,7 +318,7 @@ class RefusalTests(ModerationTestCase):
         self.assertEqual(messages, [])
         self.assertEqual(condition(iq)[:2], ("forbidden", "modify"))
         error = child(iq, None, "error")
-        self.assertEqual(str(child(error, ns.XMPP_STANZAS, "text")), moderation.FORBIDDEN_TEXT)
+        self.assertEqual(str(child(error, ns.XMPP_STANZAS, "text")), retraction.FORBIDDEN_TEXT)
         self.assertUnchanged(stanzaID)
 
     def test_nonOccupantForbidden(self):
@@ -477,7 +478,7 @@ class SQLiteTests(unittest.TestCase):
         harness = yield harness.restart()
         for _ in range(200):
             # The room, then its history, load from the database.
-            if ROOM in harness.muc.rooms and getattr(harness.muc.rooms[ROOM], "history", None):
+            if ROOM in harness.muc.rooms and historyOf(harness.muc.rooms[ROOM]):
                 break
             yield task.deferLater(reactor, 0.02, lambda: None)
         rosaline = harness.client("user3@localhost/street")

@@ -1,6 +1,6 @@
 """
 The MUC core at the component level: the real router and MUC service with
-memory storage, local users' deliveries collected (L{xmuc.muc.testing}).
+memory storage, local users' deliveries collected (L{xmuc.testing.muc}).
 Room lifecycle, joining (with status 210 when the service changes the
 joiner's nick), being in a room.
 """
@@ -16,7 +16,11 @@ from tests.support.muc import (
     layout,
     mucX,
 )
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
+from xmuc.muc import hooks
+from xmuc.muc.history import historyOf
+from xmuc.muc.locking import isLocked
+from xmuc.muc.subject import subjectOf
 from xmuc.xmpp import ns
 
 
@@ -63,7 +67,7 @@ class RoomLifecycleTests(MUCTestCase):
                         % (ROOM, ns.MUC_OWNER))
         [result] = self.romeo.received()
         self.assertEqual(result["type"], "result")
-        self.assertTrue(self.room().locked)
+        self.assertTrue(isLocked(self.room()))
         [error] = self.juliet.join("room", "Juliet")
         self.assertEqual(condition(error)[0], "item-not-found")
 
@@ -252,7 +256,7 @@ class HistoryTests(MUCTestCase):
         self.assertEqual(self.history("<history maxstanzas='0'/>"), [])
 
     def test_maxchars(self):
-        entry = self.harness.muc.rooms[ROOM].history[-1]
+        entry = historyOf(self.harness.muc.rooms[ROOM])[-1]
         perEntry = entry.chars + len(self.juliet.jid)
         self.assertEqual(self.history("<history maxchars='%d'/>" % (perEntry * 2 + 5)), ["message 3", "message 4"])
         self.juliet.send("<presence to='%s/Juliet' type='unavailable'/>" % (ROOM,))
@@ -424,7 +428,7 @@ class InRoomTests(MUCTestCase):
         self.juliet.send("<message to='%s' type='groupchat'><subject>s</subject><body>b</body></message>" % (ROOM,))
         [message] = self.romeo.received()
         self.assertEqual(str(message.body), "b")
-        self.assertIsNone(self.room().subject)
+        self.assertIsNone(subjectOf(self.room()).text)
 
     def test_privateMessage(self):
         self.juliet.send("<message to='%s/Romeo' type='chat' id='p1'><body>psst</body></message>" % (ROOM,))
@@ -612,7 +616,7 @@ class ServiceChangedNickTests(MUCTestCase):
     def setUp(self):
         MUCTestCase.setUp(self)
         self.createRoom("")
-        self.harness.muc.hooks.add("pre-join", self.rename)
+        self.harness.muc.hooks.add(hooks.OCCUPANT_PRE_JOIN, self.rename)
 
     def rename(self, room, occupant, stanza, **kw):
         if occupant.nick == "juliet":

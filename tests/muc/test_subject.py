@@ -19,6 +19,7 @@ from tests.support.muc import (
     field,
     iqResult,
 )
+from xmuc.muc.subject import subjectOf
 from xmuc.storage.interfaces import StorageUnavailable
 
 SUBJECT = "<message id='%s' to='%s' type='groupchat'><subject>%s</subject></message>"
@@ -54,7 +55,7 @@ class SaveFailureTests(RoomStateMixin, unittest.TestCase):
         self.assertEqual((error["type"], condition(error)[0]), ("error", "internal-server-error"))
         for client in self.clients[1:]:
             self.assertEqual(client.received(), [])
-        self.assertEqual((self.room.subject, self.room.subjectNick, self.room.subjectTime), (None, None, None))
+        self.assertEqual((subjectOf(self.room).text, subjectOf(self.room).nick, subjectOf(self.room).time), (None, None, None))
         self.assertEqual((yield self.stored()), storedBefore)
         self.assertEqual(len(self.flushLoggedErrors(StorageUnavailable)), 1)
         self.storage.rooms.failing = False
@@ -81,7 +82,7 @@ class OverlappingSaveTests(RoomStateMixin, unittest.TestCase):
         nameBefore = self.room.config.name
         configure(self.romeo, field("muc#roomconfig_roomname", "Secret"), id="first")
         sendSubject(self.romeo, "Plague")
-        self.assertIsNone(self.room.subject)
+        self.assertIsNone(subjectOf(self.room).text)
         received = self.benvolio.join("room", "Benvolio")
         self.assertEqual(subjects(received), [(ROOM, "")])
         self.storage.rooms.fail()
@@ -92,7 +93,7 @@ class OverlappingSaveTests(RoomStateMixin, unittest.TestCase):
         self.storage.rooms.release()
         self.assertEqual(subjects(self.juliet.received()), [(ROOM + "/Romeo", "Plague")])
         self.assertEqual(condition(iqResult(self.romeo.received(), "first"))[0], "internal-server-error")
-        self.assertEqual(self.room.subject, "Plague")
+        self.assertEqual(subjectOf(self.room).text, "Plague")
         yield self.assertStorageMatchesRoom()
 
     @defer.inlineCallbacks
@@ -109,7 +110,7 @@ class OverlappingSaveTests(RoomStateMixin, unittest.TestCase):
         [error] = [s for s in self.juliet.received() if s.name == "message" and s["type"] == "error"]
         self.assertEqual((error["type"], condition(error)[0]), ("error", "forbidden"))
         self.assertEqual(subjects(self.romeo.received()), [])
-        self.assertIsNone(self.room.subject)
+        self.assertIsNone(subjectOf(self.room).text)
         self.assertEqual(self.storage.rooms.held, [])
         yield self.assertStorageMatchesRoom()
 
@@ -125,6 +126,6 @@ class OverlappingSaveTests(RoomStateMixin, unittest.TestCase):
         self.assertEqual(subjects(self.juliet.received()), [(ROOM + "/Romeo", "Plague")])
         self.storage.rooms.fail()
         self.flushLoggedErrors(StorageUnavailable)
-        self.assertEqual(self.room.subject, "Plague")
+        self.assertEqual(subjectOf(self.room).text, "Plague")
         self.assertNotEqual(self.room.config.name, "Secret")
         yield self.assertStorageMatchesRoom()

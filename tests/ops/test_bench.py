@@ -22,10 +22,9 @@ from tests.support.twistd import startTwistd
 from xmuc.config import loadConfig
 from xmuc.muc import maxusers
 from xmuc.xmpp.serialized import Serialized
-from xmuc.muc.testing import MUCHarness
+from xmuc.testing.muc import MUCHarness
 from xmuc.server import withBacklog
 from xmuc.testing.server import startServer
-from xmuc.xmpp.serialized import Serialized
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOAD = os.path.join(ROOT, "bench", "load.py")
@@ -260,6 +259,43 @@ class CompareTableTests(unittest.TestCase):
         row = [line for line in lines if line.startswith("fan-out p99")][0]
         self.assertEqual(row.split()[-2:], ["0.50", "lower"])
         self.assertIn("joinstorm: xmuc failed: boom", table)
+
+    def test_baselineTable(self):
+        """
+        Against a baseline checkout the ratio is xmuc/baseline, and a
+        first failed run does not hide the other server's rows.
+        """
+        fanout = {"occupants_per_room": 10, "send_rate_per_s": 20.0, "deliveries_per_s": 200.0,
+                  "deliveries": 400, "deliveries_expected": 400,
+                  "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 4.0, "max": 5.0}}
+        table = compare.formatTable(
+            {"xmuc": {"fanout": {"error": "boom"}}, "baseline": {"fanout": dict(fanout, deliveries_per_s=250.0)}},
+            ["fanout"])
+        lines = table.splitlines()
+        self.assertIn("xmuc/baseline", lines[0])
+        row = [line for line in lines if line.startswith("fan-out deliveries/s")][0]
+        self.assertEqual(row.split()[-4:], ["-", "250", "-", "higher"])
+
+    def test_baselineArguments(self):
+        """
+        C{--baseline} names a checkout; one without an C{xmuc} package is
+        refused with exit code 2 before anything runs.
+        """
+        self.assertEqual(compare.parseArguments(["--baseline", "/x"]).baseline, "/x")
+        self.assertEqual(compare.run(["--baseline", self.mktemp(), "--scenarios", "fanout"]), 2)
+
+    def test_baselineRunsThatCheckout(self):
+        """
+        The baseline server runs with the checkout first on C{sys.path},
+        the current one without.
+        """
+        server = compare.baselineServer("/some/checkout")()
+        self.addCleanup(server.stop)
+        self.assertEqual(server.name, "baseline")
+        self.assertEqual(server.checkout, "/some/checkout")
+        current = compare.XmucServer()
+        self.addCleanup(current.stop)
+        self.assertIsNone(current.checkout)
 
 
 class BenchConfigurationTests(unittest.TestCase):

@@ -7,8 +7,6 @@ registration, password change).
 """
 
 import base64
-import io
-import json
 import os
 import signal
 
@@ -19,6 +17,7 @@ from twisted.trial import unittest
 from tests.support.client import connectClient, makeSelfSignedCertificate
 from tests.support.twistd import openRegistrationConfig, startTwistd, stopCleanly, tapConfig
 from xmuc import logsetup
+from xmuc.auth.scram import DEFAULT_ITERATIONS
 from xmuc.config import loadConfig
 
 def config(**log):
@@ -127,8 +126,6 @@ class TwistdOptionsTests(unittest.TestCase):
     """
 
     def setUp(self):
-        import signal
-
         # twistd's log file handling sets a SIGUSR1 handler (log rotation).
         previous = signal.getsignal(signal.SIGUSR1)
         self.addCleanup(signal.signal, signal.SIGUSR1, previous)
@@ -354,6 +351,6 @@ class DebugLoggingTests(unittest.TestCase):
         self.assertNotIn(payload, output)
         # SCRAM messages, decoded (c=biws: gs2 header "n,,"; i=: the
         # iteration count of server-first) or not.
-        for scramPart in ("c=biws", ",i=4096", "Yz1iaXdz", "n,,n=alice"):
+        for scramPart in ("c=biws", ",i=%d" % (DEFAULT_ITERATIONS,), "Yz1iaXdz", "n,,n=alice"):
             self.assertNotIn(scramPart, output)
         self.assertNotIn("Traceback", output)

@@ -50,6 +50,27 @@ class ReadmeTests(unittest.TestCase):
             self.assertEqual(missing, set(), "[%s] keys not documented" % section)
 
 
+class CodeMapTests(unittest.TestCase):
+    """
+    The README's code map names every module of xmuc, so a newcomer finds
+    each concept's file from it.
+    """
+
+    def test_everyModuleListed(self):
+        with open(os.path.join(ROOT, "README.rst")) as f:
+            text = f.read()
+        codeMap = text[text.index("Code map\n========\n"):]
+        missing = []
+        for directory, _, files in os.walk(os.path.join(ROOT, "xmuc")):
+            for name in files:
+                path = os.path.relpath(os.path.join(directory, name), ROOT)
+                if not name.endswith(".py") or name == "__init__.py":
+                    continue
+                if "``%s``" % (name,) not in codeMap and "``%s``" % (path,) not in codeMap:
+                    missing.append(path)
+        self.assertEqual(missing, [])
+
+
 class ReadmeOperationsTests(unittest.TestCase):
     def setUp(self):
         with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:

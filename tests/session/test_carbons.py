@@ -10,7 +10,6 @@ from twisted.words.xish import domish
 from xmuc.session.carbons import wrap
 from xmuc.xmpp.ns import CARBONS, FORWARD
 from xmuc.xmpp import ns
-from xmuc.xmpp.ns import CARBONS, FORWARD
 
 from tests.support.slixmpp import runClientScript, startClientServer
 from tests.support.client import connectTestClient, startTestServer

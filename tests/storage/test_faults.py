@@ -199,5 +199,8 @@ class PostgreSQLOutageTests(unittest.TestCase):
         yield client.login("juliet", PASSWORD, "y")
         reply = yield juliet.iq(None, "set", "<query xmlns='%s'><remove/></query>" % (NS_REGISTER,))
         assertResult(reply)
+        # The deletion ends by closing her streams, once her rooms and
+        # roster are done with.
+        yield juliet.client.waitClosed()
         self.assertIsNotNone((yield storage.tombstones.get("juliet@localhost")))
         self.flushLoggedErrors()

@@ -14,12 +14,11 @@ import json
 import os
 import sqlite3
 
-import psycopg2
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.support.database import ROOM, ServerOnDatabase, assertResult, field
-from tests.support.postgres import PostgresSchema, findPostgres
+from tests.support.postgres import PostgresSchema, findPostgres, holdTableLock
 from tests.support.client import (
     certificateDirectory,
     connectTestClient,
@@ -41,30 +40,6 @@ class PostgreSQLNonBlockingTests(unittest.TestCase):
         self.addCleanup(self.schema.drop)
         self.server = ServerOnDatabase(self, {"backend": "postgresql", "dsn": self.schema.dsn},
                                        {"muc": {"lock_new_rooms": "false"}})
-
-    def lockRooms(self):
-        """
-        Hold C{xmuc_rooms} in ACCESS EXCLUSIVE mode from a connection of
-        the test's own (as an administrator's session or a migration of
-        another program would), in an open transaction.
-
-        @return: a function releasing it (also called at cleanup).
-        """
-        holder = psycopg2.connect(self.schema.dsn, connect_timeout=3)
-        with holder.cursor() as cursor:
-            # Never wait in the test's reactor thread for the server.
-            cursor.execute("SET lock_timeout = '5s'")
-            cursor.execute("LOCK TABLE xmuc_rooms IN ACCESS EXCLUSIVE MODE")
-        released = []
-
-        def release():
-            if not released:
-                released.append(True)
-                holder.rollback()
-                holder.close()
-
-        self.addCleanup(release)
-        return release
 
     def serverWaitsForLock(self):
         """
@@ -99,7 +74,7 @@ class PostgreSQLNonBlockingTests(unittest.TestCase):
         assertResult((yield romeo.configure(ROOM, field("muc#roomconfig_persistentroom", "1"))))
         self.assertNotEqual(self.storedName(), "Held")
 
-        release = self.lockRooms()
+        release = holdTableLock(self, self.schema.dsn, "xmuc_rooms")
         change = romeo.configure(ROOM, field("muc#roomconfig_roomname", "Held"))
         change.addErrback(lambda f: f)
         ticks = []

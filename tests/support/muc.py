@@ -1,6 +1,6 @@
 """
 Fixtures of the MUC tests at the component level: the real router and MUC
-service with memory storage (L{xmuc.muc.testing.MUCHarness}), stanza
+service with memory storage (L{xmuc.testing.muc.MUCHarness}), stanza
 builders and readers for muc#owner, muc#admin and room registration, and
 room stores that fail or hold saves on demand.
 """
@@ -11,7 +11,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from xmuc.muc.persistence import stateOf
-from xmuc.muc.testing import DOMAIN, MUCHarness
+from xmuc.testing.muc import DOMAIN, MUCHarness
 from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.storage.memory import MemoryRoomStore, MemoryStorage
 from xmuc.xmpp import ns

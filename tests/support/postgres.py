@@ -96,3 +96,30 @@ class PostgresSchema:
                 raise AssertionError("backends %r did not go away" % (pids,))
             time.sleep(0.02)
         return pids
+
+
+def holdTableLock(testCase, dsn, table):
+    """
+    Hold C{table} in ACCESS EXCLUSIVE mode from a connection of the test's
+    own (as an administrator's session or another program's migration
+    would), in an open transaction: the server's statements on it wait.
+
+    @param testCase: the test; the lock is released at its cleanup.
+    @param dsn: the schema's DSN.
+    @return: a function releasing it (idempotent).
+    """
+    holder = psycopg2.connect(dsn, connect_timeout=3)
+    with holder.cursor() as cursor:
+        # Never wait in the test's reactor thread for the server.
+        cursor.execute("SET lock_timeout = '5s'")
+        cursor.execute("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE" % (table,))
+    released = []
+
+    def release():
+        if not released:
+            released.append(True)
+            holder.rollback()
+            holder.close()
+
+    testCase.addCleanup(release)
+    return release

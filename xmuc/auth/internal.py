@@ -7,15 +7,25 @@ PLAIN is checked by deriving the SCRAM-SHA-256 keys from the offered
 password with the stored salt and comparing in constant time.  Key
 derivation (PBKDF2) runs in the reactor's thread pool: it takes
 milliseconds, and hashlib releases the GIL while it runs.
+
+New credentials get C{[auth] scram_iterations}.  Credentials made with
+fewer are made again, with a new salt, at the next successful PLAIN login:
+only then does the server see the password.  A SCRAM login cannot upgrade
+them: its proof gives the client key, from which the salted password
+cannot be derived (RFC 5802 section 3), so they stay until that PLAIN
+login or a password change, as with Prosody.
 """
 
 import hmac
 
 from twisted.internet import defer, threads
+from twisted.logger import Logger
 from zope.interface import implementer
 
 from xmuc.auth import scram
 from xmuc.auth.interfaces import IAuthBackend
+
+log = Logger()
 
 #: The hash whose data is used for PLAIN.
 PLAIN_HASH = "SHA-256"
@@ -64,12 +74,17 @@ _DUMMY = dict(
 class InternalAuth:
     """
     @ivar storage: the L{xmuc.storage.interfaces.IStorage}.
-    @ivar iterations: PBKDF2 iteration count for new passwords.
+    @ivar iterations: PBKDF2 iteration count for new passwords, and the
+        least an account's credentials are upgraded to at a PLAIN login.
     """
 
     name = "internal"
 
     def __init__(self, storage, iterations=scram.DEFAULT_ITERATIONS):
+        """
+        @param iterations: see L{iterations}; raised to
+            L{scram.MIN_ITERATIONS} when lower.
+        """
         self.storage = storage
         self.iterations = max(iterations, scram.MIN_ITERATIONS)
 
@@ -79,29 +94,76 @@ class InternalAuth:
             return ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]
         return ["SCRAM-SHA-256", "SCRAM-SHA-1"]
 
-    @defer.inlineCallbacks
-    def _scram(self, bare, hashName):
-        credentials = yield self.storage.accounts.get(bare)
-        if not credentials:
-            return None
-        stored = credentials.get("scram", {}).get(hashName)
+    @staticmethod
+    def _scramOf(credentials, hashName):
+        """
+        @param credentials: an account's stored credentials, or L{None}.
+        @return: the decoded SCRAM data for C{hashName}, or L{None}.
+        """
+        stored = (credentials or {}).get("scram", {}).get(hashName)
         if stored is None:
             return None
         return scram.decodeCredentials(stored)
 
     def getScramCredentials(self, username, host, hashName):
-        return self._scram("%s@%s" % (username, host), hashName)
+        d = self.storage.accounts.get("%s@%s" % (username, host))
+        return d.addCallback(self._scramOf, hashName)
 
     @defer.inlineCallbacks
     def checkPassword(self, username, host, password):
-        stored = yield self._scram("%s@%s" % (username, host), PLAIN_HASH)
+        """
+        Check a password (PLAIN); when it is right and the account's
+        credentials have fewer iterations than L{iterations}, make them
+        again before answering.
+        """
+        bare = "%s@%s" % (username, host)
+        credentials = yield self.storage.accounts.get(bare)
+        stored = self._scramOf(credentials, PLAIN_HASH)
         if stored is None:
             # Same work as for a real account: the answer time must not
             # tell which user names exist.
             yield threads.deferToThread(_plainMatches, _DUMMY, password)
             return False
         matches = yield threads.deferToThread(_plainMatches, stored, password)
+        if matches and self._outdated(credentials):
+            yield self._upgrade(bare, credentials, password)
         return matches
+
+    def _outdated(self, credentials):
+        """
+        @return: whether some SCRAM data of C{credentials} has fewer
+            iterations than L{iterations}, or a hash is missing.
+        """
+        for hashName in scram.HASHES:
+            stored = self._scramOf(credentials, hashName)
+            if stored is None or stored["iterations"] < self.iterations:
+                return True
+        return False
+
+    @defer.inlineCallbacks
+    def _upgrade(self, bare, credentials, password):
+        """
+        Replace C{credentials} by new ones made from C{password} with
+        L{iterations}, unless they changed meanwhile.  A failure is logged,
+        never raised: the login it follows is right all the same.
+        """
+        try:
+            upgraded = yield threads.deferToThread(
+                _makeAllCredentials, password, self.iterations
+            )
+            current = yield self.storage.accounts.get(bare)
+            # Compared and written in one turn of the reactor: a password
+            # change made meanwhile is kept, and one made after is applied
+            # after this (storage applies the accounts' calls in order).
+            if current == credentials:
+                yield self.storage.accounts.update(bare, upgraded)
+                log.info(
+                    "credentials of {jid} upgraded to {iterations} iterations",
+                    jid=bare,
+                    iterations=self.iterations,
+                )
+        except Exception:
+            log.failure("could not upgrade the credentials of {jid}", jid=bare)
 
     @defer.inlineCallbacks
     def createAccount(self, bare, password):
@@ -130,6 +192,8 @@ def fromConfig(config, storage):
     """
     The factory named by the C{internal} plugin.
 
+    @param config: the L{xmuc.config.Config}; C{[auth] scram_iterations} is
+        the iteration count of new credentials.
     @return: an L{InternalAuth}.
     """
-    return InternalAuth(storage)
+    return InternalAuth(storage, config.get("auth", "scram_iterations"))

@@ -24,7 +24,10 @@ HASHES = {"SHA-1": "sha1", "SHA-256": "sha256"}
 
 #: RFC 5802 says at least 4096 iterations.
 MIN_ITERATIONS = 4096
-DEFAULT_ITERATIONS = 4096
+
+#: The iteration count of new credentials unless C{[auth] scram_iterations}
+#: says otherwise (Prosody's default).
+DEFAULT_ITERATIONS = 10000
 
 #: Salt length in bytes for new credentials.
 SALT_LENGTH = 16

@@ -196,7 +196,8 @@ class ScramMechanism:
         ).digest()[: scram.SALT_LENGTH]
         return dict(
             salt=salt,
-            iterations=scram.DEFAULT_ITERATIONS,
+            # The count real accounts get, so it does not tell them apart.
+            iterations=getattr(self.auth, "iterations", scram.DEFAULT_ITERATIONS),
             stored_key=b"",
             server_key=b"",
         )

@@ -46,14 +46,28 @@ NEGOTIATION_TIMEOUT = 60.0
 _STANZAS = frozenset(("message", "presence", "iq"))
 
 
+#: The TLS 1.2 suites offered: Mozilla's "intermediate" profile, forward
+#: secret (ECDHE) and authenticated encryption (GCM, ChaCha20-Poly1305) only.
+#: TLS 1.3 suites are OpenSSL's, all of which already are both.
+TLS12_CIPHERS = ":".join([
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+])
+
+
 def loadTLSOptions(config):
     """
     Build the server TLS context from C{[c2s] tls_certificate} and
     C{tls_key}.
 
     @param config: the L{xmuc.config.Config}.
-    @return: an L{ssl.CertificateOptions}, or L{None} when no certificate
-        is configured.
+    @return: an L{ssl.CertificateOptions} accepting TLS 1.2 (with the
+        L{TLS12_CIPHERS} suites only) and TLS 1.3, or L{None} when no
+        certificate is configured.
     @raise xmuc.config.ConfigError: for unreadable or mismatched files, or
         when encryption is required and no certificate is configured.
     """
@@ -99,6 +113,7 @@ def loadTLSOptions(config):
         certificate=certificates[0],
         extraCertChain=certificates[1:] or None,
         raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
+        acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
     )
 
 

@@ -7,7 +7,7 @@ A set request may carry several items: every item is parsed and checked
 against the privileges of the requester before anything changes, so a
 request is applied completely or not at all.  The effects on occupants
 (roles recomputed, 301/321/307 removals, notices about people who are not
-in the room) are the core's (L{xmuc.muc.room.Room.affiliationEffects},
+in the room) are the core's (L{xmuc.muc.affiliations.affiliationEffects},
 L{xmuc.muc.room.Room.setRole}).  Affiliations and reserved nicks change in
 memory, the room is stored, and only then do the effects go out and the iq
 result: when storage fails the room is put back as it was, nobody saw
@@ -35,15 +35,13 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber import xmpp_stringprep
 from twisted.words.xish import domish
 
-from xmuc.muc import persistence
-from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
-from xmuc.muc.room import AFFILIATIONS, ROLES
+from xmuc.muc import hooks
+from xmuc.muc.affiliations import AFFILIATION_RANK, AFFILIATIONS, affiliationEffects, recordAffiliation
+from xmuc.muc.occupant import ROLE_RANK, ROLES
+from xmuc.muc.register import checkNotReservedByOther, evictSquatter
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.jid import parseJID
-
-#: The reason given to someone removed because its nick became reserved.
-RESERVED_REASON = "This nickname is reserved"
 
 PRIVILEGED = ("owner", "admin")
 
@@ -198,7 +196,7 @@ class AffiliationChange:
             # As Prosody: an outcast keeps its reserved nick (listed with
             # the ban); only losing every affiliation forgets it.
             room.reservedNicks.pop(self.bare, None)
-        self.old = room.recordAffiliation(self.bare, self.affiliation)
+        self.old = recordAffiliation(room, self.bare, self.affiliation)
 
     def apply(self, room, actor):
         """
@@ -206,10 +204,8 @@ class AffiliationChange:
         removed, occupants of the JID get their new role (or are removed).
         """
         if self.nick is not None:
-            squatter = room.occupants.get(self.nick)
-            if squatter is not None and squatter.bare != self.bare:
-                room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
-        room.affiliationEffects(self.bare, self.old, self.affiliation, actor=actor, reason=self.reason)
+            evictSquatter(room, self.nick, self.bare)
+        affiliationEffects(room, self.bare, self.old, self.affiliation, actor=actor, reason=self.reason)
 
 
 class RoleChange:
@@ -292,9 +288,7 @@ def parseItem(room, requester, item):
         old = room.affiliations.get(bare, "none")
         checkAffiliationChange(requester.affiliation, old, affiliation)
         if nick is not None:
-            holder = reservedBy(room, nick)
-            if holder is not None and holder != bare:
-                raise StanzaError("conflict", text="That nickname is reserved by someone else")
+            checkNotReservedByOther(room, nick, bare)
         return AffiliationChange(bare, affiliation, nick, reason)
     if role not in ROLES:
         raise StanzaError("bad-request", text="Unknown role")
@@ -311,22 +305,12 @@ def parseItem(room, requester, item):
     return RoleChange(target, role, reason)
 
 
-def reservedBy(room, nick):
-    """
-    @return: the bare JID that reserved C{nick} in C{room}, or L{None}.
-    """
-    for bare, reserved in room.reservedNicks.items():
-        if reserved == nick:
-            return bare
-    return None
-
-
 # -- Handlers ----------------------------------------------------------------------
 
 
 def setItems(room, stanza, occupant, **kw):
     """
-    C{iq-set} of C{muc#admin}: check every item, record the affiliation
+    C{room-iq-set} of C{muc#admin}: check every item, record the affiliation
     changes, store the room, then apply the effects (notices and presences
     go out before the result).  Nothing happens when storage fails.
     """
@@ -367,7 +351,7 @@ def setItems(room, stanza, occupant, **kw):
         for change in check():
             change.record(room)
 
-    return persistence.saveChange(room, recordAll).addCallback(applyAll)
+    return room.store.change(room, recordAll, applyAll)
 
 
 def mayGetAffiliationList(room, requester, affiliation):
@@ -394,7 +378,7 @@ def mayGetAffiliationList(room, requester, affiliation):
 
 def getItems(room, stanza, occupant, **kw):
     """
-    C{iq-get} of C{muc#admin}: an affiliation list (with reserved nicks) or
+    C{room-iq-get} of C{muc#admin}: an affiliation list (with reserved nicks) or
     a role list (moderators only).
     """
     requester = requesterOf(room, stanza, occupant)
@@ -435,5 +419,5 @@ def getItems(room, stanza, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.MUC_ADMIN, getItems)
-    service.hooks.add("iq-set:" + ns.MUC_ADMIN, setItems)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.MUC_ADMIN, getItems)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.MUC_ADMIN, setItems)

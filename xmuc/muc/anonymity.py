@@ -5,7 +5,12 @@ join).  Switching sends 172 (now non-anonymous) or 173 (now
 semi-anonymous) with the 104 notice.
 """
 
-from xmuc.muc.owner import configField
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
+
+#: C{whois}: C{'moderators'} (semi-anonymous) or C{'anyone'}.
+SETTINGS = {"whois": "moderators"}
 
 
 def anonymityCodes(room, changes, **kw):
@@ -18,8 +23,9 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("config-changed", anonymityCodes)
-    service.hooks.add("disco-features", addFeature)
+    declareSettings(service, SETTINGS)
+    service.hooks.add(hooks.CONFIG_CHANGED, anonymityCodes)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
     configField(service, "muc#roomconfig_whois", "whois", "list-single",
                 "Addresses (JIDs) of room occupants may be viewed by:", 45,
                 options=[("moderators", "Moderators only"), ("anyone", "Anyone")])

@@ -1,6 +1,6 @@
 """
-Deleted accounts lose their place in every room (the MUC side of the
-tombstones of issue 6): on the server event C{account-deleted}, the JID's
+Deleted accounts lose their place in every room (the MUC side of account
+tombstones): on the server event C{account-deleted}, the JID's
 affiliations and reserved nicks are removed from every room of the
 service, with the usual effects and notices to occupants, and persistent
 rooms are stored again.  Whoever registers the same name later inherits
@@ -11,7 +11,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from xmuc.hooks import ACCOUNT_DELETED
-from xmuc.muc import persistence
+from xmuc.muc.affiliations import affiliationEffects, recordAffiliation
 
 log = Logger()
 
@@ -19,7 +19,7 @@ log = Logger()
 def forgetAccount(service, bare):
     """
     Remove C{bare}'s affiliations and reserved nicks from every room, each
-    room's change all-or-nothing (L{persistence.saveChange}): stored, then
+    room's change all-or-nothing (L{xmuc.muc.persistence.RoomStore.change}): stored, then
     the effects and notices.  When storing a room fails, that room keeps
     the JID (in memory as in storage) and the failure is logged.
 
@@ -45,13 +45,14 @@ def _forgetInRoom(room, bare):
     def record():
         # As found once an earlier change of the room is stored.
         room.reservedNicks.pop(bare, None)
-        recorded["old"] = room.recordAffiliation(bare, "none")
+        recorded["old"] = recordAffiliation(room, bare, "none")
 
-    def stored(_):
+    def effects(_):
+        # Only the reserved nick went: nobody sees a change.
         if not room.destroyed and recorded["old"] != "none":
-            room.affiliationEffects(bare, recorded["old"], "none")
+            affiliationEffects(room, bare, recorded["old"], "none")
 
-    return persistence.saveChange(room, record).addCallback(stored)
+    return room.store.change(room, record, effects)
 
 
 def install(service):

@@ -2,17 +2,18 @@
 Service discovery (XEP-0030) of the service and of rooms, and unique room
 names (XEP-0045 10.1.4).
 
-Rooms answer disco#info with their features (from the C{disco-features}
-hook) and the C{muc#roominfo} form (C{disco-roominfo} hook); nodes go to
-C{disco-info-node:<node>}.  The service lists public, unlocked rooms.
+Rooms answer disco#info with their features (from the C{room-disco-features}
+hook) and the C{muc#roominfo} form (C{room-disco-roominfo} hook); nodes go to
+C{room-disco-info-node:<node>}.  The service lists public, unlocked rooms.
 """
 
 from twisted.words.xish import domish
 
-from xmuc.xmpp import forms
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.muc.locking import isLocked
+from xmuc.muc.subject import subjectOf
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
-
 
 
 def roomName(room):
@@ -26,28 +27,28 @@ def roomFeatures(room):
     features = {ns.MUC, ns.MUC_STABLE_ID, ns.MUC_SELF_PING, ns.DISCO_INFO, ns.DISCO_ITEMS, ns.STANZA_ID,
                 "muc_persistent" if room.config.persistent else "muc_temporary",
                 "muc_public" if room.config.public else "muc_hidden"}
-    room.hooks.fire("disco-features", room=room, features=features)
+    room.hooks.fire(hooks.ROOM_DISCO_FEATURES, room=room, features=features)
     return sorted(features)
 
 
 def roomInfoForm(room):
     form = forms.Form("result", ns.MUC_ROOMINFO)
     form.add("muc#roominfo_description", "text-single", "Description", [room.config.description])
-    form.add("muc#roominfo_subject", "text-single", "Subject", [room.subject or ""])
+    form.add("muc#roominfo_subject", "text-single", "Subject", [subjectOf(room).text or ""])
     form.add("muc#roominfo_occupants", "text-single", "Number of occupants", [str(len(room.occupants))])
     form.add("muc#roomconfig_roomname", "text-single", "Title", [roomName(room)])
     if room.config.lang:
         form.add("muc#roominfo_lang", "text-single", "Language", [room.config.lang])
     form.add("muc#roomconfig_changesubject", "boolean", "Allow participants to change the subject",
              ["1" if room.config.changeSubject else "0"])
-    room.hooks.fire("disco-roominfo", room=room, form=form)
+    room.hooks.fire(hooks.ROOM_DISCO_ROOMINFO, room=room, form=form)
     return form
 
 
 def roomInfo(room, stanza, occupant, **kw):
     node = stanza.firstChildElement().getAttribute("node")
     if node:
-        result = room.hooks.fire("disco-info-node:" + node, room=room, stanza=stanza, occupant=occupant)
+        result = room.hooks.fire(hooks.ROOM_DISCO_INFO_NODE + node, room=room, stanza=stanza, occupant=occupant)
         if result is None:
             # As Prosody: a node the room knows nothing about is empty.
             result = domish.Element((ns.DISCO_INFO, "query"))
@@ -87,7 +88,7 @@ def serviceInfo(service, stanza, **kw):
     identity["type"] = "text"
     identity["name"] = service.title
     features = {ns.DISCO_INFO, ns.DISCO_ITEMS, ns.MUC, ns.MUC_UNIQUE, ns.MUC_STABLE_ID}
-    service.hooks.fire("service-disco-features", service=service, features=features)
+    service.hooks.fire(hooks.SERVICE_DISCO_FEATURES, service=service, features=features)
     for feature in sorted(features):
         query.addElement("feature")["var"] = feature
     return query
@@ -99,7 +100,7 @@ def serviceItems(service, stanza, **kw):
         return query
     for jid in sorted(service.rooms):
         room = service.rooms[jid]
-        if room.config.public and not room.locked and not room.destroyed:
+        if room.config.public and not isLocked(room) and not room.destroyed:
             item = query.addElement("item")
             item["jid"] = jid
             item["name"] = roomName(room)
@@ -121,9 +122,9 @@ def ping(service, stanza, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.DISCO_INFO, roomInfo)
-    service.hooks.add("iq-get:" + ns.DISCO_ITEMS, roomItems)
-    service.hooks.add("service-iq-get:" + ns.DISCO_INFO, serviceInfo)
-    service.hooks.add("service-iq-get:" + ns.DISCO_ITEMS, serviceItems)
-    service.hooks.add("service-iq-get:" + ns.MUC_UNIQUE, uniqueName)
-    service.hooks.add("service-iq-get:" + ns.PING, ping)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.DISCO_INFO, roomInfo)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.DISCO_ITEMS, roomItems)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.DISCO_INFO, serviceInfo)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.DISCO_ITEMS, serviceItems)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.MUC_UNIQUE, uniqueName)
+    service.hooks.add(hooks.SERVICE_IQ_GET + ns.PING, ping)

@@ -15,14 +15,19 @@ import time
 
 from twisted.logger import Logger
 
-from xmuc.xmpp import forms
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.muc.roomconfig import declareSettings
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.datetime import parseStamp
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.serialized import Serialized
 from xmuc.xmpp.stanza import copyElement, parseElement
 
 log = Logger()
+
+#: C{historyLength}: messages of history sent to joiners (default: the
+#: service's C{[muc] default_history_length}).
+SETTING = "historyLength"
 
 
 class HistoryEntry:
@@ -44,10 +49,7 @@ def historyOf(room):
     """
     @return: the room's deque of L{HistoryEntry}, oldest first.
     """
-    history = getattr(room, "history", None)
-    if history is None:
-        history = room.history = collections.deque()
-    return history
+    return room.state(__name__, collections.deque)
 
 
 def makeEntry(room, message, when, serialized=None):
@@ -69,8 +71,6 @@ def trim(room):
     history = historyOf(room)
     while len(history) > room.config.historyLength:
         history.popleft()
-
-
 
 
 def isHistoric(message):
@@ -231,10 +231,11 @@ def purge(room, **kw):
 
 
 def install(service):
-    service.hooks.add("groupchat-broadcast", remember)
-    service.hooks.add("joined", sendHistory, priority=20)
-    service.hooks.add("config-form", addField, priority=25)
-    service.hooks.add("config-submitted", readField, priority=25)
-    service.hooks.add("config-changed", applyLength)
-    service.hooks.add("room-loaded", loadArchived)
-    service.hooks.add("room-destroyed", purge)
+    declareSettings(service, {SETTING: service.defaultHistoryLength})
+    service.hooks.add(hooks.GROUPCHAT_BROADCAST, remember)
+    service.hooks.add(hooks.OCCUPANT_JOINED, sendHistory, priority=20)
+    service.hooks.add(hooks.CONFIG_FORM, addField, priority=25)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, readField, priority=25)
+    service.hooks.add(hooks.CONFIG_CHANGED, applyLength)
+    service.hooks.add(hooks.ROOM_LOADED, loadArchived)
+    service.hooks.add(hooks.ROOM_DESTROYED, purge)

@@ -7,27 +7,21 @@ MUC elements) plus C{<invite from=...><reason/></invite>}, the room
 password, a C{jabber:x:conference} element and a plain body for old
 clients.  In a semi-anonymous room the invitee (unless it would be a
 moderator) sees the inviter's room JID, never its real JID.  Visitors may
-not invite; in members-only rooms only admins and owners may (members too
-with C{muc#roomconfig_allowinvites}), and the invitee becomes a member:
-the membership is stored before the invitation goes out; when storage
-fails the invitee stays what it was, the inviter gets
-C{internal-server-error} and the invitation is not sent.
+not invite.  Features take part as in Prosody: C{room-pre-invite} may
+refuse an invitation (members-only rooms, L{xmuc.muc.membersonly}), and
+C{room-invite} adds to it (the password, L{xmuc.muc.password}) or sends
+it itself (after making the invitee a member).
 A C{<decline to=.../>} is relayed back to the inviter (to an occupant
 when addressed to a room JID).  Direct invitations (XEP-0249) go from
 user to user and never reach the room.
 """
 
-from twisted.logger import Logger
-
-from xmuc.muc import persistence
-from xmuc.muc.occupant import AFFILIATION_RANK, ROLE_RANK
-from xmuc.muc.owner import configField
+from xmuc.muc import hooks
+from xmuc.muc.occupant import ROLE_RANK
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import copyElement
-
-log = Logger()
 
 
 def _reason(element):
@@ -53,16 +47,13 @@ def _relayed(stanza, room, to):
 def checkInviter(room, sender, occupant):
     """
     @raise StanzaError: C{forbidden} for visitors (or those who would be),
-        and in members-only rooms for those who may not add members.
+        or a refusal of C{room-pre-invite}.
     """
     bare = sender.userhost()
     role = occupant.role if occupant is not None else room.defaultRole(sender, room.getAffiliation(bare))
     if ROLE_RANK.get(role, 0) <= ROLE_RANK["visitor"]:
         raise StanzaError("forbidden", type="auth")
-    if room.config.membersOnly:
-        required = "member" if room.config.allowInvites else "admin"
-        if AFFILIATION_RANK[room.getAffiliation(bare)] < AFFILIATION_RANK[required]:
-            raise StanzaError("forbidden", type="auth", text="You are not allowed to invite people to this room")
+    room.hooks.fire(hooks.ROOM_PRE_INVITE, room=room, sender=sender, occupant=occupant)
 
 
 def relayInvite(room, stanza, sender, occupant, invite):
@@ -80,40 +71,15 @@ def relayInvite(room, stanza, sender, occupant, invite):
         inviter = occupant.occupantJID
     relayed["from"] = inviter
     relayed.addElement("reason", content=reason)
-    if room.config.password:
-        x.addElement("password", content=room.config.password)
     conference = message.addElement((ns.CONFERENCE, "x"))
     conference["jid"] = room.jidStr
     conference.addContent(reason)
     if message.body is None:
         message.addElement("body", content="%s invited you to the room %s%s" % (
             inviter, room.jidStr, " (%s)" % (reason,) if reason else ""))
-    if room.config.membersOnly and AFFILIATION_RANK[room.getAffiliation(invitee.userhost())] <= 0:
-        makeMemberAndSend(room, stanza, invitee.userhost(), occupant, inviter, message)
-        return
-    room.route(message)
-
-
-def makeMemberAndSend(room, stanza, bare, occupant, inviter, message):
-    """
-    An invitation to a members-only room makes C{bare} a member: stored
-    first, then the effects and the invitation; nothing but an error to
-    the inviter when storage fails.
-    """
-    recorded = {}
-
-    def record():
-        recorded["old"] = room.recordAffiliation(bare, "member")
-
-    def stored(_):
-        room.affiliationEffects(bare, recorded["old"], "member", actor=occupant, reason="Invited by " + inviter)
+    if not room.hooks.fire(hooks.ROOM_INVITE, room=room, stanza=stanza, occupant=occupant, invitee=invitee,
+                           inviter=inviter, message=message):
         room.route(message)
-
-    def failed(failure):
-        log.failure("could not store the membership of an invitee of {room}", failure, room=room.jidStr)
-        room.error(stanza, "internal-server-error")
-
-    persistence.saveChange(room, record).addCallbacks(stored, failed)
 
 
 def relayDecline(room, stanza, sender, decline):
@@ -160,6 +126,4 @@ def handleInvitations(room, stanza, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("room-message", handleInvitations)
-    configField(service, "muc#roomconfig_allowinvites", "allowInvites", "boolean",
-                "Allow members to invite new members", 33)
+    service.hooks.add(hooks.ROOM_MESSAGE, handleInvitations)

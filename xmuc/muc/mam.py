@@ -29,10 +29,13 @@ the sender's bare JID, affiliation and role.
 import collections
 import time
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
+from xmuc.muc import hooks
+from xmuc.muc.affiliations import belowMember
 from xmuc.muc.history import historyOf, isHistoric
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp import mam as shared
@@ -108,15 +111,30 @@ def archivingEnabled(room):
     return room.extra.get("archiving", True)
 
 
+class _ArchiveState:
+    """
+    What the archive keeps about a room at run time.
+
+    @ivar archive: the in-memory archive of a temporary room.
+    @ivar submitted: the archiving field of a configuration form being
+        applied (L{None}: not submitted).
+    """
+
+    def __init__(self):
+        self.archive = collections.deque(maxlen=MEMORY_ARCHIVE_SIZE)
+        self.submitted = None
+
+
+def _stateOf(room):
+    return room.state(__name__, _ArchiveState)
+
+
 def memoryArchive(room):
     """
     @return: the in-memory archive of a temporary room (a bounded deque of
         L{Record}, oldest first).
     """
-    archive = getattr(room, "mamArchive", None)
-    if archive is None:
-        archive = room.mamArchive = collections.deque(maxlen=MEMORY_ARCHIVE_SIZE)
-    return archive
+    return _stateOf(room).archive
 
 
 def addSender(message, affiliation, role, jid):
@@ -172,8 +190,6 @@ def records(room):
     @return: Deferred firing with the archived L{Record}s of C{room},
         oldest first.
     """
-    from twisted.internet import defer
-
     if not room.config.persistent:
         return defer.succeed(list(memoryArchive(room)))
     store = room.service.server.storage.archive
@@ -216,7 +232,7 @@ def persistenceChanged(room, changes, **kw):
 
 def serveForm(room, stanza, **kw):
     """
-    C{iq-get}: the search form.
+    C{room-iq-get}: the search form.
     """
     if stanza.firstChildElement().name != "query":
         return None
@@ -261,14 +277,14 @@ def answer(room, stanza, query, parsed, archived):
 
 def handleQuery(room, stanza, occupant, **kw):
     """
-    C{iq-set}: an archive query.
+    C{room-iq-set}: an archive query.
     """
     query = stanza.firstChildElement()
     if query.name != "query":
         return None
     bare = JID(stanza["from"]).userhost()
     affiliation = room.getAffiliation(bare)
-    if affiliation == "outcast" or (room.config.membersOnly and affiliation == "none"):
+    if affiliation == "outcast" or (room.config.membersOnly and belowMember(affiliation)):
         raise StanzaError("forbidden")
     parsed = parseQuery(query)
     d = records(room)
@@ -285,7 +301,7 @@ def addConfigField(room, form, **kw):
 
 def readConfigField(room, fields, **kw):
     # Applied in config-changed, once no handler refused the form.
-    room.mamArchivingSubmitted = (
+    _stateOf(room).submitted = (
         forms.boolean(fields[ARCHIVING_FIELD], ARCHIVING_FIELD) if ARCHIVING_FIELD in fields else None)
 
 
@@ -294,11 +310,11 @@ def applyConfigField(room, codes, **kw):
     Like Prosody: a submitted archiving field always announces 170 (on) or
     171 (off), changed or not.
     """
-    enabled = getattr(room, "mamArchivingSubmitted", None)
-    room.mamArchivingSubmitted = None
+    state = _stateOf(room)
+    enabled, state.submitted = state.submitted, None
     if enabled is None:
         return
-    # Runs inside the owner form's persistence.saveChange: undone with
+    # Runs inside the owner form's room change (RoomStore.change): undone with
     # room.extra when storing fails.
     room.extra["archiving"] = enabled
     codes.add("170" if enabled else "171")
@@ -315,12 +331,12 @@ def addServiceFeature(service, features, **kw):
 
 
 def install(service):
-    service.hooks.add("groupchat-broadcast", archive, priority=-10)
-    service.hooks.add("iq-get:" + ns.MAM, serveForm)
-    service.hooks.add("iq-set:" + ns.MAM, handleQuery)
-    service.hooks.add("config-form", addConfigField, priority=1)
-    service.hooks.add("config-submitted", readConfigField)
-    service.hooks.add("config-changed", applyConfigField)
-    service.hooks.add("config-changed", persistenceChanged)
-    service.hooks.add("disco-features", addFeatures)
-    service.hooks.add("service-disco-features", addServiceFeature)
+    service.hooks.add(hooks.GROUPCHAT_BROADCAST, archive, priority=-10)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.MAM, serveForm)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.MAM, handleQuery)
+    service.hooks.add(hooks.CONFIG_FORM, addConfigField, priority=1)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, readConfigField)
+    service.hooks.add(hooks.CONFIG_CHANGED, applyConfigField)
+    service.hooks.add(hooks.CONFIG_CHANGED, persistenceChanged)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeatures)
+    service.hooks.add(hooks.SERVICE_DISCO_FEATURES, addServiceFeature)

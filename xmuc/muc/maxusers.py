@@ -4,8 +4,14 @@ service-wide C{[muc] max_occupants} (0: none).  A full room answers
 C{service-unavailable}; owners and admins still get in.
 """
 
-from xmuc.muc.owner import configField
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp.errors import StanzaError
+
+#: C{maxUsers}: the occupant limit, 0 for none (default: the service's
+#: C{[muc] max_occupants}).
+SETTING = "maxUsers"
 
 
 def roomLimit(room):
@@ -24,7 +30,8 @@ def checkRoomFull(room, occupant, **kw):
 
 
 def install(service):
-    service.hooks.add("pre-join", checkRoomFull, priority=-40)
+    declareSettings(service, {SETTING: service.maxOccupants})
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkRoomFull, priority=-40)
     configField(service, "muc#roomconfig_maxusers", "maxUsers", "integer",
                 "Maximum number of occupants (0: no limit)", 40,
                 maximum=lambda room: room.service.maxOccupants)

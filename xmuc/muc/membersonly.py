@@ -1,16 +1,27 @@
 """
 Members-only rooms (XEP-0045 7.2.4, 9.3): only members, admins and owners
 enter (others get C{registration-required}); switching a room to
-members-only removes the unaffiliated occupants with status 322.
+members-only removes the unaffiliated occupants with status 322.  Only
+admins and owners invite (members too with
+C{muc#roomconfig_allowinvites}), and an invitation makes the invitee a
+member: the membership is stored before the invitation goes out; when
+storage fails the invitee stays what it was, the inviter gets
+C{internal-server-error} and the invitation is not sent.
 """
 
-from xmuc.muc.occupant import AFFILIATION_RANK
-from xmuc.muc.owner import configField
+from twisted.logger import Logger
+
+from xmuc.muc import hooks
+from xmuc.muc.affiliations import AFFILIATION_RANK, belowMember, isMember
+from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp.errors import StanzaError
 
+log = Logger()
 
-def isMember(room, bare):
-    return AFFILIATION_RANK[room.getAffiliation(bare)] >= AFFILIATION_RANK["member"]
+#: C{membersOnly}: only members (and above) may join; C{allowInvites}:
+#: members (not only admins) may invite to a members-only room.
+SETTINGS = {"membersOnly": False, "allowInvites": False}
 
 
 def noRoleForStrangers(room, affiliation, **kw):
@@ -34,13 +45,54 @@ def removeNonMembers(room, changes, **kw):
                 room.removeOccupant(occupant, codes=("322",))
 
 
+def checkInviter(room, sender, **kw):
+    """
+    C{room-pre-invite}: XEP-0045 7.8.2: "Invitation privileges in
+    members-only rooms SHOULD be restricted to room admins; if a member
+    without privileges to edit the member list attempts to invite another
+    user, the service SHOULD return a <forbidden/> error" (members may
+    invite too when the room allows it, as Prosody).
+
+    @raise StanzaError: C{forbidden}.
+    """
+    if room.config.membersOnly:
+        required = "member" if room.config.allowInvites else "admin"
+        if AFFILIATION_RANK[room.getAffiliation(sender.userhost())] < AFFILIATION_RANK[required]:
+            raise StanzaError("forbidden", type="auth", text="You are not allowed to invite people to this room")
+
+
+def makeInviteeMember(room, stanza, occupant, invitee, inviter, message, **kw):
+    """
+    C{room-invite}: XEP-0045 7.8.2: "If the room is members-only, the
+    service MAY also add the invitee to the member list"; xmuc does, as
+    Prosody: stored first, then the effects and the invitation, and
+    nothing but an error to the inviter when storage fails.
+    """
+    bare = invitee.userhost()
+    if not (room.config.membersOnly and belowMember(room.getAffiliation(bare))):
+        return None
+
+    def failed(failure):
+        log.failure("could not store the membership of an invitee of {room}", failure, room=room.jidStr)
+        room.error(stanza, "internal-server-error")
+
+    d = room.changeAffiliation(bare, "member", actor=occupant, reason="Invited by " + inviter)
+    d.addCallbacks(lambda _: room.route(message), failed)
+    return True
+
+
 def addFeature(room, features, **kw):
     features.add("muc_membersonly" if room.config.membersOnly else "muc_open")
 
 
 def install(service):
-    service.hooks.add("pre-join", checkMembership, priority=-5)
-    service.hooks.add("default-role", noRoleForStrangers, priority=2)
-    service.hooks.add("config-stored", removeNonMembers)
-    service.hooks.add("disco-features", addFeature)
+    declareSettings(service, SETTINGS)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkMembership, priority=-5)
+    service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, noRoleForStrangers, priority=2)
+    service.hooks.add(hooks.CONFIG_STORED, removeNonMembers)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
+    service.hooks.add(hooks.ROOM_PRE_INVITE, checkInviter)
+    service.hooks.add(hooks.ROOM_INVITE, makeInviteeMember)
     configField(service, "muc#roomconfig_membersonly", "membersOnly", "boolean", "Only allow members to join", 55)
+    configField(service, "muc#roomconfig_allowinvites", "allowInvites", "boolean",
+                "Allow members to invite new members", 33)

@@ -3,9 +3,13 @@ Moderated rooms (XEP-0045 8.x): unaffiliated occupants join as visitors
 and visitors may not speak (C{forbidden}).
 """
 
-from xmuc.muc.owner import configField
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp.errors import StanzaError
+
+#: C{moderated}: only participants and moderators may speak.
+SETTINGS = {"moderated": False}
 
 
 def visitorsInModeratedRooms(room, affiliation, **kw):
@@ -17,8 +21,6 @@ def visitorsInModeratedRooms(room, affiliation, **kw):
 def refuseVisitors(room, occupant, stanza, **kw):
     if occupant.role == "visitor":
         raise StanzaError("forbidden", text="You do not currently have permission to speak in this chat")
-    if occupant.role == "none":
-        raise StanzaError("not-acceptable", type="cancel", text="You are not currently connected to this chat")
 
 
 def addFeature(room, features, **kw):
@@ -26,8 +28,9 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("default-role", visitorsInModeratedRooms)
-    service.hooks.add("groupchat-message", refuseVisitors, priority=50)
-    service.hooks.add("disco-features", addFeature)
+    declareSettings(service, SETTINGS)
+    service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, visitorsInModeratedRooms)
+    service.hooks.add(hooks.GROUPCHAT_PRE_BROADCAST, refuseVisitors, priority=50)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
     configField(service, "muc#roomconfig_moderatedroom", "moderated", "boolean",
                 "Moderated (require permission to speak)", 50)

@@ -6,14 +6,18 @@ occupants.
 
 from twisted.words.protocols.jabber.jid import internJID
 
+from xmuc.muc.featurestate import FeatureState
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import Serialized
+
+#: Roles, the most privileged first.
+ROLES = ("moderator", "participant", "visitor", "none")
 
 #: Roles from least to most privileged.
 ROLE_RANK = {"none": 0, "visitor": 1, "participant": 2, "moderator": 3}
 
-#: Affiliations from least to most privileged.
-AFFILIATION_RANK = {"outcast": -1, "none": 0, "member": 1, "admin": 2, "owner": 3}
+#: The text of errors to someone who is not in the room.
+NOT_IN_ROOM = "You are not currently connected to this chat"
 
 
 def presencePayload(stanza):
@@ -34,7 +38,17 @@ def presencePayload(stanza):
     )
 
 
-class Occupant:
+def mucElement(stanza):
+    """
+    @return: the C{<x xmlns='http://jabber.org/protocol/muc'/>} of a
+        presence (a join, XEP-0045 7.2.1), or L{None}.
+    """
+    for child in stanza.elements(ns.MUC, "x"):
+        return child
+    return None
+
+
+class Occupant(FeatureState):
     """
     @ivar room: the L{xmuc.muc.room.Room}.
     @ivar nick: the room nickname (str).
@@ -48,8 +62,9 @@ class Occupant:
         C{'none'} while leaving).
     @ivar payload: the children of the primary session's last presence
         that are broadcast (show, status, caps...), see L{presencePayload}.
-    @ivar joinStanza: the presence that makes it join, while it joins
-        (L{None} once the C{joined} hooks ran).
+
+    Features keep their runtime state about an occupant in
+    L{state<xmuc.muc.featurestate.FeatureState.state>}.
     """
 
     def __init__(self, room, nick, jid, role):
@@ -61,7 +76,7 @@ class Occupant:
         self.role = role
         self.payload = ()
         self.sessions = {self.realJID: ()}
-        self.joinStanza = None
+        self._featureState = {}
         # (key, {variant: Serialized}) of the plain available presence.
         self._cache = (None, {})
         # Changes when sessions come and go (the items of the 'full' variant).
@@ -77,9 +92,6 @@ class Occupant:
     @property
     def affiliation(self):
         return self.room.getAffiliation(self.bare)
-
-    def isModerator(self):
-        return self.role == "moderator"
 
     def setPresence(self, stanza, realJID=None):
         """

@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import uuid
 
+from xmuc.muc import hooks
 from xmuc.xmpp import ns
 
+ns.OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
 def occupantID(room, bare):
@@ -37,11 +39,15 @@ def giveSalt(room, **kw):
     room.extra.setdefault("occupantIdSalt", str(uuid.uuid4()))
 
 
+def occupantIDOf(room, occupant):
+    """
+    @return: the occupant id of C{occupant}, computed once per occupant.
+    """
+    return occupant.state(__name__, occupantID, room, occupant.bare)
+
+
 def _add(room, occupant, stanza):
-    cached = getattr(occupant, "occupantID", None)
-    if cached is None:
-        cached = occupant.occupantID = occupantID(room, occupant.bare)
-    stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = cached
+    stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = occupantIDOf(room, occupant)
 
 
 def addToPresence(room, occupant, presence, **kw):
@@ -61,9 +67,9 @@ def addServiceFeature(service, features, **kw):
 
 
 def install(service):
-    service.hooks.add("room-created", giveSalt)
-    service.hooks.add("room-loaded", giveSalt)
-    service.hooks.add("build-presence", addToPresence)
-    service.hooks.add("build-message", addToMessage)
-    service.hooks.add("disco-features", addFeature)
-    service.hooks.add("service-disco-features", addServiceFeature)
+    service.hooks.add(hooks.ROOM_CREATED, giveSalt)
+    service.hooks.add(hooks.ROOM_LOADED, giveSalt)
+    service.hooks.add(hooks.PRESENCE_BUILD, addToPresence)
+    service.hooks.add(hooks.MESSAGE_BUILD, addToMessage)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
+    service.hooks.add(hooks.SERVICE_DISCO_FEATURES, addServiceFeature)

@@ -5,9 +5,13 @@ the room is protected exactly when its secret is not empty; submitting
 C{muc#roomconfig_passwordprotectedroom} false clears the secret.
 """
 
-from xmuc.xmpp import forms
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.muc.roomconfig import declareSettings
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+
+#: C{password}: the room secret, C{''} for none.
+SETTINGS = {"password": ""}
 
 
 def joinPassword(stanza):
@@ -46,12 +50,25 @@ def readFields(room, fields, changes, **kw):
     changes["password"] = secret
 
 
+def addToInvite(room, message, **kw):
+    """
+    C{room-invite}: the invitation carries the room password (XEP-0045
+    7.8.2), as Prosody.
+    """
+    if room.config.password:
+        for x in message.elements(ns.MUC_USER, "x"):
+            x.addElement("password", content=room.config.password)
+
+
 def addFeature(room, features, **kw):
     features.add("muc_passwordprotected" if room.config.password else "muc_unsecured")
 
 
 def install(service):
-    service.hooks.add("pre-join", checkPassword, priority=-20)
-    service.hooks.add("config-form", addFields, priority=60)
-    service.hooks.add("config-submitted", readFields, priority=60)
-    service.hooks.add("disco-features", addFeature)
+    declareSettings(service, SETTINGS)
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkPassword, priority=-20)
+    service.hooks.add(hooks.CONFIG_FORM, addFields, priority=60)
+    service.hooks.add(hooks.CONFIG_SUBMITTED, readFields, priority=60)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
+    # Before the invitation may be sent (members-only rooms).
+    service.hooks.add(hooks.ROOM_INVITE, addToInvite, priority=10)

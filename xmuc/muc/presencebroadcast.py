@@ -18,11 +18,20 @@ and the real JID when the joiner may see real JIDs.  Members without a
 reserved nick are only shown to joiners who may see real JIDs.
 """
 
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
+from xmuc.muc.presence import PresenceChange, broadcastPresence, buildPresence
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import Serialized
 from xmuc.xmpp.stanza import newStanza
 
 MEMBERS = ("owner", "admin", "member")
+
+#: C{presenceBroadcast}: the roles whose presence is broadcast.
+SETTINGS = {"presenceBroadcast": ["moderator", "participant", "visitor"]}
+
+ROLE_OPTIONS = [("moderator", "Moderator"), ("participant", "Participant"), ("visitor", "Visitor")]
 
 
 def broadcastsRole(room, role):
@@ -36,17 +45,30 @@ def shownRole(occupant):
     """
     if occupant.role != "none":
         return occupant.role
-    return getattr(occupant, "lastRoleInRoom", "none")
+    return _stateOf(occupant).lastRole
+
+
+class _ShownRole:
+    """
+    @ivar lastRole: the last role others saw for an occupant (not
+        C{'none'}), C{'none'} before any.
+    """
+
+    lastRole = "none"
+
+
+def _stateOf(occupant):
+    return occupant.state(__name__, _ShownRole)
 
 
 def rememberRole(occupant, role):
     if role != "none":
-        occupant.lastRoleInRoom = role
+        _stateOf(occupant).lastRole = role
 
 
 def isVisible(room, occupant, **kw):
     """
-    C{presence-visible}: only occupants whose role is broadcast are seen.
+    C{occupant-presence-visible}: only occupants whose role is broadcast are seen.
     """
     if broadcastsRole(room, shownRole(occupant)):
         return None
@@ -79,7 +101,7 @@ def sendUnavailableToOthers(room, occupant):
         kind = "full" if room.canSeeRealJIDs(other) else "anon"
         serialized = variants.get(kind)
         if serialized is None:
-            presence = room.buildPresence(occupant, kind, unavailable=True, payload=())
+            presence = buildPresence(room, occupant, kind, PresenceChange(unavailable=True, payload=()))
             serialized = variants[kind] = Serialized(presence)
         for to in tuple(other.sessions):
             serialized.sendTo(room.router, to)
@@ -130,13 +152,16 @@ def onConfigChanged(room, changes, old, **kw):
     after = set(changes["presenceBroadcast"])
     for occupant in list(room.occupants.values()):
         if occupant.role in after and occupant.role not in before:
-            room.broadcastPresence(occupant, toSelf=False)
+            broadcastPresence(room, occupant, toSelf=False)
         elif occupant.role in before and occupant.role not in after:
             sendUnavailableToOthers(room, occupant)
 
 
 def install(service):
-    service.hooks.add("presence-visible", isVisible)
-    service.hooks.add("occupant-list-sent", onListSent)
-    service.hooks.add("role-changed", onRoleChanged)
-    service.hooks.add("config-stored", onConfigChanged)
+    declareSettings(service, SETTINGS)
+    configField(service, "muc#roomconfig_presencebroadcast", "presenceBroadcast", "list-multi",
+                "Only show participants with roles", 20, options=ROLE_OPTIONS + [("none", "None (offline members)")])
+    service.hooks.add(hooks.OCCUPANT_PRESENCE_VISIBLE, isVisible)
+    service.hooks.add(hooks.OCCUPANT_LIST_SENT, onListSent)
+    service.hooks.add(hooks.ROLE_CHANGED, onRoleChanged)
+    service.hooks.add(hooks.CONFIG_STORED, onConfigChanged)

@@ -6,7 +6,7 @@ form (or the registered nick); submitting it reserves the nick and makes
 the user a member (an affiliation the user already has is kept), which
 updates the user's occupants in the room; C{<remove/>} drops the nick and
 the membership.  Both are all-or-nothing like the other room changes
-(L{xmuc.muc.persistence.saveChange}): recorded, stored, and only then
+(L{xmuc.muc.room.Room.changeAffiliation}): recorded, stored, and only then
 sent (evictions, presences, notices, the result).  Unaffiliated users
 may only register when the service allows it
 (C{[muc] allow_unaffiliated_registration}), outcasts never.
@@ -22,15 +22,49 @@ nick.
 from twisted.internet import defer
 from twisted.words.xish import domish
 
-from xmuc.muc import persistence
-from xmuc.muc.admin import RESERVED_REASON, reservedBy
-from xmuc.muc.room import validNick
+from xmuc.muc import hooks
+from xmuc.muc.nicks import validNick
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.jid import parseJID
 
 NICK_FIELD = "muc#register_roomnick"
 ROOMUSER_NODE = "x-roomuser-item"
+
+#: The reason given to someone removed because its nick became reserved.
+RESERVED_REASON = "This nickname is reserved"
+
+
+def reservedBy(room, nick):
+    """
+    @return: the bare JID that reserved C{nick} in C{room}, or L{None}.
+    """
+    for bare, reserved in room.reservedNicks.items():
+        if reserved == nick:
+            return bare
+    return None
+
+
+def checkNotReservedByOther(room, nick, bare):
+    """
+    A reserved nick belongs to whoever reserved it.
+
+    @raise StanzaError: C{conflict} when someone else than C{bare}
+        reserved C{nick}.
+    """
+    holder = reservedBy(room, nick)
+    if holder is not None and holder != bare:
+        raise StanzaError("conflict", text="That nickname is reserved by someone else")
+
+
+def evictSquatter(room, nick, bare):
+    """
+    C{nick} was just reserved for C{bare}: whoever else sits on it is
+    removed (307, L{RESERVED_REASON}, no actor).
+    """
+    squatter = room.occupants.get(nick)
+    if squatter is not None and squatter.bare != bare:
+        room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
 
 
 def registrationForm():
@@ -107,7 +141,7 @@ def submittedNick(query):
 def setRegistration(room, stanza, **kw):
     """
     Register (form submit) or unregister (C{<remove/>}), all-or-nothing
-    like the other room changes (L{persistence.saveChange}): the nick and
+    like the other room changes (L{xmuc.muc.room.Room.changeAffiliation}): the nick and
     the affiliation change in memory, the room is stored, and only then is
     whoever sits on the nick removed, the affiliation's effects (presences,
     notice) sent and the result returned.  When storage fails, the room is
@@ -135,58 +169,41 @@ def _saveRegistration(room, bare, nick):
     Record a registration of C{bare} with C{nick} (or its removal when
     C{nick} is L{None}), store the room, then send the effects.
 
-    @return: the Deferred of L{persistence.saveChange}, firing with L{None}
-        after the effects went out.
+    @return: the Deferred of L{xmuc.muc.room.Room.changeAffiliation},
+        firing with L{None} after the effects went out.
     """
-    recorded = {}
 
-    def record():
+    def registered(stored):
         # Checked again against the room as it is now: an earlier change of
         # the room may have been stored meanwhile (persistence applies the
         # changes of a room one at a time), e.g. the user was banned or
         # someone else reserved the nick.
         checkMayRegister(room, bare)
-        stored = room.affiliations.get(bare, "none")
         if nick is None:
             room.reservedNicks.pop(bare, None)
             # Only the membership registration gave goes; a higher one stays.
-            new = "none" if stored == "member" else stored
-        else:
-            holder = reservedBy(room, nick)
-            if holder is not None and holder != bare:
-                raise StanzaError("conflict", text="That nickname is reserved by someone else")
-            room.reservedNicks[bare] = nick
-            new = "member" if stored == "none" else stored
-        recorded["old"] = room.recordAffiliation(bare, new)
-        recorded["new"] = new
+            return "none" if stored == "member" else stored
+        checkNotReservedByOther(room, nick, bare)
+        room.reservedNicks[bare] = nick
+        return "member" if stored == "none" else stored
 
-    def stored(_):
-        if room.destroyed:
-            return None
-        if nick is not None:
-            squatter = room.occupants.get(nick)
-            if squatter is not None and squatter.bare != bare:
-                room.setRole(squatter, "none", reason=RESERVED_REASON, codes=("307",))
-        room.affiliationEffects(bare, recorded["old"], recorded["new"])
-        # The result (no payload) follows: durable before ack.
-        return None
-
-    return persistence.saveChange(room, record).addCallback(stored)
+    # The result (no payload) follows: durable before ack.
+    return room.changeAffiliation(bare, registered, nick=nick).addCallback(lambda _: None)
 
 
 def refuseReservedNick(room, occupant, **kw):
     """
-    C{pre-join}: a nick reserved by someone else is taken (C{conflict}).
+    C{occupant-pre-join}: a nick reserved by someone else is taken (C{conflict}).
     """
-    holder = reservedBy(room, occupant.nick)
-    if holder is not None and holder != occupant.bare:
-        raise StanzaError("conflict", text="That nickname is reserved by someone else")
+    checkNotReservedByOther(room, occupant.nick, occupant.bare)
 
 
 def refuseReservedNickChange(room, occupant, nick, **kw):
-    holder = reservedBy(room, nick)
-    if holder is not None and holder != occupant.bare:
-        raise StanzaError("conflict", text="That nickname is reserved by someone else")
+    checkNotReservedByOther(room, nick, occupant.bare)
+
+
+def onNickReserved(room, bare, nick, **kw):
+    evictSquatter(room, nick, bare)
 
 
 def reservedNickInfo(room, stanza, **kw):
@@ -210,10 +227,14 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-get:" + ns.REGISTER, getRegistration)
-    service.hooks.add("iq-set:" + ns.REGISTER, setRegistration)
-    # After every other refusal: the nick conflict comes last, as in Prosody.
-    service.hooks.add("pre-join", refuseReservedNick, priority=-20)
-    service.hooks.add("pre-nick-change", refuseReservedNickChange)
-    service.hooks.add("disco-info-node:" + ROOMUSER_NODE, reservedNickInfo)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.ROOM_IQ_GET + ns.REGISTER, getRegistration)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.REGISTER, setRegistration)
+    # After the ban, membership and password refusals (password has the
+    # same priority and is installed first); the lock (-30) and the
+    # occupant limit (-40) come later, and the conflict with an occupant's
+    # nick last of all (the core, after every hook).
+    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseReservedNick, priority=-20)
+    service.hooks.add(hooks.OCCUPANT_PRE_NICK_CHANGE, refuseReservedNickChange)
+    service.hooks.add(hooks.NICK_RESERVED, onNickReserved)
+    service.hooks.add(hooks.ROOM_DISCO_INFO_NODE + ROOMUSER_NODE, reservedNickInfo)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

@@ -1,59 +1,40 @@
 """
-The settings of one room (what the owner's C{muc#roomconfig} form edits).
+The settings of one room (what the owner's C{muc#roomconfig} form edits),
+as a generic store: each feature module declares its own settings with
+their defaults (L{declareSettings}, e.g. C{password.SETTINGS}), and every
+room gets a L{RoomConfig} holding them.
 """
 
-ROLES = ("moderator", "participant", "visitor", "none")
-WHOIS = ("moderators", "anyone")
-ALLOW_PM = ("anyone", "participants", "moderators", "none")
+
+def declareSettings(service, settings):
+    """
+    Declare settings of every room of C{service} with their defaults.
+
+    @param settings: C{{attribute name: default}}; every value is
+        JSON-serialisable (lists are copied for each room).
+    @raise ValueError: when a setting is declared twice.
+    """
+    for name in settings:
+        if name in service.roomSettings:
+            raise ValueError("room setting %r declared twice" % (name,))
+    service.roomSettings.update(settings)
 
 
 class RoomConfig:
     """
-    Room settings with Prosody's defaults.  Every attribute is
-    JSON-serialisable; L{toDict}/L{fromDict} are what storage keeps.
-
-    @ivar name: room name (C{muc#roomconfig_roomname}).
-    @ivar description: C{muc#roomconfig_roomdesc}.
-    @ivar lang: C{muc#roomconfig_lang}.
-    @ivar persistent: the room survives its last occupant.
-    @ivar public: listed in the service's disco#items (Prosody: not by
-        default).
-    @ivar moderated: only participants and moderators may speak.
-    @ivar membersOnly: only members (and above) may join.
-    @ivar password: the room secret, C{''} for none.
-    @ivar whois: C{'moderators'} (semi-anonymous) or C{'anyone'}.
-    @ivar maxUsers: occupant limit, 0 for none.
-    @ivar changeSubject: participants may change the subject.
-    @ivar allowInvites: members (not only admins) may invite to a
-        members-only room.
-    @ivar allowPM: who may send private messages: C{'anyone'},
-        C{'participants'}, C{'moderators'}, C{'none'}.
-    @ivar presenceBroadcast: roles whose presence is broadcast.
-    @ivar historyLength: messages of history sent to joiners.
-    @ivar logging: the room is publicly logged (status 170).
+    The settings of one room, one attribute per declared setting (see the
+    C{SETTINGS} of the feature modules).  Every attribute is
+    JSON-serialisable; L{toDict} is what storage keeps, L{update} applies
+    it back (or a submitted form's changes).
     """
 
-    def __init__(self, historyLength=20, maxUsers=0):
-        self.name = ""
-        self.description = ""
-        self.lang = ""
-        self.persistent = False
-        self.public = False
-        self.moderated = False
-        self.membersOnly = False
-        self.password = ""
-        self.whois = "moderators"
-        self.maxUsers = maxUsers
-        self.changeSubject = False
-        self.allowInvites = False
-        self.allowPM = "anyone"
-        self.presenceBroadcast = ["moderator", "participant", "visitor"]
-        self.historyLength = historyLength
-        self.logging = False
-
-    @property
-    def passwordProtected(self):
-        return bool(self.password)
+    def __init__(self, defaults):
+        """
+        @param defaults: C{{attribute name: default}} of every declared
+            setting (L{declareSettings}).
+        """
+        for key, value in defaults.items():
+            setattr(self, key, list(value) if isinstance(value, list) else value)
 
     @property
     def nonAnonymous(self):
@@ -67,8 +48,8 @@ class RoomConfig:
 
     def update(self, values):
         """
-        Apply stored or submitted settings; unknown keys are ignored (they
-        come from a newer version).
+        Apply stored or submitted settings; keys that are not settings are
+        ignored (a newer version's, or a removed feature's).
         """
         for key, value in values.items():
             if hasattr(self, key) and not key.startswith("_"):

@@ -19,7 +19,10 @@ from zope.interface import implementer
 
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import IComponent
-from xmuc.muc.room import Room, validNick
+from xmuc.muc import hooks, persistence, tombstones
+from xmuc.muc.featurestate import FeatureState
+from xmuc.muc.nicks import validNick
+from xmuc.muc.room import Room
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply, isError
 from xmuc.xmpp.jid import parseJID
@@ -30,6 +33,7 @@ log = Logger()
 #: Feature modules of this package, installed in this order.
 FEATURES = (
     "affiliations",
+    "creation",
     "locking",
     "password",
     "membersonly",
@@ -41,26 +45,34 @@ FEATURES = (
     "privatemessages",
     "invitations",
     "owner",
+    "configform",
     "disco",
-    "persistence",
     "tombstones",
     "occupantid",
     "mam",
-    "moderation",
+    "retraction",
+    "admin",
+    "register",
+    "presencebroadcast",
+    "voicerequest",
+    "deletedaccounts",
 )
-
-#: Feature modules installed when they exist (written separately).
-OPTIONAL_FEATURES = ("admin", "register", "presencebroadcast", "voicerequest", "deletedaccounts")
 
 
 @implementer(IComponent)
-class MUCService(service.Service):
+class MUCService(service.Service, FeatureState):
     """
     @ivar server: the L{xmuc.server.XmucServer} (config, storage, router,
         events, isAdmin).
     @ivar domain: the service domain (str).
     @ivar hooks: the L{HookRegistry} shared by every room.
     @ivar rooms: C{{room bare JID str: Room}}.
+    @ivar store: the L{persistence.RoomStore} of the persistent rooms.
+    @ivar roomSettings: C{{name: default}} of the settings of every room,
+        declared by the features (L{xmuc.muc.roomconfig.declareSettings}).
+
+    Features keep their runtime state about the service in
+    L{state<xmuc.muc.featurestate.FeatureState.state>}.
     """
 
     def __init__(self, server, domain):
@@ -75,18 +87,12 @@ class MUCService(service.Service):
         self.maxHistoryLength = config.get("muc", "max_history_length")
         self.allowUnaffiliatedRegistration = config.get("muc", "allow_unaffiliated_registration")
         self.restrictRoomCreation = config.get("muc", "restrict_room_creation")
-        self.hooks = HookRegistry()
+        self.hooks = HookRegistry(hooks.MUC_EVENTS)
         self.rooms = {}
-        self.features = []
+        self.roomSettings = {}
+        self._featureState = {}
+        self.store = persistence.RoomStore(server)
         for name in FEATURES:
-            self.installFeature(name)
-        for name in OPTIONAL_FEATURES:
-            try:
-                importlib.import_module("xmuc.muc." + name)
-            except ModuleNotFoundError as e:
-                if e.name != "xmuc.muc." + name:
-                    raise
-                continue
             self.installFeature(name)
 
     def installFeature(self, name):
@@ -95,7 +101,6 @@ class MUCService(service.Service):
         """
         module = importlib.import_module("xmuc.muc." + name)
         module.install(self)
-        self.features.append(name)
 
     def isAdmin(self, bare):
         """
@@ -111,10 +116,8 @@ class MUCService(service.Service):
         self.server.ready.addCallback(self._loadRooms)
 
     def _loadRooms(self, result):
-        from xmuc.muc import persistence, tombstones
-
         d = tombstones.loadTombstones(self)
-        d.addCallback(lambda _: persistence.loadRooms(self))
+        d.addCallback(lambda _: self.loadRooms())
         d.addErrback(lambda f: log.failure("could not load the persistent rooms of {domain}", f, domain=self.domain))
         d.addCallback(lambda _: result)
         return d
@@ -143,15 +146,15 @@ class MUCService(service.Service):
 
         @param roomJID: the bare room JID (str).
         @param creator: real JID (L{JID}) of the creator, made owner.
-        @raise StanzaError: when a C{pre-create} handler refuses.
+        @raise StanzaError: when a C{room-pre-create} handler refuses.
         @return: the L{Room}.
         """
-        self.hooks.fire("pre-create", service=self, roomJID=roomJID, stanza=stanza, creator=creator)
-        room = Room(self, internJID(roomJID))
+        self.hooks.fire(hooks.ROOM_PRE_CREATE, service=self, roomJID=roomJID, stanza=stanza, creator=creator)
+        room = Room(self, internJID(roomJID), self.store)
         if creator is not None:
             room.affiliations[creator.userhost()] = "owner"
         self.rooms[room.jidStr] = room
-        self.hooks.fire("room-created", room=room, stanza=stanza)
+        self.hooks.fire(hooks.ROOM_CREATED, room=room, stanza=stanza)
         return room
 
     def roomEmptied(self, room):
@@ -160,7 +163,7 @@ class MUCService(service.Service):
         """
         if room.destroyed or self.rooms.get(room.jidStr) is not room:
             return
-        if room.config.persistent or self.hooks.fire("room-emptied", room=room):
+        if room.config.persistent or self.hooks.fire(hooks.ROOM_EMPTIED, room=room):
             return
         del self.rooms[room.jidStr]
 
@@ -172,9 +175,41 @@ class MUCService(service.Service):
         """
         if self.rooms.get(room.jidStr) is room:
             del self.rooms[room.jidStr]
-        from xmuc.muc import persistence
+        return self.store.delete(room)
 
-        return persistence.deleteRoom(room)
+    def restoreRoom(self, roomJID, state):
+        """
+        Rebuild a stored room: build the L{Room}, give it the stored
+        C{state}, add it to the service, then fire C{room-loaded}.
+
+        @param roomJID: the bare room JID (str).
+        @return: the L{Room}.
+        """
+        room = Room(self, internJID(roomJID), self.store)
+        persistence.applyState(room, state)
+        self.store.markStored(room)
+        self.rooms[room.jidStr] = room
+        self.hooks.fire(hooks.ROOM_LOADED, room=room, state=state)
+        return room
+
+    @defer.inlineCallbacks
+    def loadRooms(self):
+        """
+        Rebuild every stored room of the service.
+
+        @return: a Deferred firing with the number of rooms loaded.
+        """
+        stored = yield self.store.storedRooms(self.domain)
+        count = 0
+        for roomJID, state in stored:
+            if roomJID in self.rooms:
+                continue
+            try:
+                self.restoreRoom(roomJID, state)
+                count += 1
+            except Exception:
+                log.failure("could not restore room {room}", room=roomJID)
+        return count
 
     # -- Stanzas -------------------------------------------------------------------
 
@@ -251,7 +286,8 @@ class MUCService(service.Service):
             if child is None:
                 raise StanzaError("bad-request")
             result = self.hooks.fire(
-                "service-iq-%s:%s" % (stanza.getAttribute("type"), child.uri), service=self, stanza=stanza, sender=sender)
+                (hooks.SERVICE_IQ_GET if stanza.getAttribute("type") == "get" else hooks.SERVICE_IQ_SET) + child.uri,
+                service=self, stanza=stanza, sender=sender)
             if result is None:
                 raise StanzaError("service-unavailable")
         except StanzaError as e:

@@ -6,16 +6,17 @@ the history (an empty C{<subject/>} when none is set).
 As Prosody: a message with a subject and a body or a thread is a normal
 message; setting the subject it already has (same text, same nick) is
 silently ignored; once a subject has been set, joiners get it with a
-C{<delay/>} stamped with the time it was set (C{room.subjectTime}, stored
-with the room).
+C{<delay/>} stamped with the time it was set.  The subject, who set it and
+when are this module's state (L{subjectOf}), stored with the room.
 """
 
 import time
 
 from twisted.logger import Logger
 
-from xmuc.muc import persistence
-from xmuc.muc.owner import configField
+from xmuc.muc import hooks
+from xmuc.muc.configform import configField
+from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.errors import StanzaError
@@ -23,14 +24,41 @@ from xmuc.xmpp.stanza import newStanza
 
 log = Logger()
 
+#: C{changeSubject}: participants may change the subject.
+SETTINGS = {"changeSubject": False}
+
+
+class RoomSubject:
+    """
+    The subject of a room (C{subjectOf(room)}), stored with the room.
+
+    @ivar text: the subject text, L{None} when never set.
+    @ivar nick: nick of who set it (L{None}: the room).
+    @ivar time: when it was last set (seconds since the epoch), or L{None}
+        if never.
+    """
+
+    def __init__(self):
+        self.text = None
+        self.nick = None
+        self.time = None
+
+
+def subjectOf(room):
+    """
+    @return: the L{RoomSubject} of C{room}.
+    """
+    return room.state(__name__, RoomSubject)
+
 
 def subjectMessage(room):
     """
     @return: the subject message as sent to joiners (no C{to}).
     """
-    sender = room.jidStr + "/" + room.subjectNick if room.subjectNick else room.jidStr
+    subject = subjectOf(room)
+    sender = room.jidStr + "/" + subject.nick if subject.nick else room.jidStr
     message = newStanza("message", type="groupchat", **{"from": sender})
-    message.addElement("subject", content=room.subject or "")
+    message.addElement("subject", content=subject.text or "")
     return message
 
 
@@ -49,7 +77,7 @@ def changeSubject(room, occupant, stanza, **kw):
     A groupchat message with a subject and no body changes the subject.
 
     The change is all-or-nothing like the other room changes
-    (L{persistence.saveChange}): the broadcast is the sender's
+    (L{xmuc.muc.persistence.RoomStore.change}): the broadcast is the sender's
     acknowledgement, so in a persistent room it goes out once the subject
     is stored (subject changes are rare: this costs nothing noticeable);
     when storing fails, the subject is left as it was and the sender gets
@@ -67,18 +95,19 @@ def changeSubject(room, occupant, stanza, **kw):
         return None
     checkMayChangeSubject(room, occupant)
     new = (str(subject), occupant.nick)
-    if (room.subject or "", room.subjectNick) == new:
+    current = subjectOf(room)
+    if (current.text or "", current.nick) == new:
         return True
 
-    def apply():
+    def record():
         # Checked again against the room as it is now: an earlier change of
         # the room may have been stored meanwhile (e.g. the sender lost its
         # voice, or changesubject was turned off).
         checkMayChangeSubject(room, occupant)
-        room.subject, room.subjectNick = new
-        room.subjectTime = time.time()
+        current.text, current.nick = new
+        current.time = time.time()
 
-    def stored(_):
+    def effects(_):
         if room.destroyed:
             return
         message = subjectMessage(room)
@@ -93,7 +122,7 @@ def changeSubject(room, occupant, stanza, **kw):
         log.failure("could not save {room}", failure, room=room.jidStr)
         room.error(stanza, "internal-server-error")
 
-    persistence.saveChange(room, apply).addCallbacks(stored, failed)
+    room.store.change(room, record, effects).addErrback(failed)
     return True
 
 
@@ -101,7 +130,7 @@ def sendSubject(room, occupant, **kw):
     message = subjectMessage(room)
     # The session that joined.
     message["to"] = kw.get("to") or occupant.realJID
-    when = room.subjectTime
+    when = subjectOf(room).time
     if when is not None:
         delay = message.addElement((ns.DELAY, "delay"))
         delay["from"] = room.jidStr
@@ -109,19 +138,34 @@ def sendSubject(room, occupant, **kw):
     room.route(message)
 
 
-def saveSubjectTime(room, state, **kw):
-    if room.subjectTime is not None:
-        state["subjectTime"] = room.subjectTime
+def saveSubject(room, state, **kw):
+    """
+    C{room-state-save}: the subject, who set it and when.
+    """
+    subject = subjectOf(room)
+    state["subject"] = subject.text
+    state["subjectNick"] = subject.nick
+    if subject.time is not None:
+        state["subjectTime"] = subject.time
 
 
-def loadSubjectTime(room, state, **kw):
-    room.subjectTime = state.get("subjectTime")
+def loadSubject(room, state, **kw):
+    """
+    C{room-loaded} and C{room-state-restore}: the subject as saved by
+    L{saveSubject}.
+    """
+    subject = subjectOf(room)
+    subject.text = state.get("subject")
+    subject.nick = state.get("subjectNick")
+    subject.time = state.get("subjectTime")
 
 
 def install(service):
-    service.hooks.add("groupchat-message", changeSubject, priority=10)
-    service.hooks.add("joined", sendSubject, priority=10)
-    service.hooks.add("room-state-save", saveSubjectTime)
-    service.hooks.add("room-loaded", loadSubjectTime)
+    declareSettings(service, SETTINGS)
+    service.hooks.add(hooks.GROUPCHAT_PRE_BROADCAST, changeSubject, priority=10)
+    service.hooks.add(hooks.OCCUPANT_JOINED, sendSubject, priority=10)
+    service.hooks.add(hooks.ROOM_STATE_SAVE, saveSubject)
+    service.hooks.add(hooks.ROOM_LOADED, loadSubject)
+    service.hooks.add(hooks.ROOM_STATE_RESTORE, loadSubject)
     configField(service, "muc#roomconfig_changesubject", "changeSubject", "boolean",
                 "Allow participants to change the subject", 35)

@@ -11,6 +11,7 @@ import time
 from twisted.logger import Logger
 
 from xmuc.accounts.tombstones import inForce
+from xmuc.muc import hooks
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 
@@ -38,10 +39,7 @@ def tombstonesOf(service):
     """
     @return: C{{room JID: {'when': float, 'reason': str, 'alternate': str}}}.
     """
-    found = getattr(service, "roomTombstones", None)
-    if found is None:
-        found = service.roomTombstones = {}
-    return found
+    return service.state(__name__, dict)
 
 
 def expiry(service):
@@ -90,5 +88,5 @@ def loadTombstones(service):
 
 def install(service):
     tombstonesOf(service)
-    service.hooks.add("pre-create", refuseBuried, priority=10)
-    service.hooks.add("room-destroyed", bury)
+    service.hooks.add(hooks.ROOM_PRE_CREATE, refuseBuried, priority=10)
+    service.hooks.add(hooks.ROOM_DESTROYED, bury)

@@ -6,8 +6,8 @@ a moderator who submits it back with C{muc#request_allow} true grants
 voice to that occupant (with the moderator as actor).
 """
 
-from xmuc.xmpp import forms
-from xmuc.xmpp import ns
+from xmuc.muc import hooks
+from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.stanza import newStanza
 
@@ -93,5 +93,5 @@ def addFeature(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("room-message", handleVoiceRequest)
-    service.hooks.add("disco-features", addFeature)
+    service.hooks.add(hooks.ROOM_MESSAGE, handleVoiceRequest)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

@@ -17,9 +17,26 @@ L{SQLStorage.start} applies the missing ones in one transaction.
 
 Ordering
 ========
-Calls are applied in the order they are made: the pools have one connection
-(one thread), whose queue is first in, first out.  A caller may thus fire
-two writes of the same row without waiting for the first.
+Storage is split in three areas: accounts and tombstones (L{ACCOUNTS}),
+what a user's sessions keep (rosters, offline messages, PEP:
+L{SESSIONS}), and rooms with their archive (L{ROOMS}).  Each area's calls
+go through one connection, one thread, whose queue is first in, first out:
+the calls of one area are applied in the order they are made, so a caller
+may fire two writes of the same row without waiting for the first.  With
+one connection (SQLite) every call is applied in order; with more
+(PostgreSQL), each area has its own, so a call kept waiting by a lock on a
+room table does not hold up logins.
+
+Timeouts
+========
+When built with a C{callTimeout}, a call that has not finished that many
+seconds after it was made fails with L{StorageUnavailable}, whatever holds
+it up (a server that stopped answering, a lock, a queue of calls waiting
+for a connection): the client is answered, never left hanging.  The work
+of such a call is skipped if it has not started, and rolled back if it
+returns after the deadline (only a commit already under way at the
+deadline may still land); the calls after it wait until it is done, so
+order holds.
 """
 
 import builtins
@@ -45,6 +62,19 @@ from xmuc.storage.interfaces import (
 )
 
 log = Logger()
+
+#: Storage areas; calls of one area are applied in the order made.
+ACCOUNTS, SESSIONS, ROOMS = range(3)
+
+#: Connections beyond this many would have no area to serve.
+MAX_CONNECTIONS = 3
+
+
+class CallAbandoned(Exception):
+    """
+    The caller was already told that the call timed out: its work must not
+    be done, or must be rolled back.
+    """
 
 
 class Dialect:
@@ -260,7 +290,7 @@ def migrate(tx, dialect):
 @implementer(IAccountStore)
 class SQLAccountStore:
     def __init__(self, storage):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=ACCOUNTS)
 
     def create(self, bare, credentials):
         def create(tx):
@@ -313,7 +343,7 @@ class SQLAccountStore:
 @implementer(IRosterStore)
 class SQLRosterStore:
     def __init__(self, storage):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=SESSIONS)
 
     def get(self, bare):
         def get(tx):
@@ -383,7 +413,7 @@ class SQLRosterStore:
 @implementer(IRoomStore)
 class SQLRoomStore:
     def __init__(self, storage):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=ROOMS)
 
     def save(self, room_jid, state):
         def save(tx):
@@ -426,7 +456,7 @@ class SQLRoomStore:
 @implementer(ITombstoneStore)
 class SQLTombstoneStore:
     def __init__(self, storage):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=ACCOUNTS)
 
     def add(self, jid, kind, when=None):
         try:
@@ -488,7 +518,7 @@ class SQLRoomArchive:
     """
 
     def __init__(self, storage, maxPerRoom, trimEvery=common.ARCHIVE_TRIM_EVERY):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=ROOMS)
         self.maxPerRoom = maxPerRoom
         self.trimEvery = trimEvery
         # Appends per room since its last trim; only touched in the reactor
@@ -565,7 +595,7 @@ class SQLOfflineStore:
     """
 
     def __init__(self, storage, limit=common.DEFAULT_OFFLINE_LIMIT):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=SESSIONS)
         self.limit = limit
 
     def push(self, bare, when, xml):
@@ -573,7 +603,7 @@ class SQLOfflineStore:
         limit = self.limit
 
         def push(tx):
-            # Counted and inserted in one transaction, on the pool's one
+            # Counted and inserted in one transaction, on the area's one
             # connection: no other push of the same user comes in between.
             # The (owner, id) index keeps the count to the user's rows.
             tx.execute("SELECT COUNT(*) FROM xmuc_offline WHERE owner = ?", (bare,))
@@ -627,7 +657,7 @@ class SQLPepStore:
     """
 
     def __init__(self, storage):
-        self._run = storage.run
+        self._run = functools.partial(storage.run, area=SESSIONS)
 
     def getNode(self, owner, node):
         def getNode(tx):
@@ -748,23 +778,42 @@ class SQLPepStore:
 @implementer(IStorage)
 class SQLStorage:
     """
-    The stores over one L{adbapi.ConnectionPool}.
+    The stores over one to L{MAX_CONNECTIONS} L{adbapi.ConnectionPool}s of
+    one connection each.
 
-    @ivar pool: the pool.
+    @ivar pools: the pools; area C{n} uses C{pools[min(n, len(pools) - 1)]}.
+    @ivar pool: the first pool (accounts, tombstones, migrations).
     @ivar dialect: the L{Dialect}.
+    @ivar callTimeout: seconds after which a call fails with
+        L{StorageUnavailable}, or L{None} for no limit.
     @ivar schemaVersions: after L{start}, C{(version found, version now)}.
     """
 
     def __init__(
         self,
-        pool,
+        pools,
         dialect,
         archiveMax=common.DEFAULT_ARCHIVE_MAX,
         offlineLimit=common.DEFAULT_OFFLINE_LIMIT,
+        callTimeout=None,
+        reactor=None,
     ):
-        self.pool = pool
+        """
+        @param pools: a list of L{adbapi.ConnectionPool}s (C{cp_max=1}).
+        @param callTimeout: see L{callTimeout}.
+        @param reactor: the L{IReactorTime} timing calls out, and into whose
+            thread the pools' threads log; the global reactor by default.
+        """
+        if reactor is None:
+            # Looked up at construction, not at import: the reactor is chosen
+            # (xmuc.reactorchoice, twistd) after this module is imported.
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.pools = list(pools)[:MAX_CONNECTIONS]
+        self.pool = self.pools[0]
         self.dialect = dialect
         self.name = dialect.name
+        self.callTimeout = callTimeout
         self.schemaVersions = None
         self._stopped = False
         self.accounts = SQLAccountStore(self)
@@ -775,39 +824,58 @@ class SQLStorage:
         self.offline = SQLOfflineStore(self, offlineLimit)
         self.pep = SQLPepStore(self)
 
-    def run(self, work, *args):
+    def run(self, work, *args, area=ACCOUNTS, timed=True):
         """
-        Run C{work(tx, *args)} in a transaction in the pool's thread.
+        Run C{work(tx, *args)} in a transaction in the thread of C{area}'s
+        connection.
 
         If the connection turns out to be dead (the server restarted, or
         closed it), the work is done again once on a new connection: nothing
         was committed, so this is safe, and it keeps the order of calls.
 
+        @param area: L{ACCOUNTS}, L{SESSIONS} or L{ROOMS}.
+        @param timed: whether L{callTimeout} applies.
         @return: Deferred firing with what C{work} returned once committed,
             or failing with L{StorageError} / L{StorageUnavailable}.
         """
         if self._stopped:
             return defer.fail(StorageUnavailable("%s: storage stopped" % (self.name,)))
         dialect = self.dialect
+        pool = self.pools[min(area, len(self.pools) - 1)]
+        # Set in the reactor's thread once the caller was told the call
+        # timed out; read in the pool's.
+        abandoned = []
 
         def interaction(transaction):
+            if abandoned:
+                raise CallAbandoned()
             try:
-                return work(Tx(transaction, dialect), *args)
+                result = work(Tx(transaction, dialect), *args)
             except dialect.unavailableErrors:
                 raw = transaction._connection._connection
-                if not (self.pool.reconnect and dialect.isDisconnected(raw)):
+                if not (pool.reconnect and dialect.isDisconnected(raw)):
                     raise
-            # This runs in the pool's thread; log from the reactor's.
-            from twisted.internet import reactor
+                self.reactor.callFromThread(
+                    log.info, "{backend} connection lost; reconnecting", backend=dialect.name
+                )
+                transaction.reconnect()
+                transaction.reopen()
+                result = work(Tx(transaction, dialect), *args)
+            if abandoned:
+                # Raising makes adbapi roll the transaction back.
+                raise CallAbandoned()
+            return result
 
-            reactor.callFromThread(
-                log.info, "{backend} connection lost; reconnecting", backend=dialect.name
-            )
-            transaction.reconnect()
-            transaction.reopen()
-            return work(Tx(transaction, dialect), *args)
+        d = pool.runInteraction(interaction)
+        if timed and self.callTimeout is not None:
 
-        d = self.pool.runInteraction(interaction)
+            def timedOut(result, timeout):
+                abandoned.append(True)
+                raise StorageUnavailable(
+                    "%s: no answer within %g s" % (dialect.name, timeout)
+                )
+
+            d.addTimeout(self.callTimeout, self.reactor, onTimeoutCancel=timedOut)
         d.addErrback(self._translateFailure)
         return d
 
@@ -841,11 +909,14 @@ class SQLStorage:
                     now=now,
                 )
 
-        return self.run(migrate, self.dialect).addCallback(started)
+        # A migration may rewrite big tables: it is given all the time it
+        # needs, before the server serves anyone.
+        return self.run(migrate, self.dialect, timed=False).addCallback(started)
 
     def stop(self):
         if not self._stopped:
             self._stopped = True
-            # Joins the pool's thread: queued calls are done before it returns.
-            self.pool.close()
+            # Joins the pools' threads: queued calls are done before it returns.
+            for pool in self.pools:
+                pool.close()
         return defer.succeed(None)

@@ -6,6 +6,11 @@ change survives the death of the process (even SIGKILL); only a power loss
 may lose the last transactions.  Every call runs in the one thread of an
 L{adbapi.ConnectionPool}, so the reactor never waits for the disk, and a
 call's Deferred fires once its change is committed.
+
+The file is created 0600 (its missing directories 0700) whatever the
+umask; SQLite gives its C{-wal} and C{-shm} files the mode of the database
+file, and those of an existing database lose their group and other
+permissions at start.
 """
 
 import os
@@ -13,6 +18,7 @@ import sqlite3
 
 from twisted.enterprise import adbapi
 
+from xmuc import privatefiles
 from xmuc.storage import common, sql
 
 #: How long a call waits for another process (xmucctl) holding the lock.
@@ -47,16 +53,34 @@ def configureConnection(connection):
     connection.execute("PRAGMA synchronous = NORMAL")
 
 
+#: What SQLite keeps beside the database file.
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def makePrivate(path):
+    """
+    Create the database file C{path} 0600 when missing, and take group and
+    other permissions away from it and the files SQLite keeps beside it.
+
+    @raise OSError: when it cannot be created, or its mode changed.
+    """
+    privatefiles.createFile(path)
+    for suffix in ("",) + COMPANION_SUFFIXES:
+        privatefiles.tighten(path + suffix)
+
+
 def checkDatabase(path):
     """
     Check synchronously (before the reactor runs) that C{path} can be
-    created or opened, written, and is an SQLite database.
+    created or opened, written, and is an SQLite database; create it and
+    its missing directories private.
 
     @raise OSError, sqlite3.Error: if not.
     """
     directory = os.path.dirname(path)
     if directory:
-        os.makedirs(directory, exist_ok=True)
+        privatefiles.makeDirectories(directory)
+    makePrivate(path)
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000.0)
     try:
         configureConnection(connection)
@@ -89,6 +113,11 @@ class SQLiteStorage(sql.SQLStorage):
         @param offlineLimit: offline messages one user may have waiting.
         """
         self.path = path
+        try:
+            makePrivate(path)
+        except OSError:
+            # The first call reports it, as a StorageError.
+            pass
         pool = adbapi.ConnectionPool(
             "sqlite3",
             path,
@@ -99,7 +128,7 @@ class SQLiteStorage(sql.SQLStorage):
             cp_openfun=configureConnection,
             cp_noisy=False,
         )
-        sql.SQLStorage.__init__(self, pool, DIALECT, archiveMax, offlineLimit)
+        sql.SQLStorage.__init__(self, [pool], DIALECT, archiveMax, offlineLimit)
 
 
 def fromConfig(config):

@@ -18,9 +18,9 @@ Both are accepted; the room answers in the version of the request.
 The room checks that the requester is a moderator (an occupant with that
 role; someone not in the room by the role its affiliation gives), finds the
 message in the history or the archive (L{xmuc.muc.mam}), replaces it there
-with a tombstone (the message's addresses, stanza-id and occupant-id kept,
+with a retracted stub (the message's addresses, stanza-id and occupant-id kept,
 its content replaced by C{<retracted/>}: joiners and archive queries see
-the tombstone), then sends every occupant a groupchat message from the
+the retracted stub), then sends every occupant a groupchat message from the
 room's bare JID saying which message was retracted, by whom and why (with a
 fallback body for clients that do not know the XEP; it is kept in the
 history and archive like any message) and answers the iq.  Retracting a
@@ -35,7 +35,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import history, mam
+from xmuc.muc import history, hooks, mam
 from xmuc.muc.occupantid import occupantID
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import stamp
@@ -45,7 +45,7 @@ from xmuc.xmpp.stanza import newStanza, parseElement
 
 FORBIDDEN_TEXT = "Only moderators are allowed to moderate other participants' messages"
 
-#: Children of a retracted message kept in its tombstone: they say which
+#: Children of a retracted message kept in its retracted stub: they say which
 #: message it was and who sent it, nothing of what it said.
 TOMBSTONE_KEEPS = frozenset([(ns.STANZA_ID, "stanza-id"), (ns.OCCUPANT_ID, "occupant-id"), (ns.MUC_USER, "x")])
 
@@ -129,7 +129,7 @@ def moderatorOf(room, stanza, occupant):
         sender = JID(stanza["from"])
         bare = sender.userhost()
         role = room.defaultRole(sender, room.getAffiliation(bare))
-        nick = getattr(room, "reservedNicks", {}).get(bare)
+        nick = room.reservedNicks.get(bare)
         by = "%s/%s" % (room.jidStr, nick) if nick else None
     if role != "moderator":
         raise StanzaError("forbidden", type="modify", text=FORBIDDEN_TEXT)
@@ -148,7 +148,7 @@ def roomStanzaID(room, message):
 
 def isRetracted(message):
     """
-    @return: whether C{message} is already a tombstone (of either version).
+    @return: whether C{message} is already a retracted stub (of either version).
     """
     return _child(message, ns.MESSAGE_RETRACT_1, "retracted") is not None or _child(message, ns.MESSAGE_MODERATE_0, "moderated") is not None
 
@@ -194,7 +194,7 @@ def findArchived(room, stanzaID):
     return d.addCallback(found)
 
 
-# -- Tombstones ----------------------------------------------------------------------
+# -- Retracted stubs ----------------------------------------------------------------------
 
 
 def moderatedElement(uri, actor):
@@ -227,11 +227,11 @@ def retractedElement(request, actor, when):
     return outer
 
 
-def tombstone(room, message, retracted):
+def retractedStub(room, message, retracted):
     """
     @param message: the retracted message (as archived or in the history).
     @param retracted: its L{retractedElement}.
-    @return: the tombstone: C{message}'s attributes (no C{to}), stanza-id,
+    @return: the retracted stub: C{message}'s attributes (no C{to}), stanza-id,
         occupant-id, sender item, and client delay, then C{retracted}.
     """
     kept = newStanza("message")
@@ -248,14 +248,14 @@ def tombstone(room, message, retracted):
 
 def replaceArchived(room, stanzaID, archived, retracted):
     """
-    Put the tombstone of C{archived} in the archive.
+    Put the retracted stub of C{archived} in the archive.
 
     @return: Deferred firing once done.
     """
     if archived is None:
         return defer.succeed(None)
-    text = tombstone(room, archived, retracted).toXml()
-    # Not a room change (persistence.saveChange): the archive is a store of
+    text = retractedStub(room, archived, retracted).toXml()
+    # Not a room change (RoomStore.change): the archive is a store of
     # its own, written here, and the room's stored state does not change.
     if room.config.persistent:
         return room.service.server.storage.archive.replace(room.jidStr, stanzaID, text)
@@ -268,7 +268,7 @@ def replaceArchived(room, stanzaID, archived, retracted):
 
 def replaceInHistory(room, stanzaID, retracted):
     """
-    Put the tombstone of C{stanzaID}'s history entry in its place (with the
+    Put the retracted stub of C{stanzaID}'s history entry in its place (with the
     entry's time and delay).
     """
     entry, message = findInHistory(room, stanzaID)
@@ -277,7 +277,7 @@ def replaceInHistory(room, stanzaID, retracted):
     entries = history.historyOf(room)
     for index, candidate in enumerate(entries):
         if candidate is entry:
-            entries[index] = history.makeEntry(room, tombstone(room, message, retracted), entry.when)
+            entries[index] = history.makeEntry(room, retractedStub(room, message, retracted), entry.when)
             return
 
 
@@ -375,7 +375,7 @@ def retract(room, request, actor, archived):
 
 def handleRequest(room, stanza, occupant, **kw):
     """
-    C{iq-set} of both versions: retract a message.
+    C{room-iq-set} of both versions: retract a message.
     """
     request = parseRequest(stanza)
     if request is None:
@@ -392,6 +392,6 @@ def addFeatures(room, features, **kw):
 
 
 def install(service):
-    service.hooks.add("iq-set:" + ns.MESSAGE_MODERATE_1, handleRequest)
-    service.hooks.add("iq-set:" + ns.FASTEN, handleRequest)
-    service.hooks.add("disco-features", addFeatures)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.MESSAGE_MODERATE_1, handleRequest)
+    service.hooks.add(hooks.ROOM_IQ_SET + ns.FASTEN, handleRequest)
+    service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeatures)
