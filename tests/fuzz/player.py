@@ -23,7 +23,16 @@ from twisted.internet import defer, endpoints, reactor
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
-from tests.fuzz.seeds import CONNECT, DISCONNECT, MUC_DOMAIN, roomsOfRound, slotBare, slotResource
+from tests.fuzz.seeds import (
+    CONNECT,
+    DISCONNECT,
+    MUC_DOMAIN,
+    SEND,
+    Step,
+    roomsOfRound,
+    slotBare,
+    slotResource,
+)
 from tests.support.client import NS_CLIENT, NS_STREAMS, XMPPTestClient, errorCondition
 
 #: Seconds a reply may take before the round fails (a wait, not a
@@ -173,6 +182,24 @@ def expectsReply(stanza):
     )
 
 
+def parseStanza(xml):
+    """
+    @param xml: one serialized stanza, in the C{jabber:client} namespace.
+    @return: the element as an XML parser reads it, or L{None} when
+        C{xml} is not well-formed.
+    """
+    found = []
+    stream = domish.elementStream()
+    stream.DocumentStartEvent = lambda root: None
+    stream.ElementEvent = found.append
+    stream.DocumentEndEvent = lambda: None
+    try:
+        stream.parse(("<r xmlns='%s'>%s</r>" % (NS_CLIENT, xml)).encode("utf-8"))
+    except domish.ParserError:
+        return None
+    return found[0] if len(found) == 1 else None
+
+
 class LoggedErrors:
     """
     Collects the errors logged while it is started (failures, and events
@@ -227,8 +254,6 @@ class Player:
         self.round = 0
         self.pings = 0
         self.streamErrors = {}
-        self.samples = {}
-        self.replies = {}
         self.rounds = 0
 
     @defer.inlineCallbacks
@@ -321,12 +346,13 @@ class Player:
         """
         client = yield self.connection(slot)
         xml = roomsOfRound(stanza.toXml(defaultUri=NS_CLIENT), self.round)
+        # What the server reads (attribute values normalized, RFC 6120
+        # answers that), or None when it is not even XML.
+        parsed = parseStanza(xml)
         try:
-            if expectsReply(stanza):
-                id = stanza.getAttribute("id")
-                reply = yield self._ask(client, xml, id)
-                key = (reply.getAttribute("type"), errorCondition(reply))
-                self.replies[key] = self.replies.get(key, 0) + 1
+            if parsed is not None and expectsReply(parsed):
+                id = parsed.getAttribute("id")
+                yield self._ask(client, xml, id)
             else:
                 client.send(xml)
             if client.isAlive():
@@ -341,7 +367,6 @@ class Player:
                     client.jid, xml))
             else:
                 self.streamErrors[e.condition] = self.streamErrors.get(e.condition, 0) + 1
-                self.samples.setdefault(e.condition, xml)
         except defer.TimeoutError:
             checks.append("no answer from the server to %s sent by %s" % (xml, client.jid))
 
@@ -353,24 +378,27 @@ class Player:
             yield client.close()
 
     @defer.inlineCallbacks
-    def play(self, seed, target, mutated):
+    def play(self, seed, target, mutated, thenTheRest=False):
         """
-        One round: replay C{seed} up to its step C{target}, sending
-        C{mutated} in its place, then check every promise.
+        One round: replay C{seed} up to its step C{target}, send C{mutated}
+        in its place, optionally replay the steps after it (on whatever
+        state the mutation left), then check every promise.
 
         @raise RoundFailure: a broken promise, with what was sent.
         """
         self.round += 1
         self.rounds += 1
         checks = []
-        for step in seed.steps[:target]:
+        steps = seed.steps[:target] + [Step(SEND, seed.steps[target].slot, mutated)]
+        if thenTheRest:
+            steps += seed.steps[target + 1 :]
+        for step in steps:
             if step.kind == CONNECT:
                 yield self.connection(step.slot)
             elif step.kind == DISCONNECT:
                 yield self.disconnect(step.slot)
             else:
                 yield self.send(step.slot, step.stanza, checks)
-        yield self.send(seed.steps[target].slot, mutated, checks)
         try:
             yield self.checkSentinel()
         except (ConnectionEnded, defer.TimeoutError, RoundFailure) as e:

@@ -5,7 +5,8 @@ C{tap-scansion.conf}).
 
 Each round replays one script's sends up to one of them and sends a
 mutation of that one instead (see L{tests.fuzz.mutations}), in rooms of its
-own; the server must answer every iq, log no error, never answer
+own, and in one round of two replays the rest of the script after it, on
+whatever state the mutation left; the server must answer every iq, log no error, never answer
 C{internal-server-error}, and keep serving a client that takes no part
 (L{tests.fuzz.player}).  The server and the pool of connections live for
 the whole run.
@@ -36,7 +37,7 @@ from tests.support.scansion import C2S_OVERRIDES, CONFIG, SCRIPTS, SEEDS
 from xmuc.testing.server import startServer
 
 #: Rounds in CI (about a minute on two shared cores).
-DEFAULT_EXAMPLES = 300
+DEFAULT_EXAMPLES = 2000
 
 
 def fuzzSettings(environ):
@@ -100,11 +101,12 @@ class MutatedStanzaTests(unittest.TestCase):
             chosen = seeds[data.draw(st.integers(0, len(seeds) - 1), label="script")]
             target = chosen.sends[data.draw(st.integers(0, len(chosen.sends) - 1), label="send")]
             mutated = mutate(data, vocabulary, chosen.steps[target].stanza)
+            thenTheRest = data.draw(st.booleans(), label="then the rest of the script")
             note(
                 "%s, step %d by slot %r, sent instead:\n%s"
                 % (chosen.name, target, chosen.steps[target].slot, mutated.toXml(defaultUri=NS_CLIENT))
             )
-            threads.blockingCallFromThread(reactor, player.play, chosen, target, mutated)
+            threads.blockingCallFromThread(reactor, player.play, chosen, target, mutated, thenTheRest)
 
         chosenSettings, chosenSeed = fuzzSettings(os.environ)
         fuzz = chosenSettings(given(st.data())(playRound))
@@ -112,7 +114,6 @@ class MutatedStanzaTests(unittest.TestCase):
             fuzz = seed(chosenSeed)(fuzz)
         # Hypothesis runs in a thread; each round runs on the reactor.
         yield threads.deferToThread(fuzz)
-        print("FUZZSTATS", player.rounds, player.streamErrors, player.pings, sorted(player.replies.items(), key=lambda kv: -kv[1]))
         self.assertGreaterEqual(player.rounds, self.examples)
 
     @defer.inlineCallbacks
