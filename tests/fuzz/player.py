@@ -27,8 +27,6 @@ from tests.fuzz.seeds import (
     CONNECT,
     DISCONNECT,
     MUC_DOMAIN,
-    SEND,
-    Step,
     roomsOfRound,
     slotBare,
     slotResource,
@@ -378,20 +376,17 @@ class Player:
             yield client.close()
 
     @defer.inlineCallbacks
-    def play(self, seed, target, mutated, thenTheRest=False):
+    def play(self, steps):
         """
-        One round: replay C{seed} up to its step C{target}, send C{mutated}
-        in its place, optionally replay the steps after it (on whatever
-        state the mutation left), then check every promise.
+        One round: play C{steps} (L{tests.fuzz.seeds.Step}s: a seed's, some
+        of their stanzas mutated) in rooms of the round's own, then check
+        every promise.
 
         @raise RoundFailure: a broken promise, with what was sent.
         """
         self.round += 1
         self.rounds += 1
         checks = []
-        steps = seed.steps[:target] + [Step(SEND, seed.steps[target].slot, mutated)]
-        if thenTheRest:
-            steps += seed.steps[target + 1 :]
         for step in steps:
             if step.kind == CONNECT:
                 yield self.connection(step.slot)

@@ -73,7 +73,7 @@ class PlayerChecksTests(unittest.TestCase):
     def playFailing(self, name):
         seed = oneStanzaSeed(name)
         failure = yield self.assertFailure(
-            self.player.play(seed, 1, seed.steps[1].stanza), RoundFailure
+            self.player.play(seed.steps), RoundFailure
         )
         return str(failure)
 
@@ -86,7 +86,7 @@ class PlayerChecksTests(unittest.TestCase):
         iq["type"], iq["id"], iq["to"] = "get", "p", "localhost"
         iq.addElement(("urn:xmpp:ping", "ping"))
         seed = Seed("test", [Step(CONNECT, (0, 0)), Step(SEND, (0, 0), iq)], [1])
-        yield self.player.play(seed, 1, iq)
+        yield self.player.play(seed.steps)
 
     @defer.inlineCallbacks
     def test_crash(self):

@@ -5,8 +5,8 @@ C{tap-scansion.conf}).
 
 Each round replays one script's sends up to one of them and sends a
 mutation of that one instead (see L{tests.fuzz.mutations}), in rooms of its
-own, and in one round of two replays the rest of the script after it, on
-whatever state the mutation left; the server must answer every iq, log no error, never answer
+own, and in one round of two plays the rest of the script after it (some
+of it mutated too) on whatever state the mutation left; the server must answer every iq, log no error, never answer
 C{internal-server-error}, and keep serving a client that takes no part
 (L{tests.fuzz.player}).  The server and the pool of connections live for
 the whole run.
@@ -31,7 +31,7 @@ from twisted.trial import unittest
 
 from tests.fuzz.mutations import Vocabulary, mutate
 from tests.fuzz.player import LoggedErrors, Player
-from tests.fuzz.seeds import SEND, accountsNeeded, loadSeeds
+from tests.fuzz.seeds import SEND, Step, accountsNeeded, loadSeeds
 from tests.support.client import NS_CLIENT
 from tests.support.scansion import C2S_OVERRIDES, CONFIG, SCRIPTS, SEEDS
 from xmuc.testing.server import startServer
@@ -63,6 +63,35 @@ def fuzzSettings(environ):
         ),
         None if chosen is None else int(chosen),
     )
+
+
+def drawRound(data, seeds, vocabulary):
+    """
+    Draw the steps of a round: a seed script up to one of its stanzas, a
+    mutation of that stanza, and in one round of two the rest of the
+    script after it, where each stanza is mutated in one case of four.
+
+    @param data: hypothesis's C{st.data()} object.
+    @param seeds: the L{tests.fuzz.seeds.Seed}s.
+    @param vocabulary: their L{Vocabulary}.
+    @return: the list of L{Step}s.
+    """
+    chosen = seeds[data.draw(st.integers(0, len(seeds) - 1), label="script")]
+    target = chosen.sends[data.draw(st.integers(0, len(chosen.sends) - 1), label="stanza")]
+    steps = list(chosen.steps[:target])
+    rest = []
+    if data.draw(st.booleans(), label="then the rest of the script"):
+        rest = chosen.steps[target + 1 :]
+    for number, step in enumerate([chosen.steps[target]] + rest):
+        if step.kind == SEND and (number == 0 or data.draw(st.integers(0, 3), label="mutate") == 3):
+            mutated = mutate(data, vocabulary, step.stanza)
+            note(
+                "%s, step %d by slot %r, sent instead:\n%s"
+                % (chosen.name, target + number, step.slot, mutated.toXml(defaultUri=NS_CLIENT))
+            )
+            step = Step(SEND, step.slot, mutated)
+        steps.append(step)
+    return steps
 
 
 class MutatedStanzaTests(unittest.TestCase):
@@ -98,15 +127,8 @@ class MutatedStanzaTests(unittest.TestCase):
         yield player.startSentinel()
 
         def playRound(data):
-            chosen = seeds[data.draw(st.integers(0, len(seeds) - 1), label="script")]
-            target = chosen.sends[data.draw(st.integers(0, len(chosen.sends) - 1), label="send")]
-            mutated = mutate(data, vocabulary, chosen.steps[target].stanza)
-            thenTheRest = data.draw(st.booleans(), label="then the rest of the script")
-            note(
-                "%s, step %d by slot %r, sent instead:\n%s"
-                % (chosen.name, target, chosen.steps[target].slot, mutated.toXml(defaultUri=NS_CLIENT))
-            )
-            threads.blockingCallFromThread(reactor, player.play, chosen, target, mutated, thenTheRest)
+            steps = drawRound(data, seeds, vocabulary)
+            threads.blockingCallFromThread(reactor, player.play, steps)
 
         chosenSettings, chosenSeed = fuzzSettings(os.environ)
         fuzz = chosenSettings(given(st.data())(playRound))
