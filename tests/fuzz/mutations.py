@@ -48,6 +48,9 @@ STANZA_NAMES = ("message", "presence", "iq")
 #: Attributes holding an address.
 ADDRESS_ATTRIBUTES = ("to", "from", "jid", "by")
 
+#: Attributes holding a timestamp.
+DATE_ATTRIBUTES = ("since", "stamp")
+
 #: Attributes holding a number (history limits, status codes...).
 NUMBER_ATTRIBUTES = ("code", "maxchars", "maxstanzas", "seconds", "h", "max")
 
@@ -205,6 +208,14 @@ class Vocabulary:
         self.addresses = [slotBare(n) for n in range(accounts)] + [
             slotFull((n, 0)) for n in range(accounts)
         ]
+        seenAddresses = {
+            value
+            for key in ADDRESS_ATTRIBUTES
+            for value in self.attributes.get(key, ())
+            if "@" in value
+        }
+        self.bares = sorted({address.split("/")[0] for address in seenAddresses})
+        self.domains = sorted({address.split("/")[0].split("@")[1] for address in seenAddresses})
 
     def attributeValues(self, key):
         """
@@ -218,11 +229,26 @@ class Vocabulary:
         if name in ADDRESS_ATTRIBUTES:
             choices.append(st.sampled_from(self.addresses))
             choices.append(st.sampled_from(ODD_ADDRESSES))
+            choices.append(self.composedAddresses())
         if name in NUMBER_ATTRIBUTES:
             choices.append(st.sampled_from(ODD_NUMBERS))
+        if name in DATE_ATTRIBUTES:
+            choices.append(st.sampled_from(ODD_DATES))
         choices.append(st.sampled_from(ODD_STRINGS))
         choices.append(_TEXT)
         return st.one_of(choices)
+
+    def composedAddresses(self):
+        """
+        @return: a strategy for addresses made of a seen bare address and
+            an odd resource (a room nickname), or of an odd localpart and
+            a seen domain.
+        """
+        parts = st.sampled_from(ODD_STRINGS) | _TEXT
+        return st.one_of(
+            st.builds(lambda bare, resource: "%s/%s" % (bare, resource), st.sampled_from(self.bares), parts),
+            st.builds(lambda user, domain: "%s@%s" % (user, domain), parts, st.sampled_from(self.domains)),
+        )
 
     def textValues(self):
         """
@@ -234,6 +260,7 @@ class Vocabulary:
             st.sampled_from(ODD_DATES),
             st.sampled_from(self.addresses),
             st.sampled_from(ODD_ADDRESSES),
+            self.composedAddresses(),
             st.sampled_from(ODD_STRINGS),
             _TEXT,
             st.sampled_from(ILLEGAL_TEXT),
