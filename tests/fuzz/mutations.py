@@ -45,6 +45,20 @@ ATTRIBUTES = (
 #: The names of the stanzas.
 STANZA_NAMES = ("message", "presence", "iq")
 
+#: Every value XMPP defines for some attributes, whether or not the seeds
+#: send it (an iq result to a room, a presence error from a client...).
+KNOWN_VALUES = {
+    "type": (
+        "get", "set", "result", "error",
+        "chat", "groupchat", "normal", "headline",
+        "unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe",
+        "submit", "cancel", "form",
+        "auth", "modify", "wait", "continue",
+    ),
+    "affiliation": ("owner", "admin", "member", "outcast", "none"),
+    "role": ("moderator", "participant", "visitor", "none"),
+}
+
 #: Attributes holding an address.
 ADDRESS_ATTRIBUTES = ("to", "from", "jid", "by")
 
@@ -226,6 +240,8 @@ class Vocabulary:
         seen = self.attributes.get(key)
         if seen:
             choices.append(st.sampled_from(seen))
+        if name in KNOWN_VALUES:
+            choices.append(st.sampled_from(KNOWN_VALUES[name]))
         if name in ADDRESS_ATTRIBUTES:
             choices.append(st.sampled_from(self.addresses))
             choices.append(st.sampled_from(ODD_ADDRESSES))
