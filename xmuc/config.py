@@ -266,6 +266,9 @@ SCHEMA = {
         "name": Option(parseString, "Chatrooms"),
         # New rooms stay locked until configured.
         "lock_new_rooms": Option(parseBool, "true"),
+        # Seconds after which a new room its owner did not configure is
+        # unlocked with the default configuration (0: never).
+        "lock_timeout": Option(parseInt(0), "300"),
         # Service-wide occupant limit per room (0: none).
         "max_occupants": Option(parseInt(0), "0"),
         # Messages of history kept per room by default.

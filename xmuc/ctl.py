@@ -8,8 +8,11 @@ C{xmucctl}: the administration command line.
     xmucctl rooms
     xmucctl room-info lobby@conference.localhost
     xmucctl destroy-room lobby@conference.localhost
+    xmucctl tombstones [--kind room]
+    xmucctl lift-tombstone lobby@conference.localhost
     xmucctl check-config
     xmucctl cert localhost
+    xmucctl cert --import /etc/letsencrypt/live/example.org
 
 The commands work on the storage named in tap.conf, also while the server
 runs (SQLite in WAL mode and PostgreSQL both allow a second process).
@@ -49,6 +52,7 @@ from xmuc.backends import (
     availableBackends,
     findBackend,
 )
+from xmuc.c2s.certificates import CertificateError, readCertificatePair
 from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
@@ -140,10 +144,39 @@ def buildParser():
     )
     sub.add_argument("room", help="room@service, or room for [muc] domain")
 
+    sub = command(
+        "tombstones",
+        "list the names kept by deleted accounts and destroyed rooms",
+    )
+    sub.add_argument(
+        "--kind", choices=(tombstones.ACCOUNT, tombstones.ROOM), help="only this kind"
+    )
+
+    sub = command(
+        "lift-tombstone",
+        "free the name of a deleted account or destroyed room (also on a running server)",
+    )
+    sub.add_argument("jid", help="the bare JID of the account or room")
+
     command("check-config", "validate the configuration, reporting every problem")
 
-    sub = command("cert", "make a self-signed TLS certificate for a host")
-    sub.add_argument("host", help="the domain the certificate is for")
+    sub = command(
+        "cert",
+        "make a self-signed TLS certificate for a host, or install one you have "
+        "(--import)",
+    )
+    sub.add_argument("host", nargs="?", help="the domain of a self-signed certificate")
+    sub.add_argument(
+        "--import",
+        dest="importFrom",
+        metavar="PATH",
+        help="install this certificate instead of making one: a certbot live "
+        "directory (fullchain.pem, privkey.pem) or a PEM certificate file "
+        "(with --key); it replaces the files in place",
+    )
+    sub.add_argument(
+        "--key", metavar="FILE", help="with --import FILE: the private key's PEM file"
+    )
     sub.add_argument(
         "--out",
         metavar="PREFIX",
@@ -178,8 +211,15 @@ def parseArguments(argv):
     """
     parser = buildParser()
     args = parser.parse_args(list(argv))
-    if args.command == "cert" and args.days < 1:
-        raise UsageError("--days must be at least 1", parser.format_usage())
+    if args.command == "cert":
+        if args.days < 1:
+            raise UsageError("--days must be at least 1", parser.format_usage())
+        if (args.host is None) == (args.importFrom is None):
+            raise UsageError(
+                "give either a HOST (self-signed) or --import PATH", parser.format_usage()
+            )
+        if args.key is not None and args.importFrom is None:
+            raise UsageError("--key goes with --import", parser.format_usage())
     return args
 
 
@@ -408,6 +448,58 @@ def destroyRoom(context, args):
     context.write("destroyed %s (its name stays reserved)" % (room,))
 
 
+def tombstoneExpiry(config, kind):
+    """
+    @param kind: L{tombstones.ACCOUNT} or L{tombstones.ROOM}.
+    @return: the lifetime in seconds of a tombstone of that kind (0:
+        forever): C{[storage] tombstone_expiry} or C{room_tombstone_expiry}.
+    """
+    key = "room_tombstone_expiry" if kind == tombstones.ROOM else "tombstone_expiry"
+    return config.get("storage", key)
+
+
+def describeTombstone(tombstone, expiry, now=None):
+    """
+    @param tombstone: a stored tombstone (C{{'jid', 'kind', 'when'}}).
+    @param expiry: its lifetime (L{tombstoneExpiry}).
+    @return: one line: JID, kind, when it was written, and until when it
+        keeps the name, separated by tabs.
+    """
+    when = tombstone["when"]
+    if not tombstones.inForce(when, expiry, now):
+        status = "expired"
+    elif not expiry:
+        status = "kept forever"
+    else:
+        status = "kept until %s" % (_formatTime(when + expiry),)
+    return "\t".join((tombstone["jid"], tombstone["kind"], _formatTime(when), status))
+
+
+@defer.inlineCallbacks
+def listTombstones(context, args):
+    found = yield context.storage.tombstones.list(args.kind)
+    for tombstone in sorted(found, key=lambda t: (t["kind"], t["jid"])):
+        expiry = tombstoneExpiry(context.config, tombstone["kind"])
+        context.write(describeTombstone(tombstone, expiry))
+
+
+@defer.inlineCallbacks
+def liftTombstone(context, args):
+    """
+    Remove a tombstone.  A running server reads the tombstones every
+    L{xmuc.accounts.watch.POLL_INTERVAL} seconds and forgets those that
+    are gone, so the name is free there too shortly after.
+    """
+    parsed = jidOrNone(args.jid)
+    if parsed is None or not parsed.user or parsed.resource:
+        raise CommandError("not a bare JID: %r" % (args.jid,))
+    bare = parsed.userhost()
+    removed = yield context.storage.tombstones.remove(bare)
+    if not removed:
+        raise CommandError("no tombstone for %s (xmucctl tombstones lists them)" % (bare,))
+    context.write("the name %s is free again" % (bare,))
+
+
 #: command name -> (function, whether it needs a password)
 STORAGE_COMMANDS = {
     "adduser": (adduser, True),
@@ -417,6 +509,8 @@ STORAGE_COMMANDS = {
     "rooms": (rooms, False),
     "room-info": (roomInfo, False),
     "destroy-room": (destroyRoom, False),
+    "tombstones": (listTombstones, False),
+    "lift-tombstone": (liftTombstone, False),
 }
 
 
@@ -542,7 +636,8 @@ def _usabilityProblems(config):
                 config.error(
                     "c2s",
                     key,
-                    "file %s not found (xmucctl cert HOST makes a self-signed one)"
+                    "file %s not found (xmucctl cert --import PATH installs a certificate you "
+                    "have, xmucctl cert HOST makes a self-signed one)"
                     % (config.resolvePath(raw),),
                 )
             )
@@ -667,6 +762,30 @@ def writeCertificate(args, config):
     if service.endswith("." + args.host):
         altNames.append(service)
     certificatePEM, keyPEM = makeCertificate(args.host, args.days, altNames)
+    writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM)
+    return certificatePath, keyPath
+
+
+def _giveToDirectoryOwner(path):
+    """
+    When run as root (a certbot deploy hook), give C{path} the owner and
+    group of its directory, so that the server's user can read the key.
+    """
+    if os.geteuid() == 0:
+        owner = os.stat(os.path.dirname(os.path.abspath(path)))
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM):
+    """
+    Write a key (readable by its owner only) and its certificate, the key
+    first, each to a new file beside it renamed over it: a server reading
+    them (on SIGHUP) sees whole files, and a new key never lands in an
+    existing file that others could read.
+
+    @raise CommandError: when a file cannot be written.
+    """
+    path = keyPath
     try:
         for path, data, mode in (
             (keyPath, keyPEM, privatefiles.PRIVATE_FILE),
@@ -675,12 +794,78 @@ def writeCertificate(args, config):
             directory = os.path.dirname(path)
             if directory:
                 privatefiles.makeDirectories(directory)
-            # A new file renamed over the old one: with --force, the key
-            # never lands in an existing file that others may read.
             privatefiles.replaceFile(path, data, mode)
+            _giveToDirectoryOwner(path)
     except OSError as e:
         raise CommandError("cannot write %s: %s" % (e.filename or path, e.strerror))
-    return certificatePath, keyPath
+
+
+#: The files of a certbot C{live/DOMAIN} directory xmuc needs.
+CERTBOT_CERTIFICATE = "fullchain.pem"
+CERTBOT_KEY = "privkey.pem"
+
+
+def importPaths(args):
+    """
+    @return: C{(certificatePath, keyPath)} to import: those of a certbot
+        live directory, or C{--import FILE} and C{--key} (or the same file
+        when it holds the key too).
+    """
+    source = args.importFrom
+    if os.path.isdir(source):
+        if args.key is not None:
+            raise CommandError("--key goes with --import FILE, not a directory")
+        return os.path.join(source, CERTBOT_CERTIFICATE), os.path.join(source, CERTBOT_KEY)
+    return source, args.key or source
+
+
+def importCertificate(args, config, now=None):
+    """
+    The C{cert --import} command: check a certificate an operator has (its
+    key matches, it is valid now, it covers every C{[server] hosts}) and
+    copy it with its key where tap.conf says (or C{--out}), replacing the
+    files in place.  A running server uses it after SIGHUP.
+
+    @param now: the current time (aware), for tests.
+    @return: C{(pair, certificatePath, keyPath)}: the
+        L{xmuc.c2s.certificates.CertificatePair} and the paths written.
+    @raise CommandError: when it cannot be used or written.
+    """
+    sourceCertificate, sourceKey = importPaths(args)
+    try:
+        pair = readCertificatePair(sourceCertificate, sourceKey)
+    except CertificateError as e:
+        raise CommandError(e.message)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if pair.notAfter() <= now:
+        raise CommandError(
+            "the certificate in %s expired on %s"
+            % (sourceCertificate, pair.notAfter().strftime("%Y-%m-%d %H:%M UTC"))
+        )
+    if pair.certificate.not_valid_before_utc > now:
+        raise CommandError(
+            "the certificate in %s is not valid before %s"
+            % (sourceCertificate, pair.certificate.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC"))
+        )
+    uncovered = [host for host in config.get("server", "hosts") if not pair.covers(host)]
+    if uncovered:
+        raise CommandError(
+            "the certificate in %s is for %s: it does not cover %s ([server] hosts)"
+            % (sourceCertificate, ", ".join(pair.names()) or "no name", ", ".join(uncovered))
+        )
+    certificatePath, keyPath = certificatePaths(args, config)
+    # Written anew rather than copied: a source file holding the key too
+    # must not put the key in the world-readable certificate file.
+    certificatePEM = b"".join(
+        certificate.public_bytes(serialization.Encoding.PEM) for certificate in pair.chain
+    )
+    keyPEM = pair.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    writeKeyAndCertificate(keyPath, keyPEM, certificatePath, certificatePEM)
+    return pair, certificatePath, keyPath
 
 
 # --- the entry point
@@ -763,6 +948,14 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
             stdout.write("%s: configuration OK\n" % (args.config,))
             return 0
         config = _load(args.config)
+        if args.command == "cert" and args.importFrom is not None:
+            pair, certificatePath, keyPath = importCertificate(args, config)
+            stdout.write(
+                "installed the certificate %s in %s and %s; a running server uses it "
+                "after SIGHUP (systemctl reload xmuc)\n"
+                % (pair.describe(), certificatePath, keyPath)
+            )
+            return 0
         if args.command == "cert":
             written = writeCertificate(args, config)
             stdout.write("wrote %s and %s\n" % written)

@@ -7,10 +7,13 @@ stops its children in order: storage first up and last down, client
 listeners last up and first down.
 """
 
+import signal
+
 from twisted.application import service
-from twisted.internet import defer, endpoints
+from twisted.internet import address, defer, endpoints
 from twisted.logger import Logger
 
+import xmuc
 from xmuc.accounts.manager import AccountManager
 from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
@@ -95,6 +98,20 @@ class StorageService(service.Service):
         return defer.maybeDeferred(self.storage.stop)
 
 
+def describeAddress(where):
+    """
+    @param where: the L{twisted.internet.interfaces.IAddress} a port listens
+        on.
+    @return: C{'127.0.0.1 port 5222'}, C{'unix socket /run/xmuc.sock'}...
+    """
+    if isinstance(where, (address.IPv4Address, address.IPv6Address)):
+        return "%s port %d" % (where.host, where.port)
+    if isinstance(where, address.UNIXAddress):
+        name = where.name.decode("utf-8", "replace") if isinstance(where.name, bytes) else where.name
+        return "unix socket %s" % (name,)
+    return str(where)
+
+
 class ListeningService(service.Service):
     """
     Listens on an endpoint once the storage is ready, and records the port
@@ -104,8 +121,12 @@ class ListeningService(service.Service):
     @ivar listening: Deferred firing with the port.
     """
 
-    def __init__(self, endpoint, factory, ready, reactor):
+    def __init__(self, endpoint, factory, ready, reactor, description=None):
+        """
+        @param description: the endpoint description, for the log.
+        """
         self.reactor = reactor
+        self.description = description
         self.endpoint = endpoint
         self.factory = factory
         self.ready = ready
@@ -121,6 +142,11 @@ class ListeningService(service.Service):
 
         def listened(port):
             self.port = port
+            log.info(
+                "listening for clients on {address}",
+                address=describeAddress(port.getHost()),
+                endpoint=self.description,
+            )
             self.listening.callback(port)
             return port
 
@@ -247,9 +273,60 @@ class XmucServer(OrderedMultiService):
                 self.c2sFactory,
                 self.ready,
                 reactor,
+                description,
             )
             listener.setServiceParent(self)
             self.listeners.append(listener)
+
+    def startService(self):
+        """
+        Start every child in order, saying at C{info} what this server
+        serves, where it keeps its data, which certificate it shows, and
+        when it accepts clients.
+        """
+        log.info(
+            "xmuc {version}: hosts {hosts}; MUC service {muc}; storage {storage}; "
+            "authentication {auth}",
+            version=xmuc.__version__,
+            hosts=", ".join(self.hosts),
+            muc=self.muc.domain if self.muc is not None else "disabled",
+            storage=self.describeStorage(),
+            auth=self.config.get("auth", "backend"),
+        )
+        certificate = self.c2sFactory.certificate
+        log.info(
+            "TLS: {tls}",
+            tls="STARTTLS %s, certificate %s"
+            % (
+                "required" if self.c2sFactory.requireEncryption else "offered",
+                certificate.describe(),
+            )
+            if certificate is not None
+            else "off (no [c2s] tls_certificate)",
+        )
+        OrderedMultiService.startService(self)
+        listening = defer.gatherResults([listener.listening for listener in self.listeners])
+        listening.addCallback(lambda _: log.info("ready: accepting client connections"))
+        listening.addErrback(lambda _: None)
+
+    def describeStorage(self):
+        """
+        @return: the storage backend's name, with the database file of
+            C{sqlite} (never a PostgreSQL DSN: it may hold a password).
+        """
+        name = self.config.get("storage", "backend")
+        path = getattr(self.storage, "path", None)
+        return "%s (%s)" % (name, path) if isinstance(path, str) else name
+
+    def reload(self):
+        """
+        What SIGHUP does: read the TLS certificate and key files again
+        (L{ClientStreamFactory.reloadCertificate}); connected clients stay.
+
+        @return: whether the new certificate is in use.
+        """
+        log.info("reloading the TLS certificate")
+        return self.c2sFactory.reloadCertificate()
 
     def stopService(self):
         """
@@ -267,3 +344,21 @@ class XmucServer(OrderedMultiService):
         @return: whether it belongs to a server administrator.
         """
         return bare in self.admins
+
+
+def reloadOnHangup(reactor, server):
+    """
+    Make SIGHUP reload the TLS certificate (L{XmucServer.reload}), as
+    C{systemctl reload xmuc} or a certbot deploy hook sends it, instead of
+    ending the process.  Called once the reactor runs.
+
+    @param reactor: the running reactor.
+    @param server: the L{XmucServer}.
+    """
+
+    def handler(number, frame):
+        # A signal handler may interrupt the reactor anywhere: the reload
+        # runs in the reactor's next turn.
+        reactor.callFromThread(server.reload)
+
+    signal.signal(signal.SIGHUP, handler)

@@ -8,7 +8,7 @@ from twisted.internet import defer
 
 from xmuc.storage.sqlite import SQLiteStorage
 
-from tests.support.database import NS_MUC_USER, assertResult, field, mucItems
+from tests.support.database import NS_MUC_OWNER, NS_MUC_USER, assertResult, field, mucItems
 from tests.support.client import errorCondition
 from tests.support.tombstones import ROOM, TombstoneTestCase
 
@@ -88,3 +88,75 @@ class ElsewhereTests(TombstoneTestCase):
         self.assertEqual(errorCondition(received[-1]), "gone")
         yield self.server.stop()
         self.assertIsNone((yield self._storedState(ROOM)))
+
+    @defer.inlineCallbacks
+    def assertJoinable(self, user, nick):
+        """
+        C{user} joins C{ROOM}: the name is free, the room is created anew.
+        """
+        client = yield self.server.login(user)
+        received = yield client.join(ROOM, nick)
+        self.assertEqual(received[-1].name, "message", received[-1].toXml())
+        created = [s for s in received if s.name == "presence"
+                   and "201" in [c.getAttribute("code") for x in s.elements(NS_MUC_USER, "x")
+                                 for c in x.elements(NS_MUC_USER, "status")]]
+        self.assertEqual(len(created), 1)
+
+    @defer.inlineCallbacks
+    def test_liftWhileRunning(self):
+        """
+        C{xmucctl lift-tombstone} on a room destroyed by C{xmucctl
+        destroy-room}: once the server has read the tombstones again, the
+        name is free (no administrator configured for Juliet).
+        """
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet")
+        yield self.makeRooms()
+        out, err, code = yield self.xmucctl("destroy-room", ROOM)
+        self.assertEqual(code, 0, err)
+        yield self.server.server.tombstoneWatcher.check()
+        out, err, code = yield self.xmucctl("lift-tombstone", ROOM)
+        self.assertEqual((code, out), (0, b"the name %s is free again\n" % (ROOM.encode(),)), err)
+        yield self.server.server.tombstoneWatcher.check()
+        yield self.assertJoinable("juliet", "Juliet")
+
+    @defer.inlineCallbacks
+    def test_liftAfterOwnerDestroyed(self):
+        """
+        A room its owner destroyed over XMPP: the tombstone the MUC keeps in
+        memory goes too when lifted by C{xmucctl}.
+        """
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet")
+        romeo = yield self.makeRooms()
+        reply = yield romeo.iq(ROOM, "set", "<query xmlns='%s'><destroy/></query>" % (NS_MUC_OWNER,))
+        assertResult(reply)
+        juliet = yield self.server.login("juliet")
+        received = yield juliet.join(ROOM, "Juliet")
+        self.assertEqual(errorCondition(received[-1]), "gone")
+        yield self.server.server.tombstoneWatcher.check()
+        out, err, code = yield self.xmucctl("tombstones", "--kind", "room")
+        self.assertEqual(code, 0, err)
+        self.assertIn(ROOM.encode() + b"\troom\t", out)
+        out, err, code = yield self.xmucctl("lift-tombstone", ROOM)
+        self.assertEqual(code, 0, err)
+        yield self.server.server.tombstoneWatcher.check()
+        yield self.assertJoinable("juliet", "Juliet2")
+
+    @defer.inlineCallbacks
+    def test_liftBeforeSeen(self):
+        """
+        A room destroyed by its owner and lifted by C{xmucctl} before the
+        watcher read the tombstone: the name is free after the next two
+        readings (the first may come before the tombstone is stored).
+        """
+        yield self.server.start()
+        yield self.server.register("romeo", "juliet")
+        romeo = yield self.makeRooms()
+        reply = yield romeo.iq(ROOM, "set", "<query xmlns='%s'><destroy/></query>" % (NS_MUC_OWNER,))
+        assertResult(reply)
+        out, err, code = yield self.xmucctl("lift-tombstone", ROOM)
+        self.assertEqual(code, 0, err)
+        yield self.server.server.tombstoneWatcher.check()
+        yield self.server.server.tombstoneWatcher.check()
+        yield self.assertJoinable("juliet", "Juliet")

@@ -29,6 +29,10 @@ SEEDS = os.path.normpath(os.path.join(REPOSITORY, os.pardir, "shared", "seeds"))
 PROSODY_DIFFERENCES = {
     "muc_register_deleted_account.scs": "Prosody 0.12's MUC keeps the "
     "affiliations of deleted accounts (tombstones came later; the seeds ask for it)",
+    "muc_invitation_rules.scs": "Prosody 0.12 lets a non-occupant invite (forbidden "
+    "only where it would be a visitor, and the invitation carries the password), "
+    "relays any decline to whatever JID it names, and lets an invitation to a "
+    "members-only room turn an outcast into a member",
 }
 
 #: Script file name -> why it cannot be judged against Prosody 0.12.

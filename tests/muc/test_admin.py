@@ -442,6 +442,12 @@ class RoleTests(AdminTestCase):
         self.assertEqual(self.room().occupants["Juliet"].role, "participant")
 
     def test_moderatorGrantAndRevoke(self):
+        """
+        A member made moderator revokes the voice of an unaffiliated
+        participant; an owner takes moderation back.
+        """
+        adminSet(self.romeo, affItem("user2@localhost", "member"), id="a0")
+        self.juliet.received()
         adminSet(self.romeo, roleItem("Juliet", "moderator"))
         self.assertEqual(self.room().occupants["Juliet"].role, "moderator")
         # A moderator now sees real JIDs in a semi-anonymous room.

@@ -126,7 +126,9 @@ TARGET_STATE = {
 #:   on themselves (an owner demotes an admin, kicks an owner);
 #: - giving or taking moderator status (kicking a moderator too) is for
 #:   admins and owners;
-#: - the same checks apply when the target already has the role.
+#: - the same checks apply when the target already has the role;
+#: and section 8.4 for revoking voice (role visitor): never from an admin
+#: or owner, only from an affiliation below the moderator's.
 _PRIVILEGED_ROWS = {"owner": [OK] * 6, "admin": [NA] + [OK] * 5}
 ROLE_MATRIX = {
     new: dict(
@@ -136,8 +138,16 @@ ROLE_MATRIX = {
         participant=[NA] * 6,
         visitor=[NA] * 6,
     )
-    for new in ("none", "visitor", "participant", "moderator")
+    for new in ("none", "participant", "moderator")
 }
+ROLE_MATRIX["visitor"] = dict(
+    owner=[NA, NA, OK, OK, OK, OK],
+    admin=[NA, NA, OK, OK, OK, OK],
+    modmember=[NA, NA, NA, OK, NA, OK],
+    modnone=[NA, NA, NA, NA, NA, OK],
+    participant=[NA] * 6,
+    visitor=[NA] * 6,
+)
 
 
 class RoleMatrixTests(unittest.TestCase):

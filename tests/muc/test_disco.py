@@ -64,7 +64,33 @@ class DiscoTests(MUCTestCase):
         self.assertEqual(values["FORM_TYPE"], [ns.MUC_ROOMINFO])
         self.assertEqual(values["muc#roominfo_description"], ["Nice view"])
         self.assertEqual(values["muc#roominfo_occupants"], ["1"])
-        self.assertEqual(values["muc#roominfo_subject"], [""])
+        # A stranger to a members-only room is not told its subject.
+        self.assertNotIn("muc#roominfo_subject", values)
+
+    def roomInfoSubject(self, client):
+        """
+        @return: the values of the subject field of the room info
+            C{client} gets, or L{None} without the field.
+        """
+        form = self.query(client, ROOM, ns.DISCO_INFO).query.x
+        for f in form.elements(ns.DATA_FORMS, "field"):
+            if f["var"] == "muc#roominfo_subject":
+                return [str(v) for v in f.elements(ns.DATA_FORMS, "value")]
+        return None
+
+    def test_roomInfoSubject(self):
+        """
+        Room info shows the subject of a public room to anyone; of a
+        hidden one, to its occupants and affiliated users only.
+        """
+        self.createRoom(field("muc#roomconfig_publicroom", "1"))
+        self.romeo.send("<message to='%s' type='groupchat'><subject>plans</subject></message>" % (ROOM,))
+        self.assertEqual(self.roomInfoSubject(self.rosaline), ["plans"])
+        configure(self.romeo, field("muc#roomconfig_publicroom", "0"))
+        self.assertIsNone(self.roomInfoSubject(self.rosaline))
+        self.assertEqual(self.roomInfoSubject(self.romeo), ["plans"])
+        self.juliet.join("room", "Juliet")
+        self.assertEqual(self.roomInfoSubject(self.juliet), ["plans"])
 
     def test_roomInfoOpposites(self):
         self.createRoom(field("muc#roomconfig_moderatedroom", "1") + field("muc#roomconfig_persistentroom", "1")

@@ -15,6 +15,7 @@ from xmuc.muc import mam
 from xmuc.testing.muc import DOMAIN
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import parseStamp
+from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.mam import Query, find
 
 MAM = "urn:xmpp:mam:2"
@@ -553,7 +554,7 @@ class FindTests(unittest.TestCase):
         self.assertEqual(self.ids(Query(start=2, end=6, ids={"1", "3", "6", "7"})), (["3", "6"], 2))
 
     def test_afterFilteredOut(self):
-        with self.assertRaises(mam.StanzaError):
+        with self.assertRaises(StanzaError):
             find(self.records, Query(start=5, after="2"), 10)
 
 

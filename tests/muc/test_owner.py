@@ -171,6 +171,52 @@ class ConfigFormTests(MUCTestCase):
         result = configure(owner, field("muc#roomconfig_maxusers", "5"))[0]
         self.assertEqual(result["type"], "result")
 
+    def maxusersField(self, client):
+        """
+        @return: C{(type, values, option values)} of the maxusers field.
+        """
+        client.send("<iq id='get1' to='%s' type='get'><query xmlns='%s'/></iq>" % (ROOM, ns.MUC_OWNER))
+        [answer] = client.received()
+        for f in answer.query.x.elements(ns.DATA_FORMS, "field"):
+            if f.getAttribute("var") == "muc#roomconfig_maxusers":
+                return (
+                    f.getAttribute("type"),
+                    [str(v) for v in f.elements(ns.DATA_FORMS, "value")],
+                    [str(o.value) for o in f.elements(ns.DATA_FORMS, "option")],
+                )
+
+    def test_maxusersIsAList(self):
+        """
+        The limit is a list-single, as XEP-0045's form registry types it,
+        offering the choices of its example form and C{none} (the default
+        when the service sets no limit); a number outside the choices is
+        still accepted and then offered too, so the form shows it.
+        """
+        self.assertEqual(
+            self.maxusersField(self.romeo),
+            ("list-single", ["none"], ["10", "20", "30", "50", "100", "none"]),
+        )
+        result = configure(self.romeo, field("muc#roomconfig_maxusers", "37"))[0]
+        self.assertEqual(result["type"], "result")
+        self.assertEqual(self.room().config.maxUsers, 37)
+        self.assertEqual(
+            self.maxusersField(self.romeo),
+            ("list-single", ["37"], ["10", "20", "30", "37", "50", "100", "none"]),
+        )
+        configure(self.romeo, field("muc#roomconfig_maxusers", "none"))
+        self.assertEqual(self.room().config.maxUsers, 0)
+
+    def test_maxusersChoicesBoundedByService(self):
+        """
+        Under a service limit, only the choices up to it are offered, and
+        the service's limit itself.
+        """
+        harness = MUCHarness(muc={"max_occupants": "25"})
+        owner = harness.client("user@localhost/a")
+        owner.join("room", "Owner")
+        owner.received()
+        self.assertEqual(self.maxusersField(owner), ("list-single", ["25"], ["10", "20", "25"]))
+
     def test_historyLengthClamped(self):
         configure(self.romeo, field("muc#roomconfig_historylength", "100000"))
         self.assertEqual(self.room().config.historyLength, self.harness.muc.maxHistoryLength)

@@ -8,6 +8,8 @@ joiner's nick), being in a room.
 from tests.support.muc import (
     MUCTestCase,
     ROOM,
+    adminSet,
+    affItem,
     codes,
     condition,
     configure,
@@ -17,7 +19,7 @@ from tests.support.muc import (
     mucX,
 )
 from xmuc.testing.muc import DOMAIN, MUCHarness
-from xmuc.muc import hooks
+from xmuc.muc import hooks, invitations
 from xmuc.muc.history import historyOf
 from xmuc.muc.locking import isLocked
 from xmuc.muc.subject import subjectOf
@@ -513,12 +515,43 @@ class InvitationTests(MUCTestCase):
         self.assertIn(ROOM, str(message.body))
         self.assertNotIn("user@localhost", message.toXml())
 
+    def test_passwordOnlyFromThoseWhoKnowIt(self):
+        """
+        An invitation carries the password when its sender gave it on
+        entering, or owns the room: not when an admin who came in without
+        it invites, nor once the password changed.
+        """
+        configure(self.romeo, field("muc#roomconfig_roomsecret", "pw"))
+        adminSet(self.romeo, affItem("user3@localhost", "admin"))
+        self.juliet.join("room", "Juliet", "<password>pw</password>")
+        self.rosaline.join("room", "Rosaline")
+
+        def passwords(client):
+            client.send("<message to='%s'><x xmlns='%s'><invite to='user4@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
+            return [str(p) for p in mucX(self.invitation("user4@localhost")).elements(ns.MUC_USER, "password")]
+
+        self.assertEqual(passwords(self.juliet), ["pw"])
+        self.assertEqual(passwords(self.rosaline), [])
+        configure(self.romeo, field("muc#roomconfig_roomsecret", "new"))
+        self.assertEqual(passwords(self.juliet), [])
+        self.assertEqual(passwords(self.romeo), ["new"])
+
     def test_inviteNonAnonymous(self):
         configure(self.romeo, field("muc#roomconfig_whois", "anyone"))
         self.romeo.send("<message to='%s'><x xmlns='%s'><invite to='user2@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
         self.assertEqual(mucX(self.invitation()).invite["from"], "user@localhost/balcony")
 
+    def invite(self):
+        self.romeo.send("<message to='%s'><x xmlns='%s'><invite to='user2@localhost'/></x></message>" % (ROOM, ns.MUC_USER))
+        self.romeo.received()
+        self.juliet.received()
+
     def test_decline(self):
+        """
+        The invitee's decline reaches the inviter from the room, with the
+        invitee's real JID and reason.
+        """
+        self.invite()
         self.juliet.send("<message to='%s'><x xmlns='%s'><decline to='user@localhost/balcony'><reason>no</reason></decline></x></message>"
                          % (ROOM, ns.MUC_USER))
         [message] = self.romeo.received()
@@ -527,11 +560,42 @@ class InvitationTests(MUCTestCase):
 
     def test_declineToRoomJID(self):
         """
-        A decline addressed to the inviter's room JID reaches the occupant.
+        A decline addressed to the room JID the invitation named (the
+        inviter's, in a semi-anonymous room) reaches the inviter, once.
         """
+        self.invite()
         self.juliet.send("<message to='%s'><x xmlns='%s'><decline to='%s/Romeo'/></x></message>" % (ROOM, ns.MUC_USER, ROOM))
         [message] = self.romeo.received()
         self.assertEqual(mucX(message).decline["from"], "user2@localhost/garden")
+        self.juliet.send("<message to='%s'><x xmlns='%s'><decline to='%s/Romeo'/></x></message>" % (ROOM, ns.MUC_USER, ROOM))
+        self.assertEqual(self.romeo.received(), [])
+        [error] = self.juliet.received()
+        self.assertEqual(condition(error)[0], "item-not-found")
+
+    def test_declineToOtherInviter(self):
+        """
+        A decline names its inviter: addressed to someone who did not
+        invite, it is refused and reaches nobody.
+        """
+        self.invite()
+        self.juliet.send("<message to='%s'><x xmlns='%s'><decline to='user3@localhost/x'/></x></message>" % (ROOM, ns.MUC_USER))
+        [error] = self.juliet.received()
+        self.assertEqual(condition(error)[0], "item-not-found")
+        self.assertEqual([s for s in self.harness.delivered if s.getAttribute("to", "").startswith("user3@")], [])
+
+    def test_pendingInvitationsBounded(self):
+        """
+        A room remembers a bounded number of invitations: the oldest
+        invitee is forgotten first.
+        """
+        pending = invitations.PendingInvitations()
+        for n in range(invitations.MAX_INVITEES + 1):
+            pending.remember("u%d@localhost" % (n,), "room@conference.localhost/Romeo", "user@localhost/balcony")
+        self.assertEqual(len(pending), invitations.MAX_INVITEES)
+        self.assertNotIn("u0@localhost", pending)
+        for n in range(invitations.MAX_INVITERS + 1):
+            pending.remember("u1@localhost", "room@conference.localhost/R%d" % (n,), "r%d@localhost/x" % (n,))
+        self.assertEqual(len(pending["u1@localhost"]), invitations.MAX_INVITERS)
 
     def test_membersOnlyInvite(self):
         """

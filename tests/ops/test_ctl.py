@@ -5,18 +5,21 @@ and as a separate process next to a running one, on SQLite and on
 PostgreSQL: its changes are what the server uses), check-config and cert.
 """
 
+import datetime
 import io
 import os
 import stat
 import subprocess
 import sys
 import textwrap
+import time
 
 from cryptography import x509
 from twisted.internet import defer, ssl, utils
 from twisted.trial import unittest
 
 from xmuc import ctl
+from xmuc.c2s.stream import loadCertificate
 from xmuc.config import loadConfig
 from tests.support.postgres import PostgresSchema, findPostgres
 from tests.support.client import connectTestClient, startServerWith
@@ -341,6 +344,129 @@ class CertTests(unittest.TestCase):
         self.assertIn("--out", err)
 
 
+def certbotDirectory(testCase, host="localhost", altNames=("example.org",)):
+    """
+    A directory laid out as certbot's C{live/DOMAIN}: C{fullchain.pem} and
+    C{privkey.pem} (readable by root only).
+
+    @return: its path.
+    """
+    directory = os.path.abspath(testCase.mktemp())
+    os.makedirs(directory)
+    certificatePEM, keyPEM = ctl.makeCertificate(host, 90, list(altNames))
+    for name, data, mode in (("fullchain.pem", certificatePEM, 0o644), ("privkey.pem", keyPEM, 0o600)):
+        path = os.path.join(directory, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)
+    return directory
+
+
+class CertImportTests(unittest.TestCase):
+    """
+    C{xmucctl cert --import} installs a certificate the operator has (a
+    certbot live directory, or PEM files) where tap.conf says, after
+    checking it.
+    """
+
+    def setUp(self):
+        self.config = writeConfig(self)
+        directory = os.path.dirname(self.config)
+        self.certificate = os.path.join(directory, "certs", "server.crt")
+        self.key = os.path.join(directory, "certs", "server.key")
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def test_certbotDirectory(self):
+        source = certbotDirectory(self)
+        # An older certificate is there already: replaced in place.
+        self.assertEqual(runMain(["-c", self.config, "cert", "localhost"])[0], 0)
+        code, out, err = runMain(["-c", self.config, "cert", "--import", source])
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("installed the certificate for localhost, example.org, valid until ", out)
+        self.assertIn("SIGHUP", out)
+        self.assertEqual(
+            x509.load_pem_x509_certificate(self.read(self.certificate)),
+            x509.load_pem_x509_certificate(self.read(os.path.join(source, "fullchain.pem"))),
+        )
+        self.assertEqual(stat.S_IMODE(os.stat(self.key).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(self.certificate).st_mode), 0o644)
+        # What the server reads at start and on SIGHUP.
+        pair = loadCertificate(loadConfig(self.config))
+        self.assertEqual(pair.names(), ["localhost", "example.org"])
+        self.assertEqual(sorted(os.listdir(os.path.dirname(self.key))), ["server.crt", "server.key"])
+
+    def test_explicitFiles(self):
+        source = certbotDirectory(self)
+        code, out, err = runMain(
+            [
+                "-c", self.config, "cert",
+                "--import", os.path.join(source, "fullchain.pem"),
+                "--key", os.path.join(source, "privkey.pem"),
+            ]
+        )
+        self.assertEqual((code, err), (0, ""))
+        self.assertTrue(os.path.exists(self.key))
+
+    def test_combinedFile(self):
+        """
+        A single PEM file holding certificate and key: the key does not end
+        up in the certificate file, which everyone may read.
+        """
+        source = certbotDirectory(self)
+        combined = os.path.join(source, "combined.pem")
+        with open(combined, "wb") as f:
+            f.write(self.read(os.path.join(source, "fullchain.pem")))
+            f.write(self.read(os.path.join(source, "privkey.pem")))
+        code, out, err = runMain(["-c", self.config, "cert", "--import", combined])
+        self.assertEqual((code, err), (0, ""))
+        self.assertNotIn(b"PRIVATE KEY", self.read(self.certificate))
+        self.assertIn(b"PRIVATE KEY", self.read(self.key))
+
+    def test_keyMismatch(self):
+        source = certbotDirectory(self)
+        other = certbotDirectory(self)
+        code, out, err = runMain(
+            [
+                "-c", self.config, "cert",
+                "--import", os.path.join(source, "fullchain.pem"),
+                "--key", os.path.join(other, "privkey.pem"),
+            ]
+        )
+        self.assertEqual(code, 1)
+        self.assertIn("does not match the certificate", err)
+        self.assertFalse(os.path.exists(self.key))
+
+    def test_hostNotCovered(self):
+        source = certbotDirectory(self, altNames=())
+        code, out, err = runMain(["-c", self.config, "cert", "--import", source])
+        self.assertEqual(code, 1)
+        self.assertIn("is for localhost: it does not cover example.org ([server] hosts)", err)
+        self.assertFalse(os.path.exists(self.certificate))
+
+    def test_missingFiles(self):
+        code, out, err = runMain(["-c", self.config, "cert", "--import", self.mktemp()])
+        self.assertEqual(code, 1)
+        self.assertIn("cannot read", err)
+
+    def test_expired(self):
+        source = certbotDirectory(self)
+        args = ctl.parseArguments(["cert", "--import", source])
+        later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=91)
+        error = self.assertRaises(
+            ctl.CommandError, ctl.importCertificate, args, loadConfig(self.config), later
+        )
+        self.assertIn("expired on", str(error))
+        self.assertFalse(os.path.exists(self.certificate))
+
+    def test_usage(self):
+        for argv in (["cert"], ["cert", "localhost", "--import", "x"], ["cert", "localhost", "--key", "k"]):
+            code, out, err = runMain(argv)
+            self.assertEqual(code, 2, argv)
+
+
 class StorageCommandTests(unittest.TestCase):
     """
     The storage commands, in process, on a real SQLite storage with the
@@ -565,6 +691,59 @@ class StorageCommandTests(unittest.TestCase):
         history = yield self.storage.archive.recent(room, 10)
         self.assertEqual(history, [])
         yield self.assertFailure(self.command("destroy-room", room), ctl.CommandError)
+
+    @defer.inlineCallbacks
+    def test_tombstones(self):
+        """
+        C{tombstones} lists every tombstone with its kind, when it was
+        written and how long it keeps the name: rooms by C{[storage]
+        room_tombstone_expiry} (30 days by default), accounts by
+        C{tombstone_expiry} (forever by default).
+        """
+        day = 86400.0
+        now = time.time()
+        yield self.storage.tombstones.add("lobby@conference.localhost", "room", now - day)
+        yield self.storage.tombstones.add("old@conference.localhost", "room", now - 31 * day)
+        yield self.storage.tombstones.add("bob@localhost", "account", now - 400 * day)
+        out = yield self.command("tombstones")
+        lines = [line.split("\t") for line in out.splitlines()]
+        self.assertEqual(
+            [(jid, kind, status.split(" 20")[0]) for jid, kind, written, status in lines],
+            [
+                ("bob@localhost", "account", "kept forever"),
+                ("lobby@conference.localhost", "room", "kept until"),
+                ("old@conference.localhost", "room", "expired"),
+            ],
+        )
+        self.assertEqual(lines[1][3], "kept until " + ctl._formatTime(now + 29 * day))
+        out = yield self.command("tombstones", "--kind", "account")
+        self.assertEqual([line.split("\t")[0] for line in out.splitlines()], ["bob@localhost"])
+
+    @defer.inlineCallbacks
+    def test_liftTombstone(self):
+        room = "lobby@conference.localhost"
+        yield self.storage.rooms.save(room, {"config": {}})
+        yield self.command("destroy-room", room)
+        out = yield self.command("lift-tombstone", "Lobby@Conference.localhost")
+        self.assertEqual(out, "the name %s is free again\n" % (room,))
+        self.assertIsNone((yield self.storage.tombstones.get(room)))
+        error = yield self.assertFailure(self.command("lift-tombstone", room), ctl.CommandError)
+        self.assertIn("no tombstone for %s" % (room,), str(error))
+        error = yield self.assertFailure(self.command("lift-tombstone", "a@b/c"), ctl.CommandError)
+        self.assertIn("not a bare JID", str(error))
+
+    @defer.inlineCallbacks
+    def test_liftAccountTombstone(self):
+        """
+        Once lifted, the name of a deleted account can be taken without
+        C{--reuse}.
+        """
+        yield self.command("adduser", "bob", "--password", "pw1")
+        yield self.command("deluser", "bob")
+        yield self.assertFailure(self.command("adduser", "bob", "--password", "pw2"), ctl.CommandError)
+        yield self.command("lift-tombstone", "bob@localhost")
+        out = yield self.command("adduser", "bob", "--password", "pw2")
+        self.assertEqual(out, "created bob@localhost\n")
 
 
 class ProcessTests(unittest.TestCase):

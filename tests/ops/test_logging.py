@@ -8,7 +8,9 @@ registration, password change).
 
 import base64
 import os
+import shutil
 import signal
+import tempfile
 
 from twisted.internet import defer
 from twisted.logger import Logger, LogLevel, eventsFromJSONLogFile, globalLogPublisher
@@ -16,6 +18,7 @@ from twisted.trial import unittest
 
 from tests.support.client import connectClient, makeSelfSignedCertificate
 from tests.support.twistd import openRegistrationConfig, startTwistd, stopCleanly, tapConfig
+import xmuc
 from xmuc import logsetup
 from xmuc.auth.scram import DEFAULT_ITERATIONS
 from xmuc.config import loadConfig
@@ -252,6 +255,46 @@ class ServerLogTests(unittest.TestCase):
         ):
             self.assertNotIn(secret, output)
         self.assertNotIn("Traceback", output)
+
+    @defer.inlineCallbacks
+    def test_startup(self):
+        """
+        At info, the start names the hosts, the MUC domain, the storage
+        backend, TLS, and every listener with its interface and port.
+        """
+        from tests.support.twistd import startTwistd
+
+        socketDirectory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, socketDirectory)
+        socketPath = os.path.join(socketDirectory, "c2s.sock")
+        server = yield startTwistd(
+            self,
+            tapConfig(
+                c2s={"listen": "tcp:{port}:interface=127.0.0.1, unix:%s" % (socketPath,)},
+                log={"level": "info"},
+            ),
+        )
+        # An answered stream header: the reactor runs, with xmuc's signal
+        # handlers (the port accepts connections before that).
+        client = yield connectClient(server.port)
+        yield client.openStream()
+        yield client.close()
+        output = yield stopCleanly(self, server)
+        self.assertIn(
+            "[xmuc.server#info] xmuc %s: hosts localhost; MUC service conference.localhost; "
+            "storage memory; authentication insecure\n" % (xmuc.__version__,),
+            output,
+        )
+        self.assertIn("[xmuc.server#info] TLS: off (no [c2s] tls_certificate)\n", output)
+        self.assertIn(
+            "[xmuc.server#info] listening for clients on 127.0.0.1 port %d\n" % (server.port,),
+            output,
+        )
+        self.assertIn(
+            "[xmuc.server#info] listening for clients on unix socket %s\n" % (socketPath,), output
+        )
+        self.assertIn("[xmuc.server#info] ready: accepting client connections\n", output)
+        self.assertNotIn("Starting factory", output)
 
     @defer.inlineCallbacks
     def test_levelsAndJSON(self):

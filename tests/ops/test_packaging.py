@@ -185,6 +185,8 @@ class SystemdUnitTests(unittest.TestCase):
         self.assertTrue(service["WorkingDirectory"].startswith("/"))
         self.assertIn("--pidfile=", service["ExecStart"])
         self.assertEqual(parser["Install"]["WantedBy"], "multi-user.target")
+        # systemctl reload: SIGHUP reloads the certificate.
+        self.assertEqual(service["ExecReload"], "/bin/kill -HUP $MAINPID")
 
 
 class MakefileTests(unittest.TestCase):

@@ -116,9 +116,16 @@ class TwistdProcess(protocol.ProcessProtocol):
         self.output = b""
         self.ended = defer.Deferred()
         self.exitStatus = None
+        self._waiting = []
 
     def outReceived(self, data):
         self.output += data
+        waiting, self._waiting = self._waiting, []
+        for text, d in waiting:
+            if text in self.output:
+                d.callback(self.text())
+            else:
+                self._waiting.append((text, d))
 
     errReceived = outReceived
 
@@ -129,6 +136,29 @@ class TwistdProcess(protocol.ProcessProtocol):
         else:
             self.exitStatus = value.exitCode or 0
         self.ended.callback(self.exitStatus)
+
+    def waitForOutput(self, text, timeout=START_TIMEOUT):
+        """
+        @param text: what the server is expected to write (str).
+        @return: Deferred firing with the whole output once C{text} is in
+            it; failing with the output when the server ends or
+            C{timeout} seconds pass first.
+        """
+        wanted = text.encode("utf-8")
+        if wanted in self.output:
+            return defer.succeed(self.text())
+        d = defer.Deferred()
+        self._waiting.append((wanted, d))
+
+        def missing(_=None):
+            if not d.called:
+                self._waiting = [(t, w) for t, w in self._waiting if w is not d]
+                d.errback(AssertionError("%r never written:\n%s" % (text, self.text())))
+
+        call = reactor.callLater(timeout, missing)
+        self.ended.addBoth(lambda result: (missing(), result)[1])
+        d.addBoth(lambda result: (call.active() and call.cancel(), result)[1])
+        return d
 
     def text(self):
         """
@@ -144,20 +174,48 @@ class TwistdProcess(protocol.ProcessProtocol):
             self.transport.signalProcess(name)
 
 
+class _HeaderProbe(protocol.Protocol):
+    """
+    Sends a client stream header and fires L{answered} at the first byte
+    back: the server's reactor runs (its signal handlers are installed),
+    not only its listening socket, which twistd opens before that.
+    """
+
+    def __init__(self):
+        self.answered = defer.Deferred()
+
+    def connectionMade(self):
+        self.transport.write(
+            b"<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
+            b" xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"
+        )
+
+    def dataReceived(self, data):
+        if not self.answered.called:
+            self.answered.callback(True)
+        self.transport.abortConnection()
+
+    def connectionLost(self, reason):
+        if not self.answered.called:
+            self.answered.callback(False)
+
+
 @defer.inlineCallbacks
 def _waitForPort(server, timeout):
     deadline = reactor.seconds() + timeout
-    endpoint_ = None
-
     endpoint_ = endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", server.port, timeout=1)
     while reactor.seconds() < deadline and server.exitStatus is None:
         try:
-            connected = yield endpoints.connectProtocol(endpoint_, protocol.Protocol())
+            probe = yield endpoints.connectProtocol(endpoint_, _HeaderProbe())
         except Exception:
             yield task.deferLater(reactor, 0.05, lambda: None)
             continue
-        connected.transport.abortConnection()
-        return True
+        probe.answered.addTimeout(2, reactor, onTimeoutCancel=lambda *a: False)
+        answered = yield probe.answered
+        if answered:
+            return True
+        probe.transport.abortConnection()
+        yield task.deferLater(reactor, 0.05, lambda: None)
     return False
 
 
@@ -165,7 +223,8 @@ def _waitForPort(server, timeout):
 def startTwistd(testCase, configText, twistdArguments=(), port=None):
     """
     Start C{twistd -n xmuc -c tap.conf} in a new directory and wait until it
-    accepts connections.
+    answers a stream header (so its reactor runs and its signal handlers are
+    installed).
 
     @param testCase: the test (for mktemp and cleanup: the process is
         killed at the end of the test if still running).

@@ -94,7 +94,7 @@ class XmucServiceMaker:
         one clear line instead of a traceback.
         """
         from xmuc.config import ConfigError
-        from xmuc.server import XmucServer
+        from xmuc.server import XmucServer, reloadOnHangup
 
         try:
             server = XmucServer(options["parsed"])
@@ -106,6 +106,7 @@ class XmucServiceMaker:
             from twisted.internet import reactor
 
             reactor.callWhenRunning(exitCleanlyOnSignals, reactor)
+            reactor.callWhenRunning(reloadOnHangup, reactor, server)
         return server
 
 

@@ -1,6 +1,6 @@
 """
-Tombstones written by another process (C{xmucctl deluser}, C{xmucctl
-destroy-room}) while the server runs.
+Tombstones written or lifted by another process (C{xmucctl deluser},
+C{xmucctl destroy-room}, C{xmucctl lift-tombstone}) while the server runs.
 
 The server keeps persistent rooms in memory and stores their whole state
 at every change: without this watcher, a room would put back the
@@ -18,9 +18,14 @@ one it has not seen yet:
  - a room tombstone: the room, if loaded, is destroyed (occupants get the
    usual destroy presence) and joining the name gets C{gone}.
 
+A tombstone seen before and now gone was lifted: a room name is free again
+(the MUC forgets its in-memory tombstone).
+
 Tombstones this server wrote itself are seen again harmlessly: the work is
 already done, so repeating it changes nothing.
 """
+
+import time
 
 from twisted.application import service
 from twisted.internet import defer, task
@@ -53,6 +58,7 @@ class TombstoneWatcher(service.Service):
         self.seen = {}
         self.loop = None
         self._started = False
+        self._previouslyAsked = None
 
     def startService(self):
         service.Service.startService(self)
@@ -88,8 +94,11 @@ class TombstoneWatcher(service.Service):
         @return: Deferred firing once handled.
         """
         first = not self._started
+        asked = time.time()
         found = yield self.server.storage.tombstones.list()
         self._started = True
+        self._forgetLifted(set(tombstone["jid"] for tombstone in found), asked)
+        self._previouslyAsked = asked
         accounts = []
         for tombstone in found:
             jid, when = tombstone["jid"], tombstone["when"]
@@ -114,6 +123,36 @@ class TombstoneWatcher(service.Service):
         else:
             for bare in gone:
                 yield self.accountDeleted(bare)
+
+    def _forgetLifted(self, present, asked):
+        """
+        Tombstones seen before and now gone were lifted (C{xmucctl
+        lift-tombstone}, or an administrator recreating a room): a room
+        name is free again in the MUC's memory too.  So is a room this
+        server destroyed and whose tombstone, written before the previous
+        reading (so stored by now), was lifted before this watcher saw it.
+        Account tombstones need nothing more: the server reads them from
+        storage each time.
+
+        @param present: the JIDs of the tombstones stored now.
+        @param asked: the POSIX time the tombstones were asked for.
+        """
+        # JID -> only a tombstone written before this time is lifted: a
+        # room destroyed again meanwhile has a newer one, perhaps not
+        # stored yet, which stays.
+        lifted = {jid: asked for jid in self.seen if jid not in present}
+        for jid in lifted:
+            del self.seen[jid]
+        muc = self.server.muc
+        if muc is None:
+            return
+        if self._previouslyAsked is not None:
+            for jid in roomtombstones.tombstonesOf(muc):
+                if jid not in present:
+                    lifted.setdefault(jid, self._previouslyAsked)
+        for jid, writtenBefore in lifted.items():
+            if roomtombstones.lift(muc, jid, writtenBefore):
+                log.info("the tombstone of room {room} was lifted", room=jid)
 
     def _heldInRooms(self, jids):
         """

@@ -20,6 +20,7 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 from twisted.words.xish import domish
 
 from xmuc.auth import scram
+from xmuc.c2s.connectionlog import failedLogin
 from xmuc.xmpp import ns
 from xmuc.xmpp.jid import jidOrNone
 
@@ -99,9 +100,13 @@ def checkAuthzid(authzid, username, host):
 class PlainMechanism:
     """
     PLAIN: C{authzid NUL authcid NUL password} in one message.
+
+    @ivar account: the account tried (C{user@host}, or the name as sent
+        when it is no valid one), once known, for the log of a failure.
     """
 
     name = "PLAIN"
+    account = None
 
     def __init__(self, auth, host):
         """
@@ -132,7 +137,9 @@ class PlainMechanism:
             raise SASLFailure("malformed-request")
         if not authcid:
             raise SASLFailure("malformed-request")
+        self.account = authcid
         username = prepareUsername(authcid)
+        self.account = "%s@%s" % (username, self.host)
         checkAuthzid(authzid, username, self.host)
         try:
             scram.saslprep(password)
@@ -151,7 +158,11 @@ class ScramMechanism:
     An unknown user gets a plausible salt (derived from a per-server secret
     so it is the same on every try) and fails at the proof, like a wrong
     password: the exchange does not tell which user names exist.
+
+    @ivar account: as L{PlainMechanism.account}.
     """
+
+    account = None
 
     def __init__(self, auth, host, hashName, secret):
         """
@@ -181,7 +192,9 @@ class ScramMechanism:
             first = scram.parseClientFirst(response)
         except scram.ScramError as e:
             raise SASLFailure(e.condition)
+        self.account = first.username
         username = prepareUsername(first.username)
+        self.account = "%s@%s" % (username, self.host)
         checkAuthzid(first.authzid, username, self.host)
         self._clientFirst = first
         self._username = username
@@ -319,7 +332,7 @@ class SASLNegotiation:
             mechanismName = element.getAttribute("mechanism")
             if mechanismName not in self.offered():
                 self.mechanism = None
-                return self._failed("invalid-mechanism")
+                return self._refused("invalid-mechanism")
             factory = authenticator.factory
             self.mechanism = createMechanism(
                 mechanismName, factory.server.auth, authenticator.host, factory.scramSecret
@@ -333,13 +346,13 @@ class SASLNegotiation:
                 data = _b64decode(text)
         elif name == "response":
             if self.mechanism is None:
-                return self._failed("malformed-request")
+                return self._refused("malformed-request")
             data = _b64decode(str(element).strip())
         else:
-            return self._failed("malformed-request")
+            return self._refused("malformed-request")
         if data is _INVALID:
             self.mechanism = None
-            return self._failed("incorrect-encoding")
+            return self._refused("incorrect-encoding")
 
         mechanism = self.mechanism
         d = mechanism.step(data)
@@ -370,9 +383,23 @@ class SASLNegotiation:
         self.mechanism = None
         if failure.check(SASLFailure):
             condition = failure.value.condition
+            failedLogin(
+                self.authenticator.xmlstream.transport.getPeer(),
+                mechanism.account,
+                "%s, %s" % (condition, mechanism.name),
+            )
         else:
+            # Our failure, not the client's: not a failed login.
             log.failure("authentication backend failed", failure)
             condition = "temporary-auth-failure"
+        self._failed(condition)
+
+    def _refused(self, condition):
+        """
+        A failure before any mechanism ran (no such mechanism, bad base64,
+        an unexpected element): a failed login of an unknown account.
+        """
+        failedLogin(self.authenticator.xmlstream.transport.getPeer(), None, condition)
         self._failed(condition)
 
     def _failed(self, condition):

@@ -15,8 +15,7 @@ has no XPath observers and no logging above debug.
 import binascii
 import os
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from OpenSSL import SSL
 from twisted.internet import defer, ssl
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid as jidmod, xmlstream
@@ -26,6 +25,8 @@ from zope.interface import implementer
 
 from xmuc.accounts import inband
 from xmuc.c2s import sasl
+from xmuc.c2s.certificates import CertificateError, readCertificatePair
+from xmuc.c2s.connectionlog import connectionEnded, describePeer
 from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
@@ -59,15 +60,14 @@ TLS12_CIPHERS = ":".join([
 ])
 
 
-def loadTLSOptions(config):
+def loadCertificate(config):
     """
-    Build the server TLS context from C{[c2s] tls_certificate} and
+    Read the certificate and key named by C{[c2s] tls_certificate} and
     C{tls_key}.
 
     @param config: the L{xmuc.config.Config}.
-    @return: an L{ssl.CertificateOptions} accepting TLS 1.2 (with the
-        L{TLS12_CIPHERS} suites only) and TLS 1.3, or L{None} when no
-        certificate is configured.
+    @return: a L{CertificatePair}, or L{None} when no certificate is
+        configured.
     @raise xmuc.config.ConfigError: for unreadable or mismatched files, or
         when encryption is required and no certificate is configured.
     """
@@ -81,40 +81,40 @@ def loadTLSOptions(config):
                 "a certificate is needed when require_encryption is true",
             )
         return None
-    keyPath = keyPath or certPath
     try:
-        with open(certPath, "rb") as f:
-            certData = f.read()
-    except OSError as e:
-        raise config.error("c2s", "tls_certificate", "cannot read %s (%s)" % (certPath, e.strerror))
-    try:
-        with open(keyPath, "rb") as f:
-            keyData = f.read()
-    except OSError as e:
-        raise config.error("c2s", "tls_key", "cannot read %s (%s)" % (keyPath, e.strerror))
-    try:
-        certificates = x509.load_pem_x509_certificates(certData)
-    except ValueError:
-        raise config.error("c2s", "tls_certificate", "no PEM certificate in %s" % (certPath,))
-    try:
-        key = serialization.load_pem_private_key(keyData, password=None)
-    except (ValueError, TypeError):
-        raise config.error(
-            "c2s", "tls_key", "no unencrypted PEM private key in %s" % (keyPath,)
-        )
-    publicFormat = (
-        serialization.Encoding.DER,
-        serialization.PublicFormat.SubjectPublicKeyInfo,
-    )
-    if certificates[0].public_key().public_bytes(*publicFormat) != key.public_key().public_bytes(*publicFormat):
-        raise config.error("c2s", "tls_key", "the key does not match the certificate")
+        return readCertificatePair(certPath, keyPath or None)
+    except CertificateError as e:
+        key = "tls_key" if e.which == "key" else "tls_certificate"
+        raise config.error("c2s", key, e.message)
+
+
+def tlsOptionsFor(pair):
+    """
+    @param pair: a L{CertificatePair}.
+    @return: the server TLS context factory (L{ssl.CertificateOptions}):
+        TLS 1.3, or TLS 1.2 with the L{TLS12_CIPHERS} suites only; the whole
+        chain sent.
+    """
     return ssl.CertificateOptions(
-        privateKey=key,
-        certificate=certificates[0],
-        extraCertChain=certificates[1:] or None,
+        privateKey=pair.key,
+        certificate=pair.chain[0],
+        extraCertChain=pair.chain[1:] or None,
         raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
         acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
     )
+
+
+def loadTLSOptions(config):
+    """
+    Build the server TLS context from C{[c2s] tls_certificate} and
+    C{tls_key} (L{loadCertificate}).
+
+    @return: an L{ssl.CertificateOptions}, or L{None} when no certificate
+        is configured.
+    @raise xmuc.config.ConfigError: as L{loadCertificate}.
+    """
+    pair = loadCertificate(config)
+    return None if pair is None else tlsOptionsFor(pair)
 
 
 class ClientXmlStream(xmlstream.XmlStream):
@@ -379,9 +379,12 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     @ivar sasl: the L{sasl.SASLNegotiation} of this stream.
     @ivar registered: whether an account was registered on this stream.
     @ivar clock: the L{IReactorTime} of the stream's timers.
+    @ivar endReason: why the connection is ending, once known (for the log
+        line of its end), else L{None}.
     """
 
     namespace = ns.CLIENT
+    endReason = None
 
     def __init__(self, factory, clock):
         xmlstream.ListenAuthenticator.__init__(self)
@@ -399,8 +402,49 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         self._closeTimer = None
         self._negotiationTimer = None
         self._unbound = False
+        self._tlsEstablished = False
+        self._aborted = False
 
     # --- connection life cycle
+
+    def endBecause(self, why):
+        """
+        Record why the connection ends; the first reason given is the one
+        logged when it is gone.
+
+        @param why: e.g. C{'client closed the stream'}.
+        """
+        if self.endReason is None:
+            self.endReason = why
+
+    def _who(self):
+        """
+        @return: the session's JID, or what is known of the client, for the
+            log.
+        """
+        if self.session is not None:
+            return str(self.session.jid.full())
+        if self.username is not None:
+            return "%s@%s" % (self.username, self.host)
+        return "not authenticated"
+
+    def _whyEnded(self, reason, abrupt):
+        """
+        @param reason: the L{Failure} given to C{connectionLost}.
+        @param abrupt: whether neither side closed the stream first.
+        @return: why the connection ended, in words.
+        """
+        why = self.endReason
+        if why is None and reason.check(SSL.Error):
+            # A failed handshake ends the connection before the client's
+            # first stream header over TLS.
+            stage = "TLS error" if self._tlsEstablished else "TLS handshake failed"
+            why = "%s (%s)" % (stage, _describeSSLError(reason.value))
+        elif why is None:
+            why = "connection lost (%s)" % (reason.getErrorMessage(),) if abrupt else "closed"
+        if self._aborted:
+            why += "; the client did not close within %d s, connection aborted" % (CLOSE_TIMEOUT,)
+        return why
 
     def connectionMade(self):
         self.factory.streams.add(self.xmlstream)
@@ -422,6 +466,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         # A connection lost before either side closed the stream is what
         # a resumable session survives (XEP-0198 hibernation).
         abrupt = not self.xmlstream.closing
+        why = self._whyEnded(reason, abrupt)
+        who = self._who()
         # Nothing more may be sent or scheduled for this stream.
         self.xmlstream.closing = True
         self.factory.streams.discard(self.xmlstream)
@@ -436,9 +482,12 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
                 smState = session.streamManagement
                 if abrupt and smState is not None and smState.resumptionID is not None:
                     smState.hibernate(self.factory.resumption.timeout)
+                    why += "; session hibernating, resumable for %d s" % (
+                        self.factory.resumption.timeout,
+                    )
                 else:
                     self.endSession()
-        log.debug("client stream closed ({session!r})", session=session)
+        connectionEnded(self.xmlstream.transport.getPeer(), who, why)
         if not self._closed.called:
             self._closed.callback(None)
 
@@ -474,22 +523,26 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if xs.closing:
             return
         self._closing()
-        log.debug("stream error {condition}", condition=condition)
+        self.endBecause(
+            "stream error %s sent%s" % (condition, ": %s" % (text,) if text else "")
+        )
         if xs.thisEntity is None:
             xs.sid = xs.sid or _newStreamID()
         xs.sendStreamError(error.StreamError(condition, text))
         self._abortLater()
 
-    def close(self, condition=None, text=None):
+    def close(self, condition=None, text=None, why="closed by the server"):
         """
         Close the stream, with a stream error when C{condition} is given.
 
+        @param why: without C{condition}, why it is closed (for the log).
         @return: a Deferred firing once the connection is closed.
         """
         xs = self.xmlstream
         if condition is not None:
             self.streamError(condition, text)
         elif not xs.closing:
+            self.endBecause(why)
             self._closing()
             if xs._headerSent:
                 xs.sendFooter()
@@ -517,15 +570,18 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
 
     def _abortLater(self):
         if self._closeTimer is None and not self._closed.called:
-            self._closeTimer = self.clock.callLater(
-                CLOSE_TIMEOUT, self.xmlstream.transport.abortConnection
-            )
+            self._closeTimer = self.clock.callLater(CLOSE_TIMEOUT, self._abort)
+
+    def _abort(self):
+        self._closeTimer = None
+        self._aborted = True
+        self.xmlstream.transport.abortConnection()
 
     def streamEnded(self):
         """
         The client closed its stream: close ours.
         """
-        self.close()
+        self.close(why="client closed the stream")
 
     # --- stream header
 
@@ -549,6 +605,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if _parseVersion(rootElement.getAttribute("version")) < (1, 0):
             return self.streamError("unsupported-version")
         self.host = host
+        self._tlsEstablished = xs.tls
         xs.sendHeader()
         xs.send(self._features())
 
@@ -610,7 +667,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()
         if uri == ns.STREAMS and element.name == "error":
-            return self.close()
+            return self.close(why=_clientStreamError(element))
         if uri == ns.CLIENT and element.name == "iq":
             if self.username is None:
                 return self._unauthenticatedIQ(element)
@@ -622,7 +679,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         After binding: something that is not a stanza.
         """
         if element.uri == ns.STREAMS and element.name == "error":
-            self.close()
+            self.close(why=_clientStreamError(element))
         elif element.uri == ns.STREAM_MANAGEMENT:
             self.factory.resumption.afterBind(self, element)
         else:
@@ -686,7 +743,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs = self.xmlstream
         if xs.tls or self.username is not None or self.factory.tlsOptions is None:
             xs.send(domish.Element((ns.TLS, "failure")))
-            return self.close()
+            return self.close(why="STARTTLS refused")
         xs.send(domish.Element((ns.TLS, "proceed")))
         xs.transport.startTLS(self.factory.tlsOptions)
         xs.tls = True
@@ -702,10 +759,11 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         self.username = username
         self.session = ClientSession(self, username, self.host)
         log.info(
-            "{user}@{host} authenticated with {mechanism}",
+            "{user}@{host} authenticated with {mechanism} from {peer}",
             user=username,
             host=self.host,
             mechanism=mechanismName,
+            peer=describePeer(self.xmlstream.transport.getPeer()),
             encrypted=self.xmlstream.tls,
         )
         self._restart()
@@ -764,6 +822,26 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             self.xmlstream.send(errorReply(iq, "internal-server-error", payload=False))
 
 
+def _clientStreamError(element):
+    """
+    @param element: a C{<stream:error/>} the client sent.
+    @return: why the connection ends, in words, with the condition.
+    """
+    for child in element.elements():
+        if child.uri == ns.XMPP_STREAMS and child.name != "text":
+            return "client sent stream error %s" % (child.name,)
+    return "client sent a stream error"
+
+
+def _describeSSLError(error):
+    """
+    @param error: an L{SSL.Error}.
+    @return: OpenSSL's reason, e.g. C{'wrong version number'}.
+    """
+    reasons = [entry[-1] for entry in (error.args[0] if error.args else []) if isinstance(entry, tuple)]
+    return ", ".join(reasons) or str(error) or error.__class__.__name__
+
+
 def _newStreamID():
     return binascii.hexlify(os.urandom(8)).decode("ascii")
 
@@ -796,12 +874,16 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
 
     @ivar server: the L{xmuc.server.XmucServer}.
     @ivar hosts: the local virtual hosts.
+    @ivar certificate: the L{CertificatePair} in use, or L{None} without
+        TLS.
     @ivar tlsOptions: the TLS context factory, or L{None} without TLS.
     @ivar streams: the open L{ClientXmlStream}s.
     @ivar clock: the L{IReactorTime} of the streams' timers.
     """
 
     protocol = ClientXmlStream
+    # The listeners log where they listen; "Starting factory" says nothing.
+    noisy = False
 
     def __init__(self, server, clock=None):
         """
@@ -822,13 +904,44 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.allowRegistration = config.get("c2s", "allow_registration")
         self.maxAuthFailures = config.get("c2s", "max_auth_failures")
         self.maxStanzaSize = config.get("server", "max_stanza_size")
-        self.tlsOptions = loadTLSOptions(config)
+        self.config = config
+        self.certificate = loadCertificate(config)
+        self.tlsOptions = None if self.certificate is None else tlsOptionsFor(self.certificate)
         self.scramSecret = os.urandom(32)
         self.negotiationTimeout = NEGOTIATION_TIMEOUT
         self.streams = set()
         self.resumption = ResumptionRegistry(
             config.get("c2s", "resumption_timeout"), config.get("c2s", "max_unacked"), clock
         )
+
+    def reloadCertificate(self):
+        """
+        Read the certificate and key files again (after a renewal): new
+        STARTTLS negotiations use them, established connections keep the
+        session they negotiated.  When the new files cannot be used, the
+        error is logged and the certificate in use stays.
+
+        @return: whether the new certificate is in use.
+        """
+        if self.certificate is None:
+            log.info("no TLS certificate configured: nothing to reload")
+            return False
+        try:
+            pair = loadCertificate(self.config)
+            options = tlsOptionsFor(pair)
+            # Build the OpenSSL context now: a key or chain OpenSSL refuses
+            # must fail here, not at the next client's STARTTLS.
+            options.getContext()
+        except Exception as e:
+            log.error(
+                "TLS certificate not reloaded, still using the one {old}: {error}",
+                old=self.certificate.describe(),
+                error=e,
+            )
+            return False
+        self.certificate, self.tlsOptions = pair, options
+        log.info("TLS certificate reloaded: {certificate}", certificate=pair.describe())
+        return True
 
     def disconnectAll(self, condition="system-shutdown"):
         """

@@ -34,6 +34,7 @@ import time
 from twisted.logger import Logger
 from twisted.words.xish import domish
 
+from xmuc.c2s.connectionlog import describePeer
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import withDelay
 from xmuc.xmpp.stanza import parseElement
@@ -227,7 +228,9 @@ class StreamManagement:
         self._ackTimer = None
         session = self.session
         if session.connected:
-            log.debug("{session!r}: no ack, dropping the connection", session=session)
+            session._authenticator.endBecause(
+                "timeout: no acknowledgement within %d s" % (self.registry.ackTimeout,)
+            )
             session._stream.transport.abortConnection()
 
     def _cancelAckTimers(self):
@@ -305,7 +308,7 @@ class StreamManagement:
 
     def _hibernationOver(self):
         self._hibernationTimer = None
-        log.debug("{session!r}: not resumed in time", session=self.session)
+        log.info("{session!r} was not resumed in time: session ended", session=self.session)
         self.endHibernation()
 
     def endHibernation(self):
@@ -516,6 +519,10 @@ class ResumptionRegistry:
         if not smState.hibernating:
             old.streamError("conflict", "resumed on another connection")
         authenticator.resumed(session)
-        log.debug("{session!r} resumed", session=session)
+        log.info(
+            "{session!r} resumed from {peer}",
+            session=session,
+            peer=describePeer(xs.transport.getPeer()),
+        )
         xs.send(smElement("resumed", previd=previd, h=smState.handled))
         smState.resumed()

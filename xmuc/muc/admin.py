@@ -26,9 +26,12 @@ XEP's privilege tables:
    Prosody); a role item naming nobody in the room is C{item-not-found}
    of type C{modify}; granting or revoking moderator status (kicking
    a moderator too) is for admins and owners; nobody changes the role of
-   someone with a higher affiliation (C{not-allowed}).  As with Prosody,
-   equals may act on each other and on themselves (an owner may demote an
-   admin to participant, kick another owner, or leave by kicking itself).
+   someone with a higher affiliation (C{not-allowed}).  Voice is revoked
+   (role visitor) only from an occupant whose affiliation is below the
+   moderator's, and never from an admin or owner (section 8.4).
+   Otherwise, as with Prosody, equals may act on each other and on
+   themselves (an owner may demote an admin to participant, kick another
+   owner, or leave by kicking itself).
 """
 
 from twisted.internet import defer
@@ -151,6 +154,15 @@ def checkRoleChange(requester, target, targetAffiliation, new):
         raise StanzaError("not-allowed", text="You may not do this to someone with a higher affiliation")
     if "moderator" in (target.role, new) and requester.affiliation not in PRIVILEGED:
         raise StanzaError("not-allowed", text="Only admins and owners may grant or revoke moderator status")
+    if new == "visitor" and target.role != "visitor":
+        # Section 8.4: "A moderator MUST NOT be able to revoke voice from a
+        # user whose affiliation is at or above the moderator's level. In
+        # addition, a service MUST NOT allow the voice privileges of an
+        # admin or owner to be removed by anyone".
+        if targetAffiliation in PRIVILEGED:
+            raise StanzaError("not-allowed", text="Admins and owners keep their voice")
+        if AFFILIATION_RANK[targetAffiliation] >= AFFILIATION_RANK[requester.affiliation]:
+            raise StanzaError("not-allowed", text="You may not revoke the voice of someone with your affiliation or more")
 
 
 def checkOwnersRemain(room, changes):

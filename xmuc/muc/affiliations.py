@@ -100,13 +100,27 @@ def notifyNonOccupants(room, bare, affiliation, reason=None):
     room.broadcast(message, room.canSeeRealJIDs)
 
 
-def refuseOutcast(room, occupant, **kw):
+def refuseOutcast(room, affiliation, **kw):
     """
-    Outcasts may not join (C{forbidden}).
+    C{room-pre-enter}: outcasts may not join, nor read the archive
+    (C{forbidden}), even where membership is required (XEP-0045 7.2.7, a
+    banned user is told so before anything else).
     """
-    if occupant.affiliation == "outcast":
+    if affiliation == "outcast":
         raise StanzaError("forbidden", text="You have been banned from this room")
 
 
+def refuseInvitingOutcast(room, invitee, **kw):
+    """
+    C{room-pre-invite}: an invitation never lifts a ban (C{forbidden}):
+    only admins and owners change the outcast list (XEP-0045 9.2), and an
+    invitation to a members-only room would otherwise make the outcast a
+    member.
+    """
+    if room.getAffiliation(invitee.userhost()) == "outcast":
+        raise StanzaError("forbidden", type="auth", text="You may not invite someone banned from this room")
+
+
 def install(service):
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, refuseOutcast, priority=-10)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, refuseOutcast, priority=20)
+    service.hooks.add(hooks.ROOM_PRE_INVITE, refuseInvitingOutcast, priority=10)

@@ -34,24 +34,34 @@ def configField(service, var, attribute, type, label, priority, options=None, ma
     Declare a configuration form field bound to C{room.config.<attribute>}.
 
     @param var: the field name (C{muc#roomconfig_...}).
-    @param type: see L{xmuc.xmpp.forms.parseValue}; C{'integer'} is sent as text-single.
-    @param options: C{[(value, label)]} for list fields.
+    @param type: see L{xmuc.xmpp.forms.parseValue}.  An C{'integer'} is
+        sent as text-single, or as list-single when it has C{options}
+        (what XEP-0045's form registry asks of C{muc#roomconfig_maxusers});
+        its value 0 is then sent as C{none}, and any number up to
+        C{maximum} is accepted, not only the options.
+    @param options: C{[(value, label)]} for list fields, or a callable of
+        the room returning them (choices that depend on the room).
     @param priority: position in the form (higher comes first).
     """
-    allowed = [value for value, _ in options] if options else None
+    allowed = [value for value, _ in options] if options and not callable(options) else None
 
     def addField(room, form, **kw):
         value = getattr(room.config, attribute)
+        shown = options(room) if callable(options) else (options or ())
+        sentType = type
         if type == "boolean":
             values = ["1" if value else "0"]
         elif type == "list-multi":
             values = list(value)
+        elif type == "integer" and shown:
+            sentType = "list-single"
+            values = [str(value) if value else "none"]
         elif type == "integer":
+            sentType = "text-single"
             values = [str(value)]
         else:
             values = [value] if value != "" else []
-        form.add(var, "text-single" if type == "integer" else type, label, values,
-                 options=options or (), desc=desc)
+        form.add(var, sentType, label, values, options=shown, desc=desc)
 
     def readField(room, values, changes, **kw):
         limit = maximum(room) if callable(maximum) else maximum

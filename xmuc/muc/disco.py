@@ -4,16 +4,19 @@ names (XEP-0045 10.1.4).
 
 Rooms answer disco#info with their features (from the C{room-disco-features}
 hook) and the C{muc#roominfo} form (C{room-disco-roominfo} hook); nodes go to
-C{room-disco-info-node:<node>}.  The service lists public, unlocked rooms.
+C{room-disco-info-node:<node>}.  The form shows the subject only to whom
+L{xmuc.muc.subject.subjectShownTo} allows.  The service lists public,
+unlocked rooms.
 """
 
 from twisted.words.xish import domish
 
 from xmuc.muc import hooks
 from xmuc.muc.locking import isLocked
-from xmuc.muc.subject import subjectOf
+from xmuc.muc.subject import subjectOf, subjectShownTo
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 
 
 def roomName(room):
@@ -31,10 +34,15 @@ def roomFeatures(room):
     return sorted(features)
 
 
-def roomInfoForm(room):
+def roomInfoForm(room, showSubject=True):
+    """
+    @param showSubject: include the subject.
+    @return: the C{muc#roominfo} form of C{room}.
+    """
     form = forms.Form("result", ns.MUC_ROOMINFO)
     form.add("muc#roominfo_description", "text-single", "Description", [room.config.description])
-    form.add("muc#roominfo_subject", "text-single", "Subject", [subjectOf(room).text or ""])
+    if showSubject:
+        form.add("muc#roominfo_subject", "text-single", "Subject", [subjectOf(room).text or ""])
     form.add("muc#roominfo_occupants", "text-single", "Number of occupants", [str(len(room.occupants))])
     form.add("muc#roomconfig_roomname", "text-single", "Title", [roomName(room)])
     if room.config.lang:
@@ -61,7 +69,9 @@ def roomInfo(room, stanza, occupant, **kw):
     identity["name"] = roomName(room)
     for feature in roomFeatures(room):
         query.addElement("feature")["var"] = feature
-    query.addChild(roomInfoForm(room).toElement())
+    requester = parseJID(stanza.getAttribute("from", ""))
+    showSubject = requester is not None and subjectShownTo(room, requester, occupant)
+    query.addChild(roomInfoForm(room, showSubject).toElement())
     return query
 
 

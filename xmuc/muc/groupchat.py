@@ -2,7 +2,8 @@
 Groupchat messages (XEP-0045 7.4): an occupant's message goes to every
 occupant from its room JID, with a C{<stanza-id/>} by the room (XEP-0359);
 features add payload (occupant-id) and keep it (history, archive) through
-hooks.
+hooks.  What only the room may write is dropped from the occupant's
+message before it is relayed, kept or archived (L{writtenByRoom}).
 """
 
 import uuid
@@ -11,7 +12,27 @@ from xmuc.muc import hooks
 from xmuc.muc.occupant import NOT_IN_ROOM
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import newStanza
+
+
+def writtenByRoom(room, child):
+    """
+    Whether C{child} of an occupant's message is something only the room
+    may write, a forgery when a client sends it: MUC protocol elements
+    (the C{muc#user} x with items, real JIDs and status codes; as
+    Prosody's C{filter_muc_x}), occupant ids (XEP-0421: the room sets
+    them), and a stanza-id claiming to be the room's (XEP-0359: entities
+    "which encounter a <stanza-id/> element where the 'by' attribute
+    matches the 'by' attribute they would otherwise set, MUST delete that
+    element"), compared as prepared JIDs, so in any letter case.
+    """
+    if child.uri in (ns.MUC, ns.MUC_USER, ns.OCCUPANT_ID):
+        return True
+    if child.uri == ns.STANZA_ID and child.name == "stanza-id":
+        by = parseJID(child.getAttribute("by", ""))
+        return by is not None and by.full() == room.jidStr
+    return False
 
 
 def handleGroupchat(room, occupant, stanza):
@@ -32,8 +53,8 @@ def handleGroupchat(room, occupant, stanza):
 def broadcastMessage(room, occupant, stanza):
     """
     Send a groupchat message of C{occupant} to everyone, from
-    C{room/nick}, with a stanza-id by the room (a stanza-id by the room
-    in the original is a forgery and dropped).
+    C{room/nick}, with a stanza-id by the room; what only the room may
+    write in the original is a forgery and dropped (L{writtenByRoom}).
 
     @return: the message element as broadcast (no C{to}).
     """
@@ -42,11 +63,8 @@ def broadcastMessage(room, occupant, stanza):
     if lang:
         message[(ns.XML, "lang")] = lang
     for child in stanza.elements():
-        if child.uri == ns.STANZA_ID and child.name == "stanza-id" and child.getAttribute("by") == room.jidStr:
-            continue
-        if child.uri == ns.OCCUPANT_ID:
-            continue
-        message.addChild(child)
+        if not writtenByRoom(room, child):
+            message.addChild(child)
     room.hooks.fire(hooks.MESSAGE_BUILD, room=room, occupant=occupant, message=message)
     stanzaID = str(uuid.uuid4())
     sid = message.addElement((ns.STANZA_ID, "stanza-id"))

@@ -66,9 +66,9 @@ ROOM_DESTROYED = "room-destroyed"
 #: sender's occupant or L{None}.  Return C{True} when handled.
 ROOM_MESSAGE = "room-message"
 
-#: C{(room, sender, occupant)}: C{sender} (real full L{JID}; C{occupant}
-#: its occupant or L{None}) invites someone (XEP-0045 7.8.2); raise to
-#: refuse.
+#: C{(room, sender, occupant, invitee)}: occupant C{occupant} (C{sender}:
+#: the real full L{JID} of its session) invites C{invitee} (L{JID}),
+#: XEP-0045 7.8.2; raise to refuse.
 ROOM_PRE_INVITE = "room-pre-invite"
 
 #: C{(room, stanza, occupant, invitee, inviter, message)}: the invitation
@@ -104,11 +104,23 @@ ROOM_DISCO_ROOMINFO = "room-disco-roominfo"
 #: participant otherwise.
 OCCUPANT_DEFAULT_ROLE = "occupant-default-role"
 
+#: C{(room, jid, affiliation, stanza, occupant)}: the room's entry rules.
+#: May C{jid} (real full L{JID}, with C{affiliation} in the room) see
+#: inside the room: enter it (C{stanza} is its join presence) or read what
+#: its occupants read (C{stanza} is the request, e.g. an archive query:
+#: XEP-0313 "A MUC archive MUST check that the user requesting the archive
+#: has the right to enter it")?  C{occupant} is the requester's occupant
+#: when it is in the room already, else L{None}.  Raise L{StanzaError} to
+#: refuse (C{item-not-found} for a locked room, C{forbidden} for outcasts,
+#: C{registration-required}, C{not-authorized}...), through
+#: L{xmuc.muc.room.Room.checkEntry}, which fires it.
+ROOM_PRE_ENTER = "room-pre-enter"
+
 #: C{(room, occupant, stanza)}: C{occupant} (an L{Occupant} not yet in the
-#: room: nick, jid, role and affiliation set) wants to enter.  Raise
-#: L{StanzaError} to refuse (C{not-authorized}, C{registration-required},
-#: C{forbidden}, C{conflict}...).  Return a str to make the core change the
-#: nick to it (status 210 is sent).
+#: room: nick, jid, role and affiliation set) wants to enter and passed
+#: the entry rules (L{ROOM_PRE_ENTER}).  Raise L{StanzaError} to refuse
+#: (C{conflict}, C{service-unavailable}...).  Return a str to make the
+#: core change the nick to it (status 210 is sent).
 OCCUPANT_PRE_JOIN = "occupant-pre-join"
 
 #: C{(room, occupant, to)}: the joiner's session C{to} (real full JID str)

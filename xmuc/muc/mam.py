@@ -19,11 +19,15 @@ data form's C{start}, C{end}, C{before-id}, C{after-id} and C{ids}
 Prosody.  RSM C{max} (default 20, capped at 50), C{before} (empty: the last
 page), C{after}, and C{<flip-page/>}.
 
-Who may query (Prosody's rules): anyone but outcasts, and in members-only
-rooms only members and above; occupancy does not matter.  In rooms that
-are not non-anonymous, archived messages carry no real JID for anyone;
-non-anonymous rooms archive each message with a C{muc#user} item giving
-the sender's bare JID, affiliation and role.
+Who may query: whoever may enter the room, by the room's entry rules
+(L{xmuc.muc.room.Room.checkEntry}): nobody but owners while it is locked
+(C{item-not-found}), no outcasts, only members and above in members-only
+rooms (C{forbidden}); in a password-protected room only owners, admins and
+occupants, who gave the password, since an archive query cannot carry it
+(C{not-authorized}).  In rooms that are not non-anonymous, archived
+messages carry no real JID for anyone; non-anonymous rooms archive each
+message with a C{muc#user} item giving the sender's bare JID, affiliation
+and role.
 """
 
 import collections
@@ -35,11 +39,9 @@ from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
 from xmuc.muc import hooks
-from xmuc.muc.affiliations import belowMember
 from xmuc.muc.history import historyOf, isHistoric
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp import mam as shared
-from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.mam import parseQuery
 from xmuc.xmpp.stanza import parseElement
 
@@ -282,10 +284,10 @@ def handleQuery(room, stanza, occupant, **kw):
     query = stanza.firstChildElement()
     if query.name != "query":
         return None
-    bare = JID(stanza["from"]).userhost()
-    affiliation = room.getAffiliation(bare)
-    if affiliation == "outcast" or (room.config.membersOnly and belowMember(affiliation)):
-        raise StanzaError("forbidden")
+    # XEP-0313, business rules of MUC archives: "A MUC archive MUST check
+    # that the user requesting the archive has the right to enter it at the
+    # time of the query".
+    room.checkEntry(JID(stanza["from"]), stanza, occupant)
     parsed = parseQuery(query)
     d = records(room)
     d.addCallback(lambda archived: answer(room, stanza, query, parsed, archived))

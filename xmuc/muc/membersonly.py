@@ -1,12 +1,12 @@
 """
 Members-only rooms (XEP-0045 7.2.4, 9.3): only members, admins and owners
-enter (others get C{registration-required}); switching a room to
-members-only removes the unaffiliated occupants with status 322.  Only
-admins and owners invite (members too with
-C{muc#roomconfig_allowinvites}), and an invitation makes the invitee a
-member: the membership is stored before the invitation goes out; when
-storage fails the invitee stays what it was, the inviter gets
-C{internal-server-error} and the invitation is not sent.
+enter (others get C{registration-required}) or read the archive (others
+get C{forbidden}); switching a room to members-only removes the
+unaffiliated occupants with status 322.  Only admins and owners invite
+(members too with C{muc#roomconfig_allowinvites}), and an invitation makes
+an unaffiliated invitee a member: the membership is stored before the
+invitation goes out; when storage fails the invitee stays what it was, the
+inviter gets C{internal-server-error} and the invitation is not sent.
 """
 
 from twisted.logger import Logger
@@ -33,9 +33,17 @@ def noRoleForStrangers(room, affiliation, **kw):
     return None
 
 
-def checkMembership(room, occupant, **kw):
-    if room.config.membersOnly and not isMember(room, occupant.bare):
-        raise StanzaError("registration-required", text="Membership is required to enter this room")
+def checkMembership(room, affiliation, stanza, **kw):
+    """
+    C{room-pre-enter}: a non-member's join gets C{registration-required}
+    (XEP-0045 7.2.6), its archive query C{forbidden} (XEP-0313: "In a
+    members-only chat room, only owners, admins or members can query a
+    room archive").
+    """
+    if room.config.membersOnly and belowMember(affiliation):
+        if stanza.name == "presence":
+            raise StanzaError("registration-required", text="Membership is required to enter this room")
+        raise StanzaError("forbidden", text="Membership is required to read this room")
 
 
 def removeNonMembers(room, changes, **kw):
@@ -69,7 +77,9 @@ def makeInviteeMember(room, stanza, occupant, invitee, inviter, message, **kw):
     nothing but an error to the inviter when storage fails.
     """
     bare = invitee.userhost()
-    if not (room.config.membersOnly and belowMember(room.getAffiliation(bare))):
+    # Only the unaffiliated: outcasts are never invited (an invitation
+    # does not lift a ban, L{xmuc.muc.affiliations.refuseInvitingOutcast}).
+    if not (room.config.membersOnly and room.getAffiliation(bare) == "none"):
         return None
 
     def failed(failure):
@@ -87,7 +97,7 @@ def addFeature(room, features, **kw):
 
 def install(service):
     declareSettings(service, SETTINGS)
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkMembership, priority=-5)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, checkMembership, priority=10)
     service.hooks.add(hooks.OCCUPANT_DEFAULT_ROLE, noRoleForStrangers, priority=2)
     service.hooks.add(hooks.CONFIG_STORED, removeNonMembers)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)

@@ -36,11 +36,13 @@ def handleIqToOccupant(room, stanza, sender, occupant, nick):
     rules apply), an answer to a forwarded one goes back to its requester.
     """
     kind = stanza.getAttribute("type")
-    target = room.occupants.get(nick)
     forwardedIqs = room.state(ForwardedIqs, ForwardedIqs)
     if kind in ("result", "error"):
+        # The answer is addressed to the nick the requester had when it
+        # asked; it may have changed nick since: the id alone (ours,
+        # unguessable) and the answering JID tell where the answer goes.
         forwarded = forwardedIqs.pop(stanza.getAttribute("id"), None)
-        if forwarded is None or target is None or forwarded[2] != sender.full() and forwarded[2] != sender.userhost():
+        if forwarded is None or forwarded[2] != sender.full() and forwarded[2] != sender.userhost():
             return
         requester, originalID, _, targetNick = forwarded
         requesterOccupant = room.occupantsByJID.get(requester)
@@ -55,6 +57,11 @@ def handleIqToOccupant(room, stanza, sender, occupant, nick):
         return room.route(reply)
     if kind not in ("get", "set"):
         return
+    if not stanza.getAttribute("id"):
+        # RFC 6120 8.2.3: "the 'id' attribute is REQUIRED for IQ stanzas";
+        # without one the answer could not be matched to the request.
+        return room.error(stanza, StanzaError("bad-request", text="An iq needs an id"))
+    target = room.occupants.get(nick)
     if occupant is None:
         return room.error(stanza, StanzaError("not-acceptable", type="cancel", text=NOT_IN_ROOM))
     if target is None:

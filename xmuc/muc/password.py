@@ -1,8 +1,14 @@
 """
 Password-protected rooms (XEP-0045 7.2.5, 10.2): joining needs
-C{<password/>} in the join's muc x, else C{not-authorized}.  As in Prosody,
-the room is protected exactly when its secret is not empty; submitting
-C{muc#roomconfig_passwordprotectedroom} false clears the secret.
+C{<password/>} in the join's muc x, else C{not-authorized} (owners and
+admins need none).  As in Prosody, the room is protected exactly when its
+secret is not empty; submitting C{muc#roomconfig_passwordprotectedroom}
+false clears the secret.
+
+An invitation carries the password only when its sender knows it: an
+owner (it is in the configuration form), or an occupant whose user gave
+the current password when entering (L{KnownPasswords}); never an admin who
+came in without it, and no longer anyone after the password changed.
 """
 
 from xmuc.muc import hooks
@@ -24,9 +30,47 @@ def joinPassword(stanza):
     return None
 
 
-def checkPassword(room, occupant, stanza, **kw):
+class KnownPasswords(dict):
+    """
+    C{{bare JID: the password it gave}} of the users in a room who
+    entered with a password (C{room.state(KnownPasswords, KnownPasswords)}).
+    """
+
+
+def rememberGivenPassword(room, occupant, stanza, **kw):
+    """
+    C{occupant-joined}: the user now knows the password it entered with.
+    """
+    given = joinPassword(stanza)
+    if given is not None and given == room.config.password:
+        room.state(KnownPasswords, KnownPasswords)[occupant.bare] = given
+
+
+def forgetGivenPassword(room, occupant, **kw):
+    """
+    C{occupant-left}: the user is no longer in the room (under any nick).
+    """
+    if not room.occupantsOf(occupant.bare):
+        room.state(KnownPasswords, KnownPasswords).pop(occupant.bare, None)
+
+
+def knowsPassword(room, occupant):
+    """
+    @return: whether C{occupant} knows the room's current password.
+    """
     secret = room.config.password
-    if secret and occupant.affiliation not in ("owner", "admin") and joinPassword(stanza) != secret:
+    return occupant.affiliation == "owner" or room.state(KnownPasswords, KnownPasswords).get(occupant.bare) == secret
+
+
+def checkPassword(room, affiliation, stanza, occupant, **kw):
+    """
+    C{room-pre-enter}: the join must give the password (owners and admins
+    need not); an occupant, who entered with it, reads the archive, but
+    nobody else can give it to an archive query (C{not-authorized}).
+    """
+    secret = room.config.password
+    if (secret and occupant is None and affiliation not in ("owner", "admin")
+            and joinPassword(stanza) != secret):
         raise StanzaError("not-authorized", text="A password is required to enter this room")
 
 
@@ -50,12 +94,14 @@ def readFields(room, fields, changes, **kw):
     changes["password"] = secret
 
 
-def addToInvite(room, message, **kw):
+def addToInvite(room, message, occupant, **kw):
     """
     C{room-invite}: the invitation carries the room password (XEP-0045
-    7.8.2), as Prosody.
+    7.8.2: "If the room is password-protected, the room MUST include the
+    password"), when the inviter knows it: the room does not hand its
+    password to whoever asks it to invite.
     """
-    if room.config.password:
+    if room.config.password and knowsPassword(room, occupant):
         for x in message.elements(ns.MUC_USER, "x"):
             x.addElement("password", content=room.config.password)
 
@@ -66,9 +112,11 @@ def addFeature(room, features, **kw):
 
 def install(service):
     declareSettings(service, SETTINGS)
-    service.hooks.add(hooks.OCCUPANT_PRE_JOIN, checkPassword, priority=-20)
+    service.hooks.add(hooks.ROOM_PRE_ENTER, checkPassword)
     service.hooks.add(hooks.CONFIG_FORM, addFields, priority=60)
     service.hooks.add(hooks.CONFIG_SUBMITTED, readFields, priority=60)
     service.hooks.add(hooks.ROOM_DISCO_FEATURES, addFeature)
+    service.hooks.add(hooks.OCCUPANT_JOINED, rememberGivenPassword)
+    service.hooks.add(hooks.OCCUPANT_LEFT, forgetGivenPassword)
     # Before the invitation may be sent (members-only rooms).
     service.hooks.add(hooks.ROOM_INVITE, addToInvite, priority=10)

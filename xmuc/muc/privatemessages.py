@@ -2,12 +2,16 @@
 Private messages between occupants (XEP-0045 7.5): routed from the
 sender's room JID to every session of the recipient, and allowed per
 C{muc#roomconfig_allowpm}: anyone, participants (and moderators),
-moderators, or none.  Refused ones get C{forbidden}.
+moderators, or none.  Refused ones get C{forbidden}.  Iqs to an occupant
+(L{xmuc.muc.occupantiqs}) reach its client the same way, so the same rule
+applies to them, but for reading the public data of its account (vCard,
+PubSub: avatars), which its server answers and its client never sees.
 """
 
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
 from xmuc.muc.occupant import NOT_IN_ROOM
+from xmuc.muc.occupantiqs import ACCOUNT_NAMESPACES
 from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
@@ -26,8 +30,25 @@ ALLOWED = {
 SETTINGS = {"allowPM": "anyone"}
 
 
+def readsAccount(stanza):
+    """
+    @return: whether C{stanza} is an iq reading the public data of the
+        occupant's account (a get in L{ACCOUNT_NAMESPACES}).
+    """
+    if stanza.name != "iq" or stanza.getAttribute("type") != "get":
+        return False
+    child = stanza.firstChildElement()
+    return child is not None and child.uri in ACCOUNT_NAMESPACES
+
+
 def checkPrivateMessage(room, sender, recipient, stanza, **kw):
-    if stanza.name != "message":
+    """
+    C{private-message-pre-route}: C{muc#roomconfig_allowpm} decides, for
+    messages and iqs alike.
+
+    @raise StanzaError: C{forbidden}.
+    """
+    if readsAccount(stanza):
         return None
     if sender.role not in ALLOWED.get(room.config.allowPM, ()):
         raise StanzaError("forbidden", text="Private messages are not allowed in this room")

@@ -301,8 +301,9 @@ class Room(FeatureState):
         selfCodes = []
         if created:
             selfCodes.append("201")
-        # Refusals (banned, members-only, password, locked...) come first,
+        # Refusals (locked, banned, members-only, password...) come first,
         # the nick conflict last, as in Prosody.
+        self.checkEntry(sender, stanza)
         changed = self.hooks.fire(hooks.OCCUPANT_PRE_JOIN, room=self, occupant=occupant, stanza=stanza)
         if isinstance(changed, str) and changed != nick:
             occupant.nick = validNick(changed)
@@ -323,6 +324,19 @@ class Room(FeatureState):
         presence.broadcastPresence(self, occupant, selfCodes=selfCodes)
         self.hooks.fire(hooks.OCCUPANT_JOINED, room=self, occupant=occupant, stanza=stanza, to=occupant.realJID, firstSession=True)
         return occupant
+
+    def checkEntry(self, jid, stanza, occupant=None):
+        """
+        Apply the room's entry rules (hook C{room-pre-enter}) to someone
+        who would enter the room, or read what its occupants read.
+
+        @param jid: the real full JID (L{JID}).
+        @param stanza: the join presence, or the reader's request.
+        @param occupant: the reader's L{Occupant} if it is in the room.
+        @raise StanzaError: the refusal of the first rule that refuses.
+        """
+        self.hooks.fire(hooks.ROOM_PRE_ENTER, room=self, jid=jid, affiliation=self.getAffiliation(jid.userhost()),
+                        stanza=stanza, occupant=occupant)
 
     def rejoin(self, occupant, stanza, to=None):
         """

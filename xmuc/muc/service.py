@@ -70,6 +70,8 @@ class MUCService(service.Service, FeatureState):
     @ivar store: the L{persistence.RoomStore} of the persistent rooms.
     @ivar roomSettings: C{{name: default}} of the settings of every room,
         declared by the features (L{xmuc.muc.roomconfig.declareSettings}).
+    @ivar clock: the L{IReactorTime} rooms tell time with (the server's
+        reactor).
 
     Features keep their runtime state about the service in
     L{state<xmuc.muc.featurestate.FeatureState.state>}.
@@ -81,7 +83,9 @@ class MUCService(service.Service, FeatureState):
         self.router = server.router
         config = server.config
         self.title = config.get("muc", "name")
+        self.clock = server.reactor
         self.lockNewRooms = config.get("muc", "lock_new_rooms")
+        self.lockTimeout = config.get("muc", "lock_timeout")
         self.maxOccupants = config.get("muc", "max_occupants")
         self.defaultHistoryLength = config.get("muc", "default_history_length")
         self.maxHistoryLength = config.get("muc", "max_history_length")

@@ -15,6 +15,7 @@ import time
 from twisted.logger import Logger
 
 from xmuc.muc import hooks
+from xmuc.muc.affiliations import belowMember
 from xmuc.muc.configform import configField
 from xmuc.muc.roomconfig import declareSettings
 from xmuc.xmpp import ns
@@ -49,6 +50,22 @@ def subjectOf(room):
     @return: the L{RoomSubject} of C{room}.
     """
     return room.state(__name__, RoomSubject)
+
+
+def subjectShownTo(room, jid, occupant):
+    """
+    Whether room information (disco#info) shows the subject to C{jid}:
+    what a room talks about is for those who may see inside.  Anyone sees
+    the subject of a public room open to all; a hidden or members-only
+    room shows it only to its occupants and to its members, admins and
+    owners.
+
+    @param jid: the real JID asking (L{JID}).
+    @param occupant: its occupant, or L{None} when it is not in the room.
+    """
+    if room.config.public and not room.config.membersOnly:
+        return True
+    return occupant is not None or not belowMember(room.getAffiliation(jid.userhost()))
 
 
 def subjectMessage(room):

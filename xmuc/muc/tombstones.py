@@ -71,6 +71,22 @@ def bury(room, reason, alternate, **kw):
     return None
 
 
+def lift(service, roomJID, writtenBefore):
+    """
+    Forget the tombstone of C{roomJID}, lifted from storage by another
+    process (C{xmucctl lift-tombstone}): the name is free again.
+
+    @param writtenBefore: a POSIX time; a tombstone written since (the
+        room destroyed again, perhaps not stored yet) stays.
+    @return: whether a tombstone was forgotten.
+    """
+    tombstone = tombstonesOf(service).get(roomJID)
+    if tombstone is None or tombstone["when"] >= writtenBefore:
+        return False
+    del tombstonesOf(service)[roomJID]
+    return True
+
+
 def loadTombstones(service):
     """
     @return: a Deferred firing once the service knows its tombstones.

@@ -124,6 +124,11 @@ def _choice(*allowed):
     return parse
 
 
+#: The choices of the list fields of the node configuration.
+PUBLISH_MODELS = ("publishers", "subscribers", "open")
+SEND_LAST_PUBLISHED_ITEM = ("never", "on_sub", "on_sub_and_presence")
+NOTIFICATION_TYPES = ("normal", "headline")
+
 #: Node configuration form fields: var -> (config key, parser).  The access
 #: model is checked after parsing (not-acceptable rather than bad-request).
 CONFIG_FIELDS = {
@@ -133,16 +138,33 @@ CONFIG_FIELDS = {
     "pubsub#max_items": ("max_items", _maxItems),
     "pubsub#persist_items": ("persist_items", forms.parseBoolean),
     "pubsub#access_model": ("access_model", _text),
-    "pubsub#publish_model": ("publish_model", _choice("publishers", "subscribers", "open")),
-    "pubsub#send_last_published_item": (
-        "send_last_published_item",
-        _choice("never", "on_sub", "on_sub_and_presence"),
-    ),
+    "pubsub#publish_model": ("publish_model", _choice(*PUBLISH_MODELS)),
+    "pubsub#send_last_published_item": ("send_last_published_item", _choice(*SEND_LAST_PUBLISHED_ITEM)),
     "pubsub#deliver_notifications": ("notify_items", forms.parseBoolean),
     "pubsub#deliver_payloads": ("include_payload", forms.parseBoolean),
     "pubsub#notify_delete": ("notify_delete", forms.parseBoolean),
     "pubsub#notify_retract": ("notify_retract", forms.parseBoolean),
-    "pubsub#notification_type": ("notification_type", _choice("normal", "headline")),
+    "pubsub#notification_type": ("notification_type", _choice(*NOTIFICATION_TYPES)),
+}
+
+#: The type each field is sent with, as XEP-0060's registry of the
+#: C{pubsub#node_config} FORM_TYPE gives it (clients with typed form
+#: templates refuse a form whose field types differ), and the options of
+#: the list fields.
+CONFIG_FIELD_TYPES = {
+    "pubsub#title": ("text-single", ()),
+    "pubsub#description": ("text-single", ()),
+    "pubsub#type": ("text-single", ()),
+    "pubsub#max_items": ("text-single", ()),
+    "pubsub#persist_items": ("boolean", ()),
+    "pubsub#access_model": ("list-single", ACCESS_MODELS),
+    "pubsub#publish_model": ("list-single", PUBLISH_MODELS),
+    "pubsub#send_last_published_item": ("list-single", SEND_LAST_PUBLISHED_ITEM),
+    "pubsub#deliver_notifications": ("boolean", ()),
+    "pubsub#deliver_payloads": ("boolean", ()),
+    "pubsub#notify_delete": ("boolean", ()),
+    "pubsub#notify_retract": ("boolean", ()),
+    "pubsub#notification_type": ("list-single", NOTIFICATION_TYPES),
 }
 
 _BOOLEAN_KEYS = {key for key, parse in CONFIG_FIELDS.values() if parse is forms.parseBoolean}
@@ -196,12 +218,10 @@ def configForm(config, formType="form"):
         if key not in config:
             continue
         value = config[key]
-        if parse is forms.parseBoolean:
-            form.add(var, "boolean", values=["1" if value else "0"])
-        elif var == "pubsub#access_model":
-            form.add(var, "list-single", values=[value])
-        else:
-            form.add(var, None, values=[value])
+        type, options = CONFIG_FIELD_TYPES[var]
+        if type == "boolean":
+            value = "1" if value else "0"
+        form.add(var, type, values=[value], options=[(option, None) for option in options])
     return form.toElement()
 
 

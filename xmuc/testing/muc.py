@@ -5,6 +5,7 @@ deliveries are collected per recipient instead of going to sessions.
 """
 
 from twisted.internet import defer
+from twisted.internet.task import Clock
 
 from xmuc.config import validate
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
@@ -22,6 +23,7 @@ class MUCHarness:
     hooks, isAdmin, ready).
 
     @ivar delivered: every stanza delivered to a local user, in order.
+    @ivar reactor: the L{Clock} the service tells time with.
     """
 
     def __init__(self, muc=None, admins=(), storage=None):
@@ -35,6 +37,7 @@ class MUCHarness:
         self.hooks = HookRegistry(SERVER_EVENTS)
         self.storage = storage or MemoryStorage()
         self.ready = defer.succeed(None)
+        self.reactor = Clock()
         self.router = Router(self.hosts)
         self.delivered = []
         self.router.localDelivery = self.delivered.append

@@ -1,0 +1,134 @@
+"""
+The server's TLS certificate: reading and checking a certificate and key
+pair from PEM files, for the client listeners (read at start and again on
+SIGHUP) and for C{xmucctl cert --import}.
+"""
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from service_identity import CertificateError as _NameMismatch
+from service_identity import VerificationError
+from service_identity.cryptography import verify_certificate_hostname
+
+_PUBLIC = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class CertificateError(Exception):
+    """
+    A certificate or key file cannot be used.
+
+    @ivar which: C{'certificate'} or C{'key'}: the file at fault.
+    @ivar message: what is wrong, naming the file.
+    """
+
+    def __init__(self, which, message):
+        Exception.__init__(self, message)
+        self.which = which
+        self.message = message
+
+
+class CertificatePair:
+    """
+    A certificate chain and its private key, read and checked.
+
+    @ivar chain: the L{x509.Certificate}s, the server's first, then the
+        intermediates of its chain.
+    @ivar key: the private key.
+    """
+
+    def __init__(self, chain, key):
+        self.chain = chain
+        self.key = key
+
+    @property
+    def certificate(self):
+        """
+        @return: the server's own L{x509.Certificate}.
+        """
+        return self.chain[0]
+
+    def names(self):
+        """
+        @return: the DNS names of the certificate (subject alternative
+            names, else the common name).
+        """
+        try:
+            extension = self.certificate.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName
+            )
+            return extension.value.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            return [
+                attribute.value
+                for attribute in self.certificate.subject.get_attributes_for_oid(
+                    x509.oid.NameOID.COMMON_NAME
+                )
+            ]
+
+    def covers(self, host):
+        """
+        @param host: a domain.
+        @return: whether clients verifying C{host} accept the certificate
+            (RFC 6125 matching, wildcards included).
+        """
+        try:
+            verify_certificate_hostname(self.certificate, host)
+        except (VerificationError, _NameMismatch):
+            return False
+        return True
+
+    def notAfter(self):
+        """
+        @return: the end of the certificate's validity (aware, UTC).
+        """
+        return self.certificate.not_valid_after_utc
+
+    def describe(self):
+        """
+        @return: e.g. C{'for example.org, conference.example.org, valid
+            until 2027-03-01 12:00 UTC'}.
+        """
+        return "for %s, valid until %s" % (
+            ", ".join(self.names()) or "no name",
+            self.notAfter().strftime("%Y-%m-%d %H:%M UTC"),
+        )
+
+
+def _read(path, which):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise CertificateError(which, "cannot read %s (%s)" % (path, e.strerror))
+
+
+def readCertificatePair(certificatePath, keyPath=None):
+    """
+    Read a certificate chain and its key, and check that they belong
+    together.
+
+    @param certificatePath: PEM file: the certificate, then optionally the
+        intermediates (certbot's C{fullchain.pem}).
+    @param keyPath: PEM file with the unencrypted private key (certbot's
+        C{privkey.pem}); L{None}: read from C{certificatePath}.
+    @return: a L{CertificatePair}.
+    @raise CertificateError: for unreadable files, no PEM certificate, no
+        unencrypted PEM key, or a key that does not match the certificate.
+    """
+    keyPath = keyPath or certificatePath
+    certificatePEM = _read(certificatePath, "certificate")
+    keyPEM = _read(keyPath, "key")
+    try:
+        chain = x509.load_pem_x509_certificates(certificatePEM)
+    except ValueError:
+        raise CertificateError("certificate", "no PEM certificate in %s" % (certificatePath,))
+    try:
+        key = serialization.load_pem_private_key(keyPEM, password=None)
+    except (ValueError, TypeError):
+        raise CertificateError("key", "no unencrypted PEM private key in %s" % (keyPath,))
+    if chain[0].public_key().public_bytes(*_PUBLIC) != key.public_key().public_bytes(*_PUBLIC):
+        raise CertificateError(
+            "key", "the key in %s does not match the certificate in %s" % (keyPath, certificatePath)
+        )
+    return CertificatePair(chain, key)
+
