@@ -6,9 +6,9 @@ C{tap-scansion.conf}).
 Each round replays one script's sends up to one of them and sends a
 mutation of that one instead (see L{tests.fuzz.mutations}), in rooms of its
 own, and in one round of two plays the rest of the script after it (some
-of it mutated too) on whatever state the mutation left; the server must answer every iq, log no error, never answer
-C{internal-server-error}, and keep serving a client that takes no part
-(L{tests.fuzz.player}).  The server and the pool of connections live for
+of it mutated too) on whatever state the mutation left.  The server must
+answer every iq, log no error, never answer C{internal-server-error}, and
+keep serving a client that takes no part (L{tests.fuzz.player}).  The server and the pool of connections live for
 the whole run.
 
 The run is bounded and reproducible: a fixed number of rounds, generated
