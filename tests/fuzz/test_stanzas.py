@@ -138,7 +138,7 @@ class MutatedStanzaTests(unittest.TestCase):
             fuzz = seed(chosenSeed)(fuzz)
         # Hypothesis runs in a thread; each round runs on the reactor.
         yield threads.deferToThread(fuzz)
-        self.assertGreaterEqual(player.rounds, self.examples)
+        self.assertGreaterEqual(player.round, self.examples)
 
     @defer.inlineCallbacks
     def _stop(self, running):
