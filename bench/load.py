@@ -78,6 +78,7 @@ class BenchClient(protocol.Protocol):
         self.loggedIn = defer.Deferred()
         self.joined = None
         self.jid = None
+        self.lost = False
 
     def connectionMade(self):
         # Nagle would make a sender's next message wait for the server's
@@ -153,11 +154,12 @@ class BenchClient(protocol.Protocol):
         return self.joined
 
     def say(self, index, sequence):
-        self.send("<message type='groupchat' to='%s'><body>bench:%d:%d; from %d</body></message>"
-                  % (self.room, sequence, time.perf_counter_ns(), index))
+        self.send("<message type='groupchat' to='%s'><body>bench:%d:%d; from %d%s</body></message>"
+                  % (self.room, sequence, time.perf_counter_ns(), index, self.options.padding))
         self.stats.sent += 1
 
     def connectionLost(self, reason):
+        self.lost = True
         if self.state != "ready" and not self.loggedIn.called:
             self.loggedIn.errback(RuntimeError("%s: connection lost" % (self.username,)))
 
@@ -187,16 +189,17 @@ def connectAll(options, stats):
     return clients, run
 
 
-def vmRSS(pid):
+def vmRSS(pid, field="VmRSS"):
     """
     The resident set size of process C{pid}, from C{/proc/<pid>/status}.
 
+    @param field: C{VmRSS} (now) or C{VmHWM} (the peak so far).
     @return: kilobytes (int), or L{None} when unavailable (not Linux, gone).
     """
     try:
         with open("/proc/%d/status" % (pid,)) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except (OSError, ValueError):
         return None
@@ -302,6 +305,17 @@ def main(options):
     yield pause(options.settle)
     if options.pid:
         memory["rss_kb_joined"] = vmRSS(options.pid)
+    slow = []
+    if options.slow_readers:
+        # Occupants of the first room that stop reading once joined.
+        slowStats = Stats()
+        slowOptions = argparse.Namespace(**vars(options))
+        slowOptions.clients = options.slow_readers
+        slow, _ = yield connectAll(slowOptions, slowStats)
+        yield defer.gatherResults(
+            [client.join(rooms[0], "slow%d" % (n,)) for n, client in enumerate(slow)], consumeErrors=True)
+        for client in slow:
+            client.transport.pauseProducing()
     report = {
         "server": "%s:%d" % (options.host, options.port),
         "clients": len(clients),
@@ -335,7 +349,18 @@ def main(options):
         del step["rate"]
         report.update(step)
     report["errors"] = stats.errors
-    for client in clients:
+    if slow:
+        # Read again: a slow reader the server gave up on finds its
+        # connection gone.
+        for client in slow:
+            client.transport.resumeProducing()
+        yield pause(1.0)
+        report["slow_readers"] = len(slow)
+        report["slow_readers_closed"] = sum(1 for client in slow if client.lost)
+    if options.pid:
+        memory["rss_kb_peak"] = vmRSS(options.pid, "VmHWM")
+        report["memory"] = memory
+    for client in clients + slow:
         client.send("</stream:stream>")
         client.transport.loseConnection()
     return report
@@ -374,6 +399,9 @@ def parseArguments(argv):
     parser.add_argument("--p99-limit", type=float, default=100.0,
                         help="milliseconds: a rate keeps up when everything is delivered with p99 below this")
     parser.add_argument("--no-chat", action="store_true", help="connect and join only (join storm, memory)")
+    parser.add_argument("--slow-readers", type=int, default=0,
+                        help="extra occupants of the first room that stop reading once joined")
+    parser.add_argument("--body-size", type=int, default=0, help="pad message bodies to about this many bytes")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds of quiet after connecting and joining")
     parser.add_argument("--pid", type=int, default=0,
                         help="the server process (same machine): report its VmRSS before/after connecting/joining")
@@ -390,6 +418,9 @@ def parseArguments(argv):
         parser.error("at most 20 --rates")
     if options.join_batch < 0 or not 0 <= options.settle <= 60:
         parser.error("--join-batch must be >= 0, --settle between 0 and 60")
+    if not 0 <= options.slow_readers <= MAX_CLIENTS or not 0 <= options.body_size <= 100000:
+        parser.error("--slow-readers between 0 and %d, --body-size between 0 and 100000" % (MAX_CLIENTS,))
+    options.padding = " " + "x" * max(0, options.body_size - 60) if options.body_size else ""
     if options.no_chat:
         options.rate = None
         options.rates = None

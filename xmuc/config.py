@@ -12,6 +12,7 @@ reference of every key and must be updated at the same time.
 
 import configparser
 import os
+import re
 
 from twisted.internet import endpoints
 
@@ -120,6 +121,22 @@ def parseDomains(value):
     return domains
 
 
+#: An absolute URI: a scheme (RFC 3986 section 3.1), a colon, something.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def parseURIs(value):
+    """
+    A list of absolute URIs (C{xmpp:admin@example.org},
+    C{mailto:abuse@example.org}, C{https://example.org/support}).
+    """
+    uris = parseList(value)
+    for uri in uris:
+        if not _URI.match(uri):
+            raise ValueError("expected a URI such as mailto:x@example.org, got %r" % (uri,))
+    return uris
+
+
 def parseBareJIDs(value):
     result = []
     for item in parseList(value):
@@ -208,10 +225,22 @@ SCHEMA = {
         "admins": Option(parseBareJIDs, ""),
         # Largest stanza accepted, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Largest page of an archive query (XEP-0313 with RSM max).
+        "max_archive_page": Option(parseInt(1), "50"),
         # Seconds to wait for sessions to close on stop.
         "shutdown_timeout": Option(parseFloat(0), "5"),
         # Event loop wanted (epoll, poll, select...); empty: default.
         "reactor": Option(parseString, ""),
+        # Largest vCard (XEP-0054) an account may store, in bytes.
+        "vcard_max_size": Option(parseInt(1024), "131072"),
+        # Contact addresses (XEP-0157): URIs (xmpp:, mailto:, https:...).
+        "contact_abuse": Option(parseURIs, ""),
+        "contact_admin": Option(parseURIs, ""),
+        "contact_feedback": Option(parseURIs, ""),
+        "contact_sales": Option(parseURIs, ""),
+        "contact_security": Option(parseURIs, ""),
+        "contact_status": Option(parseURIs, ""),
+        "contact_support": Option(parseURIs, ""),
     },
     "c2s": {
         # Client listening endpoints.
@@ -230,6 +259,38 @@ SCHEMA = {
         "resumption_timeout": Option(parseFloat(0), "600"),
         # Stanzas a session may leave unacknowledged (XEP-0198).
         "max_unacked": Option(parseInt(1), "500"),
+        # Characters of XML a session may leave unacknowledged (XEP-0198).
+        "max_unacked_bytes": Option(parseInt(1024), "1048576"),
+        # Seconds a client has, from connecting, to authenticate and bind.
+        "negotiation_timeout": Option(parseFloat(1), "30"),
+        # Connections from one IPv4 address or IPv6 /64 (0: no limit).
+        "max_connections_per_ip": Option(parseInt(0), "20"),
+        # Connections not authenticated yet, in total; the oldest is closed
+        # beyond it (0: no limit).
+        "max_unauthenticated": Option(parseInt(0), "500"),
+        # Bytes per second read from one connection (0: no limit).
+        "read_rate": Option(parseInt(0), "10240"),
+        # Bytes one connection may send at once before read_rate applies.
+        "read_burst": Option(parseInt(1024), "524288"),
+        # Unsent bytes a connection may hold beyond its socket buffers
+        # before it is closed (0: no limit).
+        "max_send_backlog": Option(parseInt(0), "2097152"),
+        # Unsent bytes beyond the socket buffers of all connections together
+        # before the server stops reading until half is sent (0: no limit).
+        "max_total_backlog": Option(parseInt(0), "67108864"),
+        # Seconds a connection may take none of what is written to it
+        # before it is closed (0: no limit).
+        "send_timeout": Option(parseFloat(0), "60"),
+        # Seconds failed logins are counted over.
+        "failed_login_window": Option(parseFloat(1), "600"),
+        # Seconds each failed login's answer is delayed, per failure so far.
+        "failed_login_delay": Option(parseFloat(0), "1"),
+        # Failed logins from one address before its logins are refused
+        # (0: no limit).
+        "max_failed_logins_per_ip": Option(parseInt(0), "10"),
+        # Failed logins to one account before its logins are refused
+        # (0: no limit).
+        "max_failed_logins_per_account": Option(parseInt(0), "30"),
     },
     "auth": {
         # Authentication backend.
@@ -279,6 +340,14 @@ SCHEMA = {
         "allow_unaffiliated_registration": Option(parseBool, "false"),
         # Only server admins may create rooms.
         "restrict_room_creation": Option(parseBool, "false"),
+        # Rooms one account may create per room_creation_period (0: no limit).
+        "max_rooms_per_account": Option(parseInt(0), "10"),
+        # Seconds max_rooms_per_account counts over.
+        "room_creation_period": Option(parseFloat(1), "3600"),
+        # Messages per minute one occupant may send in a room (0: no limit).
+        "occupant_message_rate": Option(parseInt(0), "120"),
+        # Messages one occupant may send at once before the rate applies.
+        "occupant_message_burst": Option(parseInt(1), "10"),
     },
     "log": {
         # Default log level.

@@ -361,7 +361,8 @@ def passwd(context, args, password):
 def deluser(context, args):
     """
     Delete an account the way in-band deletion does, on the stored data:
-    a tombstone keeps the name, the credentials and roster go, local
+    a tombstone keeps the name, the credentials, roster and account
+    documents (blocklist, vCard...) go, local
     contacts lose their subscriptions to it, and the persistent rooms of
     C{[muc] domain} forget its affiliations and reserved nicknames.
     """
@@ -372,6 +373,9 @@ def deluser(context, args):
     roster = yield context.storage.rosters.get(bare)
     yield tombstones.buryAccount(context.storage, context.auth, bare)
     yield context.storage.rosters.delete(bare)
+    # Its blocklist, vCard, private XML and last activity: a server that is
+    # not running would never hear of the deletion.
+    yield context.storage.accountData.deleteAll(bare)
     contacts = yield _unsubscribeContacts(context, bare, roster)
     rooms = yield forgetInStoredRooms(
         context.storage, context.config.get("muc", "domain"), bare

@@ -26,12 +26,17 @@ with a catalogue refuses (L{UncataloguedEvent}) to register or fire a name
 outside it, so that a misspelt event fails the tests instead of never
 firing.
 
-Server-wide events (L{SERVER_EVENTS}, fired with L{HookRegistry.fireAll} on
-C{server.hooks}):
+Server-wide events (L{SERVER_EVENTS}, on C{server.hooks}):
 
-C{account-deleted(jid)} (L{ACCOUNT_DELETED})
+C{account-deleted(jid)} (L{ACCOUNT_DELETED}, with L{HookRegistry.fireAll})
     The account C{jid} (bare JID, str) was removed, or its deletion was
     learned from storage; presence, archives, PEP and rooms forget it.
+C{account-blocks(account, contact)} (L{ACCOUNT_BLOCKS}, with L{HookRegistry.fire})
+    Does the local account C{account} block C{contact} (both bare JIDs,
+    str)?  The session manager answers C{True} when its blocklist
+    (XEP-0191) says so; L{None} (nobody answers) means no.  The MUC asks
+    before relaying a private message, since only it knows the sender's
+    real JID behind its nickname.
 """
 
 import itertools
@@ -43,7 +48,9 @@ log = Logger()
 
 ACCOUNT_DELETED = "account-deleted"
 
-SERVER_EVENTS = frozenset({ACCOUNT_DELETED})
+ACCOUNT_BLOCKS = "account-blocks"
+
+SERVER_EVENTS = frozenset({ACCOUNT_DELETED, ACCOUNT_BLOCKS})
 
 
 class UncataloguedEvent(KeyError):

@@ -35,6 +35,10 @@ class ISession(Interface):
         "fetch from the archive is not kept for it when the session ends "
         "(Prosody's mam_requested)."
     )
+    requestedBlocklist = Attribute(
+        "Whether the client read its blocklist (XEP-0191) in this session: "
+        "only then is it pushed the list's changes."
+    )
 
     def send(stanza):
         """

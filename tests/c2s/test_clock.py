@@ -7,6 +7,7 @@ from twisted.internet import task
 from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
+from xmuc.c2s.limits import ConnectionLimits
 from xmuc.c2s.stream import CLOSE_TIMEOUT, ClientAuthenticator, ClientXmlStream
 
 
@@ -14,8 +15,9 @@ class _Factory:
     negotiationTimeout = 30.0
     maxStanzaSize = 10000
 
-    def __init__(self):
+    def __init__(self, clock):
         self.streams = set()
+        self.limits = ConnectionLimits(clock)
 
 
 class _Transport(StringTransport):
@@ -28,7 +30,7 @@ class _Transport(StringTransport):
 class ClockTests(unittest.TestCase):
     def setUp(self):
         self.clock = task.Clock()
-        self.authenticator = ClientAuthenticator(_Factory(), self.clock)
+        self.authenticator = ClientAuthenticator(_Factory(self.clock), self.clock)
         self.stream = ClientXmlStream(self.authenticator)
         self.transport = _Transport()
         self.stream.makeConnection(self.transport)

@@ -44,6 +44,7 @@ c2s_interfaces = {{ "127.0.0.1" }}
 
 modules_enabled = {{
     "roster"; "saslauth"; "disco"; "ping"; "version"; "time"; "mam"; "pep";
+    "vcard_legacy"; "blocklist"; "private";
 }}
 -- No server-to-server listener (parallel instances would fight over 5269).
 modules_disabled = {{ "s2s"; "s2s_auth_certs"; }}

@@ -555,8 +555,11 @@ class StorageCommandTests(unittest.TestCase):
     def test_deluserLeavesTombstone(self):
         yield self.command("adduser", "alice", "--password", "pw")
         yield self.storage.rosters.set("alice@localhost", "bob@localhost", {"subscription": "both"})
+        yield self.storage.accountData.set("alice@localhost", "vcard", "<vCard xmlns='vcard-temp'/>")
         out = yield self.command("deluser", "alice")
         self.assertIn("deleted alice@localhost", out)
+        vcard = yield self.storage.accountData.get("alice@localhost", "vcard")
+        self.assertIsNone(vcard)
         exists = yield self.auth.userExists("alice@localhost")
         self.assertFalse(exists)
         tombstone = yield self.storage.tombstones.get("alice@localhost")

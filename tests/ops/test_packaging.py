@@ -25,6 +25,7 @@ import pytest
 from twisted.trial import unittest
 
 from tests.support.twistd import freePort, tapConfig, waitForPortBlocking
+from xmuc.config import SCHEMA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYTHON = sys.executable
@@ -187,6 +188,18 @@ class SystemdUnitTests(unittest.TestCase):
         self.assertEqual(parser["Install"]["WantedBy"], "multi-user.target")
         # systemctl reload: SIGHUP reloads the certificate.
         self.assertEqual(service["ExecReload"], "/bin/kill -HUP $MAINPID")
+
+    def test_openFiles(self):
+        """
+        The unit raises the open files limit far above systemd's 1,024 (one
+        per connection) and above what the default connection caps allow.
+        """
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.optionxform = str
+        parser.read(os.path.join(ROOT, "contrib", "xmuc.service"))
+        limit = int(parser["Service"]["LimitNOFILE"])
+        self.assertGreaterEqual(limit, 65536)
+        self.assertGreater(limit, 10 * int(SCHEMA["c2s"]["max_unauthenticated"].default))
 
 
 class MakefileTests(unittest.TestCase):

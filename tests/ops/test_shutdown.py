@@ -39,6 +39,8 @@ def config(**sections):
     return tapConfig(
         {
             "server": {"shutdown_timeout": SHUTDOWN_TIMEOUT},
+            # A stuck client (connectStuckClient) is read at full speed.
+            "c2s": {"read_rate": "0"},
             "muc": {"lock_new_rooms": "false"},
             "log": {"level": "info"},
         },
@@ -342,7 +344,7 @@ class ShutdownOrderTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_listenersCloseFirst(self):
-        server = yield startTwistd(self, openRegistrationConfig(timeout=4))
+        server = yield startTwistd(self, openRegistrationConfig(timeout=4, c2s={"read_rate": "0"}))
         polite = yield connectClient(server.port)
         yield polite.login("alice", "pw")
         stuck = yield connectStuckClient(server.port, "stuck")

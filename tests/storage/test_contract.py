@@ -76,6 +76,7 @@ class StorageContractMixin:
         self.assertTrue(verifyObject(interfaces.IRoomArchive, storage.archive))
         self.assertTrue(verifyObject(interfaces.IOfflineStore, storage.offline))
         self.assertTrue(verifyObject(interfaces.IPepStore, storage.pep))
+        self.assertTrue(verifyObject(interfaces.IAccountDataStore, storage.accountData))
         self.assertEqual(storage.offline.limit, 1000)
         self.assertEqual(storage.name, self.backendName)
 
@@ -709,6 +710,64 @@ class StorageContractMixin:
         )
 
 
+    # --- account documents
+
+    @defer.inlineCallbacks
+    def test_accountDataSetGet(self):
+        data = self.storage.accountData
+        owner = UNICODE_USER
+        self.assertIsNone((yield data.get(owner, "vcard")))
+        yield data.set(owner, "vcard", "<vCard xmlns='vcard-temp'><FN>☃</FN></vCard>")
+        yield data.set(owner, "blocklist", ["romeo@example.org", "example.net"])
+        yield data.set("bob@example.org", "vcard", "<vCard xmlns='vcard-temp'/>")
+        self.assertEqual(
+            (yield data.get(owner, "vcard")), "<vCard xmlns='vcard-temp'><FN>☃</FN></vCard>"
+        )
+        self.assertEqual(
+            (yield data.get(owner, "blocklist")), ["romeo@example.org", "example.net"]
+        )
+        # Replaced, not added.
+        yield data.set(owner, "blocklist", [])
+        self.assertEqual((yield data.get(owner, "blocklist")), [])
+        self.assertEqual((yield data.get("bob@example.org", "vcard")), "<vCard xmlns='vcard-temp'/>")
+
+    @defer.inlineCallbacks
+    def test_accountDataDelete(self):
+        data = self.storage.accountData
+        for owner in ("alice@example.org", "bob@example.org"):
+            yield data.set(owner, "a", {"o": owner})
+            yield data.set(owner, "b", 1)
+        self.assertIs((yield data.delete("alice@example.org", "a")), True)
+        self.assertIs((yield data.delete("alice@example.org", "a")), False)
+        self.assertIsNone((yield data.get("alice@example.org", "a")))
+        self.assertEqual((yield data.get("alice@example.org", "b")), 1)
+        yield data.deleteAll("alice@example.org")
+        yield data.deleteAll("nobody@example.org")
+        self.assertIsNone((yield data.get("alice@example.org", "b")))
+        self.assertEqual((yield data.get("bob@example.org", "a")), {"o": "bob@example.org"})
+
+    @defer.inlineCallbacks
+    def test_accountDataValuesAreCopies(self):
+        data = self.storage.accountData
+        value = {"l": [1]}
+        yield data.set("alice@example.org", "d", value)
+        value["l"].append(2)
+        got = yield data.get("alice@example.org", "d")
+        self.assertEqual(got, {"l": [1]})
+        got["l"].append(3)
+        self.assertEqual((yield data.get("alice@example.org", "d")), {"l": [1]})
+
+    def test_accountDataBadValues(self):
+        """
+        What JSON cannot hold, and None, give failed Deferreds.
+        """
+        data = self.storage.accountData
+        return defer.gatherResults([
+            self.assertFailure(data.set("alice@example.org", "d", {"bad": object()}), TypeError),
+            self.assertFailure(data.set("alice@example.org", "d", None), ValueError),
+        ])
+
+
 class MemoryStorageTests(StorageContractMixin, unittest.TestCase):
     backendName = "memory"
 
@@ -748,6 +807,7 @@ class SQLStorageMixin:
         yield storage.offline.push(UNICODE_USER, 3.0, "<message>☃</message>")
         yield storage.pep.setNode(UNICODE_USER, "n", {"max_items": 2})
         yield storage.pep.publish(UNICODE_USER, "n", "a", "<a/>", 4.0)
+        yield storage.accountData.set(UNICODE_USER, "blocklist", ["☃@example.org"])
         yield storage.stop()
 
         again = yield self.startStorage()
@@ -773,6 +833,9 @@ class SQLStorageMixin:
         self.assertEqual((yield again.pep.listNodes(UNICODE_USER)), [("n", {"max_items": 2})])
         self.assertEqual(
             (yield again.pep.items(UNICODE_USER, "n")), [dict(id="a", xml="<a/>", when=4.0)]
+        )
+        self.assertEqual(
+            (yield again.accountData.get(UNICODE_USER, "blocklist")), ["☃@example.org"]
         )
 
     @defer.inlineCallbacks
@@ -838,6 +901,9 @@ class SQLStorageMixin:
         yield storage.pep.publish("alice@a.example", "n", "a", "<a/>", 1.0)
         yield storage.pep.publish("alice@a.example", "n", "b", "<b/>", 2.0)
         self.assertEqual([i["id"] for i in (yield storage.pep.items("alice@a.example", "n"))], ["b"])
+        # And version 4's account documents.
+        yield storage.accountData.set("alice@a.example", "vcard", "<vCard/>")
+        self.assertEqual((yield storage.accountData.get("alice@a.example", "vcard")), "<vCard/>")
 
     @defer.inlineCallbacks
     def test_migrationFromVersion2(self):
@@ -889,7 +955,8 @@ class SQLStorageMixin:
             ["DROP TABLE IF EXISTS %s" % (table,) for table in [
                 "xmuc_schema_version", "xmuc_accounts", "xmuc_rosters",
                 "xmuc_tombstones", "xmuc_rooms", "xmuc_room_archive",
-                "xmuc_offline", "xmuc_pep_nodes", "xmuc_pep_items"]]
+                "xmuc_offline", "xmuc_pep_nodes", "xmuc_pep_items",
+                "xmuc_account_data"]]
         )
 
 
@@ -1036,7 +1103,7 @@ class PostgreSQLStorageTests(SQLStorageMixin, StorageContractMixin, unittest.Tes
         )
         self.assertEqual(
             [name for (name,) in tables],
-            ["xmuc_accounts", "xmuc_offline", "xmuc_pep_items", "xmuc_pep_nodes",
+            ["xmuc_account_data", "xmuc_accounts", "xmuc_offline", "xmuc_pep_items", "xmuc_pep_nodes",
              "xmuc_room_archive", "xmuc_rooms", "xmuc_rosters",
              "xmuc_schema_version", "xmuc_tombstones"],
         )

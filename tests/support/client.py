@@ -506,15 +506,23 @@ def _parseOne(xml):
     return result[0]
 
 
-def connectClient(port, domain="localhost", host="127.0.0.1"):
+def connectClient(port, domain="localhost", host="127.0.0.1", source=None):
     """
     Open a TCP connection to a test server.
 
     @param port: the c2s port.
     @param domain: the XMPP domain used in stream headers.
+    @param source: the local address to connect from (C{'127.0.0.2'}...:
+        every 127/8 address is loopback), or L{None} for any.
     @return: Deferred firing with a connected L{XMPPTestClient}.
     """
-    endpoint = endpoints.TCP4ClientEndpoint(reactor, host, port, timeout=DEFAULT_TIMEOUT)
+    endpoint = endpoints.TCP4ClientEndpoint(
+        reactor,
+        host,
+        port,
+        timeout=DEFAULT_TIMEOUT,
+        bindAddress=(source, 0) if source is not None else None,
+    )
     return endpoints.connectProtocol(endpoint, XMPPTestClient(domain))
 
 
@@ -523,7 +531,8 @@ def connectStuckClient(port, user, password="pw"):
     """
     Log in as C{user}, stop reading, then have the server write more than
     the socket buffers hold (big chat messages to itself, given a second to
-    be routed): its writes to this client pile up.
+    be routed): its writes to this client pile up.  The server must read
+    it at full speed (C{[c2s] read_rate = 0}).
 
     @return: Deferred firing with the L{XMPPTestClient}.
     """
@@ -609,10 +618,12 @@ def _stopTestServer(running):
     yield factory.disconnectAll()
 
 
-def connectTestClient(testCase, running, domain="localhost"):
+def connectTestClient(testCase, running, domain="localhost", source=None):
     """
     L{connectClient} to a L{startTestServer} server; the connection is
     aborted at the end of the test if still open.
+
+    @param source: the local address to connect from, or L{None}.
 
     @return: Deferred firing with an L{XMPPTestClient}.
     """
@@ -626,7 +637,7 @@ def connectTestClient(testCase, running, domain="localhost"):
         testCase.addCleanup(cleanup)
         return client
 
-    return connectClient(running.c2sPort, domain).addCallback(connected)
+    return connectClient(running.c2sPort, domain, source=source).addCallback(connected)
 
 
 @defer.inlineCallbacks

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import nodeprep
 from twisted.words.xish import domish
@@ -371,6 +371,9 @@ class SASLNegotiation:
             xs.send(challenge)
             return
         self.mechanism = None
+        refused = self._refusedAccount(mechanism.account)
+        if refused is not None:
+            return refused
         success = domish.Element((ns.SASL, "success"))
         if result.data:
             success.addContent(base64.b64encode(result.data).decode("ascii"))
@@ -383,11 +386,21 @@ class SASLNegotiation:
         self.mechanism = None
         if failure.check(SASLFailure):
             condition = failure.value.condition
+            account = mechanism.account
+            if condition == "not-authorized" and account is not None:
+                refused = self._refusedAccount(account)
+                if refused is not None:
+                    return refused
             failedLogin(
                 self.authenticator.xmlstream.transport.getPeer(),
-                mechanism.account,
+                account,
                 "%s, %s" % (condition, mechanism.name),
             )
+            if condition == "not-authorized" and account is not None:
+                # A credentials check failed: counted, and answered late.
+                delay = self._logins().failed(self.authenticator.xmlstream.addressKey, account)
+                if delay:
+                    return task.deferLater(self.authenticator.clock, delay, self._failedUnlessClosed, condition)
         else:
             # Our failure, not the client's: not a failed login.
             log.failure("authentication backend failed", failure)
@@ -401,6 +414,34 @@ class SASLNegotiation:
         """
         failedLogin(self.authenticator.xmlstream.transport.getPeer(), None, condition)
         self._failed(condition)
+
+    def _logins(self):
+        return self.authenticator.factory.limits.logins
+
+    def _refusedAccount(self, account):
+        """
+        Logins to an account that failed too often are refused whatever
+        the password, so that guessing learns nothing.
+
+        @param account: C{user@host}.
+        @return: L{None} when the account may log in, else a Deferred
+            firing once the refusal is sent (late, like a failure).
+        """
+        logins = self._logins()
+        if not logins.accountRefused(account):
+            return None
+        failedLogin(
+            self.authenticator.xmlstream.transport.getPeer(),
+            account,
+            "temporary-auth-failure, too many failed logins to this account",
+        )
+        return task.deferLater(
+            self.authenticator.clock, logins.refusalDelay(), self._failedUnlessClosed, "temporary-auth-failure"
+        )
+
+    def _failedUnlessClosed(self, condition):
+        if not self.authenticator.xmlstream.closing:
+            self._failed(condition)
 
     def _failed(self, condition):
         self._sendFailure(condition)

@@ -27,6 +27,7 @@ from xmuc.accounts import inband
 from xmuc.c2s import sasl
 from xmuc.c2s.certificates import CertificateError, readCertificatePair
 from xmuc.c2s.connectionlog import connectionEnded, describePeer
+from xmuc.c2s.limits import NEGOTIATION, ConnectionLimits
 from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
@@ -39,10 +40,6 @@ log = Logger()
 #: Seconds a closing stream may take before the TCP connection is aborted
 #: (a peer that does not read would otherwise keep it open forever).
 CLOSE_TIMEOUT = 10.0
-
-#: Seconds a client has, from connecting, to bind a resource; idle
-#: half-open negotiations would otherwise hold resources forever.
-NEGOTIATION_TIMEOUT = 60.0
 
 _STANZAS = frozenset(("message", "presence", "iq"))
 
@@ -123,10 +120,27 @@ class ClientXmlStream(xmlstream.XmlStream):
 
     @ivar tls: whether TLS is active.
     @ivar closing: set once the stream is being closed; input is ignored.
+    @ivar outputCongested: whether the transport's write buffer is full
+        (set by its L{xmuc.c2s.limits.OutputMonitor}).
+    @ivar congestedRecipients: how many congested connections this one's
+        input waits for.
+    @ivar inputGate: the L{xmuc.c2s.limits.InputGate} of this connection
+        (L{None} when it was refused).
+    @ivar readRate: its L{xmuc.c2s.limits.ReadRate}, or L{None}.
+    @ivar output: its L{xmuc.c2s.limits.OutputMonitor}, or L{None}.
+    @ivar addressKey: the peer address as the limits count it.
+    @ivar admitted: whether the limits counted this connection.
     """
 
     tls = False
     closing = False
+    outputCongested = False
+    congestedRecipients = 0
+    inputGate = None
+    readRate = None
+    output = None
+    addressKey = None
+    admitted = False
 
     def __init__(self, authenticator):
         xmlstream.XmlStream.__init__(self, authenticator)
@@ -163,10 +177,52 @@ class ClientXmlStream(xmlstream.XmlStream):
             stream.ElementEvent = ignore
             stream.DocumentEndEvent = ignore
 
+    def write(self, data):
+        """
+        Write serialized bytes; past a full buffer they count against the
+        connection's backlog (one flag check otherwise).
+        """
+        self.transport.write(data)
+        if self.outputCongested:
+            self.output.written(len(data))
+
+    def send(self, obj):
+        """
+        Send an element or XML text (L{str} or L{bytes}) through L{write};
+        an element is serialized as L{xmlstream.XmlStream.send} does (a
+        child of the stream root: its prefixes, its default namespace).
+        """
+        if domish.IElement.providedBy(obj):
+            obj = obj.toXml(
+                prefixes=self.prefixes,
+                defaultUri=self.namespace,
+                prefixesInScope=list(self.prefixes.values()),
+            )
+        if isinstance(obj, str):
+            obj = obj.encode("utf-8")
+        if self.rawDataOutFn:
+            self.rawDataOutFn(obj)
+        self.write(obj)
+
     def dataReceived(self, data):
         if self.closing:
             return
         stream = self.stream
+        limits = self.authenticator.factory.limits
+        if limits.overloaded:
+            limits.postpone(self, data)
+            return
+        # What this input makes the server write is what backpressure
+        # holds this connection's input for.
+        limits.reading = self
+        try:
+            self._parse(stream, data)
+        finally:
+            limits.reading = None
+        if self.readRate is not None and not self.closing:
+            self.readRate.consumed(len(data))
+
+    def _parse(self, stream, data):
         try:
             stream.parse(data)
         except domish.ParserError:
@@ -291,7 +347,12 @@ class ClientSession:
         if not self.connected:
             return
         if isinstance(stanza, str):
-            self._stream.transport.write(stanza.encode("utf-8"))
+            # The fan-out path: ClientXmlStream.write, inlined.
+            stream = self._stream
+            data = stanza.encode("utf-8")
+            stream.transport.write(data)
+            if stream.outputCongested:
+                stream.output.written(len(data))
         else:
             self._stream.send(stanza)
 
@@ -447,6 +508,10 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         return why
 
     def connectionMade(self):
+        refused = self.factory.limits.admit(self.xmlstream)
+        if refused is not None:
+            self.streamError(*refused)
+            return
         self.factory.streams.add(self.xmlstream)
         # Twisted already gathers what is written in one reactor turn into
         # one send; Nagle on top holds the next stanza back until the
@@ -471,6 +536,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         # Nothing more may be sent or scheduled for this stream.
         self.xmlstream.closing = True
         self.factory.streams.discard(self.xmlstream)
+        self.factory.limits.gone(self.xmlstream)
         for timer in (self._closeTimer, self._negotiationTimer):
             if timer is not None and timer.active():
                 timer.cancel()
@@ -553,7 +619,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
     def _closing(self):
         # Nothing may follow our closing tag: stanzas routed to the session
         # from now on are dropped.
-        self.xmlstream.closing = True
+        xs = self.xmlstream
+        xs.closing = True
+        self.factory.limits.closing(xs)
         if self.session is not None:
             self.session.connected = False
 
@@ -634,6 +702,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             features.addElement((ns.BIND, "bind"))
             features.addElement((ns.SESSION, "session")).addElement("optional")
             features.addElement((ns.STREAM_MANAGEMENT, "sm"))
+            for qname in self.factory.server.sm.streamFeatures:
+                features.addElement(qname)
         return features
 
     def _restart(self):
@@ -720,7 +790,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         if d.called:
             return
         self._pending = True
-        self.xmlstream.transport.pauseProducing()
+        self.xmlstream.inputGate.hold(NEGOTIATION)
         d.addBoth(self._resumeInput)
 
     def _resumeInput(self, result=None):
@@ -732,10 +802,13 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
                 self.session.received(element)
             else:
                 self.elementReceived(element)
-        if not self._pending and xs.transport is not None:
-            # Even when closing: a TLS shutdown needs to read the peer's
-            # close_notify (input is ignored anyway).
-            xs.transport.resumeProducing()
+        if not self._pending:
+            if xs.closing:
+                # A TLS shutdown needs to read the peer's close_notify
+                # (input is ignored anyway).
+                xs.inputGate.releaseAll()
+            else:
+                xs.inputGate.release(NEGOTIATION)
 
     # --- STARTTLS
 
@@ -758,6 +831,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         """
         self.username = username
         self.session = ClientSession(self, username, self.host)
+        self.factory.limits.authenticated(self.xmlstream)
         log.info(
             "{user}@{host} authenticated with {mechanism} from {peer}",
             user=username,
@@ -903,15 +977,19 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
         self.requireEncryption = config.get("c2s", "require_encryption")
         self.allowRegistration = config.get("c2s", "allow_registration")
         self.maxAuthFailures = config.get("c2s", "max_auth_failures")
+        self.limits = ConnectionLimits.fromConfig(config, clock)
         self.maxStanzaSize = config.get("server", "max_stanza_size")
         self.config = config
         self.certificate = loadCertificate(config)
         self.tlsOptions = None if self.certificate is None else tlsOptionsFor(self.certificate)
         self.scramSecret = os.urandom(32)
-        self.negotiationTimeout = NEGOTIATION_TIMEOUT
+        self.negotiationTimeout = config.get("c2s", "negotiation_timeout")
         self.streams = set()
         self.resumption = ResumptionRegistry(
-            config.get("c2s", "resumption_timeout"), config.get("c2s", "max_unacked"), clock
+            config.get("c2s", "resumption_timeout"),
+            config.get("c2s", "max_unacked"),
+            config.get("c2s", "max_unacked_bytes"),
+            clock,
         )
 
     def reloadCertificate(self):

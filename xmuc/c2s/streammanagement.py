@@ -20,7 +20,9 @@ the session manager decides what becomes of the stanzas never
 acknowledged (L{xmuc.interfaces.ISessionManager.undelivered}).
 
 Behaviour follows Prosody 0.12's mod_smacks where the XEP leaves choices:
-the hibernation default (600 s), the queue bound (500), C{undefined-condition}
+the hibernation default (600 s), the queue bound (500 stanzas; xmuc also
+bounds it in characters, C{[c2s] max_unacked_bytes}, so that a few large
+stanzas cannot hold megabytes for the whole hibernation), C{undefined-condition}
 for an impossible C{h}, C{resource-constraint} when the queue overflows,
 C{<enable/>} before binding refused, C{<r/>} and C{<a/>} before
 C{<enable/>} ignored.
@@ -137,6 +139,7 @@ class StreamManagement:
     @ivar acked: stanzas the client acknowledged so far, mod 2^32.
     @ivar queue: C{(name, serialized, time queued)} of the stanzas sent
         and not acknowledged yet, oldest first.
+    @ivar queuedSize: the characters of serialized XML in C{queue}.
     @ivar resumptionID: the C{id} given in C{<enabled/>}, or L{None} when
         the session is not resumable (any more).
     @ivar hibernating: whether the session waits for a resumption.
@@ -155,7 +158,9 @@ class StreamManagement:
         self.handled = 0
         self.acked = 0
         self.queue = collections.deque()
+        self.queuedSize = 0
         self.maxUnacked = registry.maxUnacked
+        self.maxUnackedSize = registry.maxUnackedSize
         self.resumptionID = registry.register(session) if resumable else None
         self.hibernating = False
         self.ended = False
@@ -184,12 +189,13 @@ class StreamManagement:
             name = stanza.name
         queue = self.queue
         queue.append((name, data, time.time()))
-        if len(queue) > self.maxUnacked:
+        self.queuedSize += len(data)
+        if len(queue) > self.maxUnacked or self.queuedSize > self.maxUnackedSize:
             self._overflow()
             return
         session = self.session
         if session.connected:
-            session._stream.transport.write(data.encode("utf-8"))
+            session._stream.write(data.encode("utf-8"))
             if not self._awaitingAck and self._requestCall is None:
                 # One request per burst of stanzas (a MUC fan-out sends
                 # many in one reactor turn).
@@ -197,11 +203,13 @@ class StreamManagement:
 
     def _overflow(self):
         log.info(
-            "{session!r}: {count} stanzas not acknowledged, ending the session",
+            "{session!r}: {count} stanzas ({size} characters) not acknowledged, ending the session",
             session=self.session,
             count=len(self.queue),
+            size=self.queuedSize,
         )
-        self.queue.pop()
+        _, data, _ = self.queue.pop()
+        self.queuedSize -= len(data)
         self.forgetResumption()
         if self.hibernating:
             self.endHibernation()
@@ -218,7 +226,7 @@ class StreamManagement:
             return
         self._awaitingAck = True
         self._requestedAt = (self.acked + len(self.queue)) % _MODULUS
-        session._stream.transport.write(b"<r xmlns='urn:xmpp:sm:3'/>")
+        session._stream.write(b"<r xmlns='urn:xmpp:sm:3'/>")
         if self._ackTimer is None:
             self._ackTimer = self.registry.clock.callLater(
                 self.registry.ackTimeout, self._ackTimedOut
@@ -290,7 +298,7 @@ class StreamManagement:
         if count > len(queue):
             return False
         for _ in range(count):
-            queue.popleft()
+            self.queuedSize -= len(queue.popleft()[1])
         self.acked = h
         return True
 
@@ -348,9 +356,8 @@ class StreamManagement:
         if not self.queue:
             return
         sender = self.session.bare
-        transport = self.session._stream.transport
-        transport.writeSequence(
-            [_withDelay(data, name, stamp, sender).encode("utf-8") for name, data, stamp in self.queue]
+        self.session._stream.write(
+            "".join(_withDelay(data, name, stamp, sender) for name, data, stamp in self.queue).encode("utf-8")
         )
         self._requestAck()
 
@@ -370,6 +377,7 @@ class StreamManagement:
         self._hibernationTimer = None
         self.forgetResumption()
         queue, self.queue = self.queue, collections.deque()
+        self.queuedSize = 0
         unacknowledged = []
         for _, data, _ in queue:
             try:
@@ -387,13 +395,15 @@ class ResumptionRegistry:
 
     @ivar timeout: C{[c2s] resumption_timeout}; 0 means no resumption.
     @ivar maxUnacked: C{[c2s] max_unacked}.
+    @ivar maxUnackedSize: C{[c2s] max_unacked_bytes}.
     @ivar ackTimeout: seconds an C{<r/>} may stay unanswered.
     @ivar clock: the L{IReactorTime} for every timer.
     """
 
-    def __init__(self, timeout, maxUnacked, clock):
+    def __init__(self, timeout, maxUnacked, maxUnackedSize, clock):
         self.timeout = timeout
         self.maxUnacked = maxUnacked
+        self.maxUnackedSize = maxUnackedSize
         self.ackTimeout = ACK_TIMEOUT
         self.clock = clock
         self._sessions = {}

@@ -288,7 +288,7 @@ def handleQuery(room, stanza, occupant, **kw):
     # that the user requesting the archive has the right to enter it at the
     # time of the query".
     room.checkEntry(JID(stanza["from"]), stanza, occupant)
-    parsed = parseQuery(query)
+    parsed = parseQuery(query, room.service.server.config.get("server", "max_archive_page"))
     d = records(room)
     d.addCallback(lambda archived: answer(room, stanza, query, parsed, archived))
     return d

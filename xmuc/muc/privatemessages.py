@@ -8,6 +8,7 @@ applies to them, but for reading the public data of its account (vCard,
 PubSub: avatars), which its server answers and its client never sees.
 """
 
+from xmuc.hooks import ACCOUNT_BLOCKS
 from xmuc.muc import hooks
 from xmuc.muc.configform import configField
 from xmuc.muc.occupant import NOT_IN_ROOM
@@ -72,6 +73,11 @@ def routePrivateMessage(room, occupant, nick, stanza):
     if recipient is None:
         raise StanzaError("item-not-found", text="Recipient not in room")
     room.hooks.fire(hooks.PRIVATE_MESSAGE_PRE_ROUTE, room=room, sender=occupant, recipient=recipient, stanza=stanza)
+    # XEP-0191 3.5: a blocked sender's messages are not delivered; only the
+    # room knows the real JID behind the nickname, so it asks the
+    # recipient's server (the session manager answers for local accounts).
+    if room.service.server.hooks.fire(ACCOUNT_BLOCKS, account=recipient.bare, contact=occupant.bare):
+        raise StanzaError("service-unavailable", type="cancel")
     message = copyElement(stanza)
     for child in list(message.elements()):
         if (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.uri == ns.OCCUPANT_ID:

@@ -39,6 +39,7 @@ FEATURES = (
     "membersonly",
     "moderated",
     "maxusers",
+    "messagerate",
     "anonymity",
     "history",
     "subject",

@@ -5,7 +5,8 @@ declare, the components as items) and for an account (its identities and
 features, its PEP nodes as items).
 
 Every feature module declares its disco features at install time, in
-C{sm.serverFeatures} (the host's) or C{sm.accountFeatures} and
+C{sm.serverFeatures} (the host's, with the extended forms of
+C{sm.serverInfoForms}) or C{sm.accountFeatures} and
 C{sm.accountIdentities} (an account's).
 """
 
@@ -56,7 +57,11 @@ class Discovery:
             reply(errorReply(iq, "item-not-found"))
             return
         features = sorted(self.sm.serverFeatures)
-        reply(_discoInfoResult(iq, [("server", "im")], features, name="xmuc"))
+        result = _discoInfoResult(iq, [("server", "im")], features, name="xmuc")
+        # XEP-0128: the extended information the features declared.
+        for form in self.sm.serverInfoForms:
+            result.query.addChild(form)
+        reply(result)
 
     def serverItems(self, iq, child, reply, **kw):
         if child.getAttribute("node"):

@@ -45,6 +45,11 @@ C{iq-response(iq)} (L{IQ_RESPONSE})
     A result or error iq addressed to a local host or to an account's bare
     JID: the answer to a query the server sent (personal eventing's caps
     queries).  Fired with L{xmuc.hooks.HookRegistry.fire}.
+C{pep-item-published(owner, node, itemID, payload)} (L{PEP_ITEM_PUBLISHED})
+    An item was published on an account's PEP node (by the account or by
+    the server on its behalf), stored and notified: C{payload} is its
+    L{domish.Element}.  The vCard follows the avatar through it
+    (XEP-0398).  Fired with L{xmuc.hooks.HookRegistry.fire}.
 """
 
 IQ_GET_SELF = "iq-get/self:"
@@ -54,6 +59,7 @@ IQ_SET_HOST = "iq-set/host:"
 IQ_GET_BARE = "iq-get/bare:"
 IQ_SET_BARE = "iq-set/bare:"
 IQ_RESPONSE = "iq-response"
+PEP_ITEM_PUBLISHED = "pep-item-published"
 
 SESSION_EVENTS = frozenset(
     {
@@ -64,6 +70,7 @@ SESSION_EVENTS = frozenset(
         IQ_GET_BARE,
         IQ_SET_BARE,
         IQ_RESPONSE,
+        PEP_ITEM_PUBLISHED,
     }
 )
 

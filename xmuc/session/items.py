@@ -11,6 +11,8 @@ roster); answering the request (C{subscribed}) makes the item visible,
 refusing it deletes it.
 """
 
+import hashlib
+
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
@@ -130,3 +132,22 @@ def rosterQuery(roster):
         if isVisible(item):
             query.addChild(itemElement(contact, item))
     return query
+
+
+def rosterVersion(roster):
+    """
+    The roster version (XEP-0237) of a roster: a digest of what the client
+    sees of it, so that it changes exactly when a result would differ.
+    XEP-0237 section 6 leaves the form of the version to the server ("a
+    hash of the roster contents" is one of its examples); a digest needs no
+    counter stored beside the roster.
+
+    @param roster: C{{contact: item}}.
+    @return: the version string.
+    """
+    digest = hashlib.sha1()
+    for contact in sorted(roster):
+        seen = shown(roster[contact])
+        if seen is not None:
+            digest.update(repr((contact, seen)).encode("utf-8"))
+    return digest.hexdigest()

@@ -332,7 +332,7 @@ class PersonalArchive:
 
     def _query(self, iq, query, reply, bare):
         try:
-            parsed = shared.parseQuery(query)
+            parsed = shared.parseQuery(query, self.sm.server.config.get("server", "max_archive_page"))
         except StanzaError as e:
             reply(errorReply(iq, e, payload=False))
             return

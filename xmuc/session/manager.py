@@ -18,19 +18,25 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
 from zope.interface import implementer
 
-from xmuc.accounts.tombstones import ACCOUNT
+from xmuc.accounts.tombstones import accountInForce
 from xmuc.hooks import HookRegistry
 from xmuc.interfaces import ISessionManager
 from xmuc.session import (
+    blocking,
     carbons,
+    contactinfo,
     disco,
+    entitytime,
+    lastactivity,
     mam,
     offline,
     pep,
     presence,
+    private,
     roster,
     serveriq,
     subscription,
+    vcard,
 )
 from xmuc.session.hooks import BARE, HOST, IQ_RESPONSE, SELF, SESSION_EVENTS
 from xmuc.session.mam import inArchive
@@ -49,7 +55,23 @@ MAX_RESOURCE_BYTES = 1023
 #: that, on an account deletion, contacts are told after the archive, PEP
 #: and offline storage started forgetting the account.  The archive comes
 #: before PEP: the account's disco#info lists features in install order.
-FEATURES = (subscription, roster, disco, serveriq, carbons, mam, pep, offline, presence)
+FEATURES = (
+    subscription,
+    roster,
+    disco,
+    serveriq,
+    entitytime,
+    lastactivity,
+    contactinfo,
+    blocking,
+    vcard,
+    private,
+    carbons,
+    mam,
+    pep,
+    offline,
+    presence,
+)
 
 #: Who an iq from a session may be for, in the order tried: without
 #: C{to}, the account's own data, else the host; to its own bare JID, the
@@ -74,8 +96,13 @@ class SessionManager(service.Service):
         (L{xmuc.session.hooks}).
     @ivar serverFeatures: the disco#info features of the local hosts, as
         declared by the installed features.
+    @ivar serverInfoForms: the extended forms (XEP-0128) of the local
+        hosts' disco#info.
     @ivar accountFeatures: the disco#info features of an account, in
         order.
+    @ivar streamFeatures: the C{(namespace, name)} of the empty elements
+        the features add to the stream features offered after
+        authentication (e.g. roster versioning's C{<ver/>}).
     @ivar accountIdentities: the C{(category, type)} identities of an
         account besides C{account/registered}.
     @ivar presence: the L{xmuc.session.presence.PresenceHandler}.
@@ -85,6 +112,14 @@ class SessionManager(service.Service):
     @ivar carbons: the L{xmuc.session.carbons.CarbonsHandler}.
     @ivar mam: the L{xmuc.session.mam.PersonalArchive}.
     @ivar pep: the L{xmuc.session.pep.PersonalEventing}.
+    @ivar blocking: the L{xmuc.session.blocking.Blocking}.
+    @ivar vcard: the L{xmuc.session.vcard.VCards}.
+    @ivar lastActivity: the L{xmuc.session.lastactivity.LastActivity}.
+    @ivar accountDocuments: the
+        L{xmuc.session.documents.DocumentCache}s the stanza path reads
+        for every stanza of an account (its blocklist, its avatar hash):
+        pinned while the account has sessions; a session's stanzas wait
+        until they are read.
     @ivar offline: the L{xmuc.session.offline.OfflineMessages}.
     """
 
@@ -102,7 +137,10 @@ class SessionManager(service.Service):
         self._drained = None
         self.hooks = HookRegistry(SESSION_EVENTS)
         self.serverFeatures = []
+        self.serverInfoForms = []
         self.accountFeatures = []
+        self.streamFeatures = []
+        self.accountDocuments = []
         self.accountIdentities = []
         for feature in FEATURES:
             feature.install(self)
@@ -152,10 +190,13 @@ class SessionManager(service.Service):
         session.directedPresence = set()
         session.wantCarbons = False
         session.mamRequested = False
+        session.requestedBlocklist = False
         self._bound[session] = (fullStr, bare, resource)
         self._users.setdefault(bare, {})[resource] = session
         self.router.sessions[fullStr] = session
         self.rosters.pin(bare)
+        for documents in self.accountDocuments:
+            documents.pin(bare)
         return full
 
     def unbind(self, session):
@@ -184,6 +225,8 @@ class SessionManager(service.Service):
     def _ended(self, _, d, bare):
         self._ending.discard(d)
         self.rosters.unpin(bare)
+        for documents in self.accountDocuments:
+            documents.unpin(bare)
         self._checkDrained()
 
     def sessionsOf(self, bare):
@@ -220,8 +263,10 @@ class SessionManager(service.Service):
         """
         Whether an account exists, was deleted, or never existed.
 
-        @return: Deferred firing with C{'exists'}, C{'deleted'} (a tombstone
-            remains) or C{'unknown'}.
+        @return: Deferred firing with C{'exists'}, C{'deleted'} (its
+            tombstone is in force,
+            L{xmuc.accounts.tombstones.accountInForce}) or C{'unknown'}
+            (never existed, or its tombstone expired).
         """
         if bare in self._users:
             return defer.succeed("exists")
@@ -234,8 +279,9 @@ class SessionManager(service.Service):
         def checked(exists):
             if exists:
                 return "exists"
+            expiry = self.server.config.get("storage", "tombstone_expiry")
             return self.server.storage.tombstones.get(bare).addCallback(
-                lambda t: "deleted" if t is not None and t.get("kind") == ACCOUNT else "unknown"
+                lambda t: "deleted" if accountInForce(t, expiry) else "unknown"
             )
 
         return d.addCallback(checked)
@@ -286,6 +332,15 @@ class SessionManager(service.Service):
         if bound is None:
             return
         fullStr, bare, _ = bound
+        for documents in self.accountDocuments:
+            if documents.cached(bare) is None:
+                # Every stanza of the session waits, so that they keep
+                # their order.
+                documents.whenLoaded(
+                    bare, self.fromClient, (session, stanza), lambda: self._notSent(session, stanza)
+                )
+                return
+        blocklist = self.blocking.cached(bare)
         stanza["from"] = fullStr
         to = stanza.getAttribute("to")
         recipient = None
@@ -294,6 +349,8 @@ class SessionManager(service.Service):
             if recipient is None:
                 if not isError(stanza):
                     session.send(errorReply(stanza, "jid-malformed"))
+                return
+            if blocklist and self.blocking.outgoing(session, stanza, recipient, blocklist):
                 return
         name = stanza.name
         if name == "message":
@@ -341,6 +398,10 @@ class SessionManager(service.Service):
             return True
         session.send(errorReply(iq, "bad-request", payload=False))
         return False
+
+    def _notSent(self, session, stanza):
+        if not isError(stanza):
+            session.send(errorReply(stanza, "internal-server-error", payload=False))
 
     # --- iqs the server answers
 
@@ -423,6 +484,24 @@ class SessionManager(service.Service):
             # The host itself: iqs are answered, the rest is dropped.
             if name == "iq":
                 self._handleIQ(stanza, self.router.route, None, None, _TO_HOST)
+            return
+        bare = recipient.userhost()
+        blocklist = self.blocking.cached(bare)
+        if blocklist is None and name == "presence" and bare not in self._users:
+            # Presence to an account without sessions reaches nobody (a
+            # subscription request or probe is another matter): no need
+            # to read its blocklist.
+            if stanza.getAttribute("type") in (None, "unavailable", "error"):
+                blocklist = frozenset()
+        if blocklist is None:
+            self.blocking.lists.whenLoaded(
+                bare,
+                self.deliver,
+                (stanza,),
+                lambda: self.bounce(stanza, "internal-server-error"),
+            )
+            return
+        if blocklist and self.blocking.incoming(stanza, recipient, blocklist):
             return
         if name == "message":
             copied = self.carbons.beforeDelivery(stanza)

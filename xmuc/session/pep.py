@@ -42,6 +42,7 @@ from xmuc.session.hooks import (
     IQ_RESPONSE,
     IQ_SET_BARE,
     IQ_SET_SELF,
+    PEP_ITEM_PUBLISHED,
     addIQHandler,
 )
 from xmuc.session.items import hasFrom
@@ -422,8 +423,29 @@ class PersonalEventing:
         itemID = item.getAttribute("id") or str(uuid.uuid4())
         return self._locked(owner, self._publishLocked, iq, node, owner, itemID, payload, required)
 
+    def publishItem(self, owner, node, itemID, payload, required=None):
+        """
+        Publish an item on behalf of the account (the server's own
+        publications, e.g. the avatar taken from the vCard), as if the
+        owner had: the node is created if needed, subscribers notified.
+
+        @param payload: the item's payload (L{domish.Element}).
+        @param required: publish-options the node must have, or L{None}.
+        @return: Deferred firing when stored and notified.
+        """
+        return self._locked(owner, self._storeAndNotify, node, owner, itemID, payload, required)
+
     @defer.inlineCallbacks
     def _publishLocked(self, iq, node, owner, itemID, payload, required):
+        yield self._storeAndNotify(node, owner, itemID, payload, required)
+        result = toResponse(iq, "result")
+        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("publish")
+        answer["node"] = node
+        answer.addElement("item")["id"] = itemID
+        return result
+
+    @defer.inlineCallbacks
+    def _storeAndNotify(self, node, owner, itemID, payload, required):
         stored = yield self.store.getNode(owner, node)
         if stored is None:
             config = fullConfig(required)
@@ -438,14 +460,10 @@ class PersonalEventing:
                     )
         if config.get("persist_items"):
             yield self.store.publish(owner, node, itemID, payload.toXml(), time.time())
-        result = toResponse(iq, "result")
-        answer = result.addElement((ns.PUBSUB, "pubsub")).addElement("publish")
-        answer["node"] = node
-        answer.addElement("item")["id"] = itemID
         if config.get("notify_items", True):
             event = self._itemEvent(owner, node, itemID, payload, publisher=owner)
             self._broadcast(owner, node, config, event)
-        return result
+        self.sm.hooks.fire(PEP_ITEM_PUBLISHED, owner=owner, node=node, itemID=itemID, payload=payload)
 
     def _itemEvent(self, owner, node, itemID, payload, publisher=None, raw=False):
         """

@@ -38,6 +38,9 @@ class PresenceHandler:
         @param recipient: the parsed C{to} or L{None}.
         """
         kind = stanza.getAttribute("type")
+        if kind is None:
+            # XEP-0153: the server tells the account's avatar.
+            self.sm.vcard.stamp(stanza, bare)
         if recipient is None:
             if kind is None:
                 self._available(session, stanza, fullStr, bare)
@@ -76,8 +79,9 @@ class PresenceHandler:
             # The session left meanwhile (its unavailable presence follows).
             return
         route = self.router.route
+        blocks = self.sm.blocking.blocks
         for contact, item in list(roster.items()):
-            if item["subscription"] in FROM_STATES:
+            if item["subscription"] in FROM_STATES and not blocks(bare, contact):
                 route(retarget(stanza, contact))
         own = self.sm.availableSessions(bare)
         for other in own:
@@ -88,7 +92,7 @@ class PresenceHandler:
         # RFC 6121 4.2.2: probe the contacts whose presence the user wants,
         # and show the new resource the other resources' presence.
         for contact, item in list(roster.items()):
-            if item["subscription"] in TO_STATES:
+            if item["subscription"] in TO_STATES and not blocks(bare, contact):
                 route(presence(fullStr, contact, "probe"))
         for other in own:
             if other is not session:
@@ -138,14 +142,27 @@ class PresenceHandler:
             route(retarget(stanza, target))
         if not wasAvailable:
             return defer.succeed(None)
+        if not self.sm.availableSessions(bare):
+            # XEP-0012: the account's last activity is its last logout.
+            status = None
+            for child in stanza.elements():
+                if child.name == "status":
+                    status = str(child)
+                    break
+            self.sm.lastActivity.wentOffline(bare, status)
 
         def toContacts(roster):
             # After the roster is read, like available presence, so that
             # both reach everyone in the order they were sent.
             for other in self.sm.availableSessions(bare):
                 other.send(retarget(stanza, self.sm.boundJID(other)[0]))
+            blocks = self.sm.blocking.blocks
             for contact, item in list(roster.items()):
-                if item["subscription"] in FROM_STATES and contact not in directed:
+                if (
+                    item["subscription"] in FROM_STATES
+                    and contact not in directed
+                    and not blocks(bare, contact)
+                ):
                     route(retarget(stanza, contact))
 
         return self.rosters.get(bare).addCallback(toContacts)
@@ -166,16 +183,29 @@ class PresenceHandler:
                 session = self.router.sessions.get(recipient.full())
                 if session is not None:
                     session.send(stanza)
-                return
-            # Errors to a bare JID too (a subscription request, sent from
-            # the bare JID, refused): every available resource sees it.
-            sessions = self.sm.availableSessions(recipient.userhost())
-            if len(sessions) == 1:
-                sessions[0].send(stanza)
-            elif sessions:
-                data = stanza.toXml()
-                for session in sessions:
-                    session.send(data)
+                    return
+            else:
+                # Errors to a bare JID too (a subscription request, sent
+                # from the bare JID, refused): every available resource
+                # sees it.
+                sessions = self.sm.availableSessions(recipient.userhost())
+                if len(sessions) == 1:
+                    sessions[0].send(stanza)
+                elif sessions:
+                    data = stanza.toXml()
+                    for session in sessions:
+                        session.send(data)
+                if sessions:
+                    return
+            bare = recipient.userhost()
+            if kind != "error" and not self.sm.isOnline(bare):
+                # Nobody to give it to: maybe the account is gone.  The
+                # tombstone is read first: one read for the common case
+                # of a contact who is merely offline.
+                d = self.sm.server.storage.tombstones.get(bare)
+                d.addCallback(lambda t: None if t is None else self.sm.accountState(bare))
+                d.addCallback(self._presenceToMissing, stanza, bare)
+                d.addErrback(_logFailure, "answering presence to a missing account")
             return
         sender = parseJID(stanza.getAttribute("from") or "")
         if sender is None:
@@ -207,6 +237,24 @@ class PresenceHandler:
         else:
             # RFC 6121 4.3.2: no subscription, no presence.
             route(presence(bare, senderBare, "unsubscribed"))
+
+    def _presenceToMissing(self, state, stanza, bare):
+        """
+        Available or unavailable presence to an account without sessions:
+        when the account was deleted (its tombstone is in force), the
+        sender learns it is C{gone} and loses its subscription to the
+        sender's presence (C{unsubscribe}), so that a former contact
+        cleans its roster even when the deletion notices were lost, as
+        Prosody's mod_tombstones.  Otherwise it is dropped (RFC 6121
+        8.5.2.2.1).
+        """
+        if state != "deleted":
+            return
+        sender = parseJID(stanza.getAttribute("from") or "")
+        if sender is None:
+            return
+        self.router.route(errorReply(stanza, "gone", payload=False))
+        self.router.route(presence(bare, sender.userhost(), "unsubscribe"))
 
     def answerMissingAccount(self, stanza, state, senderBare, bare):
         """

@@ -1,6 +1,8 @@
 """
 Roster management by the user (RFC 6121 section 2): get, set, remove, and
-roster pushes to the interested resources.
+roster pushes to the interested resources, with roster versioning
+(XEP-0237): results and pushes carry the roster's C{ver}, and a get whose
+C{ver} is the current one is answered with an empty result.
 """
 
 import itertools
@@ -50,7 +52,7 @@ class RosterHandler:
         if kind == "get":
             session.interestedInRoster = True
             d = self.rosters.get(bare)
-            d.addCallback(self._sendRoster, session, iq)
+            d.addCallback(self._sendRoster, session, iq, query.getAttribute("ver"))
         elif kind == "set":
             try:
                 contact, remove, name, groups = self._parseSet(query, bare)
@@ -70,9 +72,23 @@ class RosterHandler:
         log.failure("roster request failed", failure)
         session.send(errorReply(iq, "internal-server-error", payload=False))
 
-    def _sendRoster(self, roster, session, iq):
+    def _sendRoster(self, roster, session, iq, clientVersion):
+        """
+        @param clientVersion: the C{ver} of the request, L{None} when the
+            client does not version its roster.
+        """
         reply = toResponse(iq, "result")
-        reply.addChild(items.rosterQuery(roster))
+        if clientVersion is None:
+            reply.addChild(items.rosterQuery(roster))
+        else:
+            version = items.rosterVersion(roster)
+            # XEP-0237 section 2.4: "If the roster did not change since the
+            # version enumerated by the client, the server MUST simply
+            # return an empty IQ-result"; otherwise the whole roster, with
+            # its version.
+            if clientVersion != version:
+                query = reply.addChild(items.rosterQuery(roster))
+                query["ver"] = version
         session.send(reply)
 
     def _parseSet(self, query, bare):
@@ -123,7 +139,7 @@ class RosterHandler:
         item["groups"] = groups
         yield self.rosters.setItem(roster, bare, contact, item)
         session.send(toResponse(iq, "result"))
-        self.push(bare, contact, item)
+        self.push(roster, bare, contact, item)
 
     @defer.inlineCallbacks
     def _remove(self, roster, session, iq, bare, contact):
@@ -133,7 +149,7 @@ class RosterHandler:
             return
         yield self.rosters.removeItem(roster, bare, contact)
         session.send(toResponse(iq, "result"))
-        self.push(bare, contact, None)
+        self.push(roster, bare, contact, None)
         # RFC 6121 2.5.2: the contact loses the subscriptions both ways.
         route = self.sm.router.route
         if items.hasTo(old) or old["ask"]:
@@ -144,21 +160,28 @@ class RosterHandler:
                 for other in self.sm.availableSessions(bare):
                     route(presence(self.sm.boundJID(other)[0], contact, "unavailable"))
 
-    def push(self, bare, contact, item):
+    def push(self, roster, bare, contact, item):
         """
         Push a changed item to every resource of C{bare} that requested the
-        roster (RFC 6121 2.1.6).
+        roster (RFC 6121 2.1.6), with the roster's new version (XEP-0237
+        section 2.3).
 
+        @param roster: the roster, as changed (from inside
+            L{xmuc.session.rosters.RosterCache.run}).
         @param item: the new item, or L{None} when it was removed.
         """
+        version = None
         for session in self.sm.sessionsOf(bare):
             if not session.interestedInRoster:
                 continue
+            if version is None:
+                version = items.rosterVersion(roster)
             iq = domish.Element((None, "iq"))
             iq["type"] = "set"
             iq["id"] = "push%d" % (next(self._pushIds),)
             iq["to"] = self.sm.boundJID(session)[0]
             query = iq.addElement((ns.ROSTER, "query"))
+            query["ver"] = version
             query.addChild(items.itemElement(contact, item))
             session.send(iq)
 
@@ -170,4 +193,7 @@ def install(sm):
     """
     sm.rosterHandler = RosterHandler(sm)
     sm.serverFeatures.append(ns.ROSTER)
+    # XEP-0237 section 2.1: the server announces versioning as a stream
+    # feature.
+    sm.streamFeatures.append((ns.ROSTER_VERSIONING, "ver"))
     addIQHandler(sm.hooks, (IQ_GET_SELF, IQ_SET_SELF), ns.ROSTER, sm.rosterHandler.handleIQ)

@@ -179,7 +179,7 @@ class SubscriptionHandler:
         before = items.shown(old)
         after = items.shown(item)
         if before != after:
-            self.sm.rosterHandler.push(bare, contact, item if after is not None else None)
+            self.sm.rosterHandler.push(roster, bare, contact, item if after is not None else None)
 
 
 def install(sm):

@@ -1,7 +1,7 @@
 """
 What the rest of xmuc may ask of storage.
 
-A storage backend is one L{IStorage} provider grouping seven stores.  Every
+A storage backend is one L{IStorage} provider grouping eight stores.  Every
 method of every store returns a L{Deferred<twisted.internet.defer.Deferred>}:
 backends that talk to a database run the query in a thread pool
 (L{twisted.enterprise.adbapi}) and fire the Deferred once the change is
@@ -352,6 +352,43 @@ class IPepStore(Interface):
         """
 
 
+class IAccountDataStore(Interface):
+    """
+    Small documents an account keeps on the server, each under a name (its
+    blocklist, its vCard, its private XML fragments), as Prosody's
+    key-value stores: per owner bare JID, name -> a JSON-serialisable
+    value, opaque to storage.
+    """
+
+    def get(owner, name):
+        """
+        @param owner: the account's bare JID string.
+        @param name: the document's name (str).
+        @return: Deferred firing with the value, or L{None} when there is
+            none.
+        """
+
+    def set(owner, name, value):
+        """
+        Create or replace a document.
+
+        @param value: a JSON-serialisable value (not L{None}).
+        @return: Deferred firing with L{None}.
+        """
+
+    def delete(owner, name):
+        """
+        @return: Deferred firing with C{True} when there was one.
+        """
+
+    def deleteAll(owner):
+        """
+        Delete every document of an owner (account deleted).
+
+        @return: Deferred firing with L{None}.
+        """
+
+
 class IStorage(Interface):
     """
     A storage backend: the stores, and its life cycle.
@@ -365,6 +402,7 @@ class IStorage(Interface):
     archive = Attribute("The L{IRoomArchive}.")
     offline = Attribute("The L{IOfflineStore}.")
     pep = Attribute("The L{IPepStore}.")
+    accountData = Attribute("The L{IAccountDataStore}.")
 
     def start():
         """

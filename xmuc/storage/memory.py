@@ -15,6 +15,7 @@ from zope.interface import implementer
 
 from xmuc.storage import common
 from xmuc.storage.interfaces import (
+    IAccountDataStore,
     IAccountStore,
     IOfflineStore,
     IPepStore,
@@ -313,6 +314,39 @@ class MemoryPepStore:
         self._items.pop(owner, None)
 
 
+@implementer(IAccountDataStore)
+class MemoryAccountDataStore:
+    """
+    Per owner: name -> value.
+    """
+
+    def __init__(self):
+        self._documents = {}
+
+    @_deferred
+    def get(self, owner, name):
+        value = self._documents.get(owner, {}).get(name)
+        return None if value is None else common.jsonCopy(value)
+
+    @_deferred
+    def set(self, owner, name, value):
+        if value is None:
+            raise ValueError("a document cannot be None: delete it instead")
+        self._documents.setdefault(owner, {})[name] = common.jsonCopy(value)
+
+    @_deferred
+    def delete(self, owner, name):
+        documents = self._documents.get(owner, {})
+        found = documents.pop(name, None) is not None
+        if not documents:
+            self._documents.pop(owner, None)
+        return found
+
+    @_deferred
+    def deleteAll(self, owner):
+        self._documents.pop(owner, None)
+
+
 @implementer(IStorage)
 class MemoryStorage:
     """
@@ -337,6 +371,7 @@ class MemoryStorage:
         self.archive = MemoryRoomArchive(archiveMax)
         self.offline = MemoryOfflineStore(offlineLimit)
         self.pep = MemoryPepStore()
+        self.accountData = MemoryAccountDataStore()
 
     def start(self):
         return defer.succeed(None)

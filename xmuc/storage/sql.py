@@ -18,8 +18,8 @@ L{SQLStorage.start} applies the missing ones in one transaction.
 Ordering
 ========
 Storage is split in three areas: accounts and tombstones (L{ACCOUNTS}),
-what a user's sessions keep (rosters, offline messages, PEP:
-L{SESSIONS}), and rooms with their archive (L{ROOMS}).  Each area's calls
+what a user's sessions keep (rosters, offline messages, PEP, the
+account's documents: L{SESSIONS}), and rooms with their archive (L{ROOMS}).  Each area's calls
 go through one connection, one thread, whose queue is first in, first out:
 the calls of one area are applied in the order they are made, so a caller
 may fire two writes of the same row without waiting for the first.  With
@@ -49,6 +49,7 @@ from zope.interface import implementer
 
 from xmuc.storage import common
 from xmuc.storage.interfaces import (
+    IAccountDataStore,
     IAccountStore,
     IOfflineStore,
     IPepStore,
@@ -246,9 +247,22 @@ def _migrateTo3(tx):
     )
 
 
+def _migrateTo4(tx):
+    """
+    The documents each account keeps (blocklist, vCard, private XML).
+    """
+    tx.execute(
+        "CREATE TABLE xmuc_account_data ("
+        " owner TEXT NOT NULL,"
+        " name TEXT NOT NULL,"
+        " value TEXT NOT NULL,"
+        " PRIMARY KEY (owner, name))"
+    )
+
+
 #: C{(version, step)}: the step brings the schema from C{version - 1} to
 #: C{version}.  Append only; never change a released step.
-MIGRATIONS = [(1, _migrateTo1), (2, _migrateTo2), (3, _migrateTo3)]
+MIGRATIONS = [(1, _migrateTo1), (2, _migrateTo2), (3, _migrateTo3), (4, _migrateTo4)]
 
 #: The version this code works with.
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -775,6 +789,56 @@ class SQLPepStore:
         return self._run(deleteAll)
 
 
+@implementer(IAccountDataStore)
+class SQLAccountDataStore:
+    def __init__(self, storage):
+        self._run = functools.partial(storage.run, area=SESSIONS)
+
+    def get(self, owner, name):
+        def get(tx):
+            tx.execute(
+                "SELECT value FROM xmuc_account_data WHERE owner = ? AND name = ?",
+                (owner, name),
+            )
+            row = tx.fetchone()
+            return None if row is None else common.fromJSON(row[0])
+
+        return self._run(get)
+
+    def set(self, owner, name, value):
+        if value is None:
+            return defer.fail(ValueError("a document cannot be None: delete it instead"))
+        try:
+            text = common.toJSON(value)
+        except TypeError:
+            return defer.fail()
+
+        def set_(tx):
+            tx.execute(
+                "INSERT INTO xmuc_account_data (owner, name, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (owner, name) DO UPDATE SET value = excluded.value",
+                (owner, name, text),
+            )
+
+        return self._run(set_)
+
+    def delete(self, owner, name):
+        def delete(tx):
+            tx.execute(
+                "DELETE FROM xmuc_account_data WHERE owner = ? AND name = ?",
+                (owner, name),
+            )
+            return tx.rowcount == 1
+
+        return self._run(delete)
+
+    def deleteAll(self, owner):
+        def deleteAll(tx):
+            tx.execute("DELETE FROM xmuc_account_data WHERE owner = ?", (owner,))
+
+        return self._run(deleteAll)
+
+
 @implementer(IStorage)
 class SQLStorage:
     """
@@ -823,6 +887,7 @@ class SQLStorage:
         self.archive = SQLRoomArchive(self, archiveMax)
         self.offline = SQLOfflineStore(self, offlineLimit)
         self.pep = SQLPepStore(self)
+        self.accountData = SQLAccountDataStore(self)
 
     def run(self, work, *args, area=ACCOUNTS, timed=True):
         """

@@ -26,11 +26,24 @@ class MUCHarness:
     @ivar reactor: the L{Clock} the service tells time with.
     """
 
-    def __init__(self, muc=None, admins=(), storage=None):
-        raw = {"muc": {"lock_new_rooms": "false"}}
+    def __init__(self, muc=None, admins=(), storage=None, server=None):
+        """
+        @param muc: C{[muc]} keys on top of the harness's own: rooms
+            unlocked, no message rate and no creation limit (tests that
+            are about those set them).
+        @param server: C{[server]} keys.
+        """
+        raw = {
+            "muc": {
+                "lock_new_rooms": "false",
+                "occupant_message_rate": "0",
+                "max_rooms_per_account": "0",
+            }
+        }
         raw["muc"].update(muc or {})
+        raw["server"] = dict(server or {})
         if admins:
-            raw["server"] = {"admins": ",".join(admins)}
+            raw["server"]["admins"] = ",".join(admins)
         self.config = validate(raw)
         self.hosts = ["localhost"]
         self.admins = set(admins)

@@ -21,8 +21,8 @@ from xmuc.xmpp.jid import bareJID
 from xmuc.xmpp.stanza import newStanza
 
 
-#: Page size without RSM C{max}, and the largest page (Prosody's
-#: C{max_archive_query_results}).
+#: Page size without RSM C{max}, and the largest page by default
+#: (Prosody's C{max_archive_query_results}; C{[server] max_archive_page}).
 DEFAULT_MAX = 20
 MAX_MAX = 50
 
@@ -109,7 +109,7 @@ def _rsm(query):
     return None
 
 
-def parseQuery(query):
+def parseQuery(query, maximum=MAX_MAX):
     """
     Read the filters and paging of a C{<query/>}, as Prosody.
 
@@ -141,7 +141,7 @@ def parseQuery(query):
             size = int(rsm["max"].strip())
         except ValueError:
             pass
-    parsed.max = min(size, MAX_MAX)
+    parsed.max = min(size, maximum)
     parsed.reverse = "before" in rsm
     before = rsm.get("before") or formBefore
     parsed.before = before if isinstance(before, str) else None

@@ -13,6 +13,8 @@ SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 SESSION = "urn:ietf:params:xml:ns:xmpp-session"
 ROSTER = "jabber:iq:roster"
+#: The stream feature of roster versioning (XEP-0237).
+ROSTER_VERSIONING = "urn:xmpp:features:rosterver"
 #: The C{xml:} prefix (C{xml:lang}).
 XML = "http://www.w3.org/XML/1998/namespace"
 
@@ -26,6 +28,22 @@ DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 CAPS = "http://jabber.org/protocol/caps"
 VCARD_TEMP = "vcard-temp"
 VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
+#: The avatar hash in presence (XEP-0153).
+VCARD_UPDATE = "vcard-temp:x:update"
+#: User avatars (XEP-0084) and their conversion with the vCard (XEP-0398).
+AVATAR_DATA = "urn:xmpp:avatar:data"
+AVATAR_METADATA = "urn:xmpp:avatar:metadata"
+PEP_VCARD_CONVERSION = "urn:xmpp:pep-vcard-conversion:0"
+
+# What an account offers its owner and its contacts: blocking (XEP-0191),
+# private XML storage (XEP-0049), last activity (XEP-0012), entity time
+# (XEP-0202), contact addresses (XEP-0157).
+BLOCKING = "urn:xmpp:blocking"
+BLOCKING_ERRORS = "urn:xmpp:blocking:errors"
+PRIVATE = "jabber:iq:private"
+LAST = "jabber:iq:last"
+TIME = "urn:xmpp:time"
+SERVERINFO = "http://jabber.org/network/serverinfo"
 
 # Data forms (XEP-0004, XEP-0122) and result set management (XEP-0059).
 DATA_FORMS = "jabber:x:data"
