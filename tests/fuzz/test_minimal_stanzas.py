@@ -102,3 +102,22 @@ class IqShapeTests(WatchedServerTestCase):
             self.assertIsNone(reply.getAttribute("id"))
             self.assertEqual(errorCondition(reply), "bad-request")
         yield self.assertHealthy()
+
+    @defer.inlineCallbacks
+    def test_malformedIqToABlockedContact(self):
+        """
+        An iq of no known type, sent to a contact the sender blocks
+        (XEP-0191), is answered C{bad-request} like any other, not dropped
+        with the stanzas blocking silences.
+        """
+        client = yield self.loggedIn("evil")
+        reply = yield client.iq(
+            "<iq type='set' id='block'><block xmlns='urn:xmpp:blocking'>"
+            "<item jid='watcher@localhost'/></block></iq>"
+        )
+        self.assertEqual(reply["type"], "result", reply.toXml())
+        condition = yield self.stanzaError(
+            client, "<iq type='chat' id='m1' to='watcher@localhost/r'><body>x</body></iq>", "m1"
+        )
+        self.assertEqual(condition, "bad-request")
+        yield self.assertHealthy()

@@ -350,9 +350,12 @@ class SessionManager(service.Service):
                 if not isError(stanza):
                     session.send(errorReply(stanza, "jid-malformed"))
                 return
-            if blocklist and self.blocking.outgoing(session, stanza, recipient, blocklist):
-                return
         name = stanza.name
+        if name == "iq" and not self._isWellFormedIQ(stanza, session):
+            return
+        if recipient is not None and blocklist:
+            if self.blocking.outgoing(session, stanza, recipient, blocklist):
+                return
         if name == "message":
             if recipient is None:
                 # RFC 6120 10.3.1: no 'to' means the user's own account.
@@ -365,8 +368,6 @@ class SessionManager(service.Service):
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
         elif name == "iq":
-            if not self._isWellFormedIQ(stanza, session):
-                return
             if recipient is None:
                 self._handleIQ(stanza, session.send, session, bare, _NO_TO)
             elif recipient.resource is not None:
