@@ -16,7 +16,8 @@ server owes every client (RFC 6120):
 
 The pool's clients answer iqs addressed to them with
 C{service-unavailable}, as clients must; everything else they receive is
-dropped once it has been checked.
+dropped once it has been checked.  What outlives a round in an account and
+would silence later rounds (a blocklist) is emptied after it.
 """
 
 from twisted.internet import defer, endpoints, reactor
@@ -41,6 +42,7 @@ NS_PING = "urn:xmpp:ping"
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_OWNER = NS_MUC + "#owner"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_BLOCKING = "urn:xmpp:blocking"
 
 SENTINEL_ROOM = "fuzz-sentinel@" + MUC_DOMAIN
 SENTINEL = "sentinel"
@@ -248,6 +250,7 @@ class Player:
         self.errors = errors
         self.connections = {}
         self.round = 0
+        self.blockers = set()
         self.pings = 0
 
     @defer.inlineCallbacks
@@ -340,6 +343,8 @@ class Player:
         """
         client = yield self.connection(slot)
         xml = roomsOfRound(stanza.toXml(defaultUri=NS_CLIENT), self.round)
+        if NS_BLOCKING in xml:
+            self.blockers.add(slot)
         # What the server reads (attribute values normalized, RFC 6120
         # answers that), or None when it is not even XML.
         parsed = parseStanza(xml)
@@ -363,6 +368,20 @@ class Player:
                     client.jid, xml))
         except defer.TimeoutError:
             checks.append("no answer from the server to %s sent by %s" % (xml, client.jid))
+
+    @defer.inlineCallbacks
+    def unblockAll(self, checks):
+        """
+        Empty the blocklists (XEP-0191) of the accounts that may have
+        blocked someone this round: a blocklist outlives the round, and
+        would silence what later rounds send.
+        """
+        for slot in sorted(self.blockers):
+            unblock = domish.Element((NS_CLIENT, "iq"))
+            unblock["type"], unblock["id"] = "set", "fuzz-unblock"
+            unblock.addElement((NS_BLOCKING, "unblock"))
+            yield self.send(slot, unblock, checks)
+        self.blockers = set()
 
     @defer.inlineCallbacks
     def disconnect(self, slot):
@@ -389,6 +408,7 @@ class Player:
                 yield self.disconnect(step.slot)
             else:
                 yield self.send(step.slot, step.stanza, checks)
+        yield self.unblockAll(checks)
         try:
             yield self.checkSentinel()
         except (ConnectionEnded, defer.TimeoutError, RoundFailure) as e:
