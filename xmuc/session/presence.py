@@ -9,6 +9,7 @@ from twisted.logger import Logger
 from xmuc.hooks import ACCOUNT_DELETED
 from xmuc.session.items import FROM_STATES, TO_STATES, hasFrom
 from xmuc.session.stanzas import SUBSCRIPTION_TYPES, parsePriority, presence, retarget
+from xmuc.storage.interfaces import StorageUnavailable
 from xmuc.xmpp.errors import errorReply
 from xmuc.xmpp.jid import parseJID
 
@@ -16,7 +17,12 @@ log = Logger()
 
 
 def _logFailure(failure, what):
-    log.failure("presence: {what} failed", failure, what=what)
+    # The database being away (or already closed at shutdown) is not a bug,
+    # and presence is not kept: nothing is lost but this answer.
+    if failure.check(StorageUnavailable):
+        log.warn("presence: {what} skipped: {error}", what=what, error=failure.value)
+    else:
+        log.failure("presence: {what} failed", failure, what=what)
 
 
 class PresenceHandler:
