@@ -208,7 +208,7 @@ class AffiliationChange:
             # As Prosody: an outcast keeps its reserved nick (listed with
             # the ban); only losing every affiliation forgets it.
             room.reservedNicks.pop(self.bare, None)
-        self.old = recordAffiliation(room, self.bare, self.affiliation)
+        self.old = recordAffiliation(room, self.bare, self.affiliation, self.reason)
 
     def apply(self, room, actor):
         """
@@ -413,6 +413,7 @@ def getItems(room, stanza, occupant, **kw):
                 nick = room.reservedNicks.get(bare)
                 if nick is not None:
                     element["nick"] = nick
+                room.hooks.fire(hooks.AFFILIATION_LIST_ITEM, room=room, item=element, bare=bare, affiliation=affiliation)
         return query
     if role is not None and affiliation is None:
         if role not in ROLES:

@@ -32,11 +32,13 @@ def isMember(room, bare):
     return not belowMember(room.getAffiliation(bare))
 
 
-def recordAffiliation(room, bare, affiliation):
+def recordAffiliation(room, bare, affiliation, reason=None):
     """
     Change the affiliation of C{bare} in the model only: nothing is
-    sent and no hook fires.
+    sent; C{affiliation-recorded} lets features change the stored state
+    that goes with it.
 
+    @param reason: the reason given with the change, or L{None}.
     @return: the previous affiliation.
     @raise StanzaError: C{bad-request} for an unknown affiliation.
     """
@@ -47,6 +49,7 @@ def recordAffiliation(room, bare, affiliation):
         room.affiliations.pop(bare, None)
     else:
         room.affiliations[bare] = affiliation
+    room.hooks.fire(hooks.AFFILIATION_RECORDED, room=room, bare=bare, old=old, new=affiliation, reason=reason)
     return old
 
 

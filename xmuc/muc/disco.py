@@ -79,11 +79,15 @@ def roomItems(room, stanza, occupant, **kw):
     """
     An empty list for everyone, as Prosody answers: who is in the room is
     told by presence, to occupants only (XEP-0045 6.5 makes listing
-    occupants optional).
+    occupants optional).  A node goes to C{room-disco-items-node:<node>}
+    (empty when nobody answers).
     """
     query = domish.Element((ns.DISCO_ITEMS, "query"))
     node = stanza.firstChildElement().getAttribute("node")
     if node:
+        result = room.hooks.fire(hooks.ROOM_DISCO_ITEMS_NODE + node, room=room, stanza=stanza, occupant=occupant)
+        if result is not None:
+            return result
         query["node"] = node
     return query
 
@@ -91,7 +95,10 @@ def roomItems(room, stanza, occupant, **kw):
 def serviceInfo(service, stanza, **kw):
     node = stanza.firstChildElement().getAttribute("node")
     if node:
-        raise StanzaError("item-not-found")
+        result = service.hooks.fire(hooks.SERVICE_DISCO_INFO_NODE + node, service=service, stanza=stanza)
+        if result is None:
+            raise StanzaError("item-not-found")
+        return result
     query = domish.Element((ns.DISCO_INFO, "query"))
     identity = query.addElement("identity")
     identity["category"] = "conference"
@@ -106,8 +113,10 @@ def serviceInfo(service, stanza, **kw):
 
 def serviceItems(service, stanza, **kw):
     query = domish.Element((ns.DISCO_ITEMS, "query"))
-    if stanza.firstChildElement().getAttribute("node"):
-        return query
+    node = stanza.firstChildElement().getAttribute("node")
+    if node:
+        result = service.hooks.fire(hooks.SERVICE_DISCO_ITEMS_NODE + node, service=service, stanza=stanza)
+        return query if result is None else result
     for jid in sorted(service.rooms):
         room = service.rooms[jid]
         if room.config.public and not isLocked(room) and not room.destroyed:

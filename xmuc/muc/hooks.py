@@ -88,6 +88,10 @@ ROOM_IQ_SET = "room-iq-set:"
 #: a node (e.g. C{x-roomuser-item}); return the reply.
 ROOM_DISCO_INFO_NODE = "room-disco-info-node:"
 
+#: C{room-disco-items-node:<node>(room, stanza, occupant)}: disco#items
+#: with a node (e.g. the ad-hoc commands node); return the reply.
+ROOM_DISCO_ITEMS_NODE = "room-disco-items-node:"
+
 #: C{(room, features)}: add feature strings to the set C{features} of the
 #: room's disco#info.
 ROOM_DISCO_FEATURES = "room-disco-features"
@@ -163,6 +167,18 @@ OCCUPANT_LEFT = "occupant-left"
 #: C{(room, bare, old, new, actor, reason, nick)}: the affiliation of
 #: C{bare} changed (occupants already updated).  Extension point.
 AFFILIATION_CHANGED = "affiliation-changed"
+
+#: C{(room, bare, old, new, reason)}: the affiliation of C{bare} changed
+#: in memory (C{reason}: the one given with the change, or L{None}), not
+#: yet stored: record what goes with it in the room's stored state
+#: (C{room.extra}), and send nothing, since a storage failure puts the room
+#: back as it was.
+AFFILIATION_RECORDED = "affiliation-recorded"
+
+#: C{(room, item, bare, affiliation)}: C{item} (the C{<item/>} of C{bare},
+#: with C{affiliation} and C{jid} set) is added to an affiliation list
+#: (XEP-0045 9.5, 10.5...): add to it (a ban's C{<reason/>}).
+AFFILIATION_LIST_ITEM = "affiliation-list-item"
 
 #: C{(room, occupant, old, new, actor, reason)}: an occupant's role
 #: changed; already broadcast.
@@ -241,6 +257,12 @@ CONFIG_STORED = "config-stored"
 #: for an error.
 SERVICE_IQ_GET = "service-iq-get:"
 SERVICE_IQ_SET = "service-iq-set:"
+
+#: C{service-disco-info-node:<node>(service, stanza)} and
+#: C{service-disco-items-node:<node>}: disco#info or disco#items of the
+#: service with a node (its ad-hoc commands); return the reply.
+SERVICE_DISCO_INFO_NODE = "service-disco-info-node:"
+SERVICE_DISCO_ITEMS_NODE = "service-disco-items-node:"
 
 #: C{(service, features)}: add features to the service's disco#info.
 SERVICE_DISCO_FEATURES = "service-disco-features"

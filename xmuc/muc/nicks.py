@@ -32,6 +32,25 @@ def validNick(nick):
     return prepped
 
 
+def occupantByNick(room, nick):
+    """
+    The occupant of C{nick} as a client wrote it in a payload (a form
+    field, an item): a nickname that only differs by preparation is the
+    same occupant.
+
+    @return: the L{xmuc.muc.occupant.Occupant} or L{None}.
+    """
+    occupant = room.occupants.get(nick)
+    if occupant is not None:
+        return occupant
+    try:
+        # Strict, as for joining: no occupant holds a nick it refuses.
+        prepped = xmpp_stringprep.resourceprep.prepare(nick)
+    except (UnicodeError, ValueError):
+        return None
+    return room.occupants.get(prepped)
+
+
 def checkNickFree(room, nick, bare=None):
     """
     XEP-0045 7.2.8: "If the room already contains another user with the

@@ -20,6 +20,11 @@ ROLE_RANK = {"none": 0, "visitor": 1, "participant": 2, "moderator": 3}
 NOT_IN_ROOM = "You are not currently connected to this chat"
 
 
+#: Namespaces of presence payload only the room writes: a client's are not
+#: relayed.
+ROOM_WRITTEN = frozenset((ns.OCCUPANT_ID, ns.HATS, ns.HATS_LEGACY))
+
+
 def presencePayload(stanza):
     """
     The children of a client's presence that other occupants should see:
@@ -33,8 +38,9 @@ def presencePayload(stanza):
         child
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
-        # A client cannot choose its occupant id (XEP-0421).
-        and child.uri != ns.OCCUPANT_ID
+        # A client cannot choose its occupant id (XEP-0421) nor its hats
+        # (XEP-0317: the room assigns them).
+        and child.uri not in ROOM_WRITTEN
     )
 
 
@@ -149,6 +155,13 @@ class Occupant(FeatureState):
         if serialized is None:
             serialized = variants[variant] = Serialized(build(variant))
         return serialized
+
+    def presenceChanged(self):
+        """
+        Something a feature adds to this occupant's presence changed (its
+        hats): build the cached presence again.
+        """
+        self._cache = (None, {})
 
     def __repr__(self):
         return "<Occupant %s (%s) %s>" % (self.occupantJID, self.realJID, self.role)

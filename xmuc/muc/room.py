@@ -138,7 +138,7 @@ class Room(FeatureState):
         @param notify: send the notice about non-occupants.
         @return: the previous affiliation.
         """
-        old = affiliations.recordAffiliation(self, bare, affiliation)
+        old = affiliations.recordAffiliation(self, bare, affiliation, reason)
         affiliations.affiliationEffects(self, bare, old, affiliation, actor, reason, notify)
         return old
 
@@ -166,7 +166,7 @@ class Room(FeatureState):
         def record():
             stored = self.affiliations.get(bare, "none")
             new = affiliation(stored) if callable(affiliation) else affiliation
-            change[:] = [affiliations.recordAffiliation(self, bare, new), new]
+            change[:] = [affiliations.recordAffiliation(self, bare, new, reason), new]
 
         def effects(_):
             old, new = change

@@ -33,6 +33,7 @@ log = Logger()
 #: Feature modules of this package, installed in this order.
 FEATURES = (
     "affiliations",
+    "banreasons",
     "creation",
     "locking",
     "password",
@@ -48,6 +49,9 @@ FEATURES = (
     "owner",
     "configform",
     "disco",
+    "roomavatar",
+    "commands",
+    "hats",
     "tombstones",
     "occupantid",
     "mam",
@@ -226,6 +230,14 @@ class MUCService(service.Service, FeatureState):
         sender = parseJID(stanza.getAttribute("from", ""))
         if sender is None or to is None:
             return
+        prepared = to.full()
+        if prepared != stanza.getAttribute("to"):
+            # Every address the room writes is in its prepared form, in
+            # replies and errors too (which answer from the stanza's 'to'):
+            # a nickname sent with, say, a trailing variation selector
+            # (mapped to nothing by resourceprep, RFC 3454 table B.1) is the
+            # occupant of the nickname without it, and comes back so.
+            stanza["to"] = prepared
         if to.user is None:
             return self.receiveForService(stanza, sender, to)
         room = self.rooms.get(to.userhost())

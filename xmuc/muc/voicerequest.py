@@ -7,6 +7,7 @@ voice to that occupant (with the moderator as actor).
 """
 
 from xmuc.muc import hooks
+from xmuc.muc.nicks import occupantByNick
 from xmuc.xmpp import forms, ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.stanza import newStanza
@@ -58,7 +59,7 @@ def answerRequest(room, moderator, fields):
         target = room.occupantsByJID.get(jid)
     nick = forms.single(fields.get("muc#roomnick", []))
     if target is None and nick:
-        target = room.occupants.get(nick)
+        target = occupantByNick(room, nick)
     if target is not None and target.role == "visitor":
         # The reason is Prosody's: clients show it with the role change.
         room.setRole(target, "participant", actor=moderator, reason="Voice granted")

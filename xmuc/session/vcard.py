@@ -50,6 +50,7 @@ from xmuc.session.hooks import (
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply
 from xmuc.xmpp.stanza import parseElement
+from xmuc.xmpp.vcard import photoHash
 
 log = Logger()
 
@@ -64,27 +65,6 @@ RECENT_PHOTOS = 1024
 
 def _decodePhoto(stored):
     return stored or ""
-
-
-def photoHash(vcard):
-    """
-    The XEP-0153 hash of a vCard's photo: the SHA-1 of its binary value.
-
-    @param vcard: the C{<vCard/>} element.
-    @return: the hex digest, or C{''} when there is no binary photo.
-    @raise ValueError: when C{BINVAL} is not base64.
-    """
-    for photo in vcard.elements(ns.VCARD_TEMP, "PHOTO"):
-        for value in photo.elements(ns.VCARD_TEMP, "BINVAL"):
-            text = "".join(str(value).split())
-            if not text:
-                return ""
-            try:
-                data = base64.b64decode(text, validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("the photo is not base64")
-            return hashlib.sha1(data).hexdigest()
-    return ""
 
 
 def photoParts(vcard):

@@ -98,3 +98,11 @@ MUC_STABLE_ID = MUC + "#stable_id"
 MUC_SELF_PING = MUC + "#self-ping-optimization"
 OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 CONFERENCE = "jabber:x:conference"
+
+# Ad-hoc commands (XEP-0050) and hats (XEP-0317).
+COMMANDS = "http://jabber.org/protocol/commands"
+HATS = "urn:xmpp:hats:0"
+HATS_COMMANDS = "urn:xmpp:hats:commands"
+#: The namespace of hats before XEP-0317 chose one, which Prosody 0.12
+#: sends and clients of its time read.
+HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
