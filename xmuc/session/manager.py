@@ -362,9 +362,14 @@ class SessionManager(service.Service):
                 if not isError(stanza):
                     session.send(errorReply(stanza, "jid-malformed"))
                 return
-            if blocklist and self.blocking.outgoing(session, stanza, recipient, blocklist):
-                return
         name = stanza.name
+        # Before blocking: a malformed iq to a blocked contact is still a
+        # bad-request, not silently dropped.
+        if name == "iq" and not self._answerableIQ(stanza, session):
+            return
+        if recipient is not None and blocklist:
+            if self.blocking.outgoing(session, stanza, recipient, blocklist):
+                return
         if name == "message":
             if recipient is None:
                 # RFC 6120 10.3.1: no 'to' means the user's own account.
@@ -377,8 +382,6 @@ class SessionManager(service.Service):
         elif name == "presence":
             self.presence.fromClient(session, stanza, recipient, fullStr, bare)
         elif name == "iq":
-            if not self._answerableIQ(stanza, session):
-                return
             if recipient is None:
                 self._handleIQ(stanza, session.send, session, bare, _NO_TO)
             elif recipient.resource is not None:

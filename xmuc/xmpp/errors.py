@@ -32,6 +32,10 @@ def errorReply(stanza, condition, text=None, by=None, type=None, payload=True):
     else:
         error = StanzaError(condition, type=type, text=text)
     reply = toResponse(stanza, stanzaType="error")
+    if stanza.getAttribute("id") == "":
+        # toResponse drops an empty id; the sender still needs to match
+        # the error with what it sent.
+        reply["id"] = ""
     if payload:
         for child in stanza.elements():
             if child.name != "error":
