@@ -7,7 +7,8 @@ on (RFC 6120 sections 8.1.2.1 and 8.3.3).
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.client import connectTestClient, errorCondition, startTestServer
+from tests.support.client import startTestServer
+from tests.support.wire import LoggedInClients, condition
 
 DOMAIN = "conference.localhost"
 ROOM = "den@" + DOMAIN
@@ -23,45 +24,13 @@ OVERRIDES = {
 }
 
 
-def condition(stanza):
-    """
-    @return: the defined condition of an error stanza, or L{None} for
-        any other stanza.
-    """
-    if stanza.getAttribute("type") != "error":
-        return None
-    return errorCondition(stanza)
-
-
-class ClientMistakesTests(unittest.TestCase):
+class ClientMistakesTests(LoggedInClients, unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
-    @defer.inlineCallbacks
-    def login(self, user):
-        client = yield connectTestClient(self, self.running)
-        yield client.login(user, "pw", "r")
-        client.send("<presence/>")
-        yield self.until(client, lambda e: e.name == "presence")
-        return client
-
-    @defer.inlineCallbacks
-    def until(self, client, predicate, timeout=5.0):
-        while True:
-            element = yield client.receive(timeout)
-            if predicate(element):
-                return element
-
-    @defer.inlineCallbacks
     def join(self, client, nick):
-        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (ROOM, nick, MUC))
-        yield self.until(client, lambda e: e.name == "message" and e.subject is not None)
-
-    @defer.inlineCallbacks
-    def assertServed(self, client):
-        reply = yield client.iq("<iq type='get' id='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), PING))
-        self.assertEqual(reply["type"], "result")
+        return self.joinRoom(client, ROOM, nick)
 
     @defer.inlineCallbacks
     def test_malformedAddresses(self):

@@ -10,32 +10,20 @@ contacts it sent presence to see it go.
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
-from tests.support.client import connectTestClient, errorCondition, startTestServer
+from tests.support.client import errorCondition, startTestServer
+from tests.support.wire import LoggedInClients
 
 PING = "urn:xmpp:ping"
 
 OVERRIDES = {"auth": {"backend": "insecure", "allow_insecure": "true"}}
 
 
-class ClosingSessionTests(unittest.TestCase):
+class ClosingSessionTests(LoggedInClients, unittest.TestCase):
+    tls = True
+
     @defer.inlineCallbacks
     def setUp(self):
         self.running = yield startTestServer(self, OVERRIDES, tls=True)
-
-    @defer.inlineCallbacks
-    def login(self, user, resource="r"):
-        client = yield connectTestClient(self, self.running)
-        yield client.login(user, "pw", resource, tls=True)
-        client.send("<presence/>")
-        yield self.until(client, lambda e: e.name == "presence")
-        return client
-
-    @defer.inlineCallbacks
-    def until(self, client, predicate, timeout=5.0):
-        while True:
-            element = yield client.receive(timeout)
-            if predicate(element):
-                return element
 
     def serverStream(self, full):
         """

@@ -15,7 +15,8 @@ hidden or members-only rooms in room info.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.client import connectTestClient, startTestServer
+from tests.support.client import startTestServer
+from tests.support.wire import LoggedInClients, condition
 
 DOMAIN = "conference.localhost"
 ROOM = "den@" + DOMAIN
@@ -25,9 +26,7 @@ MUC_OWNER = MUC + "#owner"
 MUC_ADMIN = MUC + "#admin"
 MAM = "urn:xmpp:mam:2"
 SID = "urn:xmpp:sid:0"
-STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
-PING = "urn:xmpp:ping"
 VERSION = "jabber:iq:version"
 
 OVERRIDES = {
@@ -40,27 +39,13 @@ def field(var, *values):
     return "<field var='%s'>%s</field>" % (var, "".join("<value>%s</value>" % (v,) for v in values))
 
 
-def condition(stanza):
-    """
-    @return: the defined condition of an error stanza, or L{None}.
-    """
-    if stanza.getAttribute("type") != "error":
-        return None
-    for error in stanza.elements():
-        if error.name == "error":
-            for child in error.elements():
-                if child.uri == STANZAS and child.name != "text":
-                    return child.name
-    return None
-
-
 def mucUser(stanza):
     for x in stanza.elements(MUC_USER, "x"):
         return x
     return None
 
 
-class RoomTestCase(unittest.TestCase):
+class RoomTestCase(LoggedInClients, unittest.TestCase):
     """
     A server with MUC (new rooms locked until configured), and helpers to
     log in, create and configure rooms, and read stanzas.
@@ -70,36 +55,12 @@ class RoomTestCase(unittest.TestCase):
     def setUp(self):
         self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
-    @defer.inlineCallbacks
-    def login(self, user):
-        client = yield connectTestClient(self, self.running)
-        yield client.login(user, "pw", "r")
-        client.send("<presence/>")
-        yield self.until(client, lambda e: e.name == "presence")
-        return client
-
-    @defer.inlineCallbacks
-    def until(self, client, predicate, timeout=5.0):
-        while True:
-            element = yield client.receive(timeout)
-            if predicate(element):
-                return element
-
-    @defer.inlineCallbacks
     def join(self, client, nick, password=None, room=ROOM):
         """
-        Join and wait for the subject (success) or an error presence.
-
-        @return: the error presence, or L{None} once joined.
+        @return: Deferred firing with the error presence, or L{None} once
+            joined.
         """
-        secret = "<password>%s</password>" % (password,) if password else ""
-        client.send("<presence to='%s/%s'><x xmlns='%s'>%s</x></presence>" % (room, nick, MUC, secret))
-        element = yield self.until(
-            client,
-            lambda e: (e.name == "message" and e.subject is not None and e.getAttribute("from") == room)
-            or (e.name == "presence" and e.getAttribute("type") == "error"),
-        )
-        return element if element.name == "presence" else None
+        return self.joinRoom(client, room, nick, password)
 
     @defer.inlineCallbacks
     def configure(self, owner, *fields, room=ROOM):
@@ -132,14 +93,6 @@ class RoomTestCase(unittest.TestCase):
         self.assertEqual(reply["type"], "result", reply.toXml())
         return [item["jid"] for item in reply.query.elements(MUC_ADMIN, "item")]
 
-    @defer.inlineCallbacks
-    def quiet(self, client):
-        """
-        Make sure all the server sent C{client} so far was received.
-        """
-        reply = yield client.iq("<iq type='get' id='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), PING))
-        self.assertEqual(reply["type"], "result")
-
     def messages(self, client, predicate=lambda e: True):
         return [e for e in client.received if e.name == "message" and predicate(e)]
 
@@ -154,7 +107,7 @@ class RoomTestCase(unittest.TestCase):
         reply = yield client.iq(
             "<iq type='set' id='%s' to='%s'><query xmlns='%s' queryid='q'/></iq>" % (client.nextID(), ROOM, MAM)
         )
-        yield self.quiet(client)
+        yield self.assertServed(client)
         results = [e for e in client.received[before:] if e.name == "message" and list(e.elements(MAM, "result"))]
         return reply, results
 
@@ -187,7 +140,7 @@ class InvitationTests(RoomTestCase):
         self.invite(mallory, "mallory@localhost")
         error = yield self.until(mallory, lambda e: e.name == "message")
         self.assertEqual(condition(error), "not-acceptable")
-        yield self.quiet(mallory)
+        yield self.assertServed(mallory)
         for message in self.messages(mallory):
             self.assertNotIn("secret", message.toXml())
 
@@ -231,7 +184,7 @@ class InvitationTests(RoomTestCase):
         self.assertEqual(condition(error), "forbidden")
         self.assertEqual((yield self.affiliationList(owner, "outcast")), ["banned@localhost"])
         self.assertNotIn("banned@localhost", (yield self.affiliationList(owner, "member")))
-        yield self.quiet(banned)
+        yield self.assertServed(banned)
         self.assertEqual(self.messages(banned), [])
 
 
@@ -259,7 +212,7 @@ class DeclineTests(RoomTestCase):
         self.decline(mallory, ROOM + "/owner")
         error = yield self.until(mallory, lambda e: e.name == "message")
         self.assertIsNotNone(condition(error))
-        yield self.quiet(owner)
+        yield self.assertServed(owner)
         self.assertEqual(self.messages(owner, lambda e: "BUY NOW" in e.toXml()), [])
 
     @defer.inlineCallbacks

@@ -8,13 +8,12 @@ even after a nick change.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.client import connectTestClient, startTestServer
+from tests.support.client import startTestServer
+from tests.support.wire import LoggedInClients, condition
 
 DOMAIN = "conference.localhost"
 ROOM = "den@" + DOMAIN
 MUC = "http://jabber.org/protocol/muc"
-STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-PING = "urn:xmpp:ping"
 VERSION = "jabber:iq:version"
 
 OVERRIDES = {
@@ -23,46 +22,13 @@ OVERRIDES = {
 }
 
 
-def condition(stanza):
-    if stanza.getAttribute("type") != "error":
-        return None
-    for error in stanza.elements():
-        if error.name == "error":
-            for child in error.elements():
-                if child.uri == STANZAS and child.name != "text":
-                    return child.name
-    return None
-
-
-class OccupantIqTests(unittest.TestCase):
+class OccupantIqTests(LoggedInClients, unittest.TestCase):
     @defer.inlineCallbacks
     def setUp(self):
         self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
-    @defer.inlineCallbacks
-    def login(self, user):
-        client = yield connectTestClient(self, self.running)
-        yield client.login(user, "pw", "r")
-        client.send("<presence/>")
-        yield self.until(client, lambda e: e.name == "presence")
-        return client
-
-    @defer.inlineCallbacks
-    def until(self, client, predicate, timeout=5.0):
-        while True:
-            element = yield client.receive(timeout)
-            if predicate(element):
-                return element
-
-    @defer.inlineCallbacks
     def join(self, client, nick):
-        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (ROOM, nick, MUC))
-        yield self.until(client, lambda e: e.name == "message" and e.subject is not None)
-
-    @defer.inlineCallbacks
-    def assertServed(self, client):
-        reply = yield client.iq("<iq type='get' id='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), PING))
-        self.assertEqual(reply["type"], "result")
+        return self.joinRoom(client, ROOM, nick)
 
     @defer.inlineCallbacks
     def test_iqWithoutIdToOccupant(self):

@@ -18,7 +18,8 @@ from twisted.internet import defer
 from twisted.trial import unittest
 from twisted.words.xish import domish
 
-from tests.support.client import StreamClosed, connectTestClient, startTestServer
+from tests.support.client import StreamClosed, startTestServer
+from tests.support.wire import LoggedInClients
 from xmuc.xmpp.xml import EscapingSerializer
 
 ROOM = "den@conference.localhost"
@@ -26,7 +27,6 @@ MUC = "http://jabber.org/protocol/muc"
 MAM = "urn:xmpp:mam:2"
 FORWARD = "urn:xmpp:forward:0"
 CARBONS = "urn:xmpp:carbons:2"
-PING = "urn:xmpp:ping"
 
 #: A namespace name that, written raw between quotes, closes the
 #: declaration and the stanza, and slips in a stanza of its own.  (A
@@ -91,7 +91,7 @@ class EscapingSerializerTests(unittest.TestCase):
         self.assertIs(domish.SerializerClass, EscapingSerializer)
 
 
-class ForgeryTestCase(unittest.TestCase):
+class ForgeryTestCase(LoggedInClients, unittest.TestCase):
     """
     A server with MUC, and helpers to log in and read stanzas.
     """
@@ -100,37 +100,8 @@ class ForgeryTestCase(unittest.TestCase):
     def setUp(self):
         self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
-    @defer.inlineCallbacks
-    def login(self, user, resource="r", available=True):
-        client = yield connectTestClient(self, self.running)
-        yield client.login(user, "pw", resource)
-        if available:
-            client.send("<presence/>")
-            yield self.until(client, lambda e: e.name == "presence")
-        return client
-
-    @defer.inlineCallbacks
-    def until(self, client, predicate, timeout=5.0):
-        while True:
-            element = yield client.receive(timeout)
-            if predicate(element):
-                return element
-
-    @defer.inlineCallbacks
     def join(self, client, nick):
-        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (ROOM, nick, MUC))
-        yield self.until(
-            client,
-            lambda e: e.name == "message" and e.subject is not None,
-        )
-
-    @defer.inlineCallbacks
-    def assertServed(self, client):
-        """
-        C{client} is still connected and answered.
-        """
-        reply = yield client.iq("<iq type='get' id='alive'><ping xmlns='%s'/></iq>" % (PING,))
-        self.assertEqual(reply["type"], "result")
+        return self.joinRoom(client, ROOM, nick)
 
     @defer.inlineCallbacks
     def assertNothingForged(self, client):
