@@ -7,7 +7,6 @@ on (RFC 6120 sections 8.1.2.1 and 8.3.3).
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.client import startTestServer
 from tests.support.wire import LoggedInClients, condition
 
 DOMAIN = "conference.localhost"
@@ -18,16 +17,7 @@ RSM = "http://jabber.org/protocol/rsm"
 PING = "urn:xmpp:ping"
 VERSION = "jabber:iq:version"
 
-OVERRIDES = {
-    "auth": {"backend": "insecure", "allow_insecure": "true"},
-    "muc": {"enabled": "true", "lock_new_rooms": "false"},
-}
-
-
 class ClientMistakesTests(LoggedInClients, unittest.TestCase):
-    @defer.inlineCallbacks
-    def setUp(self):
-        self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
     def join(self, client, nick):
         return self.joinRoom(client, ROOM, nick)

@@ -10,20 +10,14 @@ contacts it sent presence to see it go.
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
-from tests.support.client import errorCondition, startTestServer
+from tests.support.client import errorCondition
 from tests.support.wire import LoggedInClients
 
 PING = "urn:xmpp:ping"
 
-OVERRIDES = {"auth": {"backend": "insecure", "allow_insecure": "true"}}
-
-
 class ClosingSessionTests(LoggedInClients, unittest.TestCase):
     tls = True
 
-    @defer.inlineCallbacks
-    def setUp(self):
-        self.running = yield startTestServer(self, OVERRIDES, tls=True)
 
     def serverStream(self, full):
         """

@@ -15,8 +15,7 @@ hidden or members-only rooms in room info.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.client import startTestServer
-from tests.support.wire import LoggedInClients, condition
+from tests.support.wire import OVERRIDES as WIRE_OVERRIDES, LoggedInClients, condition
 
 DOMAIN = "conference.localhost"
 ROOM = "den@" + DOMAIN
@@ -29,10 +28,7 @@ SID = "urn:xmpp:sid:0"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 VERSION = "jabber:iq:version"
 
-OVERRIDES = {
-    "auth": {"backend": "insecure", "allow_insecure": "true"},
-    "muc": {"enabled": "true", "lock_new_rooms": "true"},
-}
+OVERRIDES = dict(WIRE_OVERRIDES, muc={"enabled": "true", "lock_new_rooms": "true"})
 
 
 def field(var, *values):
@@ -51,9 +47,8 @@ class RoomTestCase(LoggedInClients, unittest.TestCase):
     log in, create and configure rooms, and read stanzas.
     """
 
-    @defer.inlineCallbacks
-    def setUp(self):
-        self.running = yield startTestServer(self, OVERRIDES, tls=False)
+    overrides = OVERRIDES
+
 
     def join(self, client, nick, password=None, room=ROOM):
         """

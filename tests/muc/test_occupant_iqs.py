@@ -8,7 +8,6 @@ even after a nick change.
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from tests.support.client import startTestServer
 from tests.support.wire import LoggedInClients, condition
 
 DOMAIN = "conference.localhost"
@@ -16,16 +15,7 @@ ROOM = "den@" + DOMAIN
 MUC = "http://jabber.org/protocol/muc"
 VERSION = "jabber:iq:version"
 
-OVERRIDES = {
-    "auth": {"backend": "insecure", "allow_insecure": "true"},
-    "muc": {"enabled": "true", "lock_new_rooms": "false"},
-}
-
-
 class OccupantIqTests(LoggedInClients, unittest.TestCase):
-    @defer.inlineCallbacks
-    def setUp(self):
-        self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
     def join(self, client, nick):
         return self.joinRoom(client, ROOM, nick)

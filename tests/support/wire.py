@@ -3,14 +3,14 @@ What wire tests of a started server keep doing with their clients: log in
 and become available, wait for a stanza, check the session is still
 served, join a room.
 
-Mixed into a trial test case whose C{running} is a started server
-(L{tests.support.client.startTestServer}), logging in with any password
-(the C{insecure} backend).
+Mixed into a trial test case: its C{setUp} starts a server
+(L{tests.support.client.startTestServer}) where any password logs in (the
+C{insecure} backend) and the MUC service is on, new rooms usable at once.
 """
 
 from twisted.internet import defer
 
-from tests.support.client import connectTestClient, errorCondition
+from tests.support.client import connectTestClient, errorCondition, startTestServer
 
 MUC = "http://jabber.org/protocol/muc"
 PING = "urn:xmpp:ping"
@@ -26,14 +26,28 @@ def condition(stanza):
     return errorCondition(stanza)
 
 
+#: The server of wire tests: any password, the MUC on, rooms unlocked.
+OVERRIDES = {
+    "auth": {"backend": "insecure", "allow_insecure": "true"},
+    "muc": {"enabled": "true", "lock_new_rooms": "false"},
+}
+
+
 class LoggedInClients:
     """
-    Helpers for a test case with a started server in C{self.running}.
+    A started server in C{self.running}, and helpers for its clients.
 
-    @ivar tls: whether clients negotiate STARTTLS when logging in.
+    @ivar overrides: the server's configuration over the test defaults.
+    @ivar tls: whether the server requires TLS and clients negotiate
+        STARTTLS when logging in.
     """
 
+    overrides = OVERRIDES
     tls = False
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.running = yield startTestServer(self, self.overrides, tls=self.tls)
 
     @defer.inlineCallbacks
     def login(self, user, resource="r", available=True):

@@ -18,7 +18,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 from twisted.words.xish import domish
 
-from tests.support.client import StreamClosed, startTestServer
+from tests.support.client import StreamClosed
 from tests.support.wire import LoggedInClients
 from xmuc.xmpp.xml import EscapingSerializer
 
@@ -32,12 +32,6 @@ CARBONS = "urn:xmpp:carbons:2"
 #: declaration and the stanza, and slips in a stanza of its own.  (A
 #: namespace name cannot hold white space: expat keeps it for itself.)
 FORGING_URI = "urn:x'/></message><message><body>forged</body></message><message><x>"
-
-OVERRIDES = {
-    "auth": {"backend": "insecure", "allow_insecure": "true"},
-    "muc": {"enabled": "true", "lock_new_rooms": "false"},
-}
-
 
 def declared(uri):
     """
@@ -96,9 +90,6 @@ class ForgeryTestCase(LoggedInClients, unittest.TestCase):
     A server with MUC, and helpers to log in and read stanzas.
     """
 
-    @defer.inlineCallbacks
-    def setUp(self):
-        self.running = yield startTestServer(self, OVERRIDES, tls=False)
 
     def join(self, client, nick):
         return self.joinRoom(client, ROOM, nick)
