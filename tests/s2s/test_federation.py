@@ -9,6 +9,9 @@ C{secure_auth = false}).
 from twisted.internet import defer
 from twisted.trial import unittest
 
+from xmuc.hooks import S2S_DOMAIN_FAILED
+from xmuc.xmpp.serialized import Serialized
+
 from tests.support.client import errorCondition, firstChild
 from tests.support.federation import loginTo, receiveUntil, startFederation
 
@@ -193,3 +196,75 @@ class CertificateFederationTests(FederationMixin, unittest.TestCase):
 class DialbackFederationTests(FederationMixin, unittest.TestCase):
     mode = "selfsigned"
     method = "dialback"
+
+
+class SecureAuthTests(unittest.TestCase):
+    """
+    With C{secure_auth = true}, a peer whose certificate is for another
+    name is not authenticated, in either direction.
+    """
+
+    @defer.inlineCallbacks
+    def test_certificateForAnotherName(self):
+        a, b = yield startFederation(
+            self, ["a.test", "b.test"], mode="ca", certificateNames={"b.test": ["other.test"]}
+        )
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append(data))
+        alice = yield loginTo(self, a, "alice")
+        bob = yield loginTo(self, b, "bob")
+        alice.send("<message to='bob@b.test' id='m1'><body>hi</body></message>")
+        bounced = yield receiveUntil(alice, isMessage)
+        self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-not-found"))
+        self.assertEqual([(f["domain"], f["condition"]) for f in failures], [("b.test", "remote-server-not-found")])
+        self.assertIn("certificate not valid for b.test", failures[0]["reason"])
+        bob.send("<message to='alice@a.test' id='m2'><body>hi</body></message>")
+        bounced = yield receiveUntil(bob, isMessage)
+        self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-not-found"))
+
+
+class StreamLifeTests(unittest.TestCase):
+    """
+    Streams close when idle and open again on demand; a room broadcast to
+    remote occupants is the text serialized once per variant.
+    """
+
+    @defer.inlineCallbacks
+    def test_idleStreamReopens(self):
+        a, b = yield startFederation(
+            self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"idle_timeout": "1"}}}
+        )
+        alice = yield loginTo(self, a, "alice")
+        bob = yield loginTo(self, b, "bob")
+        alice.send("<message to='bob@b.test' id='m1'><body>one</body></message>")
+        yield receiveUntil(bob, isMessage)
+        link = a.server.s2s.links["a.test", "b.test"]
+        yield link.stream.xmlstream.lost
+        self.assertIsNone(link.stream)
+        alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
+        got = yield receiveUntil(bob, isMessage)
+        self.assertEqual(str(got.body), "two")
+        self.assertIsNotNone(link.stream)
+
+    @defer.inlineCallbacks
+    def test_fanOutToRemoteOccupants(self):
+        """
+        A groupchat message to a room with three occupants on b.test is
+        serialized once and written to b.test's stream as text: no element
+        is built per remote recipient.
+        """
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca")
+        room = "hall@rooms.a.test"
+        clients = []
+        for name in ("bob", "carol", "dave"):
+            client = yield loginTo(self, b, name)
+            client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, name, MUC))
+            yield receiveUntil(client, lambda e: e.name == "message" and e.subject is not None)
+            clients.append(client)
+        made, built = Serialized.made, Serialized.built
+        clients[0].send("<message to='%s' type='groupchat' id='g'><body>all of you</body></message>" % (room,))
+        for client in clients:
+            got = yield receiveUntil(client, lambda e: e.name == "message" and e.body is not None)
+            self.assertEqual((got.getAttribute("from"), str(got.body)), (room + "/bob", "all of you"))
+        self.assertEqual(Serialized.built - built, 0)
+        self.assertEqual(Serialized.made - made, 1)
