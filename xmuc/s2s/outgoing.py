@@ -43,7 +43,14 @@ class OutgoingNegotiator:
         required, features received).
     @ivar authenticated: whether stanzas may be sent.
     @ivar sid: the stream id the peer gave.
+    @ivar certificateProblem: what is wrong with the peer's certificate
+        (L{None}: valid for its domain; C{'not checked'} before TLS).
+    @ivar method: how our domain was authenticated, once it is.
+    @ivar dialbackOffered: whether the peer offers dialback.
+    @ivar allowDialback: whether to try dialback (else SASL EXTERNAL only).
     """
+
+    allowDialback = True
 
     def __init__(self, link, target):
         self.link = link
@@ -56,7 +63,9 @@ class OutgoingNegotiator:
         self.authenticated = False
         self.sid = None
         self.xmlstream = None
-        self._dialbackOffered = False
+        self.dialbackOffered = False
+        self.certificateProblem = "not checked"
+        self.method = None
         self._certificateChecked = False
         self._saslSucceeded = False
         self._saslTried = False
@@ -130,11 +139,12 @@ class OutgoingNegotiator:
         if not self.sid:
             return self.fail("the peer's stream header has no id")
         if ns.DIALBACK in root.localPrefixes.values():
-            self._dialbackOffered = True
+            self.dialbackOffered = True
         if xs.tls and not self._certificateChecked:
             self._certificateChecked = True
             connection = peerConnection(xs.transport)
             problem = self.manager.trust.problem(connection, self.remote) if connection else "no TLS"
+            self.certificateProblem = problem
             if problem is not None:
                 if self.manager.secureAuth:
                     return self._refuse("%s's %s, and [s2s] secure_auth is true" % (self.remote, problem))
@@ -169,9 +179,9 @@ class OutgoingNegotiator:
             xs.restart()
             return xs.sendHeader(self.local, self.remote)
         if uri == ns.SASL and name == "failure":
-            if self._dialbackOffered:
+            if self.dialbackOffered and self.allowDialback:
                 return self._dialback()
-            return self.fail("SASL EXTERNAL refused and no dialback offered")
+            return self.fail("SASL EXTERNAL refused (and no dialback)")
         if uri == ns.DIALBACK and name == "result":
             return self._dialbackResult(element)
         if uri == ns.DIALBACK and name == "verify":
@@ -190,7 +200,7 @@ class OutgoingNegotiator:
             if self.manager.requireEncryption:
                 return self._refuse("%s offers no STARTTLS, and [s2s] require_encryption is true" % (self.remote,))
         if firstChild(features, ns.DIALBACK_FEATURE, "dialback") is not None:
-            self._dialbackOffered = True
+            self.dialbackOffered = True
         self.canVerify = True
         self.link.streamCanVerify(self)
         if self.authenticated:
@@ -203,7 +213,7 @@ class OutgoingNegotiator:
             auth["mechanism"] = "EXTERNAL"
             auth.addContent(base64.b64encode(self.local.encode("utf-8")).decode("ascii"))
             return xs.send(auth)
-        if self._dialbackOffered:
+        if self.dialbackOffered and self.allowDialback:
             return self._dialback()
         self.fail("%s offers no way to authenticate %s" % (self.remote, self.local))
 
@@ -225,6 +235,7 @@ class OutgoingNegotiator:
         if self.authenticated:
             return
         self.authenticated = True
+        self.method = how
         log.info(
             "{local} authenticated to {remote} with {how} (outgoing stream to {host}:{port})",
             local=self.local,
