@@ -188,15 +188,21 @@ class IncomingNegotiator:
             # RFC 6120 4.9.3.12: stanzas before authentication.
             return xs.streamError("not-authorized", "authenticate first")
         sender = stanza.getAttribute("from")
-        if not sender or domainOf(sender) not in self.authenticated:
+        if not sender or self._domain(domainOf(sender)) not in self.authenticated:
             # RFC 6120 4.9.3.10: a 'from' the stream did not authenticate.
             return xs.streamError("invalid-from", "%s is not authenticated on this stream" % (domainOf(sender or ""),))
         recipient = stanza.getAttribute("to")
         if not recipient:
             return xs.streamError("improper-addressing", "a stanza between servers needs a 'to'")
-        if not self.manager.isLocal(domainOf(recipient)):
+        if not self.manager.isLocal(self._domain(domainOf(recipient))):
             return xs.streamError("host-unknown", "%s is not served here" % (domainOf(recipient),))
         self.manager.received(toClientNamespace(stanza))
+
+    @staticmethod
+    def _domain(text):
+        # Addresses are nameprep'ed only when they do not match as written
+        # (peers normally send them prepared).
+        return text if text.islower() or not text else prepareDomain(text)
 
     def _startTLS(self):
         xs = self.xmlstream

@@ -180,6 +180,13 @@ class S2SManager(service.Service):
 
     def startService(self):
         service.Service.startService(self)
+        log.info(
+            "federation: STARTTLS {tls}, {auth}, certificate {certificate}, {routes} static route(s)",
+            tls="required" if self.requireEncryption else "optional",
+            auth="peers need a valid certificate" if self.secureAuth else "dialback accepted from untrusted certificates",
+            certificate=self.certificate.describe() if self.certificate is not None else "none",
+            routes=len(self.resolver.routes),
+        )
         self.server.ready.addCallback(lambda _: self._listen())
 
     @defer.inlineCallbacks
