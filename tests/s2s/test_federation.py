@@ -173,6 +173,52 @@ class FederationMixin:
         self.assertIn("307", codes)
 
     @defer.inlineCallbacks
+    def test_localUserInRemoteRoom(self):
+        """
+        A user of a.test in a room of b.test: self-ping, the room's
+        archive, an invitation to another a.test user, and a ban of the
+        remote bare JID by the room's owner.
+        """
+        room = "den@rooms.b.test"
+        bob = yield loginTo(self, self.b, "bob")
+        bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield receiveUntil(bob, lambda e: e.name == "message" and e.subject is not None)
+        alice = yield loginTo(self, self.a, "alice")
+        carol = yield loginTo(self, self.a, "carol")
+        alice.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield receiveUntil(alice, lambda e: e.name == "message" and e.subject is not None)
+        reply = yield alice.iq("<iq type='get' id='sp' to='%s/Alice'><ping xmlns='%s'/></iq>" % (room, PING), timeout=10)
+        self.assertEqual(reply.getAttribute("type"), "result")
+        alice.send("<message to='%s' type='groupchat' id='g1'><body>archived</body></message>" % (room,))
+        yield receiveUntil(alice, lambda e: e.name == "message" and e.body is not None)
+        alice.send("<iq type='set' id='mam' to='%s'><query xmlns='urn:xmpp:mam:2' queryid='q'/></iq>" % (room,))
+        result = yield receiveUntil(alice, lambda e: e.name == "message" and firstChild(e, "urn:xmpp:mam:2", "result") is not None)
+        self.assertIn("archived", result.toXml())
+        done = yield receiveUntil(alice, lambda e: e.name == "iq")
+        self.assertEqual((done.getAttribute("id"), done.getAttribute("type")), ("mam", "result"))
+        alice.send(
+            "<message to='%s'><x xmlns='%s'><invite to='carol@a.test'><reason>come</reason></invite></x></message>"
+            % (room, MUC_USER)
+        )
+        invitation = yield receiveUntil(carol, isMessage)
+        self.assertEqual(invitation.getAttribute("from"), room)
+        invite = firstChild(firstChild(invitation, MUC_USER, "x"), MUC_USER, "invite")
+        # The room is semi-anonymous: the inviter shows as its occupant.
+        self.assertEqual(invite.getAttribute("from"), room + "/Alice")
+        reply = yield bob.iq(
+            "<iq type='set' id='ban' to='%s'><query xmlns='%s'><item jid='alice@a.test' affiliation='outcast'/></query></iq>"
+            % (room, MUC_ADMIN),
+            timeout=10,
+        )
+        self.assertEqual(reply.getAttribute("type"), "result")
+        banned = yield receiveUntil(alice, presenceOf("unavailable", room + "/Alice"))
+        codes = [s["code"] for s in firstChild(banned, MUC_USER, "x").elements() if s.name == "status"]
+        self.assertIn("301", codes)
+        alice.send("<presence to='%s/Again'><x xmlns='%s'/></presence>" % (room, MUC))
+        refused = yield receiveUntil(alice, presenceOf("error"))
+        self.assertEqual(errorCondition(refused), "forbidden")
+
+    @defer.inlineCallbacks
     def test_unreachableDomain(self):
         """
         A stanza to a domain whose server does not answer comes back as
