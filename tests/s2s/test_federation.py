@@ -6,7 +6,7 @@ true}) and once with self-signed certificates (Server Dialback,
 C{secure_auth = false}).
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, endpoints, protocol, reactor
 from twisted.trial import unittest
 
 from xmuc.hooks import S2S_DOMAIN_FAILED
@@ -314,3 +314,22 @@ class StreamLifeTests(unittest.TestCase):
             self.assertEqual((got.getAttribute("from"), str(got.body)), (room + "/bob", "all of you"))
         self.assertEqual(Serialized.built - built, 0)
         self.assertEqual(Serialized.made - made, 1)
+
+    @defer.inlineCallbacks
+    def test_silentServerTimesOut(self):
+        """
+        A server that accepts the connection and never answers: after
+        connect_timeout the stanza comes back as remote-server-timeout.
+        """
+        a, b = yield startFederation(
+            self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"connect_timeout": "1"}}}
+        )
+        silent = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.4").listen(
+            protocol.Factory.forProtocol(protocol.Protocol)
+        )
+        self.addCleanup(silent.stopListening)
+        a.server.s2s.resolver.routes["silent.test"] = ("127.0.0.4", silent.getHost().port)
+        alice = yield loginTo(self, a, "alice")
+        alice.send("<message to='x@silent.test' id='m'><body>hello?</body></message>")
+        bounced = yield receiveUntil(alice, isMessage)
+        self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-timeout"))
