@@ -19,14 +19,13 @@ from xmuc.s2s import dialback
 from xmuc.s2s.certificates import peerConnection
 from xmuc.s2s.stream import (
     STANZAS,
-    domainOf,
-    firstChild,
     newStreamID,
     prepareDomain,
     streamErrorCondition,
     toClientNamespace,
 )
 from xmuc.xmpp import ns
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 
@@ -187,22 +186,18 @@ class IncomingNegotiator:
         if not self.authenticated:
             # RFC 6120 4.9.3.12: stanzas before authentication.
             return xs.streamError("not-authorized", "authenticate first")
-        sender = stanza.getAttribute("from")
-        if not sender or self._domain(domainOf(sender)) not in self.authenticated:
+        sender = parseJID(stanza.getAttribute("from"))
+        if sender is None or sender.host not in self.authenticated:
             # RFC 6120 4.9.3.10: a 'from' the stream did not authenticate.
-            return xs.streamError("invalid-from", "%s is not authenticated on this stream" % (domainOf(sender or ""),))
-        recipient = stanza.getAttribute("to")
-        if not recipient:
-            return xs.streamError("improper-addressing", "a stanza between servers needs a 'to'")
-        if not self.manager.isLocal(self._domain(domainOf(recipient))):
-            return xs.streamError("host-unknown", "%s is not served here" % (domainOf(recipient),))
+            return xs.streamError(
+                "invalid-from", "%s is not authenticated on this stream" % (stanza.getAttribute("from"),)
+            )
+        recipient = parseJID(stanza.getAttribute("to"))
+        if recipient is None:
+            return xs.streamError("improper-addressing", "a stanza between servers needs a valid 'to'")
+        if not self.manager.isLocal(recipient.host):
+            return xs.streamError("host-unknown", "%s is not served here" % (recipient.host,))
         self.manager.received(toClientNamespace(stanza))
-
-    @staticmethod
-    def _domain(text):
-        # Addresses are nameprep'ed only when they do not match as written
-        # (peers normally send them prepared).
-        return text if text.islower() or not text else prepareDomain(text)
 
     def _startTLS(self):
         xs = self.xmlstream
