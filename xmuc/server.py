@@ -256,10 +256,11 @@ class XmucServer(OrderedMultiService):
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
 
-        # Federation, when [s2s] listen is set: stopped after the MUC, so
-        # that remote occupants see the rooms close.
+        # Federation, when [s2s] listen (or direct_tls_listen) is set:
+        # stopped after the MUC, so that remote occupants see the rooms
+        # close.
         self.s2s = None
-        if config.get("s2s", "listen"):
+        if config.get("s2s", "listen") or config.get("s2s", "direct_tls_listen"):
             self.s2s = S2SManager(self, reactor)
             self.router.remote = self.s2s
             self.s2s.setServiceParent(self)

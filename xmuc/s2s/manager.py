@@ -12,6 +12,7 @@ always knows which of our domains a stream speaks for.
 from twisted.application import service
 from twisted.internet import defer, endpoints, protocol
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from xmuc.c2s.certificates import CertificateError
 from xmuc.hooks import S2S_DOMAIN_FAILED
@@ -35,12 +36,19 @@ class IncomingFactory(protocol.ServerFactory):
 
     noisy = False
 
-    def __init__(self, manager):
+    def __init__(self, manager, directTLS=False):
+        """
+        @param directTLS: whether the connections are TLS from the first
+            byte (XEP-0368).
+        """
         self.manager = manager
+        self.directTLS = directTLS
 
     def buildProtocol(self, addr):
         manager = self.manager
-        return ServerXmlStream(IncomingNegotiator(manager), manager)
+        xs = ServerXmlStream(IncomingNegotiator(manager), manager)
+        xs.tls = self.directTLS
+        return xs
 
 
 class S2SManager(service.Service):
@@ -72,6 +80,7 @@ class S2SManager(service.Service):
             raise config.error("s2s", "ca_certificates", e.message)
         self.resolver = Resolver(config.get("s2s", "routes"))
         self.descriptions = config.get("s2s", "listen")
+        self.directDescriptions = config.get("s2s", "direct_tls_listen")
         self.links = {}
         self.incoming = set()
         self.streams = set()
@@ -191,16 +200,22 @@ class S2SManager(service.Service):
 
     @defer.inlineCallbacks
     def _listen(self):
-        factory = IncomingFactory(self)
+        plain = IncomingFactory(self)
+        # TLS from the first byte, with the context of STARTTLS.
+        direct = TLSMemoryBIOFactory(self.tls, False, IncomingFactory(self, directTLS=True))
+        direct.noisy = False
+        listeners = [(d, plain, "") for d in self.descriptions]
+        listeners += [(d, direct, " (direct TLS)") for d in self.directDescriptions]
         try:
-            for description in self.descriptions:
+            for description, factory, kind in listeners:
                 port = yield endpoints.serverFromString(self.clock, description).listen(factory)
                 self.ports.append(port)
                 where = port.getHost()
                 log.info(
-                    "listening for servers on {host} port {port}",
+                    "listening for servers on {host} port {port}{kind}",
                     host=getattr(where, "host", where),
                     port=getattr(where, "port", ""),
+                    kind=kind,
                 )
         except Exception:
             log.failure("cannot listen for servers")
