@@ -23,6 +23,7 @@ _xmpp-server._tcp IN SRV 10 5 5269 xmpp2.example.test.
 _xmpp-server._tcp IN SRV 5 5 5270 xmpp1.example.test.
 _xmpps-server._tcp IN SRV 0 5 5223 tls.example.test.
 rooms IN A 127.0.0.1
+_xmpp-server._tcp.closed IN SRV 0 0 0 .
 """
 
 
@@ -66,3 +67,12 @@ class ResolverTests(unittest.TestCase):
         """
         targets = yield Resolver({"example.test": ("127.0.0.9", 5999)}, self.dns).targets("example.test")
         self.assertEqual(targets, [Target("127.0.0.9", 5999, False, "[s2s] routes")])
+
+    @defer.inlineCallbacks
+    def test_notOffered(self):
+        """
+        RFC 6120 3.2.1: a lone SRV target "." says the domain does not
+        federate: nothing to try, not even port 5269.
+        """
+        targets = yield Resolver({}, self.dns).targets("closed.example.test")
+        self.assertEqual(targets, [])

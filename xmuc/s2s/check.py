@@ -87,11 +87,13 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
         host, port = manager.resolver.routes[domain]
         report(OK, "route", "[s2s] routes sends %s to %s:%d (DNS not used)" % (domain, host, port))
     else:
-        records, notes = yield manager.resolver.services(domain)
+        records, notes, declined = yield manager.resolver.services(domain)
         for note in notes:
             report(INFO, "dns", note)
         if records:
             report(OK, "dns", "%d SRV target(s)" % (len(records),))
+        elif declined:
+            report(FAIL, "dns", "%s says it does not federate (SRV target '.')" % (domain,))
         else:
             report(WARN, "dns", "no SRV record: other servers try %s port %d" % (domain, DEFAULT_PORT))
     targets = yield manager.resolver.targets(domain)
@@ -146,6 +148,8 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
             xs.close()
             yield xs.lost
         return not failed
+    if not targets:
+        report(FAIL, "connect", "nowhere to connect to")
     return False
 
 
