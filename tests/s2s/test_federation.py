@@ -333,3 +333,20 @@ class StreamLifeTests(unittest.TestCase):
         alice.send("<message to='x@silent.test' id='m'><body>hello?</body></message>")
         bounced = yield receiveUntil(alice, isMessage)
         self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-timeout"))
+
+    @defer.inlineCallbacks
+    def test_shutdownReachesRemoteOccupants(self):
+        """
+        When a server stops, occupants of its rooms on the other server
+        get status 332 before the streams close.
+        """
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca")
+        room = "hall@rooms.a.test"
+        bob = yield loginTo(self, b, "bob")
+        bob.send("<presence to='%s/bob'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield receiveUntil(bob, lambda e: e.name == "message" and e.subject is not None)
+        yield a.server.stopService()
+        left = yield receiveUntil(bob, presenceOf("unavailable", room + "/bob"))
+        codes = [s["code"] for s in firstChild(left, MUC_USER, "x").elements() if s.name == "status"]
+        self.assertIn("332", codes)
+        self.assertEqual(a.server.s2s.streams, set())

@@ -35,6 +35,8 @@ class OutgoingLink:
         self._negotiator = None
         self._timedOut = False
         self._idleTimer = None
+        self._connecting = None
+        self._deadline = None
 
     def __repr__(self):
         return "<OutgoingLink %s -> %s>" % (self.local, self.remote)
@@ -89,9 +91,12 @@ class OutgoingLink:
         """
         if self._attempt is not None or self.stream is not None:
             return
+        if not self.manager.running:
+            # Stopping: nothing new is opened.
+            return self.failed(NOT_FOUND, "the server is stopping")
         self._timedOut = False
         clock = self.manager.clock
-        deadline = clock.callLater(self.manager.connectTimeout, self._timeout)
+        self._deadline = deadline = clock.callLater(self.manager.connectTimeout, self._timeout)
         self._attempt = self._connect()
         self._attempt.addBoth(self._attemptDone, deadline)
 
@@ -128,7 +133,7 @@ class OutgoingLink:
 
     def _timeout(self):
         self._timedOut = True
-        connecting = getattr(self, "_connecting", None)
+        connecting = self._connecting
         if connecting is not None:
             connecting.cancel()
         negotiator = self._negotiator
@@ -138,6 +143,7 @@ class OutgoingLink:
     def _attemptDone(self, result, deadline):
         self._attempt = None
         self._negotiator = None
+        self._deadline = None
         if deadline.active():
             deadline.cancel()
         if not isinstance(result, tuple):
@@ -223,6 +229,10 @@ class OutgoingLink:
         stream, self.stream = self.stream, None
         if stream is not None:
             stream.xmlstream.close()
+        if self._attempt is not None:
+            # A stream being set up is given up (its stanzas bounce).
+            self._deadline.cancel()
+            self._timeout()
         if self._idleTimer is not None and self._idleTimer.active():
             self._idleTimer.cancel()
         self._idleTimer = None

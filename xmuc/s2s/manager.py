@@ -103,6 +103,9 @@ class S2SManager(service.Service):
         """
         Send a stanza from a local entity to a remote domain.
         """
+        if not self.running:
+            # Stopping: no new stream.
+            return
         sender = stanza.getAttribute("from")
         local = domainOf(sender) if sender else None
         if local is None or not self.isLocal(local):
@@ -115,6 +118,8 @@ class S2SManager(service.Service):
         Fan-out to a remote JID: the text already serialized is written
         as it is to that domain's stream.
         """
+        if not self.running:
+            return
         head = data[: data.find(">")]
         start = head.find(" from='")
         if start < 0:
@@ -240,7 +245,8 @@ class S2SManager(service.Service):
         streams = list(self.streams)
         if streams:
             lost = defer.DeferredList([xs.lost for xs in streams])
-            remaining = max(0.0, getattr(self.server, "stopDeadline", 0) - self.clock.seconds())
+            # (At least a moment for the closing tags to go out.)
+            remaining = max(0.5, getattr(self.server, "stopDeadline", 0) - self.clock.seconds())
             timer = self.clock.callLater(remaining, lambda: [xs.transport.abortConnection() for xs in list(self.streams)])
             yield lost
             if timer.active():
