@@ -280,6 +280,8 @@ class StreamLifeTests(unittest.TestCase):
         a, b = yield startFederation(
             self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"idle_timeout": "1"}}}
         )
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append(data))
         alice = yield loginTo(self, a, "alice")
         bob = yield loginTo(self, b, "bob")
         alice.send("<message to='bob@b.test' id='m1'><body>one</body></message>")
@@ -287,6 +289,8 @@ class StreamLifeTests(unittest.TestCase):
         link = a.server.s2s.links["a.test", "b.test"]
         yield link.stream.xmlstream.lost
         self.assertIsNone(link.stream)
+        # Closing an idle stream is no failure.
+        self.assertEqual(failures, [])
         alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
         got = yield receiveUntil(bob, isMessage)
         self.assertEqual(str(got.body), "two")
@@ -350,3 +354,27 @@ class StreamLifeTests(unittest.TestCase):
         codes = [s["code"] for s in firstChild(left, MUC_USER, "x").elements() if s.name == "status"]
         self.assertIn("332", codes)
         self.assertEqual(a.server.s2s.streams, set())
+
+    @defer.inlineCallbacks
+    def test_lostStreamReported(self):
+        """
+        An established stream cut without closing: the domain-failed event
+        names the domain, and the next stanza opens a new stream.
+        """
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca")
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append((data["domain"], data["condition"])))
+        alice = yield loginTo(self, a, "alice")
+        bob = yield loginTo(self, b, "bob")
+        alice.send("<message to='bob@b.test' id='m1'><body>one</body></message>")
+        yield receiveUntil(bob, isMessage)
+        link = a.server.s2s.links["a.test", "b.test"]
+        lost = link.stream.xmlstream.lost
+        for negotiator in list(b.server.s2s.incoming):
+            if "a.test" in negotiator.authenticated:
+                negotiator.xmlstream.transport.abortConnection()
+        yield lost
+        self.assertEqual(failures, [("b.test", "remote-server-not-found")])
+        alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
+        got = yield receiveUntil(bob, isMessage)
+        self.assertEqual(str(got.body), "two")

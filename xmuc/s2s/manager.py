@@ -84,6 +84,7 @@ class S2SManager(service.Service):
         self.links = {}
         self.incoming = set()
         self.streams = set()
+        self.aborting = False
         self.ports = []
         self.listening = defer.Deferred()
         self._hosts = frozenset(server.hosts)
@@ -240,14 +241,18 @@ class S2SManager(service.Service):
             xs = negotiator.xmlstream
             if xs.transport is not None:
                 xs.streamError("system-shutdown")
-        # Bounded by [server] shutdown_timeout: what is still open then is
-        # aborted.
-        streams = list(self.streams)
-        if streams:
-            lost = defer.DeferredList([xs.lost for xs in streams])
-            # (At least a moment for the closing tags to go out.)
-            remaining = max(0.5, getattr(self.server, "stopDeadline", 0) - self.clock.seconds())
-            timer = self.clock.callLater(remaining, lambda: [xs.transport.abortConnection() for xs in list(self.streams)])
-            yield lost
-            if timer.active():
-                timer.cancel()
+        # Bounded by [server] shutdown_timeout (at least a moment for the
+        # closing tags to go out): what is still open then is aborted, and
+        # so is what closes afterwards (a dialback answer given up).
+        remaining = max(0.5, getattr(self.server, "stopDeadline", 0) - self.clock.seconds())
+        timer = self.clock.callLater(remaining, self._abortAll)
+        while self.streams:
+            yield defer.DeferredList([xs.lost for xs in list(self.streams)])
+        if timer.active():
+            timer.cancel()
+        self.aborting = False
+
+    def _abortAll(self):
+        self.aborting = True
+        for xs in list(self.streams):
+            xs.transport.abortConnection()

@@ -125,7 +125,7 @@ class OutgoingNegotiator:
         if not self.ready.called:
             self.ready.errback(NegotiationFailed(self._failure or "connection lost (%s)" % (reason.getErrorMessage(),)))
             return
-        self.link.streamLost(self, clean=self._failure is None and self.xmlstream.closing)
+        self.link.streamLost(self, clean=self._failure is None and self.xmlstream.closedCleanly)
 
     # --- header and features
 
