@@ -29,6 +29,10 @@ from xmuc.xmpp.jid import parseJID
 
 log = Logger()
 
+#: Dialback requests one stream may have waiting for the callback: each
+#: makes us connect to the domain it names.
+MAX_PENDING_DIALBACKS = 10
+
 
 class IncomingNegotiator:
     """
@@ -52,6 +56,7 @@ class IncomingNegotiator:
         self._certificateProblem = "no TLS"
         self._saslDone = False
         self._timer = None
+        self._verifying = 0
 
     def associateWithStream(self, xs):
         self.xmlstream = xs
@@ -276,9 +281,17 @@ class IncomingNegotiator:
             )
             xs.send(dialback.result(local, remote, type="invalid"))
             return xs.streamError("not-authorized", problem)
+        if self._verifying >= MAX_PENDING_DIALBACKS:
+            return xs.streamError("policy-violation", "too many dialback requests at once")
+        self._verifying += 1
         d = self.manager.verifyKey(local, remote, self.sid, key)
+        d.addBoth(self._verified)
         d.addCallback(self._dialbackAnswered, local, remote, "dialback")
         d.addErrback(lambda f: log.failure("dialback verification failed", f))
+
+    def _verified(self, result):
+        self._verifying -= 1
+        return result
 
     def _dialbackAnswered(self, valid, local, remote, how):
         xs = self.xmlstream
