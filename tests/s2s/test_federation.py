@@ -82,8 +82,8 @@ class FederationMixin:
     def test_subscriptionsBothWays(self):
         """
         RFC 6121 subscriptions across servers: requests, approvals, the
-        presence each then sees, and unavailable presence when a contact
-        leaves.
+        presence each then sees, probes answered for a new resource, and
+        unavailable presence when a contact's connection drops.
         """
         alice = yield loginTo(self, self.a, "alice")
         bob = yield loginTo(self, self.b, "bob")
@@ -103,9 +103,47 @@ class FederationMixin:
         other = yield loginTo(self, self.a, "alice", resource="other")
         seen = yield receiveUntil(bob, presenceOf(None, "alice@a.test/other"))
         yield receiveUntil(other, presenceOf(None, "bob@b.test"))
-        other.send("<presence type='unavailable'/>")
+        # Its connection drops: bob sees it leave.
+        other.transport.abortConnection()
         gone = yield receiveUntil(bob, presenceOf("unavailable", "alice@a.test"))
         self.assertEqual(gone.getAttribute("from"), "alice@a.test/other")
+
+    @defer.inlineCallbacks
+    def test_remoteSenderOfflineCarbonsArchive(self):
+        """
+        Messages from a user of the other server: kept offline and given at
+        login, copied to the other resource (carbons), archived.
+        """
+        # Offline storage is for accounts that exist.
+        yield self.a.server.accounts.register("alice", "a.test", "pw")
+        bob = yield loginTo(self, self.b, "bob")
+        bob.send("<message to='alice@a.test' type='chat' id='o1'><body>while you were away</body></message>")
+        # The message is stored once b.test's stream delivered it: a ping
+        # on the same stream comes back after it.
+        reply = yield bob.iq("<iq type='get' id='p' to='a.test'><ping xmlns='%s'/></iq>" % (PING,), timeout=10)
+        self.assertEqual(reply.getAttribute("type"), "result")
+        alice = yield loginTo(self, self.a, "alice", available=False)
+        alice.send("<presence/>")
+        stored = yield receiveUntil(alice, isMessage)
+        self.assertEqual((stored.getAttribute("from"), str(stored.body)), (bob.jid, "while you were away"))
+        phone = yield loginTo(self, self.a, "alice", resource="phone")
+        reply = yield phone.iq("<iq type='set' id='c'><enable xmlns='urn:xmpp:carbons:2'/></iq>", timeout=10)
+        self.assertEqual(reply.getAttribute("type"), "result")
+        bob.send("<message to='%s' type='chat' id='o2'><body>to your desk</body></message>" % (alice.jid,))
+        yield receiveUntil(alice, lambda e: e.name == "message" and e.body is not None and str(e.body) == "to your desk")
+        copy = yield receiveUntil(phone, isMessage)
+        self.assertIn("to your desk", copy.toXml())
+        self.assertIsNotNone(firstChild(copy, "urn:xmpp:carbons:2", "received"))
+        phone.send("<iq type='set' id='mam'><query xmlns='urn:xmpp:mam:2' queryid='q'/></iq>")
+        archived = []
+        while True:
+            element = yield phone.receive(10)
+            if element.name == "iq" and element.getAttribute("id") == "mam":
+                break
+            if element.name == "message" and firstChild(element, "urn:xmpp:mam:2", "result") is not None:
+                archived.append(element.toXml())
+        self.assertTrue(any("while you were away" in text for text in archived), archived)
+        self.assertTrue(any("to your desk" in text for text in archived), archived)
 
     @defer.inlineCallbacks
     def test_iqBothWays(self):
@@ -171,6 +209,8 @@ class FederationMixin:
         kicked = yield receiveUntil(bob, presenceOf("unavailable", room + "/Bob"))
         codes = [s["code"] for s in firstChild(kicked, MUC_USER, "x").elements() if s.name == "status"]
         self.assertIn("307", codes)
+        # The room and the users' host each authenticated on its own.
+        self.assertEqual(self.methodsOn(self.b, "rooms.a.test"), {self.method})
 
     @defer.inlineCallbacks
     def test_localUserInRemoteRoom(self):
