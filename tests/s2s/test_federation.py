@@ -309,6 +309,23 @@ class SecureAuthTests(unittest.TestCase):
         self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-not-found"))
 
 
+    @defer.inlineCallbacks
+    def test_noEncryptionOffered(self):
+        """
+        A peer without TLS is not used while require_encryption is true:
+        the stanza bounces.
+        """
+        plain = {"s2s": {"tls_certificate": "", "tls_key": "", "require_encryption": "false"}}
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca", extra={"b.test": plain})
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append(data["reason"]))
+        alice = yield loginTo(self, a, "alice")
+        alice.send("<message to='bob@b.test' id='m1'><body>hi</body></message>")
+        bounced = yield receiveUntil(alice, isMessage)
+        self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-not-found"))
+        self.assertIn("offers no STARTTLS", failures[0])
+
+
 class StreamLifeTests(unittest.TestCase):
     """
     Streams close when idle and open again on demand; a room broadcast to
