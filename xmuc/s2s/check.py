@@ -83,6 +83,15 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
     local = local or config.get("server", "hosts")[0]
     failed = False
 
+    # Ours first: peers check it as we check theirs.
+    own = manager.certificate
+    if own is None:
+        report(WARN, "our certificate", "none: peers can only use dialback over plain text")
+    elif own.covers(local):
+        report(OK, "our certificate", "valid for %s (%s)" % (local, own.describe()))
+    else:
+        report(WARN, "our certificate", "not valid for %s (%s): peers may refuse us" % (local, own.describe()))
+
     if domain in manager.resolver.routes:
         host, port = manager.resolver.routes[domain]
         report(OK, "route", "[s2s] routes sends %s to %s:%d (DNS not used)" % (domain, host, port))
@@ -157,5 +166,5 @@ def verdictLine(verdict, step, text):
     """
     @return: the line printed for one step.
     """
-    return "%-4s %-15s %s" % (verdict, step, text)
+    return "%-4s %-16s %s" % (verdict, step, text)
 
