@@ -58,10 +58,13 @@ class Resolver:
             name = service + domain
             try:
                 answers, _, _ = yield self._lookupService(name)
-            except (error.DNSNameError, error.DNSServerError, error.DNSQueryRefusedError,
-                    error.DNSQueryTimeoutError, error.DNSFormatError, error.DNSUnknownError,
-                    defer.TimeoutError) as e:
-                notes.append("%s: no record (%s)" % (name, e.__class__.__name__))
+            except error.DNSNameError:
+                notes.append("%s: no record (the name does not exist)" % (name,))
+                continue
+            except Exception as e:
+                # Any other DNS failure (timeout, refused, server failure)
+                # counts as no record: the next way is tried.
+                notes.append("%s: look-up failed (%s)" % (name, e.__class__.__name__))
                 continue
             records = [a.payload for a in answers if a.type == dns.SRV]
             if not records:
