@@ -435,3 +435,30 @@ class StreamLifeTests(unittest.TestCase):
         alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
         got = yield receiveUntil(bob, isMessage)
         self.assertEqual(str(got.body), "two")
+
+    @defer.inlineCallbacks
+    def test_queueBounded(self):
+        """
+        Beyond what may wait for a stream being set up, stanzas bounce at
+        once with resource-constraint; those waiting bounce when the set-up
+        fails.
+        """
+        a, b = yield startFederation(
+            self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"connect_timeout": "1"}}}
+        )
+        silent = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.4").listen(
+            protocol.Factory.forProtocol(protocol.Protocol)
+        )
+        self.addCleanup(silent.stopListening)
+        a.server.s2s.resolver.routes["silent.test"] = ("127.0.0.4", silent.getHost().port)
+        a.server.s2s.link("a.test", "silent.test").maxQueued = 2
+        alice = yield loginTo(self, a, "alice")
+        for number in range(3):
+            alice.send("<message to='x@silent.test' id='m%d'><body>hello?</body></message>" % (number,))
+        bounced = {}
+        for _ in range(3):
+            error = yield receiveUntil(alice, isMessage)
+            bounced[error.getAttribute("id")] = errorCondition(error)
+        self.assertEqual(
+            bounced, {"m2": "resource-constraint", "m0": "remote-server-timeout", "m1": "remote-server-timeout"}
+        )

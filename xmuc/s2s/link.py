@@ -13,6 +13,7 @@ log = Logger()
 
 NOT_FOUND = "remote-server-not-found"
 TIMEOUT = "remote-server-timeout"
+FULL = "resource-constraint"
 
 
 class OutgoingLink:
@@ -22,7 +23,12 @@ class OutgoingLink:
     @ivar remote: the remote domain they go to.
     @ivar stream: the authenticated L{OutgoingNegotiator}, or L{None}.
     @ivar queue: serialized stanzas waiting for the stream.
+    @cvar maxQueued: how many may wait; more bounce at once with
+        C{resource-constraint} (a domain that takes long to answer must not
+        hold unbounded memory).
     """
+
+    maxQueued = 10000
 
     def __init__(self, manager, local, remote):
         self.manager = manager
@@ -54,6 +60,9 @@ class OutgoingLink:
                 xs.writeText(text)
                 return
             self.stream = None
+        if len(self.queue) >= self.maxQueued:
+            self.manager.bounce(text, FULL)
+            return
         self.queue.append(text)
         self.connect()
 
