@@ -187,3 +187,14 @@ class IncomingStreamTests(unittest.TestCase):
             client.send("<db:result from='%s' to='a.test'>%s</db:result>" % (domain, "0" * 64))
         condition = yield client.streamError()
         self.assertEqual(condition, "policy-violation")
+
+    @defer.inlineCallbacks
+    def test_dialbackAsLocalDomain(self):
+        """
+        A peer asking to send as a domain of a.test itself is refused with
+        invalid-from.
+        """
+        client = yield self.peer()
+        client.send("<db:result from='rooms.a.test' to='a.test'>%s</db:result>" % ("0" * 64,))
+        condition = yield client.streamError()
+        self.assertEqual(condition, "invalid-from")

@@ -90,6 +90,12 @@ class IncomingNegotiator:
 
     def connectionLost(self, reason):
         self.manager.incoming.discard(self)
+        if self.authenticated:
+            log.info(
+                "incoming stream from {domains} ended{how}",
+                domains=", ".join(sorted(self.authenticated)),
+                how="" if self.xmlstream.closedCleanly else " (connection lost: %s)" % (reason.getErrorMessage(),),
+            )
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
@@ -227,7 +233,12 @@ class IncomingNegotiator:
                 claimed = prepareDomain(base64.b64decode(text, validate=True).decode("utf-8"))
             except (binascii.Error, UnicodeError, ValueError):
                 return self._saslFailure("incorrect-encoding")
-        if claimed is None or claimed != self.peerDomain or self._certificateProblem is not None:
+        if (
+            claimed is None
+            or claimed != self.peerDomain
+            or self._certificateProblem is not None
+            or self.manager.isLocal(claimed)
+        ):
             return self._saslFailure("not-authorized")
         self._saslDone = True
         xs.send(domish.Element((ns.SASL, "success")))
@@ -262,7 +273,8 @@ class IncomingNegotiator:
             return xs.streamError("bad-format", "a dialback request carries a key")
         if not self.manager.isLocal(local):
             return xs.streamError("host-unknown")
-        if remote is None:
+        if remote is None or self.manager.isLocal(remote):
+            # Nobody else sends as a domain of ours.
             return xs.streamError("invalid-from")
         if remote in self.authenticated:
             xs.send(dialback.result(local, remote, type="valid"))

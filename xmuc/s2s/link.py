@@ -203,6 +203,11 @@ class OutgoingLink:
         """
         if self.stream is negotiator:
             self.stream = None
+            log.info(
+                "stream {link!r} ended{how}",
+                link=self,
+                how="" if clean else " (connection lost)",
+            )
         if self._idleTimer is not None and self._idleTimer.active():
             self._idleTimer.cancel()
         self._idleTimer = None
