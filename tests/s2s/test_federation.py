@@ -345,13 +345,13 @@ class StreamLifeTests(unittest.TestCase):
         yield receiveUntil(bob, isMessage)
         link = a.server.s2s.links["a.test", "b.test"]
         yield link.stream.xmlstream.lost
-        self.assertIsNone(link.stream)
-        # Closing an idle stream is no failure.
+        # Closing an idle stream is no failure; the unused link goes.
         self.assertEqual(failures, [])
+        self.assertNotIn(("a.test", "b.test"), a.server.s2s.links)
         alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
         got = yield receiveUntil(bob, isMessage)
         self.assertEqual(str(got.body), "two")
-        self.assertIsNotNone(link.stream)
+        self.assertIsNotNone(a.server.s2s.links["a.test", "b.test"].stream)
 
     @defer.inlineCallbacks
     def test_fanOutToRemoteOccupants(self):

@@ -191,6 +191,7 @@ class OutgoingLink:
         for text in queued:
             self.manager.bounce(text, condition)
         self.manager.domainFailed(self.remote, condition, reason)
+        self._forgetWhenUnused()
 
     # --- established stream
 
@@ -215,6 +216,11 @@ class OutgoingLink:
             self.manager.domainFailed(self.remote, NOT_FOUND, "stream to %s lost" % (self.remote,))
         if self.queue and self._attempt is None:
             self.connect()
+        self._forgetWhenUnused()
+
+    def _forgetWhenUnused(self):
+        if self.stream is None and self._attempt is None and not self.queue and not self._verifies:
+            self.manager.forget(self)
 
     def _armIdle(self, delay=None):
         clock = self.manager.clock

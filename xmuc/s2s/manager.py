@@ -24,6 +24,7 @@ from xmuc.s2s.resolver import Resolver
 from xmuc.s2s.stream import ServerXmlStream, domainOf
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
@@ -112,7 +113,10 @@ class S2SManager(service.Service):
         if local is None or not self.isLocal(local):
             log.warn("not sending a stanza from {sender} to another server", sender=sender)
             return
-        self.link(local, domainOf(stanza["to"])).send(stanza.toXml(defaultUri=ns.CLIENT))
+        recipient = parseJID(stanza.getAttribute("to"))
+        if recipient is None:
+            return
+        self.link(local, recipient.host).send(stanza.toXml(defaultUri=ns.CLIENT))
 
     def routeSerialized(self, to, data, build):
         """
@@ -141,6 +145,14 @@ class S2SManager(service.Service):
         if link is None:
             link = self.links[local, remote] = OutgoingLink(self, local, remote)
         return link
+
+    def forget(self, link):
+        """
+        C{link} has no stream and nothing waiting: it goes (a server that
+        once reached many domains keeps no trace of each).
+        """
+        if self.links.get((link.local, link.remote)) is link:
+            del self.links[link.local, link.remote]
 
     def connect(self, target, negotiator):
         """
