@@ -161,6 +161,7 @@ class ComponentLink(service.Service):
         jitter=0.25,
         maxStanzaElements=MAX_ELEMENTS,
         random=random.random,
+        ready=None,
     ):
         """
         @param reactor: the reactor to time retries with.
@@ -175,6 +176,8 @@ class ComponentLink(service.Service):
         @param jitter: fraction of each wait taken off at random, so that
             components of a restarted host do not all come back at once.
         @param random: a function returning a float in [0, 1).
+        @param ready: a Deferred to wait for before connecting (the
+            services behind the link loaded), or L{None}.
         """
         self.reactor = reactor
         self.endpoint = endpoint
@@ -187,6 +190,7 @@ class ComponentLink(service.Service):
         self.jitter = jitter
         self.maxStanzaElements = maxStanzaElements
         self.random = random
+        self.ready = ready
         self.receiver = None
         self.xmlstream = None
         self.restored = []
@@ -205,6 +209,14 @@ class ComponentLink(service.Service):
 
     def startService(self):
         service.Service.startService(self)
+        if self.ready is None:
+            self._start()
+        else:
+            self.ready.addCallback(lambda result: (self._start(), result)[1])
+
+    def _start(self):
+        if not self.running:
+            return
         log.info(
             "component link: connecting to {endpoint} as {domain}",
             endpoint=self.description,
