@@ -33,6 +33,7 @@ and the checks of C{h} are the client streams'
 import binascii
 import os
 
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from xmuc.c2s.streammanagement import (
@@ -191,7 +192,13 @@ class ConnectingState:
         C{'resume'}) or L{None}.
     """
 
-    def __init__(self, domain, clock):
+    def __init__(self, domain, clock, resumeFailed=lambda: None):
+        """
+        @param resumeFailed: called when the host refuses to resume the
+            link (what was in flight may then be lost: the services
+            check what they must).
+        """
+        self.resumeFailed = resumeFailed
         self.domain = domain
         self.registry = ResumptionRegistry(0, LINK_MAX_UNACKED, LINK_MAX_UNACKED_BYTES, clock)
         self.link = _Link(self, domain)
@@ -199,6 +206,23 @@ class ConnectingState:
         self.resumptionID = None
         self.enabling = None
         self.resumptions = 0
+        self._waiting = []
+
+    def whenEnabled(self):
+        """
+        @return: a Deferred firing once the host enabled (or resumed)
+            Stream Management on the link.
+        """
+        if self.streamManagement is not None and self.enabling is None:
+            return defer.succeed(self)
+        d = defer.Deferred()
+        self._waiting.append(d)
+        return d
+
+    def _settled(self):
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(self)
 
     def reset(self):
         """
@@ -295,6 +319,7 @@ class ConnectingState:
                 "component link: stream management enabled{resumable}",
                 resumable=" (resumable)" if self.resumptionID else "",
             )
+            self._settled()
         elif name == "resumed" and self.enabling == "resume":
             self.enabling = None
             h = parseH(element.getAttribute("h"))
@@ -309,6 +334,7 @@ class ConnectingState:
                 count=len(smState.queue),
             )
             smState.resumed()
+            self._settled()
         elif name == "failed" and self.enabling == "resume":
             h = parseH(element.getAttribute("h"))
             if smState is not None and h is not None:
@@ -316,6 +342,7 @@ class ConnectingState:
             log.info("component link: resumption refused, sending the unacknowledged stanzas again")
             self.resumptionID = None
             self._enable(xs)
+            self.resumeFailed()
         elif name == "failed" and self.enabling == "enable":
             self.enabling = None
             pending = [data for _, data, _ in smState.queue] if smState is not None else []
