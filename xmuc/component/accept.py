@@ -427,6 +427,8 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         return closed
 
     def _closing(self, why):
+        if self.authenticated and self.session is not None:
+            self.factory.resumption.acknowledgeBeforeClosing(self.session)
         self.xmlstream.closing = True
         self.endBecause(why)
         if self.authenticated:
