@@ -227,6 +227,7 @@ class ComponentLink(service.Service):
     def _factory(self):
         authenticator = component.ConnectComponentAuthenticator(self.domain, self.secret)
         factory = xmlstream.XmlStreamFactory(authenticator)
+        factory.noisy = False
         factory.protocol = ComponentLinkStream
         factory.addBootstrap(xmlstream.STREAM_CONNECTED_EVENT, self._connected)
         factory.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, self._authenticated)
@@ -266,14 +267,14 @@ class ComponentLink(service.Service):
             endpoint=self.description,
         )
         self._everUp = True
-        waiting, self._waitingUp = self._waitingUp, []
-        for d in waiting:
-            d.callback(self)
         for callback in list(self.restored):
             try:
                 callback()
             except Exception:
                 log.failure("component link: a link-up handler failed")
+        waiting, self._waitingUp = self._waitingUp, []
+        for d in waiting:
+            d.callback(self)
 
     def _initFailed(self, failure):
         self._reason = failure.getErrorMessage()
