@@ -216,6 +216,23 @@ def parseLogLevels(value):
     return result
 
 
+def parseSecrets(value):
+    """
+    C{domain=secret} pairs, separated by commas or whitespace (a secret
+    holds neither, nor C{=}).
+    """
+    result = {}
+    for item in parseList(value):
+        domain, sep, secret = item.partition("=")
+        if not sep or not secret:
+            raise ValueError("expected domain=secret, got %r" % (item.split("=", 1)[0] + "=...",))
+        domain = parseDomain(domain)
+        if domain in result:
+            raise ValueError("%s appears twice" % (domain,))
+        result[domain] = secret
+    return result
+
+
 class Option:
     """
     One key of one section.
@@ -368,6 +385,18 @@ SCHEMA = {
         "occupant_message_rate": Option(parseInt(0), "120"),
         # Messages one occupant may send at once before the rate applies.
         "occupant_message_burst": Option(parseInt(1), "10"),
+    },
+    "components": {
+        # Endpoints external components (XEP-0114) connect to (empty: none).
+        "listen": Option(parseEndpoints, ""),
+        # domain=secret of each external component domain.
+        "secrets": Option(parseSecrets, ""),
+        # A second connection for a connected domain: kick_new refuses it,
+        # kick_old replaces the first.
+        "conflict": Option(parseChoice("kick_new", "kick_old"), "kick_new"),
+        # Seconds a component link that enabled XEP-0198 waits to be
+        # resumed after a cut (0: no resumption).
+        "resumption_timeout": Option(parseFloat(0), "300"),
     },
     "component": {
         # The host server's component port (client endpoint description);
@@ -558,6 +587,8 @@ NOT_IN_COMPONENT_MODE = {
     ),
     "storage": ("tombstone_expiry",),
     "muc": ("enabled",),
+    # Components attach to the host, not to its component.
+    "components": None,
 }
 
 

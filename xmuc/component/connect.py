@@ -20,6 +20,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import component, error, xmlstream
 from twisted.words.xish import domish
 
+from xmuc.component.resumption import ConnectingState, announces
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
@@ -68,6 +69,20 @@ class ComponentLinkStream(xmlstream.XmlStream):
     """
 
     maxStanzaElements = MAX_ELEMENTS
+
+    #: Whether the host's stream header announced Stream Management (an
+    #: xmuc host: L{xmuc.component.resumption}).
+    offersStreamManagement = False
+
+    def onDocumentStart(self, rootElement):
+        self.offersStreamManagement = announces(rootElement)
+        xmlstream.XmlStream.onDocumentStart(self, rootElement)
+
+    def write(self, data):
+        """
+        Write serialized bytes (Stream Management's queue writes them).
+        """
+        self.transport.write(data)
 
     def _initializeStream(self):
         xmlstream.XmlStream._initializeStream(self)
@@ -193,6 +208,7 @@ class ComponentLink(service.Service):
         self.ready = ready
         self.receiver = None
         self.xmlstream = None
+        self.resumption = ConnectingState(domain, reactor, self._runRestored)
         self.restored = []
         self.dropped = 0
         self.failures = 0
@@ -260,6 +276,9 @@ class ComponentLink(service.Service):
         self.failures = 0
         self._downReason = None
         xs.addObserver("/*", self._received)
+        # A link that resumes lost nothing: the link-up handlers run only
+        # if the host refuses the resumption.
+        fresh = self.resumption.authenticated(xs, xs.offersStreamManagement)
         log.info(
             "component link {state}: {domain} on {endpoint}",
             state="restored" if self._everUp else "up",
@@ -267,14 +286,20 @@ class ComponentLink(service.Service):
             endpoint=self.description,
         )
         self._everUp = True
+        # The link-up handlers first: whoever waits for the link finds
+        # their work started (the occupants' check).
+        if fresh:
+            self._runRestored()
+        waiting, self._waitingUp = self._waitingUp, []
+        for d in waiting:
+            d.callback(self)
+
+    def _runRestored(self):
         for callback in list(self.restored):
             try:
                 callback()
             except Exception:
                 log.failure("component link: a link-up handler failed")
-        waiting, self._waitingUp = self._waitingUp, []
-        for d in waiting:
-            d.callback(self)
 
     def _initFailed(self, failure):
         self._reason = failure.getErrorMessage()
@@ -293,6 +318,7 @@ class ComponentLink(service.Service):
         xs, self._connection = self._connection, None
         wasUp = self.xmlstream is not None
         self.xmlstream = None
+        self.resumption.lost()
         lost, self._lost = self._lost, None
         why = self._reason or reason.getErrorMessage()
         self._reason = None
@@ -303,6 +329,7 @@ class ComponentLink(service.Service):
             for d in waiting:
                 d.callback(self)
         if not self.running:
+            self.resumption.reset()
             log.info("component link closed: {domain}", domain=self.domain)
             return
         if wasUp:
@@ -397,10 +424,14 @@ class ComponentLink(service.Service):
         if xs is None or element.uri == ns.STREAMS:
             # Stream errors are Twisted's (onStreamError).
             return
+        if element.uri == ns.STREAM_MANAGEMENT:
+            self.resumption.received(xs, element)
+            return
         if element.uri != ns.COMPONENT or element.name not in STANZA_NAMES:
             # RFC 6120 4.9.3.23.
             xs.refuse("unsupported-stanza-type")
             return
+        self.resumption.counted()
         toClientNamespace(element)
         to = parseJID(element.getAttribute("to", ""))
         sender = parseJID(element.getAttribute("from", ""))
@@ -412,7 +443,7 @@ class ComponentLink(service.Service):
         if to.host != self.domain:
             # Not ours: the host routed it here by mistake.
             if not isError(element):
-                xs.sendStanza(
+                self.route(
                     errorReply(
                         element,
                         "item-not-found",
@@ -433,8 +464,11 @@ class ComponentLink(service.Service):
     def route(self, stanza):
         """
         Send C{stanza} to the host (its C{from} in our domain), or drop it
-        while the link is down.
+        while the link is down (unless Stream Management keeps it for the
+        next stream).
         """
+        if self.resumption.send(stanza):
+            return
         xs = self.xmlstream
         if xs is None:
             self.dropped += 1
@@ -452,6 +486,8 @@ class ComponentLink(service.Service):
             own.
         @param build: unused (the host routes every recipient).
         """
+        if self.resumption.send(data):
+            return
         xs = self.xmlstream
         if xs is None:
             self.dropped += 1
