@@ -243,6 +243,7 @@ class ComponentLink(service.Service):
     def _factory(self):
         authenticator = component.ConnectComponentAuthenticator(self.domain, self.secret)
         factory = xmlstream.XmlStreamFactory(authenticator)
+        factory.noisy = False
         factory.protocol = ComponentLinkStream
         factory.addBootstrap(xmlstream.STREAM_CONNECTED_EVENT, self._connected)
         factory.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, self._authenticated)
@@ -285,11 +286,13 @@ class ComponentLink(service.Service):
             endpoint=self.description,
         )
         self._everUp = True
+        # The link-up handlers first: whoever waits for the link finds
+        # their work started (the occupants' check).
+        if fresh:
+            self._runRestored()
         waiting, self._waitingUp = self._waitingUp, []
         for d in waiting:
             d.callback(self)
-        if fresh:
-            self._runRestored()
 
     def _runRestored(self):
         for callback in list(self.restored):
