@@ -18,6 +18,7 @@ from tests.support.components import (
 )
 from tests.support.wire import OVERRIDES, LoggedInClients, condition
 from xmuc.config import ConfigError, validate
+from xmuc.xmpp.serialized import Serialized
 
 ROOM = "lounge@conference.localhost"
 
@@ -136,11 +137,13 @@ class AcceptTests(LoggedInClients, unittest.TestCase):
         )
         said = yield self.until(alice, lambda e: e.name == "message" and e.getAttribute("type") == "groupchat")
         self.assertEqual((said.getAttribute("from"), str(said.body)), (ROOM + "/Carl", "hi from the gateway"))
+        built = Serialized.built
         alice.send("<message to='%s' type='groupchat' id='g2'><body>welcome</body></message>" % (ROOM,))
         heard = yield self.until(
             bot, lambda e: e.name == "message" and e.getAttribute("from") == ROOM + "/Alice"
         )
         self.assertEqual(str(heard.body), "welcome")
+        self.assertEqual(Serialized.built, built, "the fan-out text went down the stream as it was")
         self.assertEqual(heard.getAttribute("to"), "carl@echo.localhost/gw")
 
     @defer.inlineCallbacks

@@ -121,6 +121,18 @@ class ExternalComponent:
             return
         self.bounce(stanza)
 
+    def receiveSerialized(self, data, build):
+        """
+        The router's fan-out path: a stanza serialized once for many
+        recipients (L{xmuc.xmpp.serialized}), written down the link as it
+        is; C{build} makes the element only to bounce it.
+        """
+        link = self.link
+        if link is not None:
+            link.send(data)
+            return
+        self.bounce(build())
+
     def bounce(self, stanza):
         """
         Answer C{stanza} as for a component that is not connected.
