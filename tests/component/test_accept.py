@@ -403,6 +403,24 @@ class ConfigurationTests(unittest.TestCase):
             validate({"components": {"conflict": "kick_both"}})
         self.assertEqual(raised.exception.key, "conflict")
 
+    def test_listenWithoutSecrets(self):
+        """
+        Component listeners without any component domain are a
+        configuration error naming C{listen}.
+        """
+        from xmuc.server import XmucServer
+
+        config = validate(
+            {
+                "storage": {"backend": "memory"},
+                "c2s": {"require_encryption": "false"},
+                "components": {"listen": "tcp:0:interface=127.0.0.1"},
+            }
+        )
+        with self.assertRaises(ConfigError) as raised:
+            XmucServer(config)
+        self.assertEqual((raised.exception.section, raised.exception.key), ("components", "listen"))
+
     def test_domainServedByXmuc(self):
         """
         A component domain that is a local host or the MUC's is refused

@@ -7,7 +7,10 @@ router from the start: while its component is connected, every stanza for
 the domain goes down the component's stream; while it is not, the sender
 gets the error Prosody 0.12 answers (mod_component: "Component not
 connected, bouncing error": C{<remote-server-timeout/>} of type C{wait},
-"Component unavailable"), nothing is queued.  What the component sends is
+"Component unavailable"), nothing is queued (unless the link enabled
+Stream Management and waits to be resumed: L{xmuc.component.resumption}).
+Fan-out text (L{xmuc.xmpp.serialized}) is written down the stream as it
+is (L{ExternalComponent.receiveSerialized}).  What the component sends is
 routed like any local entity's stanzas, once its C{from} is checked to be
 in its domain.
 
@@ -700,9 +703,11 @@ class ComponentService(service.Service):
         """
         @param server: the L{xmuc.server.XmucServer}.
         @raise xmuc.config.ConfigError: for a component domain the server
-            already serves.
+            already serves, or listeners without any component domain.
         """
         config = server.config
+        if not config.get("components", "secrets"):
+            raise config.error("components", "listen", "no component domain in [components] secrets")
         self.reactor = reactor
         self.ready = server.ready
         taken = set(server.hosts)
