@@ -82,6 +82,21 @@ class AcceptTests(LoggedInClients, unittest.TestCase):
         self.assertEqual(answer.body.uri, "jabber:client")
 
     @defer.inlineCallbacks
+    def test_clientNamespaceStanza(self):
+        """
+        A stanza written in jabber:client on the component stream (some
+        libraries do) is taken as in the stream's namespace.
+        """
+        alice = yield self.login("alice")
+        bot = yield connectComponent(self, self.running)
+        bot.send(
+            "<message xmlns='jabber:client' from='bot@echo.localhost' to='alice@localhost/r'>"
+            "<body>in client</body></message>"
+        )
+        answer = yield self.until(alice, lambda e: e.name == "message")
+        self.assertEqual(str(answer.body), "in client")
+
+    @defer.inlineCallbacks
     def test_iqToTheServer(self):
         """
         The component's iq to the local server is answered, to the

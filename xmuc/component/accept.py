@@ -57,6 +57,11 @@ log = Logger()
 
 _STANZAS = frozenset(("message", "presence", "iq"))
 
+#: Stanzas come in the stream's namespace, or in jabber:client from
+#: libraries that write that one (slixmpp's use_jc_ns), which Prosody
+#: takes too.
+_STANZA_NAMESPACES = frozenset((ns.COMPONENT, ns.CLIENT))
+
 #: Seconds a component has, from connecting, to complete its handshake.
 HANDSHAKE_TIMEOUT = 30.0
 
@@ -492,7 +497,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         if self.authenticated:
             if self._previous is not None:
                 return self._settle(element)
-            if element.uri == ns.COMPONENT and element.name in _STANZAS:
+            if element.uri in _STANZA_NAMESPACES and element.name in _STANZAS:
                 return self.stanzaReceived(element)
             return self._nonStanza(element)
         if self.entry is None or self.xmlstream.closing:
