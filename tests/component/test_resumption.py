@@ -242,7 +242,7 @@ MESSAGES = 150
 BATCH = 5
 
 
-class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
+class LinkedRoom(LoggedInClients):
     """
     xmuc's MUC as a component of an xmuc host, the link through a proxy.
     """
@@ -252,6 +252,43 @@ class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
         {"muc": {"enabled": "false"}},
         {"components": {"listen": "tcp:0:interface=127.0.0.1", "secrets": "%s=link-secret" % (ROOMS,)}},
     )
+
+    @defer.inlineCallbacks
+    def linkedRoom(self, users):
+        """
+        The MUC started as a component of the host through a proxy, and
+        C{users} logged in to the host and in the room.
+
+        @return: Deferred firing with C{(proxy, component server, clients
+            by user)}.
+        """
+        yield self.running.server.components.listening
+        proxy = CuttableProxy(componentPort(self.running))
+        yield proxy.start()
+        self.addCleanup(proxy.stop)
+        component = yield self.startComponent(proxy.port)
+        yield component.link.resumption.whenEnabled()
+        self.assertIsNotNone(component.link.resumption.resumptionID, "the link is resumable")
+        clients = {}
+        for user in users:
+            clients[user] = client = yield self.login(user)
+            self.assertIsNone((yield self.joinRoom(client, ROOM, user)))
+        # Everyone's join is seen by everyone before the traffic starts.
+        for user in users[:-1]:
+            yield self.until(clients[user], lambda e: e.name == "presence" and e.getAttribute("from") == ROOM + "/" + users[-1])
+        return proxy, component, clients
+
+    @defer.inlineCallbacks
+    def flush(self, client):
+        """
+        Ask the room something: its answer comes after everything it sent
+        C{client} before.
+        """
+        reply = yield client.iq(
+            "<iq type='get' id='%s' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+            % (client.nextID(), ROOM)
+        )
+        self.assertEqual(reply.getAttribute("type"), "result")
 
     @defer.inlineCallbacks
     def startComponent(self, port):
@@ -299,27 +336,15 @@ class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
                 seen.append((sender, int(number)))
         return seen
 
+
+class LinkThroughProxyTests(LinkedRoom, unittest.TestCase):
     @defer.inlineCallbacks
     def test_busyRoomCut(self):
         """
         The link is cut in the middle of a busy room and comes back: every
         occupant gets every message once, in each sender's order.
         """
-        yield self.running.server.components.listening
-        proxy = CuttableProxy(componentPort(self.running))
-        yield proxy.start()
-        self.addCleanup(proxy.stop)
-        component = yield self.startComponent(proxy.port)
-        yield component.link.resumption.whenEnabled()
-        self.assertIsNotNone(component.link.resumption.resumptionID, "the link is resumable")
-
-        clients = {}
-        for user in SENDERS + ("dave",):
-            clients[user] = client = yield self.login(user)
-            self.assertIsNone((yield self.joinRoom(client, ROOM, user)))
-        # Everyone's join is seen by everyone before the traffic starts.
-        for user in SENDERS:
-            yield self.until(clients[user], lambda e: e.name == "presence" and e.getAttribute("from") == ROOM + "/dave")
+        proxy, component, clients = yield self.linkedRoom(SENDERS + ("dave",))
 
         expected = len(SENDERS) * MESSAGES
         collecting = [self.collect(clients[user], expected) for user in SENDERS + ("dave",)]
@@ -352,12 +377,49 @@ class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
                 self.assertEqual(numbers, list(range(MESSAGES)), "%s got %s's out of order" % (user, sender))
         for user in SENDERS + ("dave",):
             client = clients[user]
-            # The room's answer comes after everything the room sent
-            # before: no late copy is on its way.
-            reply = yield client.iq(
-                "<iq type='get' id='flush' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (ROOM,)
-            )
-            self.assertEqual(reply.getAttribute("type"), "result")
+            # No late copy is on its way.
+            yield self.flush(client)
             groupchat = [e for e in client.received if e.name == "message" and e.getAttribute("type") == "groupchat" and e.body]
             self.assertEqual(len(groupchat), expected, "%s got a message twice" % (user,))
             self.assertEqual([e for e in client.received if e.getAttribute("type") == "error"], [], "no error")
+
+
+class RefusedResumptionTests(LinkedRoom, unittest.TestCase):
+    """
+    The host gives up the cut link before it comes back.
+    """
+
+    overrides = _merged(LinkedRoom.overrides, {"components": {"resumption_timeout": "0.3"}})
+
+    @defer.inlineCallbacks
+    def test_resumptionRefused(self):
+        """
+        What the host held when it gave the link up goes back to its
+        senders; the MUC's link starts afresh, and every message is then
+        delivered once: none lost without an error, none twice.
+        """
+        proxy, component, clients = yield self.linkedRoom(("alice", "bob"))
+        alice, bob = clients["alice"], clients["bob"]
+        alice.send("<message to='%s' type='groupchat' id='before'><body>before</body></message>" % (ROOM,))
+        for client in (alice, bob):
+            yield self.until(client, lambda e: e.getAttribute("type") == "groupchat" and e.body is not None)
+        yield proxy.kill()
+        alice.send("<message to='%s' type='groupchat' id='lost'><body>during</body></message>" % (ROOM,))
+        bounced = yield self.until(alice, lambda e: e.getAttribute("type") == "error")
+        self.assertEqual((bounced.getAttribute("id"), condition(bounced)), ("lost", "remote-server-timeout"))
+        up = component.link.whenDown().addCallback(lambda link: link.whenUp())
+        yield proxy.start()
+        yield up
+        yield component.link.resumption.whenEnabled()
+        self.assertEqual(component.link.resumption.resumptions, 0)
+        # Not resumed, the MUC checks who is still there: both answer.
+        for client in (alice, bob):
+            ping = yield self.until(client, lambda e: e.name == "iq" and e.getAttribute("from") == ROOMS)
+            client.send("<iq type='result' id='%s' to='%s'/>" % (ping.getAttribute("id"), ROOMS))
+        bob.send("<message to='%s' type='groupchat' id='after'><body>after</body></message>" % (ROOM,))
+        for client in (alice, bob):
+            heard = yield self.until(client, lambda e: e.getAttribute("type") == "groupchat" and e.body is not None)
+            self.assertEqual(str(heard.body), "after")
+            yield self.flush(client)
+            bodies = [str(e.body) for e in client.received if e.getAttribute("type") == "groupchat" and e.body]
+            self.assertEqual(bodies, ["before", "after"])
