@@ -245,8 +245,9 @@ class ConnectingState:
         The handshake on C{xs} succeeded; C{offered} says whether the host
         announced Stream Management (L{announces}).
 
-        @return: whether the link is usable now (C{False} while a
-            C{<resume/>} is answered: stanzas are kept in the queue).
+        @return: whether the link starts afresh (C{False} while a
+            C{<resume/>} is answered: stanzas are kept in the queue, and
+            if the host resumes the link nothing was lost).
         """
         self.enabling = None
         if not offered:
