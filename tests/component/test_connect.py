@@ -69,6 +69,18 @@ class ConnectTests(unittest.TestCase):
         return link, xs
 
     @defer.inlineCallbacks
+    def test_noDelayKeepAlive(self):
+        """
+        The link's socket has Nagle off and TCP keepalive on.
+        """
+        import socket
+
+        link, xs = yield self.connected()
+        handle = link.xmlstream.transport.getHandle()
+        self.assertTrue(handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        self.assertTrue(handle.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+
+    @defer.inlineCallbacks
     def test_stanzasBothWays(self):
         """
         Once the handshake is done, stanzas the component routes reach the
@@ -262,3 +274,4 @@ class SilentHostTests(unittest.TestCase):
         self.assertIn("no handshake within 0.1 s", link._downReason)
         for p in accepted:
             p.transport.abortConnection()
+

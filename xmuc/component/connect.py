@@ -280,6 +280,9 @@ class ComponentLink(service.Service):
             # A host gone without closing (a cut cable, a crashed VM) is
             # found by the kernel instead of never.
             xs.transport.setTcpKeepAlive(1)
+            # Nagle off, as on client streams: a stanza is not held back
+            # until the host acknowledges the previous one.
+            xs.transport.setTcpNoDelay(1)
         self._handshakeCall = self.reactor.callLater(self.handshakeTimeout, self._handshakeTooLong, xs)
 
     def _handshakeTooLong(self, xs):
