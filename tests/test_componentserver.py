@@ -250,3 +250,62 @@ class ComponentConfigTests(unittest.TestCase):
         """
         config = self.load({"c2s": {"listen": "tcp:5222"}, "server": {"hosts": "example.org"}})
         self.assertIsNone(config.get("component", "connect"))
+
+
+class TwistdComponentTests(unittest.TestCase):
+    """
+    C{twistd -n xmuc -c FILE} with C{[component] connect}: the real
+    process.
+    """
+
+    @defer.inlineCallbacks
+    def test_runsTheMUCAlone(self):
+        """
+        The process connects to the host, serves a join through it,
+        listens for no client, and stops cleanly on SIGTERM.
+        """
+        from twisted.internet import reactor
+
+        from tests.support.twistd import TWISTD, TwistdProcess
+
+        host = ComponentHost("s3cret")
+        port = yield host.listen()
+        self.addCleanup(host.stop)
+        path = writeConfig(self, {
+            "storage": {"backend": "memory"},
+            "muc": {"domain": DOMAIN, "lock_new_rooms": "false"},
+            "component": {"connect": "tcp:host=127.0.0.1:port=%d" % (port,), "secret": "s3cret"},
+            "log": {"level": "info"},
+        })
+        stream = host.nextStream()
+        server = TwistdProcess(None, os.path.dirname(path))
+        argv = [TWISTD, "--pidfile=", "-n", "xmuc", "-c", path]
+        reactor.spawnProcess(server, TWISTD, argv, env=dict(os.environ), path=server.directory)
+        self.addCleanup(lambda: server.exitStatus is None and server.signal("KILL"))
+        xs = yield stream
+        yield server.waitForOutput("component link up")
+        join(xs, "alice@example/a", "alice")
+        yield host.waitFor(isPresence("alice@example/a", "alice"))
+        server.signal("TERM")
+        status = yield server.ended
+        output = server.text()
+        self.assertEqual(status, 0, output)
+        self.assertNotIn("Traceback", output)
+        self.assertNotIn("listening for clients", output)
+        self.assertIn("as an external component", output)
+
+    def test_configErrorIsOneLine(self):
+        """
+        A key that means nothing in component mode stops twistd at once
+        with one line naming the file, line, section and key.
+        """
+        from tests.support.twistd import runTwistdToEnd
+
+        path = writeConfig(self, {
+            "component": {"connect": "tcp:host=127.0.0.1:port=5347", "secret": "x"},
+            "auth": {"backend": "internal"},
+        })
+        code, output = runTwistdToEnd(os.path.dirname(path), path)
+        self.assertNotEqual(code, 0)
+        self.assertNotIn("Traceback", output)
+        self.assertIn("%s:5 [auth] backend: not used when xmuc runs as a component" % (path,), output)

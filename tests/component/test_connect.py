@@ -69,6 +69,18 @@ class ConnectTests(unittest.TestCase):
         return link, xs
 
     @defer.inlineCallbacks
+    def test_noDelayKeepAlive(self):
+        """
+        The link's socket has Nagle off and TCP keepalive on.
+        """
+        import socket
+
+        link, xs = yield self.connected()
+        handle = link.xmlstream.transport.getHandle()
+        self.assertTrue(handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        self.assertTrue(handle.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+
+    @defer.inlineCallbacks
     def test_stanzasBothWays(self):
         """
         Once the handshake is done, stanzas the component routes reach the
@@ -229,3 +241,37 @@ class ConnectTests(unittest.TestCase):
         xs.send("<message from='a@example/r' to='%s'/>" % DOMAIN)
         yield got
         self.assertIs(link.xmlstream, up)
+
+
+class SilentHostTests(unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_handshakeTimeout(self):
+        """
+        A host that accepts the connection and never answers the stream
+        header is dropped after handshakeTimeout, and tried again.
+        """
+        from twisted.internet import protocol
+
+        accepted = []
+
+        class Silent(protocol.Protocol):
+            def connectionMade(self):
+                accepted.append(self)
+                if len(accepted) == 2:
+                    secondAttempt.callback(None)
+
+        secondAttempt = defer.Deferred()
+        factory = protocol.Factory.forProtocol(Silent)
+        port = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
+        self.addCleanup(port.stopListening)
+        endpoint = endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+        link = ComponentLink(reactor, endpoint, DOMAIN, "x", initialDelay=0.05, handshakeTimeout=0.1)
+        link.receiver = Receiver()
+        link.startService()
+        self.addCleanup(link.stopService)
+        yield secondAttempt
+        self.assertIsNone(link.xmlstream)
+        self.assertIn("no handshake within 0.1 s", link._downReason)
+        for p in accepted:
+            p.transport.abortConnection()
+

@@ -177,6 +177,7 @@ class ComponentLink(service.Service):
         maxStanzaElements=MAX_ELEMENTS,
         random=random.random,
         ready=None,
+        handshakeTimeout=30.0,
     ):
         """
         @param reactor: the reactor to time retries with.
@@ -193,6 +194,9 @@ class ComponentLink(service.Service):
         @param random: a function returning a float in [0, 1).
         @param ready: a Deferred to wait for before connecting (the
             services behind the link loaded), or L{None}.
+        @param handshakeTimeout: seconds a connection has, from the TCP
+            connection, to complete the handshake before it is dropped
+            (a host that accepts and then says nothing).
         """
         self.reactor = reactor
         self.endpoint = endpoint
@@ -206,6 +210,8 @@ class ComponentLink(service.Service):
         self.maxStanzaElements = maxStanzaElements
         self.random = random
         self.ready = ready
+        self.handshakeTimeout = handshakeTimeout
+        self._handshakeCall = None
         self.receiver = None
         self.xmlstream = None
         self.resumption = ConnectingState(domain, reactor, self._runRestored)
@@ -270,8 +276,28 @@ class ComponentLink(service.Service):
         xs.maxStanzaElements = self.maxStanzaElements
         self._connection = xs
         self._lost = defer.Deferred()
+        if hasattr(xs.transport, "setTcpKeepAlive"):
+            # A host gone without closing (a cut cable, a crashed VM) is
+            # found by the kernel instead of never.
+            xs.transport.setTcpKeepAlive(1)
+            # Nagle off, as on client streams: a stanza is not held back
+            # until the host acknowledges the previous one.
+            xs.transport.setTcpNoDelay(1)
+        self._handshakeCall = self.reactor.callLater(self.handshakeTimeout, self._handshakeTooLong, xs)
+
+    def _handshakeTooLong(self, xs):
+        self._handshakeCall = None
+        if xs.transport is not None and self.xmlstream is not xs:
+            self._reason = "no handshake within %g s" % (self.handshakeTimeout,)
+            xs.transport.abortConnection()
+
+    def _cancelHandshakeTimeout(self):
+        call, self._handshakeCall = self._handshakeCall, None
+        if call is not None and call.active():
+            call.cancel()
 
     def _authenticated(self, xs):
+        self._cancelHandshakeTimeout()
         self.xmlstream = xs
         self.failures = 0
         self._downReason = None
@@ -315,6 +341,7 @@ class ComponentLink(service.Service):
     _reason = None
 
     def _streamEnded(self, reason):
+        self._cancelHandshakeTimeout()
         xs, self._connection = self._connection, None
         wasUp = self.xmlstream is not None
         self.xmlstream = None
