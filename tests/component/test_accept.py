@@ -5,7 +5,7 @@ MUC, and what a component (or anyone on the component port) may do wrong,
 each answered with its stream error while everything else keeps working.
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.support.client import StreamClosed
@@ -454,3 +454,36 @@ class ConfigurationTests(unittest.TestCase):
             with self.assertRaises(ConfigError) as raised:
                 XmucServer(config)
             self.assertEqual((raised.exception.section, raised.exception.key), ("components", "secrets"))
+
+
+class SendBacklogTests(LoggedInClients, unittest.TestCase):
+    overrides = _merged(
+        OVERRIDES,
+        componentSections(max_send_backlog="65536"),
+        {"c2s": {"read_rate": "0"}},
+    )
+
+    @defer.inlineCallbacks
+    def test_componentThatDoesNotRead(self):
+        """
+        A component that stops reading is cut off once what it was not
+        able to take passes C{[components] max_send_backlog}: its domain's
+        stanzas are bounced from then on, the server and its users carry
+        on.
+        """
+        alice = yield self.login("alice")
+        bot = yield connectComponent(self, self.running)
+        bot.transport.pauseProducing()
+        entry = self.running.server.components.factory.components["echo.localhost"]
+        body = "x" * 200000
+        sent = 0
+        while entry.link is not None and sent < 500:
+            alice.send("<message to='bot@echo.localhost' type='chat'><body>%s</body></message>" % (body,))
+            sent += 1
+            yield task.deferLater(reactor, 0.01, lambda: None)
+        self.assertIsNone(entry.link, "cut off after %d messages" % (sent,))
+        alice.send("<iq type='get' id='after' to='echo.localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+        reply = yield self.until(alice, lambda e: e.name == "iq")
+        self.assertEqual(condition(reply), "remote-server-timeout")
+        bot.transport.resumeProducing()
+        yield bot.waitClosed(30)

@@ -39,7 +39,7 @@ the serialize-once fan-out text already is).
 import hmac
 
 from twisted.application import service
-from twisted.internet import defer, endpoints
+from twisted.internet import defer, endpoints, interfaces
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import component, error, jid as jidmod, xmlstream
 from twisted.words.xish import domish
@@ -239,6 +239,53 @@ class LinkSession:
                 entry.bounce(stanza)
 
 
+@implementer(interfaces.IPushProducer)
+class SendBacklog:
+    """
+    Registered as the streaming producer of a component connection's
+    transport, which pauses it while its write buffer is full: what is
+    written meanwhile is counted, and past C{limit} bytes the component,
+    which does not read what it is sent, is cut off (its stanzas would
+    otherwise pile up in the server's memory without end).
+
+    @ivar full: whether the transport's buffer is full.
+    @ivar backlog: bytes written since it is.
+    """
+
+    full = False
+    backlog = 0
+
+    def __init__(self, stream, limit):
+        self.stream = stream
+        self.limit = limit
+
+    def pauseProducing(self):
+        # Called again on every write while the buffer is full.
+        if not self.full:
+            self.full = True
+            self.backlog = 0
+
+    def resumeProducing(self):
+        self.full = False
+
+    def stopProducing(self):
+        self.full = False
+
+    aborted = False
+
+    def written(self, size):
+        self.backlog += size
+        if self.backlog > self.limit and not self.aborted:
+            # Nothing more can reach it: no stream error, the connection
+            # goes (a link with Stream Management then waits for a
+            # resumption, as after any cut).
+            self.aborted = True
+            self.stream.authenticator.endBecause(
+                "the component did not read %d bytes it was sent: connection aborted" % (self.backlog,)
+            )
+            self.stream.transport.abortConnection()
+
+
 class ComponentXmlStream(xmlstream.XmlStream):
     """
     One component connection: parsing with the limits of client streams
@@ -249,6 +296,7 @@ class ComponentXmlStream(xmlstream.XmlStream):
     """
 
     closing = False
+    sendBacklog = None
 
     def __init__(self, authenticator):
         xmlstream.XmlStream.__init__(self, authenticator)
@@ -309,9 +357,13 @@ class ComponentXmlStream(xmlstream.XmlStream):
 
     def write(self, data):
         """
-        Write serialized bytes.
+        Write serialized bytes (counted while the transport's buffer is
+        full, see L{SendBacklog}).
         """
         self.transport.write(data)
+        backlog = self.sendBacklog
+        if backlog is not None and backlog.full:
+            backlog.written(len(data))
 
     def send(self, obj):
         """
@@ -321,7 +373,7 @@ class ComponentXmlStream(xmlstream.XmlStream):
             obj = serialize(obj)
         if isinstance(obj, str):
             obj = obj.encode("utf-8")
-        self.transport.write(obj)
+        self.write(obj)
 
     def connectionLost(self, reason):
         xmlstream.XmlStream.connectionLost(self, reason)
@@ -373,6 +425,9 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         setNoDelay = getattr(xs.transport, "setTcpNoDelay", None)
         if setNoDelay is not None:
             setNoDelay(True)
+        if self.factory.maxSendBacklog:
+            xs.sendBacklog = SendBacklog(xs, self.factory.maxSendBacklog)
+            xs.transport.registerProducer(xs.sendBacklog, True)
         self._timer = self.factory.clock.callLater(
             HANDSHAKE_TIMEOUT, self.streamError, "connection-timeout", "no handshake in time"
         )
@@ -639,18 +694,30 @@ class ComponentStreamFactory(xmlstream.XmlStreamServerFactory):
     @ivar conflict: C{'kick_old'} or C{'kick_new'}.
     @ivar streams: the open L{ComponentXmlStream}s.
     @ivar resumption: the L{resumption.LinkRegistry} of resumable links.
+    @ivar maxSendBacklog: C{[components] max_send_backlog} (0: no limit).
     """
 
     protocol = ComponentXmlStream
     noisy = False
 
-    def __init__(self, router, components, conflict, maxStanzaSize, maxStanzaElements, clock, resumptionTimeout=600.0):
+    def __init__(
+        self,
+        router,
+        components,
+        conflict,
+        maxStanzaSize,
+        maxStanzaElements,
+        clock,
+        resumptionTimeout=600.0,
+        maxSendBacklog=0,
+    ):
         xmlstream.XmlStreamServerFactory.__init__(self, lambda: ComponentAuthenticator(self))
         self.router = router
         self.components = components
         self.conflict = conflict
         self.maxStanzaSize = maxStanzaSize
         self.maxStanzaElements = maxStanzaElements
+        self.maxSendBacklog = maxSendBacklog
         self.clock = clock
         self.streams = set()
         self._gone = {}
@@ -732,6 +799,7 @@ class ComponentService(service.Service):
             config.get("server", "max_stanza_elements"),
             reactor,
             config.get("components", "resumption_timeout"),
+            config.get("components", "max_send_backlog"),
         )
         self.descriptions = config.get("components", "listen")
         self.ports = []
