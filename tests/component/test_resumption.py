@@ -148,6 +148,21 @@ class AcceptingEndTests(LoggedInClients, unittest.TestCase):
         self.assertEqual(str((yield self.until(bot, lambda e: e.name == "message")).body), "after")
 
     @defer.inlineCallbacks
+    def test_wrongResumptionWhileConnected(self):
+        """
+        A resumption of another link, while the domain's resumable link is
+        connected, is a second connection: refused with C{conflict} (the
+        default C{kick_new}), the first link carries on.
+        """
+        alice = yield self.login("alice")
+        first, _ = yield self.enabled()
+        second, answer = yield self.resumeOn("nonsense", 0)
+        self.assertEqual(answer.name, "failed")
+        self.assertEqual((yield second.streamError()), "conflict")
+        self.chat(alice, "still")
+        self.assertEqual(str((yield self.until(first, lambda e: e.name == "message")).body), "still")
+
+    @defer.inlineCallbacks
     def test_resumeUnknown(self):
         """
         A resumption of a link the server does not know gets C{<failed/>};

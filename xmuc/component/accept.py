@@ -620,16 +620,15 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         starts a new link, as a second connection of the domain.
         """
         previous, self._previous = self._previous, None
-        if element.uri == ns.STREAM_MANAGEMENT and element.name == "resume":
+        resuming = element.uri == ns.STREAM_MANAGEMENT and element.name == "resume"
+        if resuming:
             self.factory.resumption.resume(self, element)
             if self.session is previous or self.xmlstream.closing:
                 return
-        elif previous.entry.link is previous and not self._resolveConflict(previous):
+        if previous.entry.link is previous and not self._resolveConflict(previous):
             return
-        if previous.entry.link is previous:
-            previous.end()
         self.entry.link = self.session
-        if not (element.uri == ns.STREAM_MANAGEMENT and element.name == "resume"):
+        if not resuming:
             self.elementReceived(element)
 
     def resumed(self, session):
