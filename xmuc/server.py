@@ -18,6 +18,7 @@ from xmuc.accounts.manager import AccountManager
 from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
 from xmuc.c2s.stream import ClientStreamFactory
+from xmuc.component.accept import ComponentService
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
@@ -265,6 +266,14 @@ class XmucServer(OrderedMultiService):
         StreamCloser(self, reactor).setServiceParent(self)
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
+
+        # External components (XEP-0114): their domains are routed from
+        # the start; they stop after the MUC, whose leaving occupants they
+        # may have.
+        self.components = None
+        if config.get("components", "secrets") or config.get("components", "listen"):
+            self.components = ComponentService(self, reactor)
+            self.components.setServiceParent(self)
 
         self.muc = None
         if config.get("muc", "enabled"):
