@@ -122,3 +122,6 @@ HATS_COMMANDS = "urn:xmpp:hats:commands"
 #: The namespace of hats before XEP-0317 chose one, which Prosody 0.12
 #: sends and clients of its time read.
 HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
+
+# HTTP File Upload (XEP-0363).
+HTTP_UPLOAD = "urn:xmpp:http:upload:0"
