@@ -65,18 +65,17 @@ class UploadService(service.Service):
     @ivar name: the name shown in disco.
     @ivar store: the L{FileStore}.
     @ivar secret: the key signing PUT URLs (bytes), once started.
-    @ivar baseURL: the public URL of the upload root, ending with C{/}:
-        C{[upload] url}, or what L{urlFor} says.
+    @ivar baseURL: the public URL of the upload root, ending with C{/}.
     @ivar usage: C{{owner: {token: (when, size)}}}: what each user was
         granted lately, for the daily quota.
     """
 
     name = "HTTP File Upload"
 
-    def __init__(self, server, domain, urlFor=None):
+    def __init__(self, server, domain, http):
         """
-        @param urlFor: a callable returning the upload root's public URL
-            when C{[upload] url} is empty (the HTTP listener knows it).
+        @param http: the L{xmuc.http.site.HTTPFrontend} serving the files
+            under C{/upload/}.
         """
         config = server.config
         self.server = server
@@ -92,9 +91,9 @@ class UploadService(service.Service):
         configured = config.get("upload", "secret")
         self._configuredSecret = configured.encode("utf-8") if configured else None
         self.secret = None
+        self.http = http
         url = config.get("upload", "url")
-        self._urlFor = urlFor
-        self._url = url if not url or url.endswith("/") else url + "/"
+        self._url = url + "/" if url else None
         self.store = FileStore(config.resolvePath(config.get("upload", "path")), server.reactor)
         self.usage = {}
         self._sweeper = None
@@ -102,12 +101,33 @@ class UploadService(service.Service):
 
     @property
     def baseURL(self):
+        """
+        C{[upload] url}, else C{[http] external_url} + C{/upload/}, else
+        the address the first HTTP listener listens on (an unspecified
+        address stands for the first host): fine for tests and a LAN, set
+        C{[http] external_url} for the world.
+        """
         if self._url:
             return self._url
-        url = self._urlFor() if self._urlFor is not None else None
-        if not url:
+        http = self.http
+        if http is None:
             return None
-        return url if url.endswith("/") else url + "/"
+        if http.externalURL:
+            return http.externalURL + "/upload/"
+        for listener in http.listeners:
+            if listener.port is None:
+                continue
+            where = listener.port.getHost()
+            host = getattr(where, "host", None)
+            if host is None:
+                continue
+            if host in ("0.0.0.0", "::", ""):
+                host = self.server.hosts[0]
+            elif ":" in host:
+                host = "[%s]" % (host,)
+            scheme = "https" if (listener.description or "").startswith("ssl:") else "http"
+            return "%s://%s:%d/upload/" % (scheme, host, where.port)
+        return None
 
     # -- Service ---------------------------------------------------------------
 
