@@ -67,16 +67,19 @@ class Refused(Exception):
         self.message = message
 
 
-def parsePath(segments):
+def parsePath(segments, quoted=False):
     """
     @param segments: the path segments below the upload root (bytes).
+    @param quoted: whether they are as sent (percent-encoded) rather than
+        decoded already (as twisted.web's C{postpath}).
     @return: C{(token, name)}.
     @raise Refused: 404 unless it is C{token/name}.
     """
     if len(segments) != 2:
         raise Refused(404, "No such file")
     try:
-        token, name = segments[0].decode("ascii"), unquote(segments[1].decode("ascii"), errors="strict")
+        token, name = segments[0].decode("ascii"), segments[1]
+        name = unquote(name.decode("ascii"), errors="strict") if quoted else name.decode("utf-8")
     except UnicodeError:
         raise Refused(404, "No such file")
     if not slots.TOKEN.match(token) or not name:
@@ -152,7 +155,7 @@ def uploadRequestFactory(base, service, prefix):
                 return base.gotLength(self, length)
             location, _, query = path[len(prefix):].partition(b"?")
             try:
-                token, name = parsePath(location.split(b"/"))
+                token, name = parsePath(location.split(b"/"), quoted=True)
                 slot = checkPut(service, token, name, server.http.parse_qs(query, 1), self.requestHeaders,
                                 _contentLength(self.requestHeaders))
                 self.uploadBody = service.store.receive(token, slot.size)
