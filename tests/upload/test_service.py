@@ -261,3 +261,86 @@ class DomainTests(UploadClients, unittest.TestCase):
         alice = yield self.login("alice")
         put, get = yield self.slot(alice, "a.png", 10)
         self.assertTrue(get.startswith("https://chat.example/files/"), get)
+
+
+ROOM = "spam@conference.localhost"
+STANZA_ID = "urn:xmpp:sid:0"
+OOB = "jabber:x:oob"
+
+
+class ModerationTests(UploadClients, unittest.TestCase):
+    """
+    Files linked from messages that moderation takes down are deleted:
+    Alice owns a room, Bob posts links to his uploads in it.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        yield UploadClients.setUp(self)
+        self.alice = yield self.login("alice")
+        self.bob = yield self.login("bob")
+        self.assertIsNone((yield self.joinRoom(self.alice, ROOM, "Alice")))
+        self.assertIsNone((yield self.joinRoom(self.bob, ROOM, "Bob")))
+
+    @defer.inlineCallbacks
+    def post(self, payload):
+        """
+        Bob says C{payload} in the room.
+
+        @return: Deferred firing with the room's stanza-id of it, once
+            Alice got it.
+        """
+        self.bob.send("<message type='groupchat' to='%s'>%s</message>" % (ROOM, payload))
+        message = yield self.until(self.alice, lambda e: e.name == "message" and e.getAttribute("from") == ROOM + "/Bob")
+        return child(message, STANZA_ID, "stanza-id")["id"]
+
+    @defer.inlineCallbacks
+    def statuses(self, *urls):
+        """
+        @return: Deferred firing with the status of a GET of each URL.
+        """
+        codes = []
+        for url in urls:
+            response = yield self.http(b"GET", url)
+            codes.append(response.code)
+        return codes
+
+    @defer.inlineCallbacks
+    def test_retractedAndDestroyed(self):
+        """
+        A moderator's retraction deletes the file the message's body links
+        to, before the moderator's answer; destroying the room deletes the
+        files its remaining messages link to (an out-of-band URL here);
+        a file no message linked to stays.
+        """
+        inBody = yield self.upload(self.bob, "spam.png", b"spam")
+        inOOB = yield self.upload(self.bob, "more.png", b"more")
+        unposted = yield self.upload(self.bob, "mine.png", b"mine")
+        spam = yield self.post("<body>look %s !</body>" % (inBody,))
+        yield self.post("<body>%s</body><x xmlns='%s'><url>%s</url></x>" % (inOOB, OOB, inOOB))
+        reply = yield self.alice.iq(
+            "<iq type='set' id='mod' to='%s'><moderate id='%s' xmlns='urn:xmpp:message-moderate:1'>"
+            "<retract xmlns='urn:xmpp:message-retract:1'/></moderate></iq>" % (ROOM, spam))
+        self.assertEqual(reply["type"], "result")
+        self.assertEqual((yield self.statuses(inBody, inOOB, unposted)), [404, 200, 200])
+        self.assertFalse(os.path.exists(self.store.contentPath(inBody.split("/")[-2])))
+        reply = yield self.alice.iq("<iq type='set' id='d' to='%s'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                                    "<destroy/></query></iq>" % (ROOM,))
+        self.assertEqual(reply["type"], "result")
+        self.assertEqual((yield self.statuses(inOOB, unposted)), [404, 200])
+
+    @defer.inlineCallbacks
+    def test_otherLinksIgnored(self):
+        """
+        Links elsewhere, or to files that are not (or no longer) here, are
+        ignored; the moderator is answered as usual.
+        """
+        kept = yield self.upload(self.bob, "kept.png", b"kept")
+        token = kept.split("/")[-2]
+        spam = yield self.post("<body>https://elsewhere.example/%s x https://elsewhere.example/%s/a.png</body>"
+                               % (token[:-1], slots.newToken()))
+        reply = yield self.alice.iq(
+            "<iq type='set' id='mod' to='%s'><moderate id='%s' xmlns='urn:xmpp:message-moderate:1'>"
+            "<retract xmlns='urn:xmpp:message-retract:1'/></moderate></iq>" % (ROOM, spam))
+        self.assertEqual(reply["type"], "result")
+        self.assertEqual((yield self.statuses(kept)), [200])
