@@ -344,3 +344,20 @@ class ModerationTests(UploadClients, unittest.TestCase):
             "<retract xmlns='urn:xmpp:message-retract:1'/></moderate></iq>" % (ROOM, spam))
         self.assertEqual(reply["type"], "result")
         self.assertEqual((yield self.statuses(kept)), [200])
+
+
+class ConfigurationTests(unittest.TestCase):
+    def test_needsHTTP(self):
+        """
+        The upload service without the HTTP listener is a configuration
+        error naming the file, the line and the key.
+        """
+        from xmuc.config import ConfigError, loadConfig
+        from xmuc.server import XmucServer
+
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write("[storage]\nbackend = memory\n[upload]\nenabled = true\n")
+        error = self.assertRaises(ConfigError, XmucServer, loadConfig(path))
+        self.assertEqual((error.path, error.line, error.section, error.key), (path, 4, "upload", "enabled"))
+        self.assertIn("[http] listen", str(error))
