@@ -357,7 +357,7 @@ class ConfigurationTests(unittest.TestCase):
 
         path = os.path.abspath(self.mktemp())
         with open(path, "w") as f:
-            f.write("[storage]\nbackend = memory\n[upload]\nenabled = true\n")
+            f.write("[c2s]\nrequire_encryption = false\n[storage]\nbackend = memory\n[upload]\nenabled = true\n")
         error = self.assertRaises(ConfigError, XmucServer, loadConfig(path))
-        self.assertEqual((error.path, error.line, error.section, error.key), (path, 4, "upload", "enabled"))
+        self.assertEqual((error.path, error.line, error.section, error.key), (path, 6, "upload", "enabled"))
         self.assertIn("[http] listen", str(error))
