@@ -9,7 +9,9 @@ import re
 from twisted.logger import Logger
 from twisted.web import resource, server
 
+from xmuc.http.hostmeta import wellKnown
 from xmuc.http.proxy import TrustedProxies
+from xmuc.http.websocket import PATH, websocketResource
 
 log = Logger()
 
@@ -54,7 +56,10 @@ class HTTPFrontend:
 
     @ivar server: the L{xmuc.server.XmucServer}.
     @ivar root: the root L{resource.Resource}; children are attached with
-        C{putChild}.
+        C{putChild}: C{/xmpp-websocket} (L{xmuc.http.websocket}) and
+        C{/.well-known} are there already.
+    @ivar wellKnown: the C{/.well-known} resource (RFC 8615), with
+        C{host-meta} and C{host-meta.json} (L{xmuc.http.hostmeta}).
     @ivar site: the L{server.Site} the listeners serve.
     @ivar listeners: the L{xmuc.server.ListeningService}s of C{[http]
         listen}.
@@ -76,6 +81,9 @@ class HTTPFrontend:
         self.allowedOrigins = frozenset(config.get("http", "allowed_origins"))
         self.listeners = []
         self.root = Root()
+        self.root.putChild(PATH, websocketResource(self, server.c2sFactory))
+        self.wellKnown = wellKnown(self)
+        self.root.putChild(b".well-known", self.wellKnown)
         self.site = XmucSite(self.root)
 
     def baseURL(self, request, secure):
