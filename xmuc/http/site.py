@@ -7,9 +7,11 @@ children to (C{server.http.root.putChild(b"upload", ...)}).
 import re
 
 from twisted.logger import Logger
-from twisted.web import resource, server
+from twisted.web import pages, resource, server
 
+from xmuc.http.hostmeta import wellKnown
 from xmuc.http.proxy import TrustedProxies
+from xmuc.http.websocket import PATH, websocketResource
 
 log = Logger()
 
@@ -23,10 +25,11 @@ class Root(resource.Resource):
     The root: C{404 Not Found} for everything no part claimed.
     """
 
+    def getChild(self, name, request):
+        return pages.notFound("Not Found", "Nothing here.")
+
     def render_GET(self, request):
-        request.setResponseCode(404)
-        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-        return b"xmuc: nothing here\n"
+        return self.getChild(b"", request).render(request)
 
 
 class XmucSite(server.Site):
@@ -54,7 +57,10 @@ class HTTPFrontend:
 
     @ivar server: the L{xmuc.server.XmucServer}.
     @ivar root: the root L{resource.Resource}; children are attached with
-        C{putChild}.
+        C{putChild}: C{/xmpp-websocket} (L{xmuc.http.websocket}) and
+        C{/.well-known} are there already.
+    @ivar wellKnown: the C{/.well-known} resource (RFC 8615), with
+        C{host-meta} and C{host-meta.json} (L{xmuc.http.hostmeta}).
     @ivar site: the L{server.Site} the listeners serve.
     @ivar listeners: the L{xmuc.server.ListeningService}s of C{[http]
         listen}.
@@ -76,6 +82,9 @@ class HTTPFrontend:
         self.allowedOrigins = frozenset(config.get("http", "allowed_origins"))
         self.listeners = []
         self.root = Root()
+        self.root.putChild(PATH, websocketResource(self, server.c2sFactory))
+        self.wellKnown = wellKnown(self)
+        self.root.putChild(b".well-known", self.wellKnown)
         self.site = XmucSite(self.root)
 
     def baseURL(self, request, secure):
@@ -88,8 +97,8 @@ class HTTPFrontend:
         """
         if self.externalURL:
             return self.externalURL
-        host = request.getHeader(b"host")
-        if not host or not _HOST.match(host):
+        host = (request.getHeader(b"host") or b"").decode("latin-1")
+        if not _HOST.match(host):
             where = request.getHost()
             host = "%s:%d" % (where.host, where.port)
         return "%s://%s" % ("https" if secure else "http", host)
