@@ -307,3 +307,30 @@ class StreamingTests(UploadClients, unittest.TestCase):
         yield waitFor(lambda: not self.store.taken(token) and not os.path.exists(part))
         response = yield self.http(b"PUT", put, b"z" * 100000, {"Content-Type": "image/png"})
         self.assertEqual(response.code, 201)
+
+
+class RestartTests(UploadClients, unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_restart(self):
+        """
+        After a restart on the same configuration, stored files are served
+        at the same path and a PUT URL signed before it is still good.
+        """
+        from xmuc.testing.server import startServer
+
+        alice = yield self.login("alice")
+        get = yield self.upload(alice, "kept.png", b"kept")
+        put, pending = yield self.slot(alice, "later.png", 5, "image/png")
+        oldBase = self.running.server.upload.baseURL
+        yield alice.close()
+        yield self.running.stop()
+        again = yield startServer(self.running.server.config.path)
+        self.addCleanup(again.stop)
+        yield again.server.upload.started
+        newBase = again.server.upload.baseURL
+        response = yield self.http(b"GET", get.replace(oldBase, newBase))
+        self.assertEqual((response.code, response.body), (200, b"kept"))
+        response = yield self.http(b"PUT", put.replace(oldBase, newBase), b"later", {"Content-Type": "image/png"})
+        self.assertEqual(response.code, 201)
+        response = yield self.http(b"GET", pending.replace(oldBase, newBase))
+        self.assertEqual(response.body, b"later")
