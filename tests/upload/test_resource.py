@@ -334,3 +334,54 @@ class RestartTests(UploadClients, unittest.TestCase):
         self.assertEqual(response.code, 201)
         response = yield self.http(b"GET", pending.replace(oldBase, newBase))
         self.assertEqual(response.body, b"later")
+
+
+class PlainSiteTests(UploadClients, unittest.TestCase):
+    """
+    The resource on a site without L{uploadRequestFactory}: twisted.web
+    buffers the body, the resource checks it and copies it in.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        from twisted.web import server as webserver
+
+        from xmuc.upload.resource import UploadResource
+
+        yield UploadClients.setUp(self)
+        site = webserver.Site(UploadResource(self.running.server.upload))
+        port = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
+        self.addCleanup(port.stopListening)
+        self.base = "http://127.0.0.1:%d/" % (port.getHost().port,)
+        self.alice = yield self.login("alice")
+
+    @defer.inlineCallbacks
+    def plainSlot(self, name, size, contentType="image/png"):
+        put, get = yield self.slot(self.alice, name, size, contentType)
+        upload = self.running.server.upload.baseURL
+        return put.replace(upload, self.base), get.replace(upload, self.base)
+
+    @defer.inlineCallbacks
+    def test_stored(self):
+        put, get = yield self.plainSlot("a.png", 100000)
+        data = os.urandom(100000)
+        response = yield self.http(b"PUT", put, data, {"Content-Type": "image/png"})
+        self.assertEqual(response.code, 201)
+        response = yield self.http(b"GET", get)
+        self.assertEqual(response.body, data)
+
+    @defer.inlineCallbacks
+    def test_refused(self):
+        """
+        The same checks, after the body: wrong length, wrong signature,
+        second PUT.
+        """
+        put, _ = yield self.plainSlot("a.png", 3)
+        for url, body, code in ((put, b"ab", 400), (put, b"abcd", 413), (put.replace("size=3", "size=2"), b"ab", 403)):
+            response = yield self.http(b"PUT", url, body, {"Content-Type": "image/png"})
+            self.assertEqual(response.code, code)
+        self.assertEqual(self.store.files, {})
+        response = yield self.http(b"PUT", put, b"abc", {"Content-Type": "image/png"})
+        self.assertEqual(response.code, 201)
+        response = yield self.http(b"PUT", put, b"abc", {"Content-Type": "image/png"})
+        self.assertEqual(response.code, 409)

@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote
 
 from twisted.internet import threads
 from twisted.logger import Logger
-from twisted.web import resource, server, static
+from twisted.web import http, resource, server, static
 
 from xmuc.upload import slots
 from xmuc.upload.files import DiscardedBody, IncomingFile, StoredFile
@@ -148,7 +148,9 @@ def uploadRequestFactory(base, service, prefix):
 
         def gotLength(self, length):
             # The method and path are the channel's until the body is
-            # complete; without them this is an ordinary request.
+            # complete (private attributes of twisted.web's HTTPChannel):
+            # without them this is an ordinary request, its body buffered
+            # by twisted.web and copied by UploadResource.render_PUT.
             method = getattr(self.channel, "_command", None)
             path = getattr(self.channel, "_path", None)
             if method != b"PUT" or not isinstance(path, bytes) or not path.startswith(prefix):
@@ -156,7 +158,7 @@ def uploadRequestFactory(base, service, prefix):
             location, _, query = path[len(prefix):].partition(b"?")
             try:
                 token, name = parsePath(location.split(b"/"), quoted=True)
-                slot = checkPut(service, token, name, server.http.parse_qs(query, 1), self.requestHeaders,
+                slot = checkPut(service, token, name, http.parse_qs(query, 1), self.requestHeaders,
                                 _contentLength(self.requestHeaders))
                 self.uploadBody = service.store.receive(token, slot.size)
                 self.uploadToken = token
