@@ -309,7 +309,10 @@ class XmucServer(OrderedMultiService):
         if config.get("upload", "enabled"):
             if self.http is None:
                 raise config.error("upload", "enabled", "the upload service needs [http] listen")
-            self.upload = UploadService(self, config.get("upload", "domain") or "upload." + self.hosts[0], self.http)
+            domain = config.get("upload", "domain") or "upload." + self.hosts[0]
+            if domain in self.hosts or domain in self.router.components:
+                raise config.error("upload", "domain", "%s is already served by another part" % (domain,))
+            self.upload = UploadService(self, domain, self.http)
             self.router.addComponent(self.upload.domain, self.upload)
             self.upload.setServiceParent(self)
             self.http.root.putChild(b"upload", UploadResource(self.upload))

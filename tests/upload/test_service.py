@@ -361,3 +361,20 @@ class ConfigurationTests(unittest.TestCase):
         error = self.assertRaises(ConfigError, XmucServer, loadConfig(path))
         self.assertEqual((error.path, error.line, error.section, error.key), (path, 6, "upload", "enabled"))
         self.assertIn("[http] listen", str(error))
+
+    def test_domainTaken(self):
+        """
+        An upload domain that is a host or the MUC's is a configuration
+        error.
+        """
+        from xmuc.config import ConfigError, loadConfig
+        from xmuc.server import XmucServer
+
+        for domain in ("localhost", "conference.localhost"):
+            path = os.path.abspath(self.mktemp())
+            with open(path, "w") as f:
+                f.write("[c2s]\nrequire_encryption = false\n[storage]\nbackend = memory\n"
+                        "[http]\nlisten = tcp:0:interface=127.0.0.1\n"
+                        "[upload]\nenabled = true\ndomain = %s\n" % (domain,))
+            error = self.assertRaises(ConfigError, XmucServer, loadConfig(path))
+            self.assertEqual((error.section, error.key, error.line), ("upload", "domain", 9))
