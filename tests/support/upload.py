@@ -4,6 +4,8 @@ service on, slot requests over XMPP, and plain HTTP requests
 (L{twisted.web.client.Agent}) against the URLs it gives.
 """
 
+from io import BytesIO
+
 from twisted.internet import defer, reactor
 from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, readBody
 from twisted.web.http_headers import Headers
@@ -94,8 +96,6 @@ class UploadClients(LoggedInClients):
         sent = Headers({k.encode("ascii"): [v.encode("latin-1")] for k, v in (headers or {}).items()})
         producer = None
         if body is not None:
-            from io import BytesIO
-
             producer = FileBodyProducer(BytesIO(body))
         response = yield self.agent.request(method, url.encode("ascii"), sent, producer)
         content = yield readBody(response)

@@ -7,7 +7,6 @@ and nothing written.
 
 import os
 import time
-from io import BytesIO
 
 from twisted.internet import defer, endpoints, protocol, reactor, task
 from twisted.trial import unittest

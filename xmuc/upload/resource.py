@@ -26,7 +26,7 @@ from twisted.logger import Logger
 from twisted.web import http, resource, server, static
 
 from xmuc.upload import slots
-from xmuc.upload.files import DiscardedBody, IncomingFile, StoredFile
+from xmuc.upload.files import DiscardedBody, StoredFile
 
 log = Logger()
 

@@ -10,7 +10,6 @@ same quota, and a server's disk is its own users' to fill by default).
 """
 
 import re
-import time
 from urllib.parse import unquote, urlsplit
 
 from twisted.application import service
@@ -25,7 +24,7 @@ from xmuc.upload import slots
 from xmuc.upload.files import FileStore
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import stamp
-from xmuc.xmpp.errors import StanzaError, errorReply, isError
+from xmuc.xmpp.errors import StanzaError, errorReply
 from xmuc.xmpp.forms import Form
 from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import resultFor
