@@ -256,6 +256,59 @@ def parseSecrets(value):
     return result
 
 
+def parseBaseURL(value):
+    """
+    An absolute C{http://} or C{https://} URL without query or fragment
+    (C{https://chat.example.org/}); empty for none.  Returned without its
+    trailing slash.
+    """
+    url = value.strip()
+    if not url:
+        return ""
+    if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", url):
+        raise ValueError("expected an http:// or https:// URL, got %r" % (value,))
+    return url.rstrip("/")
+
+
+def parseNetworks(value):
+    """
+    IP addresses and networks (C{127.0.0.1 10.0.0.0/8 ::1}).
+
+    @return: a list of L{ipaddress.IPv4Network} / L{ipaddress.IPv6Network}.
+    """
+    import ipaddress
+
+    networks = []
+    for item in parseList(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError("not an IP address or network: %r" % (item,))
+    return networks
+
+
+def parseOrigins(value):
+    """
+    Web origins (RFC 6454: C{https://example.org}, C{http://localhost:8080}).
+
+    @return: the list, lowercased, without trailing slashes.
+    """
+    origins = []
+    for item in parseList(value):
+        origin = item.rstrip("/").lower()
+        if not re.match(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$", origin):
+            raise ValueError("expected an origin such as https://example.org, got %r" % (item,))
+        origins.append(origin)
+    return origins
+
+
+def parseOptionalDomain(value):
+    """
+    A bare domain name, or empty for the default.
+    """
+    return parseDomain(value) if value.strip() else ""
+
+
 class Option:
     """
     One key of one section.
@@ -462,6 +515,43 @@ SCHEMA = {
         # Seconds an occupant's client has to answer the ping sent when
         # the link comes back before it is removed from its rooms.
         "ping_timeout": Option(parseFloat(0.01), "30"),
+    },
+    "http": {
+        # HTTP listening endpoints (WebSocket, discovery); empty: no HTTP.
+        # tap.conf sets tcp:5280:interface=127.0.0.1; absent here, so that a
+        # configuration without [http] (tests, older files) binds nothing more.
+        "listen": Option(parseEndpoints, ""),
+        # Public base URL of the HTTP service (behind a reverse proxy);
+        # empty: the URL each request was made to.
+        "external_url": Option(parseBaseURL, ""),
+        # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+        "trusted_proxies": Option(parseNetworks, ""),
+        # Origins web pages may open WebSocket streams from (empty: any).
+        "allowed_origins": Option(parseOrigins, ""),
+    },
+    "upload": {
+        # Run the HTTP File Upload service (XEP-0363); needs the HTTP listener.
+        "enabled": Option(parseBool, "false"),
+        # Upload service domain (empty: upload.<first host>).
+        "domain": Option(parseOptionalDomain, ""),
+        # Public URL of the upload root (empty: [http] external_url/upload).
+        "url": Option(parseBaseURL, ""),
+        # Directory of the uploaded files.
+        "path": Option(parseString, "data/upload"),
+        # Largest file, in bytes.
+        "max_size": Option(parseInt(1), "10485760"),
+        # Media types accepted (type/subtype or type/*; empty: any).
+        "allowed_types": Option(parseList, ""),
+        # Bytes one user may upload per day (0: no limit).
+        "quota": Option(parseInt(0), "104857600"),
+        # Seconds a PUT URL stays valid.
+        "slot_lifetime": Option(parseInt(1), "300"),
+        # Seconds files are kept (0: forever).
+        "expire_after": Option(parseInt(0), "604800"),
+        # Key signing PUT URLs (empty: a random one kept in the upload directory).
+        "secret": Option(parseString, ""),
+        # Let users of other servers upload.
+        "allow_remote": Option(parseBool, "false"),
     },
     "log": {
         # Default log level.
