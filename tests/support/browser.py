@@ -28,6 +28,8 @@ import hashlib
 import json
 import os
 import shutil
+import struct
+import zlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -119,6 +121,29 @@ def ensureBrowser():
                 % (code, err.decode("utf-8", "replace").strip()[-2000:])
             )
     return node
+
+
+def makePNG(width, height, seed):
+    """
+    A small true-colour PNG image whose pixels depend on C{seed}, so two
+    runs never share a file by chance.
+
+    @param seed: any bytes.
+    @return: the PNG file (L{bytes}).
+    """
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    noise = hashlib.sha256(seed).digest()
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")  # no filter
+        for x in range(width):
+            row += bytes(((x * 255) // width, (y * 255) // height, noise[(x * y) % len(noise)]))
+        rows.append(bytes(row))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
 
 
 def certificatePin(certificatePath):

@@ -19,6 +19,15 @@ export function check(name, condition, detail = "") {
     console.log("CHECK", name);
 }
 
+// Resolve once `condition()` is true (checked as events come in), or after
+// `timeout` ms; the caller checks the condition again to report it.
+export async function until(condition, timeout) {
+    const deadline = Date.now() + timeout;
+    while (!condition() && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+}
+
 // Loopback only: the machine running the tests has no other network, and
 // a page that reaches for one would hang or fail there.
 function isLoopback(hostname) {
