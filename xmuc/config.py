@@ -201,6 +201,52 @@ def parseLogLevels(value):
     return result
 
 
+def parseBaseURL(value):
+    """
+    An absolute C{http://} or C{https://} URL without query or fragment
+    (C{https://chat.example.org/}); empty for none.  Returned without its
+    trailing slash.
+    """
+    url = value.strip()
+    if not url:
+        return ""
+    if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", url):
+        raise ValueError("expected an http:// or https:// URL, got %r" % (value,))
+    return url.rstrip("/")
+
+
+def parseNetworks(value):
+    """
+    IP addresses and networks (C{127.0.0.1 10.0.0.0/8 ::1}).
+
+    @return: a list of L{ipaddress.IPv4Network} / L{ipaddress.IPv6Network}.
+    """
+    import ipaddress
+
+    networks = []
+    for item in parseList(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError("not an IP address or network: %r" % (item,))
+    return networks
+
+
+def parseOrigins(value):
+    """
+    Web origins (RFC 6454: C{https://example.org}, C{http://localhost:8080}).
+
+    @return: the list, lowercased, without trailing slashes.
+    """
+    origins = []
+    for item in parseList(value):
+        origin = item.rstrip("/").lower()
+        if not re.match(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$", origin):
+            raise ValueError("expected an origin such as https://example.org, got %r" % (item,))
+        origins.append(origin)
+    return origins
+
+
 class Option:
     """
     One key of one section.
@@ -353,6 +399,19 @@ SCHEMA = {
         "occupant_message_rate": Option(parseInt(0), "120"),
         # Messages one occupant may send at once before the rate applies.
         "occupant_message_burst": Option(parseInt(1), "10"),
+    },
+    "http": {
+        # HTTP listening endpoints (WebSocket, discovery); empty: no HTTP.
+        # tap.conf sets tcp:5280:interface=127.0.0.1; absent here, so that a
+        # configuration without [http] (tests, older files) binds nothing more.
+        "listen": Option(parseEndpoints, ""),
+        # Public base URL of the HTTP service (behind a reverse proxy);
+        # empty: the URL each request was made to.
+        "external_url": Option(parseBaseURL, ""),
+        # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+        "trusted_proxies": Option(parseNetworks, ""),
+        # Origins web pages may open WebSocket streams from (empty: any).
+        "allowed_origins": Option(parseOrigins, ""),
     },
     "log": {
         # Default log level.

@@ -19,6 +19,7 @@ from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
 from xmuc.c2s.stream import ClientStreamFactory
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
+from xmuc.http.site import HTTPFrontend
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
 from xmuc.session.manager import SessionManager
@@ -217,7 +218,10 @@ class XmucServer(OrderedMultiService):
     @ivar router: the L{Router}.
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
-    @ivar listeners: the client L{ListeningService}s.
+    @ivar listeners: the client L{ListeningService}s (c2s first, then
+        HTTP).
+    @ivar http: the L{xmuc.http.site.HTTPFrontend}, or L{None} when
+        C{[http] listen} is empty.
     @ivar reactor: the reactor the server listens and times with.
     """
 
@@ -277,6 +281,23 @@ class XmucServer(OrderedMultiService):
             )
             listener.setServiceParent(self)
             self.listeners.append(listener)
+
+        # HTTP (off when [http] listen is empty): parts served over HTTP
+        # attach their resources to self.http.root.
+        self.http = None
+        if config.get("http", "listen"):
+            self.http = HTTPFrontend(self)
+            for description in config.get("http", "listen"):
+                listener = ListeningService(
+                    endpoints.serverFromString(reactor, withBacklog(description)),
+                    self.http.site,
+                    self.ready,
+                    reactor,
+                    description,
+                )
+                listener.setServiceParent(self)
+                self.http.listeners.append(listener)
+                self.listeners.append(listener)
 
     def startService(self):
         """

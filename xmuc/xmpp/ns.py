@@ -122,3 +122,8 @@ HATS_COMMANDS = "urn:xmpp:hats:commands"
 #: The namespace of hats before XEP-0317 chose one, which Prosody 0.12
 #: sends and clients of its time read.
 HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
+
+# XMPP over WebSocket (RFC 7395) and its discovery (XEP-0156).
+FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+ALT_CONNECTIONS_WEBSOCKET = "urn:xmpp:alt-connections:websocket"
+XRD = "http://docs.oasis-open.org/ns/xri/xrd-1.0"
