@@ -247,6 +247,13 @@ def parseOrigins(value):
     return origins
 
 
+def parseOptionalDomain(value):
+    """
+    A bare domain name, or empty for the default.
+    """
+    return parseDomain(value) if value.strip() else ""
+
+
 class Option:
     """
     One key of one section.
@@ -412,6 +419,30 @@ SCHEMA = {
         "trusted_proxies": Option(parseNetworks, ""),
         # Origins web pages may open WebSocket streams from (empty: any).
         "allowed_origins": Option(parseOrigins, ""),
+    },
+    "upload": {
+        # Run the HTTP File Upload service (XEP-0363); needs the HTTP listener.
+        "enabled": Option(parseBool, "false"),
+        # Upload service domain (empty: upload.<first host>).
+        "domain": Option(parseOptionalDomain, ""),
+        # Public URL of the upload root (empty: [http] external_url/upload).
+        "url": Option(parseBaseURL, ""),
+        # Directory of the uploaded files.
+        "path": Option(parseString, "data/upload"),
+        # Largest file, in bytes.
+        "max_size": Option(parseInt(1), "10485760"),
+        # Media types accepted (type/subtype or type/*; empty: any).
+        "allowed_types": Option(parseList, ""),
+        # Bytes one user may upload per day (0: no limit).
+        "quota": Option(parseInt(0), "104857600"),
+        # Seconds a PUT URL stays valid.
+        "slot_lifetime": Option(parseInt(1), "300"),
+        # Seconds files are kept (0: forever).
+        "expire_after": Option(parseInt(0), "604800"),
+        # Key signing PUT URLs (empty: a random one kept in the upload directory).
+        "secret": Option(parseString, ""),
+        # Let users of other servers upload.
+        "allow_remote": Option(parseBool, "false"),
     },
     "log": {
         # Default log level.

@@ -37,6 +37,12 @@ C{account-blocks(account, contact)} (L{ACCOUNT_BLOCKS}, with L{HookRegistry.fire
     (XEP-0191) says so; L{None} (nobody answers) means no.  The MUC asks
     before relaying a private message, since only it knows the sender's
     real JID behind its nickname.
+C{room-messages-removed(room, messages)} (L{ROOM_MESSAGES_REMOVED}, with L{HookRegistry.fireAll})
+    Messages of the room C{room} (bare JID, str) were taken down by
+    moderation: a moderator retracted one (XEP-0425), or the room was
+    destroyed with its history and archive.  C{messages} is a list of
+    the removed messages as serialized XML (str), as they were before; the
+    upload service deletes the files they link to.
 """
 
 import itertools
@@ -50,7 +56,9 @@ ACCOUNT_DELETED = "account-deleted"
 
 ACCOUNT_BLOCKS = "account-blocks"
 
-SERVER_EVENTS = frozenset({ACCOUNT_DELETED, ACCOUNT_BLOCKS})
+ROOM_MESSAGES_REMOVED = "room-messages-removed"
+
+SERVER_EVENTS = frozenset({ACCOUNT_DELETED, ACCOUNT_BLOCKS, ROOM_MESSAGES_REMOVED})
 
 
 class UncataloguedEvent(KeyError):

@@ -127,3 +127,6 @@ HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 ALT_CONNECTIONS_WEBSOCKET = "urn:xmpp:alt-connections:websocket"
 XRD = "http://docs.oasis-open.org/ns/xri/xrd-1.0"
+
+# HTTP File Upload (XEP-0363).
+HTTP_UPLOAD = "urn:xmpp:http:upload:0"
