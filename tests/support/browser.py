@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import struct
 import zlib
 
@@ -123,6 +124,18 @@ def ensureBrowser():
     return node
 
 
+def freePort():
+    """
+    A TCP port on 127.0.0.1 that was free a moment ago, for a listener
+    whose public URL must be written in the configuration before it starts.
+
+    @return: the port number.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def makePNG(width, height, seed):
     """
     A small true-colour PNG image whose pixels depend on C{seed}, so two
@@ -163,23 +176,26 @@ def certificatePin(certificatePath):
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
 
-def contentSecurityPolicy(origins):
+def contentSecurityPolicy(servers):
     """
-    The page's Content-Security-Policy: its own files, and connections,
-    images and media of the XMPP server's origins only.  The browser
-    refuses anything else before any request is made (the sponsors' logos
-    Converse.js shows under its login form, for one), which is what a
-    closed network needs and what a careful site does anyway.
+    The page's Content-Security-Policy: its own files, and connections
+    (HTTPS and WebSocket), images and media of the XMPP server only.  The
+    browser refuses anything else before any request is made (the
+    sponsors' logos Converse.js shows under its login form, for one), which
+    is what a closed network needs and what a careful site does anyway.
 
-    @param origins: source expressions of the XMPP server
-        (C{'https://localhost:*'}).
+    @param servers: source expressions of the XMPP server's HTTPS origins
+        (C{'https://localhost:*'}); the same with C{wss://} are allowed
+        for connections.
     @return: the header value (L{bytes}).
     """
-    servers = " ".join(origins)
+    web = " ".join(servers)
+    sockets = " ".join("wss://" + server[len("https://") :] for server in servers if server.startswith("https://"))
     return (
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-        "connect-src 'self' %(s)s; img-src 'self' data: blob: %(s)s; media-src 'self' blob: %(s)s; "
-        "frame-src 'none'; object-src 'none'; base-uri 'none'" % {"s": servers}
+        "connect-src 'self' %(web)s %(sockets)s; img-src 'self' data: blob: %(web)s; "
+        "media-src 'self' blob: %(web)s; frame-src 'none'; object-src 'none'; base-uri 'none'"
+        % {"web": web, "sockets": sockets}
     ).encode("ascii")
 
 
@@ -214,7 +230,7 @@ class _PageSite(server.Site):
 
 
 @defer.inlineCallbacks
-def servePage(testCase, settings, servers=("https://localhost:*", "wss://localhost:*")):
+def servePage(testCase, settings, servers=("https://localhost:*",)):
     """
     Serve the Converse.js page on 127.0.0.1 (an ephemeral port) until the
     end of the test: C{/} the page, C{/settings.json} the settings it gives
@@ -222,8 +238,8 @@ def servePage(testCase, settings, servers=("https://localhost:*", "wss://localho
 
     @param settings: Converse.js's settings (a JSON-able L{dict});
         C{assets_path} is set here to the served C{dist/}.
-    @param servers: the origins the page may connect to and show images
-        from (L{contentSecurityPolicy}).
+    @param servers: the HTTPS origins the page may connect to and show
+        images from (L{contentSecurityPolicy}).
     @return: Deferred firing with the page's URL (C{http://127.0.0.1:PORT/}).
     """
     settings = dict(settings, assets_path="/dist/")

@@ -27,7 +27,8 @@ await run(async (page, session, options) => {
     const textarea = room.locator("textarea.chat-textarea");
     await textarea.waitFor({ state: "visible", timeout });
 
-    check("host-meta", hostMeta.some((r) => r.status === 200), hostMeta);
+    // XEP-0156 as Converse.js does it: the XRD document at the JID's domain.
+    check("host-meta", hostMeta.some((r) => r.url === options.hostMeta && r.status === 200), hostMeta);
     check("websocket-discovered", websockets.length > 0 && websockets.every((url) => url === options.websocket), {
         websockets,
         advertised: options.websocket,
