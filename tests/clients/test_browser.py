@@ -143,7 +143,14 @@ class ConverseRoomTests(unittest.TestCase):
             directory,
         )
         peer = runClientScript(self, running, "browser_peer", ROOM, said, answer, picture, logName="browser_peer.log")
-        browserChecks, peerChecks = yield defer.gatherResults([browser, peer], consumeErrors=True)
+        # Both run to their end (each bounds its own waits), so that no
+        # process outlives the test when one side fails; the browser's
+        # failure, the cause of the other's, is reported first.
+        results = yield defer.DeferredList([browser, peer], consumeErrors=True)
+        for ok, result in results:
+            if not ok:
+                result.raiseException()
+        (_, browserChecks), (_, peerChecks) = results
         self.assertEqual(
             browserChecks,
             [

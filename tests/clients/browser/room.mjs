@@ -23,22 +23,24 @@ await run(async (page, session, options) => {
     });
 
     await page.goto(options.page);
-    const room = page.locator(`converse-muc[jid="${options.room}"]`);
-    const textarea = room.locator("textarea.chat-textarea");
-    await textarea.waitFor({ state: "visible", timeout });
-
+    const loggedIn = () => received.some((frame) => frame.startsWith("<success"));
+    await until(loggedIn, timeout);
     // XEP-0156 as Converse.js does it: the XRD document at the JID's domain.
     check("host-meta", hostMeta.some((r) => r.url === options.hostMeta && r.status === 200), hostMeta);
     check("websocket-discovered", websockets.length > 0 && websockets.every((url) => url === options.websocket), {
         websockets,
         advertised: options.websocket,
     });
-    check("logged-in", received.some((frame) => frame.includes("<success")), received.slice(0, 8));
+    check("logged-in", loggedIn(), received.slice(0, 8));
     // XEP-0045 7.2.2: the self-presence carries status 110.
     const selfPresence = (frame) =>
         frame.startsWith("<presence") && frame.includes(options.room) && /code=["']110["']/.test(frame);
     await until(() => received.some(selfPresence), timeout);
     check("joined", received.some(selfPresence), received.filter((frame) => frame.startsWith("<presence")));
+
+    const room = page.locator(`converse-muc[jid="${options.room}"]`);
+    const textarea = room.locator("textarea.chat-textarea");
+    await textarea.waitFor({ state: "visible", timeout });
 
     await textarea.fill(options.send);
     await textarea.press("Enter");
