@@ -22,6 +22,7 @@ from zope.interface import implementer
 from twisted.internet.interfaces import ITransport
 
 from tests.support.client import XMPPTestClient
+from xmuc.http.websocket import ReactorTimer
 
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 NS_CLIENT = "jabber:client"
@@ -187,6 +188,12 @@ class _Carrier(WebSocketClientProtocol):
     def onMessage(self, payload, isBinary):
         self.factory.client.messageReceived(payload, isBinary)
 
+    def _connectionLost(self, reason):
+        WebSocketClientProtocol._connectionLost(self, reason)
+        call, self.closeHandshakeTimeoutCall = self.closeHandshakeTimeoutCall, None
+        if call is not None and call.active():
+            call.cancel()
+
     def onClose(self, wasClean, code, reason):
         self.factory.closeCode = code
         opened = self.factory.opened
@@ -216,6 +223,7 @@ def connectWebSocket(port, domain="localhost", path="/xmpp-websocket", origin=No
         headers=headers or {},
     )
     factory.protocol = _Carrier
+    factory._batched_timer = ReactorTimer(reactor)
     factory.client = WebSocketTestClient(domain)
     factory.opened = defer.Deferred()
     factory.response = None

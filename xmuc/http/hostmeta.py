@@ -7,7 +7,7 @@ connect.
 
 import json
 
-from twisted.web import resource
+from twisted.web import pages, resource
 from twisted.words.xish import domish
 
 from xmuc.http.proxy import requestClient
@@ -62,12 +62,21 @@ class HostMeta(resource.Resource):
         ).encode("utf-8")
 
 
+class WellKnown(resource.Resource):
+    """
+    C{/.well-known} (RFC 8615): C{404} for names nobody serves.
+    """
+
+    def getChild(self, name, request):
+        return pages.notFound("Not Found", "Nothing here.")
+
+
 def wellKnown(http):
     """
     @param http: the L{xmuc.http.site.HTTPFrontend}.
     @return: the C{/.well-known} resource, with both host-meta documents.
     """
-    directory = resource.Resource()
+    directory = WellKnown()
     directory.putChild(b"host-meta", HostMeta(http, asJSON=False))
     directory.putChild(b"host-meta.json", HostMeta(http, asJSON=True))
     return directory

@@ -7,7 +7,7 @@ children to (C{server.http.root.putChild(b"upload", ...)}).
 import re
 
 from twisted.logger import Logger
-from twisted.web import resource, server
+from twisted.web import pages, resource, server
 
 from xmuc.http.hostmeta import wellKnown
 from xmuc.http.proxy import TrustedProxies
@@ -25,10 +25,11 @@ class Root(resource.Resource):
     The root: C{404 Not Found} for everything no part claimed.
     """
 
+    def getChild(self, name, request):
+        return pages.notFound("Not Found", "Nothing here.")
+
     def render_GET(self, request):
-        request.setResponseCode(404)
-        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-        return b"xmuc: nothing here\n"
+        return self.getChild(b"", request).render(request)
 
 
 class XmucSite(server.Site):
@@ -96,8 +97,8 @@ class HTTPFrontend:
         """
         if self.externalURL:
             return self.externalURL
-        host = request.getHeader(b"host")
-        if not host or not _HOST.match(host):
+        host = (request.getHeader(b"host") or b"").decode("latin-1")
+        if not _HOST.match(host):
             where = request.getHost()
             host = "%s:%d" % (where.host, where.port)
         return "%s://%s" % ("https" if secure else "http", host)

@@ -398,6 +398,14 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
             xs.authenticator.streamError("policy-violation", "stanza too large")
         WebSocketServerProtocol._max_message_size_exceeded(self, size, maximum, reason)
 
+    def _connectionLost(self, reason):
+        WebSocketServerProtocol._connectionLost(self, reason)
+        # autobahn leaves this one scheduled (it does nothing once the
+        # connection is gone, but keeps the reactor busy).
+        call, self.closeHandshakeTimeoutCall = self.closeHandshakeTimeoutCall, None
+        if call is not None and call.active():
+            call.cancel()
+
     def onClose(self, wasClean, code, reason):
         xs, self.xmlstream = self.xmlstream, None
         if xs is None:
@@ -425,6 +433,21 @@ def _streamHeader(open):
     ).encode("utf-8")
 
 
+class ReactorTimer:
+    """
+    autobahn's timer interface (C{call_later}) on the reactor itself: one
+    L{IDelayedCall} per timeout, gone once cancelled.  autobahn's default
+    groups timeouts in shared buckets whose calls stay scheduled after
+    every timeout in them was cancelled.
+    """
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def call_later(self, delay, function, *args, **kwargs):
+        return self.clock.callLater(delay, function, *args, **kwargs)
+
+
 class XMPPWebSocketFactory(WebSocketServerFactory):
     """
     Builds the WebSocket protocol of each connection.
@@ -438,6 +461,7 @@ class XMPPWebSocketFactory(WebSocketServerFactory):
 
     def __init__(self, http, c2s):
         WebSocketServerFactory.__init__(self)
+        self._batched_timer = ReactorTimer(c2s.clock)
         self.http = http
         self.c2s = c2s
         self.setProtocolOptions(
@@ -446,6 +470,9 @@ class XMPPWebSocketFactory(WebSocketServerFactory):
             # a stream error) as on TCP.
             maxMessagePayloadSize=2 * c2s.maxStanzaSize + 4096,
             maxFramePayloadSize=2 * c2s.maxStanzaSize + 4096,
+            # Origins are checked in onConnect, "null" (a page from a file
+            # or a sandbox) like any other.
+            allowNullOrigin=True,
             # A protocol error gets a close frame, not a dropped connection.
             failByDrop=False,
             # The c2s negotiation timeout applies after the handshake.
