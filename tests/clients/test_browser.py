@@ -118,9 +118,9 @@ class ConverseRoomTests(unittest.TestCase):
             },
         )
 
-        said, answer = "Hello from Converse.js %s" % (os.urandom(4).hex(),), "Hello from slixmpp %s" % (
-            os.urandom(4).hex(),
-        )
+        # Fresh texts each run, so nothing from another run can pass for them.
+        said = "Hello from Converse.js %s" % (os.urandom(4).hex(),)
+        answer = "Hello from slixmpp %s" % (os.urandom(4).hex(),)
         screenshot = artifact("converse.png")
         browser = runBrowserScript(
             self,
