@@ -23,6 +23,7 @@ from tests.support.client import (
 )
 from tests.support.streammanagement import NS_SM, enable, isSM, receiveSkippingRequests
 from tests.support.websocket import FRAMING, connectWebSocket, rawHandshake
+from xmuc.http.websocket import declareNamespaces
 
 ROOM = "lounge@conference.localhost"
 MUC = "http://jabber.org/protocol/muc"
@@ -104,6 +105,42 @@ class WebSocketServer:
         yield client.waitClosed()
         self.assertEqual(client.messages[-1], ("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
         self.assertEqual(client.framingErrors, [])
+
+
+class DeclareNamespacesTests(unittest.TestCase):
+    """
+    What the stream writes, made to stand alone (RFC 7395 3.3.3).
+    """
+
+    def test_stanza(self):
+        self.assertEqual(
+            declareNamespaces(b"<message to='a@b'><body>x</body></message>"),
+            b"<message xmlns='jabber:client' to='a@b'><body>x</body></message>",
+        )
+        self.assertEqual(declareNamespaces(b"<presence/>"), b"<presence xmlns='jabber:client'/>")
+        self.assertEqual(declareNamespaces(b"<iq>x</iq>"), b"<iq xmlns='jabber:client'>x</iq>")
+
+    def test_declared(self):
+        for element in (b"<r xmlns='urn:xmpp:sm:3'/>", b"<iq xmlns='jabber:client' id='1'/>", b"<a:b xmlns:a='urn:x'/>"):
+            self.assertEqual(declareNamespaces(element), element)
+
+    def test_valueLookingLikeDeclaration(self):
+        """
+        A value cannot hold a declaration: its quotes are escaped.
+        """
+        self.assertEqual(
+            declareNamespaces(b"<message id='a xmlns=&apos;x&apos;'/>"),
+            b"<message xmlns='jabber:client' id='a xmlns=&apos;x&apos;'/>",
+        )
+
+    def test_streamPrefix(self):
+        self.assertEqual(
+            declareNamespaces(b"<stream:features><sm xmlns='urn:xmpp:sm:3'/></stream:features>"),
+            b"<stream:features xmlns:stream='%s'><sm xmlns='urn:xmpp:sm:3'/></stream:features>" % (NS_STREAMS.encode(),),
+        )
+        self.assertEqual(
+            declareNamespaces(b"<stream:error/>"), b"<stream:error xmlns:stream='%s'/>" % (NS_STREAMS.encode(),)
+        )
 
 
 class LoginTests(WebSocketServer, unittest.TestCase):
@@ -243,6 +280,8 @@ class StreamManagementTests(WebSocketServer, unittest.TestCase):
         bob = yield connectTestClient(self, self.running)
         yield bob.login("bob", "secret", "tcp")
         bob.send("<message to='alice@localhost/phone' id='m1'><body>while away</body></message>")
+        bob.send("<message to='alice@localhost/phone' id='m2'><body>still away</body></message>")
+        yield self.assertServed(bob)
 
         second = yield self.connect()
         yield second.openStream()
@@ -250,8 +289,10 @@ class StreamManagementTests(WebSocketServer, unittest.TestCase):
         second.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, previd))
         resumed = yield receiveSkippingRequests(second)
         self.assertTrue(isSM(resumed, "resumed"), resumed.toXml())
-        message = yield self.until(second, lambda e: e.name == "message")
-        self.assertEqual(str(message.body), "while away")
+        # Both come again, each in a message of its own.
+        first = yield self.until(second, lambda e: e.name == "message")
+        following = yield self.until(second, lambda e: e.name == "message")
+        self.assertEqual([str(first.body), str(following.body)], ["while away", "still away"])
         yield self.assertServed(second)
         self.assertEqual(second.framingErrors, [])
 

@@ -11,9 +11,10 @@ changes:
     C{<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>} and C{<close/>}
     (section 3.3.2, 3.6); a stream restart after SASL is a new C{<open/>};
   - every message holds exactly one complete top-level element, parsable
-    as a document of its own, namespaces declared (3.3.3): what the
-    stream writes is cut at element boundaries and C{xmlns='jabber:client'}
-    / C{xmlns:stream} are added where the TCP stream relies on its header;
+    as a document of its own, namespaces declared (3.3.3): each write of
+    the stream (one element: every writer of a client stream writes one
+    per call) is one message, with C{xmlns='jabber:client'} /
+    C{xmlns:stream} added where the TCP stream relies on its header;
   - messages are text (3.2); TLS is the WebSocket's (C{wss}), never
     STARTTLS (3.1).
 
@@ -48,14 +49,8 @@ SUBPROTOCOL = "xmpp"
 #: The path browsers connect to (the one XEP-0156 discovery advertises).
 PATH = b"xmpp-websocket"
 
-#: Each tag of what a stream writes: C{</name>}, C{<name .../>},
-#: C{<name ...>}, C{<?...?>}.  The serializer escapes C{>} in attribute
-#: values and text, so a tag ends at the first C{>}.
-_TAG = re.compile(rb"<(/?)[^>]*?(/?)>")
-
 _STANZA_DEFAULT = b" xmlns='" + ns.CLIENT.encode("ascii") + b"'"
 _STREAM_PREFIX = b" xmlns:stream='" + ns.STREAMS.encode("ascii") + b"'"
-_HAS_DEFAULT = re.compile(rb"\sxmlns=")
 
 _CLOSE = ("<close xmlns='%s'/>" % (ns.FRAMING,)).encode("ascii")
 
@@ -68,69 +63,22 @@ def declareNamespaces(element):
     C{xmlns='jabber:client'}, a C{stream:} element its prefix declaration.
 
     @param element: the bytes of one element, as the stream's serializer
-        wrote them.
+        wrote them (attributes in single quotes, so that C{ xmlns='} can
+        only be a declaration: a quote in a value is escaped).
     @return: the bytes to send.
     """
     end = element.find(b">")
-    nameEnd = end
-    for stop in (b" ", b"/"):
-        at = element.find(stop, 1, end)
-        if at != -1 and at < nameEnd:
-            nameEnd = at
-    name = element[1:nameEnd]
     head = element[:end]
-    if name.startswith(b"stream:"):
-        if b"xmlns:stream=" in head:
+    nameEnd = head.find(b" ")
+    if nameEnd == -1:
+        nameEnd = end - 1 if head.endswith(b"/") else end
+    if head.startswith(b"<stream:"):
+        if b" xmlns:stream='" in head:
             return element
         return element[:nameEnd] + _STREAM_PREFIX + element[nameEnd:]
-    if b":" in name or _HAS_DEFAULT.search(head):
+    if b" xmlns='" in head or b":" in head[:nameEnd]:
         return element
     return element[:nameEnd] + _STANZA_DEFAULT + element[nameEnd:]
-
-
-class ElementSplitter:
-    """
-    Cuts what a stream writes into its top-level elements.
-
-    A write is usually one element, sometimes several (a resumed stream's
-    replay), never a part of one; an incomplete end is kept for the next
-    write anyway.
-    """
-
-    def __init__(self):
-        self._rest = b""
-        self._depth = 0
-
-    def split(self, data):
-        """
-        @param data: bytes written by the stream.
-        @return: the list of complete top-level elements in C{data} and
-            what was kept before it.
-        """
-        if self._rest:
-            data = self._rest + data
-            self._rest = b""
-        elements = []
-        depth = self._depth
-        start = 0
-        for tag in _TAG.finditer(data):
-            if tag.group(1):
-                depth -= 1
-                if depth == 0:
-                    elements.append(data[start : tag.end()])
-            elif data[tag.start() + 1 : tag.start() + 2] in (b"?", b"!"):
-                continue
-            elif tag.group(2):
-                if depth == 0:
-                    elements.append(data[tag.start() : tag.end()])
-            else:
-                if depth == 0:
-                    start = tag.start()
-                depth += 1
-        self._depth = depth
-        if depth:
-            self._rest = data[start:]
-        return elements
 
 
 @implementer(interfaces.ITransport, interfaces.IPushProducer, interfaces.IConsumer)
@@ -149,14 +97,15 @@ class WebSocketTransport:
     def __init__(self, protocol, peer):
         self.protocol = protocol
         self.peer = peer
-        self._splitter = ElementSplitter()
 
     def write(self, data):
+        """
+        Send C{data}, one complete top-level element (every writer of a
+        client stream writes one element per call), as one message.
+        """
         protocol = self.protocol
-        if protocol.state != WebSocketServerProtocol.STATE_OPEN:
-            return
-        for element in self._splitter.split(data):
-            protocol.sendMessage(declareNamespaces(element))
+        if protocol.state == WebSocketServerProtocol.STATE_OPEN:
+            protocol.sendMessage(declareNamespaces(data))
 
     def writeSequence(self, data):
         self.write(b"".join(data))
