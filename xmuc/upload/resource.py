@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote
 
 from twisted.internet import threads
 from twisted.logger import Logger
-from twisted.web import resource, server, static
+from twisted.web import http, resource, server, static
 
 from xmuc.upload import slots
 from xmuc.upload.files import DiscardedBody, IncomingFile, StoredFile
@@ -67,16 +67,19 @@ class Refused(Exception):
         self.message = message
 
 
-def parsePath(segments):
+def parsePath(segments, quoted=False):
     """
     @param segments: the path segments below the upload root (bytes).
+    @param quoted: whether they are as sent (percent-encoded) rather than
+        decoded already (as twisted.web's C{postpath}).
     @return: C{(token, name)}.
     @raise Refused: 404 unless it is C{token/name}.
     """
     if len(segments) != 2:
         raise Refused(404, "No such file")
     try:
-        token, name = segments[0].decode("ascii"), unquote(segments[1].decode("ascii"), errors="strict")
+        token, name = segments[0].decode("ascii"), segments[1]
+        name = unquote(name.decode("ascii"), errors="strict") if quoted else name.decode("utf-8")
     except UnicodeError:
         raise Refused(404, "No such file")
     if not slots.TOKEN.match(token) or not name:
@@ -145,15 +148,17 @@ def uploadRequestFactory(base, service, prefix):
 
         def gotLength(self, length):
             # The method and path are the channel's until the body is
-            # complete; without them this is an ordinary request.
+            # complete (private attributes of twisted.web's HTTPChannel):
+            # without them this is an ordinary request, its body buffered
+            # by twisted.web and copied by UploadResource.render_PUT.
             method = getattr(self.channel, "_command", None)
             path = getattr(self.channel, "_path", None)
             if method != b"PUT" or not isinstance(path, bytes) or not path.startswith(prefix):
                 return base.gotLength(self, length)
             location, _, query = path[len(prefix):].partition(b"?")
             try:
-                token, name = parsePath(location.split(b"/"))
-                slot = checkPut(service, token, name, server.http.parse_qs(query, 1), self.requestHeaders,
+                token, name = parsePath(location.split(b"/"), quoted=True)
+                slot = checkPut(service, token, name, http.parse_qs(query, 1), self.requestHeaders,
                                 _contentLength(self.requestHeaders))
                 self.uploadBody = service.store.receive(token, slot.size)
                 self.uploadToken = token

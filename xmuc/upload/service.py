@@ -143,12 +143,11 @@ class UploadService(service.Service):
         self.secret = secret
         for stored in self.store.files.values():
             self._count(stored.owner, stored.token, stored.created, stored.size)
-        if self.expireAfter:
+        if self.expireAfter and self.running:
             interval = max(1.0, min(SWEEP_INTERVAL, self.expireAfter / 2.0))
             self._sweeper = task.LoopingCall(self.sweep)
             self._sweeper.clock = self.clock
-            self._sweeper.start(interval, now=True).addErrback(
-                lambda f: log.failure("sweeping expired uploads failed", f))
+            self._sweeper.start(interval, now=True)
         log.info("upload service {domain}: {count} file(s) in {path}", domain=self.domain,
                  count=len(self.store.files), path=self.store.directory)
 
@@ -168,6 +167,9 @@ class UploadService(service.Service):
         @return: Deferred firing with the list of files deleted.
         """
         now = self.clock.seconds() if now is None else now
+        for owner in list(self.usage):
+            # Forget who no longer counts against the quota.
+            self.used(owner, now)
         d = self.store.delete(self.store.expired(now - self.expireAfter))
 
         def swept(deleted):
@@ -175,7 +177,12 @@ class UploadService(service.Service):
                 log.info("deleted {count} expired upload(s)", count=len(deleted))
             return deleted
 
-        return d.addCallback(swept)
+        def failed(failure):
+            # Logged, and the next sweep tries again.
+            log.failure("sweeping expired uploads failed", failure)
+            return []
+
+        return d.addCallbacks(swept, failed)
 
     def messagesRemoved(self, room, messages, **kw):
         """
