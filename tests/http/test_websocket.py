@@ -5,6 +5,8 @@ Management), the framing, the encryption rules behind a proxy, the
 C{Origin} check, and each bad frame closing only its own stream.
 """
 
+import os
+
 from twisted.internet import defer
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
@@ -18,6 +20,7 @@ from tests.support.client import (
     connectTestClient,
     errorCondition,
     firstChild,
+    makeSelfSignedCertificate,
     mechanisms,
     startTestServer,
 )
@@ -42,11 +45,18 @@ class WebSocketServer:
     http = {}
     server = {}
     tls = False
+    wss = False
 
     @defer.inlineCallbacks
     def setUp(self):
+        listen = "tcp:0:interface=127.0.0.1"
+        if self.wss:
+            directory = os.path.abspath(self.mktemp())
+            os.makedirs(directory)
+            certificate, key = makeSelfSignedCertificate(directory)
+            listen = "ssl:0:interface=127.0.0.1:privateKey=%s:certKey=%s" % (key, certificate)
         overrides = {
-            "http": dict({"listen": "tcp:0:interface=127.0.0.1"}, **self.http),
+            "http": dict({"listen": listen}, **self.http),
             "muc": {"enabled": "true", "lock_new_rooms": "false"},
             "c2s": {"failed_login_delay": "0"},
             "server": dict(self.server),
@@ -63,6 +73,7 @@ class WebSocketServer:
         @return: a L{tests.support.websocket.WebSocketTestClient}, aborted
             at the end of the test if still open.
         """
+        kwargs.setdefault("tls", self.wss)
         client = yield connectWebSocket(self.port, **kwargs)
 
         def cleanup():
@@ -461,6 +472,29 @@ class EncryptionTests(WebSocketServer, unittest.TestCase):
         client = yield self.connect(headers={"X-Forwarded-Proto": "http"})
         features = yield client.openStream()
         self.assertEqual(mechanisms(features), [])
+
+
+class SecureWebSocketTests(WebSocketServer, unittest.TestCase):
+    """
+    C{wss} (an C{ssl:} HTTP listener) meets C{require_encryption} by
+    itself: PLAIN is offered as on a TCP stream after STARTTLS.
+    """
+
+    tls = True
+    wss = True
+
+    @defer.inlineCallbacks
+    def test_login(self):
+        client = yield self.connect()
+        features = yield client.openStream()
+        self.assertIn("PLAIN", mechanisms(features))
+        self.assertIsNone(firstChild(features, NS_TLS, "starttls"))
+        yield client.authenticate("alice", "secret", "PLAIN")
+        jid = yield client.bind("secure")
+        self.assertEqual(jid, "alice@localhost/secure")
+        yield self.assertServed(client)
+        yield client.close()
+        self.assertEqual(client.framingErrors, [])
 
 
 class UntrustedProxyTests(WebSocketServer, unittest.TestCase):
