@@ -357,6 +357,15 @@ class BadFrameTests(WebSocketServer, unittest.TestCase):
 
         return self.closedWith("not-well-formed", send)
 
+    def test_stanzaAndAHalf(self):
+        """
+        A stanza and the start of the next one: C{not-well-formed}.
+        """
+        return self.closedWith(
+            "not-well-formed",
+            lambda c: c.sendRaw(b"<presence xmlns='jabber:client'/><presence xmlns='jabber:client'"),
+        )
+
     def test_twoStanzas(self):
         """
         Two stanzas in one message: C{not-well-formed}.

@@ -210,7 +210,8 @@ class WebSocketXmlStream(ClientXmlStream):
             # Closed, or a restart (SASL success): what remained of the
             # message belonged to the old parser.
             return
-        if self.elementsParsed - before != 1 or stream.currElem is not None:
+        complete = stream.currElem is None and data.rstrip().endswith(b">")
+        if self.elementsParsed - before != 1 or not complete:
             if self.elementsParsed == before and stream.currElem is None and not data.strip():
                 # Whitespace only: nothing to act upon.
                 return
