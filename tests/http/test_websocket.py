@@ -225,6 +225,16 @@ class LoginTests(WebSocketServer, unittest.TestCase):
         self.assertEqual(len(client.opens), 2)
 
     @defer.inlineCallbacks
+    def test_serverClosesAll(self):
+        """
+        What the server does to every client stream when it stops reaches
+        WebSocket streams too: C{system-shutdown}, then C{<close/>}.
+        """
+        client = yield self.loggedIn()
+        yield self.running.server.c2sFactory.disconnectAll("system-shutdown")
+        yield self.assertStreamError(client, "system-shutdown")
+
+    @defer.inlineCallbacks
     def test_closeBeforeOpen(self):
         """
         A C{<close/>} before any C{<open/>} ends the connection.
