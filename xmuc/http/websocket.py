@@ -313,6 +313,11 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         return SUBPROTOCOL
 
     def onOpen(self):
+        """
+        The handshake is done: the connection gets the client stream a TCP
+        connection gets (its own authenticator, the c2s factory's limits
+        and bootstraps), encrypted when the WebSocket is.
+        """
         c2s = self.factory.c2s
         authenticator = ClientAuthenticator(c2s, c2s.clock)
         xs = WebSocketXmlStream(authenticator)
@@ -323,6 +328,11 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         xs.makeConnection(WebSocketTransport(self, self.client))
 
     def onMessage(self, payload, isBinary):
+        """
+        One client message: an C{<open/>} (when the stream starts or
+        restarts) becomes a stream header for the stream's parser, a
+        C{<close/>} its end tag, anything else is parsed as one element.
+        """
         xs = self.xmlstream
         if xs is None or xs.closing:
             return
@@ -355,6 +365,13 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         self._feed(xs, payload, framed=True)
 
     def _feed(self, xs, data, framed):
+        """
+        Give C{data} to the stream as TCP data would be.
+
+        @param framed: whether C{data} is a client message (checked to
+            hold exactly one element) rather than a translated header or
+            end tag.
+        """
         xs.framed = framed
         try:
             xs.dataReceived(data)
@@ -379,6 +396,11 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
             call.cancel()
 
     def onClose(self, wasClean, code, reason):
+        """
+        The WebSocket is closed: the stream's connection is lost, cleanly
+        when the stream was closed first (else a resumable session
+        hibernates, as when a TCP connection drops).
+        """
         xs, self.xmlstream = self.xmlstream, None
         if xs is None:
             return
@@ -386,14 +408,14 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         xs.connectionLost(failure.Failure(why("WebSocket closed (%s)" % (code,))))
 
 
-def _streamHeader(open):
+def _streamHeader(opening):
     """
-    @param open: the client's C{<open/>} element.
+    @param opening: the client's C{<open/>} element.
     @return: the equivalent TCP stream header (bytes) for the stream's
         parser: the same C{to}, C{from}, C{version} and C{xml:lang}.
     """
     attributes = []
-    for key, value in open.attributes.items():
+    for key, value in opening.attributes.items():
         if isinstance(key, tuple):
             if key == (ns.XML, "lang"):
                 attributes.append(" xml:lang='%s'" % (domish.escapeToXml(value, 1),))
