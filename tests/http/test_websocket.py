@@ -38,11 +38,13 @@ class WebSocketServer:
     mallory (password C{secret}), the MUC on, rooms unlocked.
 
     @cvar http: C{[http]} keys over the listener.
+    @cvar c2s: C{[c2s]} keys, C{server} C{[server]} keys.
     @cvar tls: whether the server has a certificate and requires
         encryption.
     """
 
     http = {}
+    c2s = {}
     server = {}
     tls = False
     wss = False
@@ -58,7 +60,7 @@ class WebSocketServer:
         overrides = {
             "http": dict({"listen": listen}, **self.http),
             "muc": {"enabled": "true", "lock_new_rooms": "false"},
-            "c2s": {"failed_login_delay": "0"},
+            "c2s": dict({"failed_login_delay": "0"}, **self.c2s),
             "server": dict(self.server),
         }
         self.running = yield startTestServer(self, overrides, tls=self.tls)
@@ -634,3 +636,27 @@ class UntrustedAddressTests(ClientAddressTests):
     def test_forwarded(self):
         lines = yield self.failLogin(headers={"X-Forwarded-For": "203.0.113.7"})
         self.assertTrue(lines[0].startswith("failed login from 127.0.0.1 "), lines[0])
+
+
+class ForwardedLimitsTests(WebSocketServer, unittest.TestCase):
+    """
+    Behind a trusted proxy the per-address connection limit counts each
+    forwarded client, not the proxy.
+    """
+
+    http = {"trusted_proxies": "127.0.0.1"}
+    c2s = {"max_connections_per_ip": "1"}
+
+    @defer.inlineCallbacks
+    def test_perClient(self):
+        """
+        Two clients behind the proxy connect; a second connection of one
+        of them is refused with C{policy-violation}.
+        """
+        first = yield self.connect(headers={"X-Forwarded-For": "203.0.113.7"})
+        yield first.openStream()
+        other = yield self.connect(headers={"X-Forwarded-For": "203.0.113.8"})
+        yield other.openStream()
+        again = yield self.connect(headers={"X-Forwarded-For": "203.0.113.7"})
+        again.sendHeader()
+        yield self.assertStreamError(again, "policy-violation")
