@@ -30,6 +30,9 @@ from xmuc.http.websocket import declareNamespaces
 
 ROOM = "lounge@conference.localhost"
 MUC = "http://jabber.org/protocol/muc"
+#: The server's C{<close/>}, as RFC 7395 3.6 writes it (Strophe.js compares
+#: the text).
+CLOSE = b'<close xmlns="urn:ietf:params:xml:ns:xmpp-framing" />'
 
 
 class WebSocketServer:
@@ -116,7 +119,7 @@ class WebSocketServer:
         self.assertEqual(errorCondition(error), condition)
         yield self.assertFailure(client.receive(), StreamClosed)
         yield client.waitClosed()
-        self.assertEqual(client.messages[-1], ("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
+        self.assertEqual(client.messages[-1], CLOSE)
         self.assertEqual(client.framingErrors, [])
 
 
@@ -134,7 +137,8 @@ class DeclareNamespacesTests(unittest.TestCase):
         self.assertEqual(declareNamespaces(b"<iq>x</iq>"), b"<iq xmlns='jabber:client'>x</iq>")
 
     def test_declared(self):
-        for element in (b"<r xmlns='urn:xmpp:sm:3'/>", b"<iq xmlns='jabber:client' id='1'/>", b"<a:b xmlns:a='urn:x'/>"):
+        for element in (b"<r xmlns='urn:xmpp:sm:3'/>", b"<iq xmlns='jabber:client' id='1'/>",
+                        b"<a:b xmlns:a='urn:x'/>", CLOSE):
             self.assertEqual(declareNamespaces(element), element)
 
     def test_valueLookingLikeDeclaration(self):
@@ -186,7 +190,7 @@ class LoginTests(WebSocketServer, unittest.TestCase):
         jid = yield client.bind("web")
         self.assertEqual(jid, "alice@localhost/web")
         yield client.close()
-        self.assertEqual(client.messages[-1], ("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
+        self.assertEqual(client.messages[-1], CLOSE)
         self.assertEqual(client.framingErrors, [])
         # Nothing else came: each message was one of those elements.
         self.assertEqual(len(client.messages), len(client.opens) + len(client.received) + 1)

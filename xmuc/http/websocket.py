@@ -56,7 +56,9 @@ _STREAM_PREFIX = b" xmlns:stream='" + ns.STREAMS.encode("ascii") + b"'"
 #: The header of a final text frame of each size below 126 (RFC 6455 5.2).
 _SHORT_HEADS = [bytes((0x81, size)) for size in range(126)]
 
-_CLOSE = ("<close xmlns='%s'/>" % (ns.FRAMING,)).encode("ascii")
+#: Our C{<close/>}, written as RFC 7395's examples write it (section 3.6):
+#: Strophe.js (Converse.js) recognises it by comparing the text.
+_CLOSE = ('<close xmlns="%s" />' % (ns.FRAMING,)).encode("ascii")
 
 
 def declareNamespaces(element):
@@ -67,8 +69,9 @@ def declareNamespaces(element):
     C{xmlns='jabber:client'}, a C{stream:} element its prefix declaration.
 
     @param element: the bytes of one element, as the stream's serializer
-        wrote them (attributes in single quotes, so that C{ xmlns='} can
-        only be a declaration: a quote in a value is escaped).
+        wrote them (attributes in single quotes, C{'} and C{"} escaped in
+        values, so that C{ xmlns='} or C{ xmlns="} can only be a
+        declaration).
     @return: the bytes to send.
     """
     end = element.find(b">")
@@ -80,7 +83,7 @@ def declareNamespaces(element):
         if b" xmlns:stream='" in head:
             return element
         return element[:nameEnd] + _STREAM_PREFIX + element[nameEnd:]
-    if b" xmlns='" in head or b":" in head[:nameEnd]:
+    if b" xmlns='" in head or b' xmlns="' in head or b":" in head[:nameEnd]:
         return element
     return element[:nameEnd] + _STANZA_DEFAULT + element[nameEnd:]
 
