@@ -165,11 +165,49 @@ def parseEndpoint(value):
     return description
 
 
+def parseClientEndpoint(value):
+    """
+    A client endpoint description (C{tcp:host=127.0.0.1:port=5347}).  Only
+    the syntax is checked here; the endpoint is built by the service.
+    """
+    description = value.strip()
+    try:
+        from twisted.internet import reactor
+
+        endpoints.clientFromString(reactor, description)
+    except Exception as e:
+        raise ValueError("not a valid client endpoint description %r (%s)" % (value, e))
+    return description
+
+
 def parseEndpoints(value):
     """
     A list of endpoint descriptions, each checked by L{parseEndpoint}.
     """
     return [parseEndpoint(item) for item in parseList(value)]
+
+
+def parseRoutes(value):
+    """
+    Static server-to-server routes: C{domain=host:port} items, separated
+    by commas or whitespace.
+
+    @return: C{{domain: (host, port)}}.
+    """
+    routes = {}
+    for item in parseList(value):
+        domain, equals, target = item.partition("=")
+        host, colon, port = target.rpartition(":")
+        if not equals or not colon or not host:
+            raise ValueError("expected domain=host:port, got %r" % (item,))
+        try:
+            number = int(port)
+        except ValueError:
+            number = 0
+        if not 0 < number < 65536:
+            raise ValueError("not a port number in %r" % (item,))
+        routes[parseDomain(domain)] = (host.strip("[]"), number)
+    return routes
 
 
 def parseChoice(*choices):
@@ -245,6 +283,23 @@ def parseOrigins(value):
             raise ValueError("expected an origin such as https://example.org, got %r" % (item,))
         origins.append(origin)
     return origins
+
+
+def parseSecrets(value):
+    """
+    C{domain=secret} pairs, separated by commas or whitespace (a secret
+    holds neither, nor C{=}).
+    """
+    result = {}
+    for item in parseList(value):
+        domain, sep, secret = item.partition("=")
+        if not sep or not secret:
+            raise ValueError("expected domain=secret, got %r" % (item.split("=", 1)[0] + "=...",))
+        domain = parseDomain(domain)
+        if domain in result:
+            raise ValueError("%s appears twice" % (domain,))
+        result[domain] = secret
+    return result
 
 
 class Option:
@@ -413,6 +468,60 @@ SCHEMA = {
         # Origins web pages may open WebSocket streams from (empty: any).
         "allowed_origins": Option(parseOrigins, ""),
     },
+    "s2s": {
+        # Server-to-server listening endpoints (empty: no federation).
+        "listen": Option(parseEndpoints, ""),
+        # Endpoints where servers connect with TLS at once (XEP-0368).
+        "direct_tls_listen": Option(parseEndpoints, ""),
+        # Static routes domain=host:port, used instead of DNS.
+        "routes": Option(parseRoutes, ""),
+        # Refuse server streams without TLS, in both directions.
+        "require_encryption": Option(parseBool, "true"),
+        # PEM certificate and key for server streams (empty: [c2s]'s).
+        "tls_certificate": Option(parseString, ""),
+        "tls_key": Option(parseString, ""),
+        # PEM file of trusted CA certificates (empty: the system's).
+        "ca_certificates": Option(parseString, ""),
+        # Only peers with a valid certificate are authenticated.
+        "secure_auth": Option(parseBool, "true"),
+        # Secret of the dialback keys (empty: a random one per start).
+        "dialback_secret": Option(parseString, ""),
+        # Seconds a server stream may stay unused before it is closed.
+        "idle_timeout": Option(parseFloat(1), "300"),
+        # Seconds to set up an outgoing stream, or for a peer to speak.
+        "connect_timeout": Option(parseFloat(1), "30"),
+        # Largest stanza accepted from a server, in bytes.
+        "max_stanza_size": Option(parseInt(1024), "262144"),
+    },
+    "components": {
+        # Endpoints external components (XEP-0114) connect to (empty: none).
+        "listen": Option(parseEndpoints, ""),
+        # domain=secret of each external component domain.
+        "secrets": Option(parseSecrets, ""),
+        # A second connection for a connected domain: kick_new refuses it,
+        # kick_old replaces the first.
+        "conflict": Option(parseChoice("kick_new", "kick_old"), "kick_new"),
+        # Seconds a component link that enabled XEP-0198 waits to be
+        # resumed after a cut (0: no resumption).
+        "resumption_timeout": Option(parseFloat(0), "300"),
+        # Unsent bytes a component stream may hold beyond its socket
+        # buffers before it is aborted (0: no limit).
+        "max_send_backlog": Option(parseInt(0), "33554432"),
+    },
+    "component": {
+        # The host server's component port (client endpoint description);
+        # when set, xmuc runs only its MUC, as an external component (XEP-0114).
+        "connect": Option(parseClientEndpoint, None),
+        # The secret shared with the host for the component's domain.
+        "secret": Option(parseString, ""),
+        # Seconds before the first reconnection attempt; doubled per failure.
+        "reconnect_delay": Option(parseFloat(0.01), "1"),
+        # The longest wait between two reconnection attempts, in seconds.
+        "max_reconnect_delay": Option(parseFloat(0.01), "60"),
+        # Seconds an occupant's client has to answer the ping sent when
+        # the link comes back before it is removed from its rooms.
+        "ping_timeout": Option(parseFloat(0.01), "30"),
+    },
     "log": {
         # Default log level.
         "level": Option(parseLogLevel, "info"),
@@ -574,6 +683,57 @@ def validate(raw, path=None):
     return Config(values, path)
 
 
+#: What xmuc does not do when it runs only its MUC as an external
+#: component ([component] connect): no client listener, no accounts, no
+#: virtual hosts of its own.  C{{section: keys}}, L{None} for the whole
+#: section.
+NOT_IN_COMPONENT_MODE = {
+    "c2s": None,
+    "auth": None,
+    "server": (
+        "hosts", "max_stanza_size",
+        "contact_abuse", "contact_admin", "contact_feedback", "contact_sales",
+        "contact_security", "contact_status", "contact_support",
+    ),
+    "storage": ("tombstone_expiry",),
+    "muc": ("enabled",),
+    # Components attach to the host, not to its component.
+    "components": None,
+}
+
+
+def componentModeErrors(raw, path=None):
+    """
+    With C{[component] connect}, the keys of L{NOT_IN_COMPONENT_MODE} are
+    errors (they would silently do nothing), and C{[component] secret} is
+    required.
+
+    @return: a list of L{ConfigError}.
+    """
+    component = raw.get("component", {})
+    if not component.get("connect", "").strip():
+        return []
+    errors = []
+
+    def where(section, key):
+        return dict(
+            path=path, section=section, key=key, line=findLine(path, section, key) if path else None
+        )
+
+    for section, keys in NOT_IN_COMPONENT_MODE.items():
+        for key in raw.get(section, {}):
+            if keys is None or key in keys:
+                errors.append(ConfigError(
+                    "not used when xmuc runs as a component of another server "
+                    "([component] connect): remove it",
+                    **where(section, key)))
+    if not component.get("secret", "").strip():
+        errors.append(ConfigError(
+            "required with [component] connect: the secret shared with the host",
+            **where("component", "secret" if "secret" in component else "connect")))
+    return errors
+
+
 def collectErrors(raw, path=None):
     """
     Every problem in C{raw}, not only the first (C{xmucctl check-config}).
@@ -607,4 +767,6 @@ def collectErrors(raw, path=None):
                 option.parse(text)
             except ValueError as e:
                 errors.append(ConfigError("bad value: %s" % (e,), **where))
+    if not errors:
+        errors.extend(componentModeErrors(raw, path))
     return errors

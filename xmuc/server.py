@@ -18,10 +18,12 @@ from xmuc.accounts.manager import AccountManager
 from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
 from xmuc.c2s.stream import ClientStreamFactory
+from xmuc.component.accept import ComponentService
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.http.site import HTTPFrontend
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
+from xmuc.s2s.manager import S2SManager
 from xmuc.session.manager import SessionManager
 
 log = Logger()
@@ -218,6 +220,7 @@ class XmucServer(OrderedMultiService):
     @ivar router: the L{Router}.
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
+    @ivar s2s: the L{xmuc.s2s.manager.S2SManager} or L{None}.
     @ivar listeners: the client L{ListeningService}s (c2s first, then
         HTTP).
     @ivar http: the L{xmuc.http.site.HTTPFrontend}, or L{None} when
@@ -250,6 +253,16 @@ class XmucServer(OrderedMultiService):
 
         self.router = Router(self.hosts)
 
+        # Federation, when [s2s] listen (or direct_tls_listen) is set:
+        # stopped after everything that sends (the MUC tells remote
+        # occupants the rooms close, the session manager tells remote
+        # contacts its users leave).
+        self.s2s = None
+        if config.get("s2s", "listen") or config.get("s2s", "direct_tls_listen"):
+            self.s2s = S2SManager(self, reactor)
+            self.router.remote = self.s2s
+            self.s2s.setServiceParent(self)
+
         # Children stop in reverse order: listeners first (no new clients),
         # then the MUC (occupants get status 332 while their sessions still
         # exist), then the session manager (closes every client session),
@@ -257,6 +270,14 @@ class XmucServer(OrderedMultiService):
         StreamCloser(self, reactor).setServiceParent(self)
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
+
+        # External components (XEP-0114): their domains are routed from
+        # the start; they stop after the MUC, whose leaving occupants they
+        # may have.
+        self.components = None
+        if config.get("components", "secrets") or config.get("components", "listen"):
+            self.components = ComponentService(self, reactor)
+            self.components.setServiceParent(self)
 
         self.muc = None
         if config.get("muc", "enabled"):

@@ -127,3 +127,8 @@ HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 ALT_CONNECTIONS_WEBSOCKET = "urn:xmpp:alt-connections:websocket"
 XRD = "http://docs.oasis-open.org/ns/xri/xrd-1.0"
+
+# Server-to-server streams (RFC 6120), Server Dialback (XEP-0220).
+SERVER = "jabber:server"
+DIALBACK = "jabber:server:dialback"
+DIALBACK_FEATURE = "urn:xmpp:features:dialback"
