@@ -188,7 +188,9 @@ class WebSocketTransport:
 class WebSocketXmlStream(ClientXmlStream):
     """
     A client stream whose input comes in WebSocket messages: each must
-    hold exactly one complete element (RFC 7395 3.3.3).
+    hold exactly one complete element (RFC 7395 3.3.3).  (Messages held
+    while the whole server is overloaded, L{xmuc.c2s.limits}, are parsed
+    together afterwards, as TCP data is: that check is then skipped.)
 
     @ivar elementsParsed: how many top-level elements were parsed.
     @ivar framed: whether the data being parsed is one client message (not
