@@ -239,6 +239,23 @@ def parseLogLevels(value):
     return result
 
 
+def parseSecrets(value):
+    """
+    C{domain=secret} pairs, separated by commas or whitespace (a secret
+    holds neither, nor C{=}).
+    """
+    result = {}
+    for item in parseList(value):
+        domain, sep, secret = item.partition("=")
+        if not sep or not secret:
+            raise ValueError("expected domain=secret, got %r" % (item.split("=", 1)[0] + "=...",))
+        domain = parseDomain(domain)
+        if domain in result:
+            raise ValueError("%s appears twice" % (domain,))
+        result[domain] = secret
+    return result
+
+
 def parseBaseURL(value):
     """
     An absolute C{http://} or C{https://} URL without query or fragment
@@ -285,21 +302,11 @@ def parseOrigins(value):
     return origins
 
 
-def parseSecrets(value):
+def parseOptionalDomain(value):
     """
-    C{domain=secret} pairs, separated by commas or whitespace (a secret
-    holds neither, nor C{=}).
+    A bare domain name, or empty for the default.
     """
-    result = {}
-    for item in parseList(value):
-        domain, sep, secret = item.partition("=")
-        if not sep or not secret:
-            raise ValueError("expected domain=secret, got %r" % (item.split("=", 1)[0] + "=...",))
-        domain = parseDomain(domain)
-        if domain in result:
-            raise ValueError("%s appears twice" % (domain,))
-        result[domain] = secret
-    return result
+    return parseDomain(value) if value.strip() else ""
 
 
 class Option:
@@ -455,19 +462,6 @@ SCHEMA = {
         # Messages one occupant may send at once before the rate applies.
         "occupant_message_burst": Option(parseInt(1), "10"),
     },
-    "http": {
-        # HTTP listening endpoints (WebSocket, discovery); empty: no HTTP.
-        # tap.conf sets tcp:5280:interface=127.0.0.1; absent here, so that a
-        # configuration without [http] (tests, older files) binds nothing more.
-        "listen": Option(parseEndpoints, ""),
-        # Public base URL of the HTTP service (behind a reverse proxy);
-        # empty: the URL each request was made to.
-        "external_url": Option(parseBaseURL, ""),
-        # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
-        "trusted_proxies": Option(parseNetworks, ""),
-        # Origins web pages may open WebSocket streams from (empty: any).
-        "allowed_origins": Option(parseOrigins, ""),
-    },
     "s2s": {
         # Server-to-server listening endpoints (empty: no federation).
         "listen": Option(parseEndpoints, ""),
@@ -521,6 +515,43 @@ SCHEMA = {
         # Seconds an occupant's client has to answer the ping sent when
         # the link comes back before it is removed from its rooms.
         "ping_timeout": Option(parseFloat(0.01), "30"),
+    },
+    "http": {
+        # HTTP listening endpoints (WebSocket, discovery); empty: no HTTP.
+        # tap.conf sets tcp:5280:interface=127.0.0.1; absent here, so that a
+        # configuration without [http] (tests, older files) binds nothing more.
+        "listen": Option(parseEndpoints, ""),
+        # Public base URL of the HTTP service (behind a reverse proxy);
+        # empty: the URL each request was made to.
+        "external_url": Option(parseBaseURL, ""),
+        # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+        "trusted_proxies": Option(parseNetworks, ""),
+        # Origins web pages may open WebSocket streams from (empty: any).
+        "allowed_origins": Option(parseOrigins, ""),
+    },
+    "upload": {
+        # Run the HTTP File Upload service (XEP-0363); needs the HTTP listener.
+        "enabled": Option(parseBool, "false"),
+        # Upload service domain (empty: upload.<first host>).
+        "domain": Option(parseOptionalDomain, ""),
+        # Public URL of the upload root (empty: [http] external_url/upload).
+        "url": Option(parseBaseURL, ""),
+        # Directory of the uploaded files.
+        "path": Option(parseString, "data/upload"),
+        # Largest file, in bytes.
+        "max_size": Option(parseInt(1), "10485760"),
+        # Media types accepted (type/subtype or type/*; empty: any).
+        "allowed_types": Option(parseList, ""),
+        # Bytes one user may upload per day (0: no limit).
+        "quota": Option(parseInt(0), "104857600"),
+        # Seconds a PUT URL stays valid.
+        "slot_lifetime": Option(parseInt(1), "300"),
+        # Seconds files are kept (0: forever).
+        "expire_after": Option(parseInt(0), "604800"),
+        # Key signing PUT URLs (empty: a random one kept in the upload directory).
+        "secret": Option(parseString, ""),
+        # Let users of other servers upload.
+        "allow_remote": Option(parseBool, "false"),
     },
     "log": {
         # Default log level.

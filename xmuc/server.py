@@ -25,6 +25,8 @@ from xmuc.muc.service import MUCService
 from xmuc.router import Router
 from xmuc.s2s.manager import S2SManager
 from xmuc.session.manager import SessionManager
+from xmuc.upload.resource import UploadResource, uploadRequestFactory
+from xmuc.upload.service import UploadService
 
 log = Logger()
 
@@ -225,6 +227,8 @@ class XmucServer(OrderedMultiService):
         HTTP).
     @ivar http: the L{xmuc.http.site.HTTPFrontend}, or L{None} when
         C{[http] listen} is empty.
+    @ivar upload: the L{xmuc.upload.service.UploadService}, or L{None}
+        when C{[upload] enabled} is off.
     @ivar reactor: the reactor the server listens and times with.
     """
 
@@ -319,6 +323,22 @@ class XmucServer(OrderedMultiService):
                 listener.setServiceParent(self)
                 self.http.listeners.append(listener)
                 self.listeners.append(listener)
+
+        # HTTP File Upload (XEP-0363): a component handing out slots, its
+        # files served under /upload/ of the HTTP listener.
+        self.upload = None
+        if config.get("upload", "enabled"):
+            if self.http is None:
+                raise config.error("upload", "enabled", "the upload service needs [http] listen")
+            domain = config.get("upload", "domain") or "upload." + self.hosts[0]
+            if domain in self.hosts or domain in self.router.components:
+                raise config.error("upload", "domain", "%s is already served by another part" % (domain,))
+            self.upload = UploadService(self, domain, self.http)
+            self.router.addComponent(self.upload.domain, self.upload)
+            self.upload.setServiceParent(self)
+            self.http.root.putChild(b"upload", UploadResource(self.upload))
+            self.http.site.requestFactory = uploadRequestFactory(self.http.site.requestFactory, self.upload,
+                                                                 b"/upload/")
 
     def startService(self):
         """
