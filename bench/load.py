@@ -26,7 +26,9 @@ Example::
 import argparse
 import base64
 import json
+import os
 import re
+import struct
 import sys
 import time
 import uuid
@@ -177,74 +179,100 @@ FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 STANZA_START = re.compile(r"^<(message|presence|iq)([ />])")
 
 
+def clientFrame(payload, opcode=0x1):
+    """
+    @return: one final WebSocket frame from a client (RFC 6455 5.2): masked,
+        with the all-zero key (the mask XORs nothing; any key is valid).
+    """
+    size = len(payload)
+    if size < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
+    elif size < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
+    return head + b"\0\0\0\0" + payload
+
+
 class WebSocketBenchClient(BenchClient):
     """
-    A L{BenchClient} over WebSocket: C{<open/>} for the stream header,
-    each stanza one message with its namespace declared, C{<close/>} at the
-    end.  What arrives is scanned message by message as TCP data is.
+    A L{BenchClient} over WebSocket (RFC 7395), framing done by hand as
+    leanly as the TCP client scans (autobahn's client would cost the
+    generator several times what the server spends): the opening
+    handshake, C{<open/>} for the stream header, each stanza one masked
+    text frame with its namespace declared, each text frame received
+    scanned as TCP data is, C{<close/>} at the end.
     """
+
+    def connectionMade(self):
+        self.transport.setTcpNoDelay(True)
+        self.handshaking = True
+        self.frames = b""
+        options = self.options
+        self.transport.write((
+            "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n"
+            % (options.ws_path, options.host, options.port, base64.b64encode(os.urandom(16)).decode("ascii"))
+        ).encode("ascii"))
 
     def header(self):
-        self.transport.write(("<open xmlns='%s' to='%s' version='1.0'/>"
-                              % (FRAMING, self.options.domain)).encode("utf-8"))
+        self.transport.write(clientFrame(("<open xmlns='%s' to='%s' version='1.0'/>"
+                                          % (FRAMING, self.options.domain)).encode("utf-8")))
 
     def send(self, text):
-        self.transport.write(STANZA_START.sub(r"<\1 xmlns='jabber:client'\2", text, count=1).encode("utf-8"))
+        text = STANZA_START.sub(r"<\1 xmlns='jabber:client'\2", text, count=1)
+        self.transport.write(clientFrame(text.encode("utf-8")))
 
     def end(self):
-        self.transport.write(("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
+        self.transport.write(clientFrame(("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii")))
+        self.transport.write(clientFrame(struct.pack("!H", 1000), opcode=0x8))
         self.transport.loseConnection()
 
-
-class _MessageTransport:
-    """
-    What a L{WebSocketBenchClient} writes to: one message per write; the
-    rest is the TCP connection's.
-    """
-
-    def __init__(self, carrier):
-        self.carrier = carrier
-
-    def write(self, data):
-        if self.carrier.state == self.carrier.STATE_OPEN:
-            self.carrier.sendMessage(data)
-
-    def loseConnection(self):
-        if self.carrier.state == self.carrier.STATE_OPEN:
-            self.carrier.sendClose(1000)
-
-    def setTcpNoDelay(self, enabled):
-        self.carrier.transport.setTcpNoDelay(enabled)
-
-    def pauseProducing(self):
-        self.carrier.transport.pauseProducing()
-
-    def resumeProducing(self):
-        self.carrier.transport.resumeProducing()
-
-
-def webSocketFactory(options, client):
-    """
-    @return: an autobahn client factory whose one connection carries
-        C{client}.
-    """
-    from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
-
-    class Carrier(WebSocketClientProtocol):
-        def onOpen(self):
-            client.makeConnection(_MessageTransport(self))
-
-        def onMessage(self, payload, isBinary):
-            client.dataReceived(payload)
-
-        def onClose(self, wasClean, code, reason):
-            client.connectionLost(None)
-
-    factory = WebSocketClientFactory("ws://%s:%d%s" % (options.host, options.port, options.ws_path),
-                                     protocols=["xmpp"])
-    factory.protocol = Carrier
-    factory.setProtocolOptions(autoFragmentSize=0, openHandshakeTimeout=10)
-    return factory
+    def dataReceived(self, data):
+        buffer = self.frames + data
+        if self.handshaking:
+            end = buffer.find(b"\r\n\r\n")
+            if end == -1:
+                self.frames = buffer
+                return
+            status = buffer[:buffer.find(b"\r\n")]
+            if b" 101 " not in status:
+                return self.fail("WebSocket handshake refused: %s" % (status.decode("latin-1"),))
+            self.handshaking = False
+            buffer = buffer[end + 4:]
+            self.header()
+        start = 0
+        available = len(buffer)
+        texts = []
+        while available - start >= 2:
+            opcode = buffer[start] & 0x0F
+            size = buffer[start + 1] & 0x7F
+            at = start + 2
+            if size == 126:
+                if available - start < 4:
+                    break
+                size = struct.unpack_from("!H", buffer, at)[0]
+                at += 2
+            elif size == 127:
+                if available - start < 10:
+                    break
+                size = struct.unpack_from("!Q", buffer, at)[0]
+                at += 8
+            if available < at + size:
+                break
+            payload = buffer[at:at + size]
+            start = at + size
+            if opcode in (0x0, 0x1):
+                texts.append(payload)
+            elif opcode == 0x8:
+                self.transport.loseConnection()
+                break
+            elif opcode == 0x9:
+                self.transport.write(clientFrame(payload, opcode=0xA))
+        self.frames = buffer[start:]
+        if texts:
+            # Scanned together, as one TCP read of as many stanzas is.
+            BenchClient.dataReceived(self, b"".join(texts))
 
 
 def percentile(sorted_values, fraction):
@@ -261,13 +289,10 @@ def connectAll(options, stats):
     run = uuid.uuid4().hex[:6]
     batch = []
     for n in range(options.clients):
-        if options.transport == "websocket":
-            client = WebSocketBenchClient(options, "bench%s-%d" % (run, n), stats)
-            factory = webSocketFactory(options, client)
-        else:
-            client = BenchClient(options, "bench%s-%d" % (run, n), stats)
-            factory = protocol.Factory.forProtocol(lambda c=client: c)
-        batch.append(endpoint.connect(factory).addCallback(lambda p, c=client: c.loggedIn))
+        kind = WebSocketBenchClient if options.transport == "websocket" else BenchClient
+        client = kind(options, "bench%s-%d" % (run, n), stats)
+        batch.append(endpoint.connect(protocol.Factory.forProtocol(lambda c=client: c)).addCallback(
+            lambda p: p.loggedIn))
         clients.append(client)
         if len(batch) >= options.connect_batch:
             yield defer.gatherResults(batch, consumeErrors=True)

@@ -110,6 +110,21 @@ class RequestHostTests(HostMetaServer, unittest.TestCase):
         self.assertEqual(xrd, [(WEBSOCKET, "ws://127.0.0.1:%d/xmpp-websocket" % (self.port,))])
 
     @defer.inlineCallbacks
+    def test_preflight(self):
+        """
+        A CORS preflight is answered for any origin.
+        """
+        response = yield self.agent.request(
+            b"OPTIONS",
+            b"http://127.0.0.1:%d/.well-known/host-meta" % (self.port,),
+            Headers({b"Origin": [b"https://www.example.org"], b"Access-Control-Request-Method": [b"GET"]}),
+        )
+        yield readBody(response)
+        self.assertEqual(response.code, 204)
+        self.assertEqual(self.header(response, b"access-control-allow-origin"), b"*")
+        self.assertIn(b"GET", self.header(response, b"access-control-allow-methods"))
+
+    @defer.inlineCallbacks
     def test_notFound(self):
         response, _ = yield self.get(b"/nothing")
         self.assertEqual(response.code, 404)

@@ -3,7 +3,12 @@ The C{[http]} section: off when C{listen} is empty, each value checked
 with an error naming the key.
 """
 
+from twisted.internet import defer, reactor
 from twisted.trial import unittest
+from twisted.web import static
+from twisted.web.client import Agent, HTTPConnectionPool, readBody
+
+from tests.support.client import startTestServer
 
 from xmuc.config import ConfigError, validate
 from xmuc.server import XmucServer
@@ -57,3 +62,24 @@ class ConfigTests(unittest.TestCase):
         self.assertRefused("trusted_proxies", "10.0.0.0/33")
         self.assertRefused("trusted_proxies", "proxy.example.org")
         self.assertRefused("allowed_origins", "https://example.org/path")
+
+
+class RootTests(unittest.TestCase):
+    """
+    Other parts serve over HTTP by attaching a child to
+    C{server.http.root}.
+    """
+
+    @defer.inlineCallbacks
+    def test_putChild(self):
+        running = yield startTestServer(self, {"http": {"listen": "tcp:0:interface=127.0.0.1"}}, tls=False)
+        running.server.http.root.putChild(b"hello", static.Data(b"hi there", "text/plain"))
+        port = yield running.server.http.listeners[0].listening
+        agent = Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False))
+        base = b"http://127.0.0.1:%d" % (port.getHost().port,)
+        response = yield agent.request(b"GET", base + b"/hello")
+        body = yield readBody(response)
+        self.assertEqual((response.code, body), (200, b"hi there"))
+        response = yield agent.request(b"GET", base + b"/elsewhere")
+        yield readBody(response)
+        self.assertEqual(response.code, 404)

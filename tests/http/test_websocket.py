@@ -5,6 +5,8 @@ Management), the framing, the encryption rules behind a proxy, the
 C{Origin} check, and each bad frame closing only its own stream.
 """
 
+import os
+
 from twisted.internet import defer
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
@@ -18,6 +20,7 @@ from tests.support.client import (
     connectTestClient,
     errorCondition,
     firstChild,
+    makeSelfSignedCertificate,
     mechanisms,
     startTestServer,
 )
@@ -27,6 +30,9 @@ from xmuc.http.websocket import declareNamespaces
 
 ROOM = "lounge@conference.localhost"
 MUC = "http://jabber.org/protocol/muc"
+#: The server's C{<close/>}, as RFC 7395 3.6 writes it (Strophe.js compares
+#: the text).
+CLOSE = b'<close xmlns="urn:ietf:params:xml:ns:xmpp-framing" />'
 
 
 class WebSocketServer:
@@ -35,20 +41,29 @@ class WebSocketServer:
     mallory (password C{secret}), the MUC on, rooms unlocked.
 
     @cvar http: C{[http]} keys over the listener.
+    @cvar c2s: C{[c2s]} keys, C{server} C{[server]} keys.
     @cvar tls: whether the server has a certificate and requires
         encryption.
     """
 
     http = {}
+    c2s = {}
     server = {}
     tls = False
+    wss = False
 
     @defer.inlineCallbacks
     def setUp(self):
+        listen = "tcp:0:interface=127.0.0.1"
+        if self.wss:
+            directory = os.path.abspath(self.mktemp())
+            os.makedirs(directory)
+            certificate, key = makeSelfSignedCertificate(directory)
+            listen = "ssl:0:interface=127.0.0.1:privateKey=%s:certKey=%s" % (key, certificate)
         overrides = {
-            "http": dict({"listen": "tcp:0:interface=127.0.0.1"}, **self.http),
+            "http": dict({"listen": listen}, **self.http),
             "muc": {"enabled": "true", "lock_new_rooms": "false"},
-            "c2s": {"failed_login_delay": "0"},
+            "c2s": dict({"failed_login_delay": "0"}, **self.c2s),
             "server": dict(self.server),
         }
         self.running = yield startTestServer(self, overrides, tls=self.tls)
@@ -63,6 +78,7 @@ class WebSocketServer:
         @return: a L{tests.support.websocket.WebSocketTestClient}, aborted
             at the end of the test if still open.
         """
+        kwargs.setdefault("tls", self.wss)
         client = yield connectWebSocket(self.port, **kwargs)
 
         def cleanup():
@@ -103,7 +119,7 @@ class WebSocketServer:
         self.assertEqual(errorCondition(error), condition)
         yield self.assertFailure(client.receive(), StreamClosed)
         yield client.waitClosed()
-        self.assertEqual(client.messages[-1], ("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
+        self.assertEqual(client.messages[-1], CLOSE)
         self.assertEqual(client.framingErrors, [])
 
 
@@ -121,7 +137,8 @@ class DeclareNamespacesTests(unittest.TestCase):
         self.assertEqual(declareNamespaces(b"<iq>x</iq>"), b"<iq xmlns='jabber:client'>x</iq>")
 
     def test_declared(self):
-        for element in (b"<r xmlns='urn:xmpp:sm:3'/>", b"<iq xmlns='jabber:client' id='1'/>", b"<a:b xmlns:a='urn:x'/>"):
+        for element in (b"<r xmlns='urn:xmpp:sm:3'/>", b"<iq xmlns='jabber:client' id='1'/>",
+                        b"<a:b xmlns:a='urn:x'/>", CLOSE):
             self.assertEqual(declareNamespaces(element), element)
 
     def test_valueLookingLikeDeclaration(self):
@@ -173,7 +190,7 @@ class LoginTests(WebSocketServer, unittest.TestCase):
         jid = yield client.bind("web")
         self.assertEqual(jid, "alice@localhost/web")
         yield client.close()
-        self.assertEqual(client.messages[-1], ("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
+        self.assertEqual(client.messages[-1], CLOSE)
         self.assertEqual(client.framingErrors, [])
         # Nothing else came: each message was one of those elements.
         self.assertEqual(len(client.messages), len(client.opens) + len(client.received) + 1)
@@ -212,6 +229,16 @@ class LoginTests(WebSocketServer, unittest.TestCase):
         client.send("<iq type='get' id='x'><ping xmlns='urn:xmpp:ping'/></iq>")
         yield self.assertStreamError(client, "invalid-namespace")
         self.assertEqual(len(client.opens), 2)
+
+    @defer.inlineCallbacks
+    def test_serverClosesAll(self):
+        """
+        What the server does to every client stream when it stops reaches
+        WebSocket streams too: C{system-shutdown}, then C{<close/>}.
+        """
+        client = yield self.loggedIn()
+        yield self.running.server.c2sFactory.disconnectAll("system-shutdown")
+        yield self.assertStreamError(client, "system-shutdown")
 
     @defer.inlineCallbacks
     def test_closeBeforeOpen(self):
@@ -346,6 +373,15 @@ class BadFrameTests(WebSocketServer, unittest.TestCase):
 
         return self.closedWith("not-well-formed", send)
 
+    def test_stanzaAndAHalf(self):
+        """
+        A stanza and the start of the next one: C{not-well-formed}.
+        """
+        return self.closedWith(
+            "not-well-formed",
+            lambda c: c.sendRaw(b"<presence xmlns='jabber:client'/><presence xmlns='jabber:client'"),
+        )
+
     def test_twoStanzas(self):
         """
         Two stanzas in one message: C{not-well-formed}.
@@ -461,6 +497,29 @@ class EncryptionTests(WebSocketServer, unittest.TestCase):
         client = yield self.connect(headers={"X-Forwarded-Proto": "http"})
         features = yield client.openStream()
         self.assertEqual(mechanisms(features), [])
+
+
+class SecureWebSocketTests(WebSocketServer, unittest.TestCase):
+    """
+    C{wss} (an C{ssl:} HTTP listener) meets C{require_encryption} by
+    itself: PLAIN is offered as on a TCP stream after STARTTLS.
+    """
+
+    tls = True
+    wss = True
+
+    @defer.inlineCallbacks
+    def test_login(self):
+        client = yield self.connect()
+        features = yield client.openStream()
+        self.assertIn("PLAIN", mechanisms(features))
+        self.assertIsNone(firstChild(features, NS_TLS, "starttls"))
+        yield client.authenticate("alice", "secret", "PLAIN")
+        jid = yield client.bind("secure")
+        self.assertEqual(jid, "alice@localhost/secure")
+        yield self.assertServed(client)
+        yield client.close()
+        self.assertEqual(client.framingErrors, [])
 
 
 class UntrustedProxyTests(WebSocketServer, unittest.TestCase):
@@ -581,3 +640,27 @@ class UntrustedAddressTests(ClientAddressTests):
     def test_forwarded(self):
         lines = yield self.failLogin(headers={"X-Forwarded-For": "203.0.113.7"})
         self.assertTrue(lines[0].startswith("failed login from 127.0.0.1 "), lines[0])
+
+
+class ForwardedLimitsTests(WebSocketServer, unittest.TestCase):
+    """
+    Behind a trusted proxy the per-address connection limit counts each
+    forwarded client, not the proxy.
+    """
+
+    http = {"trusted_proxies": "127.0.0.1"}
+    c2s = {"max_connections_per_ip": "1"}
+
+    @defer.inlineCallbacks
+    def test_perClient(self):
+        """
+        Two clients behind the proxy connect; a second connection of one
+        of them is refused with C{policy-violation}.
+        """
+        first = yield self.connect(headers={"X-Forwarded-For": "203.0.113.7"})
+        yield first.openStream()
+        other = yield self.connect(headers={"X-Forwarded-For": "203.0.113.8"})
+        yield other.openStream()
+        again = yield self.connect(headers={"X-Forwarded-For": "203.0.113.7"})
+        again.sendHeader()
+        yield self.assertStreamError(again, "policy-violation")

@@ -15,7 +15,7 @@ attributes), its C{<close/>} as the stream's end.
 import re
 
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
-from twisted.internet import defer, endpoints, error, protocol, reactor
+from twisted.internet import defer, endpoints, error, protocol, reactor, ssl
 from twisted.python import failure
 from twisted.words.xish import domish
 from zope.interface import implementer
@@ -206,18 +206,20 @@ class _Carrier(WebSocketClientProtocol):
 
 
 def connectWebSocket(port, domain="localhost", path="/xmpp-websocket", origin=None,
-                     protocols=("xmpp",), headers=None, host="127.0.0.1", source=None):
+                     protocols=("xmpp",), headers=None, host="127.0.0.1", source=None, tls=False):
     """
     Open an XMPP WebSocket to a test server's HTTP listener.
 
     @param origin: the C{Origin} header, or L{None} for none.
     @param headers: more request headers (C{{'X-Forwarded-For': ...}}).
     @param source: the local address to connect from, or L{None}.
+    @param tls: C{wss}: TLS first (the server certificate is not verified:
+        tests use throwaway self-signed ones).
     @return: Deferred firing with a L{WebSocketTestClient} once the
         handshake is done (failing when it is refused).
     """
     factory = WebSocketClientFactory(
-        "ws://%s:%d%s" % (host, port, path),
+        "%s://%s:%d%s" % ("wss" if tls else "ws", host, port, path),
         origin=origin,
         protocols=list(protocols),
         headers=headers or {},
@@ -228,9 +230,11 @@ def connectWebSocket(port, domain="localhost", path="/xmpp-websocket", origin=No
     factory.opened = defer.Deferred()
     factory.response = None
     factory.closeCode = None
-    endpoint = endpoints.TCP4ClientEndpoint(
-        reactor, host, port, bindAddress=(source, 0) if source is not None else None
-    )
+    bind = (source, 0) if source is not None else None
+    if tls:
+        endpoint = endpoints.SSL4ClientEndpoint(reactor, host, port, ssl.CertificateOptions(), bindAddress=bind)
+    else:
+        endpoint = endpoints.TCP4ClientEndpoint(reactor, host, port, bindAddress=bind)
     d = endpoint.connect(factory)
     d.addCallback(lambda _: factory.opened)
     return d

@@ -85,11 +85,15 @@ def ensureXmppJS():
 
 
 @defer.inlineCallbacks
-def runXmppJSScript(testCase, running, name):
+def runXmppJSScript(testCase, running, name, *extra, **kwargs):
     """
     Run C{tests/clients/js/<name>.js} against C{running} (a
     L{tests.support.slixmpp.startClientServer} server); its output is kept
     in C{<name>.log} next to the server's configuration.
+
+    @param extra: more arguments of the script, after the c2s port.
+    @param kwargs: C{nodeArguments}, a list of node options (before the
+        script).
 
     @return: Deferred firing with the names of the checks it printed, in
         order; the test fails (with the script's output) when the script
@@ -99,7 +103,12 @@ def runXmppJSScript(testCase, running, name):
     env = dict(os.environ)
     env["NODE_EXTRA_CA_CERTS"] = running.server.config.get("c2s", "tls_certificate")
     out, err, code = yield utils.getProcessOutputAndValue(
-        node, [os.path.join(HERE, name + ".js"), str(running.c2sPort)], env=env, path=HERE
+        node,
+        list(kwargs.get("nodeArguments", ()))
+        + [os.path.join(HERE, name + ".js"), str(running.c2sPort)]
+        + [str(argument) for argument in extra],
+        env=env,
+        path=HERE,
     )
     with open(os.path.join(os.path.dirname(running.server.config.path), name + ".log"), "wb") as f:
         f.write(out + b"\n--- stderr\n" + err)

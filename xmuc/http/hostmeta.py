@@ -43,6 +43,18 @@ class HostMeta(resource.Resource):
         self.http = http
         self.asJSON = asJSON
 
+    def render_OPTIONS(self, request):
+        """
+        A CORS preflight (a script that adds headers a simple request may
+        not carry): any origin may read the document.
+        """
+        request.setHeader(b"access-control-allow-origin", b"*")
+        request.setHeader(b"access-control-allow-methods", b"GET, HEAD, OPTIONS")
+        request.setHeader(b"access-control-allow-headers", b"Accept, Content-Type")
+        request.setHeader(b"access-control-max-age", b"86400")
+        request.setResponseCode(204)
+        return b""
+
     def render_GET(self, request):
         _, secure = requestClient(self.http.proxies, request)
         url = websocketURL(self.http.baseURL(request, secure))

@@ -26,6 +26,7 @@ with a stream error; the connection alone is affected.
 """
 
 import re
+import struct
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -52,7 +53,12 @@ PATH = b"xmpp-websocket"
 _STANZA_DEFAULT = b" xmlns='" + ns.CLIENT.encode("ascii") + b"'"
 _STREAM_PREFIX = b" xmlns:stream='" + ns.STREAMS.encode("ascii") + b"'"
 
-_CLOSE = ("<close xmlns='%s'/>" % (ns.FRAMING,)).encode("ascii")
+#: The header of a final text frame of each size below 126 (RFC 6455 5.2).
+_SHORT_HEADS = [bytes((0x81, size)) for size in range(126)]
+
+#: Our C{<close/>}, written as RFC 7395's examples write it (section 3.6):
+#: Strophe.js (Converse.js) recognises it by comparing the text.
+_CLOSE = ('<close xmlns="%s" />' % (ns.FRAMING,)).encode("ascii")
 
 
 def declareNamespaces(element):
@@ -63,8 +69,9 @@ def declareNamespaces(element):
     C{xmlns='jabber:client'}, a C{stream:} element its prefix declaration.
 
     @param element: the bytes of one element, as the stream's serializer
-        wrote them (attributes in single quotes, so that C{ xmlns='} can
-        only be a declaration: a quote in a value is escaped).
+        wrote them (attributes in single quotes, C{'} and C{"} escaped in
+        values, so that C{ xmlns='} or C{ xmlns="} can only be a
+        declaration).
     @return: the bytes to send.
     """
     end = element.find(b">")
@@ -76,7 +83,7 @@ def declareNamespaces(element):
         if b" xmlns:stream='" in head:
             return element
         return element[:nameEnd] + _STREAM_PREFIX + element[nameEnd:]
-    if b" xmlns='" in head or b":" in head[:nameEnd]:
+    if b" xmlns='" in head or b' xmlns="' in head or b":" in head[:nameEnd]:
         return element
     return element[:nameEnd] + _STANZA_DEFAULT + element[nameEnd:]
 
@@ -101,11 +108,29 @@ class WebSocketTransport:
     def write(self, data):
         """
         Send C{data}, one complete top-level element (every writer of a
-        client stream writes one element per call), as one message.
+        client stream writes one element per call), as one text message.
+
+        This is the fan-out's path: the frame (RFC 6455 5.2: final, text,
+        unmasked from a server, no extension negotiated) is written here
+        rather than by autobahn's C{sendMessage}, which costs five times
+        as much (mostly formatting debug log arguments it then drops).
         """
         protocol = self.protocol
-        if protocol.state == WebSocketServerProtocol.STATE_OPEN:
-            protocol.sendMessage(declareNamespaces(data))
+        if protocol.state != WebSocketServerProtocol.STATE_OPEN:
+            return
+        data = declareNamespaces(data)
+        if protocol.send_queue:
+            # autobahn has frames waiting (a synchronous write): after them.
+            protocol.sendMessage(data)
+            return
+        size = len(data)
+        if size < 126:
+            head = _SHORT_HEADS[size]
+        elif size < 65536:
+            head = struct.pack("!BBH", 0x81, 126, size)
+        else:
+            head = struct.pack("!BBQ", 0x81, 127, size)
+        protocol.transport.write(head + data)
 
     def writeSequence(self, data):
         self.write(b"".join(data))
@@ -163,7 +188,9 @@ class WebSocketTransport:
 class WebSocketXmlStream(ClientXmlStream):
     """
     A client stream whose input comes in WebSocket messages: each must
-    hold exactly one complete element (RFC 7395 3.3.3).
+    hold exactly one complete element (RFC 7395 3.3.3).  (Messages held
+    while the whole server is overloaded, L{xmuc.c2s.limits}, are parsed
+    together afterwards, as TCP data is: that check is then skipped.)
 
     @ivar elementsParsed: how many top-level elements were parsed.
     @ivar framed: whether the data being parsed is one client message (not
@@ -188,7 +215,8 @@ class WebSocketXmlStream(ClientXmlStream):
             # Closed, or a restart (SASL success): what remained of the
             # message belonged to the old parser.
             return
-        if self.elementsParsed - before != 1 or stream.currElem is not None:
+        complete = stream.currElem is None and data.rstrip().endswith(b">")
+        if self.elementsParsed - before != 1 or not complete:
             if self.elementsParsed == before and stream.currElem is None and not data.strip():
                 # Whitespace only: nothing to act upon.
                 return
@@ -290,6 +318,11 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         return SUBPROTOCOL
 
     def onOpen(self):
+        """
+        The handshake is done: the connection gets the client stream a TCP
+        connection gets (its own authenticator, the c2s factory's limits
+        and bootstraps), encrypted when the WebSocket is.
+        """
         c2s = self.factory.c2s
         authenticator = ClientAuthenticator(c2s, c2s.clock)
         xs = WebSocketXmlStream(authenticator)
@@ -300,6 +333,11 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         xs.makeConnection(WebSocketTransport(self, self.client))
 
     def onMessage(self, payload, isBinary):
+        """
+        One client message: an C{<open/>} (when the stream starts or
+        restarts) becomes a stream header for the stream's parser, a
+        C{<close/>} its end tag, anything else is parsed as one element.
+        """
         xs = self.xmlstream
         if xs is None or xs.closing:
             return
@@ -332,6 +370,13 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         self._feed(xs, payload, framed=True)
 
     def _feed(self, xs, data, framed):
+        """
+        Give C{data} to the stream as TCP data would be.
+
+        @param framed: whether C{data} is a client message (checked to
+            hold exactly one element) rather than a translated header or
+            end tag.
+        """
         xs.framed = framed
         try:
             xs.dataReceived(data)
@@ -356,6 +401,11 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
             call.cancel()
 
     def onClose(self, wasClean, code, reason):
+        """
+        The WebSocket is closed: the stream's connection is lost, cleanly
+        when the stream was closed first (else a resumable session
+        hibernates, as when a TCP connection drops).
+        """
         xs, self.xmlstream = self.xmlstream, None
         if xs is None:
             return
@@ -363,14 +413,14 @@ class XMPPWebSocketProtocol(WebSocketServerProtocol):
         xs.connectionLost(failure.Failure(why("WebSocket closed (%s)" % (code,))))
 
 
-def _streamHeader(open):
+def _streamHeader(opening):
     """
-    @param open: the client's C{<open/>} element.
+    @param opening: the client's C{<open/>} element.
     @return: the equivalent TCP stream header (bytes) for the stream's
         parser: the same C{to}, C{from}, C{version} and C{xml:lang}.
     """
     attributes = []
-    for key, value in open.attributes.items():
+    for key, value in opening.attributes.items():
         if isinstance(key, tuple):
             if key == (ns.XML, "lang"):
                 attributes.append(" xml:lang='%s'" % (domish.escapeToXml(value, 1),))
@@ -422,6 +472,10 @@ class XMPPWebSocketFactory(WebSocketServerFactory):
             # Origins are checked in onConnect, "null" (a page from a file
             # or a sandbox) like any other.
             allowNullOrigin=True,
+            # No compression (WebSocketTransport.write frames messages
+            # itself) and no fragmentation: the default, said here.
+            perMessageCompressionAccept=lambda offers: None,
+            autoFragmentSize=0,
             # A protocol error gets a close frame, not a dropped connection.
             failByDrop=False,
             # The c2s negotiation timeout applies after the handshake.
