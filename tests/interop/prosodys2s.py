@@ -228,6 +228,9 @@ class FederatingProsody(ProsodyServer):
         self.c2sPort = C2S_PORT
         data = os.path.join(self.directory, "data")
         os.makedirs(data, exist_ok=True)
+        # Where Prosody looks for more certificates, found or not: an
+        # error in its log when missing.
+        os.makedirs(os.path.join(self.directory, "certs"), exist_ok=True)
         path = os.path.join(self.directory, "prosody.cfg.lua")
         with open(path, "w", encoding="utf-8") as f:
             f.write(
@@ -282,3 +285,41 @@ class FederatingProsody(ProsodyServer):
             client.transport.abortConnection()
             raise
         return client
+
+
+#: xmuc's side of a test federation: its domain and MUC domain.
+XMUC_DOMAIN = "xmuc.test"
+XMUC_MUC = "rooms.xmuc.test"
+
+
+def xmucSections(address, routes, certificate, domain=XMUC_DOMAIN, muc=XMUC_MUC, **s2s):
+    """
+    The configuration of an in-process xmuc federating on C{address}:
+    any password logs in (clients on an ephemeral port of 127.0.0.1, no
+    TLS required there), the MUC on at C{muc} with rooms usable at once,
+    server streams on port 5269 of C{address} with TLS and dialback
+    accepted from peers whose certificate it cannot verify.
+
+    @param routes: C{{domain: address}}: the peers, reached on port 5269.
+    @param certificate: C{(certificatePath, keyPath)} for server streams.
+    @param s2s: more C{[s2s]} keys (raw strings).
+    @return: C{{section: {key: raw string}}} for
+        L{tests.support.client.startServerWith}.
+    """
+    values = {
+        "listen": "tcp:%d:interface=%s" % (S2S_PORT, address),
+        "routes": ", ".join("%s=%s:%d" % (peer, target, S2S_PORT) for peer, target in sorted(routes.items())),
+        "tls_certificate": certificate[0],
+        "tls_key": certificate[1],
+        "secure_auth": "false",
+    }
+    values.update(s2s)
+    return {
+        "server": {"hosts": domain},
+        "c2s": {"listen": "tcp:0:interface=127.0.0.1", "require_encryption": "false"},
+        "auth": {"backend": "insecure", "allow_insecure": "true"},
+        "storage": {"backend": "memory"},
+        "muc": {"enabled": "true", "domain": muc, "lock_new_rooms": "false"},
+        "s2s": values,
+        "log": {"level": "warn"},
+    }

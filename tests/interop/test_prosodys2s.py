@@ -10,6 +10,7 @@ from twisted.trial import unittest
 
 from tests.interop.prosody import requireProsody
 from tests.interop.prosodys2s import FederatingProsody, HostsFile, loopbackAddresses
+from tests.support.pki import TestCA
 
 
 class TwoProsodysTests(unittest.TestCase):
@@ -19,13 +20,29 @@ class TwoProsodysTests(unittest.TestCase):
 
     timeout = 60
 
+    #: Certificates from a test CA both trust, and nothing less accepted
+    #: (C{s2s_secure_auth}); else self-signed ones and dialback.
+    ca = False
+
     @defer.inlineCallbacks
     def setUp(self):
         requireProsody()
         first, second = loopbackAddresses(2)
-        hosts = HostsFile(self.mktemp())
-        self.a = FederatingProsody("a.test", first, hosts)
-        self.b = FederatingProsody("b.test", second, hosts)
+        directory = self.mktemp()
+        hosts = HostsFile(directory)
+        options = [{}, {}]
+        if self.ca:
+            authority = TestCA(directory)
+            options = [
+                {
+                    "secureAuth": True,
+                    "ca": authority.certificatePath,
+                    "certificate": authority.issue([domain, "conference." + domain]),
+                }
+                for domain in ("a.test", "b.test")
+            ]
+        self.a = FederatingProsody("a.test", first, hosts, **options[0])
+        self.b = FederatingProsody("b.test", second, hosts, **options[1])
         for server in (self.a, self.b):
             yield server.start()
             self.addCleanup(server.stop)
@@ -73,3 +90,12 @@ class TwoProsodysTests(unittest.TestCase):
         self.assertEqual(reply.getAttribute("from"), "b.test")
         name = [str(child) for child in reply.query.elements() if child.name == "name"]
         self.assertEqual(name, ["Prosody"])
+
+
+class TwoProsodysWithCATests(TwoProsodysTests):
+    """
+    The same with certificates of a test CA and C{s2s_secure_auth = true}:
+    the CA option of the harness works (SASL EXTERNAL between them).
+    """
+
+    ca = True
