@@ -172,6 +172,29 @@ def parseEndpoints(value):
     return [parseEndpoint(item) for item in parseList(value)]
 
 
+def parseRoutes(value):
+    """
+    Static server-to-server routes: C{domain=host:port} items, separated
+    by commas or whitespace.
+
+    @return: C{{domain: (host, port)}}.
+    """
+    routes = {}
+    for item in parseList(value):
+        domain, equals, target = item.partition("=")
+        host, colon, port = target.rpartition(":")
+        if not equals or not colon or not host:
+            raise ValueError("expected domain=host:port, got %r" % (item,))
+        try:
+            number = int(port)
+        except ValueError:
+            number = 0
+        if not 0 < number < 65536:
+            raise ValueError("not a port number in %r" % (item,))
+        routes[parseDomain(domain)] = (host.strip("[]"), number)
+    return routes
+
+
 def parseChoice(*choices):
     def parse(value):
         stripped = value.strip()
@@ -353,6 +376,29 @@ SCHEMA = {
         "occupant_message_rate": Option(parseInt(0), "120"),
         # Messages one occupant may send at once before the rate applies.
         "occupant_message_burst": Option(parseInt(1), "10"),
+    },
+    "s2s": {
+        # Server-to-server listening endpoints (empty: no federation).
+        "listen": Option(parseEndpoints, ""),
+        # Static routes domain=host:port, used instead of DNS.
+        "routes": Option(parseRoutes, ""),
+        # Refuse server streams without TLS, in both directions.
+        "require_encryption": Option(parseBool, "true"),
+        # PEM certificate and key for server streams (empty: [c2s]'s).
+        "tls_certificate": Option(parseString, ""),
+        "tls_key": Option(parseString, ""),
+        # PEM file of trusted CA certificates (empty: the system's).
+        "ca_certificates": Option(parseString, ""),
+        # Only peers with a valid certificate are authenticated.
+        "secure_auth": Option(parseBool, "true"),
+        # Secret of the dialback keys (empty: a random one per start).
+        "dialback_secret": Option(parseString, ""),
+        # Seconds a server stream may stay unused before it is closed.
+        "idle_timeout": Option(parseFloat(1), "300"),
+        # Seconds to set up an outgoing stream, or for a peer to speak.
+        "connect_timeout": Option(parseFloat(1), "30"),
+        # Largest stanza accepted from a server, in bytes.
+        "max_stanza_size": Option(parseInt(1024), "262144"),
     },
     "log": {
         # Default log level.

@@ -20,6 +20,10 @@ class Router:
         (set by the session manager).
     @ivar sessions: C{{full JID str: ISession}}, maintained by the session
         manager, used for the pre-serialized fast path.
+    @ivar remote: what takes stanzas for every other domain (the
+        federation service, L{xmuc.s2s.manager.S2SManager}: C{route(stanza)}
+        and C{routeSerialized(to, data, build)}), or L{None} when the
+        server does not federate.
     """
 
     def __init__(self, hosts):
@@ -27,6 +31,7 @@ class Router:
         self.components = {}
         self.sessions = {}
         self.localDelivery = None
+        self.remote = None
 
     def addComponent(self, domain, component):
         """
@@ -56,8 +61,10 @@ class Router:
                     self.route(errorReply(stanza, "internal-server-error"))
         elif host in self.hosts:
             self.localDelivery(stanza)
+        elif self.remote is not None:
+            self.remote.route(stanza)
         elif not isError(stanza) and stanza.getAttribute("from"):
-            # No server-to-server links: every other domain is unreachable.
+            # No federation: every other domain is unreachable.
             self.route(errorReply(stanza, "remote-server-not-found", payload=False))
 
     def routeSerialized(self, to, data, build):
@@ -73,5 +80,13 @@ class Router:
         session = self.sessions.get(to)
         if session is not None:
             session.send(data)
-        else:
-            self.route(build())
+            return
+        remote = self.remote
+        if remote is not None:
+            host = to.partition("/")[0].rpartition("@")[2]
+            if host not in self.hosts and host not in self.components:
+                # A remote occupant: the text goes to its domain's stream
+                # as it is, no element built.
+                remote.routeSerialized(to, data, build)
+                return
+        self.route(build())

@@ -21,6 +21,7 @@ from xmuc.c2s.stream import ClientStreamFactory
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
+from xmuc.s2s.manager import S2SManager
 from xmuc.session.manager import SessionManager
 
 log = Logger()
@@ -217,6 +218,7 @@ class XmucServer(OrderedMultiService):
     @ivar router: the L{Router}.
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
+    @ivar s2s: the L{xmuc.s2s.manager.S2SManager} or L{None}.
     @ivar listeners: the client L{ListeningService}s.
     @ivar reactor: the reactor the server listens and times with.
     """
@@ -253,6 +255,14 @@ class XmucServer(OrderedMultiService):
         StreamCloser(self, reactor).setServiceParent(self)
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
+
+        # Federation, when [s2s] listen is set: stopped after the MUC, so
+        # that remote occupants see the rooms close.
+        self.s2s = None
+        if config.get("s2s", "listen"):
+            self.s2s = S2SManager(self, reactor)
+            self.router.remote = self.s2s
+            self.s2s.setServiceParent(self)
 
         self.muc = None
         if config.get("muc", "enabled"):

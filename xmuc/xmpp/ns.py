@@ -122,3 +122,8 @@ HATS_COMMANDS = "urn:xmpp:hats:commands"
 #: The namespace of hats before XEP-0317 chose one, which Prosody 0.12
 #: sends and clients of its time read.
 HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
+
+# Server-to-server streams (RFC 6120), Server Dialback (XEP-0220).
+SERVER = "jabber:server"
+DIALBACK = "jabber:server:dialback"
+DIALBACK_FEATURE = "urn:xmpp:features:dialback"
