@@ -8,6 +8,7 @@ router delivers locally, so that what the room sends them is collected.
 """
 
 from tests.support.muc import MUCTestCase, ROOM, codes, item
+from xmuc.hooks import S2S_DOMAIN_FAILED
 from xmuc.muc import ghosts
 from xmuc.xmpp import ns
 
@@ -85,6 +86,22 @@ class RemoveDomainTests(MUCTestCase):
         self.assertEqual([(s["type"], codes(s)) for s in gone], [("unavailable", ["333"])])
         self.assertNotIn("Juliet", self.harness.muc.rooms[ROOM].occupants)
         self.assertEqual(self.harness.muc.rooms[ROOM].occupantsByJID.get("juliet@capulet.test/phone"), None)
+
+
+    def test_serverEvent(self):
+        """
+        The server event C{s2s-domain-failed} removes the domain's
+        occupants, the status text naming its condition.
+        """
+        self.harness.hooks.fireAll(
+            S2S_DOMAIN_FAILED, domain="other.test", condition="remote-server-timeout", reason="no answer"
+        )
+        [seen] = self.romeo.received()
+        self.assertEqual(
+            (seen["from"], seen["type"], codes(seen), statusText(seen)),
+            (ROOM + "/Tybalt", "unavailable", ["333"], ["Kicked: remote server timeout"]),
+        )
+        self.assertEqual(sorted(self.harness.muc.rooms[ROOM].occupants), ["Juliet", "Romeo"])
 
 
 class RemoteBounceTests(MUCTestCase):

@@ -16,6 +16,7 @@ link failure)".
 
 from twisted.words.xish import domish
 
+from xmuc.hooks import S2S_DOMAIN_FAILED
 from xmuc.muc import sessions
 from xmuc.xmpp import ns
 
@@ -106,3 +107,10 @@ def removeDomain(service, domain, condition="remote-server-not-found"):
             room.removeOccupant(occupant, codes=("333",), payload=(_kickedStatus(room, condition),))
             removed += 1
     return removed
+
+
+def install(service):
+    def domainFailed(domain, condition, **kw):
+        removeDomain(service, domain, condition)
+
+    service.server.hooks.add(S2S_DOMAIN_FAILED, domainFailed)

@@ -61,6 +61,7 @@ FEATURES = (
     "presencebroadcast",
     "voicerequest",
     "deletedaccounts",
+    "ghosts",
 )
 
 
