@@ -254,6 +254,16 @@ class FederatingProsody(ProsodyServer):
             )
         return path
 
+    def kill(self):
+        """
+        Kill Prosody at once (SIGKILL): its connections end without a
+        word, as when its machine goes away.
+
+        @return: a Deferred firing once the process has ended.
+        """
+        self._kill()
+        return self._process.ended
+
     @defer.inlineCallbacks
     def connectClient(self, testCase, user, resource="r", available=True):
         """

@@ -1,0 +1,471 @@
+"""
+xmuc federating with a real Prosody 0.12: each on its own loopback
+address with port 5269, Prosody finding xmuc through the test's hosts
+file (libunbound), xmuc finding Prosody through C{[s2s] routes}; server
+streams over TLS with self-signed certificates and dialback on both
+sides (C{secure_auth = false}, C{s2s_secure_auth = false}).
+
+Users of each server use the other's rooms (join, chat, private
+messages, kicks), talk to each other, subscribe to each other's presence
+and query each other's servers; a domain that cannot be reached gets an
+error, and occupants whose server went away leave the room with 333.
+
+Where Prosody is not installed every test here skips, unless
+C{XMUC_REQUIRE_PROSODY=1} (CI): then they fail.
+"""
+
+import os
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from tests.interop.prosody import requireProsody
+from tests.interop.prosodys2s import (
+    XMUC_DOMAIN,
+    XMUC_MUC,
+    FederatingProsody,
+    HostsFile,
+    loopbackAddresses,
+    xmucSections,
+)
+from tests.support.client import connectTestClient, startServerWith
+from tests.support.pki import TestCA, selfSigned
+
+PROSODY_DOMAIN = "prosody.test"
+MUC = "http://jabber.org/protocol/muc"
+MUC_USER = "http://jabber.org/protocol/muc#user"
+MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+ROSTER = "jabber:iq:roster"
+VERSION = "jabber:iq:version"
+PING = "urn:xmpp:ping"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+ROOM = "lobby@" + XMUC_MUC
+#: A domain xmuc has a route for, where no server listens.
+NOWHERE = "nowhere.test"
+
+#: Seconds to wait for something that crosses servers (a first stanza
+#: to a domain waits for its stream: TLS, dialback both ways).
+WAIT = 20
+
+
+def statusCodes(stanza):
+    return sorted(
+        status["code"]
+        for x in stanza.elements(MUC_USER, "x")
+        for status in x.elements(MUC_USER, "status")
+    )
+
+
+def errorConditionOf(stanza):
+    for error in stanza.elements():
+        if error.name == "error":
+            for child in error.elements(STANZAS):
+                if child.name != "text":
+                    return child.name
+    return None
+
+
+class ProsodyFederationMixin:
+    """
+    Prosody serving C{prosody.test} (MUC C{conference.prosody.test}) and
+    xmuc serving C{xmuc.test} (MUC C{rooms.xmuc.test}), federated.
+
+    @cvar ca: whether both servers have certificates from a test CA they
+        both trust, and accept no less (SASL EXTERNAL, XEP-0178); else
+        self-signed certificates and dialback.
+    """
+
+    timeout = 120
+    ca = False
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        requireProsody()
+        xmucAddress, prosodyAddress = loopbackAddresses(2)
+        directory = os.path.abspath(self.mktemp())
+        hosts = HostsFile(directory)
+        hosts.add(xmucAddress, XMUC_DOMAIN, XMUC_MUC)
+        s2s = {}
+        prosodyOptions = {}
+        if self.ca:
+            authority = TestCA(directory)
+            certificate = authority.issue([XMUC_DOMAIN, XMUC_MUC])
+            s2s = {"secure_auth": "true", "ca_certificates": authority.certificatePath}
+            prosodyOptions = {
+                "secureAuth": True,
+                "ca": authority.certificatePath,
+                "certificate": authority.issue([PROSODY_DOMAIN, "conference." + PROSODY_DOMAIN]),
+            }
+        else:
+            certificate = selfSigned(directory, [XMUC_DOMAIN, XMUC_MUC])
+        # In the test's directory: its configuration and debug log stay in
+        # _trial_temp/ after a failure.
+        self.prosody = FederatingProsody(
+            PROSODY_DOMAIN, prosodyAddress, hosts, directory=os.path.join(directory, "prosody"), **prosodyOptions
+        )
+        yield self.prosody.start()
+        self.addCleanup(self.stopProsody)
+        routes = {PROSODY_DOMAIN: prosodyAddress, self.prosody.mucDomain: prosodyAddress}
+        # A domain routed to an address where nothing listens.
+        nowhere = loopbackAddresses(1, first=int(prosodyAddress.rsplit(".", 1)[1]) + 1)[0]
+        routes[NOWHERE] = nowhere
+        self.xmuc = yield startServerWith(self, xmucSections(xmucAddress, routes, certificate, **s2s))
+
+    def stopProsody(self):
+        return self.prosody.stop()
+
+    @defer.inlineCallbacks
+    def xmucUser(self, user, resource="r"):
+        """
+        @return: Deferred firing with a client logged in to xmuc as
+            C{user@xmuc.test}, available.
+        """
+        client = yield connectTestClient(self, self.xmuc, XMUC_DOMAIN)
+        yield client.login(user, "pw", resource)
+        client.send("<presence/>")
+        yield self.until(client, lambda e: e.name == "presence")
+        return client
+
+    def prosodyUser(self, user, resource="r"):
+        """
+        @return: Deferred firing with a client logged in to Prosody as
+            C{user@prosody.test}, available.
+        """
+        return self.prosody.connectClient(self, user, resource)
+
+    @defer.inlineCallbacks
+    def until(self, client, predicate, timeout=WAIT):
+        """
+        @return: Deferred firing with the next element C{client} receives
+            for which C{predicate} is true (the others are skipped).
+        """
+        while True:
+            element = yield client.receive(timeout)
+            if predicate(element):
+                return element
+
+    def join(self, client, room, nick):
+        """
+        Join C{room} as C{nick}.
+
+        @return: Deferred firing with the room's subject message (the
+            last stanza of a join), or the error presence.
+        """
+        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, MUC))
+        return self.until(
+            client,
+            lambda e: (e.name == "message" and e.subject is not None and e.getAttribute("from") == room)
+            or (e.name == "presence" and e.getAttribute("type") == "error"),
+        )
+
+    def presenceFrom(self, client, jid, kind=None):
+        """
+        @return: Deferred firing with the next presence from C{jid} of
+            type C{kind} (L{None}: available).
+        """
+        return self.until(
+            client,
+            lambda e: e.name == "presence" and e.getAttribute("from") == jid and e.getAttribute("type") == kind,
+        )
+
+    def messageFrom(self, client, jid):
+        """
+        @return: Deferred firing with the next message from C{jid} that
+            has a body.
+        """
+        return self.until(
+            client, lambda e: e.name == "message" and e.getAttribute("from") == jid and e.body is not None
+        )
+
+
+class ProsodyUsersInXmucRoomsTests(ProsodyFederationMixin, unittest.TestCase):
+    """
+    Users of Prosody in a room of xmuc.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        yield ProsodyFederationMixin.setUp(self)
+        self.alice = yield self.xmucUser("alice")
+        subject = yield self.join(self.alice, ROOM, "Alice")
+        self.assertEqual(subject.name, "message")
+        self.bob = yield self.prosodyUser("bob")
+
+    @defer.inlineCallbacks
+    def test_joinAndChat(self):
+        """
+        Bob of Prosody joins: he gets Alice's presence, his own (110), the
+        subject; Alice sees him come; groupchat goes both ways, each
+        message to everyone.
+        """
+        self.bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (ROOM, MUC))
+        alicePresence = yield self.presenceFrom(self.bob, ROOM + "/Alice")
+        self.assertEqual(statusCodes(alicePresence), [])
+        own = yield self.presenceFrom(self.bob, ROOM + "/Bob")
+        self.assertIn("110", statusCodes(own))
+        yield self.until(self.bob, lambda e: e.name == "message" and e.subject is not None)
+        seen = yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        self.assertNotIn("110", statusCodes(seen))
+
+        self.bob.send("<message to='%s' type='groupchat' id='g1'><body>hello from prosody</body></message>" % (ROOM,))
+        for client in (self.alice, self.bob):
+            message = yield self.messageFrom(client, ROOM + "/Bob")
+            self.assertEqual((message["type"], str(message.body)), ("groupchat", "hello from prosody"))
+        self.alice.send("<message to='%s' type='groupchat' id='g2'><body>hello from xmuc</body></message>" % (ROOM,))
+        for client in (self.bob, self.alice):
+            message = yield self.messageFrom(client, ROOM + "/Alice")
+            self.assertEqual(str(message.body), "hello from xmuc")
+
+    @defer.inlineCallbacks
+    def test_privateMessages(self):
+        """
+        Private messages through the room, both ways, from the sender's
+        occupant JID.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        self.alice.send("<message to='%s/Bob' type='chat' id='p1'><body>psst bob</body>"
+                        "<x xmlns='%s'/></message>" % (ROOM, MUC_USER))
+        message = yield self.messageFrom(self.bob, ROOM + "/Alice")
+        self.assertEqual((message["type"], str(message.body)), ("chat", "psst bob"))
+        self.bob.send("<message to='%s/Alice' type='chat' id='p2'><body>psst alice</body>"
+                      "<x xmlns='%s'/></message>" % (ROOM, MUC_USER))
+        message = yield self.messageFrom(self.alice, ROOM + "/Bob")
+        self.assertEqual(str(message.body), "psst alice")
+
+    @defer.inlineCallbacks
+    def test_kick(self):
+        """
+        The owner kicks Bob: he gets his unavailable presence with 307 and
+        110, Alice sees 307; Bob is out of the room.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        reply = yield self.alice.iq(
+            "<iq type='set' id='k1' to='%s'><query xmlns='%s'><item nick='Bob' role='none'>"
+            "<reason>enough</reason></item></query></iq>" % (ROOM, MUC_ADMIN),
+            timeout=WAIT,
+        )
+        self.assertEqual(reply["type"], "result")
+        gone = yield self.presenceFrom(self.bob, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), ["110", "307"])
+        seen = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(seen), ["307"])
+        room = self.xmuc.server.muc.rooms[ROOM]
+        self.assertEqual(sorted(room.occupants), ["Alice"])
+
+    @defer.inlineCallbacks
+    def test_lostServerLeavesWith333(self):
+        """
+        Prosody dies with Bob in the room: the stream to it is lost
+        without being closed, and Bob leaves the room with status 333
+        instead of staying as a ghost, without waiting for the next
+        broadcast to bounce.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        yield self.prosody.kill()
+        gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), ["333"])
+        self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
+
+    @defer.inlineCallbacks
+    def test_stoppedServerUsersLeave(self):
+        """
+        Prosody shut down cleanly with Bob in the room: it says Bob left
+        (a plain unavailable presence), nobody stays behind.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        yield self.prosody.stop()
+        gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), [])
+        self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
+
+
+class XmucUsersInProsodyRoomsTests(ProsodyFederationMixin, unittest.TestCase):
+    """
+    A user of xmuc in a room of Prosody's MUC.
+    """
+
+    @defer.inlineCallbacks
+    def test_joinAndChat(self):
+        """
+        Bob creates a room on Prosody; Alice of xmuc joins, sees Bob, gets
+        her own presence (110); groupchat goes both ways.
+        """
+        room = "hall@" + self.prosody.mucDomain
+        bob = yield self.prosodyUser("bob")
+        yield self.join(bob, room, "Bob")
+        alice = yield self.xmucUser("alice")
+        alice.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield self.presenceFrom(alice, room + "/Bob")
+        own = yield self.presenceFrom(alice, room + "/Alice")
+        self.assertIn("110", statusCodes(own))
+        yield self.presenceFrom(bob, room + "/Alice")
+        alice.send("<message to='%s' type='groupchat' id='g1'><body>hi prosody room</body></message>" % (room,))
+        message = yield self.messageFrom(bob, room + "/Alice")
+        self.assertEqual(str(message.body), "hi prosody room")
+        echo = yield self.messageFrom(alice, room + "/Alice")
+        self.assertEqual(str(echo.body), "hi prosody room")
+        bob.send("<message to='%s' type='groupchat' id='g2'><body>welcome</body></message>" % (room,))
+        message = yield self.messageFrom(alice, room + "/Bob")
+        self.assertEqual(str(message.body), "welcome")
+
+
+class UsersAcrossServersTests(ProsodyFederationMixin, unittest.TestCase):
+    """
+    One-to-one: messages, subscriptions, iqs between the two servers.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        yield ProsodyFederationMixin.setUp(self)
+        self.alice = yield self.xmucUser("alice")
+        self.bob = yield self.prosodyUser("bob")
+
+    @defer.inlineCallbacks
+    def test_chatBothWays(self):
+        """
+        Chat messages reach the other server's user from the sender's full
+        JID, both ways.
+        """
+        self.alice.send("<message to='bob@%s/r' type='chat' id='c1'><body>hi bob</body></message>" % (PROSODY_DOMAIN,))
+        message = yield self.messageFrom(self.bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        self.assertEqual(str(message.body), "hi bob")
+        self.bob.send("<message to='alice@%s' type='chat' id='c2'><body>hi alice</body></message>" % (XMUC_DOMAIN,))
+        message = yield self.messageFrom(self.alice, "bob@%s/r" % (PROSODY_DOMAIN,))
+        self.assertEqual(str(message.body), "hi alice")
+
+    @defer.inlineCallbacks
+    def subscribe(self, subscriber, subscriberJID, contact, contactJID):
+        """
+        C{subscriber} asks for C{contact}'s presence, C{contact} approves:
+        the subscriber gets the contact's presence (Prosody 0.12 does not
+        pass the C{subscribed} itself on to its user's clients, only the
+        roster push).
+        """
+        subscriber.send("<presence to='%s' type='subscribe'/>" % (contactJID,))
+        request = yield self.until(
+            contact, lambda e: e.name == "presence" and e.getAttribute("type") == "subscribe"
+        )
+        self.assertEqual(request["from"], subscriberJID)
+        contact.send("<presence to='%s' type='subscribed'/>" % (subscriberJID,))
+        available = yield self.presenceFrom(subscriber, contactJID + "/r")
+        return available
+
+    @defer.inlineCallbacks
+    def roster(self, client):
+        """
+        @return: Deferred firing with C{client}'s roster as C{{JID:
+            subscription}}.
+        """
+        reply = yield client.iq(
+            "<iq type='get' id='%s'><query xmlns='%s'/></iq>" % (client.nextID(), ROSTER), timeout=WAIT
+        )
+        return {item["jid"]: item["subscription"] for item in reply.query.elements(ROSTER, "item")}
+
+    @defer.inlineCallbacks
+    def test_subscriptionsBothWays(self):
+        """
+        Alice subscribes to Bob and Bob to Alice, each approving: both get
+        the other's presence, and when Bob goes offline Alice learns it.
+        """
+        aliceJID = "alice@" + XMUC_DOMAIN
+        bobJID = "bob@" + PROSODY_DOMAIN
+        yield self.subscribe(self.alice, aliceJID, self.bob, bobJID)
+        yield self.subscribe(self.bob, bobJID, self.alice, aliceJID)
+        self.assertEqual((yield self.roster(self.alice)), {bobJID: "both"})
+        self.assertEqual((yield self.roster(self.bob)), {aliceJID: "both"})
+        yield self.bob.close()
+        gone = yield self.presenceFrom(self.alice, bobJID + "/r", "unavailable")
+        self.assertEqual(gone.getAttribute("to", "").split("/")[0], aliceJID)
+
+    @defer.inlineCallbacks
+    def test_iqBothWays(self):
+        """
+        Each user asks the other server its version and the other MUC
+        service what it is (disco); Bob pings Alice's client.  The answers
+        come back from the right JIDs.
+        """
+        reply = yield self.alice.iq(
+            "<iq type='get' id='v1' to='%s'><query xmlns='%s'/></iq>" % (PROSODY_DOMAIN, VERSION), timeout=WAIT
+        )
+        self.assertEqual((reply["type"], reply["from"]), ("result", PROSODY_DOMAIN))
+        self.assertEqual([str(c) for c in reply.query.elements(VERSION, "name")], ["Prosody"])
+        reply = yield self.bob.iq(
+            "<iq type='get' id='v2' to='%s'><query xmlns='%s'/></iq>" % (XMUC_DOMAIN, VERSION), timeout=WAIT
+        )
+        self.assertEqual((reply["type"], reply["from"]), ("result", XMUC_DOMAIN))
+        self.assertEqual([str(c) for c in reply.query.elements(VERSION, "name")], ["xmuc"])
+        for client, service in ((self.bob, XMUC_MUC), (self.alice, self.prosody.mucDomain)):
+            reply = yield client.iq(
+                "<iq type='get' id='d1' to='%s'><query xmlns='%s'/></iq>" % (service, DISCO_INFO), timeout=WAIT
+            )
+            self.assertEqual((reply["type"], reply["from"]), ("result", service))
+            identities = [
+                (identity["category"], identity["type"]) for identity in reply.query.elements(DISCO_INFO, "identity")
+            ]
+            self.assertIn(("conference", "text"), identities)
+            self.assertIn(MUC, [feature["var"] for feature in reply.query.elements(DISCO_INFO, "feature")])
+
+        # Between users: Bob pings Alice's client, which answers.
+        aliceJID = "alice@%s/r" % (XMUC_DOMAIN,)
+        self.bob.send("<iq type='get' id='p1' to='%s'><ping xmlns='%s'/></iq>" % (aliceJID, PING))
+        ping = yield self.until(self.alice, lambda e: e.name == "iq" and e.getAttribute("id") == "p1")
+        self.assertEqual((ping["type"], ping["from"]), ("get", "bob@%s/r" % (PROSODY_DOMAIN,)))
+        self.alice.send("<iq type='result' id='p1' to='%s'/>" % (ping["from"],))
+        reply = yield self.until(self.bob, lambda e: e.name == "iq" and e.getAttribute("id") == "p1")
+        self.assertEqual((reply["type"], reply["from"]), ("result", aliceJID))
+
+    @defer.inlineCallbacks
+    def test_unreachableDomain(self):
+        """
+        A message to a domain whose route leads nowhere (connection
+        refused) comes back as an error to the sender, not silence; so
+        does an iq to Prosody's domain once Prosody is gone, after the
+        streams to it were up.
+        """
+        self.alice.send("<message to='nobody@%s' type='chat' id='u1'><body>hello?</body></message>" % (NOWHERE,))
+        error = yield self.until(self.alice, lambda e: e.name == "message" and e.getAttribute("type") == "error")
+        self.assertEqual((error["from"], error["id"]), ("nobody@" + NOWHERE, "u1"))
+        self.assertEqual(errorConditionOf(error), "remote-server-not-found", error.toXml())
+
+        self.alice.send("<message to='bob@%s/r' type='chat' id='c1'><body>still there?</body></message>" % (PROSODY_DOMAIN,))
+        yield self.messageFrom(self.bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        yield self.prosody.stop()
+        reply = yield self.alice.iq(
+            "<iq type='get' id='u2' to='%s'><ping xmlns='%s'/></iq>" % (PROSODY_DOMAIN, PING), timeout=WAIT
+        )
+        self.assertEqual((reply["type"], reply["from"]), ("error", PROSODY_DOMAIN))
+        self.assertIn(errorConditionOf(reply), ("remote-server-not-found", "remote-server-timeout"), reply.toXml())
+
+
+class CertificateAuthenticationTests(ProsodyFederationMixin, unittest.TestCase):
+    """
+    Both servers trust a test CA and require valid certificates: the
+    streams authenticate with SASL EXTERNAL, no dialback.
+    """
+
+    ca = True
+
+    @defer.inlineCallbacks
+    def test_chatAndRoomBothWays(self):
+        """
+        A chat message each way, and Bob of Prosody talking in a room of
+        xmuc.
+        """
+        alice = yield self.xmucUser("alice")
+        bob = yield self.prosodyUser("bob")
+        alice.send("<message to='bob@%s/r' type='chat' id='c1'><body>hi bob</body></message>" % (PROSODY_DOMAIN,))
+        message = yield self.messageFrom(bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        self.assertEqual(str(message.body), "hi bob")
+        bob.send("<message to='alice@%s/r' type='chat' id='c2'><body>hi alice</body></message>" % (XMUC_DOMAIN,))
+        message = yield self.messageFrom(alice, "bob@%s/r" % (PROSODY_DOMAIN,))
+        self.assertEqual(str(message.body), "hi alice")
+        yield self.join(alice, ROOM, "Alice")
+        yield self.join(bob, ROOM, "Bob")
+        bob.send("<message to='%s' type='groupchat' id='g1'><body>secure</body></message>" % (ROOM,))
+        message = yield self.messageFrom(alice, ROOM + "/Bob")
+        self.assertEqual(str(message.body), "secure")
