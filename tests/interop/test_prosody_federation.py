@@ -469,3 +469,8 @@ class CertificateAuthenticationTests(ProsodyFederationMixin, unittest.TestCase):
         bob.send("<message to='%s' type='groupchat' id='g1'><body>secure</body></message>" % (ROOM,))
         message = yield self.messageFrom(alice, ROOM + "/Bob")
         self.assertEqual(str(message.body), "secure")
+        # Prosody's debug log tells how each stream authenticated.
+        with open(self.prosody.logPath, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        self.assertIn("mechanism='EXTERNAL'", log)
+        self.assertNotIn("xmlns='jabber:server:dialback'", log)
