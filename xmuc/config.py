@@ -380,6 +380,8 @@ SCHEMA = {
     "s2s": {
         # Server-to-server listening endpoints (empty: no federation).
         "listen": Option(parseEndpoints, ""),
+        # Endpoints where servers connect with TLS at once (XEP-0368).
+        "direct_tls_listen": Option(parseEndpoints, ""),
         # Static routes domain=host:port, used instead of DNS.
         "routes": Option(parseRoutes, ""),
         # Refuse server streams without TLS, in both directions.

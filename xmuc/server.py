@@ -248,6 +248,16 @@ class XmucServer(OrderedMultiService):
 
         self.router = Router(self.hosts)
 
+        # Federation, when [s2s] listen (or direct_tls_listen) is set:
+        # stopped after everything that sends (the MUC tells remote
+        # occupants the rooms close, the session manager tells remote
+        # contacts its users leave).
+        self.s2s = None
+        if config.get("s2s", "listen") or config.get("s2s", "direct_tls_listen"):
+            self.s2s = S2SManager(self, reactor)
+            self.router.remote = self.s2s
+            self.s2s.setServiceParent(self)
+
         # Children stop in reverse order: listeners first (no new clients),
         # then the MUC (occupants get status 332 while their sessions still
         # exist), then the session manager (closes every client session),
@@ -255,14 +265,6 @@ class XmucServer(OrderedMultiService):
         StreamCloser(self, reactor).setServiceParent(self)
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
-
-        # Federation, when [s2s] listen is set: stopped after the MUC, so
-        # that remote occupants see the rooms close.
-        self.s2s = None
-        if config.get("s2s", "listen"):
-            self.s2s = S2SManager(self, reactor)
-            self.router.remote = self.s2s
-            self.s2s.setServiceParent(self)
 
         self.muc = None
         if config.get("muc", "enabled"):

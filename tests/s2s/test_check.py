@@ -46,7 +46,15 @@ class CheckTests(unittest.TestCase):
         self.assertTrue(passed)
         self.assertEqual(
             {step: verdict for step, (verdict, _) in lines.items()},
-            {"route": "OK", "connect": "OK", "tls": "OK", "certificate": "OK", "authentication": "OK", "dialback": "INFO"},
+            {
+                "our certificate": "OK",
+                "route": "OK",
+                "connect": "OK",
+                "tls": "OK",
+                "certificate": "OK",
+                "authentication": "OK",
+                "dialback": "INFO",
+            },
         )
         self.assertIn("valid for b.test", lines["certificate"][1])
         self.assertIn("SASL EXTERNAL", lines["authentication"][1])
@@ -99,7 +107,9 @@ class CheckTests(unittest.TestCase):
         )
         self.assertEqual(done.returncode, 1, done.stderr)
         lines = done.stdout.splitlines()
-        self.assertEqual([line.split()[:2] for line in lines], [["OK", "route"], ["FAIL", "connect"]])
+        self.assertEqual(
+            [line.split()[:2] for line in lines], [["WARN", "our"], ["OK", "route"], ["FAIL", "connect"]]
+        )
         stderr = io.StringIO()
         self.assertEqual(main(["-c", path, "check", "s2s"], stdout=io.StringIO(), stderr=stderr), 2)
         self.assertIn("domain", stderr.getvalue())

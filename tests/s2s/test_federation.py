@@ -6,7 +6,7 @@ true}) and once with self-signed certificates (Server Dialback,
 C{secure_auth = false}).
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, endpoints, protocol, reactor
 from twisted.trial import unittest
 
 from xmuc.hooks import S2S_DOMAIN_FAILED
@@ -82,8 +82,8 @@ class FederationMixin:
     def test_subscriptionsBothWays(self):
         """
         RFC 6121 subscriptions across servers: requests, approvals, the
-        presence each then sees, and unavailable presence when a contact
-        leaves.
+        presence each then sees, probes answered for a new resource, and
+        unavailable presence when a contact's connection drops.
         """
         alice = yield loginTo(self, self.a, "alice")
         bob = yield loginTo(self, self.b, "bob")
@@ -103,9 +103,47 @@ class FederationMixin:
         other = yield loginTo(self, self.a, "alice", resource="other")
         seen = yield receiveUntil(bob, presenceOf(None, "alice@a.test/other"))
         yield receiveUntil(other, presenceOf(None, "bob@b.test"))
-        other.send("<presence type='unavailable'/>")
+        # Its connection drops: bob sees it leave.
+        other.transport.abortConnection()
         gone = yield receiveUntil(bob, presenceOf("unavailable", "alice@a.test"))
         self.assertEqual(gone.getAttribute("from"), "alice@a.test/other")
+
+    @defer.inlineCallbacks
+    def test_remoteSenderOfflineCarbonsArchive(self):
+        """
+        Messages from a user of the other server: kept offline and given at
+        login, copied to the other resource (carbons), archived.
+        """
+        # Offline storage is for accounts that exist.
+        yield self.a.server.accounts.register("alice", "a.test", "pw")
+        bob = yield loginTo(self, self.b, "bob")
+        bob.send("<message to='alice@a.test' type='chat' id='o1'><body>while you were away</body></message>")
+        # The message is stored once b.test's stream delivered it: a ping
+        # on the same stream comes back after it.
+        reply = yield bob.iq("<iq type='get' id='p' to='a.test'><ping xmlns='%s'/></iq>" % (PING,), timeout=10)
+        self.assertEqual(reply.getAttribute("type"), "result")
+        alice = yield loginTo(self, self.a, "alice", available=False)
+        alice.send("<presence/>")
+        stored = yield receiveUntil(alice, isMessage)
+        self.assertEqual((stored.getAttribute("from"), str(stored.body)), (bob.jid, "while you were away"))
+        phone = yield loginTo(self, self.a, "alice", resource="phone")
+        reply = yield phone.iq("<iq type='set' id='c'><enable xmlns='urn:xmpp:carbons:2'/></iq>", timeout=10)
+        self.assertEqual(reply.getAttribute("type"), "result")
+        bob.send("<message to='%s' type='chat' id='o2'><body>to your desk</body></message>" % (alice.jid,))
+        yield receiveUntil(alice, lambda e: e.name == "message" and e.body is not None and str(e.body) == "to your desk")
+        copy = yield receiveUntil(phone, isMessage)
+        self.assertIn("to your desk", copy.toXml())
+        self.assertIsNotNone(firstChild(copy, "urn:xmpp:carbons:2", "received"))
+        phone.send("<iq type='set' id='mam'><query xmlns='urn:xmpp:mam:2' queryid='q'/></iq>")
+        archived = []
+        while True:
+            element = yield phone.receive(10)
+            if element.name == "iq" and element.getAttribute("id") == "mam":
+                break
+            if element.name == "message" and firstChild(element, "urn:xmpp:mam:2", "result") is not None:
+                archived.append(element.toXml())
+        self.assertTrue(any("while you were away" in text for text in archived), archived)
+        self.assertTrue(any("to your desk" in text for text in archived), archived)
 
     @defer.inlineCallbacks
     def test_iqBothWays(self):
@@ -171,6 +209,54 @@ class FederationMixin:
         kicked = yield receiveUntil(bob, presenceOf("unavailable", room + "/Bob"))
         codes = [s["code"] for s in firstChild(kicked, MUC_USER, "x").elements() if s.name == "status"]
         self.assertIn("307", codes)
+        # The room and the users' host each authenticated on its own.
+        self.assertEqual(self.methodsOn(self.b, "rooms.a.test"), {self.method})
+
+    @defer.inlineCallbacks
+    def test_localUserInRemoteRoom(self):
+        """
+        A user of a.test in a room of b.test: self-ping, the room's
+        archive, an invitation to another a.test user, and a ban of the
+        remote bare JID by the room's owner.
+        """
+        room = "den@rooms.b.test"
+        bob = yield loginTo(self, self.b, "bob")
+        bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield receiveUntil(bob, lambda e: e.name == "message" and e.subject is not None)
+        alice = yield loginTo(self, self.a, "alice")
+        carol = yield loginTo(self, self.a, "carol")
+        alice.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield receiveUntil(alice, lambda e: e.name == "message" and e.subject is not None)
+        reply = yield alice.iq("<iq type='get' id='sp' to='%s/Alice'><ping xmlns='%s'/></iq>" % (room, PING), timeout=10)
+        self.assertEqual(reply.getAttribute("type"), "result")
+        alice.send("<message to='%s' type='groupchat' id='g1'><body>archived</body></message>" % (room,))
+        yield receiveUntil(alice, lambda e: e.name == "message" and e.body is not None)
+        alice.send("<iq type='set' id='mam' to='%s'><query xmlns='urn:xmpp:mam:2' queryid='q'/></iq>" % (room,))
+        result = yield receiveUntil(alice, lambda e: e.name == "message" and firstChild(e, "urn:xmpp:mam:2", "result") is not None)
+        self.assertIn("archived", result.toXml())
+        done = yield receiveUntil(alice, lambda e: e.name == "iq")
+        self.assertEqual((done.getAttribute("id"), done.getAttribute("type")), ("mam", "result"))
+        alice.send(
+            "<message to='%s'><x xmlns='%s'><invite to='carol@a.test'><reason>come</reason></invite></x></message>"
+            % (room, MUC_USER)
+        )
+        invitation = yield receiveUntil(carol, isMessage)
+        self.assertEqual(invitation.getAttribute("from"), room)
+        invite = firstChild(firstChild(invitation, MUC_USER, "x"), MUC_USER, "invite")
+        # The room is semi-anonymous: the inviter shows as its occupant.
+        self.assertEqual(invite.getAttribute("from"), room + "/Alice")
+        reply = yield bob.iq(
+            "<iq type='set' id='ban' to='%s'><query xmlns='%s'><item jid='alice@a.test' affiliation='outcast'/></query></iq>"
+            % (room, MUC_ADMIN),
+            timeout=10,
+        )
+        self.assertEqual(reply.getAttribute("type"), "result")
+        banned = yield receiveUntil(alice, presenceOf("unavailable", room + "/Alice"))
+        codes = [s["code"] for s in firstChild(banned, MUC_USER, "x").elements() if s.name == "status"]
+        self.assertIn("301", codes)
+        alice.send("<presence to='%s/Again'><x xmlns='%s'/></presence>" % (room, MUC))
+        refused = yield receiveUntil(alice, presenceOf("error"))
+        self.assertEqual(errorCondition(refused), "forbidden")
 
     @defer.inlineCallbacks
     def test_unreachableDomain(self):
@@ -223,6 +309,23 @@ class SecureAuthTests(unittest.TestCase):
         self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-not-found"))
 
 
+    @defer.inlineCallbacks
+    def test_noEncryptionOffered(self):
+        """
+        A peer without TLS is not used while require_encryption is true:
+        the stanza bounces.
+        """
+        plain = {"s2s": {"tls_certificate": "", "tls_key": "", "require_encryption": "false"}}
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca", extra={"b.test": plain})
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append(data["reason"]))
+        alice = yield loginTo(self, a, "alice")
+        alice.send("<message to='bob@b.test' id='m1'><body>hi</body></message>")
+        bounced = yield receiveUntil(alice, isMessage)
+        self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-not-found"))
+        self.assertIn("offers no STARTTLS", failures[0])
+
+
 class StreamLifeTests(unittest.TestCase):
     """
     Streams close when idle and open again on demand; a room broadcast to
@@ -234,17 +337,21 @@ class StreamLifeTests(unittest.TestCase):
         a, b = yield startFederation(
             self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"idle_timeout": "1"}}}
         )
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append(data))
         alice = yield loginTo(self, a, "alice")
         bob = yield loginTo(self, b, "bob")
         alice.send("<message to='bob@b.test' id='m1'><body>one</body></message>")
         yield receiveUntil(bob, isMessage)
         link = a.server.s2s.links["a.test", "b.test"]
         yield link.stream.xmlstream.lost
-        self.assertIsNone(link.stream)
+        # Closing an idle stream is no failure; the unused link goes.
+        self.assertEqual(failures, [])
+        self.assertNotIn(("a.test", "b.test"), a.server.s2s.links)
         alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
         got = yield receiveUntil(bob, isMessage)
         self.assertEqual(str(got.body), "two")
-        self.assertIsNotNone(link.stream)
+        self.assertIsNotNone(a.server.s2s.links["a.test", "b.test"].stream)
 
     @defer.inlineCallbacks
     def test_fanOutToRemoteOccupants(self):
@@ -268,3 +375,90 @@ class StreamLifeTests(unittest.TestCase):
             self.assertEqual((got.getAttribute("from"), str(got.body)), (room + "/bob", "all of you"))
         self.assertEqual(Serialized.built - built, 0)
         self.assertEqual(Serialized.made - made, 1)
+
+    @defer.inlineCallbacks
+    def test_silentServerTimesOut(self):
+        """
+        A server that accepts the connection and never answers: after
+        connect_timeout the stanza comes back as remote-server-timeout.
+        """
+        a, b = yield startFederation(
+            self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"connect_timeout": "1"}}}
+        )
+        silent = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.4").listen(
+            protocol.Factory.forProtocol(protocol.Protocol)
+        )
+        self.addCleanup(silent.stopListening)
+        a.server.s2s.resolver.routes["silent.test"] = ("127.0.0.4", silent.getHost().port)
+        alice = yield loginTo(self, a, "alice")
+        alice.send("<message to='x@silent.test' id='m'><body>hello?</body></message>")
+        bounced = yield receiveUntil(alice, isMessage)
+        self.assertEqual((bounced.getAttribute("type"), errorCondition(bounced)), ("error", "remote-server-timeout"))
+
+    @defer.inlineCallbacks
+    def test_shutdownReachesRemoteOccupants(self):
+        """
+        When a server stops, occupants of its rooms on the other server
+        get status 332 before the streams close.
+        """
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca")
+        room = "hall@rooms.a.test"
+        bob = yield loginTo(self, b, "bob")
+        bob.send("<presence to='%s/bob'><x xmlns='%s'/></presence>" % (room, MUC))
+        yield receiveUntil(bob, lambda e: e.name == "message" and e.subject is not None)
+        yield a.server.stopService()
+        left = yield receiveUntil(bob, presenceOf("unavailable", room + "/bob"))
+        codes = [s["code"] for s in firstChild(left, MUC_USER, "x").elements() if s.name == "status"]
+        self.assertIn("332", codes)
+        self.assertEqual(a.server.s2s.streams, set())
+
+    @defer.inlineCallbacks
+    def test_lostStreamReported(self):
+        """
+        An established stream cut without closing: the domain-failed event
+        names the domain, and the next stanza opens a new stream.
+        """
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="ca")
+        failures = []
+        a.server.hooks.add(S2S_DOMAIN_FAILED, lambda **data: failures.append((data["domain"], data["condition"])))
+        alice = yield loginTo(self, a, "alice")
+        bob = yield loginTo(self, b, "bob")
+        alice.send("<message to='bob@b.test' id='m1'><body>one</body></message>")
+        yield receiveUntil(bob, isMessage)
+        link = a.server.s2s.links["a.test", "b.test"]
+        lost = link.stream.xmlstream.lost
+        for negotiator in list(b.server.s2s.incoming):
+            if "a.test" in negotiator.authenticated:
+                negotiator.xmlstream.transport.abortConnection()
+        yield lost
+        self.assertEqual(failures, [("b.test", "remote-server-not-found")])
+        alice.send("<message to='bob@b.test' id='m2'><body>two</body></message>")
+        got = yield receiveUntil(bob, isMessage)
+        self.assertEqual(str(got.body), "two")
+
+    @defer.inlineCallbacks
+    def test_queueBounded(self):
+        """
+        Beyond what may wait for a stream being set up, stanzas bounce at
+        once with resource-constraint; those waiting bounce when the set-up
+        fails.
+        """
+        a, b = yield startFederation(
+            self, ["a.test", "b.test"], mode="ca", extra={"a.test": {"s2s": {"connect_timeout": "1"}}}
+        )
+        silent = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.4").listen(
+            protocol.Factory.forProtocol(protocol.Protocol)
+        )
+        self.addCleanup(silent.stopListening)
+        a.server.s2s.resolver.routes["silent.test"] = ("127.0.0.4", silent.getHost().port)
+        a.server.s2s.link("a.test", "silent.test").maxQueued = 2
+        alice = yield loginTo(self, a, "alice")
+        for number in range(3):
+            alice.send("<message to='x@silent.test' id='m%d'><body>hello?</body></message>" % (number,))
+        bounced = {}
+        for _ in range(3):
+            error = yield receiveUntil(alice, isMessage)
+            bounced[error.getAttribute("id")] = errorCondition(error)
+        self.assertEqual(
+            bounced, {"m2": "resource-constraint", "m0": "remote-server-timeout", "m1": "remote-server-timeout"}
+        )

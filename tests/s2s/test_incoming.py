@@ -4,7 +4,7 @@ What a server stream may not do, each answered by the right stream error
 else: a raw peer on a real socket plays the other server.
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, endpoints, protocol, reactor
 from twisted.trial import unittest
 
 from tests.support.client import connectClient
@@ -169,3 +169,32 @@ class IncomingStreamTests(unittest.TestCase):
         client.send("<db:result from='a.test' to='b.test'>%s</db:result>" % ("0" * 64,))
         condition = yield client.streamError()
         self.assertEqual(condition, "not-authorized")
+
+    @defer.inlineCallbacks
+    def test_tooManyDialbackRequests(self):
+        """
+        Each dialback request makes a.test call a server back: one stream
+        may have ten waiting, the eleventh is a policy-violation.
+        """
+        silent = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.4").listen(
+            protocol.Factory.forProtocol(protocol.Protocol)
+        )
+        self.addCleanup(silent.stopListening)
+        client = yield self.peer()
+        for number in range(11):
+            domain = "d%d.test" % (number,)
+            self.a.server.s2s.resolver.routes[domain] = ("127.0.0.4", silent.getHost().port)
+            client.send("<db:result from='%s' to='a.test'>%s</db:result>" % (domain, "0" * 64))
+        condition = yield client.streamError()
+        self.assertEqual(condition, "policy-violation")
+
+    @defer.inlineCallbacks
+    def test_dialbackAsLocalDomain(self):
+        """
+        A peer asking to send as a domain of a.test itself is refused with
+        invalid-from.
+        """
+        client = yield self.peer()
+        client.send("<db:result from='rooms.a.test' to='a.test'>%s</db:result>" % ("0" * 64,))
+        condition = yield client.streamError()
+        self.assertEqual(condition, "invalid-from")

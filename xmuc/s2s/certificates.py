@@ -39,6 +39,8 @@ def loadServerCertificate(config):
     certPath = config.resolvePath(config.get(section, "tls_certificate"))
     keyPath = config.resolvePath(config.get(section, "tls_key"))
     if not certPath:
+        if config.get("s2s", "direct_tls_listen"):
+            raise config.error("s2s", "direct_tls_listen", "a certificate ([s2s] or [c2s] tls_certificate) is needed")
         if config.get("s2s", "require_encryption") and config.get("s2s", "listen"):
             raise config.error(
                 "s2s",

@@ -83,15 +83,26 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
     local = local or config.get("server", "hosts")[0]
     failed = False
 
+    # Ours first: peers check it as we check theirs.
+    own = manager.certificate
+    if own is None:
+        report(WARN, "our certificate", "none: peers can only use dialback over plain text")
+    elif own.covers(local):
+        report(OK, "our certificate", "valid for %s (%s)" % (local, own.describe()))
+    else:
+        report(WARN, "our certificate", "not valid for %s (%s): peers may refuse us" % (local, own.describe()))
+
     if domain in manager.resolver.routes:
         host, port = manager.resolver.routes[domain]
         report(OK, "route", "[s2s] routes sends %s to %s:%d (DNS not used)" % (domain, host, port))
     else:
-        records, notes = yield manager.resolver.services(domain)
+        records, notes, declined = yield manager.resolver.services(domain)
         for note in notes:
             report(INFO, "dns", note)
         if records:
             report(OK, "dns", "%d SRV target(s)" % (len(records),))
+        elif declined:
+            report(FAIL, "dns", "%s says it does not federate (SRV target '.')" % (domain,))
         else:
             report(WARN, "dns", "no SRV record: other servers try %s port %d" % (domain, DEFAULT_PORT))
     targets = yield manager.resolver.targets(domain)
@@ -146,6 +157,8 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
             xs.close()
             yield xs.lost
         return not failed
+    if not targets:
+        report(FAIL, "connect", "nowhere to connect to")
     return False
 
 
@@ -153,5 +166,5 @@ def verdictLine(verdict, step, text):
     """
     @return: the line printed for one step.
     """
-    return "%-4s %-15s %s" % (verdict, step, text)
+    return "%-4s %-16s %s" % (verdict, step, text)
 

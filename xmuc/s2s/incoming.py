@@ -19,16 +19,19 @@ from xmuc.s2s import dialback
 from xmuc.s2s.certificates import peerConnection
 from xmuc.s2s.stream import (
     STANZAS,
-    domainOf,
-    firstChild,
     newStreamID,
     prepareDomain,
     streamErrorCondition,
     toClientNamespace,
 )
 from xmuc.xmpp import ns
+from xmuc.xmpp.jid import parseJID
 
 log = Logger()
+
+#: Dialback requests one stream may have waiting for the callback: each
+#: makes us connect to the domain it names.
+MAX_PENDING_DIALBACKS = 10
 
 
 class IncomingNegotiator:
@@ -53,6 +56,7 @@ class IncomingNegotiator:
         self._certificateProblem = "no TLS"
         self._saslDone = False
         self._timer = None
+        self._verifying = 0
 
     def associateWithStream(self, xs):
         self.xmlstream = xs
@@ -86,6 +90,12 @@ class IncomingNegotiator:
 
     def connectionLost(self, reason):
         self.manager.incoming.discard(self)
+        if self.authenticated:
+            log.info(
+                "incoming stream from {domains} ended{how}",
+                domains=", ".join(sorted(self.authenticated)),
+                how="" if self.xmlstream.closedCleanly else " (connection lost: %s)" % (reason.getErrorMessage(),),
+            )
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
@@ -187,15 +197,17 @@ class IncomingNegotiator:
         if not self.authenticated:
             # RFC 6120 4.9.3.12: stanzas before authentication.
             return xs.streamError("not-authorized", "authenticate first")
-        sender = stanza.getAttribute("from")
-        if not sender or domainOf(sender) not in self.authenticated:
+        sender = parseJID(stanza.getAttribute("from"))
+        if sender is None or sender.host not in self.authenticated:
             # RFC 6120 4.9.3.10: a 'from' the stream did not authenticate.
-            return xs.streamError("invalid-from", "%s is not authenticated on this stream" % (domainOf(sender or ""),))
-        recipient = stanza.getAttribute("to")
-        if not recipient:
-            return xs.streamError("improper-addressing", "a stanza between servers needs a 'to'")
-        if not self.manager.isLocal(domainOf(recipient)):
-            return xs.streamError("host-unknown", "%s is not served here" % (domainOf(recipient),))
+            return xs.streamError(
+                "invalid-from", "%s is not authenticated on this stream" % (stanza.getAttribute("from"),)
+            )
+        recipient = parseJID(stanza.getAttribute("to"))
+        if recipient is None:
+            return xs.streamError("improper-addressing", "a stanza between servers needs a valid 'to'")
+        if not self.manager.isLocal(recipient.host):
+            return xs.streamError("host-unknown", "%s is not served here" % (recipient.host,))
         self.manager.received(toClientNamespace(stanza))
 
     def _startTLS(self):
@@ -221,7 +233,12 @@ class IncomingNegotiator:
                 claimed = prepareDomain(base64.b64decode(text, validate=True).decode("utf-8"))
             except (binascii.Error, UnicodeError, ValueError):
                 return self._saslFailure("incorrect-encoding")
-        if claimed is None or claimed != self.peerDomain or self._certificateProblem is not None:
+        if (
+            claimed is None
+            or claimed != self.peerDomain
+            or self._certificateProblem is not None
+            or self.manager.isLocal(claimed)
+        ):
             return self._saslFailure("not-authorized")
         self._saslDone = True
         xs.send(domish.Element((ns.SASL, "success")))
@@ -256,7 +273,8 @@ class IncomingNegotiator:
             return xs.streamError("bad-format", "a dialback request carries a key")
         if not self.manager.isLocal(local):
             return xs.streamError("host-unknown")
-        if remote is None:
+        if remote is None or self.manager.isLocal(remote):
+            # Nobody else sends as a domain of ours.
             return xs.streamError("invalid-from")
         if remote in self.authenticated:
             xs.send(dialback.result(local, remote, type="valid"))
@@ -275,9 +293,17 @@ class IncomingNegotiator:
             )
             xs.send(dialback.result(local, remote, type="invalid"))
             return xs.streamError("not-authorized", problem)
+        if self._verifying >= MAX_PENDING_DIALBACKS:
+            return xs.streamError("policy-violation", "too many dialback requests at once")
+        self._verifying += 1
         d = self.manager.verifyKey(local, remote, self.sid, key)
+        d.addBoth(self._verified)
         d.addCallback(self._dialbackAnswered, local, remote, "dialback")
         d.addErrback(lambda f: log.failure("dialback verification failed", f))
+
+    def _verified(self, result):
+        self._verifying -= 1
+        return result
 
     def _dialbackAnswered(self, valid, local, remote, how):
         xs = self.xmlstream

@@ -13,6 +13,7 @@ log = Logger()
 
 NOT_FOUND = "remote-server-not-found"
 TIMEOUT = "remote-server-timeout"
+FULL = "resource-constraint"
 
 
 class OutgoingLink:
@@ -22,7 +23,12 @@ class OutgoingLink:
     @ivar remote: the remote domain they go to.
     @ivar stream: the authenticated L{OutgoingNegotiator}, or L{None}.
     @ivar queue: serialized stanzas waiting for the stream.
+    @cvar maxQueued: how many may wait; more bounce at once with
+        C{resource-constraint} (a domain that takes long to answer must not
+        hold unbounded memory).
     """
+
+    maxQueued = 10000
 
     def __init__(self, manager, local, remote):
         self.manager = manager
@@ -35,6 +41,8 @@ class OutgoingLink:
         self._negotiator = None
         self._timedOut = False
         self._idleTimer = None
+        self._connecting = None
+        self._deadline = None
 
     def __repr__(self):
         return "<OutgoingLink %s -> %s>" % (self.local, self.remote)
@@ -52,6 +60,9 @@ class OutgoingLink:
                 xs.writeText(text)
                 return
             self.stream = None
+        if len(self.queue) >= self.maxQueued:
+            self.manager.bounce(text, FULL)
+            return
         self.queue.append(text)
         self.connect()
 
@@ -89,9 +100,12 @@ class OutgoingLink:
         """
         if self._attempt is not None or self.stream is not None:
             return
+        if not self.manager.running:
+            # Stopping: nothing new is opened.
+            return self.failed(NOT_FOUND, "the server is stopping")
         self._timedOut = False
         clock = self.manager.clock
-        deadline = clock.callLater(self.manager.connectTimeout, self._timeout)
+        self._deadline = deadline = clock.callLater(self.manager.connectTimeout, self._timeout)
         self._attempt = self._connect()
         self._attempt.addBoth(self._attemptDone, deadline)
 
@@ -128,7 +142,7 @@ class OutgoingLink:
 
     def _timeout(self):
         self._timedOut = True
-        connecting = getattr(self, "_connecting", None)
+        connecting = self._connecting
         if connecting is not None:
             connecting.cancel()
         negotiator = self._negotiator
@@ -138,6 +152,7 @@ class OutgoingLink:
     def _attemptDone(self, result, deadline):
         self._attempt = None
         self._negotiator = None
+        self._deadline = None
         if deadline.active():
             deadline.cancel()
         if not isinstance(result, tuple):
@@ -176,6 +191,7 @@ class OutgoingLink:
         for text in queued:
             self.manager.bounce(text, condition)
         self.manager.domainFailed(self.remote, condition, reason)
+        self._forgetWhenUnused()
 
     # --- established stream
 
@@ -188,6 +204,11 @@ class OutgoingLink:
         """
         if self.stream is negotiator:
             self.stream = None
+            log.info(
+                "stream {link!r} ended{how}",
+                link=self,
+                how="" if clean else " (connection lost)",
+            )
         if self._idleTimer is not None and self._idleTimer.active():
             self._idleTimer.cancel()
         self._idleTimer = None
@@ -195,6 +216,11 @@ class OutgoingLink:
             self.manager.domainFailed(self.remote, NOT_FOUND, "stream to %s lost" % (self.remote,))
         if self.queue and self._attempt is None:
             self.connect()
+        self._forgetWhenUnused()
+
+    def _forgetWhenUnused(self):
+        if self.stream is None and self._attempt is None and not self.queue and not self._verifies:
+            self.manager.forget(self)
 
     def _armIdle(self, delay=None):
         clock = self.manager.clock
@@ -230,6 +256,10 @@ class OutgoingLink:
         stream, self.stream = self.stream, None
         if stream is not None:
             stream.xmlstream.close()
+        if self._attempt is not None:
+            # A stream being set up is given up (its stanzas bounce).
+            self._deadline.cancel()
+            self._timeout()
         if self._idleTimer is not None and self._idleTimer.active():
             self._idleTimer.cancel()
         self._idleTimer = None

@@ -12,6 +12,7 @@ always knows which of our domains a stream speaks for.
 from twisted.application import service
 from twisted.internet import defer, endpoints, protocol
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from xmuc.c2s.certificates import CertificateError
 from xmuc.hooks import S2S_DOMAIN_FAILED
@@ -23,6 +24,7 @@ from xmuc.s2s.resolver import Resolver
 from xmuc.s2s.stream import ServerXmlStream, domainOf
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
+from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import parseElement
 
 log = Logger()
@@ -35,12 +37,19 @@ class IncomingFactory(protocol.ServerFactory):
 
     noisy = False
 
-    def __init__(self, manager):
+    def __init__(self, manager, directTLS=False):
+        """
+        @param directTLS: whether the connections are TLS from the first
+            byte (XEP-0368).
+        """
         self.manager = manager
+        self.directTLS = directTLS
 
     def buildProtocol(self, addr):
         manager = self.manager
-        return ServerXmlStream(IncomingNegotiator(manager), manager)
+        xs = ServerXmlStream(IncomingNegotiator(manager), manager)
+        xs.tls = self.directTLS
+        return xs
 
 
 class S2SManager(service.Service):
@@ -72,9 +81,11 @@ class S2SManager(service.Service):
             raise config.error("s2s", "ca_certificates", e.message)
         self.resolver = Resolver(config.get("s2s", "routes"))
         self.descriptions = config.get("s2s", "listen")
+        self.directDescriptions = config.get("s2s", "direct_tls_listen")
         self.links = {}
         self.incoming = set()
         self.streams = set()
+        self.aborting = False
         self.ports = []
         self.listening = defer.Deferred()
         self._hosts = frozenset(server.hosts)
@@ -94,18 +105,26 @@ class S2SManager(service.Service):
         """
         Send a stanza from a local entity to a remote domain.
         """
+        if not self.running:
+            # Stopping: no new stream.
+            return
         sender = stanza.getAttribute("from")
         local = domainOf(sender) if sender else None
         if local is None or not self.isLocal(local):
             log.warn("not sending a stanza from {sender} to another server", sender=sender)
             return
-        self.link(local, domainOf(stanza["to"])).send(stanza.toXml(defaultUri=ns.CLIENT))
+        recipient = parseJID(stanza.getAttribute("to"))
+        if recipient is None:
+            return
+        self.link(local, recipient.host).send(stanza.toXml(defaultUri=ns.CLIENT))
 
     def routeSerialized(self, to, data, build):
         """
         Fan-out to a remote JID: the text already serialized is written
         as it is to that domain's stream.
         """
+        if not self.running:
+            return
         head = data[: data.find(">")]
         start = head.find(" from='")
         if start < 0:
@@ -126,6 +145,14 @@ class S2SManager(service.Service):
         if link is None:
             link = self.links[local, remote] = OutgoingLink(self, local, remote)
         return link
+
+    def forget(self, link):
+        """
+        C{link} has no stream and nothing waiting: it goes (a server that
+        once reached many domains keeps no trace of each).
+        """
+        if self.links.get((link.local, link.remote)) is link:
+            del self.links[link.local, link.remote]
 
     def connect(self, target, negotiator):
         """
@@ -180,20 +207,33 @@ class S2SManager(service.Service):
 
     def startService(self):
         service.Service.startService(self)
+        log.info(
+            "federation: STARTTLS {tls}, {auth}, certificate {certificate}, {routes} static route(s)",
+            tls="required" if self.requireEncryption else "optional",
+            auth="peers need a valid certificate" if self.secureAuth else "dialback accepted from untrusted certificates",
+            certificate=self.certificate.describe() if self.certificate is not None else "none",
+            routes=len(self.resolver.routes),
+        )
         self.server.ready.addCallback(lambda _: self._listen())
 
     @defer.inlineCallbacks
     def _listen(self):
-        factory = IncomingFactory(self)
+        plain = IncomingFactory(self)
+        # TLS from the first byte, with the context of STARTTLS.
+        direct = TLSMemoryBIOFactory(self.tls, False, IncomingFactory(self, directTLS=True))
+        direct.noisy = False
+        listeners = [(d, plain, "") for d in self.descriptions]
+        listeners += [(d, direct, " (direct TLS)") for d in self.directDescriptions]
         try:
-            for description in self.descriptions:
+            for description, factory, kind in listeners:
                 port = yield endpoints.serverFromString(self.clock, description).listen(factory)
                 self.ports.append(port)
                 where = port.getHost()
                 log.info(
-                    "listening for servers on {host} port {port}",
+                    "listening for servers on {host} port {port}{kind}",
                     host=getattr(where, "host", where),
                     port=getattr(where, "port", ""),
+                    kind=kind,
                 )
         except Exception:
             log.failure("cannot listen for servers")
@@ -213,13 +253,18 @@ class S2SManager(service.Service):
             xs = negotiator.xmlstream
             if xs.transport is not None:
                 xs.streamError("system-shutdown")
-        # Bounded by [server] shutdown_timeout: what is still open then is
-        # aborted.
-        streams = list(self.streams)
-        if streams:
-            lost = defer.DeferredList([xs.lost for xs in streams])
-            remaining = max(0.0, getattr(self.server, "stopDeadline", 0) - self.clock.seconds())
-            timer = self.clock.callLater(remaining, lambda: [xs.transport.abortConnection() for xs in list(self.streams)])
-            yield lost
-            if timer.active():
-                timer.cancel()
+        # Bounded by [server] shutdown_timeout (at least a moment for the
+        # closing tags to go out): what is still open then is aborted, and
+        # so is what closes afterwards (a dialback answer given up).
+        remaining = max(0.5, getattr(self.server, "stopDeadline", 0) - self.clock.seconds())
+        timer = self.clock.callLater(remaining, self._abortAll)
+        while self.streams:
+            yield defer.DeferredList([xs.lost for xs in list(self.streams)])
+        if timer.active():
+            timer.cancel()
+        self.aborting = False
+
+    def _abortAll(self):
+        self.aborting = True
+        for xs in list(self.streams):
+            xs.transport.abortConnection()

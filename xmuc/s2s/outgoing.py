@@ -125,7 +125,7 @@ class OutgoingNegotiator:
         if not self.ready.called:
             self.ready.errback(NegotiationFailed(self._failure or "connection lost (%s)" % (reason.getErrorMessage(),)))
             return
-        self.link.streamLost(self, clean=self._failure is None and self.xmlstream.closing)
+        self.link.streamLost(self, clean=self._failure is None and self.xmlstream.closedCleanly)
 
     # --- header and features
 
@@ -147,13 +147,16 @@ class OutgoingNegotiator:
             self.certificateProblem = problem
             if problem is not None:
                 if self.manager.secureAuth:
-                    return self._refuse("%s's %s, and [s2s] secure_auth is true" % (self.remote, problem))
+                    return self._refuse(
+                        "%s's %s, and [s2s] secure_auth is true" % (self.remote, problem),
+                        "certificate not acceptable",
+                    )
                 log.info("{remote}: {problem} ([s2s] secure_auth is false: dialback)", remote=self.remote, problem=problem)
 
-    def _refuse(self, reason):
+    def _refuse(self, reason, text):
         self._giveUp(reason)
         # Tell the peer why we go.
-        self.xmlstream.streamError("policy-violation", "certificate not acceptable")
+        self.xmlstream.streamError("policy-violation", text)
 
     def elementReceived(self, element):
         try:
@@ -198,7 +201,10 @@ class OutgoingNegotiator:
             if firstChild(features, ns.TLS, "starttls") is not None and self.manager.tls is not None:
                 return xs.send(domish.Element((ns.TLS, "starttls")))
             if self.manager.requireEncryption:
-                return self._refuse("%s offers no STARTTLS, and [s2s] require_encryption is true" % (self.remote,))
+                return self._refuse(
+                    "%s offers no STARTTLS, and [s2s] require_encryption is true" % (self.remote,),
+                    "encryption required",
+                )
         if firstChild(features, ns.DIALBACK_FEATURE, "dialback") is not None:
             self.dialbackOffered = True
         self.canVerify = True

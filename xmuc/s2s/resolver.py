@@ -45,21 +45,26 @@ class Resolver:
     @defer.inlineCallbacks
     def services(self, domain):
         """
-        @return: Deferred firing with C{(records, notes)}: the SRV records
-            of both services as L{Target}s in the order to try (priority,
-            then higher weight first), and what the look-ups found, one line
-            per service.
+        @return: Deferred firing with C{(records, notes, declined)}: the
+            SRV records of both services as L{Target}s in the order to try
+            (priority, then higher weight first), what the look-ups found,
+            one line per service, and whether a service is declared not
+            offered (a lone C{'.'} target).
         """
         found = []
         notes = []
+        declined = False
         for service, direct in SERVICES:
             name = service + domain
             try:
                 answers, _, _ = yield self._lookupService(name)
-            except (error.DNSNameError, error.DNSServerError, error.DNSQueryRefusedError,
-                    error.DNSQueryTimeoutError, error.DNSFormatError, error.DNSUnknownError,
-                    defer.TimeoutError) as e:
-                notes.append("%s: no record (%s)" % (name, e.__class__.__name__))
+            except error.DNSNameError:
+                notes.append("%s: no record (the name does not exist)" % (name,))
+                continue
+            except Exception as e:
+                # Any other DNS failure (timeout, refused, server failure)
+                # counts as no record: the next way is tried.
+                notes.append("%s: look-up failed (%s)" % (name, e.__class__.__name__))
                 continue
             records = [a.payload for a in answers if a.type == dns.SRV]
             if not records:
@@ -68,6 +73,7 @@ class Resolver:
             if len(records) == 1 and str(records[0].target) in (".", ""):
                 # RFC 6120 3.2.1: "the service is decidedly not available".
                 notes.append("%s: service not offered ('.')" % (name,))
+                declined = True
                 continue
             notes.append(
                 "%s: %s"
@@ -76,7 +82,7 @@ class Resolver:
             for record in records:
                 found.append((record.priority, -record.weight, Target(str(record.target), record.port, direct, "SRV " + name)))
         found.sort(key=lambda entry: entry[:2])
-        return [entry[2] for entry in found], notes
+        return [entry[2] for entry in found], notes, declined
 
     @defer.inlineCallbacks
     def targets(self, domain):
@@ -86,5 +92,8 @@ class Resolver:
         route = self.routes.get(domain)
         if route is not None:
             return [Target(route[0], route[1], False, "[s2s] routes")]
-        records, _ = yield self.services(domain)
+        records, _, declined = yield self.services(domain)
+        if declined and not records:
+            # RFC 6120 3.2.1: the domain does not federate; no fallback.
+            return []
         return records or [Target(domain, DEFAULT_PORT, False, "no SRV record: the domain on port %d" % (DEFAULT_PORT,))]

@@ -80,12 +80,15 @@ class ServerXmlStream(xmlstream.XmlStream):
         L{xmlstream.XmlStream.authenticator}).
     @ivar tls: whether TLS is active.
     @ivar closing: set once the stream is being closed; input is ignored.
+    @ivar closedCleanly: once the connection is lost, whether the stream
+        was closed first (by either side).
     @ivar lastActive: when something was last read or written (for the
         idle timeout).
     """
 
     tls = False
     closing = False
+    closedCleanly = False
 
     def __init__(self, negotiator, manager):
         """
@@ -101,6 +104,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         self.clock = manager.clock
         self.lastActive = self.clock.seconds()
         self._streams = manager.streams
+        self._manager = manager
         self._closeTimer = None
         self.lost = defer.Deferred()
 
@@ -237,10 +241,22 @@ class ServerXmlStream(xmlstream.XmlStream):
         self._abortLater()
 
     def _abortLater(self):
+        if self._manager.aborting:
+            # The server's stop is past its deadline.
+            self.transport.abortConnection()
+            return
+        if not self._manager.running:
+            # Stopping: the manager waits for this stream, and aborts it
+            # at its deadline.
+            return
         if self._closeTimer is None:
             self._closeTimer = self.clock.callLater(CLOSE_TIMEOUT, self.transport.abortConnection)
 
     def connectionLost(self, reason):
+        # Whether either side had closed the stream, then: nothing more
+        # may be written or scheduled for it.
+        self.closedCleanly = self.closing
+        self.closing = True
         self._streams.discard(self)
         xmlstream.XmlStream.connectionLost(self, reason)
         if self._closeTimer is not None and self._closeTimer.active():
