@@ -246,13 +246,6 @@ class OutgoingLink:
         """
         Close the stream (server shutdown); what waits bounces.
         """
-        connecting = getattr(self, "_connecting", None)
-        if connecting is not None:
-            # A connection being made is given up, or its attempts and
-            # the set-up timer would outlive the server (a stream being
-            # negotiated ends with the other streams).
-            self._timedOut = True
-            connecting.cancel()
         stream, self.stream = self.stream, None
         if stream is not None:
             stream.xmlstream.close()
