@@ -3,7 +3,9 @@ Federating Prosody instances for server-to-server tests.
 
 Every server of a federation test listens on port 5269 (what a peer
 without SRV records dials) on an address of its own: the whole 127/8 is
-loopback, so C{127.0.0.3}, C{127.0.0.4}... work without any set-up.
+loopback, so C{127.0.0.20}, C{127.0.0.21}... work without any set-up
+(L{loopbackAddresses} picks free ones from there, clear of the fixed
+addresses of C{tests/s2s/} and C{bench/federation.py}).
 Prosody finds its peers through libunbound (Debian's C{lua-unbound}) with
 C{unbound = { hoststxt = FILE }}: the test writes a hosts file mapping
 each domain to its server's address (L{HostsFile}); SRV queries for the
@@ -110,7 +112,7 @@ def _bindable(address, port):
         return True
 
 
-def loopbackAddresses(count, first=3, ports=(C2S_PORT, S2S_PORT)):
+def loopbackAddresses(count, first=20, ports=(C2S_PORT, S2S_PORT)):
     """
     Loopback addresses whose C{ports} are all free a moment ago, one per
     server of a test (each can then listen on the standard ports).
