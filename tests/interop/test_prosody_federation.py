@@ -40,6 +40,8 @@ ROSTER = "jabber:iq:roster"
 VERSION = "jabber:iq:version"
 PING = "urn:xmpp:ping"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
+MAM = "urn:xmpp:mam:2"
+FORWARD = "urn:xmpp:forward:0"
 ROOM = "lobby@" + XMUC_MUC
 #: A domain xmuc has a route for, where no server listens.
 NOWHERE = "nowhere.test"
@@ -282,6 +284,127 @@ class ProsodyUsersInXmucRoomsTests(ProsodyFederationMixin, unittest.TestCase):
         gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
         self.assertEqual(statusCodes(gone), [])
         self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
+
+
+class RemoteAffiliationsTests(ProsodyFederationMixin, unittest.TestCase):
+    """
+    The rest of the room for Prosody's users: bans and affiliations by
+    their bare JIDs, invitations, the room archive, self-ping.
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        yield ProsodyFederationMixin.setUp(self)
+        self.alice = yield self.xmucUser("alice")
+        yield self.join(self.alice, ROOM, "Alice")
+        self.bob = yield self.prosodyUser("bob")
+
+    def admin(self, items):
+        """
+        Alice sends a muc#admin set with C{items} (XML).
+
+        @return: Deferred firing with the reply.
+        """
+        return self.alice.iq(
+            "<iq type='set' id='%s' to='%s'><query xmlns='%s'>%s</query></iq>"
+            % (self.alice.nextID(), ROOM, MUC_ADMIN, items),
+            timeout=WAIT,
+        )
+
+    @defer.inlineCallbacks
+    def test_banByBareJID(self):
+        """
+        Bob banned by his bare JID (outcast) leaves with 301 and cannot
+        come back: C{forbidden}.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        reply = yield self.admin("<item affiliation='outcast' jid='bob@%s'/>" % (PROSODY_DOMAIN,))
+        self.assertEqual(reply["type"], "result")
+        gone = yield self.presenceFrom(self.bob, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), ["110", "301"])
+        refused = yield self.join(self.bob, ROOM, "Bob")
+        self.assertEqual((refused.name, errorConditionOf(refused)), ("presence", "forbidden"))
+
+    @defer.inlineCallbacks
+    def test_membersOnly(self):
+        """
+        In a members-only room, Bob made a member by his bare JID gets in;
+        Carol, of the same server, does not (C{registration-required}).
+        """
+        form = (
+            "<x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+            "<field var='muc#roomconfig_membersonly'><value>1</value></field></x>"
+        )
+        reply = yield self.alice.iq(
+            "<iq type='set' id='cfg' to='%s'><query xmlns='http://jabber.org/protocol/muc#owner'>%s</query></iq>"
+            % (ROOM, form),
+            timeout=WAIT,
+        )
+        self.assertEqual(reply["type"], "result")
+        reply = yield self.admin("<item affiliation='member' jid='bob@%s'/>" % (PROSODY_DOMAIN,))
+        self.assertEqual(reply["type"], "result")
+        subject = yield self.join(self.bob, ROOM, "Bob")
+        self.assertEqual(subject.name, "message")
+        carol = yield self.prosodyUser("carol")
+        refused = yield self.join(carol, ROOM, "Carol")
+        self.assertEqual(errorConditionOf(refused), "registration-required")
+
+    @defer.inlineCallbacks
+    def test_invitation(self):
+        """
+        Alice invites Bob through the room: Bob's server delivers the
+        invitation from the room, naming Alice by her occupant JID (the
+        room is semi-anonymous), with her reason.
+        """
+        self.alice.send(
+            "<message to='%s' id='inv'><x xmlns='%s'><invite to='bob@%s'><reason>come</reason></invite></x></message>"
+            % (ROOM, MUC_USER, PROSODY_DOMAIN)
+        )
+        invitation = yield self.until(
+            self.bob, lambda e: e.name == "message" and e.getAttribute("from") == ROOM
+        )
+        [x] = list(invitation.elements(MUC_USER, "x"))
+        [invite] = list(x.elements(MUC_USER, "invite"))
+        self.assertEqual(invite["from"], ROOM + "/Alice")
+        self.assertEqual([str(reason) for reason in invite.elements(MUC_USER, "reason")], ["come"])
+
+    @defer.inlineCallbacks
+    def test_roomArchiveAndSelfPing(self):
+        """
+        Bob asks the room's archive (XEP-0313) for what was said before he
+        came, and pings himself in the room (XEP-0410): answered through
+        the federation, as for a local user.
+        """
+        self.alice.send("<message to='%s' type='groupchat' id='g1'><body>before bob</body></message>" % (ROOM,))
+        yield self.messageFrom(self.alice, ROOM + "/Alice")
+        yield self.join(self.bob, ROOM, "Bob")
+        reply = yield self.bob.iq(
+            "<iq type='get' id='self' to='%s/Bob'><ping xmlns='%s'/></iq>" % (ROOM, PING), timeout=WAIT
+        )
+        self.assertEqual(reply["type"], "result")
+        reply = yield self.bob.iq(
+            "<iq type='get' id='other' to='%s/Nobody'><ping xmlns='%s'/></iq>" % (ROOM, PING), timeout=WAIT
+        )
+        self.assertEqual(reply["type"], "error")
+        self.bob.send("<iq type='set' id='mam' to='%s'><query xmlns='%s' queryid='q1'/></iq>" % (ROOM, MAM))
+        results = []
+        while True:
+            element = yield self.bob.receive(WAIT)
+            if element.name == "iq" and element.getAttribute("id") == "mam":
+                break
+            for result in element.elements(MAM, "result"):
+                results.append(result)
+        self.assertEqual(element["type"], "result")
+        bodies = [
+            str(message.body)
+            for result in results
+            for forwarded in result.elements(FORWARD, "forwarded")
+            for message in forwarded.elements()
+            if message.name == "message"
+        ]
+        self.assertEqual(bodies, ["before bob"])
 
 
 class XmucUsersInProsodyRoomsTests(ProsodyFederationMixin, unittest.TestCase):
