@@ -437,6 +437,37 @@ class XmucUsersInProsodyRoomsTests(ProsodyFederationMixin, unittest.TestCase):
         self.assertEqual(str(message.body), "welcome")
 
 
+    @defer.inlineCallbacks
+    def test_privateMessagesAndKick(self):
+        """
+        In Bob's room on Prosody, private messages go both ways between
+        Alice of xmuc and Bob; then Bob, the owner, kicks Alice: she gets
+        her unavailable presence with 307 and 110.
+        """
+        room = "hall@" + self.prosody.mucDomain
+        bob = yield self.prosodyUser("bob")
+        yield self.join(bob, room, "Bob")
+        alice = yield self.xmucUser("alice")
+        yield self.join(alice, room, "Alice")
+        yield self.presenceFrom(bob, room + "/Alice")
+        bob.send("<message to='%s/Alice' type='chat' id='p1'><body>psst alice</body>"
+                 "<x xmlns='%s'/></message>" % (room, MUC_USER))
+        message = yield self.messageFrom(alice, room + "/Bob")
+        self.assertEqual(str(message.body), "psst alice")
+        alice.send("<message to='%s/Bob' type='chat' id='p2'><body>psst bob</body>"
+                   "<x xmlns='%s'/></message>" % (room, MUC_USER))
+        message = yield self.messageFrom(bob, room + "/Alice")
+        self.assertEqual(str(message.body), "psst bob")
+        reply = yield bob.iq(
+            "<iq type='set' id='k1' to='%s'><query xmlns='%s'><item nick='Alice' role='none'/></query></iq>"
+            % (room, MUC_ADMIN),
+            timeout=WAIT,
+        )
+        self.assertEqual(reply["type"], "result")
+        gone = yield self.presenceFrom(alice, room + "/Alice", "unavailable")
+        self.assertEqual(statusCodes(gone), ["110", "307"])
+
+
 class UsersAcrossServersTests(ProsodyFederationMixin, unittest.TestCase):
     """
     One-to-one: messages, subscriptions, iqs between the two servers.
