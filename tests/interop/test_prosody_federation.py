@@ -258,6 +258,20 @@ class ProsodyUsersInXmucRoomsTests(ProsodyFederationMixin, unittest.TestCase):
         self.assertEqual(sorted(room.occupants), ["Alice"])
 
     @defer.inlineCallbacks
+    def test_disconnectedClientLeaves(self):
+        """
+        Bob's connection to Prosody drops: Prosody sends the room his
+        unavailable presence (he had sent it directed presence), and he
+        leaves as usual.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        self.bob.transport.abortConnection()
+        gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), [])
+        self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
+
+    @defer.inlineCallbacks
     def test_lostServerLeavesWith333(self):
         """
         Prosody dies with Bob in the room: the stream to it is lost
@@ -466,6 +480,24 @@ class XmucUsersInProsodyRoomsTests(ProsodyFederationMixin, unittest.TestCase):
         self.assertEqual(reply["type"], "result")
         gone = yield self.presenceFrom(alice, room + "/Alice", "unavailable")
         self.assertEqual(statusCodes(gone), ["110", "307"])
+
+
+    @defer.inlineCallbacks
+    def test_disconnectedClientLeaves(self):
+        """
+        Alice's connection to xmuc drops while she is in Bob's room on
+        Prosody: xmuc sends the room her unavailable presence, and Bob
+        sees her leave.
+        """
+        room = "hall@" + self.prosody.mucDomain
+        bob = yield self.prosodyUser("bob")
+        yield self.join(bob, room, "Bob")
+        alice = yield self.xmucUser("alice")
+        yield self.join(alice, room, "Alice")
+        yield self.presenceFrom(bob, room + "/Alice")
+        alice.transport.abortConnection()
+        gone = yield self.presenceFrom(bob, room + "/Alice", "unavailable")
+        self.assertEqual(gone["type"], "unavailable")
 
 
 class UsersAcrossServersTests(ProsodyFederationMixin, unittest.TestCase):
