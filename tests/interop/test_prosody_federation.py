@@ -147,6 +147,19 @@ class ProsodyFederationMixin:
             if predicate(element):
                 return element
 
+    @defer.inlineCallbacks
+    def assertServed(self, client):
+        """
+        What C{client} sent before crossed to xmuc and was handled: a ping
+        to xmuc's MUC service, sent after it over the same streams, is
+        answered.
+        """
+        reply = yield client.iq(
+            "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), XMUC_MUC, PING),
+            timeout=WAIT,
+        )
+        self.assertEqual(reply["type"], "result")
+
     def join(self, client, room, nick):
         """
         Join C{room} as C{nick}.
@@ -270,6 +283,26 @@ class ProsodyUsersInXmucRoomsTests(ProsodyFederationMixin, unittest.TestCase):
         gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
         self.assertEqual(statusCodes(gone), [])
         self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
+
+    @defer.inlineCallbacks
+    def test_deliveryErrorRemovesOccupant(self):
+        """
+        A delivery error for a stanza the room sent Bob, coming back from
+        his side over the federation (XEP-0045 "Ghost Users":
+        C{recipient-unavailable}), removes him with 333; an error that
+        says nothing about delivery (C{not-acceptable}) does not.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        bounce = (
+            "<message to='%s' type='error' id='%s'><error type='%s'><%s xmlns='%s'/></error></message>"
+        )
+        self.bob.send(bounce % (ROOM, "e1", "modify", "not-acceptable", STANZAS))
+        yield self.assertServed(self.bob)
+        self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice", "Bob"])
+        self.bob.send(bounce % (ROOM, "e2", "wait", "recipient-unavailable", STANZAS))
+        gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), ["333"])
 
     @defer.inlineCallbacks
     def test_lostServerLeavesWith333(self):
