@@ -16,7 +16,7 @@ C{XMUC_REQUIRE_PROSODY=1} (CI): then they fail.
 
 import os
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
 from tests.interop.prosody import requireProsody
@@ -30,6 +30,7 @@ from tests.interop.prosodys2s import (
 )
 from tests.support.client import connectTestClient, startServerWith
 from tests.support.pki import TestCA, selfSigned
+from xmuc.s2s.check import checkS2S
 
 PROSODY_DOMAIN = "prosody.test"
 MUC = "http://jabber.org/protocol/muc"
@@ -81,6 +82,9 @@ class ProsodyFederationMixin:
     timeout = 120
     ca = False
 
+    #: More C{[s2s]} keys of xmuc.
+    s2sExtra = {}
+
     @defer.inlineCallbacks
     def setUp(self):
         requireProsody()
@@ -88,12 +92,12 @@ class ProsodyFederationMixin:
         directory = os.path.abspath(self.mktemp())
         hosts = HostsFile(directory)
         hosts.add(xmucAddress, XMUC_DOMAIN, XMUC_MUC)
-        s2s = {}
+        s2s = dict(self.s2sExtra)
         prosodyOptions = {}
         if self.ca:
             authority = TestCA(directory)
             certificate = authority.issue([XMUC_DOMAIN, XMUC_MUC])
-            s2s = {"secure_auth": "true", "ca_certificates": authority.certificatePath}
+            s2s.update(secure_auth="true", ca_certificates=authority.certificatePath)
             prosodyOptions = {
                 "secureAuth": True,
                 "ca": authority.certificatePath,
@@ -693,3 +697,57 @@ class CertificateAuthenticationTests(ProsodyFederationMixin, unittest.TestCase):
             log = f.read()
         self.assertIn("mechanism='EXTERNAL'", log)
         self.assertNotIn("xmlns='jabber:server:dialback'", log)
+
+
+class CheckAgainstProsodyMixin(ProsodyFederationMixin):
+    """
+    C{xmucctl check s2s prosody.test}, from xmuc's configuration.
+    """
+
+    @defer.inlineCallbacks
+    def check(self):
+        """
+        @return: Deferred firing with C{(passed, {step: (verdict, text)})}
+            (a step's first line).
+        """
+        lines = {}
+        passed = yield checkS2S(
+            self.xmuc.server.config,
+            PROSODY_DOMAIN,
+            lambda verdict, step, text: lines.setdefault(step, (verdict, text)),
+            reactor,
+        )
+        return passed, lines
+
+
+class CheckProsodyWithCATests(CheckAgainstProsodyMixin, unittest.TestCase):
+    ca = True
+
+    @defer.inlineCallbacks
+    def test_everyStepPasses(self):
+        """
+        Prosody with a certificate of the authority xmuc trusts: every
+        step passes, authentication is SASL EXTERNAL.
+        """
+        passed, lines = yield self.check()
+        self.assertTrue(passed, lines)
+        for step in ("our certificate", "route", "connect", "tls", "certificate", "authentication"):
+            self.assertEqual(lines[step][0], "OK", (step, lines[step]))
+        self.assertIn("SASL EXTERNAL", lines["authentication"][1])
+
+
+class CheckProsodyWithDialbackTests(CheckAgainstProsodyMixin, unittest.TestCase):
+    s2sExtra = {"dialback_secret": "shared between the server and xmucctl"}
+
+    @defer.inlineCallbacks
+    def test_dialback(self):
+        """
+        Self-signed certificates: Prosody's is reported untrusted (a
+        warning without secure_auth), and dialback works, Prosody calling
+        the running xmuc back.
+        """
+        passed, lines = yield self.check()
+        self.assertTrue(passed, lines)
+        self.assertEqual(lines["certificate"][0], "WARN")
+        self.assertEqual(lines["authentication"], ("OK", "xmuc.test authenticated to prosody.test with dialback"))
+        self.assertEqual(lines["dialback"][0], "OK")
