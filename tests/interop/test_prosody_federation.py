@@ -42,6 +42,7 @@ VERSION = "jabber:iq:version"
 PING = "urn:xmpp:ping"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 MAM = "urn:xmpp:mam:2"
+DELAY = "urn:xmpp:delay"
 FORWARD = "urn:xmpp:forward:0"
 ROOM = "lobby@" + XMUC_MUC
 #: A domain xmuc has a route for, where no server listens.
@@ -560,6 +561,35 @@ class UsersAcrossServersTests(ProsodyFederationMixin, unittest.TestCase):
         self.bob.send("<message to='alice@%s' type='chat' id='c2'><body>hi alice</body></message>" % (XMUC_DOMAIN,))
         message = yield self.messageFrom(self.alice, "bob@%s/r" % (PROSODY_DOMAIN,))
         self.assertEqual(str(message.body), "hi alice")
+
+    @defer.inlineCallbacks
+    def test_offlineMessagesBothWays(self):
+        """
+        A chat message to a user who is offline on the other server is
+        kept there and delivered, with a delay stamp, at the next login.
+        """
+        yield self.alice.close()
+        yield self.bob.close()
+        carol = yield self.xmucUser("carol")
+        dave = yield self.prosodyUser("dave")
+        carol.send("<message to='bob@%s' type='chat' id='o1'><body>for later, bob</body></message>" % (PROSODY_DOMAIN,))
+        dave.send("<message to='alice@%s' type='chat' id='o2'><body>for later, alice</body></message>" % (XMUC_DOMAIN,))
+        # What each sent crossed and was handled before the next login: an
+        # iq to the other server, sent after it, is answered.
+        for client, server in ((carol, PROSODY_DOMAIN), (dave, XMUC_DOMAIN)):
+            reply = yield client.iq(
+                "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), server, PING),
+                timeout=WAIT,
+            )
+            self.assertEqual(reply["type"], "result")
+        for login, sender in ((self.prosodyUser("bob"), "carol@" + XMUC_DOMAIN),
+                              (self.xmucUser("alice"), "dave@" + PROSODY_DOMAIN)):
+            client = yield login
+            message = yield self.until(
+                client, lambda e: e.name == "message" and (e.getAttribute("from") or "").startswith(sender)
+            )
+            self.assertIn("for later", str(message.body))
+            self.assertEqual([child.name for child in message.elements(DELAY, "delay")], ["delay"])
 
     @defer.inlineCallbacks
     def subscribe(self, subscriber, subscriberJID, contact, contactJID):
