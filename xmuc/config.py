@@ -165,6 +165,21 @@ def parseEndpoint(value):
     return description
 
 
+def parseClientEndpoint(value):
+    """
+    A client endpoint description (C{tcp:host=127.0.0.1:port=5347}).  Only
+    the syntax is checked here; the endpoint is built by the service.
+    """
+    description = value.strip()
+    try:
+        from twisted.internet import reactor
+
+        endpoints.clientFromString(reactor, description)
+    except Exception as e:
+        raise ValueError("not a valid client endpoint description %r (%s)" % (value, e))
+    return description
+
+
 def parseEndpoints(value):
     """
     A list of endpoint descriptions, each checked by L{parseEndpoint}.
@@ -222,6 +237,76 @@ def parseLogLevels(value):
         namespace, level = item.split("=", 1)
         result[namespace.strip()] = parseLogLevel(level)
     return result
+
+
+def parseSecrets(value):
+    """
+    C{domain=secret} pairs, separated by commas or whitespace (a secret
+    holds neither, nor C{=}).
+    """
+    result = {}
+    for item in parseList(value):
+        domain, sep, secret = item.partition("=")
+        if not sep or not secret:
+            raise ValueError("expected domain=secret, got %r" % (item.split("=", 1)[0] + "=...",))
+        domain = parseDomain(domain)
+        if domain in result:
+            raise ValueError("%s appears twice" % (domain,))
+        result[domain] = secret
+    return result
+
+
+def parseBaseURL(value):
+    """
+    An absolute C{http://} or C{https://} URL without query or fragment
+    (C{https://chat.example.org/}); empty for none.  Returned without its
+    trailing slash.
+    """
+    url = value.strip()
+    if not url:
+        return ""
+    if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", url):
+        raise ValueError("expected an http:// or https:// URL, got %r" % (value,))
+    return url.rstrip("/")
+
+
+def parseNetworks(value):
+    """
+    IP addresses and networks (C{127.0.0.1 10.0.0.0/8 ::1}).
+
+    @return: a list of L{ipaddress.IPv4Network} / L{ipaddress.IPv6Network}.
+    """
+    import ipaddress
+
+    networks = []
+    for item in parseList(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError("not an IP address or network: %r" % (item,))
+    return networks
+
+
+def parseOrigins(value):
+    """
+    Web origins (RFC 6454: C{https://example.org}, C{http://localhost:8080}).
+
+    @return: the list, lowercased, without trailing slashes.
+    """
+    origins = []
+    for item in parseList(value):
+        origin = item.rstrip("/").lower()
+        if not re.match(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$", origin):
+            raise ValueError("expected an origin such as https://example.org, got %r" % (item,))
+        origins.append(origin)
+    return origins
+
+
+def parseOptionalDomain(value):
+    """
+    A bare domain name, or empty for the default.
+    """
+    return parseDomain(value) if value.strip() else ""
 
 
 class Option:
@@ -402,6 +487,72 @@ SCHEMA = {
         # Largest stanza accepted from a server, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
     },
+    "components": {
+        # Endpoints external components (XEP-0114) connect to (empty: none).
+        "listen": Option(parseEndpoints, ""),
+        # domain=secret of each external component domain.
+        "secrets": Option(parseSecrets, ""),
+        # A second connection for a connected domain: kick_new refuses it,
+        # kick_old replaces the first.
+        "conflict": Option(parseChoice("kick_new", "kick_old"), "kick_new"),
+        # Seconds a component link that enabled XEP-0198 waits to be
+        # resumed after a cut (0: no resumption).
+        "resumption_timeout": Option(parseFloat(0), "300"),
+        # Unsent bytes a component stream may hold beyond its socket
+        # buffers before it is aborted (0: no limit).
+        "max_send_backlog": Option(parseInt(0), "33554432"),
+    },
+    "component": {
+        # The host server's component port (client endpoint description);
+        # when set, xmuc runs only its MUC, as an external component (XEP-0114).
+        "connect": Option(parseClientEndpoint, None),
+        # The secret shared with the host for the component's domain.
+        "secret": Option(parseString, ""),
+        # Seconds before the first reconnection attempt; doubled per failure.
+        "reconnect_delay": Option(parseFloat(0.01), "1"),
+        # The longest wait between two reconnection attempts, in seconds.
+        "max_reconnect_delay": Option(parseFloat(0.01), "60"),
+        # Seconds an occupant's client has to answer the ping sent when
+        # the link comes back before it is removed from its rooms.
+        "ping_timeout": Option(parseFloat(0.01), "30"),
+    },
+    "http": {
+        # HTTP listening endpoints (WebSocket, discovery); empty: no HTTP.
+        # tap.conf sets tcp:5280:interface=127.0.0.1; absent here, so that a
+        # configuration without [http] (tests, older files) binds nothing more.
+        "listen": Option(parseEndpoints, ""),
+        # Public base URL of the HTTP service (behind a reverse proxy);
+        # empty: the URL each request was made to.
+        "external_url": Option(parseBaseURL, ""),
+        # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+        "trusted_proxies": Option(parseNetworks, ""),
+        # Origins web pages may open WebSocket streams from (empty: any).
+        "allowed_origins": Option(parseOrigins, ""),
+    },
+    "upload": {
+        # Run the HTTP File Upload service (XEP-0363); needs the HTTP listener.
+        "enabled": Option(parseBool, "false"),
+        # Upload service domain (empty: upload.<first host>).
+        "domain": Option(parseOptionalDomain, ""),
+        # Public URL of the upload root (empty: [http] external_url/upload).
+        "url": Option(parseBaseURL, ""),
+        # Directory of the uploaded files.
+        "path": Option(parseString, "data/upload"),
+        # Largest file, in bytes.
+        "max_size": Option(parseInt(1), "10485760"),
+        # Media types accepted (type/subtype or type/*; empty: any).
+        "allowed_types": Option(parseList, ""),
+        # Bytes one user may upload per day (0: no limit).
+        "quota": Option(parseInt(0), "104857600"),
+        # Seconds a PUT URL stays valid.
+        "slot_lifetime": Option(parseInt(1), "300"),
+        # Seconds files are kept (0: forever).
+        "expire_after": Option(parseInt(0), "604800"),
+        # Key signing PUT URLs (empty: a random one kept in the upload directory).
+        "secret": Option(parseString, ""),
+        # Let users of other servers upload.
+        "allow_remote": Option(parseBool, "false"),
+    },
     "log": {
         # Default log level.
         "level": Option(parseLogLevel, "info"),
@@ -563,6 +714,57 @@ def validate(raw, path=None):
     return Config(values, path)
 
 
+#: What xmuc does not do when it runs only its MUC as an external
+#: component ([component] connect): no client listener, no accounts, no
+#: virtual hosts of its own.  C{{section: keys}}, L{None} for the whole
+#: section.
+NOT_IN_COMPONENT_MODE = {
+    "c2s": None,
+    "auth": None,
+    "server": (
+        "hosts", "max_stanza_size",
+        "contact_abuse", "contact_admin", "contact_feedback", "contact_sales",
+        "contact_security", "contact_status", "contact_support",
+    ),
+    "storage": ("tombstone_expiry",),
+    "muc": ("enabled",),
+    # Components attach to the host, not to its component.
+    "components": None,
+}
+
+
+def componentModeErrors(raw, path=None):
+    """
+    With C{[component] connect}, the keys of L{NOT_IN_COMPONENT_MODE} are
+    errors (they would silently do nothing), and C{[component] secret} is
+    required.
+
+    @return: a list of L{ConfigError}.
+    """
+    component = raw.get("component", {})
+    if not component.get("connect", "").strip():
+        return []
+    errors = []
+
+    def where(section, key):
+        return dict(
+            path=path, section=section, key=key, line=findLine(path, section, key) if path else None
+        )
+
+    for section, keys in NOT_IN_COMPONENT_MODE.items():
+        for key in raw.get(section, {}):
+            if keys is None or key in keys:
+                errors.append(ConfigError(
+                    "not used when xmuc runs as a component of another server "
+                    "([component] connect): remove it",
+                    **where(section, key)))
+    if not component.get("secret", "").strip():
+        errors.append(ConfigError(
+            "required with [component] connect: the secret shared with the host",
+            **where("component", "secret" if "secret" in component else "connect")))
+    return errors
+
+
 def collectErrors(raw, path=None):
     """
     Every problem in C{raw}, not only the first (C{xmucctl check-config}).
@@ -596,4 +798,6 @@ def collectErrors(raw, path=None):
                 option.parse(text)
             except ValueError as e:
                 errors.append(ConfigError("bad value: %s" % (e,), **where))
+    if not errors:
+        errors.extend(componentModeErrors(raw, path))
     return errors

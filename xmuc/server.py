@@ -18,11 +18,15 @@ from xmuc.accounts.manager import AccountManager
 from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
 from xmuc.c2s.stream import ClientStreamFactory
+from xmuc.component.accept import ComponentService
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
+from xmuc.http.site import HTTPFrontend
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
 from xmuc.s2s.manager import S2SManager
 from xmuc.session.manager import SessionManager
+from xmuc.upload.resource import UploadResource, uploadRequestFactory
+from xmuc.upload.service import UploadService
 
 log = Logger()
 
@@ -219,7 +223,12 @@ class XmucServer(OrderedMultiService):
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
     @ivar s2s: the L{xmuc.s2s.manager.S2SManager} or L{None}.
-    @ivar listeners: the client L{ListeningService}s.
+    @ivar listeners: the client L{ListeningService}s (c2s first, then
+        HTTP).
+    @ivar http: the L{xmuc.http.site.HTTPFrontend}, or L{None} when
+        C{[http] listen} is empty.
+    @ivar upload: the L{xmuc.upload.service.UploadService}, or L{None}
+        when C{[upload] enabled} is off.
     @ivar reactor: the reactor the server listens and times with.
     """
 
@@ -266,6 +275,14 @@ class XmucServer(OrderedMultiService):
         self.sm = SessionManager(self)
         self.sm.setServiceParent(self)
 
+        # External components (XEP-0114): their domains are routed from
+        # the start; they stop after the MUC, whose leaving occupants they
+        # may have.
+        self.components = None
+        if config.get("components", "secrets") or config.get("components", "listen"):
+            self.components = ComponentService(self, reactor)
+            self.components.setServiceParent(self)
+
         self.muc = None
         if config.get("muc", "enabled"):
             self.muc = MUCService(self, config.get("muc", "domain"))
@@ -289,6 +306,39 @@ class XmucServer(OrderedMultiService):
             )
             listener.setServiceParent(self)
             self.listeners.append(listener)
+
+        # HTTP (off when [http] listen is empty): parts served over HTTP
+        # attach their resources to self.http.root.
+        self.http = None
+        if config.get("http", "listen"):
+            self.http = HTTPFrontend(self)
+            for description in config.get("http", "listen"):
+                listener = ListeningService(
+                    endpoints.serverFromString(reactor, withBacklog(description)),
+                    self.http.site,
+                    self.ready,
+                    reactor,
+                    description,
+                )
+                listener.setServiceParent(self)
+                self.http.listeners.append(listener)
+                self.listeners.append(listener)
+
+        # HTTP File Upload (XEP-0363): a component handing out slots, its
+        # files served under /upload/ of the HTTP listener.
+        self.upload = None
+        if config.get("upload", "enabled"):
+            if self.http is None:
+                raise config.error("upload", "enabled", "the upload service needs [http] listen")
+            domain = config.get("upload", "domain") or "upload." + self.hosts[0]
+            if domain in self.hosts or domain in self.router.components:
+                raise config.error("upload", "domain", "%s is already served by another part" % (domain,))
+            self.upload = UploadService(self, domain, self.http)
+            self.router.addComponent(self.upload.domain, self.upload)
+            self.upload.setServiceParent(self)
+            self.http.root.putChild(b"upload", UploadResource(self.upload))
+            self.http.site.requestFactory = uploadRequestFactory(self.http.site.requestFactory, self.upload,
+                                                                 b"/upload/")
 
     def startService(self):
         """

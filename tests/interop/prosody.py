@@ -41,6 +41,7 @@ plugin_paths = {{ }}
 interfaces = {{ "127.0.0.1" }}
 c2s_ports = {{ {port} }}
 c2s_interfaces = {{ "127.0.0.1" }}
+{componentPorts}
 
 modules_enabled = {{
     "roster"; "saslauth"; "disco"; "ping"; "version"; "time"; "mam"; "pep";
@@ -62,13 +63,25 @@ log = {{
 
 VirtualHost "localhost"
 
+{muc}
+{extra}
+"""
+
+_MUC_COMPONENT = """\
 Component "conference.localhost" "muc"
     storage = "memory"
     muc_room_locking = true
     -- As in Prosody's own scansion setup: the room archive adds stanza-ids.
-    modules_enabled = {{ "muc_mam"; }}
-{extra}
+    modules_enabled = { "muc_mam"; }"""
+
+#: Instead of Prosody's MUC: an external component (XEP-0114) on a port.
+_COMPONENT_PORTS = """\
+component_ports = {{ {port} }}
+component_interface = "127.0.0.1"
 """
+_EXTERNAL_COMPONENT = """\
+Component {domain}
+    component_secret = {secret}"""
 
 
 def _lua(value):
@@ -137,7 +150,7 @@ def freePort():
         return s.getsockname()[1]
 
 
-def writeConfig(directory, port, level="debug", extra=""):
+def writeConfig(directory, port, level="debug", extra="", component=None):
     """
     Write a Prosody configuration for a private instance.
 
@@ -146,10 +159,19 @@ def writeConfig(directory, port, level="debug", extra=""):
     @param level: the minimum log level written to C{prosody.log}.
     @param extra: Lua lines appended inside the MUC component section
         (e.g. C{'muc_room_default_public = false'}).
+    @param component: L{None} for Prosody's own MUC at L{MUC_DOMAIN}, or
+        C{(domain, port, secret)} to accept an external component for
+        C{domain} on C{port} of 127.0.0.1 instead.
     @return: the configuration file path.
     """
     data = os.path.join(directory, "data")
     os.makedirs(data, exist_ok=True)
+    if component is None:
+        muc, componentPorts = _MUC_COMPONENT, ""
+    else:
+        domain, componentPort, secret = component
+        muc = _EXTERNAL_COMPONENT.format(domain=_lua(domain), secret=_lua(secret))
+        componentPorts = _COMPONENT_PORTS.format(port=int(componentPort))
     path = os.path.join(directory, "prosody.cfg.lua")
     with open(path, "w") as f:
         f.write(
@@ -159,6 +181,8 @@ def writeConfig(directory, port, level="debug", extra=""):
                 port=int(port),
                 level=_lua(level),
                 logfile=_lua(os.path.join(directory, "prosody.log")),
+                componentPorts=componentPorts,
+                muc=muc,
                 extra=extra,
             )
         )

@@ -11,6 +11,7 @@ from tests.support.muc import MUCTestCase, ROOM, codes, item
 from xmuc.hooks import S2S_DOMAIN_FAILED
 from xmuc.muc import ghosts
 from xmuc.xmpp import ns
+from xmuc.xmpp.errors import errorReply
 
 OTHER_ROOM = "other@conference.localhost"
 
@@ -141,3 +142,50 @@ class RemoteBounceTests(MUCTestCase):
         self.bounce("not-acceptable")
         self.assertEqual(self.romeo.received(), [])
         self.assertIn("Juliet", self.harness.muc.rooms[ROOM].occupants)
+
+
+class _BouncingServer:
+    """
+    What the router hands stanzas for other domains to: a server that
+    cannot be reached, bouncing each at once.
+    """
+
+    def __init__(self, router):
+        self.router = router
+
+    def route(self, stanza):
+        if stanza.getAttribute("type") != "error":
+            self.router.route(errorReply(stanza, "remote-server-not-found", payload=False))
+
+    def routeSerialized(self, to, data, build):
+        self.route(build())
+
+
+class UnreachableDomainTests(MUCTestCase):
+    """
+    Juliet and Nurse sit in the room from C{far.test}, which then cannot
+    be reached: what the room sends them bounces at once.
+    """
+
+    def setUp(self):
+        MUCTestCase.setUp(self)
+        self.romeo.join("room", "Romeo")
+        self.harness.router.hosts.add("far.test")
+        for user, nick in (("juliet", "Juliet"), ("nurse", "Nurse")):
+            self.harness.client("%s@far.test/r" % (user,)).join("room", nick)
+        self.harness.router.hosts.discard("far.test")
+        self.harness.router.remote = _BouncingServer(self.harness.router)
+        self.romeo.received()
+
+    def test_eachLeavesOnce(self):
+        """
+        Removing the domain's occupants sends presences that bounce and
+        remove the next one first: each still leaves once, with 333.
+        """
+        ghosts.removeDomain(self.harness.muc, "far.test")
+        left = [(s["from"], s["type"], codes(s)) for s in self.romeo.received() if s.name == "presence"]
+        self.assertEqual(
+            sorted(left),
+            [(ROOM + "/Juliet", "unavailable", ["333"]), (ROOM + "/Nurse", "unavailable", ["333"])],
+        )
+        self.assertEqual(list(self.harness.muc.rooms[ROOM].occupants), ["Romeo"])

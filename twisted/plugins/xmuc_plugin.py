@@ -96,8 +96,15 @@ class XmucServiceMaker:
         from xmuc.config import ConfigError
         from xmuc.server import XmucServer, reloadOnHangup
 
+        config = options["parsed"]
         try:
-            server = XmucServer(options["parsed"])
+            if config.get("component", "connect") is not None:
+                # Only the MUC, as an external component of another server.
+                from xmuc.componentserver import ComponentServer
+
+                server = ComponentServer(config)
+            else:
+                server = XmucServer(config)
         except ConfigError as e:
             raise SystemExit("xmuc: %s" % (e,))
         if options.parent is not None:

@@ -66,6 +66,11 @@ def kickForError(room, occupant, stanza, to=None):
     text is added in non-anonymous rooms), and status 333 when the
     occupant leaves with it (its last session).
     """
+    if occupant.role == "none":
+        # Already on its way out: this is the bounce of the unavailable
+        # presence its removal sent (a server that cannot be reached
+        # answers at once), and it must not leave a second time.
+        return
     condition, text = errorConditionOf(stanza)
     status = _kickedStatus(room, condition, text)
     codes = ("333",) if len(occupant.sessions) == 1 else ()
@@ -104,8 +109,11 @@ def removeDomain(service, domain, condition="remote-server-not-found"):
     for room in list(service.rooms.values()):
         gone = [occupant for occupant in room.occupants.values() if occupant.jid.host == domain]
         for occupant in gone:
-            room.removeOccupant(occupant, codes=("333",), payload=(_kickedStatus(room, condition),))
-            removed += 1
+            # A removal's presences may bounce at once and take another
+            # occupant of the domain out before its turn.
+            if room.occupants.get(occupant.nick) is occupant:
+                room.removeOccupant(occupant, codes=("333",), payload=(_kickedStatus(room, condition),))
+                removed += 1
     return removed
 
 

@@ -267,5 +267,15 @@ SERVICE_DISCO_ITEMS_NODE = "service-disco-items-node:"
 #: C{(service, features)}: add features to the service's disco#info.
 SERVICE_DISCO_FEATURES = "service-disco-features"
 
+#: C{(service, stanza, sender)}: an iq result or error to the service
+#: domain itself (the answer to an iq the service sent); return C{True}
+#: when it was yours.
+SERVICE_IQ_RESPONSE = "service-iq-response"
+
+#: C{(service)}: the link to the host server is up again after being down
+#: (the service runs as an external component, L{xmuc.component.connect}):
+#: occupants may have left meanwhile without the service hearing it.
+LINK_RESTORED = "link-restored"
+
 #: Every event of the MUC service.
 MUC_EVENTS = frozenset(value for name, value in list(globals().items()) if name.isupper() and isinstance(value, str))

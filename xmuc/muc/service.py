@@ -61,6 +61,7 @@ FEATURES = (
     "presencebroadcast",
     "voicerequest",
     "deletedaccounts",
+    "linkcheck",
     "ghosts",
 )
 
@@ -297,7 +298,12 @@ class MUCService(service.Service, FeatureState):
         C{service-iq-get:<ns>} / C{service-iq-set:<ns>} (C{service},
         C{stanza}), which return the result child, L{True} or raise.
         """
-        if stanza.name != "iq" or stanza.getAttribute("type") not in ("get", "set"):
+        if stanza.name != "iq":
+            return
+        if stanza.getAttribute("type") in ("result", "error"):
+            self.hooks.fire(hooks.SERVICE_IQ_RESPONSE, service=self, stanza=stanza, sender=sender)
+            return
+        if stanza.getAttribute("type") not in ("get", "set"):
             return
         child = stanza.firstChildElement()
         try:
@@ -321,6 +327,13 @@ class MUCService(service.Service, FeatureState):
         result = resultFor(stanza, child)
         result["from"] = self.domain
         self.router.route(result)
+
+    def linkRestored(self):
+        """
+        The link to the host server (component mode) is up again: the
+        features check who is still there (L{hooks.LINK_RESTORED}).
+        """
+        self.hooks.fire(hooks.LINK_RESTORED, service=self)
 
     def uniqueRoomName(self):
         """
