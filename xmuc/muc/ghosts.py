@@ -2,9 +2,12 @@
 Ghosts: occupants whose client is gone.  An error bounced to the room by
 an occupant's session tells its client is gone or unreachable; with one
 of L{KICKABLE_ERRORS} (or without any condition) that session is removed
-from the room, as Prosody does.  When the server stream to a remote
-domain fails, every occupant from that domain leaves at once
-(L{removeDomain}): what the room sent them since may be lost.
+from the room, as Prosody does.  When the server reports that a remote
+domain cannot be reached (the server event C{s2s-domain-failed}: a
+stream to it could not be set up, or was lost without being closed),
+every occupant from that domain leaves at once (L{removeDomain}): what
+the room sent them may be lost, and they would stay as ghosts until a
+later bounce.
 
 XEP-0045, "Ghost Users" (implementation notes): a service SHOULD remove a
 user when it receives a delivery-related error in relation to a stanza it
