@@ -8,10 +8,13 @@ loopback, so C{127.0.0.20}, C{127.0.0.21}... work without any set-up
 addresses of C{tests/s2s/} and C{bench/federation.py}).
 Prosody finds its peers through libunbound (Debian's C{lua-unbound}) with
 C{unbound = { hoststxt = FILE }}: the test writes a hosts file mapping
-each domain to its server's address (L{HostsFile}); SRV queries for the
-made-up C{.test} domains get NXDOMAIN from the system resolver and Prosody
-falls back to the address on port 5269, as RFC 6120 section 3.2.2 says.
-xmuc reaches Prosody through C{[s2s] routes} instead.
+each domain to its server's address (L{HostsFile}).  The whole C{.test}
+zone is local to libunbound (C{local-zone: "test." static}, no DNS
+server asked, so the tests work offline): SRV queries for the made-up
+domains get NXDOMAIN at once and Prosody falls back to the address on
+port 5269, as RFC 6120 section 3.2.2 says.  Every domain of a test must
+therefore end with C{.test}.  xmuc reaches Prosody through C{[s2s]
+routes} instead.
 
 A L{FederatingProsody} serves a domain and a MUC at C{conference.DOMAIN},
 open test authentication (any user, any password) on port 5222 of its
@@ -82,8 +85,14 @@ ssl = {{
     {cafile!s}
 }}
 
--- Peers' addresses from the test's hosts file.
-unbound = {{ hoststxt = {hosts!s} }}
+-- Peers' addresses from the test's hosts file; every other name under
+-- .test does not exist (SRV records included), answered without asking
+-- any DNS server.
+unbound = {{
+    hoststxt = {hosts!s};
+    resolvconf = false;
+    options = {{ ["local-zone:"] = "test. static" }};
+}}
 
 log = {{
     {{ levels = {{ min = {level!s} }}, to = "file", filename = {logfile!s} }};
