@@ -211,6 +211,7 @@ class ProsodyServer:
     """
     A Prosody process listening for clients on 127.0.0.1.
 
+    @ivar address: the address its client port is on.
     @ivar c2sPort: the client port.
     @ivar directory: the directory holding config, data and log.
     @ivar logPath: Prosody's log file (debug level by default).
@@ -228,6 +229,7 @@ class ProsodyServer:
         os.makedirs(self.directory, exist_ok=True)
         self.level = level
         self.extra = extra
+        self.address = "127.0.0.1"
         self.c2sPort = None
         self.logPath = os.path.join(self.directory, "prosody.log")
         self._process = None
@@ -249,8 +251,7 @@ class ProsodyServer:
         executable = findProsody()
         if executable is None:
             raise RuntimeError("prosody is not installed")
-        self.c2sPort = freePort()
-        config = writeConfig(self.directory, self.c2sPort, self.level, self.extra)
+        config = self.configure()
         self._process = _ProsodyProcess()
         self._transport = reactor.spawnProcess(
             self._process,
@@ -263,7 +264,7 @@ class ProsodyServer:
         while True:
             if self._process.ended.called:
                 raise RuntimeError("prosody exited at start:\n" + self.output())
-            if _accepts(self.c2sPort):
+            if _accepts(self.c2sPort, self.address):
                 return self
             if reactor.seconds() > deadline:
                 yield self.stop()
@@ -272,6 +273,15 @@ class ProsodyServer:
                     % (self.c2sPort, timeout, self.output())
                 )
             yield task.deferLater(reactor, 0.1, lambda: None)
+
+    def configure(self):
+        """
+        Choose the client port and write the configuration file.
+
+        @return: the configuration file path.
+        """
+        self.c2sPort = freePort()
+        return writeConfig(self.directory, self.c2sPort, self.level, self.extra)
 
     def output(self):
         """
@@ -314,14 +324,14 @@ class ProsodyServer:
             pass
 
 
-def _accepts(port):
+def _accepts(port, address="127.0.0.1"):
     """
-    @return: whether something accepts TCP connections on 127.0.0.1:C{port}.
+    @return: whether something accepts TCP connections on C{address}:C{port}.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
         try:
-            s.connect(("127.0.0.1", port))
+            s.connect((address, port))
         except OSError:
             return False
         return True

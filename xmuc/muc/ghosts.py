@@ -2,11 +2,24 @@
 Ghosts: occupants whose client is gone.  An error bounced to the room by
 an occupant's session tells its client is gone or unreachable; with one
 of L{KICKABLE_ERRORS} (or without any condition) that session is removed
-from the room, as Prosody does.
+from the room, as Prosody does.  When the server reports that a remote
+domain cannot be reached (the server event C{s2s-domain-failed}: a
+stream to it could not be set up, or was lost without being closed),
+every occupant from that domain leaves at once (L{removeDomain}): what
+the room sent them may be lost, and they would stay as ghosts until a
+later bounce.
+
+XEP-0045, "Ghost Users" (implementation notes): a service SHOULD remove a
+user when it receives a delivery-related error in relation to a stanza it
+sent to the user; "Service removes user because of error response"
+(service use cases): the removal presence carries status 333, for the
+user and the other occupants alike, for "a technical problem (e.g. s2s
+link failure)".
 """
 
 from twisted.words.xish import domish
 
+from xmuc.hooks import S2S_DOMAIN_FAILED
 from xmuc.muc import sessions
 from xmuc.xmpp import ns
 
@@ -62,10 +75,53 @@ def kickForError(room, occupant, stanza, to=None):
         # answers at once), and it must not leave a second time.
         return
     condition, text = errorConditionOf(stanza)
+    status = _kickedStatus(room, condition, text)
+    codes = ("333",) if len(occupant.sessions) == 1 else ()
+    sessions.leaveSession(room, occupant, to or occupant.realJID, payload=(status,), codes=codes)
+
+
+def _kickedStatus(room, condition, text=None):
+    """
+    @return: the C{<status/>} of a removal for an error, as Prosody writes
+        it: C{Kicked: <condition with spaces>}, and the error text in
+        non-anonymous rooms.
+    """
     message = "Kicked: " + (condition.replace("-", " ") if condition else "presence error")
     if text and room.config.whois == "anyone":
         message += ": " + text
     status = domish.Element((ns.CLIENT, "status"))
     status.addContent(message)
-    codes = ("333",) if len(occupant.sessions) == 1 else ()
-    sessions.leaveSession(room, occupant, to or occupant.realJID, payload=(status,), codes=codes)
+    return status
+
+
+def removeDomain(service, domain, condition="remote-server-not-found"):
+    """
+    The server stream to C{domain} failed: every occupant whose real JID
+    is on C{domain} leaves its rooms, with status 333 and the status text
+    of an error C{condition} (XEP-0045: removed "due to a technical
+    problem (e.g. s2s link failure)").  Its sessions all share the
+    domain, so the whole occupant goes.
+
+    @param service: the L{xmuc.muc.service.MUCService}.
+    @param domain: the remote domain (str, lower case as in JIDs).
+    @param condition: the stanza error condition the failure amounts to
+        (C{remote-server-not-found}, C{remote-server-timeout}).
+    @return: how many occupants were removed.
+    """
+    removed = 0
+    for room in list(service.rooms.values()):
+        gone = [occupant for occupant in room.occupants.values() if occupant.jid.host == domain]
+        for occupant in gone:
+            # A removal's presences may bounce at once and take another
+            # occupant of the domain out before its turn.
+            if room.occupants.get(occupant.nick) is occupant:
+                room.removeOccupant(occupant, codes=("333",), payload=(_kickedStatus(room, condition),))
+                removed += 1
+    return removed
+
+
+def install(service):
+    def domainFailed(domain, condition, **kw):
+        removeDomain(service, domain, condition)
+
+    service.server.hooks.add(S2S_DOMAIN_FAILED, domainFailed)

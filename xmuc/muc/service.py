@@ -62,6 +62,7 @@ FEATURES = (
     "voicerequest",
     "deletedaccounts",
     "linkcheck",
+    "ghosts",
 )
 
 

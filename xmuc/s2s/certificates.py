@@ -59,6 +59,18 @@ def _acceptForNow(connection, certificate, errno, depth, ok):
     return True
 
 
+#: The ALPN protocol name of server streams (XEP-0368).
+ALPN_SERVER = b"xmpp-server"
+
+
+def _selectProtocol(connection, offered):
+    # Prosody offers ALPN "xmpp-server" on STARTTLS too.  Twisted's own
+    # selection answers an empty name when nothing overlaps, which OpenSSL
+    # turns into an internal_error alert: the handshake failed.  Without
+    # overlap, ALPN is simply not used (RFC 7301 3.2 allows it).
+    return ALPN_SERVER if ALPN_SERVER in offered else SSL.NO_OVERLAPPING_PROTOCOLS
+
+
 @implementer(IOpenSSLClientConnectionCreator, IOpenSSLServerConnectionCreator)
 class ServerTLS:
     """
@@ -83,6 +95,7 @@ class ServerTLS:
             options = ssl.CertificateOptions(raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
         self.context = options.getContext()
         self.context.set_verify(SSL.VERIFY_PEER, _acceptForNow)
+        self.context.set_alpn_select_callback(_selectProtocol)
         self.hasCertificate = pair is not None
 
     def serverConnectionForTLS(self, tlsProtocol):
