@@ -103,6 +103,22 @@ class ComponentServerTests(unittest.TestCase):
             self.assertEqual(got.body.uri, ns.COMPONENT)
 
     @defer.inlineCallbacks
+    def test_stopTellsOccupants(self):
+        """
+        Stopping the component sends every occupant its unavailable
+        presence with status 332 through the host before the link
+        closes.
+        """
+        server, xs = yield self.startComponent()
+        join(xs, "alice@example/a", "alice")
+        yield self.host.waitFor(isPresence("alice@example/a", "alice"))
+        closed = self.host.nextClose()
+        yield server.stopService()
+        yield closed
+        left = yield self.host.waitFor(isPresence("alice@example/a", "alice", "unavailable"))
+        self.assertIn("332", [s["code"] for s in left.x.elements(ns.MUC_USER, "status")])
+
+    @defer.inlineCallbacks
     def restart(self):
         """
         The host goes away and comes back on the same port.
