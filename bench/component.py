@@ -214,13 +214,16 @@ def runScenario(serverClass, name, quick):
     server = serverClass().start()
     try:
         pids = serverProcesses(server)
-        before = sum(cpuSeconds(pid) for pid in pids)
+        before = [cpuSeconds(pid) for pid in pids]
         report = compare.runLoad(server, compare.SCENARIOS[name](quick))
-        used = sum(cpuSeconds(pid) for pid in pids) - before
+        each = [cpuSeconds(pid) - start for pid, start in zip(pids, before)]
+        used = sum(each)
     finally:
         server.stop()
     if "error" not in report:
         report["server_cpu_s"] = round(used, 2)
+        if len(each) == 2:
+            report["component_cpu_s"], report["host_cpu_s"] = round(each[0], 2), round(each[1], 2)
         deliveries = report.get("deliveries") or sum(s.get("deliveries", 0) for s in report.get("steps", ()))
         if deliveries:
             report["cpu_ms_per_1000_deliveries"] = round(used * 1e6 / deliveries, 1)
@@ -241,6 +244,11 @@ def cpuTable(results, scenarios):
             scenario,
             ", ".join("%s %s" % (s, "-" if v is None else v) for s, v in zip(servers, values)),
             "" if ratio is None else " (%.2f, lower is better)" % (ratio,)))
+        for server in servers:
+            report = results[server].get(scenario, {})
+            if "host_cpu_s" in report:
+                lines.append("%s: %s CPU s: host %s, component %s" % (
+                    scenario, server, report["host_cpu_s"], report["component_cpu_s"]))
     return "\n".join(lines)
 
 

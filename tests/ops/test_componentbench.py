@@ -58,11 +58,12 @@ class ConfigurationTests(unittest.TestCase):
 class CPUTableTests(unittest.TestCase):
     def test_ratio(self):
         text = component.cpuTable(
-            {"a": {"fanout": {"cpu_ms_per_1000_deliveries": 30.0}},
+            {"a": {"fanout": {"cpu_ms_per_1000_deliveries": 30.0, "host_cpu_s": 2.5, "component_cpu_s": 0.5}},
              "b": {"fanout": {"cpu_ms_per_1000_deliveries": 20.0}}},
             ["fanout", "saturation"])
         self.assertEqual(text.splitlines(), [
             "fanout: server CPU ms per 1000 deliveries: a 30.0, b 20.0 (1.50, lower is better)",
+            "fanout: a CPU s: host 2.5, component 0.5",
             "saturation: server CPU ms per 1000 deliveries: a -, b -",
         ])
 
