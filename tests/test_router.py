@@ -110,3 +110,41 @@ class RouterTests(unittest.TestCase):
             "b@localhost/gone", "<message/>", lambda: self.message("b@localhost/gone")
         )
         self.assertEqual(self.local[0]["to"], "b@localhost/gone")
+
+
+class TextComponent(Recorder):
+    domain = "gw.localhost"
+
+    def __init__(self):
+        Recorder.__init__(self)
+        self.texts = []
+
+    def receiveSerialized(self, data, build):
+        self.texts.append(data)
+
+
+class SerializedToComponentsTests(unittest.TestCase):
+    """
+    A component that takes serialized stanzas gets the fan-out text as it
+    is; others get an element built from it.
+    """
+
+    def test_text(self):
+        router = Router(["localhost"])
+        text, plain = TextComponent(), Recorder()
+        router.addComponent("gw.localhost", text)
+        router.addComponent("conference.localhost", plain)
+        built = []
+
+        def build():
+            element = domish.Element((None, "message"))
+            element["to"] = "room@conference.localhost/nick"
+            built.append(element)
+            return element
+
+        router.routeSerialized("user@gw.localhost/a@b/c", "<message/>", build)
+        router.routeSerialized("gw.localhost", "<presence/>", build)
+        router.routeSerialized("room@conference.localhost/nick", "<iq/>", build)
+        self.assertEqual(text.texts, ["<message/>", "<presence/>"])
+        self.assertEqual(plain.received, built)
+        self.assertEqual(len(built), 1)

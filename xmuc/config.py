@@ -397,6 +397,9 @@ SCHEMA = {
         # Seconds a component link that enabled XEP-0198 waits to be
         # resumed after a cut (0: no resumption).
         "resumption_timeout": Option(parseFloat(0), "300"),
+        # Unsent bytes a component stream may hold beyond its socket
+        # buffers before it is aborted (0: no limit).
+        "max_send_backlog": Option(parseInt(0), "33554432"),
     },
     "component": {
         # The host server's component port (client endpoint description);

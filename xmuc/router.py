@@ -20,12 +20,17 @@ class Router:
         (set by the session manager).
     @ivar sessions: C{{full JID str: ISession}}, maintained by the session
         manager, used for the pre-serialized fast path.
+    @ivar textComponents: C{{domain: component}} of the components that
+        also take serialized stanzas (a C{receiveSerialized(data, build)}
+        method: external components, whose stream writes the text as
+        is), for the same fast path.
     """
 
     def __init__(self, hosts):
         self.hosts = set(hosts)
         self.components = {}
         self.sessions = {}
+        self.textComponents = {}
         self.localDelivery = None
 
     def addComponent(self, domain, component):
@@ -33,6 +38,8 @@ class Router:
         Route every stanza for C{domain} (and JIDs in it) to C{component}.
         """
         self.components[domain] = component
+        if getattr(component, "receiveSerialized", None) is not None:
+            self.textComponents[domain] = component
 
     def route(self, stanza):
         """
@@ -73,5 +80,23 @@ class Router:
         session = self.sessions.get(to)
         if session is not None:
             session.send(data)
-        else:
-            self.route(build())
+            return
+        if self.textComponents:
+            component = self.textComponents.get(_domainOf(to))
+            if component is not None:
+                try:
+                    component.receiveSerialized(data, build)
+                except Exception:
+                    log.failure("component {domain} failed on a stanza", domain=component.domain)
+                return
+        self.route(build())
+
+
+def _domainOf(jid):
+    """
+    @param jid: a JID the server wrote (a fan-out recipient).
+    @return: its domain part.
+    """
+    slash = jid.find("/")
+    bare = jid if slash < 0 else jid[:slash]
+    return bare[bare.find("@") + 1 :]

@@ -259,7 +259,7 @@ class XmucServer(OrderedMultiService):
         # the start; they stop after the MUC, whose leaving occupants they
         # may have.
         self.components = None
-        if config.get("components", "secrets"):
+        if config.get("components", "secrets") or config.get("components", "listen"):
             self.components = ComponentService(self, reactor)
             self.components.setServiceParent(self)
 

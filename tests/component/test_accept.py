@@ -5,7 +5,7 @@ MUC, and what a component (or anyone on the component port) may do wrong,
 each answered with its stream error while everything else keeps working.
 """
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.support.client import StreamClosed
@@ -18,6 +18,7 @@ from tests.support.components import (
 )
 from tests.support.wire import OVERRIDES, LoggedInClients, condition
 from xmuc.config import ConfigError, validate
+from xmuc.xmpp.serialized import Serialized
 
 ROOM = "lounge@conference.localhost"
 
@@ -81,6 +82,21 @@ class AcceptTests(LoggedInClients, unittest.TestCase):
         self.assertEqual(answer.body.uri, "jabber:client")
 
     @defer.inlineCallbacks
+    def test_clientNamespaceStanza(self):
+        """
+        A stanza written in jabber:client on the component stream (some
+        libraries do) is taken as in the stream's namespace.
+        """
+        alice = yield self.login("alice")
+        bot = yield connectComponent(self, self.running)
+        bot.send(
+            "<message xmlns='jabber:client' from='bot@echo.localhost' to='alice@localhost/r'>"
+            "<body>in client</body></message>"
+        )
+        answer = yield self.until(alice, lambda e: e.name == "message")
+        self.assertEqual(str(answer.body), "in client")
+
+    @defer.inlineCallbacks
     def test_iqToTheServer(self):
         """
         The component's iq to the local server is answered, to the
@@ -136,11 +152,13 @@ class AcceptTests(LoggedInClients, unittest.TestCase):
         )
         said = yield self.until(alice, lambda e: e.name == "message" and e.getAttribute("type") == "groupchat")
         self.assertEqual((said.getAttribute("from"), str(said.body)), (ROOM + "/Carl", "hi from the gateway"))
+        built = Serialized.built
         alice.send("<message to='%s' type='groupchat' id='g2'><body>welcome</body></message>" % (ROOM,))
         heard = yield self.until(
             bot, lambda e: e.name == "message" and e.getAttribute("from") == ROOM + "/Alice"
         )
         self.assertEqual(str(heard.body), "welcome")
+        self.assertEqual(Serialized.built, built, "the fan-out text went down the stream as it was")
         self.assertEqual(heard.getAttribute("to"), "carl@echo.localhost/gw")
 
     @defer.inlineCallbacks
@@ -400,6 +418,24 @@ class ConfigurationTests(unittest.TestCase):
             validate({"components": {"conflict": "kick_both"}})
         self.assertEqual(raised.exception.key, "conflict")
 
+    def test_listenWithoutSecrets(self):
+        """
+        Component listeners without any component domain are a
+        configuration error naming C{listen}.
+        """
+        from xmuc.server import XmucServer
+
+        config = validate(
+            {
+                "storage": {"backend": "memory"},
+                "c2s": {"require_encryption": "false"},
+                "components": {"listen": "tcp:0:interface=127.0.0.1"},
+            }
+        )
+        with self.assertRaises(ConfigError) as raised:
+            XmucServer(config)
+        self.assertEqual((raised.exception.section, raised.exception.key), ("components", "listen"))
+
     def test_domainServedByXmuc(self):
         """
         A component domain that is a local host or the MUC's is refused
@@ -418,3 +454,36 @@ class ConfigurationTests(unittest.TestCase):
             with self.assertRaises(ConfigError) as raised:
                 XmucServer(config)
             self.assertEqual((raised.exception.section, raised.exception.key), ("components", "secrets"))
+
+
+class SendBacklogTests(LoggedInClients, unittest.TestCase):
+    overrides = _merged(
+        OVERRIDES,
+        componentSections(max_send_backlog="65536"),
+        {"c2s": {"read_rate": "0"}},
+    )
+
+    @defer.inlineCallbacks
+    def test_componentThatDoesNotRead(self):
+        """
+        A component that stops reading is cut off once what it was not
+        able to take passes C{[components] max_send_backlog}: its domain's
+        stanzas are bounced from then on, the server and its users carry
+        on.
+        """
+        alice = yield self.login("alice")
+        bot = yield connectComponent(self, self.running)
+        bot.transport.pauseProducing()
+        entry = self.running.server.components.factory.components["echo.localhost"]
+        body = "x" * 200000
+        sent = 0
+        while entry.link is not None and sent < 500:
+            alice.send("<message to='bot@echo.localhost' type='chat'><body>%s</body></message>" % (body,))
+            sent += 1
+            yield task.deferLater(reactor, 0.01, lambda: None)
+        self.assertIsNone(entry.link, "cut off after %d messages" % (sent,))
+        alice.send("<iq type='get' id='after' to='echo.localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+        reply = yield self.until(alice, lambda e: e.name == "iq")
+        self.assertEqual(condition(reply), "remote-server-timeout")
+        bot.transport.resumeProducing()
+        yield bot.waitClosed(30)

@@ -39,6 +39,20 @@ def isSM(name):
     return lambda e: e.uri == SM and e.name == name
 
 
+@defer.inlineCallbacks
+def streamErrorAfterAck(client):
+    """
+    @return: Deferred firing with the stream error condition C{client}
+        gets, past the C{<a/>} the server sends before closing.
+    """
+    while True:
+        element = yield client.receive()
+        if element.uri == "http://etherx.jabber.org/streams" and element.name == "error":
+            return [child.name for child in element.elements() if child.name != "text"][0]
+        if element.uri != SM:
+            raise AssertionError("unexpected %s" % (element.toXml(),))
+
+
 class AcceptingEndTests(LoggedInClients, unittest.TestCase):
     overrides = _merged(OVERRIDES, componentSections())
 
@@ -129,9 +143,24 @@ class AcceptingEndTests(LoggedInClients, unittest.TestCase):
         old, previd = yield self.enabled()
         bot, answer = yield self.resumeOn(previd, 0)
         self.assertEqual(answer.name, "resumed")
-        self.assertEqual((yield old.streamError()), "conflict")
+        self.assertEqual((yield streamErrorAfterAck(old)), "conflict")
         self.chat(alice, "after")
         self.assertEqual(str((yield self.until(bot, lambda e: e.name == "message")).body), "after")
+
+    @defer.inlineCallbacks
+    def test_wrongResumptionWhileConnected(self):
+        """
+        A resumption of another link, while the domain's resumable link is
+        connected, is a second connection: refused with C{conflict} (the
+        default C{kick_new}), the first link carries on.
+        """
+        alice = yield self.login("alice")
+        first, _ = yield self.enabled()
+        second, answer = yield self.resumeOn("nonsense", 0)
+        self.assertEqual(answer.name, "failed")
+        self.assertEqual((yield second.streamError()), "conflict")
+        self.chat(alice, "still")
+        self.assertEqual(str((yield self.until(first, lambda e: e.name == "message")).body), "still")
 
     @defer.inlineCallbacks
     def test_resumeUnknown(self):
@@ -166,6 +195,20 @@ class AcceptingEndTests(LoggedInClients, unittest.TestCase):
         self.assertEqual(str((yield self.until(fresh, lambda e: e.name == "message")).body), "next")
 
     @defer.inlineCallbacks
+    def test_acknowledgesBeforeClosing(self):
+        """
+        A stream the server closes gets an C{<a/>} with what the server
+        handled first, so that the component knows what to send again.
+        """
+        bot, _ = yield self.enabled()
+        bot.send("<message from='bot@echo.localhost' to='alice@localhost'><body>one</body></message>")
+        bot.send("<message from='bot@echo.localhost' to='alice@localhost'><body>two</body></message>")
+        bot.send("<message><unclosed></message>")
+        ack = yield self.until(bot, isSM("a"))
+        self.assertEqual(ack.getAttribute("h"), "2")
+        self.assertEqual((yield bot.streamError()), "not-well-formed")
+
+    @defer.inlineCallbacks
     def test_resumeBeforeHandshake(self):
         """
         C{<resume/>} before the handshake gets C{not-authorized}.
@@ -184,7 +227,7 @@ class AcceptingEndTests(LoggedInClients, unittest.TestCase):
         """
         bot, _ = yield self.enabled()
         bot.send("<a xmlns='%s' h='5'/>" % (SM,))
-        self.assertEqual((yield bot.streamError()), "undefined-condition")
+        self.assertEqual((yield streamErrorAfterAck(bot)), "undefined-condition")
 
 
 class HibernationTimeoutTests(LoggedInClients, unittest.TestCase):
@@ -214,7 +257,7 @@ MESSAGES = 150
 BATCH = 5
 
 
-class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
+class LinkedRoom(LoggedInClients):
     """
     xmuc's MUC as a component of an xmuc host, the link through a proxy.
     """
@@ -224,6 +267,43 @@ class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
         {"muc": {"enabled": "false"}},
         {"components": {"listen": "tcp:0:interface=127.0.0.1", "secrets": "%s=link-secret" % (ROOMS,)}},
     )
+
+    @defer.inlineCallbacks
+    def linkedRoom(self, users):
+        """
+        The MUC started as a component of the host through a proxy, and
+        C{users} logged in to the host and in the room.
+
+        @return: Deferred firing with C{(proxy, component server, clients
+            by user)}.
+        """
+        yield self.running.server.components.listening
+        proxy = CuttableProxy(componentPort(self.running))
+        yield proxy.start()
+        self.addCleanup(proxy.stop)
+        component = yield self.startComponent(proxy.port)
+        yield component.link.resumption.whenEnabled()
+        self.assertIsNotNone(component.link.resumption.resumptionID, "the link is resumable")
+        clients = {}
+        for user in users:
+            clients[user] = client = yield self.login(user)
+            self.assertIsNone((yield self.joinRoom(client, ROOM, user)))
+        # Everyone's join is seen by everyone before the traffic starts.
+        for user in users[:-1]:
+            yield self.until(clients[user], lambda e: e.name == "presence" and e.getAttribute("from") == ROOM + "/" + users[-1])
+        return proxy, component, clients
+
+    @defer.inlineCallbacks
+    def flush(self, client):
+        """
+        Ask the room something: its answer comes after everything it sent
+        C{client} before.
+        """
+        reply = yield client.iq(
+            "<iq type='get' id='%s' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+            % (client.nextID(), ROOM)
+        )
+        self.assertEqual(reply.getAttribute("type"), "result")
 
     @defer.inlineCallbacks
     def startComponent(self, port):
@@ -271,27 +351,15 @@ class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
                 seen.append((sender, int(number)))
         return seen
 
+
+class LinkThroughProxyTests(LinkedRoom, unittest.TestCase):
     @defer.inlineCallbacks
     def test_busyRoomCut(self):
         """
         The link is cut in the middle of a busy room and comes back: every
         occupant gets every message once, in each sender's order.
         """
-        yield self.running.server.components.listening
-        proxy = CuttableProxy(componentPort(self.running))
-        yield proxy.start()
-        self.addCleanup(proxy.stop)
-        component = yield self.startComponent(proxy.port)
-        yield component.link.resumption.whenEnabled()
-        self.assertIsNotNone(component.link.resumption.resumptionID, "the link is resumable")
-
-        clients = {}
-        for user in SENDERS + ("dave",):
-            clients[user] = client = yield self.login(user)
-            self.assertIsNone((yield self.joinRoom(client, ROOM, user)))
-        # Everyone's join is seen by everyone before the traffic starts.
-        for user in SENDERS:
-            yield self.until(clients[user], lambda e: e.name == "presence" and e.getAttribute("from") == ROOM + "/dave")
+        proxy, component, clients = yield self.linkedRoom(SENDERS + ("dave",))
 
         expected = len(SENDERS) * MESSAGES
         collecting = [self.collect(clients[user], expected) for user in SENDERS + ("dave",)]
@@ -324,12 +392,49 @@ class LinkThroughProxyTests(LoggedInClients, unittest.TestCase):
                 self.assertEqual(numbers, list(range(MESSAGES)), "%s got %s's out of order" % (user, sender))
         for user in SENDERS + ("dave",):
             client = clients[user]
-            # The room's answer comes after everything the room sent
-            # before: no late copy is on its way.
-            reply = yield client.iq(
-                "<iq type='get' id='flush' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % (ROOM,)
-            )
-            self.assertEqual(reply.getAttribute("type"), "result")
+            # No late copy is on its way.
+            yield self.flush(client)
             groupchat = [e for e in client.received if e.name == "message" and e.getAttribute("type") == "groupchat" and e.body]
             self.assertEqual(len(groupchat), expected, "%s got a message twice" % (user,))
             self.assertEqual([e for e in client.received if e.getAttribute("type") == "error"], [], "no error")
+
+
+class RefusedResumptionTests(LinkedRoom, unittest.TestCase):
+    """
+    The host gives up the cut link before it comes back.
+    """
+
+    overrides = _merged(LinkedRoom.overrides, {"components": {"resumption_timeout": "0.3"}})
+
+    @defer.inlineCallbacks
+    def test_resumptionRefused(self):
+        """
+        What the host held when it gave the link up goes back to its
+        senders; the MUC's link starts afresh, and every message is then
+        delivered once: none lost without an error, none twice.
+        """
+        proxy, component, clients = yield self.linkedRoom(("alice", "bob"))
+        alice, bob = clients["alice"], clients["bob"]
+        alice.send("<message to='%s' type='groupchat' id='before'><body>before</body></message>" % (ROOM,))
+        for client in (alice, bob):
+            yield self.until(client, lambda e: e.getAttribute("type") == "groupchat" and e.body is not None)
+        yield proxy.kill()
+        alice.send("<message to='%s' type='groupchat' id='lost'><body>during</body></message>" % (ROOM,))
+        bounced = yield self.until(alice, lambda e: e.getAttribute("type") == "error")
+        self.assertEqual((bounced.getAttribute("id"), condition(bounced)), ("lost", "remote-server-timeout"))
+        up = component.link.whenDown().addCallback(lambda link: link.whenUp())
+        yield proxy.start()
+        yield up
+        yield component.link.resumption.whenEnabled()
+        self.assertEqual(component.link.resumption.resumptions, 0)
+        # Not resumed, the MUC checks who is still there: both answer.
+        for client in (alice, bob):
+            ping = yield self.until(client, lambda e: e.name == "iq" and e.getAttribute("from") == ROOMS)
+            client.send("<iq type='result' id='%s' to='%s'/>" % (ping.getAttribute("id"), ROOMS))
+        bob.send("<message to='%s' type='groupchat' id='after'><body>after</body></message>" % (ROOM,))
+        for client in (alice, bob):
+            heard = yield self.until(client, lambda e: e.getAttribute("type") == "groupchat" and e.body is not None)
+            self.assertEqual(str(heard.body), "after")
+            yield self.flush(client)
+            bodies = [str(e.body) for e in client.received if e.getAttribute("type") == "groupchat" and e.body]
+            self.assertEqual(bodies, ["before", "after"])

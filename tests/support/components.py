@@ -15,7 +15,7 @@ ACCEPT = "jabber:component:accept"
 SM = "urn:xmpp:sm:3"
 
 #: Component domains of the test server and their secrets.
-SECRETS = {"echo.localhost": "echo secret", "gw.localhost": "gateway secret"}
+SECRETS = {"echo.localhost": "echo-secret", "gw.localhost": "gateway=secret"}
 
 
 def componentSections(**components):
@@ -26,7 +26,7 @@ def componentSections(**components):
     """
     section = {
         "listen": "tcp:0:interface=127.0.0.1",
-        "secrets": " ".join("%s=%s" % (domain, secret.replace(" ", "-")) for domain, secret in SECRETS.items()),
+        "secrets": " ".join("%s=%s" % (domain, secret) for domain, secret in SECRETS.items()),
     }
     section.update(components)
     return {"components": section}
@@ -36,7 +36,7 @@ def secretOf(domain):
     """
     @return: the secret of C{domain} as configured by L{componentSections}.
     """
-    return SECRETS[domain].replace(" ", "-")
+    return SECRETS[domain]
 
 
 def componentPort(running):

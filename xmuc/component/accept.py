@@ -7,7 +7,10 @@ router from the start: while its component is connected, every stanza for
 the domain goes down the component's stream; while it is not, the sender
 gets the error Prosody 0.12 answers (mod_component: "Component not
 connected, bouncing error": C{<remote-server-timeout/>} of type C{wait},
-"Component unavailable"), nothing is queued.  What the component sends is
+"Component unavailable"), nothing is queued (unless the link enabled
+Stream Management and waits to be resumed: L{xmuc.component.resumption}).
+Fan-out text (L{xmuc.xmpp.serialized}) is written down the stream as it
+is (L{ExternalComponent.receiveSerialized}).  What the component sends is
 routed like any local entity's stanzas, once its C{from} is checked to be
 in its domain.
 
@@ -36,7 +39,7 @@ the serialize-once fan-out text already is).
 import hmac
 
 from twisted.application import service
-from twisted.internet import defer, endpoints
+from twisted.internet import defer, endpoints, interfaces
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import component, error, jid as jidmod, xmlstream
 from twisted.words.xish import domish
@@ -53,6 +56,11 @@ from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespa
 log = Logger()
 
 _STANZAS = frozenset(("message", "presence", "iq"))
+
+#: Stanzas come in the stream's namespace, or in jabber:client from
+#: libraries that write that one (slixmpp's use_jc_ns), which Prosody
+#: takes too.
+_STANZA_NAMESPACES = frozenset((ns.COMPONENT, ns.CLIENT))
 
 #: Seconds a component has, from connecting, to complete its handshake.
 HANDSHAKE_TIMEOUT = 30.0
@@ -120,6 +128,18 @@ class ExternalComponent:
             link.send(stanza)
             return
         self.bounce(stanza)
+
+    def receiveSerialized(self, data, build):
+        """
+        The router's fan-out path: a stanza serialized once for many
+        recipients (L{xmuc.xmpp.serialized}), written down the link as it
+        is; C{build} makes the element only to bounce it.
+        """
+        link = self.link
+        if link is not None:
+            link.send(data)
+            return
+        self.bounce(build())
 
     def bounce(self, stanza):
         """
@@ -219,6 +239,53 @@ class LinkSession:
                 entry.bounce(stanza)
 
 
+@implementer(interfaces.IPushProducer)
+class SendBacklog:
+    """
+    Registered as the streaming producer of a component connection's
+    transport, which pauses it while its write buffer is full: what is
+    written meanwhile is counted, and past C{limit} bytes the component,
+    which does not read what it is sent, is cut off (its stanzas would
+    otherwise pile up in the server's memory without end).
+
+    @ivar full: whether the transport's buffer is full.
+    @ivar backlog: bytes written since it is.
+    """
+
+    full = False
+    backlog = 0
+
+    def __init__(self, stream, limit):
+        self.stream = stream
+        self.limit = limit
+
+    def pauseProducing(self):
+        # Called again on every write while the buffer is full.
+        if not self.full:
+            self.full = True
+            self.backlog = 0
+
+    def resumeProducing(self):
+        self.full = False
+
+    def stopProducing(self):
+        self.full = False
+
+    aborted = False
+
+    def written(self, size):
+        self.backlog += size
+        if self.backlog > self.limit and not self.aborted:
+            # Nothing more can reach it: no stream error, the connection
+            # goes (a link with Stream Management then waits for a
+            # resumption, as after any cut).
+            self.aborted = True
+            self.stream.authenticator.endBecause(
+                "the component did not read %d bytes it was sent: connection aborted" % (self.backlog,)
+            )
+            self.stream.transport.abortConnection()
+
+
 class ComponentXmlStream(xmlstream.XmlStream):
     """
     One component connection: parsing with the limits of client streams
@@ -229,6 +296,7 @@ class ComponentXmlStream(xmlstream.XmlStream):
     """
 
     closing = False
+    sendBacklog = None
 
     def __init__(self, authenticator):
         xmlstream.XmlStream.__init__(self, authenticator)
@@ -289,9 +357,13 @@ class ComponentXmlStream(xmlstream.XmlStream):
 
     def write(self, data):
         """
-        Write serialized bytes.
+        Write serialized bytes (counted while the transport's buffer is
+        full, see L{SendBacklog}).
         """
         self.transport.write(data)
+        backlog = self.sendBacklog
+        if backlog is not None and backlog.full:
+            backlog.written(len(data))
 
     def send(self, obj):
         """
@@ -301,7 +373,7 @@ class ComponentXmlStream(xmlstream.XmlStream):
             obj = serialize(obj)
         if isinstance(obj, str):
             obj = obj.encode("utf-8")
-        self.transport.write(obj)
+        self.write(obj)
 
     def connectionLost(self, reason):
         xmlstream.XmlStream.connectionLost(self, reason)
@@ -353,6 +425,9 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         setNoDelay = getattr(xs.transport, "setTcpNoDelay", None)
         if setNoDelay is not None:
             setNoDelay(True)
+        if self.factory.maxSendBacklog:
+            xs.sendBacklog = SendBacklog(xs, self.factory.maxSendBacklog)
+            xs.transport.registerProducer(xs.sendBacklog, True)
         self._timer = self.factory.clock.callLater(
             HANDSHAKE_TIMEOUT, self.streamError, "connection-timeout", "no handshake in time"
         )
@@ -427,6 +502,8 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         return closed
 
     def _closing(self, why):
+        if self.authenticated and self.session is not None:
+            self.factory.resumption.acknowledgeBeforeClosing(self.session)
         self.xmlstream.closing = True
         self.endBecause(why)
         if self.authenticated:
@@ -475,7 +552,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         if self.authenticated:
             if self._previous is not None:
                 return self._settle(element)
-            if element.uri == ns.COMPONENT and element.name in _STANZAS:
+            if element.uri in _STANZA_NAMESPACES and element.name in _STANZAS:
                 return self.stanzaReceived(element)
             return self._nonStanza(element)
         if self.entry is None or self.xmlstream.closing:
@@ -543,16 +620,15 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         starts a new link, as a second connection of the domain.
         """
         previous, self._previous = self._previous, None
-        if element.uri == ns.STREAM_MANAGEMENT and element.name == "resume":
+        resuming = element.uri == ns.STREAM_MANAGEMENT and element.name == "resume"
+        if resuming:
             self.factory.resumption.resume(self, element)
             if self.session is previous or self.xmlstream.closing:
                 return
-        elif previous.entry.link is previous and not self._resolveConflict(previous):
+        if previous.entry.link is previous and not self._resolveConflict(previous):
             return
-        if previous.entry.link is previous:
-            previous.end()
         self.entry.link = self.session
-        if not (element.uri == ns.STREAM_MANAGEMENT and element.name == "resume"):
+        if not resuming:
             self.elementReceived(element)
 
     def resumed(self, session):
@@ -617,18 +693,30 @@ class ComponentStreamFactory(xmlstream.XmlStreamServerFactory):
     @ivar conflict: C{'kick_old'} or C{'kick_new'}.
     @ivar streams: the open L{ComponentXmlStream}s.
     @ivar resumption: the L{resumption.LinkRegistry} of resumable links.
+    @ivar maxSendBacklog: C{[components] max_send_backlog} (0: no limit).
     """
 
     protocol = ComponentXmlStream
     noisy = False
 
-    def __init__(self, router, components, conflict, maxStanzaSize, maxStanzaElements, clock, resumptionTimeout=600.0):
+    def __init__(
+        self,
+        router,
+        components,
+        conflict,
+        maxStanzaSize,
+        maxStanzaElements,
+        clock,
+        resumptionTimeout=600.0,
+        maxSendBacklog=0,
+    ):
         xmlstream.XmlStreamServerFactory.__init__(self, lambda: ComponentAuthenticator(self))
         self.router = router
         self.components = components
         self.conflict = conflict
         self.maxStanzaSize = maxStanzaSize
         self.maxStanzaElements = maxStanzaElements
+        self.maxSendBacklog = maxSendBacklog
         self.clock = clock
         self.streams = set()
         self._gone = {}
@@ -686,9 +774,11 @@ class ComponentService(service.Service):
         """
         @param server: the L{xmuc.server.XmucServer}.
         @raise xmuc.config.ConfigError: for a component domain the server
-            already serves.
+            already serves, or listeners without any component domain.
         """
         config = server.config
+        if not config.get("components", "secrets"):
+            raise config.error("components", "listen", "no component domain in [components] secrets")
         self.reactor = reactor
         self.ready = server.ready
         taken = set(server.hosts)
@@ -708,6 +798,7 @@ class ComponentService(service.Service):
             config.get("server", "max_stanza_elements"),
             reactor,
             config.get("components", "resumption_timeout"),
+            config.get("components", "max_send_backlog"),
         )
         self.descriptions = config.get("components", "listen")
         self.ports = []

@@ -436,6 +436,8 @@ class ComponentLink(service.Service):
             return defer.succeed(None)
         lost = self._lost
         try:
+            if self.xmlstream is xs:
+                self.resumption.closing(xs)
             xs.sendFooter()
         finally:
             xs.transport.loseConnection()

@@ -36,13 +36,7 @@ import os
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from xmuc.c2s.streammanagement import (
-    ResumptionRegistry,
-    StreamManagement,
-    failed,
-    parseH,
-    smElement,
-)
+from xmuc.c2s.streammanagement import ResumptionRegistry, StreamManagement, parseH, smElement
 from xmuc.xmpp import ns
 
 log = Logger()
@@ -134,6 +128,17 @@ class LinkRegistry(ResumptionRegistry):
             if session.bare == domain:
                 return session
         return None
+
+    def acknowledgeBeforeClosing(self, session):
+        """
+        The stream of C{session} is closed by us: tell the component what
+        we handled (XEP-0198 section 4 recommends an C{<a/>} before
+        closing), so that it sends again, on its next link, only what we
+        never got, and nothing twice.
+        """
+        smState = session.streamManagement
+        if smState is not None and session.connected and not smState.ended:
+            session._stream.send(smElement("a", h=smState.handled))
 
     def endAll(self):
         """
@@ -240,8 +245,9 @@ class ConnectingState:
         The handshake on C{xs} succeeded; C{offered} says whether the host
         announced Stream Management (L{announces}).
 
-        @return: whether the link is usable now (C{False} while a
-            C{<resume/>} is answered: stanzas are kept in the queue).
+        @return: whether the link starts afresh (C{False} while a
+            C{<resume/>} is answered: stanzas are kept in the queue, and
+            if the host resumes the link nothing was lost).
         """
         self.enabling = None
         if not offered:
@@ -285,12 +291,21 @@ class ConnectingState:
         self.link._stream = None
         smState = self.streamManagement
         if smState is not None:
+            # Not resumable or not: what was not acknowledged goes again
+            # on the next stream (resumed, or enabled afresh).
             smState._cancelAckTimers()
             smState._awaitingAck = False
-            if self.resumptionID is None:
-                # Not resumable: what was not acknowledged goes again on
-                # the next stream (enabled afresh).
-                pass
+
+    def closing(self, xs):
+        """
+        We close the stream: tell the host what we handled (XEP-0198
+        section 4 recommends an C{<a/>} before closing), so that it bounces
+        only what we never got.
+        """
+        smState = self.streamManagement
+        if smState is not None and self.enabling is None:
+            xs.send(smElement("a", h=smState.handled))
+        self.reset()
 
     def send(self, stanza):
         """
@@ -364,4 +379,3 @@ class ConnectingState:
             smState.handled = (smState.handled + 1) & 0xFFFFFFFF
 
 
-__all__ = ["LinkRegistry", "LinkStreamManagement", "ConnectingState", "announces", "newID", "failed"]
