@@ -32,6 +32,11 @@ Usage::
     python bench/compare.py --xmuc-only
     python bench/compare.py --quick --json results.json
     python bench/compare.py --baseline ../xmuc-old --scenarios fanout
+    python bench/compare.py --websocket --scenarios fanout,saturation
+
+With C{--websocket}, both columns are this xmuc: its clients on WebSocket
+(RFC 7395, C{load.py --transport websocket}) against the same scenario
+with its clients on TCP, interleaved scenario by scenario.
 
 With C{--baseline CHECKOUT}, the second server is xmuc from another
 checkout (an earlier commit, e.g. made with C{git worktree add}) instead of
@@ -117,6 +122,12 @@ class Server:
     def command(self):
         raise NotImplementedError
 
+    def loadArguments(self):
+        """
+        @return: what C{load.py} needs beyond C{--port} to reach it.
+        """
+        return []
+
     def start(self):
         log = open(os.path.join(self.directory, "server.log"), "wb")
         self.process = subprocess.Popen(self.command(), cwd=self.directory, stdout=log, stderr=subprocess.STDOUT)
@@ -179,6 +190,45 @@ class XmucServer(Server):
         return [twistd, "-n", "--pidfile=", "xmuc", "-c", path]
 
 
+class WebSocketXmucServer(XmucServer):
+    """
+    This xmuc with an HTTP listener, its clients on WebSocket.
+
+    @ivar httpPort: the HTTP port (C{/xmpp-websocket}).
+    """
+
+    def __init__(self):
+        XmucServer.__init__(self, "websocket")
+        self.httpPort = freePort()
+
+    def command(self):
+        command = XmucServer.command(self)
+        with open(command[-1], "a") as f:
+            f.write("\n[http]\nlisten = tcp:%d:interface=127.0.0.1\n" % (self.httpPort,))
+        return command
+
+    def start(self):
+        XmucServer.start(self)
+        try:
+            waitListening(self.httpPort, self.process)
+        except RuntimeError as e:
+            self.stop()
+            raise RuntimeError("%s: %s\n%s" % (self.name, e, self.log()))
+        return self
+
+    def loadArguments(self):
+        return ["--transport", "websocket", "--port", str(self.httpPort)]
+
+
+class TCPXmucServer(XmucServer):
+    """
+    This xmuc, its clients on TCP (the reference of C{--websocket}).
+    """
+
+    def __init__(self):
+        XmucServer.__init__(self, "tcp")
+
+
 def baselineServer(checkout):
     """
     @return: a server class running xmuc from C{checkout} as C{baseline}.
@@ -226,7 +276,8 @@ def runLoad(server, arguments, timeout=900):
 
     @return: its JSON report (dict), or C{{"error": ...}}.
     """
-    command = [sys.executable, LOAD, "--port", str(server.port), "--pid", str(server.process.pid)] + arguments
+    command = ([sys.executable, LOAD, "--port", str(server.port), "--pid", str(server.process.pid)]
+               + arguments + server.loadArguments())
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -333,6 +384,8 @@ def parseArguments(argv):
     parser.add_argument("--json", help="also write every report to this file")
     parser.add_argument("--baseline", metavar="CHECKOUT",
                         help="compare with xmuc from this checkout instead of Prosody")
+    parser.add_argument("--websocket", action="store_true",
+                        help="compare this xmuc's clients on WebSocket with the same on TCP")
     options = parser.parse_args(argv)
     options.scenarios = [s for s in options.scenarios.split(",") if s]
     unknown = set(options.scenarios) - set(SCENARIOS)
@@ -344,18 +397,21 @@ def parseArguments(argv):
 def run(argv=None):
     options = parseArguments(sys.argv[1:] if argv is None else argv)
     targets = []
-    if not options.prosody_only:
-        targets.append(("xmuc", XmucServer))
-    if options.baseline:
-        if not os.path.isdir(os.path.join(options.baseline, "xmuc")):
-            print("no xmuc checkout at %s" % (options.baseline,), file=sys.stderr)
-            return 2
-        targets.append(("baseline", baselineServer(options.baseline)))
-    elif not options.xmuc_only:
-        if prosodyAvailable():
-            targets.append(("prosody", ProsodyServer))
-        else:
-            print("Prosody is not installed: xmuc only", file=sys.stderr)
+    if options.websocket:
+        targets = [("websocket", WebSocketXmucServer), ("tcp", TCPXmucServer)]
+    else:
+        if not options.prosody_only:
+            targets.append(("xmuc", XmucServer))
+        if options.baseline:
+            if not os.path.isdir(os.path.join(options.baseline, "xmuc")):
+                print("no xmuc checkout at %s" % (options.baseline,), file=sys.stderr)
+                return 2
+            targets.append(("baseline", baselineServer(options.baseline)))
+        elif not options.xmuc_only:
+            if prosodyAvailable():
+                targets.append(("prosody", ProsodyServer))
+            else:
+                print("Prosody is not installed: xmuc only", file=sys.stderr)
     results = {}
     for scenario in options.scenarios:
         for name, serverClass in targets:

@@ -9,6 +9,10 @@ with C{bench/tap-bench.conf}, or Prosody with C{c2s_require_encryption =
 false} and plain or anonymous authentication).  Everything is bounded:
 clients, rooms, duration, message rate.
 
+With C{--transport websocket} the clients speak XMPP over WebSocket
+(RFC 7395) to C{ws://HOST:PORT/xmpp-websocket} (C{--port} is then the
+HTTP port): the same scenario, each stanza one WebSocket message.
+
 The clients are deliberately lean (no XML parsing after login: incoming
 data is scanned for the markers of bench messages) so that one process
 can drive hundreds of occupants and the server stays the bottleneck.
@@ -158,10 +162,89 @@ class BenchClient(protocol.Protocol):
                   % (self.room, sequence, time.perf_counter_ns(), index, self.options.padding))
         self.stats.sent += 1
 
+    def end(self):
+        self.send("</stream:stream>")
+        self.transport.loseConnection()
+
     def connectionLost(self, reason):
         self.lost = True
         if self.state != "ready" and not self.loggedIn.called:
             self.loggedIn.errback(RuntimeError("%s: connection lost" % (self.username,)))
+
+
+#: The framing namespace of XMPP over WebSocket (RFC 7395).
+FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+STANZA_START = re.compile(r"^<(message|presence|iq)([ />])")
+
+
+class WebSocketBenchClient(BenchClient):
+    """
+    A L{BenchClient} over WebSocket: C{<open/>} for the stream header,
+    each stanza one message with its namespace declared, C{<close/>} at the
+    end.  What arrives is scanned message by message as TCP data is.
+    """
+
+    def header(self):
+        self.transport.write(("<open xmlns='%s' to='%s' version='1.0'/>"
+                              % (FRAMING, self.options.domain)).encode("utf-8"))
+
+    def send(self, text):
+        self.transport.write(STANZA_START.sub(r"<\1 xmlns='jabber:client'\2", text, count=1).encode("utf-8"))
+
+    def end(self):
+        self.transport.write(("<close xmlns='%s'/>" % (FRAMING,)).encode("ascii"))
+        self.transport.loseConnection()
+
+
+class _MessageTransport:
+    """
+    What a L{WebSocketBenchClient} writes to: one message per write; the
+    rest is the TCP connection's.
+    """
+
+    def __init__(self, carrier):
+        self.carrier = carrier
+
+    def write(self, data):
+        if self.carrier.state == self.carrier.STATE_OPEN:
+            self.carrier.sendMessage(data)
+
+    def loseConnection(self):
+        if self.carrier.state == self.carrier.STATE_OPEN:
+            self.carrier.sendClose(1000)
+
+    def setTcpNoDelay(self, enabled):
+        self.carrier.transport.setTcpNoDelay(enabled)
+
+    def pauseProducing(self):
+        self.carrier.transport.pauseProducing()
+
+    def resumeProducing(self):
+        self.carrier.transport.resumeProducing()
+
+
+def webSocketFactory(options, client):
+    """
+    @return: an autobahn client factory whose one connection carries
+        C{client}.
+    """
+    from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
+
+    class Carrier(WebSocketClientProtocol):
+        def onOpen(self):
+            client.makeConnection(_MessageTransport(self))
+
+        def onMessage(self, payload, isBinary):
+            client.dataReceived(payload)
+
+        def onClose(self, wasClean, code, reason):
+            client.connectionLost(None)
+
+    factory = WebSocketClientFactory("ws://%s:%d%s" % (options.host, options.port, options.ws_path),
+                                     protocols=["xmpp"])
+    factory.protocol = Carrier
+    factory.setProtocolOptions(autoFragmentSize=0, openHandshakeTimeout=10)
+    return factory
 
 
 def percentile(sorted_values, fraction):
@@ -178,9 +261,13 @@ def connectAll(options, stats):
     run = uuid.uuid4().hex[:6]
     batch = []
     for n in range(options.clients):
-        client = BenchClient(options, "bench%s-%d" % (run, n), stats)
-        batch.append(endpoint.connect(protocol.Factory.forProtocol(lambda c=client: c)).addCallback(
-            lambda p: p.loggedIn))
+        if options.transport == "websocket":
+            client = WebSocketBenchClient(options, "bench%s-%d" % (run, n), stats)
+            factory = webSocketFactory(options, client)
+        else:
+            client = BenchClient(options, "bench%s-%d" % (run, n), stats)
+            factory = protocol.Factory.forProtocol(lambda c=client: c)
+        batch.append(endpoint.connect(factory).addCallback(lambda p, c=client: c.loggedIn))
         clients.append(client)
         if len(batch) >= options.connect_batch:
             yield defer.gatherResults(batch, consumeErrors=True)
@@ -318,6 +405,7 @@ def main(options):
             client.transport.pauseProducing()
     report = {
         "server": "%s:%d" % (options.host, options.port),
+        "transport": options.transport,
         "clients": len(clients),
         "rooms": len(rooms),
         "occupants_per_room": -(-len(clients) // len(rooms)),
@@ -361,8 +449,7 @@ def main(options):
         memory["rss_kb_peak"] = vmRSS(options.pid, "VmHWM")
         report["memory"] = memory
     for client in clients + slow:
-        client.send("</stream:stream>")
-        client.transport.loseConnection()
+        client.end()
     return report
 
 
@@ -379,7 +466,10 @@ def _rates(text):
 def parseArguments(argv):
     parser = argparse.ArgumentParser(description="MUC fan-out load generator")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5222)
+    parser.add_argument("--port", type=int, default=5222, help="the c2s port (the HTTP port over WebSocket)")
+    parser.add_argument("--transport", choices=("tcp", "websocket"), default="tcp",
+                        help="XMPP over TCP, or over WebSocket (RFC 7395)")
+    parser.add_argument("--ws-path", default="/xmpp-websocket", help="the WebSocket path")
     parser.add_argument("--domain", default="localhost", help="the users' domain")
     parser.add_argument("--muc", default="conference.localhost", help="the MUC service domain")
     parser.add_argument("--sasl", choices=("plain", "anonymous"), default="plain")

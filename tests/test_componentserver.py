@@ -325,3 +325,22 @@ class TwistdComponentTests(unittest.TestCase):
         self.assertNotEqual(code, 0)
         self.assertNotIn("Traceback", output)
         self.assertIn("%s:5 [auth] backend: not used when xmuc runs as a component" % (path,), output)
+
+
+class HostSectionsRefusedTests(unittest.TestCase):
+    def test_federationAndHTTPRefused(self):
+        """
+        Federation, HTTP and upload keys are the host's business: each is
+        an error in component mode.
+        """
+        from xmuc.config import collectErrors, readRaw
+
+        path = writeConfig(self, {
+            "component": {"connect": "tcp:host=127.0.0.1:port=5347", "secret": "x"},
+            "s2s": {"listen": "tcp:5269"},
+            "http": {"listen": "tcp:5280"},
+            "upload": {"enabled": "true"},
+        })
+        errors = collectErrors(readRaw(path), path)
+        self.assertEqual([(e.section, e.key) for e in errors],
+                         [("s2s", "listen"), ("http", "listen"), ("upload", "enabled")])

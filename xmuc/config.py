@@ -187,6 +187,29 @@ def parseEndpoints(value):
     return [parseEndpoint(item) for item in parseList(value)]
 
 
+def parseRoutes(value):
+    """
+    Static server-to-server routes: C{domain=host:port} items, separated
+    by commas or whitespace.
+
+    @return: C{{domain: (host, port)}}.
+    """
+    routes = {}
+    for item in parseList(value):
+        domain, equals, target = item.partition("=")
+        host, colon, port = target.rpartition(":")
+        if not equals or not colon or not host:
+            raise ValueError("expected domain=host:port, got %r" % (item,))
+        try:
+            number = int(port)
+        except ValueError:
+            number = 0
+        if not 0 < number < 65536:
+            raise ValueError("not a port number in %r" % (item,))
+        routes[parseDomain(domain)] = (host.strip("[]"), number)
+    return routes
+
+
 def parseChoice(*choices):
     def parse(value):
         stripped = value.strip()
@@ -231,6 +254,59 @@ def parseSecrets(value):
             raise ValueError("%s appears twice" % (domain,))
         result[domain] = secret
     return result
+
+
+def parseBaseURL(value):
+    """
+    An absolute C{http://} or C{https://} URL without query or fragment
+    (C{https://chat.example.org/}); empty for none.  Returned without its
+    trailing slash.
+    """
+    url = value.strip()
+    if not url:
+        return ""
+    if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", url):
+        raise ValueError("expected an http:// or https:// URL, got %r" % (value,))
+    return url.rstrip("/")
+
+
+def parseNetworks(value):
+    """
+    IP addresses and networks (C{127.0.0.1 10.0.0.0/8 ::1}).
+
+    @return: a list of L{ipaddress.IPv4Network} / L{ipaddress.IPv6Network}.
+    """
+    import ipaddress
+
+    networks = []
+    for item in parseList(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError("not an IP address or network: %r" % (item,))
+    return networks
+
+
+def parseOrigins(value):
+    """
+    Web origins (RFC 6454: C{https://example.org}, C{http://localhost:8080}).
+
+    @return: the list, lowercased, without trailing slashes.
+    """
+    origins = []
+    for item in parseList(value):
+        origin = item.rstrip("/").lower()
+        if not re.match(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$", origin):
+            raise ValueError("expected an origin such as https://example.org, got %r" % (item,))
+        origins.append(origin)
+    return origins
+
+
+def parseOptionalDomain(value):
+    """
+    A bare domain name, or empty for the default.
+    """
+    return parseDomain(value) if value.strip() else ""
 
 
 class Option:
@@ -386,6 +462,31 @@ SCHEMA = {
         # Messages one occupant may send at once before the rate applies.
         "occupant_message_burst": Option(parseInt(1), "10"),
     },
+    "s2s": {
+        # Server-to-server listening endpoints (empty: no federation).
+        "listen": Option(parseEndpoints, ""),
+        # Endpoints where servers connect with TLS at once (XEP-0368).
+        "direct_tls_listen": Option(parseEndpoints, ""),
+        # Static routes domain=host:port, used instead of DNS.
+        "routes": Option(parseRoutes, ""),
+        # Refuse server streams without TLS, in both directions.
+        "require_encryption": Option(parseBool, "true"),
+        # PEM certificate and key for server streams (empty: [c2s]'s).
+        "tls_certificate": Option(parseString, ""),
+        "tls_key": Option(parseString, ""),
+        # PEM file of trusted CA certificates (empty: the system's).
+        "ca_certificates": Option(parseString, ""),
+        # Only peers with a valid certificate are authenticated.
+        "secure_auth": Option(parseBool, "true"),
+        # Secret of the dialback keys (empty: a random one per start).
+        "dialback_secret": Option(parseString, ""),
+        # Seconds a server stream may stay unused before it is closed.
+        "idle_timeout": Option(parseFloat(1), "300"),
+        # Seconds to set up an outgoing stream, or for a peer to speak.
+        "connect_timeout": Option(parseFloat(1), "30"),
+        # Largest stanza accepted from a server, in bytes.
+        "max_stanza_size": Option(parseInt(1024), "262144"),
+    },
     "components": {
         # Endpoints external components (XEP-0114) connect to (empty: none).
         "listen": Option(parseEndpoints, ""),
@@ -414,6 +515,43 @@ SCHEMA = {
         # Seconds an occupant's client has to answer the ping sent when
         # the link comes back before it is removed from its rooms.
         "ping_timeout": Option(parseFloat(0.01), "30"),
+    },
+    "http": {
+        # HTTP listening endpoints (WebSocket, discovery); empty: no HTTP.
+        # tap.conf sets tcp:5280:interface=127.0.0.1; absent here, so that a
+        # configuration without [http] (tests, older files) binds nothing more.
+        "listen": Option(parseEndpoints, ""),
+        # Public base URL of the HTTP service (behind a reverse proxy);
+        # empty: the URL each request was made to.
+        "external_url": Option(parseBaseURL, ""),
+        # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+        "trusted_proxies": Option(parseNetworks, ""),
+        # Origins web pages may open WebSocket streams from (empty: any).
+        "allowed_origins": Option(parseOrigins, ""),
+    },
+    "upload": {
+        # Run the HTTP File Upload service (XEP-0363); needs the HTTP listener.
+        "enabled": Option(parseBool, "false"),
+        # Upload service domain (empty: upload.<first host>).
+        "domain": Option(parseOptionalDomain, ""),
+        # Public URL of the upload root (empty: [http] external_url/upload).
+        "url": Option(parseBaseURL, ""),
+        # Directory of the uploaded files.
+        "path": Option(parseString, "data/upload"),
+        # Largest file, in bytes.
+        "max_size": Option(parseInt(1), "10485760"),
+        # Media types accepted (type/subtype or type/*; empty: any).
+        "allowed_types": Option(parseList, ""),
+        # Bytes one user may upload per day (0: no limit).
+        "quota": Option(parseInt(0), "104857600"),
+        # Seconds a PUT URL stays valid.
+        "slot_lifetime": Option(parseInt(1), "300"),
+        # Seconds files are kept (0: forever).
+        "expire_after": Option(parseInt(0), "604800"),
+        # Key signing PUT URLs (empty: a random one kept in the upload directory).
+        "secret": Option(parseString, ""),
+        # Let users of other servers upload.
+        "allow_remote": Option(parseBool, "false"),
     },
     "log": {
         # Default log level.
@@ -592,6 +730,10 @@ NOT_IN_COMPONENT_MODE = {
     "muc": ("enabled",),
     # Components attach to the host, not to its component.
     "components": None,
+    # Federation, HTTP and file upload are the host's.
+    "s2s": None,
+    "http": None,
+    "upload": None,
 }
 
 

@@ -11,6 +11,7 @@ C{xmucctl}: the administration command line.
     xmucctl tombstones [--kind room]
     xmucctl lift-tombstone lobby@conference.localhost
     xmucctl check-config
+    xmucctl check s2s example.org
     xmucctl cert localhost
     xmucctl cert --import /etc/letsencrypt/live/example.org
 
@@ -56,6 +57,7 @@ from xmuc.c2s.certificates import CertificateError, readCertificatePair
 from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
+from xmuc.s2s.check import checkS2S, verdictLine
 from xmuc.storage.interfaces import StorageError
 from xmuc.xmpp.jid import jidOrNone
 
@@ -159,6 +161,15 @@ def buildParser():
     sub.add_argument("jid", help="the bare JID of the account or room")
 
     command("check-config", "validate the configuration, reporting every problem")
+
+    sub = command(
+        "check",
+        "check federation with a domain: DNS, connection, TLS, its certificate, "
+        "authentication (one line per step)",
+    )
+    sub.add_argument("what", choices=("s2s",), help="what to check")
+    sub.add_argument("domain", help="the remote domain")
+    sub.add_argument("--from", dest="local", metavar="DOMAIN", help="our domain (default: the first host)")
 
     sub = command(
         "cert",
@@ -919,6 +930,37 @@ def _runStorage(args, config, password, stdout):
     return 0
 
 
+def _checkS2S(args, config, stdout):
+    """
+    Run C{check s2s} in a reactor of its own.
+
+    @return: the exit code: 0 when every step passed, else 1.
+    """
+    domain = jidOrNone(args.domain)
+    if domain is None or domain.user or domain.resource:
+        raise CommandError("not a domain: %r" % (args.domain,))
+    outcome = {}
+
+    def run(reactor):
+        def report(verdict, step, text):
+            stdout.write(verdictLine(verdict, step, text) + "\n")
+            stdout.flush()
+
+        d = checkS2S(config, domain.host, report, reactor, local=args.local)
+        d.addCallback(lambda passed: outcome.__setitem__("passed", passed))
+        d.addErrback(lambda failure: outcome.__setitem__("failure", failure))
+        return d
+
+    try:
+        task.react(run)
+    except SystemExit:
+        pass
+    if "failure" in outcome:
+        outcome["failure"].printTraceback(sys.stderr)
+        return 1
+    return 0 if outcome.get("passed") else 1
+
+
 def main(argv=None, stdout=None, stderr=None, stdin=None):
     """
     The C{xmucctl} entry point: the only place deciding the exit code.
@@ -952,6 +994,8 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
             stdout.write("%s: configuration OK\n" % (args.config,))
             return 0
         config = _load(args.config)
+        if args.command == "check":
+            return _checkS2S(args, config, stdout)
         if args.command == "cert" and args.importFrom is not None:
             pair, certificatePath, keyPath = importCertificate(args, config)
             stdout.write(

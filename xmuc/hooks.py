@@ -37,6 +37,18 @@ C{account-blocks(account, contact)} (L{ACCOUNT_BLOCKS}, with L{HookRegistry.fire
     (XEP-0191) says so; L{None} (nobody answers) means no.  The MUC asks
     before relaying a private message, since only it knows the sender's
     real JID behind its nickname.
+C{s2s-domain-failed(domain, condition, reason)} (L{S2S_DOMAIN_FAILED}, with L{HookRegistry.fireAll})
+    A remote C{domain} cannot be reached any more: setting up a stream to
+    it failed (the stanzas waiting were bounced with C{condition},
+    C{remote-server-not-found} or C{remote-server-timeout}), or an
+    established stream to it was lost without being closed.  C{reason}
+    says why, in words.  Its users are gone as far as this server knows.
+C{room-messages-removed(room, messages)} (L{ROOM_MESSAGES_REMOVED}, with L{HookRegistry.fireAll})
+    Messages of the room C{room} (bare JID, str) were taken down by
+    moderation: a moderator retracted one (XEP-0425), or the room was
+    destroyed with its history and archive.  C{messages} is a list of
+    the removed messages as serialized XML (str), as they were before; the
+    upload service deletes the files they link to.
 """
 
 import itertools
@@ -50,7 +62,13 @@ ACCOUNT_DELETED = "account-deleted"
 
 ACCOUNT_BLOCKS = "account-blocks"
 
-SERVER_EVENTS = frozenset({ACCOUNT_DELETED, ACCOUNT_BLOCKS})
+S2S_DOMAIN_FAILED = "s2s-domain-failed"
+
+ROOM_MESSAGES_REMOVED = "room-messages-removed"
+
+SERVER_EVENTS = frozenset(
+    {ACCOUNT_DELETED, ACCOUNT_BLOCKS, S2S_DOMAIN_FAILED, ROOM_MESSAGES_REMOVED}
+)
 
 
 class UncataloguedEvent(KeyError):

@@ -20,6 +20,10 @@ class Router:
         (set by the session manager).
     @ivar sessions: C{{full JID str: ISession}}, maintained by the session
         manager, used for the pre-serialized fast path.
+    @ivar remote: what takes stanzas for every other domain (the
+        federation service, L{xmuc.s2s.manager.S2SManager}: C{route(stanza)}
+        and C{routeSerialized(to, data, build)}), or L{None} when the
+        server does not federate.
     @ivar textComponents: C{{domain: component}} of the components that
         also take serialized stanzas (a C{receiveSerialized(data, build)}
         method: external components, whose stream writes the text as
@@ -32,6 +36,7 @@ class Router:
         self.sessions = {}
         self.textComponents = {}
         self.localDelivery = None
+        self.remote = None
 
     def addComponent(self, domain, component):
         """
@@ -63,8 +68,10 @@ class Router:
                     self.route(errorReply(stanza, "internal-server-error"))
         elif host in self.hosts:
             self.localDelivery(stanza)
+        elif self.remote is not None:
+            self.remote.route(stanza)
         elif not isError(stanza) and stanza.getAttribute("from"):
-            # No server-to-server links: every other domain is unreachable.
+            # No federation: every other domain is unreachable.
             self.route(errorReply(stanza, "remote-server-not-found", payload=False))
 
     def routeSerialized(self, to, data, build):
@@ -81,14 +88,21 @@ class Router:
         if session is not None:
             session.send(data)
             return
+        domain = _domainOf(to)
         if self.textComponents:
-            component = self.textComponents.get(_domainOf(to))
+            component = self.textComponents.get(domain)
             if component is not None:
                 try:
                     component.receiveSerialized(data, build)
                 except Exception:
                     log.failure("component {domain} failed on a stanza", domain=component.domain)
                 return
+        remote = self.remote
+        if remote is not None and domain not in self.hosts and domain not in self.components:
+            # A remote occupant: the text goes to its domain's stream as it
+            # is, no element built.
+            remote.routeSerialized(to, data, build)
+            return
         self.route(build())
 
 

@@ -20,9 +20,13 @@ from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBacke
 from xmuc.c2s.stream import ClientStreamFactory
 from xmuc.component.accept import ComponentService
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
+from xmuc.http.site import HTTPFrontend
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
+from xmuc.s2s.manager import S2SManager
 from xmuc.session.manager import SessionManager
+from xmuc.upload.resource import UploadResource, uploadRequestFactory
+from xmuc.upload.service import UploadService
 
 log = Logger()
 
@@ -218,7 +222,13 @@ class XmucServer(OrderedMultiService):
     @ivar router: the L{Router}.
     @ivar sm: the L{xmuc.session.manager.SessionManager}.
     @ivar muc: the L{xmuc.muc.service.MUCService} or L{None}.
-    @ivar listeners: the client L{ListeningService}s.
+    @ivar s2s: the L{xmuc.s2s.manager.S2SManager} or L{None}.
+    @ivar listeners: the client L{ListeningService}s (c2s first, then
+        HTTP).
+    @ivar http: the L{xmuc.http.site.HTTPFrontend}, or L{None} when
+        C{[http] listen} is empty.
+    @ivar upload: the L{xmuc.upload.service.UploadService}, or L{None}
+        when C{[upload] enabled} is off.
     @ivar reactor: the reactor the server listens and times with.
     """
 
@@ -246,6 +256,16 @@ class XmucServer(OrderedMultiService):
         self.ready = storageService.ready
 
         self.router = Router(self.hosts)
+
+        # Federation, when [s2s] listen (or direct_tls_listen) is set:
+        # stopped after everything that sends (the MUC tells remote
+        # occupants the rooms close, the session manager tells remote
+        # contacts its users leave).
+        self.s2s = None
+        if config.get("s2s", "listen") or config.get("s2s", "direct_tls_listen"):
+            self.s2s = S2SManager(self, reactor)
+            self.router.remote = self.s2s
+            self.s2s.setServiceParent(self)
 
         # Children stop in reverse order: listeners first (no new clients),
         # then the MUC (occupants get status 332 while their sessions still
@@ -286,6 +306,39 @@ class XmucServer(OrderedMultiService):
             )
             listener.setServiceParent(self)
             self.listeners.append(listener)
+
+        # HTTP (off when [http] listen is empty): parts served over HTTP
+        # attach their resources to self.http.root.
+        self.http = None
+        if config.get("http", "listen"):
+            self.http = HTTPFrontend(self)
+            for description in config.get("http", "listen"):
+                listener = ListeningService(
+                    endpoints.serverFromString(reactor, withBacklog(description)),
+                    self.http.site,
+                    self.ready,
+                    reactor,
+                    description,
+                )
+                listener.setServiceParent(self)
+                self.http.listeners.append(listener)
+                self.listeners.append(listener)
+
+        # HTTP File Upload (XEP-0363): a component handing out slots, its
+        # files served under /upload/ of the HTTP listener.
+        self.upload = None
+        if config.get("upload", "enabled"):
+            if self.http is None:
+                raise config.error("upload", "enabled", "the upload service needs [http] listen")
+            domain = config.get("upload", "domain") or "upload." + self.hosts[0]
+            if domain in self.hosts or domain in self.router.components:
+                raise config.error("upload", "domain", "%s is already served by another part" % (domain,))
+            self.upload = UploadService(self, domain, self.http)
+            self.router.addComponent(self.upload.domain, self.upload)
+            self.upload.setServiceParent(self)
+            self.http.root.putChild(b"upload", UploadResource(self.upload))
+            self.http.site.requestFactory = uploadRequestFactory(self.http.site.requestFactory, self.upload,
+                                                                 b"/upload/")
 
     def startService(self):
         """

@@ -24,6 +24,7 @@ from xmuc.muc.history import historyOf
 from xmuc.muc.locking import isLocked
 from xmuc.muc.subject import subjectOf
 from xmuc.xmpp import ns
+from xmuc.xmpp.errors import errorReply
 
 
 class RoomLifecycleTests(MUCTestCase):
@@ -706,3 +707,65 @@ class ServiceChangedNickTests(MUCTestCase):
         self.rosaline.join("room", "Juliet")
         [error] = self.juliet.join("room", "juliet")
         self.assertEqual(condition(error)[0], "conflict")
+
+
+
+class _FarServer:
+    """
+    What the router hands stanzas for other domains to: it takes them
+    while C{reachable}, else bounces each at once, as a server whose
+    stream failed does.
+    """
+
+    def __init__(self, router):
+        self.router = router
+        self.reachable = True
+        self.received = []
+
+    def route(self, stanza):
+        if self.reachable:
+            self.received.append(stanza)
+        elif stanza.getAttribute("type") != "error":
+            self.router.route(errorReply(stanza, "remote-server-not-found", payload=False))
+
+    def routeSerialized(self, to, data, build):
+        self.route(build())
+
+
+class UnreachableOccupantTests(MUCTestCase):
+    """
+    An occupant whose server stops answering: everything the room sends
+    it bounces at once, its own leaving included.
+    """
+
+    def setUp(self):
+        MUCTestCase.setUp(self)
+        self.far = _FarServer(self.harness.router)
+        self.harness.router.remote = self.far
+        self.createRoom()
+        self.stranger = self.harness.client("stranger@far.example/x")
+        self.stranger.join("room", "Stranger")
+        self.romeo.received()
+
+    def test_bouncedLeavingRemovesOnce(self):
+        """
+        The first bounce removes the occupant with 333; the unavailable
+        presence that removal sends bounces too, and is ignored: the
+        occupant leaves once, nothing raises.
+        """
+        self.far.reachable = False
+        self.romeo.send("<message to='%s' type='groupchat'><body>hello</body></message>" % (ROOM,))
+        left = [s for s in self.romeo.received() if s.name == "presence"]
+        self.assertEqual([(s["from"], s["type"], codes(s)) for s in left],
+                         [(ROOM + "/Stranger", "unavailable", ["333"])])
+        self.assertEqual(list(self.room().occupants), ["Romeo"])
+
+    def test_unreachableJoinerNeverAppears(self):
+        """
+        A joiner whose server cannot be reached is gone before anyone
+        sees it arrive.
+        """
+        self.far.reachable = False
+        self.harness.client("other@far.example/y").join("room", "Other")
+        self.assertEqual([s for s in self.romeo.received() if s.name == "presence"], [])
+        self.assertEqual(sorted(self.room().occupants), ["Romeo", "Stranger"])

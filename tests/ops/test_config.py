@@ -383,7 +383,12 @@ class ShippedTapConfTests(unittest.TestCase):
         self.assertIn("tcp:5222:interface=127.0.0.1", shipped)
         port = freePort()
         with open(os.path.join(directory, "tap.conf"), "w", encoding="utf-8") as f:
-            f.write(shipped.replace("tcp:5222:", "tcp:%d:" % (port,)))
+            # The shipped HTTP port may be taken on a test machine.
+            f.write(
+                shipped.replace("tcp:5222:", "tcp:%d:" % (port,)).replace(
+                    "tcp:5280:", "tcp:%d:" % (freePort(),)
+                )
+            )
 
         out, err, code = yield self.xmucctl(directory, "cert", "localhost")
         self.assertEqual(code, 0, err)

@@ -45,10 +45,13 @@ def startClientServer(testCase, overrides=None):
     return running
 
 
-def runClientScript(testCase, running, name, *extra):
+def runClientScript(testCase, running, name, *extra, logName=None):
     """
     Run C{tests/clients/<name>.py} against C{running}; its output is
     kept in C{<name>.log} next to the server's configuration.
+
+    @param logName: the log's file name when the arguments would not make
+        one (paths, long texts).
 
     @return: Deferred firing with the names of the checks it printed, in
         order; the test fails (with the script's output) when the script
@@ -61,6 +64,7 @@ def runClientScript(testCase, running, name, *extra):
         os.path.dirname(running.server.config.path),
         name,
         *extra,
+        logName=logName,
     )
 
 
@@ -81,7 +85,7 @@ def runScriptProcess(port, certificate, name, *extra):
 
 
 @defer.inlineCallbacks
-def runScript(testCase, port, certificate, logDirectory, name, *extra):
+def runScript(testCase, port, certificate, logDirectory, name, *extra, logName=None):
     """
     Run C{tests/clients/<name>.py} against the server on C{port} whose
     certificate is the file C{certificate}; the output is kept in
@@ -93,7 +97,9 @@ def runScript(testCase, port, certificate, logDirectory, name, *extra):
     output = out.decode("utf-8", "replace")
     # Kept for whoever debugs a run (the test's temporary directory).
     directory = logDirectory
-    with open(os.path.join(directory, name + "-".join(("",) + extra) + ".log"), "wb") as f:
+    if logName is None:
+        logName = name + "-".join(("",) + extra) + ".log"
+    with open(os.path.join(directory, logName), "wb") as f:
         f.write(out + b"\n--- stderr\n" + err)
     lines = output.splitlines()
     if code != 0 or "DONE" not in lines:

@@ -129,9 +129,12 @@ class ClientXmlStream(xmlstream.XmlStream):
     @ivar output: its L{xmuc.c2s.limits.OutputMonitor}, or L{None}.
     @ivar addressKey: the peer address as the limits count it.
     @ivar admitted: whether the limits counted this connection.
+    @ivar startTLSAllowed: whether STARTTLS may be offered (not over a
+        WebSocket, whose TLS is the connection's own).
     """
 
     tls = False
+    startTLSAllowed = True
     closing = False
     outputCongested = False
     congestedRecipients = 0
@@ -725,7 +728,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         features = domish.Element((ns.STREAMS, "features"))
         if self.username is None:
             xs = self.xmlstream
-            if self.factory.tlsOptions is not None and not xs.tls:
+            if self.factory.tlsOptions is not None and not xs.tls and xs.startTLSAllowed:
                 starttls = features.addElement((ns.TLS, "starttls"))
                 if self.factory.requireEncryption:
                     starttls.addElement("required")
@@ -854,7 +857,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
 
     def _startTLS(self):
         xs = self.xmlstream
-        if xs.tls or self.username is not None or self.factory.tlsOptions is None:
+        if xs.tls or self.username is not None or self.factory.tlsOptions is None or not xs.startTLSAllowed:
             xs.send(domish.Element((ns.TLS, "failure")))
             return self.close(why="STARTTLS refused")
         xs.send(domish.Element((ns.TLS, "proceed")))

@@ -356,9 +356,12 @@ class StreamManagement:
         if not self.queue:
             return
         sender = self.session.bare
-        self.session._stream.write(
-            "".join(_withDelay(data, name, stamp, sender) for name, data, stamp in self.queue).encode("utf-8")
-        )
+        # One write per stanza, as everywhere else: a WebSocket stream
+        # sends each write as one message (RFC 7395: one element each).
+        # The transport still sends them together.
+        write = self.session._stream.write
+        for name, data, stamp in self.queue:
+            write(_withDelay(data, name, stamp, sender).encode("utf-8"))
         self._requestAck()
 
     def end(self):

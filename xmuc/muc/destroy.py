@@ -7,7 +7,7 @@ C{room-destroyed} (history, archive, tombstones).
 
 from twisted.words.xish import domish
 
-from xmuc.muc import hooks, presence
+from xmuc.muc import hooks, presence, removal
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError
 from xmuc.xmpp.jid import parseJID
@@ -18,7 +18,8 @@ def destroy(room, reason=None, alternate=None, password=None):
     Destroy the room (XEP-0045 10.9): every occupant gets unavailable
     presence with C{<destroy/>}; the room leaves the service and storage.
 
-    @return: a Deferred firing once storage forgot it.
+    @return: a Deferred firing once storage forgot it and the files its
+        messages linked to are deleted (L{removal.destroyed}).
     """
     element = domish.Element((ns.MUC_USER, "destroy"))
     if alternate:
@@ -35,8 +36,11 @@ def destroy(room, reason=None, alternate=None, password=None):
         occupant.role = "none"
         presence.sendToOwnSessions(room, occupant, leaving)
         room.forgetOccupant(occupant)
+    # Read before the room-destroyed handlers purge history and archive.
+    removed = removal.destroyed(room)
     room.hooks.fire(hooks.ROOM_DESTROYED, room=room, reason=reason, alternate=alternate)
-    return room.service.forgetRoom(room)
+    forgotten = room.service.forgetRoom(room)
+    return forgotten.addCallback(lambda _: removed)
 
 
 def destroyRequest(room, stanza, request):

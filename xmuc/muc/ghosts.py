@@ -56,6 +56,11 @@ def kickForError(room, occupant, stanza, to=None):
     text is added in non-anonymous rooms), and status 333 when the
     occupant leaves with it (its last session).
     """
+    if occupant.role == "none":
+        # Already on its way out: this is the bounce of the unavailable
+        # presence its removal sent (a server that cannot be reached
+        # answers at once), and it must not leave a second time.
+        return
     condition, text = errorConditionOf(stanza)
     message = "Kicked: " + (condition.replace("-", " ") if condition else "presence error")
     if text and room.config.whois == "anyone":

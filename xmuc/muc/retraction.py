@@ -35,7 +35,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from xmuc.muc import history, hooks, mam
+from xmuc.muc import history, hooks, mam, removal
 from xmuc.muc.occupantid import occupantID
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import stamp
@@ -369,6 +369,9 @@ def retract(room, request, actor, archived):
     def replaced(_):
         replaceInHistory(room, request.stanzaID, retracted)
         announce(room, request, actor)
+        # What it linked to goes too (files uploaded here), before the
+        # moderator's answer.
+        return removal.retracted(room, found)
 
     return d.addCallback(replaced)
 

@@ -1029,9 +1029,10 @@ class PersonalEventing:
         senderBare = _bare(sender)
         if senderBare is None or senderBare == owner:
             return
-        if senderBare.rpartition("@")[2] not in self.sm.router.hosts:
-            # Only local accounts can be contacts (no server-to-server):
-            # MUC occupants' presences need no roster look-up.
+        if senderBare.rpartition("@")[2] in self.sm.router.components:
+            # A service's presence (a MUC occupant's) is no contact's: no
+            # roster look-up.  Users of local hosts and of other servers
+            # (federation) may be contacts.
             return
         roster = self.sm.rosters.cached(owner)
         if roster is not None:

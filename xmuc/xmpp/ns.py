@@ -122,3 +122,15 @@ HATS_COMMANDS = "urn:xmpp:hats:commands"
 #: The namespace of hats before XEP-0317 chose one, which Prosody 0.12
 #: sends and clients of its time read.
 HATS_LEGACY = "xmpp:prosody.im/protocol/hats:1"
+
+# Server-to-server streams (RFC 6120), Server Dialback (XEP-0220).
+SERVER = "jabber:server"
+DIALBACK = "jabber:server:dialback"
+DIALBACK_FEATURE = "urn:xmpp:features:dialback"
+# XMPP over WebSocket (RFC 7395) and its discovery (XEP-0156).
+FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+ALT_CONNECTIONS_WEBSOCKET = "urn:xmpp:alt-connections:websocket"
+XRD = "http://docs.oasis-open.org/ns/xri/xrd-1.0"
+
+# HTTP File Upload (XEP-0363).
+HTTP_UPLOAD = "urn:xmpp:http:upload:0"

@@ -1,0 +1,78 @@
+"""
+Where a domain's server is: static routes first, else SRV records asked
+of a real DNS server (Twisted Names serving a zone file on loopback), in
+priority order, direct TLS ones (XEP-0368) included, else the domain on
+port 5269.
+"""
+
+import os
+
+from twisted.internet import defer, reactor
+from twisted.names import authority, client, dns, server
+from twisted.trial import unittest
+
+from xmuc.s2s.resolver import Resolver, Target
+
+ZONE = """\
+$ORIGIN example.test.
+$TTL 300
+@ IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 300
+@ IN NS ns.example.test.
+ns IN A 127.0.0.1
+_xmpp-server._tcp IN SRV 10 5 5269 xmpp2.example.test.
+_xmpp-server._tcp IN SRV 5 5 5270 xmpp1.example.test.
+_xmpps-server._tcp IN SRV 0 5 5223 tls.example.test.
+rooms IN A 127.0.0.1
+_xmpp-server._tcp.closed IN SRV 0 0 0 .
+"""
+
+
+class ResolverTests(unittest.TestCase):
+    def setUp(self):
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write(ZONE)
+        factory = server.DNSServerFactory(authorities=[authority.BindAuthority(path)])
+        factory.noisy = False
+        protocol = dns.DNSDatagramProtocol(factory)
+        protocol.noisy = False
+        self.port = reactor.listenUDP(0, protocol, interface="127.0.0.1")
+        self.addCleanup(self.port.stopListening)
+        self.dns = client.Resolver(servers=[("127.0.0.1", self.port.getHost().port)])
+
+    @defer.inlineCallbacks
+    def test_srvOrder(self):
+        """
+        Both services' records, lowest priority first; the
+        C{_xmpps-server} one starts with TLS.
+        """
+        targets = yield Resolver({}, self.dns).targets("example.test")
+        self.assertEqual(
+            [(t.host, t.port, t.directTLS) for t in targets],
+            [("tls.example.test", 5223, True), ("xmpp1.example.test", 5270, False), ("xmpp2.example.test", 5269, False)],
+        )
+
+    @defer.inlineCallbacks
+    def test_noRecords(self):
+        """
+        Without SRV records, the domain itself on port 5269.
+        """
+        targets = yield Resolver({}, self.dns).targets("rooms.example.test")
+        self.assertEqual([(t.host, t.port, t.directTLS) for t in targets], [("rooms.example.test", 5269, False)])
+
+    @defer.inlineCallbacks
+    def test_staticRoute(self):
+        """
+        A static route wins over DNS.
+        """
+        targets = yield Resolver({"example.test": ("127.0.0.9", 5999)}, self.dns).targets("example.test")
+        self.assertEqual(targets, [Target("127.0.0.9", 5999, False, "[s2s] routes")])
+
+    @defer.inlineCallbacks
+    def test_notOffered(self):
+        """
+        RFC 6120 3.2.1: a lone SRV target "." says the domain does not
+        federate: nothing to try, not even port 5269.
+        """
+        targets = yield Resolver({}, self.dns).targets("closed.example.test")
+        self.assertEqual(targets, [])

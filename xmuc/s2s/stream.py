@@ -1,0 +1,286 @@
+"""
+The XML stream of a server-to-server connection, either direction: the
+parser guards and the stanza size limit of client streams, the
+C{jabber:server} header with the dialback prefix, stream errors, and the
+namespace change of stanzas crossing between C{jabber:server} and
+C{jabber:client}.
+
+What a stream does with what it reads is its negotiator's business:
+L{xmuc.s2s.incoming.IncomingNegotiator} for a peer that connected to us,
+L{xmuc.s2s.outgoing.OutgoingNegotiator} for a connection we opened.
+"""
+
+import binascii
+import os
+
+from twisted.internet import defer
+from twisted.words.protocols.jabber import error, xmlstream
+from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
+from twisted.words.xish import domish
+
+from xmuc.xmpp import ns
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
+
+#: Seconds a closing stream may take before the TCP connection is aborted.
+CLOSE_TIMEOUT = 10.0
+
+STANZAS = frozenset(("message", "presence", "iq"))
+
+
+def newStreamID():
+    """
+    @return: a fresh random stream id (dialback keys depend on it: it must
+        not be guessable).
+    """
+    return binascii.hexlify(os.urandom(16)).decode("ascii")
+
+
+def prepareDomain(text):
+    """
+    @return: the nameprep'ed domain, or L{None}.
+    """
+    if not text:
+        return None
+    try:
+        return nameprep.prepare(text)
+    except (UnicodeError, ValueError, IndexError):
+        return None
+
+
+def domainOf(address):
+    """
+    @param address: a JID string (C{user@host/resource}).
+    @return: its domain part, as written (cheap: no parsing).
+    """
+    return address.partition("/")[0].rpartition("@")[2]
+
+
+def toClientNamespace(element):
+    """
+    Move a stanza read on a server stream, and its children in the stream's
+    default namespace, to C{jabber:client}: the rest of the server handles
+    and serializes stanzas in that namespace (and writes them without
+    C{xmlns} on server streams, where they are C{jabber:server} again).
+    """
+    if element.uri == ns.SERVER:
+        element.uri = ns.CLIENT
+    if element.defaultUri == ns.SERVER:
+        element.defaultUri = ns.CLIENT
+    for child in element.children:
+        if isinstance(child, domish.Element):
+            toClientNamespace(child)
+    return element
+
+
+class ServerXmlStream(xmlstream.XmlStream):
+    """
+    One server-to-server connection.
+
+    @ivar negotiator: what handles the stream's events (this stream's
+        L{xmlstream.XmlStream.authenticator}).
+    @ivar tls: whether TLS is active.
+    @ivar closing: set once the stream is being closed; input is ignored.
+    @ivar closedCleanly: once the connection is lost, whether the stream
+        was closed first (by either side).
+    @ivar lastActive: when something was last read or written (for the
+        idle timeout).
+    """
+
+    tls = False
+    closing = False
+    closedCleanly = False
+
+    def __init__(self, negotiator, manager):
+        """
+        @param negotiator: what handles the stream's events.
+        @param manager: the L{xmuc.s2s.manager.S2SManager}: its limits and
+            clock, and its set of open streams (C{streams}).
+        """
+        xmlstream.XmlStream.__init__(self, negotiator)
+        self.negotiator = negotiator
+        self.namespace = ns.SERVER
+        self.prefixes = {ns.STREAMS: "stream", ns.DIALBACK: "db"}
+        self.maxStanzaSize = manager.maxStanzaSize
+        self.clock = manager.clock
+        self.lastActive = self.clock.seconds()
+        self._streams = manager.streams
+        self._manager = manager
+        self._closeTimer = None
+        self.lost = defer.Deferred()
+
+    def connectionMade(self):
+        self._streams.add(self)
+        xmlstream.XmlStream.connectionMade(self)
+
+    # --- reading
+
+    def _initializeStream(self):
+        xmlstream.XmlStream._initializeStream(self)
+        self._received = 0
+        self._lastEnd = 0
+        self.stream.maxStanzaSize = self.maxStanzaSize
+        hardenParser(self.stream.parser)
+
+    def detachParser(self):
+        """
+        Make the current parser inert: after STARTTLS or SASL success the
+        rest of an already received buffer must not be acted upon.
+        """
+        stream = self.stream
+        if stream is not None:
+            ignore = lambda *args: None
+            stream.DocumentStartEvent = ignore
+            stream.ElementEvent = ignore
+            stream.DocumentEndEvent = ignore
+
+    def restart(self):
+        """
+        Forget the parser state: a new stream header comes next (after TLS
+        or SASL success).
+        """
+        self.detachParser()
+        self.reset()
+
+    def dataReceived(self, data):
+        if self.closing:
+            return
+        self.lastActive = self.clock.seconds()
+        stream = self.stream
+        try:
+            stream.parse(data)
+        except domish.ParserError:
+            if stream.stanzaSize > stream.maxStanzaSize:
+                return self.streamError("policy-violation", "stanza too large")
+            return self.streamError("not-well-formed")
+        except RestrictedXML:
+            return self.streamError("restricted-xml")
+        except TooDeep:
+            return self.streamError("policy-violation", "elements nested too deeply")
+        except TooManyElements:
+            return self.streamError("policy-violation", "too many elements in one stanza")
+        except UnsafeNamespace:
+            return self.streamError("policy-violation", "unsafe namespace name")
+        if stream is self.stream and not self.closing:
+            self._received += len(data)
+            if self._received - self._lastEnd > self.maxStanzaSize:
+                self.streamError("policy-violation", "stanza too large")
+
+    def onDocumentStart(self, rootElement):
+        self._lastEnd = self.stream.parser.CurrentByteIndex
+        self.negotiator.streamStarted(rootElement)
+
+    def onElement(self, element):
+        if self.closing:
+            return
+        end = self.stream.parser.CurrentByteIndex
+        size = end - self._lastEnd
+        self._lastEnd = end
+        if size > self.maxStanzaSize:
+            return self.streamError("policy-violation", "stanza too large")
+        self.negotiator.elementReceived(element)
+
+    def onDocumentEnd(self):
+        self.negotiator.streamEnded()
+
+    # --- writing
+
+    def sendHeader(self, sender=None, recipient=None, sid=None):
+        """
+        Our stream header: C{jabber:server}, version 1.0, the dialback
+        prefix declared (XEP-0220 section 2.1.1).
+        """
+        attributes = ""
+        for name, value in (("from", sender), ("to", recipient), ("id", sid)):
+            if value:
+                attributes += " %s='%s'" % (name, domish.escapeToXml(value, 1))
+        self.send(
+            "<?xml version='1.0'?><stream:stream xmlns='%s' xmlns:stream='%s' xmlns:db='%s'%s"
+            " version='1.0'>" % (ns.SERVER, ns.STREAMS, ns.DIALBACK, attributes)
+        )
+        self._headerSent = True
+
+    def sendStanza(self, element):
+        """
+        Write a stanza of the server (C{jabber:client} elements): serialized
+        without a default namespace, it is C{jabber:server} on this stream.
+        """
+        self.writeText(element.toXml(defaultUri=ns.CLIENT))
+
+    def writeText(self, text):
+        """
+        Write an already serialized stanza (the fan-out path).
+        """
+        self.lastActive = self.clock.seconds()
+        self.transport.write(text.encode("utf-8"))
+
+    def streamError(self, condition, text=None):
+        """
+        Send a stream error (our header first, if not sent yet) and close.
+        """
+        if self.closing:
+            return
+        self.negotiator.failing(condition, text)
+        if not self._headerSent:
+            self.sendHeader(*self.negotiator.headerAddresses())
+        self.closing = True
+        self.send(error.StreamError(condition, text).getElement())
+        self.sendFooter()
+        self.transport.loseConnection()
+        self._abortLater()
+
+    def close(self):
+        """
+        Close the stream without an error.
+        """
+        if self.closing:
+            return
+        self.closing = True
+        if self._headerSent:
+            self.sendFooter()
+        self.transport.loseConnection()
+        self._abortLater()
+
+    def _abortLater(self):
+        if self._manager.aborting:
+            # The server's stop is past its deadline.
+            self.transport.abortConnection()
+            return
+        if not self._manager.running:
+            # Stopping: the manager waits for this stream, and aborts it
+            # at its deadline.
+            return
+        if self._closeTimer is None:
+            self._closeTimer = self.clock.callLater(CLOSE_TIMEOUT, self.transport.abortConnection)
+
+    def connectionLost(self, reason):
+        # Whether either side had closed the stream, then: nothing more
+        # may be written or scheduled for it.
+        self.closedCleanly = self.closing
+        self.closing = True
+        self._streams.discard(self)
+        xmlstream.XmlStream.connectionLost(self, reason)
+        if self._closeTimer is not None and self._closeTimer.active():
+            self._closeTimer.cancel()
+        self.negotiator.connectionLost(reason)
+        self.lost.callback(None)
+
+
+def streamErrorCondition(element):
+    """
+    @param element: a C{<stream:error/>}.
+    @return: its condition name.
+    """
+    for child in element.elements():
+        if child.uri == ns.XMPP_STREAMS and child.name != "text":
+            return child.name
+    return "undefined-condition"
+
+
+def firstChild(element, uri, name):
+    """
+    @return: the first child of C{element} with that name, or L{None}.
+    """
+    for child in element.elements():
+        if child.uri == uri and child.name == name:
+            return child
+    return None
