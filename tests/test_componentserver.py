@@ -15,6 +15,7 @@ from xmuc.componentserver import ComponentServer
 from xmuc.config import ConfigError, loadConfig
 from xmuc.muc.linkcheck import lastCheck
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
 
 DOMAIN = "rooms.example"
 ROOM = "lobby@" + DOMAIN
@@ -94,6 +95,7 @@ class ComponentServerTests(unittest.TestCase):
         yield self.host.waitFor(isPresence("alice@example/a", "alice"))
         join(xs, "bob@example/b", "bob")
         yield self.host.waitFor(isPresence("bob@example/b", "bob"))
+        built = Serialized.built
         xs.send("<message type='groupchat' from='bob@example/b' to='%s'><body>hi</body></message>" % ROOM)
         for to in ("alice@example/a", "bob@example/b"):
             got = yield self.host.waitFor(
@@ -101,6 +103,9 @@ class ComponentServerTests(unittest.TestCase):
             )
             self.assertEqual(str(got.body), "hi")
             self.assertEqual(got.body.uri, ns.COMPONENT)
+        # The broadcast went out as serialized text: no element was built
+        # back from it for any recipient.
+        self.assertEqual(Serialized.built, built)
 
     @defer.inlineCallbacks
     def test_stopTellsOccupants(self):
