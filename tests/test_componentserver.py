@@ -186,6 +186,30 @@ class ComponentServerTests(unittest.TestCase):
         self.assertEqual(str(got.body), "still here")
 
     @defer.inlineCallbacks
+    def test_malformedInputFromHost(self):
+        """
+        Malformed XML from the host ends that stream with not-well-formed;
+        the link comes back, the occupant that answers its ping stays, and
+        the room carries on.
+        """
+        self.server, xs = yield self.startComponent()
+        join(xs, "alice@example/a", "alice")
+        yield self.host.waitFor(isPresence("alice@example/a", "alice"))
+        read = []
+        xs.rawDataInFn = read.append
+        stream = self.host.nextStream()
+        xs.transport.write(b"<message from='alice@example/a' to='%s'><body></message>" % ROOM.encode())
+        xs = yield stream
+        self.assertIn(b"not-well-formed", b"".join(read))
+        ping = yield self.host.waitFor(lambda e: e.name == "iq" and e.getAttribute("to") == "alice@example/a")
+        xs.send("<iq type='result' id='%s' from='alice@example/a' to='%s'/>" % (ping["id"], DOMAIN))
+        removed = yield lastCheck(self.server.muc)
+        self.assertEqual(removed, [])
+        xs.send("<message type='groupchat' from='alice@example/a' to='%s'><body>on</body></message>" % ROOM)
+        got = yield self.host.waitFor(lambda e: e.name == "message" and e.body is not None)
+        self.assertEqual(str(got.body), "on")
+
+    @defer.inlineCallbacks
     def test_silentSessionRemoved(self):
         """
         A session that does not answer within ping_timeout leaves, with
