@@ -7,9 +7,10 @@ component port (L{tests.interop.componenthosts}).
  - The seed scripts and the project's MUC scripts are played through the
    host: one host serves every script of a class, each script gets a
    fresh xmuc component.
- - The host restarted while a room is busy: the link comes back, the room
-   carries on, the occupants the restart disconnected are found gone and
-   removed, nothing is logged as a failure.
+ - The host crashed and restarted while a room is busy: the link comes
+   back, the room carries on, the occupants the crash disconnected are
+   found gone and removed, nothing is logged as a failure.
+ - A secret the host refuses: retried with backoff, logged once.
 
 Where a host is not installed its tests skip, unless
 C{XMUC_REQUIRE_PROSODY=1} / C{XMUC_REQUIRE_EJABBERD=1} (CI): then they
