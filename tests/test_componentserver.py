@@ -280,8 +280,8 @@ class ComponentConfigTests(unittest.TestCase):
         e = self.assertRaises(ConfigError, self.load, {
             "component": {"connect": "tcp:host=127.0.0.1:port=5347"},
         })
-        self.assertEqual((e.section, e.key), ("component", "connect"))
-        self.assertIn("secret", e.message)
+        self.assertEqual((e.section, e.key, e.line), ("component", "secret", 1))
+        self.assertIn("secret shared with the host", e.message)
 
     def test_badEndpoint(self):
         e = self.assertRaises(ConfigError, self.load, {
