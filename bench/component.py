@@ -13,7 +13,10 @@ interleaved run of C{bench/load.py} scenarios (see C{bench/compare.py}):
 
 Each target gets fresh processes on free loopback ports; the targets run
 one after the other for each scenario, so that the machine's state drifts
-alike for all.  The configuration is C{bench/tap-bench.conf}'s (memory
+alike for all.  Besides C{bench/compare.py}'s table, each pair gets the
+CPU time its serving processes (the server; or the host and the
+component) used per thousand deliveries: on a shared machine latencies
+follow the load of the neighbours, the work done much less.  The configuration is C{bench/tap-bench.conf}'s (memory
 storage, unlocked rooms, no rate limits) for every xmuc process.
 
 Usage::
@@ -180,6 +183,75 @@ class XmucBehindXmuc(HostedMUC):
         return twistdCommand(path)
 
 
+def cpuSeconds(pid):
+    """
+    @return: the CPU time (user + system, seconds) process C{pid} used so
+        far, from C{/proc/<pid>/stat}.
+    """
+    with open("/proc/%d/stat" % (pid,)) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serverProcesses(server):
+    """
+    @return: the pids of the processes serving the clients: the server,
+        or the host and the component.
+    """
+    pids = [server.process.pid]
+    if getattr(server, "host", None) is not None:
+        pids.append(server.host.pid)
+    return pids
+
+
+def runScenario(serverClass, name, quick):
+    """
+    L{compare.runScenario}, plus the CPU time the serving processes used
+    during the load (C{server_cpu_s}) and per thousand deliveries
+    (C{cpu_ms_per_1000_deliveries}): what the link costs in work, which a
+    busy machine changes less than it changes latencies.
+    """
+    server = serverClass().start()
+    try:
+        pids = serverProcesses(server)
+        before = [cpuSeconds(pid) for pid in pids]
+        report = compare.runLoad(server, compare.SCENARIOS[name](quick))
+        each = [cpuSeconds(pid) - start for pid, start in zip(pids, before)]
+        used = sum(each)
+    finally:
+        server.stop()
+    if "error" not in report:
+        report["server_cpu_s"] = round(used, 2)
+        if len(each) == 2:
+            report["component_cpu_s"], report["host_cpu_s"] = round(each[0], 2), round(each[1], 2)
+        deliveries = report.get("deliveries") or sum(s.get("deliveries", 0) for s in report.get("steps", ()))
+        if deliveries:
+            report["cpu_ms_per_1000_deliveries"] = round(used * 1e6 / deliveries, 1)
+    return report
+
+
+def cpuTable(results, scenarios):
+    """
+    @param results: C{{server name: {scenario: report}}} of one pair.
+    @return: the CPU rows of the pair, as text.
+    """
+    servers = list(results)
+    lines = []
+    for scenario in scenarios:
+        values = [results[s].get(scenario, {}).get("cpu_ms_per_1000_deliveries") for s in servers]
+        ratio = compare.ratio(*values) if len(values) == 2 else None
+        lines.append("%s: server CPU ms per 1000 deliveries: %s%s" % (
+            scenario,
+            ", ".join("%s %s" % (s, "-" if v is None else v) for s, v in zip(servers, values)),
+            "" if ratio is None else " (%.2f, lower is better)" % (ratio,)))
+        for server in servers:
+            report = results[server].get(scenario, {})
+            if "host_cpu_s" in report:
+                lines.append("%s: %s CPU s: host %s, component %s" % (
+                    scenario, server, report["host_cpu_s"], report["component_cpu_s"]))
+    return "\n".join(lines)
+
+
 #: pair name -> ((name, server class) measured, (name, server class) reference)
 PAIRS = {
     "prosody": (("xmuc-behind-prosody", XmucBehindProsody), ("prosody", compare.ProsodyServer)),
@@ -217,7 +289,7 @@ def run(argv=None):
             for name, serverClass in PAIRS[pair]:
                 print("running %s against %s..." % (scenario, name), file=sys.stderr, flush=True)
                 try:
-                    report = compare.runScenario(serverClass, scenario, options.quick)
+                    report = runScenario(serverClass, scenario, options.quick)
                 except RuntimeError as e:
                     report = {"error": str(e)}
                 results[pair].setdefault(name, {})[scenario] = report
@@ -226,6 +298,7 @@ def run(argv=None):
             json.dump(results, f, indent=2)
     for pair in pairs:
         print(compare.formatTable(results[pair], options.scenarios))
+        print(cpuTable(results[pair], options.scenarios))
         print()
     failed = any("error" in report for reports in results.values()
                  for scenarios in reports.values() for report in scenarios.values())

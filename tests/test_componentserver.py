@@ -15,6 +15,7 @@ from xmuc.componentserver import ComponentServer
 from xmuc.config import ConfigError, loadConfig
 from xmuc.muc.linkcheck import lastCheck
 from xmuc.xmpp import ns
+from xmuc.xmpp.serialized import Serialized
 
 DOMAIN = "rooms.example"
 ROOM = "lobby@" + DOMAIN
@@ -94,6 +95,7 @@ class ComponentServerTests(unittest.TestCase):
         yield self.host.waitFor(isPresence("alice@example/a", "alice"))
         join(xs, "bob@example/b", "bob")
         yield self.host.waitFor(isPresence("bob@example/b", "bob"))
+        built = Serialized.built
         xs.send("<message type='groupchat' from='bob@example/b' to='%s'><body>hi</body></message>" % ROOM)
         for to in ("alice@example/a", "bob@example/b"):
             got = yield self.host.waitFor(
@@ -101,6 +103,25 @@ class ComponentServerTests(unittest.TestCase):
             )
             self.assertEqual(str(got.body), "hi")
             self.assertEqual(got.body.uri, ns.COMPONENT)
+        # The broadcast went out as serialized text: no element was built
+        # back from it for any recipient.
+        self.assertEqual(Serialized.built, built)
+
+    @defer.inlineCallbacks
+    def test_stopTellsOccupants(self):
+        """
+        Stopping the component sends every occupant its unavailable
+        presence with status 332 through the host before the link
+        closes.
+        """
+        server, xs = yield self.startComponent()
+        join(xs, "alice@example/a", "alice")
+        yield self.host.waitFor(isPresence("alice@example/a", "alice"))
+        closed = self.host.nextClose()
+        yield server.stopService()
+        yield closed
+        left = yield self.host.waitFor(isPresence("alice@example/a", "alice", "unavailable"))
+        self.assertIn("332", [s["code"] for s in left.x.elements(ns.MUC_USER, "status")])
 
     @defer.inlineCallbacks
     def restart(self):
@@ -163,6 +184,30 @@ class ComponentServerTests(unittest.TestCase):
                 % ROOM)
         got = yield self.host.waitFor(lambda e: e.name == "message" and e.getAttribute("to") == "alice@example/a" and e.body is not None)
         self.assertEqual(str(got.body), "still here")
+
+    @defer.inlineCallbacks
+    def test_malformedInputFromHost(self):
+        """
+        Malformed XML from the host ends that stream with not-well-formed;
+        the link comes back, the occupant that answers its ping stays, and
+        the room carries on.
+        """
+        self.server, xs = yield self.startComponent()
+        join(xs, "alice@example/a", "alice")
+        yield self.host.waitFor(isPresence("alice@example/a", "alice"))
+        read = []
+        xs.rawDataInFn = read.append
+        stream = self.host.nextStream()
+        xs.transport.write(b"<message from='alice@example/a' to='%s'><body></message>" % ROOM.encode())
+        xs = yield stream
+        self.assertIn(b"not-well-formed", b"".join(read))
+        ping = yield self.host.waitFor(lambda e: e.name == "iq" and e.getAttribute("to") == "alice@example/a")
+        xs.send("<iq type='result' id='%s' from='alice@example/a' to='%s'/>" % (ping["id"], DOMAIN))
+        removed = yield lastCheck(self.server.muc)
+        self.assertEqual(removed, [])
+        xs.send("<message type='groupchat' from='alice@example/a' to='%s'><body>on</body></message>" % ROOM)
+        got = yield self.host.waitFor(lambda e: e.name == "message" and e.body is not None)
+        self.assertEqual(str(got.body), "on")
 
     @defer.inlineCallbacks
     def test_silentSessionRemoved(self):
@@ -235,8 +280,8 @@ class ComponentConfigTests(unittest.TestCase):
         e = self.assertRaises(ConfigError, self.load, {
             "component": {"connect": "tcp:host=127.0.0.1:port=5347"},
         })
-        self.assertEqual((e.section, e.key), ("component", "connect"))
-        self.assertIn("secret", e.message)
+        self.assertEqual((e.section, e.key, e.line), ("component", "secret", 1))
+        self.assertIn("secret shared with the host", e.message)
 
     def test_badEndpoint(self):
         e = self.assertRaises(ConfigError, self.load, {
@@ -309,3 +354,22 @@ class TwistdComponentTests(unittest.TestCase):
         self.assertNotEqual(code, 0)
         self.assertNotIn("Traceback", output)
         self.assertIn("%s:5 [auth] backend: not used when xmuc runs as a component" % (path,), output)
+
+
+class HostSectionsRefusedTests(unittest.TestCase):
+    def test_federationAndHTTPRefused(self):
+        """
+        Federation, HTTP and upload keys are the host's business: each is
+        an error in component mode.
+        """
+        from xmuc.config import collectErrors, readRaw
+
+        path = writeConfig(self, {
+            "component": {"connect": "tcp:host=127.0.0.1:port=5347", "secret": "x"},
+            "s2s": {"listen": "tcp:5269"},
+            "http": {"listen": "tcp:5280"},
+            "upload": {"enabled": "true"},
+        })
+        errors = collectErrors(readRaw(path), path)
+        self.assertEqual([(e.section, e.key) for e in errors],
+                         [("s2s", "listen"), ("http", "listen"), ("upload", "enabled")])

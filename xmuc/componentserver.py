@@ -17,7 +17,7 @@ relaying a private message (the host applies its users' blocklists to
 what it delivers).
 """
 
-from twisted.internet import endpoints
+from twisted.internet import defer, endpoints
 from twisted.logger import Logger
 
 import xmuc
@@ -70,6 +70,9 @@ class ComponentServer(OrderedMultiService):
 
         domain = config.get("muc", "domain")
         description = config.get("component", "connect")
+        # The link connects once the stored rooms are back (see
+        # startService), so that the host's first stanzas find them.
+        self._roomsLoaded = defer.Deferred()
         self.link = self.router = ComponentLink(
             reactor,
             endpoints.clientFromString(reactor, description),
@@ -79,17 +82,16 @@ class ComponentServer(OrderedMultiService):
             initialDelay=config.get("component", "reconnect_delay"),
             maxDelay=config.get("component", "max_reconnect_delay"),
             maxStanzaElements=config.get("server", "max_stanza_elements"),
-            ready=self.ready,
+            ready=self._roomsLoaded,
         )
-        # Stopped in reverse order: the link first (nothing more comes
-        # in), then the MUC (occupants get status 332 while the link is
-        # down: they are not told, the host tells them the component is
-        # gone), the storage last.
+        # Children stop in reverse order: the MUC first, while the link is
+        # still up (occupants get their unavailable presence with status
+        # 332 through the host), then the link (its footer), storage last.
+        self.link.setServiceParent(self)
         self.muc = MUCService(self, domain)
         self.muc.setServiceParent(self)
         self.link.receiver = self.muc
         self.link.restored.append(self._linkUp)
-        self.link.setServiceParent(self)
         self._upBefore = False
 
     def _linkUp(self):
@@ -107,6 +109,9 @@ class ComponentServer(OrderedMultiService):
             storage=self.config.get("storage", "backend"),
         )
         OrderedMultiService.startService(self)
+        # After the MUC's own callback on ready (it loads the rooms and
+        # returns a Deferred the chain waits for).
+        self.ready.addCallback(lambda result: (self._roomsLoaded.callback(None), result)[1])
 
     def stopService(self):
         self.stopDeadline = self.reactor.seconds() + self.config.get("server", "shutdown_timeout")

@@ -730,6 +730,10 @@ NOT_IN_COMPONENT_MODE = {
     "muc": ("enabled",),
     # Components attach to the host, not to its component.
     "components": None,
+    # Federation, HTTP and file upload are the host's.
+    "s2s": None,
+    "http": None,
+    "upload": None,
 }
 
 
@@ -759,9 +763,11 @@ def componentModeErrors(raw, path=None):
                     "([component] connect): remove it",
                     **where(section, key)))
     if not component.get("secret", "").strip():
+        # Where it is empty, or else the section that lacks it.
+        line = findLine(path, "component", "secret") or findLine(path, "component", None) if path else None
         errors.append(ConfigError(
             "required with [component] connect: the secret shared with the host",
-            **where("component", "secret" if "secret" in component else "connect")))
+            path=path, section="component", key="secret", line=line))
     return errors
 
 

@@ -7,9 +7,10 @@ component port (L{tests.interop.componenthosts}).
  - The seed scripts and the project's MUC scripts are played through the
    host: one host serves every script of a class, each script gets a
    fresh xmuc component.
- - The host restarted while a room is busy: the link comes back, the room
-   carries on, the occupants the restart disconnected are found gone and
-   removed, nothing is logged as a failure.
+ - The host crashed and restarted while a room is busy: the link comes
+   back, the room carries on, the occupants the crash disconnected are
+   found gone and removed, nothing is logged as a failure.
+ - A secret the host refuses: retried with backoff, logged once.
 
 Where a host is not installed its tests skip, unless
 C{XMUC_REQUIRE_PROSODY=1} / C{XMUC_REQUIRE_EJABBERD=1} (CI): then they
@@ -21,7 +22,7 @@ import os
 import re
 
 from twisted.internet import defer
-from twisted.logger import globalLogPublisher
+from twisted.logger import LogLevel, globalLogPublisher
 from twisted.trial import unittest
 
 from tests.interop.componenthosts import DOMAIN, MUC_DOMAIN, EjabberdHost, ProsodyHost, startComponent
@@ -134,9 +135,10 @@ class ScriptsBehindEjabberd(_BehindHost, unittest.TestCase):
 ROOM = "busy@" + MUC_DOMAIN
 
 
-class _HostRestart:
+class _LinkToHost:
     """
-    The host restarted while a room is busy.
+    The link to a host of the test's own: the host crashing while a room
+    is busy, a secret the host refuses.
     """
 
     timeout = 120
@@ -225,14 +227,49 @@ class _HostRestart:
         self.assertEqual(self.failures, [])
 
 
-class RestartProsody(_HostRestart, unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_wrongSecret(self):
+        """
+        A host refusing the secret: the component keeps trying with
+        backoff, says so once at warn level (the next refusals at debug),
+        and nothing fails.
+        """
+        from twisted.internet import reactor, task
+
+        from xmuc.componentserver import ComponentServer
+        from xmuc.config import loadConfig
+        from tests.interop.componenthosts import componentConfig
+
+        warnings = []
+
+        def observe(event):
+            if (event.get("log_namespace") == "xmuc.component.connect"
+                    and event.get("log_level") >= LogLevel.warn):
+                warnings.append(event)
+
+        globalLogPublisher.addObserver(observe)
+        self.addCleanup(globalLogPublisher.removeObserver, observe)
+        server = ComponentServer(loadConfig(componentConfig(
+            self, self.host, component={"secret": "not-the-secret", "reconnect_delay": "0.05",
+                                        "max_reconnect_delay": "0.1"})))
+        server.startService()
+        self.addCleanup(server.stopService)
+        while server.link.failures < 3:
+            yield task.deferLater(reactor, 0.05, lambda: None)
+        self.assertIsNone(server.link.xmlstream)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("not-authorized", warnings[0]["reason"])
+        self.assertEqual(self.failures, [])
+
+
+class LinkToProsody(_LinkToHost, unittest.TestCase):
     hostClass = ProsodyHost
 
     def requireHost(self):
         requireProsody()
 
 
-class RestartEjabberd(_HostRestart, unittest.TestCase):
+class LinkToEjabberd(_LinkToHost, unittest.TestCase):
     hostClass = EjabberdHost
 
     def requireHost(self):
