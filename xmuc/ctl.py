@@ -58,6 +58,7 @@ from xmuc.cli import ArgumentParser, HelpRequested, UsageError
 from xmuc.config import SCHEMA, ConfigError, collectErrors, findLine, loadConfig, readRaw
 from xmuc.muc.deletedaccounts import forgetInStoredRooms
 from xmuc.s2s.check import checkS2S, verdictLine
+from xmuc.s2s.dialback import STORED_SECRET
 from xmuc.storage.interfaces import StorageError
 from xmuc.xmpp.jid import jidOrNone
 
@@ -930,6 +931,24 @@ def _runStorage(args, config, password, stdout):
     return 0
 
 
+def storedDialbackSecret(config):
+    """
+    @return: Deferred firing with the dialback secret the server keeps in
+        its storage, or L{None} (a secret in the configuration, a memory
+        storage, none stored yet, or a storage that cannot be read: the
+        check then says dialback was not tried).
+    """
+    if config.get("s2s", "dialback_secret") or config.get("storage", "backend") == "memory":
+        return defer.succeed(None)
+    try:
+        storage, auth = buildBackends(config)
+    except Exception:
+        return defer.succeed(None)
+    d = withStorage(config, storage, auth, lambda storage, auth: storage.accountData.get(*STORED_SECRET))
+    d.addErrback(lambda failure: None)
+    return d
+
+
 def _checkS2S(args, config, stdout):
     """
     Run C{check s2s} in a reactor of its own.
@@ -946,7 +965,10 @@ def _checkS2S(args, config, stdout):
             stdout.write(verdictLine(verdict, step, text) + "\n")
             stdout.flush()
 
-        d = checkS2S(config, domain.host, report, reactor, local=args.local)
+        d = storedDialbackSecret(config)
+        d.addCallback(
+            lambda secret: checkS2S(config, domain.host, report, reactor, local=args.local, storedSecret=secret)
+        )
         d.addCallback(lambda passed: outcome.__setitem__("passed", passed))
         d.addErrback(lambda failure: outcome.__setitem__("failure", failure))
         return d

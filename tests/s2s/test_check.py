@@ -11,7 +11,7 @@ import sys
 from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
-from xmuc.ctl import main
+from xmuc.ctl import storedDialbackSecret, main
 from xmuc.s2s.check import checkS2S
 
 from tests.support.federation import s2sPort, startFederation
@@ -85,6 +85,29 @@ class CheckTests(unittest.TestCase):
         self.assertFalse(passed)
         self.assertEqual(lines["authentication"][0], "FAIL")
         self.assertEqual(lines["dialback"][0], "INFO")
+
+    @defer.inlineCallbacks
+    def test_storedSecret(self):
+        """
+        Without C{[s2s] dialback_secret}, xmucctl reads the secret the
+        running server keeps in its (SQLite) storage, and dialback works.
+        """
+        path = os.path.abspath(self.mktemp())
+        storage = {"a.test": {"storage": {"backend": "sqlite", "path": path}}}
+        a, b = yield startFederation(self, ["a.test", "b.test"], mode="selfsigned", extra=storage)
+        secret = yield storedDialbackSecret(a.server.config)
+        self.assertTrue(secret)
+        lines = {}
+        passed = yield checkS2S(
+            a.server.config,
+            "b.test",
+            lambda verdict, step, text: lines.setdefault(step, (verdict, text)),
+            reactor,
+            routes={"b.test": s2sPort(b)},
+            storedSecret=secret,
+        )
+        self.assertTrue(passed, lines)
+        self.assertEqual(lines["dialback"][0], "OK")
 
     def test_exitCodes(self):
         """

@@ -7,8 +7,9 @@ whether our domain authenticates to it (SASL EXTERNAL with our
 certificate, or Server Dialback).
 
 The check runs outside the server, so a dialback test needs the running
-server to verify the key this process makes: both must share C{[s2s]
-dialback_secret}.  Without it, dialback is not tried.
+server to verify the key this process makes: both must use the same
+secret, C{[s2s] dialback_secret} or the one the server keeps in its
+storage.  Without either, dialback is not tried.
 """
 
 from twisted.internet import defer
@@ -16,6 +17,7 @@ from twisted.logger import Logger
 
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
 from xmuc.s2s.certificates import peerConnection
+from xmuc.s2s.dialback import DialbackKeys
 from xmuc.s2s.manager import S2SManager
 from xmuc.s2s.outgoing import NegotiationFailed, OutgoingNegotiator
 from xmuc.s2s.resolver import DEFAULT_PORT
@@ -63,7 +65,7 @@ def _describeCertificate(connection):
 
 
 @defer.inlineCallbacks
-def checkS2S(config, domain, report, clock, local=None, routes=None):
+def checkS2S(config, domain, report, clock, local=None, routes=None, storedSecret=None):
     """
     Run the check.
 
@@ -73,9 +75,15 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
     @param clock: the reactor.
     @param local: our domain that authenticates (default: the first host).
     @param routes: static routes over C{[s2s] routes} (tests).
+    @param storedSecret: the dialback secret the server keeps in its
+        storage (L{xmuc.s2s.dialback.storedSecret}), used when C{[s2s]
+        dialback_secret} is empty.
     @return: Deferred firing with whether every step passed.
     """
     manager = S2SManager(_CheckingServer(config), clock)
+    secret = config.get("s2s", "dialback_secret") or storedSecret
+    if secret:
+        manager.keys = DialbackKeys(secret)
     # See everything, refuse nothing: the verdicts below say what a
     # server with secure_auth would make of it.
     secureAuth, manager.secureAuth = manager.secureAuth, False
@@ -110,7 +118,7 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
     for target in targets:
         where = "%s:%d%s" % (target.host, target.port, " (direct TLS)" if target.directTLS else "")
         negotiator = OutgoingNegotiator(link, target)
-        negotiator.allowDialback = bool(config.get("s2s", "dialback_secret"))
+        negotiator.allowDialback = bool(secret)
         timer = clock.callLater(manager.connectTimeout, lambda n=negotiator: n.abort("timed out"))
         try:
             yield manager.connect(target, negotiator)
@@ -148,7 +156,12 @@ def checkS2S(config, domain, report, clock, local=None, routes=None):
             if not negotiator.dialbackOffered:
                 report(WARN, "dialback", "%s does not offer dialback" % (domain,))
             elif not negotiator.allowDialback:
-                report(INFO, "dialback", "offered; not tried: set [s2s] dialback_secret as the running server has it")
+                report(
+                    INFO,
+                    "dialback",
+                    "offered; not tried: the server's secret is not readable from here "
+                    "(set [s2s] dialback_secret)",
+                )
             else:
                 report(INFO, "dialback", "offered, not needed")
         else:

@@ -11,10 +11,33 @@ one by computing it again.
 import hashlib
 import hmac
 import os
+import secrets
 
+from twisted.internet import defer
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
+
+
+#: Where a server without C{[s2s] dialback_secret} keeps the secret it drew
+#: (L{xmuc.storage.interfaces.IAccountDataStore}): under the empty owner,
+#: which no account can have, so that keys made before a restart, by
+#: another process of the same server or by C{xmucctl check s2s} verify.
+STORED_SECRET = ("", "s2s-dialback-secret")
+
+
+@defer.inlineCallbacks
+def storedSecret(store):
+    """
+    @param store: the L{xmuc.storage.interfaces.IAccountDataStore}.
+    @return: Deferred firing with the stored secret, drawn and stored the
+        first time.
+    """
+    secret = yield store.get(*STORED_SECRET)
+    if not secret:
+        secret = secrets.token_hex(32)
+        yield store.set(*STORED_SECRET, secret)
+    return secret
 
 
 class DialbackKeys:

@@ -17,7 +17,7 @@ from twisted.protocols.tls import TLSMemoryBIOFactory
 from xmuc.c2s.certificates import CertificateError
 from xmuc.hooks import S2S_DOMAIN_FAILED
 from xmuc.s2s.certificates import ServerTLS, TrustStore, loadServerCertificate
-from xmuc.s2s.dialback import DialbackKeys
+from xmuc.s2s.dialback import DialbackKeys, storedSecret
 from xmuc.s2s.incoming import IncomingNegotiator
 from xmuc.s2s.link import OutgoingLink
 from xmuc.s2s.resolver import Resolver
@@ -218,6 +218,13 @@ class S2SManager(service.Service):
 
     @defer.inlineCallbacks
     def _listen(self):
+        if not self.server.config.get("s2s", "dialback_secret"):
+            try:
+                secret = yield storedSecret(self.server.storage.accountData)
+            except Exception:
+                log.failure("cannot read or keep the dialback secret; using one for this run only")
+            else:
+                self.keys = DialbackKeys(secret)
         plain = IncomingFactory(self)
         # TLS from the first byte, with the context of STARTTLS.
         direct = TLSMemoryBIOFactory(self.tls, False, IncomingFactory(self, directTLS=True))
