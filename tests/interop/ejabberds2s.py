@@ -415,10 +415,15 @@ class FederatingEjabberd:
             yield client.login(user, "pw", resource, mechanism="PLAIN")
             if available:
                 client.send("<presence/>")
+                # What comes before the echo of the presence (ejabberd
+                # sends offline messages first) stays for the test.
+                before = []
                 while True:
                     element = yield client.receive()
                     if element.name == "presence":
                         break
+                    before.append(element)
+                client._pushBack(before)
         except BaseException:
             client.transport.abortConnection()
             raise

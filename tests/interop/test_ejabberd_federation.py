@@ -16,7 +16,7 @@ C{XMUC_REQUIRE_EJABBERD=1} (CI): then they fail.
 
 import os
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
 from tests.interop.ejabberd import requireEjabberd
@@ -24,6 +24,7 @@ from tests.interop.ejabberds2s import FederatingEjabberd
 from tests.interop.prosodys2s import XMUC_DOMAIN, XMUC_MUC, loopbackAddresses, xmucSections
 from tests.support.client import connectTestClient, startServerWith
 from tests.support.pki import TestCA, selfSigned
+from xmuc.s2s.check import checkS2S
 
 EJABBERD_DOMAIN = "ejabberd.test"
 EJABBERD_MUC = "conference." + EJABBERD_DOMAIN
@@ -36,6 +37,9 @@ ROSTER = "jabber:iq:roster"
 VERSION = "jabber:iq:version"
 PING = "urn:xmpp:ping"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
+MAM = "urn:xmpp:mam:2"
+DELAY = "urn:xmpp:delay"
+FORWARD = "urn:xmpp:forward:0"
 ROOM = "lobby@" + XMUC_MUC
 
 #: Seconds to wait for something that crosses servers (a first stanza
@@ -74,13 +78,16 @@ class EjabberdFederationMixin:
     timeout = 180
     ca = False
 
+    #: More C{[s2s]} keys of xmuc.
+    s2sExtra = {}
+
     @defer.inlineCallbacks
     def setUp(self):
         requireEjabberd()
         xmucAddress, ejabberdAddress = loopbackAddresses(2, first=40)
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
-        s2s = {}
+        s2s = dict(self.s2sExtra)
         options = {}
         if self.ca:
             authority = TestCA(directory)
@@ -169,6 +176,34 @@ class EjabberdFederationMixin:
             client, lambda e: e.name == "message" and e.getAttribute("from") == jid and e.body is not None
         )
 
+    @defer.inlineCallbacks
+    def pingBothWays(self):
+        """
+        A user of each server pings the other server: a stream each way.
+        """
+        pingers = [(yield self.xmucUser("pinger")), (yield self.ejabberdUser("pinger"))]
+        for client, server in zip(pingers, (EJABBERD_DOMAIN, XMUC_DOMAIN)):
+            reply = yield client.iq(
+                "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), server, PING),
+                timeout=WAIT,
+            )
+            self.assertEqual((reply["type"], reply["from"]), ("result", server))
+
+    @defer.inlineCallbacks
+    def logged(self, text):
+        """
+        Wait until ejabberd's log holds C{text} (Erlang's logger writes its
+        file a moment after the event).
+
+        @return: Deferred firing with the whole log.
+        """
+        for _ in range(WAIT * 10):
+            log = self.ejabberd.log()
+            if text in log:
+                return log
+            yield task.deferLater(reactor, 0.1, lambda: None)
+        self.fail("ejabberd never logged %r" % (text,))
+
     def admin(self, client, room, items):
         """
         C{client} sends a muc#admin set with C{items} (XML) to C{room}.
@@ -182,7 +217,7 @@ class EjabberdFederationMixin:
         )
 
 
-class EjabberdUsersInXmucRoomsTests(EjabberdFederationMixin, unittest.TestCase):
+class EjabberdUsersInXmucRoomsMixin(EjabberdFederationMixin):
     """
     Users of ejabberd in a room of xmuc.
     """
@@ -269,6 +304,58 @@ class EjabberdUsersInXmucRoomsTests(EjabberdFederationMixin, unittest.TestCase):
         self.assertEqual((refused.name, errorConditionOf(refused)), ("presence", "forbidden"))
 
     @defer.inlineCallbacks
+    def test_invitation(self):
+        """
+        Alice invites Bob through the room: ejabberd delivers the
+        invitation from the room, naming Alice by her occupant JID (the
+        room is semi-anonymous), with her reason.
+        """
+        self.alice.send(
+            "<message to='%s' id='inv'><x xmlns='%s'><invite to='bob@%s'><reason>come</reason></invite></x></message>"
+            % (ROOM, MUC_USER, EJABBERD_DOMAIN)
+        )
+        invitation = yield self.until(self.bob, lambda e: e.name == "message" and e.getAttribute("from") == ROOM)
+        [x] = list(invitation.elements(MUC_USER, "x"))
+        [invite] = list(x.elements(MUC_USER, "invite"))
+        self.assertEqual(invite["from"], ROOM + "/Alice")
+        self.assertEqual([str(reason) for reason in invite.elements(MUC_USER, "reason")], ["come"])
+
+    @defer.inlineCallbacks
+    def test_roomArchiveAndSelfPing(self):
+        """
+        Bob asks the room's archive (XEP-0313) for what was said before he
+        came, and pings himself in the room (XEP-0410): answered through
+        the federation, as for a local user.
+        """
+        self.alice.send("<message to='%s' type='groupchat' id='g1'><body>before bob</body></message>" % (ROOM,))
+        yield self.messageFrom(self.alice, ROOM + "/Alice")
+        yield self.join(self.bob, ROOM, "Bob")
+        reply = yield self.bob.iq(
+            "<iq type='get' id='self' to='%s/Bob'><ping xmlns='%s'/></iq>" % (ROOM, PING), timeout=WAIT
+        )
+        self.assertEqual(reply["type"], "result")
+        reply = yield self.bob.iq(
+            "<iq type='get' id='other' to='%s/Nobody'><ping xmlns='%s'/></iq>" % (ROOM, PING), timeout=WAIT
+        )
+        self.assertEqual(reply["type"], "error")
+        self.bob.send("<iq type='set' id='mam' to='%s'><query xmlns='%s' queryid='q1'/></iq>" % (ROOM, MAM))
+        results = []
+        while True:
+            element = yield self.bob.receive(WAIT)
+            if element.name == "iq" and element.getAttribute("id") == "mam":
+                break
+            results.extend(element.elements(MAM, "result"))
+        self.assertEqual(element["type"], "result")
+        bodies = [
+            str(message.body)
+            for result in results
+            for forwarded in result.elements(FORWARD, "forwarded")
+            for message in forwarded.elements()
+            if message.name == "message"
+        ]
+        self.assertEqual(bodies, ["before bob"])
+
+    @defer.inlineCallbacks
     def test_disconnectedClientLeaves(self):
         """
         Bob's connection to ejabberd drops: ejabberd sends the room his
@@ -296,7 +383,7 @@ class EjabberdUsersInXmucRoomsTests(EjabberdFederationMixin, unittest.TestCase):
         self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
 
 
-class XmucUsersInEjabberdRoomsTests(EjabberdFederationMixin, unittest.TestCase):
+class XmucUsersInEjabberdRoomsMixin(EjabberdFederationMixin):
     """
     A user of xmuc in a room of ejabberd's MUC.
     """
@@ -367,6 +454,24 @@ class XmucUsersInEjabberdRoomsTests(EjabberdFederationMixin, unittest.TestCase):
         self.assertEqual(reply["type"], "result")
         gone = yield self.presenceFrom(alice, room + "/Alice", "unavailable")
         self.assertEqual(statusCodes(gone), ["110", "307"])
+
+    @defer.inlineCallbacks
+    def test_invitation(self):
+        """
+        Bob invites Alice of xmuc through his room on ejabberd: she gets
+        the invitation from the room, with Bob's reason.
+        """
+        bob, room = yield self.ejabberdRoom()
+        alice = yield self.xmucUser("alice")
+        bob.send(
+            "<message to='%s' id='inv'><x xmlns='%s'><invite to='alice@%s'><reason>join us</reason></invite></x></message>"
+            % (room, MUC_USER, XMUC_DOMAIN)
+        )
+        invitation = yield self.until(alice, lambda e: e.name == "message" and e.getAttribute("from") == room)
+        [x] = list(invitation.elements(MUC_USER, "x"))
+        [invite] = list(x.elements(MUC_USER, "invite"))
+        self.assertEqual(invite["from"].split("/")[0], "bob@" + EJABBERD_DOMAIN)
+        self.assertEqual([str(reason) for reason in invite.elements(MUC_USER, "reason")], ["join us"])
 
     @defer.inlineCallbacks
     def test_disconnectedClientLeaves(self):
@@ -452,6 +557,69 @@ class UsersAcrossServersMixin(EjabberdFederationMixin):
         self.assertEqual(gone.getAttribute("to", "").split("/")[0], aliceJID)
 
     @defer.inlineCallbacks
+    def test_presenceAtLogin(self):
+        """
+        Once subscribed both ways, Alice logs in again: xmuc probes Bob's
+        presence at ejabberd, which answers with it, and Bob gets Alice's
+        new presence.
+        """
+        aliceJID = "alice@" + XMUC_DOMAIN
+        bobJID = "bob@" + EJABBERD_DOMAIN
+        yield self.subscribe(self.alice, aliceJID, self.bob, bobJID)
+        yield self.subscribe(self.bob, bobJID, self.alice, aliceJID)
+        yield self.alice.close()
+        yield self.presenceFrom(self.bob, aliceJID + "/r", "unavailable")
+        alice = yield self.xmucUser("alice", "again")
+        probed = yield self.presenceFrom(alice, bobJID + "/r")
+        self.assertEqual(probed.getAttribute("to"), aliceJID + "/again")
+        yield self.presenceFrom(self.bob, aliceJID + "/again")
+
+    @defer.inlineCallbacks
+    def test_offlineMessagesBothWays(self):
+        """
+        A chat message to a user who is offline on the other server is
+        kept there and delivered, with a delay stamp, at the next login.
+        """
+        yield self.alice.close()
+        yield self.bob.close()
+        carol = yield self.xmucUser("carol")
+        dave = yield self.ejabberdUser("dave")
+        carol.send("<message to='bob@%s' type='chat' id='o1'><body>for later, bob</body></message>" % (EJABBERD_DOMAIN,))
+        dave.send("<message to='alice@%s' type='chat' id='o2'><body>for later, alice</body></message>" % (XMUC_DOMAIN,))
+        # What each sent crossed and was handled before the next login: an
+        # iq to the other server, sent after it over the same stream, is
+        # answered.
+        for client, server in ((carol, EJABBERD_DOMAIN), (dave, XMUC_DOMAIN)):
+            reply = yield client.iq(
+                "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), server, PING),
+                timeout=WAIT,
+            )
+            self.assertEqual(reply["type"], "result")
+        for login, sender in ((self.ejabberdUser("bob"), "carol@" + XMUC_DOMAIN),
+                              (self.xmucUser("alice"), "dave@" + EJABBERD_DOMAIN)):
+            client = yield login
+            message = yield self.until(
+                client, lambda e: e.name == "message" and (e.getAttribute("from") or "").startswith(sender)
+            )
+            self.assertIn("for later", str(message.body))
+            self.assertEqual([child.name for child in message.elements(DELAY, "delay")], ["delay"])
+
+    @defer.inlineCallbacks
+    def test_stoppedServer(self):
+        """
+        ejabberd stops after a chat crossed: an iq to its domain comes
+        back to Alice as an error from that domain, not silence.
+        """
+        self.alice.send("<message to='bob@%s/r' type='chat' id='c1'><body>still there?</body></message>" % (EJABBERD_DOMAIN,))
+        yield self.messageFrom(self.bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        yield self.ejabberd.stop()
+        reply = yield self.alice.iq(
+            "<iq type='get' id='u2' to='%s'><ping xmlns='%s'/></iq>" % (EJABBERD_DOMAIN, PING), timeout=WAIT
+        )
+        self.assertEqual((reply["type"], reply["from"]), ("error", EJABBERD_DOMAIN))
+        self.assertIn(errorConditionOf(reply), ("remote-server-not-found", "remote-server-timeout"), reply.toXml())
+
+    @defer.inlineCallbacks
     def test_iqBothWays(self):
         """
         Each user asks the other server its version and the other MUC
@@ -489,16 +657,124 @@ class UsersAcrossServersMixin(EjabberdFederationMixin):
         self.assertEqual((reply["type"], reply["from"]), ("result", aliceJID))
 
 
-class UsersAcrossServersWithDialbackTests(UsersAcrossServersMixin, unittest.TestCase):
+class DialbackMixin:
     """
-    Self-signed certificates: the streams authenticate with dialback.
+    Self-signed certificates: every stream, both ways and for each
+    domain, authenticates with dialback.
     """
 
+    ca = False
 
-class UsersAcrossServersWithCertificatesTests(UsersAcrossServersMixin, unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_authenticatedWithDialback(self):
+        """
+        Pings both ways: ejabberd's log says both streams authenticated
+        with dialback, and none with SASL EXTERNAL.
+        """
+        yield self.pingBothWays()
+        yield self.logged("Accepted inbound s2s dialback authentication %s -> %s" % (XMUC_DOMAIN, EJABBERD_DOMAIN))
+        log = yield self.logged("Accepted outbound s2s dialback authentication %s -> %s" % (EJABBERD_DOMAIN, XMUC_DOMAIN))
+        self.assertNotIn("Accepted inbound s2s EXTERNAL", log)
+        self.assertNotIn("Accepted outbound s2s EXTERNAL", log)
+
+
+class CertificatesMixin:
     """
-    Both trust a test CA and ejabberd has no dialback: the streams
-    authenticate with SASL EXTERNAL.
+    Both trust a test CA and ejabberd has no dialback module: every
+    stream authenticates with SASL EXTERNAL (XEP-0178).
     """
 
     ca = True
+
+    @defer.inlineCallbacks
+    def test_authenticatedWithCertificates(self):
+        """
+        Pings both ways: ejabberd's log says both streams authenticated
+        with SASL EXTERNAL, and none with dialback.
+        """
+        yield self.pingBothWays()
+        yield self.logged("Accepted inbound s2s EXTERNAL authentication %s -> %s" % (XMUC_DOMAIN, EJABBERD_DOMAIN))
+        log = yield self.logged("Accepted outbound s2s EXTERNAL authentication %s -> %s" % (EJABBERD_DOMAIN, XMUC_DOMAIN))
+        self.assertNotIn("dialback authentication", log)
+
+
+class EjabberdUsersInXmucRoomsWithDialbackTests(DialbackMixin, EjabberdUsersInXmucRoomsMixin, unittest.TestCase):
+    pass
+
+
+class EjabberdUsersInXmucRoomsWithCertificatesTests(
+    CertificatesMixin, EjabberdUsersInXmucRoomsMixin, unittest.TestCase
+):
+    pass
+
+
+class XmucUsersInEjabberdRoomsWithDialbackTests(DialbackMixin, XmucUsersInEjabberdRoomsMixin, unittest.TestCase):
+    pass
+
+
+class XmucUsersInEjabberdRoomsWithCertificatesTests(
+    CertificatesMixin, XmucUsersInEjabberdRoomsMixin, unittest.TestCase
+):
+    pass
+
+
+class UsersAcrossServersWithDialbackTests(DialbackMixin, UsersAcrossServersMixin, unittest.TestCase):
+    pass
+
+
+class UsersAcrossServersWithCertificatesTests(CertificatesMixin, UsersAcrossServersMixin, unittest.TestCase):
+    pass
+
+
+class CheckAgainstEjabberdMixin(EjabberdFederationMixin):
+    """
+    C{xmucctl check s2s ejabberd.test}, from xmuc's configuration.
+    """
+
+    @defer.inlineCallbacks
+    def check(self):
+        """
+        @return: Deferred firing with C{(passed, {step: (verdict, text)})}
+            (a step's first line).
+        """
+        lines = {}
+        passed = yield checkS2S(
+            self.xmuc.server.config,
+            EJABBERD_DOMAIN,
+            lambda verdict, step, text: lines.setdefault(step, (verdict, text)),
+            reactor,
+        )
+        return passed, lines
+
+
+class CheckEjabberdWithCATests(CheckAgainstEjabberdMixin, unittest.TestCase):
+    ca = True
+
+    @defer.inlineCallbacks
+    def test_everyStepPasses(self):
+        """
+        ejabberd with a certificate of the authority xmuc trusts: every
+        step passes, authentication is SASL EXTERNAL.
+        """
+        passed, lines = yield self.check()
+        self.assertTrue(passed, lines)
+        for step in ("our certificate", "route", "connect", "tls", "certificate", "authentication"):
+            self.assertEqual(lines[step][0], "OK", (step, lines[step]))
+        self.assertIn("SASL EXTERNAL", lines["authentication"][1])
+
+
+class CheckEjabberdWithDialbackTests(CheckAgainstEjabberdMixin, unittest.TestCase):
+    s2sExtra = {"dialback_secret": "shared between the server and xmucctl"}
+
+    @defer.inlineCallbacks
+    def test_dialback(self):
+        """
+        Self-signed certificates: ejabberd's is reported untrusted (a
+        warning without secure_auth), and dialback works, ejabberd
+        calling the running xmuc back.
+        """
+        passed, lines = yield self.check()
+        self.assertTrue(passed, lines)
+        self.assertEqual(lines["certificate"][0], "WARN")
+        self.assertEqual(lines["authentication"], ("OK", "xmuc.test authenticated to ejabberd.test with dialback"))
+        self.assertEqual(lines["dialback"][0], "OK")
