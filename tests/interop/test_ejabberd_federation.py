@@ -620,6 +620,25 @@ class UsersAcrossServersMixin(EjabberdFederationMixin):
         self.assertIn(errorConditionOf(reply), ("remote-server-not-found", "remote-server-timeout"), reply.toXml())
 
     @defer.inlineCallbacks
+    def test_restartedServer(self):
+        """
+        ejabberd restarts after a chat crossed (it closes its streams with
+        C{system-shutdown}): the next messages open new streams, both
+        ways.
+        """
+        self.alice.send("<message to='bob@%s/r' type='chat' id='c1'><body>before</body></message>" % (EJABBERD_DOMAIN,))
+        yield self.messageFrom(self.bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        yield self.ejabberd.stop()
+        yield self.ejabberd.start()
+        bob = yield self.ejabberdUser("bob")
+        self.alice.send("<message to='bob@%s/r' type='chat' id='c2'><body>after</body></message>" % (EJABBERD_DOMAIN,))
+        message = yield self.messageFrom(bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        self.assertEqual(str(message.body), "after")
+        bob.send("<message to='alice@%s/r' type='chat' id='c3'><body>back</body></message>" % (XMUC_DOMAIN,))
+        message = yield self.messageFrom(self.alice, "bob@%s/r" % (EJABBERD_DOMAIN,))
+        self.assertEqual(str(message.body), "back")
+
+    @defer.inlineCallbacks
     def test_iqBothWays(self):
         """
         Each user asks the other server its version and the other MUC
