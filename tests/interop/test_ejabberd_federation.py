@@ -620,6 +620,30 @@ class UsersAcrossServersMixin(EjabberdFederationMixin):
         self.assertIn(errorConditionOf(reply), ("remote-server-not-found", "remote-server-timeout"), reply.toXml())
 
     @defer.inlineCallbacks
+    def test_errorsBothWays(self):
+        """
+        An iq to an account that does not exist on the other server comes
+        back as an error from that account, both ways; so does a message
+        to an account of ejabberd that does not exist, and to a room of
+        xmuc's service that Bob is not in.
+        """
+        for client, target in ((self.alice, "nobody@" + EJABBERD_DOMAIN), (self.bob, "nobody@" + XMUC_DOMAIN)):
+            reply = yield client.iq(
+                "<iq type='get' id='%s' to='%s'><query xmlns='%s'/></iq>" % (client.nextID(), target, VERSION),
+                timeout=WAIT,
+            )
+            self.assertEqual((reply["type"], reply["from"]), ("error", target))
+            self.assertEqual(errorConditionOf(reply), "service-unavailable", reply.toXml())
+        self.alice.send("<message to='nobody@%s' type='chat' id='e1'><body>hello?</body></message>" % (EJABBERD_DOMAIN,))
+        error = yield self.until(self.alice, lambda e: e.name == "message" and e.getAttribute("type") == "error")
+        self.assertEqual((error["from"], error["id"]), ("nobody@" + EJABBERD_DOMAIN, "e1"))
+        self.assertEqual(errorConditionOf(error), "service-unavailable", error.toXml())
+        self.bob.send("<message to='%s' type='groupchat' id='e2'><body>let me in</body></message>" % (ROOM,))
+        error = yield self.until(self.bob, lambda e: e.name == "message" and e.getAttribute("type") == "error")
+        self.assertEqual((error["from"], error["id"]), (ROOM, "e2"))
+        self.assertIsNotNone(errorConditionOf(error), error.toXml())
+
+    @defer.inlineCallbacks
     def test_restartedServer(self):
         """
         ejabberd restarts after a chat crossed (it closes its streams with
