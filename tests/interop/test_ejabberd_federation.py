@@ -382,6 +382,21 @@ class EjabberdUsersInXmucRoomsMixin(EjabberdFederationMixin):
         self.assertEqual(statusCodes(gone), ["333"])
         self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
 
+    @defer.inlineCallbacks
+    def test_stoppedServerUsersLeave(self):
+        """
+        ejabberd stopped in order (SIGTERM) with Bob in the room: it drops
+        the stream xmuc opened without a closing tag and sends no
+        unavailable presence for Bob, so xmuc takes the stream as lost
+        and Bob leaves with 333; nobody stays behind.
+        """
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.presenceFrom(self.alice, ROOM + "/Bob")
+        yield self.ejabberd.stop()
+        gone = yield self.presenceFrom(self.alice, ROOM + "/Bob", "unavailable")
+        self.assertEqual(statusCodes(gone), ["333"], gone.toXml())
+        self.assertEqual(sorted(self.xmuc.server.muc.rooms[ROOM].occupants), ["Alice"])
+
 
 class XmucUsersInEjabberdRoomsMixin(EjabberdFederationMixin):
     """
