@@ -784,6 +784,34 @@ class UsersAcrossServersWithCertificatesTests(CertificatesMixin, UsersAcrossServ
     pass
 
 
+class IdleStreamTests(EjabberdFederationMixin, unittest.TestCase):
+    """
+    xmuc closes its idle stream to ejabberd (C{[s2s] idle_timeout}), and
+    opens a new one for the next stanza.
+    """
+
+    s2sExtra = {"idle_timeout": "1"}
+
+    @defer.inlineCallbacks
+    def test_reopened(self):
+        """
+        A chat message crosses; the stream falls idle and xmuc closes it
+        (ejabberd logs the close); the next message opens a new stream,
+        and ejabberd's user answers.
+        """
+        alice = yield self.xmucUser("alice")
+        bob = yield self.ejabberdUser("bob")
+        alice.send("<message to='bob@%s/r' type='chat' id='c1'><body>first</body></message>" % (EJABBERD_DOMAIN,))
+        yield self.messageFrom(bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        yield self.logged("Closing inbound s2s connection %s -> %s" % (XMUC_DOMAIN, EJABBERD_DOMAIN))
+        alice.send("<message to='bob@%s/r' type='chat' id='c2'><body>second</body></message>" % (EJABBERD_DOMAIN,))
+        message = yield self.messageFrom(bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        self.assertEqual(str(message.body), "second")
+        bob.send("<message to='alice@%s/r' type='chat' id='c3'><body>answer</body></message>" % (XMUC_DOMAIN,))
+        message = yield self.messageFrom(alice, "bob@%s/r" % (EJABBERD_DOMAIN,))
+        self.assertEqual(str(message.body), "answer")
+
+
 class CheckAgainstEjabberdMixin(EjabberdFederationMixin):
     """
     C{xmucctl check s2s ejabberd.test}, from xmuc's configuration.
