@@ -282,7 +282,9 @@ class FederatingEjabberd:
                     s2sPort=self.s2sPort,
                     certificate=os.path.abspath(self.certificatePath),
                     key=os.path.abspath(self.keyPath),
-                    cafile='s2s_cafile: "%s"' % (os.path.abspath(self.ca),) if self.ca else "",
+                    # s2s_cafile checks peers; ca_file also its own
+                    # certificate, which it warns about otherwise.
+                    cafile='s2s_cafile: "%s"\nca_file: "%s"' % ((os.path.abspath(self.ca),) * 2) if self.ca else "",
                     dialback="" if self.ca else "  mod_s2s_dialback: {}",
                 )
             )
