@@ -256,6 +256,31 @@ class EjabberdUsersInXmucRoomsMixin(EjabberdFederationMixin):
             self.assertEqual(str(message.body), "hello from xmuc")
 
     @defer.inlineCallbacks
+    def test_severalUsersOfEjabberd(self):
+        """
+        Bob and Carol of ejabberd in the room: a message goes to both over
+        the one stream to their domain (serialized once, addressed to
+        each), a nick change and a private message between them cross
+        twice.
+        """
+        carol = yield self.ejabberdUser("carol")
+        yield self.join(self.bob, ROOM, "Bob")
+        yield self.join(carol, ROOM, "Carol")
+        yield self.presenceFrom(self.bob, ROOM + "/Carol")
+        self.alice.send("<message to='%s' type='groupchat' id='g1'><body>to you both</body></message>" % (ROOM,))
+        for client in (self.bob, carol):
+            message = yield self.messageFrom(client, ROOM + "/Alice")
+            self.assertEqual(str(message.body), "to you both")
+        carol.send("<presence to='%s/Caroline'/>" % (ROOM,))
+        changed = yield self.presenceFrom(self.bob, ROOM + "/Carol", "unavailable")
+        self.assertEqual(statusCodes(changed), ["303"])
+        yield self.presenceFrom(self.bob, ROOM + "/Caroline")
+        carol.send("<message to='%s/Bob' type='chat' id='p1'><body>psst</body><x xmlns='%s'/></message>"
+                   % (ROOM, MUC_USER))
+        message = yield self.messageFrom(self.bob, ROOM + "/Caroline")
+        self.assertEqual(str(message.body), "psst")
+
+    @defer.inlineCallbacks
     def test_privateMessages(self):
         """
         Private messages through the room, both ways, from the sender's
