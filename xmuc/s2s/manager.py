@@ -79,7 +79,7 @@ class S2SManager(service.Service):
             self.trust = TrustStore(caPath or None)
         except CertificateError as e:
             raise config.error("s2s", "ca_certificates", e.message)
-        self.resolver = Resolver(config.get("s2s", "routes"))
+        self.resolver = Resolver(config.get("s2s", "routes"), reactor=clock)
         self.descriptions = config.get("s2s", "listen")
         self.directDescriptions = config.get("s2s", "direct_tls_listen")
         self.links = {}
@@ -207,6 +207,7 @@ class S2SManager(service.Service):
 
     def startService(self):
         service.Service.startService(self)
+        self.resolver.start()
         log.info(
             "federation: STARTTLS {tls}, {auth}, certificate {certificate}, {routes} static route(s)",
             tls="required" if self.requireEncryption else "optional",
@@ -249,6 +250,9 @@ class S2SManager(service.Service):
             yield defer.maybeDeferred(port.stopListening)
         for link in list(self.links.values()):
             link.close()
+        # Look-ups in flight fail (their links bounce what waits), and no
+        # DNS timer outlives the service.
+        self.resolver.stop()
         for negotiator in list(self.incoming):
             xs = negotiator.xmlstream
             if xs.transport is not None:
