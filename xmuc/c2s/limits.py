@@ -449,8 +449,15 @@ class ConnectionLimits:
     """
 
     def __init__(self, clock, maxPerAddress=0, maxUnauthenticated=0, readRate=0,
-                 readBurst=0, maxSendBacklog=0, sendTimeout=0, maxTotalBacklog=0, logins=None):
+                 readBurst=0, maxSendBacklog=0, sendTimeout=0, maxTotalBacklog=0, logins=None,
+                 watchOutput=True):
+        """
+        @param watchOutput: whether L{watch} registers an L{OutputMonitor}
+            as the producer of each transport (false for streams whose
+            output is bounded another way).
+        """
         self.clock = clock
+        self.watchOutput = watchOutput
         self.maxPerAddress = maxPerAddress
         self.maxUnauthenticated = maxUnauthenticated
         self.readRate = readRate
@@ -574,8 +581,9 @@ class ConnectionLimits:
         stream.inputGate = InputGate(stream)
         if self.readRate:
             stream.readRate = ReadRate(stream.inputGate, self.readRate, self.readBurst, self.clock)
-        stream.output = OutputMonitor(stream, self)
-        stream.transport.registerProducer(stream.output, True)
+        if self.watchOutput:
+            stream.output = OutputMonitor(stream, self)
+            stream.transport.registerProducer(stream.output, True)
 
     def authenticated(self, stream):
         """
