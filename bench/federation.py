@@ -96,6 +96,7 @@ tls_key = {key}
 secure_auth = false
 dialback_secret = bench-{domain}
 idle_timeout = 3600
+read_rate = 0
 
 [auth]
 backend = insecure

@@ -486,6 +486,22 @@ SCHEMA = {
         "connect_timeout": Option(parseFloat(1), "30"),
         # Largest stanza accepted from a server, in bytes.
         "max_stanza_size": Option(parseInt(1024), "262144"),
+        # Incoming server connections from one IPv4 address or IPv6 /64
+        # (0: no limit).
+        "max_connections_per_ip": Option(parseInt(0), "100"),
+        # Incoming server connections not authenticated yet, in total; the
+        # oldest is closed beyond it (0: no limit).
+        "max_unauthenticated": Option(parseInt(0), "200"),
+        # Bytes per second read from one server connection (0: no limit).
+        "read_rate": Option(parseInt(0), "1048576"),
+        # Bytes one server connection may send at once before read_rate applies.
+        "read_burst": Option(parseInt(1024), "4194304"),
+        # Unsent bytes a server connection may hold beyond its socket
+        # buffers before it is closed (0: no limit).
+        "max_send_backlog": Option(parseInt(0), "16777216"),
+        # Seconds a server connection may take none of what is written to
+        # it before it is closed (0: no limit).
+        "send_timeout": Option(parseFloat(0), "120"),
     },
     "components": {
         # Endpoints external components (XEP-0114) connect to (empty: none).
@@ -501,6 +517,15 @@ SCHEMA = {
         # Unsent bytes a component stream may hold beyond its socket
         # buffers before it is aborted (0: no limit).
         "max_send_backlog": Option(parseInt(0), "33554432"),
+        # Component connections from one IPv4 address or IPv6 /64 (0: no limit).
+        "max_connections_per_ip": Option(parseInt(0), "20"),
+        # Component connections without a handshake yet, in total; the
+        # oldest is closed beyond it (0: no limit).
+        "max_unauthenticated": Option(parseInt(0), "20"),
+        # Bytes per second read from one component connection (0: no limit).
+        "read_rate": Option(parseInt(0), "0"),
+        # Bytes one component connection may send at once before read_rate applies.
+        "read_burst": Option(parseInt(1024), "4194304"),
     },
     "component": {
         # The host server's component port (client endpoint description);

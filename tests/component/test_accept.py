@@ -8,9 +8,10 @@ each answered with its stream error while everything else keeps working.
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
-from tests.support.client import StreamClosed
+from tests.support.client import StreamClosed, connectClient
 from tests.support.components import (
     ACCEPT,
+    componentPort,
     componentSections,
     connectComponent,
     handshakeToken,
@@ -487,3 +488,103 @@ class SendBacklogTests(LoggedInClients, unittest.TestCase):
         self.assertEqual(condition(reply), "remote-server-timeout")
         bot.transport.resumeProducing()
         yield bot.waitClosed(30)
+
+
+class ConnectionLimitTests(LoggedInClients, unittest.TestCase):
+    """
+    Connections to the component port before their handshake: capped per
+    address and in total; a component that has done its handshake is not
+    affected, and a new one still connects.
+    """
+
+    overrides = _merged(
+        OVERRIDES,
+        componentSections(max_connections_per_ip="2", max_unauthenticated="3"),
+    )
+
+    @defer.inlineCallbacks
+    def idle(self, source="127.0.0.9"):
+        """
+        @return: Deferred firing with a connection to the component port
+            from C{source}, its header sent and the server's read, no
+            handshake.
+        """
+        yield self.running.server.components.listening
+        client = yield connectClient(componentPort(self.running), "echo.localhost", source=source)
+        self.addCleanup(lambda: client.closed.called or client.transport.abortConnection())
+        client.sendHeader("echo.localhost", version=None, ns=ACCEPT)
+        header = yield client.receive()
+        self.assertEqual(header.name, "stream")
+        return client
+
+    @defer.inlineCallbacks
+    def test_perAddress(self):
+        """
+        Past C{[components] max_connections_per_ip} connections from one
+        address, a new one gets C{policy-violation}; a component
+        connecting from another address does its handshake and is served.
+        """
+        yield self.idle()
+        yield self.idle()
+        client = yield connectClient(componentPort(self.running), "echo.localhost", source="127.0.0.9")
+        self.addCleanup(lambda: client.closed.called or client.transport.abortConnection())
+        found = yield client.streamError()
+        self.assertEqual(found, "policy-violation")
+        yield client.waitClosed()
+        limits = self.running.server.components.factory.limits
+        self.assertEqual(limits.connectionsFrom("127.0.0.9"), 2)
+        bot = yield connectComponent(self, self.running)
+        alice = yield self.login("alice")
+        alice.send("<message to='bot@echo.localhost' type='chat' id='m1'><body>hello</body></message>")
+        got = yield self.until(bot, lambda e: e.name == "message")
+        self.assertEqual(str(got.body), "hello")
+
+    @defer.inlineCallbacks
+    def test_unauthenticatedOldestClosed(self):
+        """
+        Past C{[components] max_unauthenticated} connections without a
+        handshake, the oldest is closed with C{policy-violation}; the new
+        one completes its handshake, and a component already connected is
+        not affected.
+        """
+        bot = yield connectComponent(self, self.running)
+        first = yield self.idle("127.0.0.7")
+        yield self.idle("127.0.0.8")
+        third = yield self.idle("127.0.0.9")
+        yield connectComponent(self, self.running, domain="gw.localhost")
+        found = yield first.streamError()
+        self.assertEqual(found, "policy-violation")
+        self.assertFalse(third.closed.called)
+        alice = yield self.login("alice")
+        alice.send("<message to='bot@echo.localhost' type='chat' id='m1'><body>still</body></message>")
+        got = yield self.until(bot, lambda e: e.name == "message")
+        self.assertEqual(str(got.body), "still")
+
+
+class ReadRateTests(LoggedInClients, unittest.TestCase):
+    overrides = _merged(
+        OVERRIDES,
+        componentSections(read_rate="100000", read_burst="4096"),
+    )
+
+    @defer.inlineCallbacks
+    def test_fastComponentSlowedNotDropped(self):
+        """
+        A component sending faster than C{[components] read_rate} after
+        C{read_burst} is not read for a while, again and again (300 kB at
+        100 kB/s: several reads, each waiting for the rate); every stanza
+        it sent is delivered, in order.
+        """
+        alice = yield self.login("alice")
+        bot = yield connectComponent(self, self.running)
+        body = "x" * 2000
+        for number in range(150):
+            bot.send(
+                "<message from='bot@echo.localhost' to='alice@localhost/r' type='chat' id='m%d'>"
+                "<body>%s</body></message>" % (number, body)
+            )
+        for number in range(150):
+            got = yield self.until(alice, lambda e: e.name == "message", timeout=20)
+            self.assertEqual((got.getAttribute("id"), str(got.body)), ("m%d" % (number,), body))
+        (stream,) = [xs for xs in self.running.server.components.factory.streams if xs.authenticator.authenticated]
+        self.assertGreater(stream.readRate.holds, 1)

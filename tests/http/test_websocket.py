@@ -6,8 +6,10 @@ C{Origin} check, and each bad frame closing only its own stream.
 """
 
 import os
+import socket
+import ssl
 
-from twisted.internet import defer
+from twisted.internet import defer, threads
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial import unittest
 
@@ -520,6 +522,26 @@ class SecureWebSocketTests(WebSocketServer, unittest.TestCase):
         yield self.assertServed(client)
         yield client.close()
         self.assertEqual(client.framingErrors, [])
+
+    @defer.inlineCallbacks
+    def test_browserALPN(self):
+        """
+        A client offering ALPN C{h2} and C{http/1.1}, as browsers do,
+        completes the TLS handshake with one of them (the choice of the
+        C{ssl:} listener is Twisted Web's, not the XMPP streams').
+        """
+
+        def handshake(port):
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            context.set_alpn_protocols(["h2", "http/1.1"])
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                with context.wrap_socket(raw) as tls:
+                    return tls.selected_alpn_protocol()
+
+        agreed = yield threads.deferToThread(handshake, self.port)
+        self.assertIn(agreed, ("h2", "http/1.1"))
 
 
 class UntrustedProxyTests(WebSocketServer, unittest.TestCase):

@@ -7,11 +7,12 @@ port 5269.
 
 import os
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
+from twisted.internet.protocol import DatagramProtocol
 from twisted.names import authority, client, dns, server
 from twisted.trial import unittest
 
-from xmuc.s2s.resolver import Resolver, Target
+from xmuc.s2s.resolver import Resolver, ResolverStopped, Target
 
 ZONE = """\
 $ORIGIN example.test.
@@ -76,3 +77,96 @@ class ResolverTests(unittest.TestCase):
         """
         targets = yield Resolver({}, self.dns).targets("closed.example.test")
         self.assertEqual(targets, [])
+
+
+#: What schedules the timers of a DNS client.
+DNS_CLIENT_PARTS = (client.Resolver, dns.DNSDatagramProtocol, dns.DNSProtocol)
+
+
+class OwnedResolverTests(unittest.TestCase):
+    """
+    Without a DNS client given, the resolver makes its own, and L{stop}
+    leaves no timer or socket of it behind (the global one of Twisted
+    Names re-reads resolv.conf every minute, forever).
+    """
+
+    def serveZone(self):
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write(ZONE)
+        factory = server.DNSServerFactory(authorities=[authority.BindAuthority(path)])
+        factory.noisy = False
+        protocol = dns.DNSDatagramProtocol(factory)
+        protocol.noisy = False
+        port = reactor.listenUDP(0, protocol, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return ("127.0.0.1", port.getHost().port)
+
+    def silentServer(self):
+        """
+        @return: the address of a UDP port that never answers.
+        """
+        port = reactor.listenUDP(0, DatagramProtocol(), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return ("127.0.0.1", port.getHost().port)
+
+    @defer.inlineCallbacks
+    def leftBehind(self, before):
+        """
+        @return: Deferred firing with the timers of DNS clients (resolv.conf
+            re-reads, query retries) scheduled since C{before} and still
+            pending after a reactor turn (sockets close in one).
+        """
+        yield task.deferLater(reactor, 0, lambda: None)
+        return [
+            call
+            for call in reactor.getDelayedCalls()
+            if call not in before
+            and call.active()
+            and isinstance(getattr(call.func, "__self__", None), DNS_CLIENT_PARTS)
+        ]
+
+    @defer.inlineCallbacks
+    def test_lookupThenStop(self):
+        """
+        A real look-up through the resolver's own DNS client; once stopped,
+        nothing of it is scheduled any more.
+        """
+        before = set(reactor.getDelayedCalls())
+        resolver = Resolver({}, reactor=reactor, servers=[self.serveZone()])
+        resolver.start()
+        targets = yield resolver.targets("example.test")
+        self.assertEqual(
+            [(t.host, t.port) for t in targets],
+            [("tls.example.test", 5223), ("xmpp1.example.test", 5270), ("xmpp2.example.test", 5269)],
+        )
+        self.assertNotEqual((yield self.leftBehind(before)), [])
+        resolver.stop()
+        self.assertEqual((yield self.leftBehind(before)), [])
+
+    @defer.inlineCallbacks
+    def test_stopDuringLookup(self):
+        """
+        A look-up still waiting for its name server when the resolver stops
+        fails at once with L{ResolverStopped} (no fallback to port 5269:
+        nothing is to be connected to any more), its retry timers gone.
+        """
+        before = set(reactor.getDelayedCalls())
+        resolver = Resolver({}, reactor=reactor, servers=[self.silentServer()])
+        resolver.start()
+        waiting = resolver.targets("example.test")
+        self.assertFalse(waiting.called)
+        resolver.stop()
+        yield self.assertFailure(waiting, ResolverStopped)
+        self.assertEqual((yield self.leftBehind(before)), [])
+
+    @defer.inlineCallbacks
+    def test_noLookupAfterStop(self):
+        """
+        Once stopped, a look-up fails without making a DNS client again.
+        """
+        before = set(reactor.getDelayedCalls())
+        resolver = Resolver({}, reactor=reactor, servers=[self.silentServer()])
+        resolver.stop()
+        yield self.assertFailure(resolver.targets("example.test"), ResolverStopped)
+        self.assertEqual((yield self.leftBehind(before)), [])

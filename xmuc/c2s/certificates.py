@@ -6,11 +6,39 @@ SIGHUP) and for C{xmucctl cert --import}.
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from OpenSSL import SSL
 from service_identity import CertificateError as _NameMismatch
 from service_identity import VerificationError
 from service_identity.cryptography import verify_certificate_hostname
 
 _PUBLIC = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+#: The ALPN protocol names of client and server streams (XEP-0368).
+ALPN_CLIENT = b"xmpp-client"
+ALPN_SERVER = b"xmpp-server"
+
+
+def selectALPN(protocol):
+    """
+    The ALPN choice of a TLS server context (for
+    C{SSL.Context.set_alpn_select_callback}).
+
+    Clients offer ALPN on STARTTLS too (C{openssl s_client -alpn
+    xmpp-client}, Prosody's C{xmpp-server}).  Twisted's own selection
+    answers an empty name when nothing it knows overlaps, which OpenSSL
+    turns into an C{internal_error} alert: the handshake fails.  Here
+    C{protocol} is chosen when offered; otherwise ALPN is simply not used
+    (RFC 7301 section 3.2 lets a server that does not pick one of the
+    offered protocols go on without the extension).
+
+    @param protocol: L{ALPN_CLIENT} or L{ALPN_SERVER}.
+    @return: the callback.
+    """
+
+    def select(connection, offered):
+        return protocol if protocol in offered else SSL.NO_OVERLAPPING_PROTOCOLS
+
+    return select
 
 
 class CertificateError(Exception):

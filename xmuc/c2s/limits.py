@@ -59,6 +59,14 @@ C{mod_fail2ban} and Prosody's C{mod_limits}, all in C{[c2s]}:
 An L{InputGate} keeps the reasons why a connection is not read (the
 negotiation waits for storage, the read rate, a congested recipient), so
 that one reason ending does not resume reading another one still holds.
+
+The same mechanisms guard the other listeners, with numbers of their own:
+server streams (L{xmuc.s2s}, C{[s2s]}: connection caps, read rate, output
+bounds) and component streams (L{xmuc.component.accept}, C{[components]}:
+connection caps, read rate).  What they need of a stream: C{transport},
+C{closing}, C{outputCongested}, C{congestedRecipients}, C{inputGate},
+C{readRate}, C{output}, C{addressKey}, C{admitted}, and an
+C{authenticator} with C{streamError(condition, text)}.
 """
 
 import collections
@@ -179,7 +187,11 @@ class ReadRate:
     per second, C{burst} bytes at once.  Past it the input is held (the
     kernel's receive buffer fills and TCP slows the sender) until the
     debt is paid.
+
+    @ivar holds: how many times the input was held so far.
     """
+
+    holds = 0
 
     def __init__(self, gate, rate, burst, clock):
         self._gate = gate
@@ -193,6 +205,7 @@ class ReadRate:
         """
         wait = self._bucket.consume(size)
         if wait and self._timer is None:
+            self.holds += 1
             self._gate.hold(READ_RATE)
             self._timer = self._clock.callLater(wait, self._refilled)
 
@@ -321,11 +334,12 @@ class OutputMonitor:
 
     def _giveUp(self, condition, text):
         stream = self._stream
+        authenticator = stream.authenticator
         log.info(
-            "closing a client connection that does not read ({condition}, {peer}, {session!r})",
+            "closing a connection that does not read ({condition}, {peer}, {session!r})",
             condition=condition,
             peer=_peerHost(stream),
-            session=stream.authenticator.session,
+            session=getattr(authenticator, "session", None) or authenticator,
         )
         stream.authenticator.streamError(condition, text)
         # The client does not read: neither will it read the error, and
@@ -435,8 +449,15 @@ class ConnectionLimits:
     """
 
     def __init__(self, clock, maxPerAddress=0, maxUnauthenticated=0, readRate=0,
-                 readBurst=0, maxSendBacklog=0, sendTimeout=0, maxTotalBacklog=0, logins=None):
+                 readBurst=0, maxSendBacklog=0, sendTimeout=0, maxTotalBacklog=0, logins=None,
+                 watchOutput=True):
+        """
+        @param watchOutput: whether L{watch} registers an L{OutputMonitor}
+            as the producer of each transport (false for streams whose
+            output is bounded another way).
+        """
         self.clock = clock
+        self.watchOutput = watchOutput
         self.maxPerAddress = maxPerAddress
         self.maxUnauthenticated = maxUnauthenticated
         self.readRate = readRate
@@ -548,12 +569,21 @@ class ConnectionLimits:
             )
             oldest.authenticator.streamError("policy-violation", "too many unauthenticated connections")
         unauthenticated[stream] = None
+        self.watch(stream)
+        return None
+
+    def watch(self, stream):
+        """
+        Apply the read rate and the output bounds to C{stream}, without
+        counting it (L{admit} does both; a connection the server opened
+        itself, to another server, is only watched).
+        """
         stream.inputGate = InputGate(stream)
         if self.readRate:
             stream.readRate = ReadRate(stream.inputGate, self.readRate, self.readBurst, self.clock)
-        stream.output = OutputMonitor(stream, self)
-        stream.transport.registerProducer(stream.output, True)
-        return None
+        if self.watchOutput:
+            stream.output = OutputMonitor(stream, self)
+            stream.transport.registerProducer(stream.output, True)
 
     def authenticated(self, stream):
         """

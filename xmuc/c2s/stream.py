@@ -17,6 +17,7 @@ import os
 
 from OpenSSL import SSL
 from twisted.internet import defer, ssl
+from twisted.internet.interfaces import IProtocolNegotiationFactory, ISSLTransport
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid as jidmod, xmlstream
 from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
@@ -25,7 +26,7 @@ from zope.interface import implementer
 
 from xmuc.accounts import inband
 from xmuc.c2s import sasl
-from xmuc.c2s.certificates import CertificateError, readCertificatePair
+from xmuc.c2s.certificates import ALPN_CLIENT, CertificateError, readCertificatePair, selectALPN
 from xmuc.c2s.connectionlog import connectionEnded, describePeer
 from xmuc.c2s.limits import NEGOTIATION, ConnectionLimits
 from xmuc.c2s.streammanagement import ResumptionRegistry
@@ -89,15 +90,20 @@ def tlsOptionsFor(pair):
     @param pair: a L{CertificatePair}.
     @return: the server TLS context factory (L{ssl.CertificateOptions}):
         TLS 1.3, or TLS 1.2 with the L{TLS12_CIPHERS} suites only; the whole
-        chain sent.
+        chain sent; ALPN C{xmpp-client} chosen when offered, else not
+        used (L{selectALPN}).
     """
-    return ssl.CertificateOptions(
+    options = ssl.CertificateOptions(
         privateKey=pair.key,
         certificate=pair.chain[0],
         extraCertChain=pair.chain[1:] or None,
         raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
         acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
     )
+    # The context is made once and kept by the options: every STARTTLS
+    # uses this ALPN choice.
+    options.getContext().set_alpn_select_callback(selectALPN(ALPN_CLIENT))
+    return options
 
 
 def loadTLSOptions(config):
@@ -546,6 +552,9 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             self.streamError(*refused)
             return
         self.factory.streams.add(self.xmlstream)
+        if ISSLTransport.providedBy(self.xmlstream.transport):
+            # A direct TLS listener (ssl:): encrypted from the first byte.
+            self.xmlstream.tls = True
         # Twisted already gathers what is written in one reactor turn into
         # one send; Nagle on top holds the next stanza back until the
         # client's (delayed, up to 40 ms) ACK of the previous one.
@@ -985,9 +994,15 @@ def _parseVersion(text):
         return (0, 0)
 
 
+@implementer(IProtocolNegotiationFactory)
 class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
     """
     Builds client streams for the listeners.
+
+    On a direct TLS listener (C{ssl:} in C{[c2s] listen}, XEP-0368), whose
+    TLS context is Twisted's, the factory names the ALPN protocol it
+    speaks (L{acceptableProtocols}): a client offering C{xmpp-client}
+    gets it, where Twisted would otherwise fail the handshake.
 
     @ivar server: the L{xmuc.server.XmucServer}.
     @ivar hosts: the local virtual hosts.
@@ -1035,6 +1050,12 @@ class ClientStreamFactory(xmlstream.XmlStreamServerFactory):
             config.get("c2s", "max_unacked_bytes"),
             clock,
         )
+
+    def acceptableProtocols(self):
+        """
+        @return: the ALPN protocols of client streams (XEP-0368).
+        """
+        return [ALPN_CLIENT]
 
     def reloadCertificate(self):
         """

@@ -45,6 +45,7 @@ from twisted.words.protocols.jabber import component, error, jid as jidmod, xmls
 from twisted.words.xish import domish
 from zope.interface import implementer
 
+from xmuc.c2s.limits import ConnectionLimits
 from xmuc.component import resumption
 from xmuc.component.connect import toClientNamespace
 from xmuc.interfaces import IComponent
@@ -297,6 +298,15 @@ class ComponentXmlStream(xmlstream.XmlStream):
 
     closing = False
     sendBacklog = None
+    # The limits' state (xmuc.c2s.limits, [components] keys); the output
+    # is bounded by the SendBacklog.
+    outputCongested = False
+    congestedRecipients = 0
+    inputGate = None
+    readRate = None
+    output = None
+    addressKey = None
+    admitted = False
 
     def __init__(self, authenticator):
         xmlstream.XmlStream.__init__(self, authenticator)
@@ -336,6 +346,8 @@ class ComponentXmlStream(xmlstream.XmlStream):
             self._received += len(data)
             if self._received - self._lastEnd > self.maxStanzaSize:
                 refuse("policy-violation", "stanza too large")
+            elif self.readRate is not None:
+                self.readRate.consumed(len(data))
 
     def onDocumentStart(self, rootElement):
         self._lastEnd = self.stream.parser.CurrentByteIndex
@@ -422,6 +434,9 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         xs = self.xmlstream
         xs.namespace = ns.COMPONENT
         self.factory.streams.add(xs)
+        refused = self.factory.limits.admit(xs)
+        if refused is not None:
+            return self.streamError(*refused)
         setNoDelay = getattr(xs.transport, "setTcpNoDelay", None)
         if setNoDelay is not None:
             setNoDelay(True)
@@ -437,6 +452,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         abrupt = not xs.closing
         xs.closing = True
         self.factory.streams.discard(xs)
+        self.factory.limits.gone(xs)
         for timer in (self._timer, self._closeTimer):
             if timer is not None and timer.active():
                 timer.cancel()
@@ -505,6 +521,8 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         if self.authenticated and self.session is not None:
             self.factory.resumption.acknowledgeBeforeClosing(self.session)
         self.xmlstream.closing = True
+        # Whatever held the input lets go (what is read now is ignored).
+        self.factory.limits.closing(self.xmlstream)
         self.endBecause(why)
         if self.authenticated:
             # Nothing may follow our closing tag: the link ends now.
@@ -585,6 +603,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
             self._timer.cancel()
         self._timer = None
         self.authenticated = True
+        self.factory.limits.authenticated(xs)
         self.session = LinkSession(self, entry)
         if previous is None:
             entry.link = self.session
@@ -694,6 +713,10 @@ class ComponentStreamFactory(xmlstream.XmlStreamServerFactory):
     @ivar streams: the open L{ComponentXmlStream}s.
     @ivar resumption: the L{resumption.LinkRegistry} of resumable links.
     @ivar maxSendBacklog: C{[components] max_send_backlog} (0: no limit).
+    @ivar limits: the L{ConnectionLimits} of the connections: per address,
+        before the handshake (C{[components] max_connections_per_ip},
+        C{max_unauthenticated}), the read rate (C{read_rate},
+        C{read_burst}).
     """
 
     protocol = ComponentXmlStream
@@ -709,8 +732,14 @@ class ComponentStreamFactory(xmlstream.XmlStreamServerFactory):
         clock,
         resumptionTimeout=600.0,
         maxSendBacklog=0,
+        limits=None,
     ):
+        """
+        @param limits: the L{ConnectionLimits} of the connections (per
+            address, before the handshake, read rate); default: none.
+        """
         xmlstream.XmlStreamServerFactory.__init__(self, lambda: ComponentAuthenticator(self))
+        self.limits = limits if limits is not None else ConnectionLimits(clock, watchOutput=False)
         self.router = router
         self.components = components
         self.conflict = conflict
@@ -799,6 +828,14 @@ class ComponentService(service.Service):
             reactor,
             config.get("components", "resumption_timeout"),
             config.get("components", "max_send_backlog"),
+            ConnectionLimits(
+                reactor,
+                maxPerAddress=config.get("components", "max_connections_per_ip"),
+                maxUnauthenticated=config.get("components", "max_unauthenticated"),
+                readRate=config.get("components", "read_rate"),
+                readBurst=config.get("components", "read_burst"),
+                watchOutput=False,
+            ),
         )
         self.descriptions = config.get("components", "listen")
         self.ports = []

@@ -21,7 +21,7 @@ from twisted.internet import ssl
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IOpenSSLServerConnectionCreator
 from zope.interface import implementer
 
-from xmuc.c2s.certificates import CertificateError, readCertificatePair
+from xmuc.c2s.certificates import ALPN_SERVER, CertificateError, readCertificatePair, selectALPN
 from xmuc.c2s.stream import TLS12_CIPHERS
 
 
@@ -59,18 +59,6 @@ def _acceptForNow(connection, certificate, errno, depth, ok):
     return True
 
 
-#: The ALPN protocol name of server streams (XEP-0368).
-ALPN_SERVER = b"xmpp-server"
-
-
-def _selectProtocol(connection, offered):
-    # Prosody offers ALPN "xmpp-server" on STARTTLS too.  Twisted's own
-    # selection answers an empty name when nothing overlaps, which OpenSSL
-    # turns into an internal_error alert: the handshake failed.  Without
-    # overlap, ALPN is simply not used (RFC 7301 3.2 allows it).
-    return ALPN_SERVER if ALPN_SERVER in offered else SSL.NO_OVERLAPPING_PROTOCOLS
-
-
 @implementer(IOpenSSLClientConnectionCreator, IOpenSSLServerConnectionCreator)
 class ServerTLS:
     """
@@ -95,7 +83,8 @@ class ServerTLS:
             options = ssl.CertificateOptions(raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
         self.context = options.getContext()
         self.context.set_verify(SSL.VERIFY_PEER, _acceptForNow)
-        self.context.set_alpn_select_callback(_selectProtocol)
+        # Prosody offers ALPN xmpp-server on STARTTLS too.
+        self.context.set_alpn_select_callback(selectALPN(ALPN_SERVER))
         self.hasCertificate = pair is not None
 
     def serverConnectionForTLS(self, tlsProtocol):

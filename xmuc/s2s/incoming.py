@@ -68,6 +68,9 @@ class IncomingNegotiator:
 
     def connectionMade(self):
         self.manager.incoming.add(self)
+        refused = self.manager.limits.admit(self.xmlstream)
+        if refused is not None:
+            return self.xmlstream.streamError(*refused)
         setNoDelay = getattr(self.xmlstream.transport, "setTcpNoDelay", None)
         if setNoDelay is not None:
             setNoDelay(True)
@@ -99,6 +102,12 @@ class IncomingNegotiator:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+
+    def streamError(self, condition, text=None):
+        """
+        Close the stream with a stream error (what the limits call).
+        """
+        self.xmlstream.streamError(condition, text)
 
     def failing(self, condition, text):
         log.info(
@@ -254,6 +263,9 @@ class IncomingNegotiator:
 
     def _authenticate(self, domain, how):
         self.authenticated[domain] = how
+        # No longer among the unauthenticated connections ([s2s]
+        # max_unauthenticated).
+        self.manager.limits.authenticated(self.xmlstream)
         log.info(
             "{domain} authenticated to {local} with {how} (incoming stream)",
             domain=domain,

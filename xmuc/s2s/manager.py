@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from xmuc.c2s.certificates import CertificateError
+from xmuc.c2s.limits import ConnectionLimits
 from xmuc.hooks import S2S_DOMAIN_FAILED
 from xmuc.s2s.certificates import ServerTLS, TrustStore, loadServerCertificate
 from xmuc.s2s.dialback import DialbackKeys, storedSecret
@@ -58,6 +59,10 @@ class S2SManager(service.Service):
     @ivar links: C{{(local, remote): OutgoingLink}}.
     @ivar incoming: the L{IncomingNegotiator}s of the open incoming streams.
     @ivar streams: every open L{ServerXmlStream}, both directions.
+    @ivar limits: the L{ConnectionLimits} of server streams (C{[s2s]}
+        keys): incoming connections are counted per address and until
+        they authenticate; every stream is read at the C{read_rate} and
+        its unsent output bounded.
     @ivar ports: the listening ports, once listening.
     @ivar listening: Deferred firing with the ports once listening.
     """
@@ -71,6 +76,17 @@ class S2SManager(service.Service):
         self.idleTimeout = config.get("s2s", "idle_timeout")
         self.connectTimeout = config.get("s2s", "connect_timeout")
         self.maxStanzaSize = config.get("s2s", "max_stanza_size")
+        # The protections of client connections, with numbers for servers
+        # (which carry many users' traffic on one stream).
+        self.limits = ConnectionLimits(
+            clock,
+            maxPerAddress=config.get("s2s", "max_connections_per_ip"),
+            maxUnauthenticated=config.get("s2s", "max_unauthenticated"),
+            readRate=config.get("s2s", "read_rate"),
+            readBurst=config.get("s2s", "read_burst"),
+            maxSendBacklog=config.get("s2s", "max_send_backlog"),
+            sendTimeout=config.get("s2s", "send_timeout"),
+        )
         self.keys = DialbackKeys(config.get("s2s", "dialback_secret") or None)
         self.certificate = loadServerCertificate(config)
         self.tls = ServerTLS(self.certificate)
@@ -79,7 +95,7 @@ class S2SManager(service.Service):
             self.trust = TrustStore(caPath or None)
         except CertificateError as e:
             raise config.error("s2s", "ca_certificates", e.message)
-        self.resolver = Resolver(config.get("s2s", "routes"))
+        self.resolver = Resolver(config.get("s2s", "routes"), reactor=clock)
         self.descriptions = config.get("s2s", "listen")
         self.directDescriptions = config.get("s2s", "direct_tls_listen")
         self.links = {}
@@ -207,6 +223,7 @@ class S2SManager(service.Service):
 
     def startService(self):
         service.Service.startService(self)
+        self.resolver.start()
         log.info(
             "federation: STARTTLS {tls}, {auth}, certificate {certificate}, {routes} static route(s)",
             tls="required" if self.requireEncryption else "optional",
@@ -256,6 +273,9 @@ class S2SManager(service.Service):
             yield defer.maybeDeferred(port.stopListening)
         for link in list(self.links.values()):
             link.close()
+        # Look-ups in flight fail (their links bounce what waits), and no
+        # DNS timer outlives the service.
+        self.resolver.stop()
         for negotiator in list(self.incoming):
             xs = negotiator.xmlstream
             if xs.transport is not None:

@@ -82,6 +82,9 @@ class OutgoingNegotiator:
     # --- life cycle
 
     def connectionMade(self):
+        # Not counted against [s2s] max_connections_per_ip (we opened it),
+        # but read at the [s2s] read_rate and its output bounded.
+        self.manager.limits.watch(self.xmlstream)
         setNoDelay = getattr(self.xmlstream.transport, "setTcpNoDelay", None)
         if setNoDelay is not None:
             setNoDelay(True)
@@ -109,6 +112,12 @@ class OutgoingNegotiator:
         self.fail(reason)
         if self.xmlstream.transport is not None:
             self.xmlstream.transport.abortConnection()
+
+    def streamError(self, condition, text=None):
+        """
+        Close the stream with a stream error (what the limits call).
+        """
+        self.xmlstream.streamError(condition, text)
 
     def failing(self, condition, text):
         # We are sending a stream error.

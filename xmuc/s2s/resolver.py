@@ -12,6 +12,9 @@ from twisted.names import client, dns, error
 #: The server-to-server port when DNS says nothing (RFC 6120 3.2.1).
 DEFAULT_PORT = 5269
 
+#: Where the system's name servers are listed.
+RESOLV_CONF = "/etc/resolv.conf"
+
 #: One place to try.  C{directTLS}: TLS from the first byte (XEP-0368,
 #: C{_xmpps-server}), else STARTTLS.  C{source}: where it came from, for
 #: the check's report.
@@ -21,26 +24,111 @@ Target = collections.namedtuple("Target", "host port directTLS source")
 SERVICES = (("_xmpps-server._tcp.", True), ("_xmpp-server._tcp.", False))
 
 
+class ResolverStopped(Exception):
+    """
+    The server is stopping: no more DNS look-ups.
+    """
+
+
+class OwnedDNS(client.Resolver):
+    """
+    A DNS client that leaves nothing behind when it is shut down: unlike
+    Twisted's global resolver (L{client.getResolver}), whose C{resolv.conf}
+    re-read timer (every minute) and cache expiry timers outlive whoever
+    used it, every timer and socket of this one ends with
+    L{shutDown}.
+    """
+
+    def __init__(self, reactor, servers=None):
+        """
+        @param reactor: the reactor to query with.
+        @param servers: C{[(address, port)]} of name servers asked before
+            those of L{RESOLV_CONF} (re-read when it changes), or L{None}.
+        """
+        self._protocols = set()
+        client.Resolver.__init__(self, resolv=RESOLV_CONF, servers=servers, reactor=reactor)
+
+    def _connectedProtocol(self, interface=""):
+        # One UDP socket per query: kept, to end the queries in flight.
+        protocol = client.Resolver._connectedProtocol(self, interface)
+        self._protocols.add(protocol)
+        return protocol
+
+    def shutDown(self):
+        """
+        Stop re-reading C{resolv.conf}, and fail the queries in flight with
+        L{ResolverStopped} (their sockets close, their retry timers are
+        cancelled).
+        """
+        call = getattr(self, "_parseCall", None)
+        if call is not None and call.active():
+            call.cancel()
+        protocols, self._protocols = self._protocols, set()
+        for protocol in protocols:
+            live, protocol.liveMessages = protocol.liveMessages, {}
+            for answered, timer in live.values():
+                if timer.active():
+                    timer.cancel()
+                # Closes the socket (client.Resolver._query).
+                answered.errback(ResolverStopped())
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.abortConnection()
+
+
 class Resolver:
     """
     Finds the targets of a domain.
 
     @ivar routes: C{{domain: (host, port)}}, tried instead of DNS.
+    @ivar dns: the L{twisted.internet.interfaces.IResolver} given, else
+        L{None} (then an L{OwnedDNS} of this resolver's asks).
     """
 
-    def __init__(self, routes=None, dnsResolver=None):
+    def __init__(self, routes=None, dnsResolver=None, reactor=None, servers=None):
         """
         @param routes: the static routes (C{[s2s] routes}).
         @param dnsResolver: an L{twisted.internet.interfaces.IResolver}
-            (default: L{twisted.names.client}'s, from C{/etc/resolv.conf}).
+            to ask (its owner cleans it up), or L{None}: an L{OwnedDNS} is
+            made on the first look-up and shut down by L{stop}.
+        @param reactor: the reactor of that L{OwnedDNS} (default: the
+            global one).
+        @param servers: name servers it asks before L{RESOLV_CONF}'s.
         """
         self.routes = dict(routes or {})
         self.dns = dnsResolver
+        self._reactor = reactor
+        self._servers = servers
+        self._owned = None
+        self._stopped = False
 
     def _lookupService(self, name):
         if self.dns is not None:
             return self.dns.lookupService(name)
-        return client.lookupService(name)
+        if self._stopped:
+            return defer.fail(ResolverStopped())
+        if self._owned is None:
+            reactor = self._reactor
+            if reactor is None:
+                from twisted.internet import reactor
+            self._owned = OwnedDNS(reactor, self._servers)
+        return self._owned.lookupService(name)
+
+    def start(self):
+        """
+        Look-ups are allowed (again).
+        """
+        self._stopped = False
+
+    def stop(self):
+        """
+        No more look-ups: the DNS client made for them is shut down
+        (L{OwnedDNS.shutDown}), and look-ups asked later fail.
+        """
+        self._stopped = True
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            owned.shutDown()
 
     @defer.inlineCallbacks
     def services(self, domain):
@@ -58,6 +146,8 @@ class Resolver:
             name = service + domain
             try:
                 answers, _, _ = yield self._lookupService(name)
+            except ResolverStopped:
+                raise
             except error.DNSNameError:
                 notes.append("%s: no record (the name does not exist)" % (name,))
                 continue

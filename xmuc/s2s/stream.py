@@ -84,11 +84,23 @@ class ServerXmlStream(xmlstream.XmlStream):
         was closed first (by either side).
     @ivar lastActive: when something was last read or written (for the
         idle timeout).
+    @ivar inputGate: the L{xmuc.c2s.limits.InputGate}, L{ReadRate
+        <xmuc.c2s.limits.ReadRate>} and L{OutputMonitor
+        <xmuc.c2s.limits.OutputMonitor>} of the connection, set by the
+        manager's limits once connected (L{None} for one refused).
     """
 
     tls = False
     closing = False
     closedCleanly = False
+    # The limits' state (xmuc.c2s.limits, [s2s] keys).
+    outputCongested = False
+    congestedRecipients = 0
+    inputGate = None
+    readRate = None
+    output = None
+    addressKey = None
+    admitted = False
 
     def __init__(self, negotiator, manager):
         """
@@ -144,6 +156,18 @@ class ServerXmlStream(xmlstream.XmlStream):
     def dataReceived(self, data):
         if self.closing:
             return
+        limits = self._manager.limits
+        # What this input makes the server write to congested server
+        # streams is what backpressure holds this connection's input for.
+        limits.reading = self
+        try:
+            self._parse(data)
+        finally:
+            limits.reading = None
+        if self.readRate is not None and not self.closing:
+            self.readRate.consumed(len(data))
+
+    def _parse(self, data):
         self.lastActive = self.clock.seconds()
         stream = self.stream
         try:
@@ -208,10 +232,23 @@ class ServerXmlStream(xmlstream.XmlStream):
 
     def writeText(self, text):
         """
-        Write an already serialized stanza (the fan-out path).
+        Write an already serialized stanza (the fan-out path); past a full
+        buffer it counts against the connection's backlog.
         """
         self.lastActive = self.clock.seconds()
-        self.transport.write(text.encode("utf-8"))
+        data = text.encode("utf-8")
+        self.transport.write(data)
+        if self.outputCongested:
+            self.output.written(len(data))
+
+    def send(self, obj):
+        """
+        Write an element or XML text (negotiation, stream errors); text
+        counts against the backlog past a full buffer, as L{writeText}.
+        """
+        xmlstream.XmlStream.send(self, obj)
+        if self.outputCongested and not domish.IElement.providedBy(obj):
+            self.output.written(len(obj))
 
     def streamError(self, condition, text=None):
         """
@@ -223,6 +260,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         if not self._headerSent:
             self.sendHeader(*self.negotiator.headerAddresses())
         self.closing = True
+        self._manager.limits.closing(self)
         self.send(error.StreamError(condition, text).getElement())
         self.sendFooter()
         self.transport.loseConnection()
@@ -235,6 +273,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         if self.closing:
             return
         self.closing = True
+        self._manager.limits.closing(self)
         if self._headerSent:
             self.sendFooter()
         self.transport.loseConnection()
@@ -258,6 +297,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         self.closedCleanly = self.closing
         self.closing = True
         self._streams.discard(self)
+        self._manager.limits.gone(self)
         xmlstream.XmlStream.connectionLost(self, reason)
         if self._closeTimer is not None and self._closeTimer.active():
             self._closeTimer.cancel()
