@@ -140,7 +140,10 @@ class SRVZone:
     def __init__(self, directory, peers):
         """
         @param directory: where to write the zone file.
-        @param peers: C{{domain: address}}, each domain under C{.test}.
+        @param peers: C{{domain: address}}, each domain under C{.test}:
+            an C{_xmpp-server._tcp} record (STARTTLS on port 5269); or
+            C{{domain: (address, port)}}: only an C{_xmpps-server._tcp}
+            record instead (TLS from the first byte, XEP-0368).
         """
         self.path = os.path.join(directory, "test.zone")
         lines = [
@@ -149,10 +152,14 @@ class SRVZone:
             "@ IN SOA ns.test. admin.test. 1 3600 600 86400 300",
             "@ IN NS ns.test.",
         ]
-        for domain, address in sorted(peers.items()):
+        for domain, target in sorted(peers.items()):
             if not domain.endswith(".test"):
                 raise ValueError("%s is not under .test" % (domain,))
-            lines.append("_xmpp-server._tcp.%s. IN SRV 0 0 %d %s." % (domain, S2S_PORT, address))
+            if isinstance(target, tuple):
+                service, (address, port) = "_xmpps-server", target
+            else:
+                service, address, port = "_xmpp-server", target, S2S_PORT
+            lines.append("%s._tcp.%s. IN SRV 0 0 %d %s." % (service, domain, port, address))
         with open(self.path, "w", encoding="ascii") as f:
             f.write("\n".join(lines) + "\n")
         self.port = None
@@ -235,7 +242,8 @@ class FederatingEjabberd:
         @param domain: the domain it serves.
         @param address: its loopback address.
         @param peers: C{{domain: address}} of its peers (each gets its SRV
-            record in the L{SRVZone} ejabberd asks).
+            record in the L{SRVZone} ejabberd asks; see there for direct
+            TLS).
         @param directory: the instance's directory (made when missing);
             kept after the test for its log.
         @param level: ejabberd's log level.

@@ -21,7 +21,7 @@ from twisted.trial import unittest
 
 from tests.interop.ejabberd import requireEjabberd
 from tests.interop.ejabberds2s import FederatingEjabberd
-from tests.interop.prosodys2s import XMUC_DOMAIN, XMUC_MUC, loopbackAddresses, xmucSections
+from tests.interop.prosodys2s import C2S_PORT, S2S_PORT, XMUC_DOMAIN, XMUC_MUC, loopbackAddresses, xmucSections
 from tests.support.client import connectTestClient, startServerWith
 from tests.support.pki import TestCA, selfSigned
 from xmuc.s2s.check import checkS2S
@@ -41,6 +41,8 @@ MAM = "urn:xmpp:mam:2"
 DELAY = "urn:xmpp:delay"
 FORWARD = "urn:xmpp:forward:0"
 ROOM = "lobby@" + XMUC_MUC
+#: Where xmuc accepts TLS from the first byte, when a test wants it.
+DIRECT_TLS_PORT = 5270
 
 #: Seconds to wait for something that crosses servers (a first stanza
 #: to a domain waits for its stream: TLS, then dialback or SASL).
@@ -81,10 +83,15 @@ class EjabberdFederationMixin:
     #: More C{[s2s]} keys of xmuc.
     s2sExtra = {}
 
+    #: When set, xmuc also listens for TLS from the first byte on this
+    #: port (XEP-0368), and ejabberd's DNS has only xmuc's
+    #: C{_xmpps-server} records, pointing there.
+    directTLSPort = None
+
     @defer.inlineCallbacks
     def setUp(self):
         requireEjabberd()
-        xmucAddress, ejabberdAddress = loopbackAddresses(2, first=40)
+        xmucAddress, ejabberdAddress = loopbackAddresses(2, first=40, ports=(C2S_PORT, S2S_PORT, DIRECT_TLS_PORT))
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
         s2s = dict(self.s2sExtra)
@@ -101,10 +108,16 @@ class EjabberdFederationMixin:
             certificate = selfSigned(directory, [XMUC_DOMAIN, XMUC_MUC])
         # In the test's directory: its configuration and log stay in
         # _trial_temp/ after a failure.
+        if self.directTLSPort:
+            # ejabberd finds only xmuc's _xmpps-server records.
+            s2s["direct_tls_listen"] = "tcp:%d:interface=%s" % (self.directTLSPort, xmucAddress)
+            xmucTarget = (xmucAddress, self.directTLSPort)
+        else:
+            xmucTarget = xmucAddress
         self.ejabberd = FederatingEjabberd(
             EJABBERD_DOMAIN,
             ejabberdAddress,
-            {XMUC_DOMAIN: xmucAddress, XMUC_MUC: xmucAddress},
+            {XMUC_DOMAIN: xmucTarget, XMUC_MUC: xmucTarget},
             os.path.join(directory, "ejabberd"),
             **options,
         )
@@ -837,6 +850,37 @@ class IdleStreamTests(EjabberdFederationMixin, unittest.TestCase):
         bob.send("<message to='alice@%s/r' type='chat' id='c3'><body>answer</body></message>" % (XMUC_DOMAIN,))
         message = yield self.messageFrom(alice, "bob@%s/r" % (EJABBERD_DOMAIN,))
         self.assertEqual(str(message.body), "answer")
+
+
+class DirectTLSTests(EjabberdFederationMixin, unittest.TestCase):
+    """
+    ejabberd reaching xmuc with TLS from the first byte (XEP-0368): the
+    only records it finds for xmuc's domains are C{_xmpps-server} ones.
+    """
+
+    directTLSPort = DIRECT_TLS_PORT
+
+    @defer.inlineCallbacks
+    def test_chatAndRoom(self):
+        """
+        Bob's chat message and his groupchat in an xmuc room reach Alice
+        over ejabberd's direct TLS streams to xmuc.test and
+        rooms.xmuc.test; Alice's answer crosses the other way (STARTTLS).
+        """
+        alice = yield self.xmucUser("alice")
+        bob = yield self.ejabberdUser("bob")
+        bob.send("<message to='alice@%s/r' type='chat' id='c1'><body>direct</body></message>" % (XMUC_DOMAIN,))
+        message = yield self.messageFrom(alice, "bob@%s/r" % (EJABBERD_DOMAIN,))
+        self.assertEqual(str(message.body), "direct")
+        alice.send("<message to='bob@%s/r' type='chat' id='c2'><body>back</body></message>" % (EJABBERD_DOMAIN,))
+        message = yield self.messageFrom(bob, "alice@%s/r" % (XMUC_DOMAIN,))
+        self.assertEqual(str(message.body), "back")
+        yield self.join(alice, ROOM, "Alice")
+        subject = yield self.join(bob, ROOM, "Bob")
+        self.assertEqual(subject.name, "message")
+        bob.send("<message to='%s' type='groupchat' id='g1'><body>direct room</body></message>" % (ROOM,))
+        message = yield self.messageFrom(alice, ROOM + "/Bob")
+        self.assertEqual(str(message.body), "direct room")
 
 
 class CheckAgainstEjabberdMixin(EjabberdFederationMixin):
