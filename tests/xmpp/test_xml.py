@@ -335,3 +335,83 @@ class SerializerEscapesTests(ForgeryTestCase):
         self.assertIntact(inner)
         for client in (alice, bob, carol):
             yield self.assertNothingForged(client)
+
+
+#: Stanzas as peers write them, for the lean serialization path.
+CORPUS = [
+    "<message from='a@localhost/r' to='b@localhost/s' type='chat' id='1'><body>x &amp; y &lt;z&gt; 'q' \"d\"</body></message>",
+    "<message to='room@conference.localhost' type='groupchat'><body>hi</body><x xmlns='urn:x'><y a='&apos;&quot;&amp;'/></x></message>",
+    "<presence from='a@localhost/r'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v='/></presence>",
+    "<iq type='set' id='x'><query xmlns='jabber:iq:roster'><item jid='c@d'><group>G</group></item></query></iq>",
+    "<message><x xmlns=''><y/></x><body xmlns='jabber:client'>same</body></message>",
+    "<message xml:lang='en'><body>lang: a prefixed attribute</body></message>",
+    "<message><p:x xmlns:p='urn:p'><p:y/></p:x></message>",
+    "<message><x xmlns='urn:a' xmlns:q='urn:q' q:a='v'/></message>",
+    "<message><stream:x xmlns:stream='http://etherx.jabber.org/streams'/></message>",
+    "<message><x xmlns='http://etherx.jabber.org/streams'/></message>",
+]
+
+
+class LeanSerializationTests(unittest.TestCase):
+    """
+    Elements that use no prefix are written by a lean path, to the same
+    text as domish's algorithm; the others by the algorithm.
+    """
+
+    def parsed(self, text):
+        found = []
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = lambda root: None
+        stream.ElementEvent = found.append
+        stream.DocumentEndEvent = lambda: None
+        stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+        stream.parse(text)
+        return found[0]
+
+    def both(self, element, **kw):
+        lean = element.toXml(**kw)
+        self.patch(EscapingSerializer, "lean", False)
+        general = element.toXml(**kw)
+        self.patch(EscapingSerializer, "lean", True)
+        return lean, general
+
+    def test_sameText(self):
+        """
+        Each stanza of the corpus, as the client stream writes it (the
+        stream's prefixes) and as fan-out serializes it, gives the same
+        text on both paths.
+        """
+        stream = {"http://etherx.jabber.org/streams": "stream"}
+        for text in CORPUS:
+            element = self.parsed(text)
+            for kw in ({"defaultUri": "jabber:client"},
+                       {"defaultUri": "jabber:client", "prefixes": stream, "prefixesInScope": ["stream"]},
+                       {"defaultUri": "jabber:server"}, {}):
+                lean, general = self.both(element, **kw)
+                self.assertEqual(lean, general, (text, kw))
+
+    def test_built(self):
+        """
+        Elements built in code (no C{defaultUri}, children in other
+        namespaces, escaped namespace names) give the same text too.
+        """
+        message = domish.Element((None, "message"))
+        message["to"] = "a@b"
+        message.addElement("body", content="<&>")
+        message.addElement(("urn:x", "x")).addElement("y")
+        message.addElement((FORGING_URI, "z"))
+        message.addRawXml("<raw/>")
+        for element in (message, domish.Element(("jabber:client", "presence")), domish.Element(("urn:y", "q"))):
+            lean, general = self.both(element, defaultUri="jabber:client")
+            self.assertEqual(lean, general)
+
+    def test_whichPath(self):
+        """
+        Plain stanzas take the lean path; prefixes, prefixed attributes and
+        namespaces the serializer binds to a prefix take the general one.
+        """
+        from xmuc.xmpp.xml import _writePlain
+
+        prefixes = {"http://www.w3.org/XML/1998/namespace": "xml", "http://etherx.jabber.org/streams": "stream"}
+        plain = [_writePlain(self.parsed(text), "jabber:client", prefixes, lambda part: None) for text in CORPUS]
+        self.assertEqual(plain, [True] * 5 + [False] * 5)

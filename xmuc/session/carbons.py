@@ -185,9 +185,9 @@ class CarbonsHandler:
         ]
         if not others:
             return
-        eligible, reason = isEligible(stanza)
+        eligible, _ = isEligible(stanza)
         if not eligible:
-            log.debug("no sent carbon ({reason})", reason=reason)
+            # Not logged: this runs for every message of the account.
             return
         self._send(wrap(stanza, "sent", bare), others)
 

@@ -150,11 +150,25 @@ class EscapingSerializer(domish._ListSerializer):
     value.  domish writes C{xmlns='...'} and C{xmlns:p='...'} without
     escaping, so a namespace name holding C{'<} would end the attribute
     and open markup of the sender's choosing in every recipient's stream.
-    The rest is domish's algorithm unchanged.
+    The rest is domish's algorithm unchanged, with a lean path for the
+    elements that use no prefix (nearly every stanza): L{_writePlain}.
+
+    @cvar lean: whether the lean path is taken when it applies (the same
+        text either way).
     """
+
+    lean = True
 
     def serialize(self, elem, closeElement=1, defaultUri=""):
         write = self.writelist.append
+
+        if self.lean and closeElement and not self.writelist and elem.__class__ is domish.Element:
+            # A whole element, the first thing written: most stanzas are
+            # written by the lean path, to the same text.
+            parts = []
+            if _writePlain(elem, defaultUri, self.prefixes, parts.append):
+                write("".join(parts))
+                return
 
         if isinstance(elem, domish.SerializedXML):
             write(elem)
@@ -225,6 +239,90 @@ class EscapingSerializer(domish._ListSerializer):
             write("/>")
 
         self.prefixStack.pop()
+
+
+class _NotPlain(Exception):
+    """
+    An element needs domish's general algorithm (see L{_writePlain}).
+    """
+
+
+def _escapeText(text):
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escapeAttribute(text):
+    text = _escapeText(text)
+    if "'" in text:
+        text = text.replace("'", "&apos;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
+
+
+def _writePlain(elem, defaultUri, prefixes, write):
+    """
+    Serialize C{elem} as L{EscapingSerializer} would, when it and its
+    descendants use no prefix: each element in its own default namespace
+    (declared with C{xmlns} where it changes), no prefixed attribute, no
+    namespace that the serializer binds to a prefix (C{prefixes}: the
+    stream's, and C{xml}).  The same text, without the prefix bookkeeping
+    that costs most of a stanza's serialization.
+
+    @param defaultUri: the default namespace in scope.
+    @param prefixes: C{{namespace: prefix}} of the serializer.
+    @param write: what takes each piece of text.
+    @return: whether C{elem} was written; when not (it needs the general
+        algorithm), what was passed to C{write} is to be discarded.
+    """
+    try:
+        _plain(elem, defaultUri, prefixes, write)
+    except _NotPlain:
+        return False
+    return True
+
+
+def _plain(elem, currentDefaultUri, prefixes, write):
+    if elem.localPrefixes:
+        raise _NotPlain()
+    defaultUri = elem.defaultUri
+    if defaultUri is None:
+        defaultUri = currentDefaultUri
+    uri = elem.uri
+    if uri is None:
+        uri = defaultUri
+    if uri != defaultUri or uri in prefixes:
+        raise _NotPlain()
+    name = elem.name
+    if defaultUri != currentDefaultUri:
+        write("<%s xmlns='%s'" % (name, _escapeAttribute(defaultUri)))
+    else:
+        write("<" + name)
+    for k, v in elem.attributes.items():
+        if k.__class__ is not str:
+            raise _NotPlain()
+        write(" %s='%s'" % (k, _escapeAttribute(v)))
+    children = elem.children
+    if not children:
+        write("/>")
+        return
+    write(">")
+    for c in children:
+        kind = c.__class__
+        if kind is str:
+            write(_escapeText(c))
+        elif kind is domish.Element:
+            _plain(c, defaultUri, prefixes, write)
+        else:
+            # Serialized XML, a str subclass, another element class.
+            raise _NotPlain()
+    write("</%s>" % (name,))
 
 
 def install():
