@@ -415,3 +415,62 @@ class LeanSerializationTests(unittest.TestCase):
         prefixes = {"http://www.w3.org/XML/1998/namespace": "xml", "http://etherx.jabber.org/streams": "stream"}
         plain = [_writePlain(self.parsed(text), "jabber:client", prefixes, lambda part: None) for text in CORPUS]
         self.assertEqual(plain, [True] * 5 + [False] * 5)
+
+
+def _shape(element):
+    """
+    @return: everything domish keeps of an element tree, as plain data.
+    """
+    if not isinstance(element, domish.Element):
+        return element
+    return (element.uri, element.name, element.defaultUri, sorted(element.attributes.items(), key=repr),
+            dict(element.localPrefixes), [_shape(child) for child in element.children])
+
+
+class HardenedParserBuildsTests(unittest.TestCase):
+    """
+    The hardened parser builds elements itself (domish's work inlined
+    with the limits): the same trees as domish's own parser.
+    """
+
+    def parse(self, text, harden):
+        from xmuc.xmpp.xml import hardenParser
+
+        found = []
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = found.append
+        stream.ElementEvent = found.append
+        stream.DocumentEndEvent = lambda: None
+        if harden:
+            hardenParser(stream.parser)
+        stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback' to='x'>")
+        stream.parse(text)
+        return found
+
+    def test_sameTrees(self):
+        """
+        The stream root and every stanza of the corpus (prefixes, prefixed
+        attributes, C{xmlns=''}, text) come out the same.
+        """
+        corpus = "".join(CORPUS) + "<db:result from='a' to='b'>key</db:result><x xmlns=''/><message xmlns=''><b/></message>"
+        plain = self.parse(corpus, harden=False)
+        hardened = self.parse(corpus, harden=True)
+        self.assertEqual(len(plain), len(CORPUS) + 4)
+        self.assertEqual([_shape(e) for e in hardened], [_shape(e) for e in plain])
+        self.assertTrue(all(child.parent is e for e in hardened[1:] for child in e.elements()))
+
+    def test_elementCount(self):
+        """
+        domish's own element cap still applies to the elements built here.
+        """
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = lambda root: None
+        stream.ElementEvent = lambda e: None
+        stream.maxElementCount = 3
+        from xmuc.xmpp.xml import hardenParser
+
+        hardenParser(stream.parser)
+        stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+        stream.parse("<message><a/><b/></message>")
+        self.assertRaises(domish.ParserError, stream.parse, "<message><a/><b/><c/></message>")

@@ -19,6 +19,8 @@ Two halves, both needed:
 
 from twisted.words.xish import domish
 
+from xmuc.xmpp import ns
+
 # Deepest element nesting accepted, stream root included.  Real stanzas
 # stay far below (a MAM result of a forwarded message is under 10); the
 # limit keeps recursive code (domish serialization, copying) well within
@@ -71,6 +73,11 @@ def _restricted(*args):
     raise RestrictedXML()
 
 
+_DOMISH_START = domish.ExpatElementStream._onStartElement
+_Element = domish.Element
+_newElement = domish.Element.__new__
+
+
 class _ElementLimits:
     """
     Counts element depth and the elements of the current stanza around the
@@ -86,7 +93,13 @@ class _ElementLimits:
         self.maxElements = maxElements
         self._start = parser.StartElementHandler
         self._end = parser.EndElementHandler
-        parser.StartElementHandler = self.startElement
+        stream = getattr(self._start, "__self__", None)
+        if getattr(self._start, "__func__", None) is _DOMISH_START and stream.__class__ is domish.ExpatElementStream:
+            # domish's own stream: its element building, inlined.
+            self.stream = stream
+            parser.StartElementHandler = self.startBuilding
+        else:
+            parser.StartElementHandler = self.startElement
         parser.EndElementHandler = self.endElement
 
     def startElement(self, name, attributes):
@@ -101,6 +114,60 @@ class _ElementLimits:
             if self.elements > self.maxElements:
                 raise TooManyElements()
         self._start(name, attributes)
+
+    def startBuilding(self, name, attributes):
+        """
+        L{startElement} followed by what
+        L{domish.ExpatElementStream._onStartElement} does (the same
+        element, the same stream state), in one call: this runs for every
+        element received.
+        """
+        depth = self.depth = self.depth + 1
+        if depth > self.maxDepth:
+            raise TooDeep()
+        if depth == 2:
+            self.elements = 1
+        else:
+            self.elements += 1
+            if self.elements > self.maxElements:
+                raise TooManyElements()
+        stream = self.stream
+        # expat gives "uri name" for a namespaced name, "name" otherwise.
+        space = name.rfind(" ")
+        if space < 0:
+            uri = ""
+        else:
+            uri = name[:space]
+            name = name[space + 1 :]
+        if attributes:
+            for key in [key for key in attributes if " " in key]:
+                attributeURI, _, attributeName = key.rpartition(" ")
+                attributes[(attributeURI, attributeName)] = attributes.pop(key)
+        element = _newElement(_Element)
+        element.localPrefixes = prefixes = stream.localPrefixes
+        element.uri = uri
+        element.name = name
+        defaultUri = stream.defaultNsStack[-1]
+        if defaultUri is None and uri not in prefixes.values():
+            # xmlns='' (domish.Element's rule for a missing default).
+            defaultUri = uri
+        element.defaultUri = defaultUri
+        element.attributes = attributes
+        element.children = []
+        element.parent = None
+        stream.localPrefixes = {}
+        if stream.documentStarted == 1:
+            stream.elementCount += 1
+            if stream.elementCount > stream.maxElementCount:
+                raise domish.ParserError("Maximum element count exceeded")
+            current = stream.currElem
+            if current is not None:
+                current.children.append(element)
+                element.parent = current
+            stream.currElem = element
+        else:
+            stream.documentStarted = 1
+            stream.DocumentStartEvent(element)
 
     def endElement(self, name):
         self.depth -= 1
@@ -247,6 +314,10 @@ class _NotPlain(Exception):
     """
 
 
+#: The namespace of C{xml:lang}: domish always binds it to C{xml}.
+_XML = ns.XML
+
+
 def _escapeText(text):
     if "&" in text:
         text = text.replace("&", "&amp;")
@@ -288,6 +359,20 @@ def _writePlain(elem, defaultUri, prefixes, write):
     return True
 
 
+def toText(element, defaultUri="", prefixes=None, prefixesInScope=None):
+    """
+    C{element.toXml(...)} with the same arguments, without making a
+    serializer when the lean path applies (see L{_writePlain}).
+
+    @return: the serialized element (str).
+    """
+    if EscapingSerializer.lean and element.__class__ is domish.Element:
+        parts = []
+        if _writePlain(element, defaultUri, prefixes or {}, parts.append):
+            return "".join(parts)
+    return element.toXml(prefixes=prefixes, defaultUri=defaultUri, prefixesInScope=prefixesInScope)
+
+
 def _plain(elem, currentDefaultUri, prefixes, write):
     if elem.localPrefixes:
         raise _NotPlain()
@@ -297,7 +382,7 @@ def _plain(elem, currentDefaultUri, prefixes, write):
     uri = elem.uri
     if uri is None:
         uri = defaultUri
-    if uri != defaultUri or uri in prefixes:
+    if uri != defaultUri or uri in prefixes or uri == _XML:
         raise _NotPlain()
     name = elem.name
     if defaultUri != currentDefaultUri:
