@@ -474,3 +474,89 @@ class HardenedParserBuildsTests(unittest.TestCase):
         stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
         stream.parse("<message><a/><b/></message>")
         self.assertRaises(domish.ParserError, stream.parse, "<message><a/><b/><c/></message>")
+
+
+def _renamedDeep(element, old, new):
+    """
+    The reference: every element of the tree in C{old} (as namespace or
+    default namespace) moved to C{new}.
+    """
+    if element.uri == old:
+        element.uri = new
+    if element.defaultUri == old:
+        element.defaultUri = new
+    for child in element.elements():
+        _renamedDeep(child, old, new)
+    return element
+
+
+class RenamingParserTests(unittest.TestCase):
+    """
+    A server or component stream's parser builds the payloads of stanzas
+    in C{jabber:client}; with L{stanzaToClient} on the stanza, the tree
+    is the one renaming every element would give.
+    """
+
+    SERVER_STREAM = ("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback'>")
+    STANZAS = [
+        "<message from='a@b/c' to='d@e'><body>x</body><x xmlns='urn:x'><y/><body xmlns='jabber:server'/></x>"
+        "<thread>t</thread></message>",
+        "<presence><show>away</show><c xmlns='http://jabber.org/protocol/caps' ver='v'/></presence>",
+        "<iq type='get' id='1'><query xmlns='jabber:iq:version'/></iq>",
+        "<message xmlns='jabber:client'><body>explicit</body><s:x xmlns:s='jabber:server'/></message>",
+    ]
+    OTHERS = "<db:result from='a' to='b'>key</db:result><other><child/></other>"
+
+    def parse(self, text, rename):
+        from xmuc.xmpp.xml import hardenParser
+
+        found = []
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = lambda root: None
+        stream.ElementEvent = found.append
+        stream.DocumentEndEvent = lambda: None
+        hardenParser(stream.parser, rename=rename)
+        stream.parse(self.SERVER_STREAM + text)
+        return found
+
+    def test_sameAsDeepRenaming(self):
+        """
+        Stanzas come out as the deep renaming of what the plain parser
+        builds; other top-level elements exactly as the plain parser
+        builds them.
+        """
+        from xmuc.xmpp.xml import stanzaToClient
+
+        text = "".join(self.STANZAS) + self.OTHERS
+        plain = self.parse(text, rename=None)
+        renamed = self.parse(text, rename="jabber:server")
+        n = len(self.STANZAS)
+        self.assertEqual(
+            [_shape(stanzaToClient(e, "jabber:server")) for e in renamed[:n]],
+            [_shape(_renamedDeep(e, "jabber:server", "jabber:client")) for e in plain[:n]],
+        )
+        self.assertEqual([_shape(e) for e in renamed[n:]], [_shape(e) for e in plain[n:]])
+
+    def test_stanzaKeepsStreamNamespace(self):
+        """
+        The stanza itself keeps the stream's namespace until
+        L{stanzaToClient}: the stream still sees where it came from.
+        """
+        (message,) = self.parse(self.STANZAS[0], rename="jabber:server")
+        self.assertEqual((message.uri, message.defaultUri), ("jabber:server", "jabber:server"))
+        self.assertEqual(message.body.uri, "jabber:client")
+
+    def test_onlyDomishStreams(self):
+        """
+        Renaming needs the parser handlers of domish's stream: any other
+        parser is refused, not silently left unrenamed.
+        """
+        import pyexpat
+
+        from xmuc.xmpp.xml import hardenParser
+
+        parser = pyexpat.ParserCreate("UTF-8", " ")
+        parser.StartElementHandler = lambda name, attributes: None
+        parser.EndElementHandler = lambda name: None
+        self.assertRaises(ValueError, hardenParser, parser, rename="jabber:server")

@@ -197,7 +197,7 @@ class ClientXmlStream(xmlstream.XmlStream):
         """
         if obj.__class__ is str:
             obj = obj.encode("utf-8")
-        elif domish.IElement.providedBy(obj):
+        elif obj.__class__ is domish.Element or domish.IElement.providedBy(obj):
             obj = toText(
                 obj,
                 defaultUri=self.namespace,

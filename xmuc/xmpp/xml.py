@@ -74,6 +74,9 @@ def _restricted(*args):
 
 
 _DOMISH_START = domish.ExpatElementStream._onStartElement
+
+#: The names of stanzas (RFC 6120 section 8).
+_STANZA_NAMES = frozenset(("message", "presence", "iq"))
 _Element = domish.Element
 _newElement = domish.Element.__new__
 
@@ -89,6 +92,8 @@ class _ElementLimits:
     def __init__(self, parser, maxDepth, maxElements):
         self.depth = 0
         self.elements = 0
+        self.rename = None
+        self.renaming = False
         self.maxDepth = maxDepth
         self.maxElements = maxElements
         self._start = parser.StartElementHandler
@@ -125,12 +130,6 @@ class _ElementLimits:
         depth = self.depth = self.depth + 1
         if depth > self.maxDepth:
             raise TooDeep()
-        if depth == 2:
-            self.elements = 1
-        else:
-            self.elements += 1
-            if self.elements > self.maxElements:
-                raise TooManyElements()
         stream = self.stream
         # expat gives "uri name" for a namespaced name, "name" otherwise.
         space = name.rfind(" ")
@@ -139,6 +138,13 @@ class _ElementLimits:
         else:
             uri = name[:space]
             name = name[space + 1 :]
+        if depth == 2:
+            self.elements = 1
+            self.renaming = self.rename is not None and name in _STANZA_NAMES
+        else:
+            self.elements += 1
+            if self.elements > self.maxElements:
+                raise TooManyElements()
         if attributes:
             for key in [key for key in attributes if " " in key]:
                 attributeURI, _, attributeName = key.rpartition(" ")
@@ -151,6 +157,12 @@ class _ElementLimits:
         if defaultUri is None and uri not in prefixes.values():
             # xmlns='' (domish.Element's rule for a missing default).
             defaultUri = uri
+        if self.renaming and depth > 2:
+            rename = self.rename
+            if uri == rename:
+                uri = element.uri = ns.CLIENT
+            if defaultUri == rename:
+                defaultUri = ns.CLIENT
         element.defaultUri = defaultUri
         element.attributes = attributes
         element.children = []
@@ -185,7 +197,7 @@ def _refuseUnsafeNamespaces(parser):
     parser.StartNamespaceDeclHandler = startNamespace
 
 
-def hardenParser(parser, maxDepth=MAX_DEPTH, maxElements=MAX_ELEMENTS):
+def hardenParser(parser, maxDepth=MAX_DEPTH, maxElements=MAX_ELEMENTS, rename=None):
     """
     Make an expat parser set up by L{domish.ExpatElementStream} raise
     L{RestrictedXML}, L{TooDeep}, L{TooManyElements} or
@@ -198,13 +210,39 @@ def hardenParser(parser, maxDepth=MAX_DEPTH, maxElements=MAX_ELEMENTS):
         included.
     @param maxElements: the most elements accepted in one child of the
         stream root (a stanza), itself included.
+    @param rename: the stream's namespace (C{jabber:server},
+        C{jabber:component:accept}), for streams whose stanzas the server
+        handles as C{jabber:client}: the descendants of each stanza
+        (C{message}, C{presence}, C{iq}) get C{jabber:client} instead of it
+        as they are built, so that moving a stanza to C{jabber:client}
+        only changes the stanza itself (L{stanzaToClient}).  The stanza
+        keeps the stream's namespace, for the stream to check.
     """
     parser.StartDoctypeDeclHandler = _restricted
     parser.CommentHandler = _restricted
     parser.ProcessingInstructionHandler = _restricted
     parser.EntityDeclHandler = _restricted
     _refuseUnsafeNamespaces(parser)
-    _ElementLimits(parser, maxDepth, maxElements)
+    limits = _ElementLimits(parser, maxDepth, maxElements)
+    if rename is not None:
+        if parser.StartElementHandler != limits.startBuilding:
+            raise ValueError("renaming needs domish's expat stream")
+        limits.rename = rename
+
+
+def stanzaToClient(stanza, streamNamespace):
+    """
+    Move a stanza read on a stream whose parser renames (L{hardenParser}
+    with C{rename=streamNamespace}) to C{jabber:client}: its descendants
+    already are, so only the stanza changes.
+
+    @return: C{stanza}.
+    """
+    if stanza.uri == streamNamespace:
+        stanza.uri = ns.CLIENT
+    if stanza.defaultUri == streamNamespace:
+        stanza.defaultUri = ns.CLIENT
+    return stanza
 
 
 def _escape(uri):
