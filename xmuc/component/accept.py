@@ -50,7 +50,7 @@ from xmuc.interfaces import IComponent
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, stanzaToClient
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, stanzaToClient, toText
 
 log = Logger()
 
@@ -78,7 +78,7 @@ def serialize(element):
     @return: its XML text with no default namespace declared on it: the
         component stream's applies.
     """
-    return element.toXml(prefixes=_PREFIXES, defaultUri=ns.CLIENT, prefixesInScope=["stream"])
+    return toText(element, prefixes=_PREFIXES, defaultUri=ns.CLIENT, prefixesInScope=["stream"])
 
 
 def unavailable(stanza):

@@ -32,6 +32,7 @@ from xmuc.xmpp.xml import (
     UnsafeNamespace,
     hardenParser,
     stanzaToClient,
+    toText,
 )
 
 log = Logger()
@@ -115,7 +116,8 @@ class ComponentLinkStream(xmlstream.XmlStream):
         too, so that the host reads it in C{jabber:component:accept}.
         """
         if domish.IElement.providedBy(obj):
-            obj = obj.toXml(
+            obj = toText(
+                obj,
                 prefixes=self.prefixes,
                 defaultUri=ns.CLIENT,
                 prefixesInScope=list(self.prefixes.values()),

@@ -20,7 +20,7 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, toText
 
 #: Seconds a closing stream may take before the TCP connection is aborted.
 CLOSE_TIMEOUT = 10.0
@@ -190,7 +190,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         Write a stanza of the server (C{jabber:client} elements): serialized
         without a default namespace, it is C{jabber:server} on this stream.
         """
-        self.writeText(element.toXml(defaultUri=ns.CLIENT))
+        self.writeText(toText(element, defaultUri=ns.CLIENT))
 
     def writeText(self, text):
         """
