@@ -74,6 +74,7 @@ def _restricted(*args):
 
 
 _DOMISH_START = domish.ExpatElementStream._onStartElement
+_DOMISH_NAMESPACE = domish.ExpatElementStream._onStartNamespace
 
 #: The names of stanzas (RFC 6120 section 8).
 _STANZA_NAMES = frozenset(("message", "presence", "iq"))
@@ -103,9 +104,11 @@ class _ElementLimits:
             # domish's own stream: its element building, inlined.
             self.stream = stream
             parser.StartElementHandler = self.startBuilding
+            parser.EndElementHandler = self.endBuilding
+            parser.CharacterDataHandler = self.text
         else:
             parser.StartElementHandler = self.startElement
-        parser.EndElementHandler = self.endElement
+            parser.EndElementHandler = self.endElement
 
     def startElement(self, name, attributes):
         depth = self.depth = self.depth + 1
@@ -185,14 +188,59 @@ class _ElementLimits:
         self.depth -= 1
         self._end(name)
 
+    def endBuilding(self, name):
+        """
+        L{endElement} with L{domish.ExpatElementStream._onEndElement}
+        inlined.
+        """
+        self.depth -= 1
+        stream = self.stream
+        current = stream.currElem
+        if current is None:
+            stream.DocumentEndEvent()
+        elif current.parent is None:
+            stream.ElementEvent(current)
+            stream.currElem = None
+            stream.elementCount = 0
+            stream.stanzaSize = 0
+        else:
+            stream.currElem = current.parent
+
+    def text(self, data):
+        """
+        L{domish.ExpatElementStream._onCdata} inlined: text joins the
+        current element's last text child, or starts a new one.
+        """
+        current = self.stream.currElem
+        if current is not None:
+            children = current.children
+            if children and isinstance(children[-1], str):
+                children[-1] = children[-1] + data
+            else:
+                children.append(data)
+
 
 def _refuseUnsafeNamespaces(parser):
     declared = parser.StartNamespaceDeclHandler
+    stream = getattr(declared, "__self__", None)
 
-    def startNamespace(prefix, uri):
-        if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
-            raise UnsafeNamespace()
-        declared(prefix, uri)
+    if getattr(declared, "__func__", None) is _DOMISH_NAMESPACE and stream.__class__ is domish.ExpatElementStream:
+        # domish's own stream: its bookkeeping, inlined.
+
+        def startNamespace(prefix, uri):
+            if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
+                raise UnsafeNamespace()
+            if prefix is None:
+                stream.defaultNsStack.append(uri)
+            else:
+                stream.localPrefixes[prefix] = uri
+
+    else:
+
+        def startNamespace(prefix, uri):
+            if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
+                raise UnsafeNamespace()
+            declared(prefix, uri)
 
     parser.StartNamespaceDeclHandler = startNamespace
 
