@@ -16,7 +16,8 @@ measured is the receiving one.  Each round sends C{--messages} messages
 to every client (as a room's fan-out would: C{type='groupchat'}, from an
 occupant JID of the component's domain) and waits until every client got
 every one; the host's CPU time (C{/proc}) over the round, per delivery,
-is the figure.  Medians over C{--rounds} rounds.
+is the figure.  The messages look like those of xmuc's MUC (a body, the
+occupant id and the room's stanza-id).  Medians over C{--rounds} rounds.
 
 With C{--baseline CHECKOUT}, a second host from another checkout (run
 with that directory first on C{sys.path}) gets the same rounds, the two
@@ -166,8 +167,10 @@ def runRound(host, stats, clients, link, messages, batch):
             body = "bench:%d:%d; from the component" % (sequence, time.perf_counter_ns())
             for n, client in enumerate(clients):
                 chunk.append(
-                    "<message from='room@%s/speaker' to='%s' type='groupchat' id='m%d'><body>%s</body></message>"
-                    % (DOMAIN, client.jid, sequence, body))
+                    "<message from='room@%s/speaker' to='%s' type='groupchat' id='m%d'><body>%s</body>"
+                    "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='c3BlYWtlcg=='/>"
+                    "<stanza-id xmlns='urn:xmpp:sid:0' id='%d' by='room@%s'/></message>"
+                    % (DOMAIN, client.jid, sequence, body, sequence, DOMAIN))
         link.transport.write("".join(chunk).encode("utf-8"))
         # Let the host read and deliver before the next batch.
         while stats.deliveries < expected - (messages - sequence) * len(clients):

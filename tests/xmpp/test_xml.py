@@ -344,7 +344,7 @@ CORPUS = [
     "<presence from='a@localhost/r'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v='/></presence>",
     "<iq type='set' id='x'><query xmlns='jabber:iq:roster'><item jid='c@d'><group>G</group></item></query></iq>",
     "<message><x xmlns=''><y/></x><body xmlns='jabber:client'>same</body></message>",
-    "<message xml:lang='en'><body>lang: a prefixed attribute</body></message>",
+    "<message xml:lang='en'><body xml:lang='de'>lang: a prefixed attribute</body></message>",
     "<message><p:x xmlns:p='urn:p'><p:y/></p:x></message>",
     "<message><x xmlns='urn:a' xmlns:q='urn:q' q:a='v'/></message>",
     "<message><stream:x xmlns:stream='http://etherx.jabber.org/streams'/></message>",
@@ -397,6 +397,7 @@ class LeanSerializationTests(unittest.TestCase):
         """
         message = domish.Element((None, "message"))
         message["to"] = "a@b"
+        message[("http://www.w3.org/XML/1998/namespace", "lang")] = "en'"
         message.addElement("body", content="<&>")
         message.addElement(("urn:x", "x")).addElement("y")
         message.addElement((FORGING_URI, "z"))
@@ -407,14 +408,15 @@ class LeanSerializationTests(unittest.TestCase):
 
     def test_whichPath(self):
         """
-        Plain stanzas take the lean path; prefixes, prefixed attributes and
-        namespaces the serializer binds to a prefix take the general one.
+        Plain stanzas (C{xml:lang} included) take the lean path; prefixes,
+        other prefixed attributes and namespaces the serializer binds to a
+        prefix take the general one.
         """
         from xmuc.xmpp.xml import _writePlain
 
         prefixes = {"http://www.w3.org/XML/1998/namespace": "xml", "http://etherx.jabber.org/streams": "stream"}
         plain = [_writePlain(self.parsed(text), "jabber:client", prefixes, lambda part: None) for text in CORPUS]
-        self.assertEqual(plain, [True] * 5 + [False] * 5)
+        self.assertEqual(plain, [True] * 6 + [False] * 4)
 
 
 def _shape(element):

@@ -427,7 +427,8 @@ def _writePlain(elem, defaultUri, prefixes, write):
     """
     Serialize C{elem} as L{EscapingSerializer} would, when it and its
     descendants use no prefix: each element in its own default namespace
-    (declared with C{xmlns} where it changes), no prefixed attribute, no
+    (declared with C{xmlns} where it changes), no prefixed attribute but
+    C{xml:lang} and the like (C{xml} is always in scope), no element in a
     namespace that the serializer binds to a prefix (C{prefixes}: the
     stream's, and C{xml}).  The same text, without the prefix bookkeeping
     that costs most of a stanza's serialization.
@@ -476,9 +477,13 @@ def _plain(elem, currentDefaultUri, prefixes, write):
     else:
         write("<" + name)
     for k, v in elem.attributes.items():
-        if k.__class__ is not str:
+        if k.__class__ is str:
+            write(" %s='%s'" % (k, _escapeAttribute(v)))
+        elif k[0] == _XML:
+            # xml:lang: the serializer always has that prefix in scope.
+            write(" xml:%s='%s'" % (k[1], _escapeAttribute(v)))
+        else:
             raise _NotPlain()
-        write(" %s='%s'" % (k, _escapeAttribute(v)))
     children = elem.children
     if not children:
         write("/>")
