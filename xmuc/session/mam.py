@@ -113,8 +113,12 @@ def stripOwnStanzaIDs(stanza, bare):
             return by.lower() == bare
         return bareJID(by) == bare
 
-    if any(claimed(child) for child in stanza.children):
-        stanza.children = [child for child in stanza.children if not claimed(child)]
+    # A loop rather than any() over a generator: this runs for every
+    # message delivered, and most children are not stanza-ids at all.
+    for child in stanza.children:
+        if isinstance(child, domish.Element) and child.name == "stanza-id" and claimed(child):
+            stanza.children = [child for child in stanza.children if not claimed(child)]
+            return
 
 
 def inArchive(message, archivedBy):
