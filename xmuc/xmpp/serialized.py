@@ -17,7 +17,6 @@ from twisted.words.xish import domish
 from xmuc.xmpp import ns
 from xmuc.xmpp.datetime import stamp
 from xmuc.xmpp.stanza import parseElement
-from xmuc.xmpp.xml import toText
 
 
 def delayText(sender, when):
@@ -83,7 +82,7 @@ class Serialized:
             later changes to it are not seen.
         """
         Serialized.made += 1
-        text = toText(element, defaultUri=ns.CLIENT)
+        text = element.toXml(defaultUri=ns.CLIENT)
         start = "<" + element.name
         # The serializer always starts with "<name" followed by attributes.
         self._head = start
