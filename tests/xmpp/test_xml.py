@@ -335,3 +335,230 @@ class SerializerEscapesTests(ForgeryTestCase):
         self.assertIntact(inner)
         for client in (alice, bob, carol):
             yield self.assertNothingForged(client)
+
+
+#: Stanzas as peers write them, for the lean serialization path.
+CORPUS = [
+    "<message from='a@localhost/r' to='b@localhost/s' type='chat' id='1'><body>x &amp; y &lt;z&gt; 'q' \"d\"</body></message>",
+    "<message to='room@conference.localhost' type='groupchat'><body>hi</body><x xmlns='urn:x'><y a='&apos;&quot;&amp;'/></x></message>",
+    "<presence from='a@localhost/r'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v='/></presence>",
+    "<iq type='set' id='x'><query xmlns='jabber:iq:roster'><item jid='c@d'><group>G</group></item></query></iq>",
+    "<message><x xmlns=''><y/></x><body xmlns='jabber:client'>same</body></message>",
+    "<message xml:lang='en'><body xml:lang='de'>lang: a prefixed attribute</body></message>",
+    "<message><p:x xmlns:p='urn:p'><p:y/></p:x></message>",
+    "<message><x xmlns='urn:a' xmlns:q='urn:q' q:a='v'/></message>",
+    "<message><stream:x xmlns:stream='http://etherx.jabber.org/streams'/></message>",
+    "<message><x xmlns='http://etherx.jabber.org/streams'/></message>",
+]
+
+
+class LeanSerializationTests(unittest.TestCase):
+    """
+    Elements that use no prefix are written by a lean path, to the same
+    text as domish's algorithm; the others by the algorithm.
+    """
+
+    def parsed(self, text):
+        found = []
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = lambda root: None
+        stream.ElementEvent = found.append
+        stream.DocumentEndEvent = lambda: None
+        stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+        stream.parse(text)
+        return found[0]
+
+    def both(self, element, **kw):
+        lean = element.toXml(**kw)
+        self.patch(EscapingSerializer, "lean", False)
+        general = element.toXml(**kw)
+        self.patch(EscapingSerializer, "lean", True)
+        return lean, general
+
+    def test_sameText(self):
+        """
+        Each stanza of the corpus, as the client stream writes it (the
+        stream's prefixes) and as fan-out serializes it, gives the same
+        text on both paths.
+        """
+        stream = {"http://etherx.jabber.org/streams": "stream"}
+        for text in CORPUS:
+            element = self.parsed(text)
+            for kw in ({"defaultUri": "jabber:client"},
+                       {"defaultUri": "jabber:client", "prefixes": stream, "prefixesInScope": ["stream"]},
+                       {"defaultUri": "jabber:server"}, {}):
+                lean, general = self.both(element, **kw)
+                self.assertEqual(lean, general, (text, kw))
+
+    def test_built(self):
+        """
+        Elements built in code (no C{defaultUri}, children in other
+        namespaces, escaped namespace names) give the same text too.
+        """
+        message = domish.Element((None, "message"))
+        message["to"] = "a@b"
+        message[("http://www.w3.org/XML/1998/namespace", "lang")] = "en'"
+        message.addElement("body", content="<&>")
+        message.addElement(("urn:x", "x")).addElement("y")
+        message.addElement((FORGING_URI, "z"))
+        message.addRawXml("<raw/>")
+        for element in (message, domish.Element(("jabber:client", "presence")), domish.Element(("urn:y", "q"))):
+            lean, general = self.both(element, defaultUri="jabber:client")
+            self.assertEqual(lean, general)
+
+    def test_whichPath(self):
+        """
+        Plain stanzas (C{xml:lang} included) take the lean path; prefixes,
+        other prefixed attributes and namespaces the serializer binds to a
+        prefix take the general one.
+        """
+        from xmuc.xmpp.xml import _writePlain
+
+        prefixes = {"http://www.w3.org/XML/1998/namespace": "xml", "http://etherx.jabber.org/streams": "stream"}
+        plain = [_writePlain(self.parsed(text), "jabber:client", prefixes, lambda part: None) for text in CORPUS]
+        self.assertEqual(plain, [True] * 6 + [False] * 4)
+
+
+def _shape(element):
+    """
+    @return: everything domish keeps of an element tree, as plain data.
+    """
+    if not isinstance(element, domish.Element):
+        return element
+    return (element.uri, element.name, element.defaultUri, sorted(element.attributes.items(), key=repr),
+            dict(element.localPrefixes), [_shape(child) for child in element.children])
+
+
+class HardenedParserBuildsTests(unittest.TestCase):
+    """
+    The hardened parser builds elements itself (domish's work inlined
+    with the limits): the same trees as domish's own parser.
+    """
+
+    def parse(self, text, harden):
+        from xmuc.xmpp.xml import hardenParser
+
+        found = []
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = found.append
+        stream.ElementEvent = found.append
+        stream.DocumentEndEvent = lambda: None
+        if harden:
+            hardenParser(stream.parser)
+        stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback' to='x'>")
+        stream.parse(text)
+        return found
+
+    def test_sameTrees(self):
+        """
+        The stream root and every stanza of the corpus (prefixes, prefixed
+        attributes, C{xmlns=''}, text) come out the same.
+        """
+        corpus = "".join(CORPUS) + "<db:result from='a' to='b'>key</db:result><x xmlns=''/><message xmlns=''><b/></message>"
+        plain = self.parse(corpus, harden=False)
+        hardened = self.parse(corpus, harden=True)
+        self.assertEqual(len(plain), len(CORPUS) + 4)
+        self.assertEqual([_shape(e) for e in hardened], [_shape(e) for e in plain])
+        self.assertTrue(all(child.parent is e for e in hardened[1:] for child in e.elements()))
+
+    def test_elementCount(self):
+        """
+        domish's own element cap still applies to the elements built here.
+        """
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = lambda root: None
+        stream.ElementEvent = lambda e: None
+        stream.maxElementCount = 3
+        from xmuc.xmpp.xml import hardenParser
+
+        hardenParser(stream.parser)
+        stream.parse("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+        stream.parse("<message><a/><b/></message>")
+        self.assertRaises(domish.ParserError, stream.parse, "<message><a/><b/><c/></message>")
+
+
+def _renamedDeep(element, old, new):
+    """
+    The reference: every element of the tree in C{old} (as namespace or
+    default namespace) moved to C{new}.
+    """
+    if element.uri == old:
+        element.uri = new
+    if element.defaultUri == old:
+        element.defaultUri = new
+    for child in element.elements():
+        _renamedDeep(child, old, new)
+    return element
+
+
+class RenamingParserTests(unittest.TestCase):
+    """
+    A server or component stream's parser builds the payloads of stanzas
+    in C{jabber:client}; with L{stanzaToClient} on the stanza, the tree
+    is the one renaming every element would give.
+    """
+
+    SERVER_STREAM = ("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                     "xmlns:db='jabber:server:dialback'>")
+    STANZAS = [
+        "<message from='a@b/c' to='d@e'><body>x</body><x xmlns='urn:x'><y/><body xmlns='jabber:server'/></x>"
+        "<thread>t</thread></message>",
+        "<presence><show>away</show><c xmlns='http://jabber.org/protocol/caps' ver='v'/></presence>",
+        "<iq type='get' id='1'><query xmlns='jabber:iq:version'/></iq>",
+        "<message xmlns='jabber:client'><body>explicit</body><s:x xmlns:s='jabber:server'/></message>",
+    ]
+    OTHERS = "<db:result from='a' to='b'>key</db:result><other><child/></other>"
+
+    def parse(self, text, rename):
+        from xmuc.xmpp.xml import hardenParser
+
+        found = []
+        stream = domish.elementStream()
+        stream.DocumentStartEvent = lambda root: None
+        stream.ElementEvent = found.append
+        stream.DocumentEndEvent = lambda: None
+        hardenParser(stream.parser, rename=rename)
+        stream.parse(self.SERVER_STREAM + text)
+        return found
+
+    def test_sameAsDeepRenaming(self):
+        """
+        Stanzas come out as the deep renaming of what the plain parser
+        builds; other top-level elements exactly as the plain parser
+        builds them.
+        """
+        from xmuc.xmpp.xml import stanzaToClient
+
+        text = "".join(self.STANZAS) + self.OTHERS
+        plain = self.parse(text, rename=None)
+        renamed = self.parse(text, rename="jabber:server")
+        n = len(self.STANZAS)
+        self.assertEqual(
+            [_shape(stanzaToClient(e, "jabber:server")) for e in renamed[:n]],
+            [_shape(_renamedDeep(e, "jabber:server", "jabber:client")) for e in plain[:n]],
+        )
+        self.assertEqual([_shape(e) for e in renamed[n:]], [_shape(e) for e in plain[n:]])
+
+    def test_stanzaKeepsStreamNamespace(self):
+        """
+        The stanza itself keeps the stream's namespace until
+        L{stanzaToClient}: the stream still sees where it came from.
+        """
+        (message,) = self.parse(self.STANZAS[0], rename="jabber:server")
+        self.assertEqual((message.uri, message.defaultUri), ("jabber:server", "jabber:server"))
+        self.assertEqual(message.body.uri, "jabber:client")
+
+    def test_onlyDomishStreams(self):
+        """
+        Renaming needs the parser handlers of domish's stream: any other
+        parser is refused, not silently left unrenamed.
+        """
+        import pyexpat
+
+        from xmuc.xmpp.xml import hardenParser
+
+        parser = pyexpat.ParserCreate("UTF-8", " ")
+        parser.StartElementHandler = lambda name, attributes: None
+        parser.EndElementHandler = lambda name: None
+        self.assertRaises(ValueError, hardenParser, parser, rename="jabber:server")

@@ -33,7 +33,7 @@ from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, toText
 
 log = Logger()
 
@@ -201,13 +201,16 @@ class ClientXmlStream(xmlstream.XmlStream):
         an element is serialized as L{xmlstream.XmlStream.send} does (a
         child of the stream root: its prefixes, its default namespace).
         """
-        if domish.IElement.providedBy(obj):
-            obj = obj.toXml(
-                prefixes=self.prefixes,
+        if obj.__class__ is str:
+            obj = obj.encode("utf-8")
+        elif obj.__class__ is domish.Element or domish.IElement.providedBy(obj):
+            obj = toText(
+                obj,
                 defaultUri=self.namespace,
+                prefixes=self.prefixes,
                 prefixesInScope=list(self.prefixes.values()),
-            )
-        if isinstance(obj, str):
+            ).encode("utf-8")
+        elif isinstance(obj, str):
             obj = obj.encode("utf-8")
         if self.rawDataOutFn:
             self.rawDataOutFn(obj)

@@ -40,6 +40,7 @@ from xmuc.c2s.connectionlog import describePeer
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import withDelay
 from xmuc.xmpp.stanza import parseElement
+from xmuc.xmpp.xml import toText
 
 log = Logger()
 
@@ -66,7 +67,8 @@ def serialize(element):
     @param element: a L{domish.Element}.
     @return: the XML text.
     """
-    return element.toXml(
+    return toText(
+        element,
         prefixes=_STREAM_PREFIXES,
         defaultUri=ns.CLIENT,
         prefixesInScope=["stream"],

@@ -30,7 +30,7 @@ C{invalid-from}; a second connection for a connected domain is refused
 with C{conflict} either way.
 
 Stanzas of a component stream are in C{jabber:component:accept}; inside
-the server they take C{jabber:client} (L{toClientNamespace}), the
+the server they take C{jabber:client} (L{stanzaToClient}), the
 namespace every other part expects, and going out they are written
 without a default namespace, which the receiving stream's provides (as
 the serialize-once fan-out text already is).
@@ -47,12 +47,11 @@ from zope.interface import implementer
 
 from xmuc.c2s.limits import ConnectionLimits
 from xmuc.component import resumption
-from xmuc.component.connect import toClientNamespace
 from xmuc.interfaces import IComponent
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, stanzaToClient, toText
 
 log = Logger()
 
@@ -80,7 +79,7 @@ def serialize(element):
     @return: its XML text with no default namespace declared on it: the
         component stream's applies.
     """
-    return element.toXml(prefixes=_PREFIXES, defaultUri=ns.CLIENT, prefixesInScope=["stream"])
+    return toText(element, prefixes=_PREFIXES, defaultUri=ns.CLIENT, prefixesInScope=["stream"])
 
 
 def unavailable(stanza):
@@ -321,7 +320,9 @@ class ComponentXmlStream(xmlstream.XmlStream):
         self._received = 0
         self._lastEnd = 0
         self.stream.maxStanzaSize = self.maxStanzaSize
-        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements)
+        # Stanzas are handled as jabber:client (stanzaToClient): their
+        # payloads are built so.
+        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements, rename=ns.COMPONENT)
 
     def dataReceived(self, data):
         if self.closing:
@@ -678,7 +679,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
             if parsed is None or parsed.host != domain:
                 # XEP-0114 section 3: the component sends "from" its domain.
                 return self.streamError("invalid-from", "'from' must be in %s" % (domain,))
-        toClientNamespace(stanza)
+        stanzaToClient(stanza, ns.COMPONENT)
         if not stanza.getAttribute("to"):
             if not isError(stanza):
                 session.send(

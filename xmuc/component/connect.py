@@ -31,6 +31,8 @@ from xmuc.xmpp.xml import (
     TooManyElements,
     UnsafeNamespace,
     hardenParser,
+    stanzaToClient,
+    toText,
 )
 
 log = Logger()
@@ -38,27 +40,6 @@ log = Logger()
 #: Top-level elements a component stream carries (XEP-0114 section 3:
 #: the stanzas of RFC 6120, in the jabber:component:accept namespace).
 STANZA_NAMES = frozenset(("message", "presence", "iq"))
-
-
-def toClientNamespace(element):
-    """
-    Give C{element} and its descendants in C{jabber:component:accept} the
-    C{jabber:client} namespace, in place.
-
-    A stanza from the host comes in the component stream's namespace; the
-    services handle, store and forward stanzas of C{jabber:client} (a
-    C{<body/>} kept in a room's history goes to client streams later).
-
-    @param element: a L{domish.Element} parsed from the link.
-    @return: C{element}.
-    """
-    if element.uri == ns.COMPONENT:
-        element.uri = ns.CLIENT
-    if element.defaultUri == ns.COMPONENT:
-        element.defaultUri = ns.CLIENT
-    for child in element.elements():
-        toClientNamespace(child)
-    return element
 
 
 class ComponentLinkStream(xmlstream.XmlStream):
@@ -86,7 +67,9 @@ class ComponentLinkStream(xmlstream.XmlStream):
 
     def _initializeStream(self):
         xmlstream.XmlStream._initializeStream(self)
-        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements)
+        # Stanzas are handled as jabber:client (stanzaToClient): their
+        # payloads are built so.
+        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements, rename=ns.COMPONENT)
 
     def dataReceived(self, data):
         try:
@@ -133,7 +116,8 @@ class ComponentLinkStream(xmlstream.XmlStream):
         too, so that the host reads it in C{jabber:component:accept}.
         """
         if domish.IElement.providedBy(obj):
-            obj = obj.toXml(
+            obj = toText(
+                obj,
                 prefixes=self.prefixes,
                 defaultUri=ns.CLIENT,
                 prefixesInScope=list(self.prefixes.values()),
@@ -461,7 +445,11 @@ class ComponentLink(service.Service):
             xs.refuse("unsupported-stanza-type")
             return
         self.resumption.counted()
-        toClientNamespace(element)
+        # A stanza from the host comes in the component stream's
+        # namespace; the services handle, store and forward stanzas of
+        # jabber:client (a <body/> kept in a room's history goes to client
+        # streams later).
+        stanzaToClient(element, ns.COMPONENT)
         to = parseJID(element.getAttribute("to", ""))
         sender = parseJID(element.getAttribute("from", ""))
         if to is None or sender is None:

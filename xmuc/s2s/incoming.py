@@ -22,10 +22,10 @@ from xmuc.s2s.stream import (
     newStreamID,
     prepareDomain,
     streamErrorCondition,
-    toClientNamespace,
 )
 from xmuc.xmpp import ns
 from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.xml import stanzaToClient
 
 log = Logger()
 
@@ -217,7 +217,7 @@ class IncomingNegotiator:
             return xs.streamError("improper-addressing", "a stanza between servers needs a valid 'to'")
         if not self.manager.isLocal(recipient.host):
             return xs.streamError("host-unknown", "%s is not served here" % (recipient.host,))
-        self.manager.received(toClientNamespace(stanza))
+        self.manager.received(stanzaToClient(stanza, ns.SERVER))
 
     def _startTLS(self):
         xs = self.xmlstream

@@ -27,6 +27,7 @@ from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.stanza import parseElement
+from xmuc.xmpp.xml import toText
 
 log = Logger()
 
@@ -132,7 +133,7 @@ class S2SManager(service.Service):
         recipient = parseJID(stanza.getAttribute("to"))
         if recipient is None:
             return
-        self.link(local, recipient.host).send(stanza.toXml(defaultUri=ns.CLIENT))
+        self.link(local, recipient.host).send(toText(stanza, defaultUri=ns.CLIENT))
 
     def routeSerialized(self, to, data, build):
         """

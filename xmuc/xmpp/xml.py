@@ -19,6 +19,8 @@ Two halves, both needed:
 
 from twisted.words.xish import domish
 
+from xmuc.xmpp import ns
+
 # Deepest element nesting accepted, stream root included.  Real stanzas
 # stay far below (a MAM result of a forwarded message is under 10); the
 # limit keeps recursive code (domish serialization, copying) well within
@@ -71,6 +73,15 @@ def _restricted(*args):
     raise RestrictedXML()
 
 
+_DOMISH_START = domish.ExpatElementStream._onStartElement
+_DOMISH_NAMESPACE = domish.ExpatElementStream._onStartNamespace
+
+#: The names of stanzas (RFC 6120 section 8).
+_STANZA_NAMES = frozenset(("message", "presence", "iq"))
+_Element = domish.Element
+_newElement = domish.Element.__new__
+
+
 class _ElementLimits:
     """
     Counts element depth and the elements of the current stanza around the
@@ -82,12 +93,22 @@ class _ElementLimits:
     def __init__(self, parser, maxDepth, maxElements):
         self.depth = 0
         self.elements = 0
+        self.rename = None
+        self.renaming = False
         self.maxDepth = maxDepth
         self.maxElements = maxElements
         self._start = parser.StartElementHandler
         self._end = parser.EndElementHandler
-        parser.StartElementHandler = self.startElement
-        parser.EndElementHandler = self.endElement
+        stream = getattr(self._start, "__self__", None)
+        if getattr(self._start, "__func__", None) is _DOMISH_START and stream.__class__ is domish.ExpatElementStream:
+            # domish's own stream: its element building, inlined.
+            self.stream = stream
+            parser.StartElementHandler = self.startBuilding
+            parser.EndElementHandler = self.endBuilding
+            parser.CharacterDataHandler = self.text
+        else:
+            parser.StartElementHandler = self.startElement
+            parser.EndElementHandler = self.endElement
 
     def startElement(self, name, attributes):
         depth = self.depth = self.depth + 1
@@ -102,23 +123,129 @@ class _ElementLimits:
                 raise TooManyElements()
         self._start(name, attributes)
 
+    def startBuilding(self, name, attributes):
+        """
+        L{startElement} followed by what
+        L{domish.ExpatElementStream._onStartElement} does (the same
+        element, the same stream state), in one call: this runs for every
+        element received.
+        """
+        depth = self.depth = self.depth + 1
+        if depth > self.maxDepth:
+            raise TooDeep()
+        stream = self.stream
+        # expat gives "uri name" for a namespaced name, "name" otherwise.
+        space = name.rfind(" ")
+        if space < 0:
+            uri = ""
+        else:
+            uri = name[:space]
+            name = name[space + 1 :]
+        if depth == 2:
+            self.elements = 1
+            self.renaming = self.rename is not None and name in _STANZA_NAMES
+        else:
+            self.elements += 1
+            if self.elements > self.maxElements:
+                raise TooManyElements()
+        if attributes:
+            for key in [key for key in attributes if " " in key]:
+                attributeURI, _, attributeName = key.rpartition(" ")
+                attributes[(attributeURI, attributeName)] = attributes.pop(key)
+        element = _newElement(_Element)
+        element.localPrefixes = prefixes = stream.localPrefixes
+        element.uri = uri
+        element.name = name
+        defaultUri = stream.defaultNsStack[-1]
+        if defaultUri is None and uri not in prefixes.values():
+            # xmlns='' (domish.Element's rule for a missing default).
+            defaultUri = uri
+        if self.renaming and depth > 2:
+            rename = self.rename
+            if uri == rename:
+                uri = element.uri = ns.CLIENT
+            if defaultUri == rename:
+                defaultUri = ns.CLIENT
+        element.defaultUri = defaultUri
+        element.attributes = attributes
+        element.children = []
+        element.parent = None
+        stream.localPrefixes = {}
+        if stream.documentStarted == 1:
+            stream.elementCount += 1
+            if stream.elementCount > stream.maxElementCount:
+                raise domish.ParserError("Maximum element count exceeded")
+            current = stream.currElem
+            if current is not None:
+                current.children.append(element)
+                element.parent = current
+            stream.currElem = element
+        else:
+            stream.documentStarted = 1
+            stream.DocumentStartEvent(element)
+
     def endElement(self, name):
         self.depth -= 1
         self._end(name)
 
+    def endBuilding(self, name):
+        """
+        L{endElement} with L{domish.ExpatElementStream._onEndElement}
+        inlined.
+        """
+        self.depth -= 1
+        stream = self.stream
+        current = stream.currElem
+        if current is None:
+            stream.DocumentEndEvent()
+        elif current.parent is None:
+            stream.ElementEvent(current)
+            stream.currElem = None
+            stream.elementCount = 0
+            stream.stanzaSize = 0
+        else:
+            stream.currElem = current.parent
+
+    def text(self, data):
+        """
+        L{domish.ExpatElementStream._onCdata} inlined: text joins the
+        current element's last text child, or starts a new one.
+        """
+        current = self.stream.currElem
+        if current is not None:
+            children = current.children
+            if children and isinstance(children[-1], str):
+                children[-1] = children[-1] + data
+            else:
+                children.append(data)
+
 
 def _refuseUnsafeNamespaces(parser):
     declared = parser.StartNamespaceDeclHandler
+    stream = getattr(declared, "__self__", None)
 
-    def startNamespace(prefix, uri):
-        if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
-            raise UnsafeNamespace()
-        declared(prefix, uri)
+    if getattr(declared, "__func__", None) is _DOMISH_NAMESPACE and stream.__class__ is domish.ExpatElementStream:
+        # domish's own stream: its bookkeeping, inlined.
+
+        def startNamespace(prefix, uri):
+            if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
+                raise UnsafeNamespace()
+            if prefix is None:
+                stream.defaultNsStack.append(uri)
+            else:
+                stream.localPrefixes[prefix] = uri
+
+    else:
+
+        def startNamespace(prefix, uri):
+            if uri and not _UNSAFE_IN_NAMESPACE.isdisjoint(uri):
+                raise UnsafeNamespace()
+            declared(prefix, uri)
 
     parser.StartNamespaceDeclHandler = startNamespace
 
 
-def hardenParser(parser, maxDepth=MAX_DEPTH, maxElements=MAX_ELEMENTS):
+def hardenParser(parser, maxDepth=MAX_DEPTH, maxElements=MAX_ELEMENTS, rename=None):
     """
     Make an expat parser set up by L{domish.ExpatElementStream} raise
     L{RestrictedXML}, L{TooDeep}, L{TooManyElements} or
@@ -131,13 +258,39 @@ def hardenParser(parser, maxDepth=MAX_DEPTH, maxElements=MAX_ELEMENTS):
         included.
     @param maxElements: the most elements accepted in one child of the
         stream root (a stanza), itself included.
+    @param rename: the stream's namespace (C{jabber:server},
+        C{jabber:component:accept}), for streams whose stanzas the server
+        handles as C{jabber:client}: the descendants of each stanza
+        (C{message}, C{presence}, C{iq}) get C{jabber:client} instead of it
+        as they are built, so that moving a stanza to C{jabber:client}
+        only changes the stanza itself (L{stanzaToClient}).  The stanza
+        keeps the stream's namespace, for the stream to check.
     """
     parser.StartDoctypeDeclHandler = _restricted
     parser.CommentHandler = _restricted
     parser.ProcessingInstructionHandler = _restricted
     parser.EntityDeclHandler = _restricted
     _refuseUnsafeNamespaces(parser)
-    _ElementLimits(parser, maxDepth, maxElements)
+    limits = _ElementLimits(parser, maxDepth, maxElements)
+    if rename is not None:
+        if parser.StartElementHandler != limits.startBuilding:
+            raise ValueError("renaming needs domish's expat stream")
+        limits.rename = rename
+
+
+def stanzaToClient(stanza, streamNamespace):
+    """
+    Move a stanza read on a stream whose parser renames (L{hardenParser}
+    with C{rename=streamNamespace}) to C{jabber:client}: its descendants
+    already are, so only the stanza changes.
+
+    @return: C{stanza}.
+    """
+    if stanza.uri == streamNamespace:
+        stanza.uri = ns.CLIENT
+    if stanza.defaultUri == streamNamespace:
+        stanza.defaultUri = ns.CLIENT
+    return stanza
 
 
 def _escape(uri):
@@ -150,11 +303,25 @@ class EscapingSerializer(domish._ListSerializer):
     value.  domish writes C{xmlns='...'} and C{xmlns:p='...'} without
     escaping, so a namespace name holding C{'<} would end the attribute
     and open markup of the sender's choosing in every recipient's stream.
-    The rest is domish's algorithm unchanged.
+    The rest is domish's algorithm unchanged, with a lean path for the
+    elements that use no prefix (nearly every stanza): L{_writePlain}.
+
+    @cvar lean: whether the lean path is taken when it applies (the same
+        text either way).
     """
+
+    lean = True
 
     def serialize(self, elem, closeElement=1, defaultUri=""):
         write = self.writelist.append
+
+        if self.lean and closeElement and not self.writelist and elem.__class__ is domish.Element:
+            # A whole element, the first thing written: most stanzas are
+            # written by the lean path, to the same text.
+            parts = []
+            if _writePlain(elem, defaultUri, self.prefixes, parts.append):
+                write("".join(parts))
+                return
 
         if isinstance(elem, domish.SerializedXML):
             write(elem)
@@ -225,6 +392,113 @@ class EscapingSerializer(domish._ListSerializer):
             write("/>")
 
         self.prefixStack.pop()
+
+
+class _NotPlain(Exception):
+    """
+    An element needs domish's general algorithm (see L{_writePlain}).
+    """
+
+
+#: The namespace of C{xml:lang}: domish always binds it to C{xml}.
+_XML = ns.XML
+
+
+def _escapeText(text):
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escapeAttribute(text):
+    text = _escapeText(text)
+    if "'" in text:
+        text = text.replace("'", "&apos;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
+
+
+def _writePlain(elem, defaultUri, prefixes, write):
+    """
+    Serialize C{elem} as L{EscapingSerializer} would, when it and its
+    descendants use no prefix: each element in its own default namespace
+    (declared with C{xmlns} where it changes), no prefixed attribute but
+    C{xml:lang} and the like (C{xml} is always in scope), no element in a
+    namespace that the serializer binds to a prefix (C{prefixes}: the
+    stream's, and C{xml}).  The same text, without the prefix bookkeeping
+    that costs most of a stanza's serialization.
+
+    @param defaultUri: the default namespace in scope.
+    @param prefixes: C{{namespace: prefix}} of the serializer.
+    @param write: what takes each piece of text.
+    @return: whether C{elem} was written; when not (it needs the general
+        algorithm), what was passed to C{write} is to be discarded.
+    """
+    try:
+        _plain(elem, defaultUri, prefixes, write)
+    except _NotPlain:
+        return False
+    return True
+
+
+def toText(element, defaultUri="", prefixes=None, prefixesInScope=None):
+    """
+    C{element.toXml(...)} with the same arguments, without making a
+    serializer when the lean path applies (see L{_writePlain}).
+
+    @return: the serialized element (str).
+    """
+    if EscapingSerializer.lean and element.__class__ is domish.Element:
+        parts = []
+        if _writePlain(element, defaultUri, prefixes or {}, parts.append):
+            return "".join(parts)
+    return element.toXml(prefixes=prefixes, defaultUri=defaultUri, prefixesInScope=prefixesInScope)
+
+
+def _plain(elem, currentDefaultUri, prefixes, write):
+    if elem.localPrefixes:
+        raise _NotPlain()
+    defaultUri = elem.defaultUri
+    if defaultUri is None:
+        defaultUri = currentDefaultUri
+    uri = elem.uri
+    if uri is None:
+        uri = defaultUri
+    if uri != defaultUri or uri in prefixes or uri == _XML:
+        raise _NotPlain()
+    name = elem.name
+    if defaultUri != currentDefaultUri:
+        write("<%s xmlns='%s'" % (name, _escapeAttribute(defaultUri)))
+    else:
+        write("<" + name)
+    for k, v in elem.attributes.items():
+        if k.__class__ is str:
+            write(" %s='%s'" % (k, _escapeAttribute(v)))
+        elif k[0] == _XML:
+            # xml:lang: the serializer always has that prefix in scope.
+            write(" xml:%s='%s'" % (k[1], _escapeAttribute(v)))
+        else:
+            raise _NotPlain()
+    children = elem.children
+    if not children:
+        write("/>")
+        return
+    write(">")
+    for c in children:
+        kind = c.__class__
+        if kind is str:
+            write(_escapeText(c))
+        elif kind is domish.Element:
+            _plain(c, defaultUri, prefixes, write)
+        else:
+            # Serialized XML, a str subclass, another element class.
+            raise _NotPlain()
+    write("</%s>" % (name,))
 
 
 def install():
