@@ -34,7 +34,7 @@ def presencePayload(stanza):
     """
     if stanza is None:
         return ()
-    return tuple(
+    payload = tuple(
         child
         for child in stanza.elements()
         if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
@@ -42,6 +42,11 @@ def presencePayload(stanza):
         # (XEP-0317: the room assigns them).
         and child.uri not in ROOM_WRITTEN
     )
+    for child in payload:
+        # Kept as long as the occupant is in the room: through its parent,
+        # each would keep the whole stanza it came in.
+        child.parent = None
+    return payload
 
 
 def mucElement(stanza):
