@@ -18,15 +18,10 @@ from xmuc.accounts.manager import AccountManager
 from xmuc.accounts.watch import TombstoneWatcher
 from xmuc.backends import IAuthBackendFactory, IStorageBackendFactory, findBackend
 from xmuc.c2s.stream import ClientStreamFactory
-from xmuc.component.accept import ComponentService
 from xmuc.hooks import SERVER_EVENTS, HookRegistry
-from xmuc.http.site import HTTPFrontend
 from xmuc.muc.service import MUCService
 from xmuc.router import Router
-from xmuc.s2s.manager import S2SManager
 from xmuc.session.manager import SessionManager
-from xmuc.upload.resource import UploadResource, uploadRequestFactory
-from xmuc.upload.service import UploadService
 
 log = Logger()
 
@@ -263,6 +258,11 @@ class XmucServer(OrderedMultiService):
         # contacts its users leave).
         self.s2s = None
         if config.get("s2s", "listen") or config.get("s2s", "direct_tls_listen"):
+            # The optional parts are imported only when configured: a
+            # server without them does not carry their code and libraries
+            # (several megabytes resident, autobahn and twisted.web for HTTP).
+            from xmuc.s2s.manager import S2SManager
+
             self.s2s = S2SManager(self, reactor)
             self.router.remote = self.s2s
             self.s2s.setServiceParent(self)
@@ -280,6 +280,8 @@ class XmucServer(OrderedMultiService):
         # may have.
         self.components = None
         if config.get("components", "secrets") or config.get("components", "listen"):
+            from xmuc.component.accept import ComponentService
+
             self.components = ComponentService(self, reactor)
             self.components.setServiceParent(self)
 
@@ -311,6 +313,8 @@ class XmucServer(OrderedMultiService):
         # attach their resources to self.http.root.
         self.http = None
         if config.get("http", "listen"):
+            from xmuc.http.site import HTTPFrontend
+
             self.http = HTTPFrontend(self)
             for description in config.get("http", "listen"):
                 listener = ListeningService(
@@ -328,6 +332,9 @@ class XmucServer(OrderedMultiService):
         # files served under /upload/ of the HTTP listener.
         self.upload = None
         if config.get("upload", "enabled"):
+            from xmuc.upload.resource import UploadResource, uploadRequestFactory
+            from xmuc.upload.service import UploadService
+
             if self.http is None:
                 raise config.error("upload", "enabled", "the upload service needs [http] listen")
             domain = config.get("upload", "domain") or "upload." + self.hosts[0]

@@ -112,3 +112,26 @@ class PresencePayloadTests(unittest.TestCase):
         changed = yield self.juliet.waitFor(lambda s: s.name == "presence" and s.getAttribute("from") == ROOM + "/Juliet")
         self.assertEqual(str(firstChild(changed, NS_NICK, "nick")), "Juliet Capulet")
         self.assertEqual(firstChild(changed, NS_CAPS, "c")["ver"], "QgayPKawpkPSDYmwT/WM94uAlu0=")
+
+    @defer.inlineCallbacks
+    def test_keptWithoutTheStanzas(self):
+        """
+        What the room keeps of an occupant's presence while it is in the
+        room (its payload) holds no stanza: neither the client's presence
+        it came in nor a presence the room built from it, which the kept
+        elements would otherwise keep alive as their parent (a whole
+        element tree per occupant).
+        """
+        yield self.joinWithPayload()
+        yield self.romeo.waitFor(lambda s: s.name == "presence" and s.getAttribute("from") == ROOM + "/Juliet")
+        self.juliet.send("<presence xmlns='%s' to='%s/Juliet'>%s</presence>"
+                         % (NS_CLIENT, ROOM, PAYLOAD.replace("dnd", "away")))
+        yield self.romeo.waitFor(lambda s: s.name == "presence" and s.getAttribute("from") == ROOM + "/Juliet")
+        reply = yield self.romeo.iq(ROOM, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                                    "<item nick='Juliet' role='visitor'/></query>")
+        assertResult(reply)
+        yield self.juliet.waitFor(lambda s: s.name == "presence" and s.getAttribute("from") == ROOM + "/Juliet")
+        occupant = self.server.server.muc.rooms[ROOM].occupants["Juliet"]
+        kept = list(occupant.payload) + [child for payload in occupant.sessions.values() for child in payload]
+        self.assertEqual([(child.name, child.parent) for child in kept],
+                         [(name, None) for name in ("show", "status", "priority", "c", "nick", "x")] * 2)

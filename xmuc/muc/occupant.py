@@ -25,23 +25,61 @@ NOT_IN_ROOM = "You are not currently connected to this chat"
 ROOM_WRITTEN = frozenset((ns.OCCUPANT_ID, ns.HATS, ns.HATS_LEGACY))
 
 
+#: How many distinct payload elements are shared between occupants (see
+#: L{sharedElement}); past that the table starts again.
+SHARED_PAYLOAD_SIZE = 1024
+
+#: The longest payload element (serialized, in characters) worth sharing:
+#: the common ones (a show, the avatar hash its server adds, entity
+#: capabilities) are far shorter.
+SHARED_PAYLOAD_LENGTH = 512
+
+_sharedPayload = {}
+
+
+def sharedElement(child):
+    """
+    One element for all occupants whose presence carries the same one (the
+    same client's capabilities, the avatar hash its server adds, the same
+    show): an element tree costs several hundred bytes, kept per occupant
+    as long as it is in the room.  Payload elements are never changed,
+    only added to the presences the room builds.
+
+    @param child: an element of a client's presence, without parent.
+    @return: C{child}, or an element serialized the same way.
+    """
+    text = child.toXml()
+    if len(text) > SHARED_PAYLOAD_LENGTH:
+        return child
+    shared = _sharedPayload.get(text)
+    if shared is None:
+        if len(_sharedPayload) >= SHARED_PAYLOAD_SIZE:
+            _sharedPayload.clear()
+        shared = _sharedPayload[text] = child
+    return shared
+
+
 def presencePayload(stanza):
     """
     The children of a client's presence that other occupants should see:
     everything but the MUC protocol elements and errors.
 
-    @return: a tuple of elements.
+    @return: a tuple of elements, without parent (see L{sharedElement}).
     """
     if stanza is None:
         return ()
-    return tuple(
-        child
-        for child in stanza.elements()
-        if not (child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) and child.name != "error"
-        # A client cannot choose its occupant id (XEP-0421) nor its hats
-        # (XEP-0317: the room assigns them).
-        and child.uri not in ROOM_WRITTEN
-    )
+    payload = []
+    for child in stanza.elements():
+        if ((child.name == "x" and child.uri in (ns.MUC, ns.MUC_USER)) or child.name == "error"
+                # A client cannot choose its occupant id (XEP-0421) nor its
+                # hats (XEP-0317: the room assigns them).
+                or child.uri in ROOM_WRITTEN):
+            continue
+        # Kept as long as the occupant is in the room: through its parent,
+        # each would keep the whole stanza it came in.
+        child.parent = None
+        payload.append(sharedElement(child))
+    return tuple(payload)
 
 
 def mucElement(stanza):

@@ -91,7 +91,10 @@ def buildPresence(room, occupant, variant, change=CURRENT, status110=True, jids=
     if change.unavailable:
         presence["type"] = "unavailable"
     for child in occupant.payload if change.payload is None else change.payload:
-        presence.addChild(child)
+        # Not addChild: it would make the kept payload element's parent
+        # this presence, so every occupant would pin the last presence
+        # built for it (a whole element tree) as long as it is in the room.
+        presence.children.append(child)
     room.hooks.fire(hooks.PRESENCE_BUILD, room=room, occupant=occupant, presence=presence)
     x = presence.addElement((ns.MUC_USER, "x"))
     for code in change.codes:
