@@ -26,10 +26,7 @@ from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.xml import (
     MAX_ELEMENTS,
-    RestrictedXML,
-    TooDeep,
-    TooManyElements,
-    UnsafeNamespace,
+    ParserGuard,
     hardenParser,
     stanzaToClient,
     toText,
@@ -76,16 +73,8 @@ class ComponentLinkStream(xmlstream.XmlStream):
             self.stream.parse(data)
         except domish.ParserError:
             self.refuse("not-well-formed")
-        except RestrictedXML:
-            self.refuse("restricted-xml")
-        except TooDeep:
-            self.refuse("policy-violation", "elements nested too deeply")
-        except TooManyElements:
-            self.refuse("policy-violation", "too many elements in one stanza")
-        except UnsafeNamespace:
-            self.refuse(
-                "policy-violation", "namespace names must not contain quotes, '<', '>' or '&'"
-            )
+        except ParserGuard as e:
+            self.refuse(e.condition, e.text)
 
     def refuse(self, condition, text=None):
         """

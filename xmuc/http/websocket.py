@@ -40,7 +40,7 @@ from zope.interface import implementer
 from xmuc.c2s.stream import ClientAuthenticator, ClientXmlStream
 from xmuc.http.proxy import clientAddress
 from xmuc.xmpp import ns
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser
+from xmuc.xmpp.xml import ParserGuard, hardenParser
 
 log = Logger()
 
@@ -262,7 +262,7 @@ def _parseAlone(data):
     hardenParser(stream.parser)
     try:
         stream.parse(data)
-    except (domish.ParserError, RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace):
+    except (domish.ParserError, ParserGuard):
         return None
     if len(found) != 2 or found[1] is not None:
         return None

@@ -43,30 +43,54 @@ MAX_ELEMENTS = 5000
 _UNSAFE_IN_NAMESPACE = frozenset("'\"<>&")
 
 
-class RestrictedXML(Exception):
+class ParserGuard(Exception):
+    """
+    Input the hardened parser refuses (L{hardenParser}).
+
+    @cvar condition: the stream error condition it ends the stream with
+        (RFC 6120 section 4.9.3).
+    @cvar text: the explanation sent with it, or L{None}.
+    """
+
+    condition = "policy-violation"
+    text = None
+
+
+class RestrictedXML(ParserGuard):
     """
     The peer sent XML that XMPP forbids (DTD, comment, processing
     instruction, entity declaration).
     """
 
+    # RFC 6120 section 4.9.3.18: "the entity has attempted to send
+    # restricted XML features such as a comment, processing instruction,
+    # DTD subset, or XML entity reference".
+    condition = "restricted-xml"
 
-class TooDeep(Exception):
+
+class TooDeep(ParserGuard):
     """
     The peer nested elements deeper than the parser's limit.
     """
 
+    text = "elements nested too deeply"
 
-class TooManyElements(Exception):
+
+class TooManyElements(ParserGuard):
     """
     The peer sent more elements in one stanza than the parser's limit.
     """
 
+    text = "too many elements in one stanza"
 
-class UnsafeNamespace(Exception):
+
+class UnsafeNamespace(ParserGuard):
     """
     The peer declared a namespace name containing a quote, C{<}, C{>} or
     C{&}.
     """
+
+    text = "namespace names must not contain quotes, '<', '>' or '&'"
 
 
 def _restricted(*args):
