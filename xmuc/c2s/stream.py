@@ -12,7 +12,6 @@ stamps C{from} and gives it to the session manager: the per-stanza path
 has no XPath observers and no logging above debug.
 """
 
-import binascii
 import os
 
 from OpenSSL import SSL
@@ -20,7 +19,6 @@ from twisted.internet import defer, ssl
 from twisted.internet.interfaces import IProtocolNegotiationFactory, ISSLTransport
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid as jidmod, xmlstream
-from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 from zope.interface import implementer
 
@@ -33,7 +31,8 @@ from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, toText
+from xmuc.xmpp.stream import GuardedXmlStream, newStreamID, prepareDomain
+from xmuc.xmpp.xml import toText
 
 log = Logger()
 
@@ -119,7 +118,7 @@ def loadTLSOptions(config):
     return None if pair is None else tlsOptionsFor(pair)
 
 
-class ClientXmlStream(xmlstream.XmlStream):
+class ClientXmlStream(GuardedXmlStream):
     """
     One client connection.
 
@@ -141,7 +140,6 @@ class ClientXmlStream(xmlstream.XmlStream):
 
     tls = False
     startTLSAllowed = True
-    closing = False
     outputCongested = False
     congestedRecipients = 0
     inputGate = None
@@ -151,40 +149,15 @@ class ClientXmlStream(xmlstream.XmlStream):
     admitted = False
 
     def __init__(self, authenticator):
-        xmlstream.XmlStream.__init__(self, authenticator)
+        GuardedXmlStream.__init__(self, authenticator)
         self.maxStanzaSize = authenticator.factory.maxStanzaSize
         self.maxStanzaElements = authenticator.factory.maxStanzaElements
-        self._handler = authenticator.elementReceived
-
-    def _initializeStream(self):
-        xmlstream.XmlStream._initializeStream(self)
-        # Stanza size accounting, in bytes given to this parser: where the
-        # last top-level element ended, and how much was received.  A
-        # stanza is everything between two ends; checking costs two integer
-        # operations per stanza and per read.
-        self._received = 0
-        self._lastEnd = 0
-        self.stream.maxStanzaSize = self.maxStanzaSize
-        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements)
 
     def setDispatchFn(self, fn):
         """
         Send every top-level element to C{fn} (after the size check).
         """
         self._handler = fn
-
-    def detachParser(self):
-        """
-        Make the current parser inert: after STARTTLS or SASL success the
-        rest of an already received buffer must not be acted upon (a
-        plaintext injection would otherwise pass as protected data).
-        """
-        stream = self.stream
-        if stream is not None:
-            ignore = lambda *args: None
-            stream.DocumentStartEvent = ignore
-            stream.ElementEvent = ignore
-            stream.DocumentEndEvent = ignore
 
     def write(self, data):
         """
@@ -233,52 +206,6 @@ class ClientXmlStream(xmlstream.XmlStream):
             limits.reading = None
         if self.readRate is not None and not self.closing:
             self.readRate.consumed(len(data))
-
-    def _parse(self, stream, data):
-        try:
-            stream.parse(data)
-        except domish.ParserError:
-            if stream.stanzaSize > stream.maxStanzaSize:
-                self.authenticator.streamError("policy-violation", "stanza too large")
-            else:
-                self.authenticator.streamError("not-well-formed")
-            return
-        except RestrictedXML:
-            self.authenticator.streamError("restricted-xml")
-            return
-        except TooDeep:
-            self.authenticator.streamError("policy-violation", "elements nested too deeply")
-            return
-        except TooManyElements:
-            self.authenticator.streamError("policy-violation", "too many elements in one stanza")
-            return
-        except UnsafeNamespace:
-            self.authenticator.streamError(
-                "policy-violation", "namespace names must not contain quotes, '<', '>' or '&'"
-            )
-            return
-        if stream is self.stream and not self.closing:
-            self._received += len(data)
-            if self._received - self._lastEnd > self.maxStanzaSize:
-                self.authenticator.streamError("policy-violation", "stanza too large")
-
-    def onDocumentStart(self, rootElement):
-        self._lastEnd = self.stream.parser.CurrentByteIndex
-        self.authenticator.streamStarted(rootElement)
-
-    def onElement(self, element):
-        if self.closing:
-            return
-        end = self.stream.parser.CurrentByteIndex
-        size = end - self._lastEnd
-        self._lastEnd = end
-        if size > self.maxStanzaSize:
-            self.authenticator.streamError("policy-violation", "stanza too large")
-            return
-        self._handler(element)
-
-    def onDocumentEnd(self):
-        self.authenticator.streamEnded()
 
     def sendHeader(self):
         """
@@ -638,7 +565,7 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
             "stream error %s sent%s" % (condition, ": %s" % (text,) if text else "")
         )
         if xs.thisEntity is None:
-            xs.sid = xs.sid or _newStreamID()
+            xs.sid = xs.sid or newStreamID(8)
         xs.sendStreamError(error.StreamError(condition, text))
         self._abortLater()
 
@@ -709,8 +636,8 @@ class ClientAuthenticator(xmlstream.ListenAuthenticator):
         xs = self.xmlstream
         xs.namespace = ns.CLIENT
         xs.version = (1, 0)
-        xs.sid = _newStreamID()
-        host = _prepareDomain(rootElement.getAttribute("to"))
+        xs.sid = newStreamID(8)
+        host = prepareDomain(rootElement.getAttribute("to"))
         if host in self.factory.hosts:
             xs.thisEntity = jidmod.JID(host)
         if rootElement.uri != ns.STREAMS or rootElement.name != "stream":
@@ -969,22 +896,6 @@ def _describeSSLError(error):
     """
     reasons = [entry[-1] for entry in (error.args[0] if error.args else []) if isinstance(entry, tuple)]
     return ", ".join(reasons) or str(error) or error.__class__.__name__
-
-
-def _newStreamID():
-    return binascii.hexlify(os.urandom(8)).decode("ascii")
-
-
-def _prepareDomain(text):
-    """
-    @return: the nameprep'ed domain, or L{None}.
-    """
-    if not text:
-        return None
-    try:
-        return nameprep.prepare(text)
-    except (UnicodeError, ValueError, IndexError):
-        return None
 
 
 def _parseVersion(text):

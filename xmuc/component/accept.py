@@ -51,7 +51,8 @@ from xmuc.interfaces import IComponent
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, stanzaToClient, toText
+from xmuc.xmpp.stream import GuardedXmlStream
+from xmuc.xmpp.xml import stanzaToClient, toText
 
 log = Logger()
 
@@ -286,16 +287,13 @@ class SendBacklog:
             self.stream.transport.abortConnection()
 
 
-class ComponentXmlStream(xmlstream.XmlStream):
+class ComponentXmlStream(GuardedXmlStream):
     """
     One component connection: parsing with the limits of client streams
     (C{[server] max_stanza_size}, C{max_stanza_elements}, the parser
     guards of L{xmuc.xmpp.xml}), elements straight to the authenticator.
-
-    @ivar closing: set once the stream is being closed; input is ignored.
     """
 
-    closing = False
     sendBacklog = None
     # The limits' state (xmuc.c2s.limits, [components] keys); the output
     # is bounded by the SendBacklog.
@@ -306,67 +304,22 @@ class ComponentXmlStream(xmlstream.XmlStream):
     output = None
     addressKey = None
     admitted = False
+    # Stanzas are handled as jabber:client (stanzaToClient): their
+    # payloads are built so.
+    parserNamespace = ns.COMPONENT
 
     def __init__(self, authenticator):
-        xmlstream.XmlStream.__init__(self, authenticator)
+        GuardedXmlStream.__init__(self, authenticator)
         self.maxStanzaSize = authenticator.factory.maxStanzaSize
         self.maxStanzaElements = authenticator.factory.maxStanzaElements
         self.prefixes = dict(_PREFIXES)
 
-    def _initializeStream(self):
-        xmlstream.XmlStream._initializeStream(self)
-        # Where the last top-level element ended and how much was given to
-        # the parser: a stanza is what lies between two ends.
-        self._received = 0
-        self._lastEnd = 0
-        self.stream.maxStanzaSize = self.maxStanzaSize
-        # Stanzas are handled as jabber:client (stanzaToClient): their
-        # payloads are built so.
-        hardenParser(self.stream.parser, maxElements=self.maxStanzaElements, rename=ns.COMPONENT)
-
     def dataReceived(self, data):
         if self.closing:
             return
-        stream = self.stream
-        refuse = self.authenticator.streamError
-        try:
-            stream.parse(data)
-        except domish.ParserError:
-            if stream.stanzaSize > stream.maxStanzaSize:
-                refuse("policy-violation", "stanza too large")
-            else:
-                refuse("not-well-formed")
-            return
-        except RestrictedXML:
-            refuse("restricted-xml")
-            return
-        except (TooDeep, TooManyElements, UnsafeNamespace) as e:
-            refuse("policy-violation", _GUARDS[type(e)])
-            return
-        if not self.closing:
-            self._received += len(data)
-            if self._received - self._lastEnd > self.maxStanzaSize:
-                refuse("policy-violation", "stanza too large")
-            elif self.readRate is not None:
-                self.readRate.consumed(len(data))
-
-    def onDocumentStart(self, rootElement):
-        self._lastEnd = self.stream.parser.CurrentByteIndex
-        self.authenticator.streamStarted(rootElement)
-
-    def onElement(self, element):
-        if self.closing:
-            return
-        end = self.stream.parser.CurrentByteIndex
-        size = end - self._lastEnd
-        self._lastEnd = end
-        if size > self.maxStanzaSize:
-            self.authenticator.streamError("policy-violation", "stanza too large")
-            return
-        self.authenticator.elementReceived(element)
-
-    def onDocumentEnd(self):
-        self.authenticator.streamEnded()
+        self._parse(self.stream, data)
+        if self.readRate is not None and not self.closing:
+            self.readRate.consumed(len(data))
 
     def write(self, data):
         """
@@ -391,13 +344,6 @@ class ComponentXmlStream(xmlstream.XmlStream):
     def connectionLost(self, reason):
         xmlstream.XmlStream.connectionLost(self, reason)
         self.authenticator.connectionLost(reason)
-
-
-_GUARDS = {
-    TooDeep: "elements nested too deeply",
-    TooManyElements: "too many elements in one stanza",
-    UnsafeNamespace: "namespace names must not contain quotes, '<', '>' or '&'",
-}
 
 
 class ComponentAuthenticator(component.ListenComponentAuthenticator):

@@ -17,14 +17,10 @@ from twisted.words.xish import domish
 
 from xmuc.s2s import dialback
 from xmuc.s2s.certificates import peerConnection
-from xmuc.s2s.stream import (
-    STANZAS,
-    newStreamID,
-    prepareDomain,
-    streamErrorCondition,
-)
+from xmuc.s2s.stream import STANZAS, streamErrorCondition
 from xmuc.xmpp import ns
 from xmuc.xmpp.jid import parseJID
+from xmuc.xmpp.stream import newStreamID, prepareDomain
 from xmuc.xmpp.xml import stanzaToClient
 
 log = Logger()

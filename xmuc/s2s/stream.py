@@ -1,6 +1,7 @@
 """
 The XML stream of a server-to-server connection, either direction: the
-parser guards and the stanza size limit of client streams, the
+parser guards and the stanza size limit of every accepted stream
+(L{xmuc.xmpp.stream.GuardedXmlStream}), the
 C{jabber:server} header with the dialback prefix, stream errors, and the
 namespace change of stanzas crossing between C{jabber:server} and
 C{jabber:client} (the parser builds payloads as C{jabber:client},
@@ -11,41 +12,18 @@ L{xmuc.s2s.incoming.IncomingNegotiator} for a peer that connected to us,
 L{xmuc.s2s.outgoing.OutgoingNegotiator} for a connection we opened.
 """
 
-import binascii
-import os
-
 from twisted.internet import defer
 from twisted.words.protocols.jabber import error, xmlstream
-from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 
 from xmuc.xmpp import ns
-from xmuc.xmpp.xml import RestrictedXML, TooDeep, TooManyElements, UnsafeNamespace, hardenParser, toText
+from xmuc.xmpp.stream import GuardedXmlStream
+from xmuc.xmpp.xml import toText
 
 #: Seconds a closing stream may take before the TCP connection is aborted.
 CLOSE_TIMEOUT = 10.0
 
 STANZAS = frozenset(("message", "presence", "iq"))
-
-
-def newStreamID():
-    """
-    @return: a fresh random stream id (dialback keys depend on it: it must
-        not be guessable).
-    """
-    return binascii.hexlify(os.urandom(16)).decode("ascii")
-
-
-def prepareDomain(text):
-    """
-    @return: the nameprep'ed domain, or L{None}.
-    """
-    if not text:
-        return None
-    try:
-        return nameprep.prepare(text)
-    except (UnicodeError, ValueError, IndexError):
-        return None
 
 
 def domainOf(address):
@@ -56,7 +34,7 @@ def domainOf(address):
     return address.partition("/")[0].rpartition("@")[2]
 
 
-class ServerXmlStream(xmlstream.XmlStream):
+class ServerXmlStream(GuardedXmlStream):
     """
     One server-to-server connection.
 
@@ -75,7 +53,6 @@ class ServerXmlStream(xmlstream.XmlStream):
     """
 
     tls = False
-    closing = False
     closedCleanly = False
     # The limits' state (xmuc.c2s.limits, [s2s] keys).
     outputCongested = False
@@ -85,6 +62,9 @@ class ServerXmlStream(xmlstream.XmlStream):
     output = None
     addressKey = None
     admitted = False
+    # Stanzas are handled as jabber:client (stanzaToClient): their
+    # payloads are built so.
+    parserNamespace = ns.SERVER
 
     def __init__(self, negotiator, manager):
         """
@@ -92,7 +72,7 @@ class ServerXmlStream(xmlstream.XmlStream):
         @param manager: the L{xmuc.s2s.manager.S2SManager}: its limits and
             clock, and its set of open streams (C{streams}).
         """
-        xmlstream.XmlStream.__init__(self, negotiator)
+        GuardedXmlStream.__init__(self, negotiator)
         self.negotiator = negotiator
         self.namespace = ns.SERVER
         self.prefixes = {ns.STREAMS: "stream", ns.DIALBACK: "db"}
@@ -110,27 +90,6 @@ class ServerXmlStream(xmlstream.XmlStream):
 
     # --- reading
 
-    def _initializeStream(self):
-        xmlstream.XmlStream._initializeStream(self)
-        self._received = 0
-        self._lastEnd = 0
-        self.stream.maxStanzaSize = self.maxStanzaSize
-        # Stanzas are handled as jabber:client (stanzaToClient): their
-        # payloads are built so.
-        hardenParser(self.stream.parser, rename=ns.SERVER)
-
-    def detachParser(self):
-        """
-        Make the current parser inert: after STARTTLS or SASL success the
-        rest of an already received buffer must not be acted upon.
-        """
-        stream = self.stream
-        if stream is not None:
-            ignore = lambda *args: None
-            stream.DocumentStartEvent = ignore
-            stream.ElementEvent = ignore
-            stream.DocumentEndEvent = ignore
-
     def restart(self):
         """
         Forget the parser state: a new stream header comes next (after TLS
@@ -146,51 +105,13 @@ class ServerXmlStream(xmlstream.XmlStream):
         # What this input makes the server write to congested server
         # streams is what backpressure holds this connection's input for.
         limits.reading = self
+        self.lastActive = self.clock.seconds()
         try:
-            self._parse(data)
+            self._parse(self.stream, data)
         finally:
             limits.reading = None
         if self.readRate is not None and not self.closing:
             self.readRate.consumed(len(data))
-
-    def _parse(self, data):
-        self.lastActive = self.clock.seconds()
-        stream = self.stream
-        try:
-            stream.parse(data)
-        except domish.ParserError:
-            if stream.stanzaSize > stream.maxStanzaSize:
-                return self.streamError("policy-violation", "stanza too large")
-            return self.streamError("not-well-formed")
-        except RestrictedXML:
-            return self.streamError("restricted-xml")
-        except TooDeep:
-            return self.streamError("policy-violation", "elements nested too deeply")
-        except TooManyElements:
-            return self.streamError("policy-violation", "too many elements in one stanza")
-        except UnsafeNamespace:
-            return self.streamError("policy-violation", "unsafe namespace name")
-        if stream is self.stream and not self.closing:
-            self._received += len(data)
-            if self._received - self._lastEnd > self.maxStanzaSize:
-                self.streamError("policy-violation", "stanza too large")
-
-    def onDocumentStart(self, rootElement):
-        self._lastEnd = self.stream.parser.CurrentByteIndex
-        self.negotiator.streamStarted(rootElement)
-
-    def onElement(self, element):
-        if self.closing:
-            return
-        end = self.stream.parser.CurrentByteIndex
-        size = end - self._lastEnd
-        self._lastEnd = end
-        if size > self.maxStanzaSize:
-            return self.streamError("policy-violation", "stanza too large")
-        self.negotiator.elementReceived(element)
-
-    def onDocumentEnd(self):
-        self.negotiator.streamEnded()
 
     # --- writing
 
