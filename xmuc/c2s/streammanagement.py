@@ -28,9 +28,7 @@ C{<enable/>} before binding refused, C{<r/>} and C{<a/>} before
 C{<enable/>} ignored.
 """
 
-import binascii
 import collections
-import os
 import time
 
 from twisted.logger import Logger
@@ -40,6 +38,7 @@ from xmuc.c2s.connectionlog import describePeer
 from xmuc.xmpp import ns
 from xmuc.xmpp.serialized import withDelay
 from xmuc.xmpp.stanza import parseElement
+from xmuc.xmpp.stream import newStreamID
 from xmuc.xmpp.xml import toText
 
 log = Logger()
@@ -73,10 +72,6 @@ def serialize(element):
         defaultUri=ns.CLIENT,
         prefixesInScope=["stream"],
     )
-
-
-def _newID():
-    return binascii.hexlify(os.urandom(12)).decode("ascii")
 
 
 def smElement(name, **attributes):
@@ -328,12 +323,18 @@ class StreamManagement:
         """
         if not self.hibernating:
             return
+        self._wake()
+        self.forgetResumption()
+        self.session._ended()
+
+    def _wake(self):
+        """
+        Not hibernating (any more): stop the hibernation timer.
+        """
         self.hibernating = False
         if self._hibernationTimer is not None and self._hibernationTimer.active():
             self._hibernationTimer.cancel()
         self._hibernationTimer = None
-        self.forgetResumption()
-        self.session._ended()
 
     def forgetResumption(self):
         """
@@ -349,14 +350,18 @@ class StreamManagement:
         client has not acknowledged (with their original delay), then ask
         for an acknowledgement.
         """
-        self.hibernating = False
-        if self._hibernationTimer is not None and self._hibernationTimer.active():
-            self._hibernationTimer.cancel()
-        self._hibernationTimer = None
+        self._wake()
         self._cancelAckTimers()
         self._awaitingAck = False
-        if not self.queue:
-            return
+        if self.queue:
+            self._sendAgain()
+            self._requestAck()
+
+    def _sendAgain(self):
+        """
+        Write again every unacknowledged stanza, with a XEP-0203 delay of
+        when it was first sent.
+        """
         sender = self.session.bare
         # One write per stanza, as everywhere else: a WebSocket stream
         # sends each write as one message (RFC 7395: one element each).
@@ -364,7 +369,6 @@ class StreamManagement:
         write = self.session._stream.write
         for name, data, stamp in self.queue:
             write(_withDelay(data, name, stamp, sender).encode("utf-8"))
-        self._requestAck()
 
     def end(self):
         """
@@ -375,11 +379,8 @@ class StreamManagement:
             first.
         """
         self.ended = True
-        self.hibernating = False
+        self._wake()
         self._cancelAckTimers()
-        if self._hibernationTimer is not None and self._hibernationTimer.active():
-            self._hibernationTimer.cancel()
-        self._hibernationTimer = None
         self.forgetResumption()
         queue, self.queue = self.queue, collections.deque()
         self.queuedSize = 0
@@ -418,7 +419,7 @@ class ResumptionRegistry:
         """
         @return: a new resumption id for C{session}.
         """
-        resumptionID = _newID()
+        resumptionID = newStreamID(12)
         self._sessions[resumptionID] = session
         return resumptionID
 

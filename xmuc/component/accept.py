@@ -51,7 +51,7 @@ from xmuc.interfaces import IComponent
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp.stream import GuardedXmlStream
+from xmuc.xmpp.stream import GuardedXmlStream, newStreamID
 from xmuc.xmpp.xml import stanzaToClient, toText
 
 log = Logger()
@@ -444,7 +444,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
             return
         self._closing("stream error %s sent%s" % (condition, ": %s" % (text,) if text else ""))
         if not xs.sid:
-            xs.sid = resumption.newID()
+            xs.sid = newStreamID(12)
         xs.sendStreamError(error.StreamError(condition, text))
         self._abortLater()
 
@@ -492,7 +492,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         to a configured component domain.
         """
         xs = self.xmlstream
-        xs.sid = resumption.newID()
+        xs.sid = newStreamID(12)
         if rootElement.uri != ns.STREAMS or rootElement.name != "stream":
             return self.streamError("invalid-namespace")
         if rootElement.defaultUri != ns.COMPONENT:
