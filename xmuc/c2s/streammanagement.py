@@ -406,6 +406,9 @@ class ResumptionRegistry:
     @ivar clock: the L{IReactorTime} for every timer.
     """
 
+    #: The L{StreamManagement} (sub)class of the sessions that enable it.
+    stateClass = StreamManagement
+
     def __init__(self, timeout, maxUnacked, maxUnackedSize, clock):
         self.timeout = timeout
         self.maxUnacked = maxUnacked
@@ -497,7 +500,7 @@ class ResumptionRegistry:
         now on, resumable when the client asks and the server allows it.
         """
         resumable = element.getAttribute("resume") in ("true", "1") and self.timeout > 0
-        smState = StreamManagement(session, self, resumable)
+        smState = self.stateClass(session, self, resumable)
         session.streamManagement = smState
         if resumable:
             enabled = smElement("enabled", id=smState.resumptionID, resume="true", max=int(self.timeout))

@@ -74,6 +74,8 @@ class LinkRegistry(ResumptionRegistry):
     completed the handshake for the same domain resumes it.
     """
 
+    stateClass = LinkStreamManagement
+
     def __init__(self, timeout, clock):
         ResumptionRegistry.__init__(self, timeout, LINK_MAX_UNACKED, LINK_MAX_UNACKED_BYTES, clock)
 
@@ -89,19 +91,6 @@ class LinkRegistry(ResumptionRegistry):
         elif element.name == "resume":
             self.resume(authenticator, element)
         # <r/> and <a/> before <enable/> are ignored, as on client streams.
-
-    def enable(self, session, element):
-        """
-        C{<enable/>}: count and keep the link's stanzas from now on.
-        """
-        resumable = element.getAttribute("resume") in ("true", "1") and self.timeout > 0
-        smState = LinkStreamManagement(session, self, resumable)
-        session.streamManagement = smState
-        if resumable:
-            enabled = smElement("enabled", id=smState.resumptionID, resume="true", max=int(self.timeout))
-        else:
-            enabled = smElement("enabled")
-        session._stream.send(enabled)
 
     def hibernatingFor(self, domain):
         """
