@@ -64,9 +64,8 @@ The same mechanisms guard the other listeners, with numbers of their own:
 server streams (L{xmuc.s2s}, C{[s2s]}: connection caps, read rate, output
 bounds) and component streams (L{xmuc.component.accept}, C{[components]}:
 connection caps, read rate).  What they need of a stream: C{transport},
-C{closing}, C{outputCongested}, C{congestedRecipients}, C{inputGate},
-C{readRate}, C{output}, C{addressKey}, C{admitted}, and an
-C{authenticator} with C{streamError(condition, text)}.
+C{closing}, the state of L{LimitedStream}, and an C{authenticator} with
+C{streamError(condition, text)}.
 """
 
 import collections
@@ -106,6 +105,32 @@ MAX_TRACKED = 100000
 
 #: Failed logins that each add one L{LoginThrottle.delay} step at most.
 MAX_DELAY_STEPS = 5
+
+
+class LimitedStream:
+    """
+    What the limits keep on each stream they guard (client, server and
+    component streams derive from it), as it is before they admit it.
+
+    @ivar outputCongested: whether the transport's write buffer is full
+        (set by its L{OutputMonitor}).
+    @ivar congestedRecipients: how many congested connections this one's
+        input waits for.
+    @ivar inputGate: the L{InputGate} of this connection (L{None} when it
+        was refused).
+    @ivar readRate: its L{ReadRate}, or L{None}.
+    @ivar output: its L{OutputMonitor}, or L{None}.
+    @ivar addressKey: the peer address as the limits count it.
+    @ivar admitted: whether the limits counted this connection.
+    """
+
+    outputCongested = False
+    congestedRecipients = 0
+    inputGate = None
+    readRate = None
+    output = None
+    addressKey = None
+    admitted = False
 
 
 def addressKey(address):

@@ -26,7 +26,7 @@ from xmuc.accounts import inband
 from xmuc.c2s import sasl
 from xmuc.c2s.certificates import ALPN_CLIENT, CertificateError, readCertificatePair, selectALPN
 from xmuc.c2s.connectionlog import connectionEnded, describePeer
-from xmuc.c2s.limits import NEGOTIATION, ConnectionLimits
+from xmuc.c2s.limits import NEGOTIATION, ConnectionLimits, LimitedStream
 from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
@@ -118,35 +118,18 @@ def loadTLSOptions(config):
     return None if pair is None else tlsOptionsFor(pair)
 
 
-class ClientXmlStream(GuardedXmlStream):
+class ClientXmlStream(LimitedStream, GuardedXmlStream):
     """
     One client connection.
 
     @ivar tls: whether TLS is active.
     @ivar closing: set once the stream is being closed; input is ignored.
-    @ivar outputCongested: whether the transport's write buffer is full
-        (set by its L{xmuc.c2s.limits.OutputMonitor}).
-    @ivar congestedRecipients: how many congested connections this one's
-        input waits for.
-    @ivar inputGate: the L{xmuc.c2s.limits.InputGate} of this connection
-        (L{None} when it was refused).
-    @ivar readRate: its L{xmuc.c2s.limits.ReadRate}, or L{None}.
-    @ivar output: its L{xmuc.c2s.limits.OutputMonitor}, or L{None}.
-    @ivar addressKey: the peer address as the limits count it.
-    @ivar admitted: whether the limits counted this connection.
     @ivar startTLSAllowed: whether STARTTLS may be offered (not over a
         WebSocket, whose TLS is the connection's own).
     """
 
     tls = False
     startTLSAllowed = True
-    outputCongested = False
-    congestedRecipients = 0
-    inputGate = None
-    readRate = None
-    output = None
-    addressKey = None
-    admitted = False
 
     def __init__(self, authenticator):
         GuardedXmlStream.__init__(self, authenticator)

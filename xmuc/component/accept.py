@@ -45,7 +45,7 @@ from twisted.words.protocols.jabber import component, error, jid as jidmod, xmls
 from twisted.words.xish import domish
 from zope.interface import implementer
 
-from xmuc.c2s.limits import ConnectionLimits
+from xmuc.c2s.limits import ConnectionLimits, LimitedStream
 from xmuc.component import resumption
 from xmuc.interfaces import IComponent
 from xmuc.xmpp import ns
@@ -287,23 +287,16 @@ class SendBacklog:
             self.stream.transport.abortConnection()
 
 
-class ComponentXmlStream(GuardedXmlStream):
+class ComponentXmlStream(LimitedStream, GuardedXmlStream):
     """
     One component connection: parsing with the limits of client streams
     (C{[server] max_stanza_size}, C{max_stanza_elements}, the parser
     guards of L{xmuc.xmpp.xml}), elements straight to the authenticator.
     """
 
+    # The limits' state is that of xmuc.c2s.limits ([components] keys);
+    # the output is bounded by the SendBacklog.
     sendBacklog = None
-    # The limits' state (xmuc.c2s.limits, [components] keys); the output
-    # is bounded by the SendBacklog.
-    outputCongested = False
-    congestedRecipients = 0
-    inputGate = None
-    readRate = None
-    output = None
-    addressKey = None
-    admitted = False
     # Stanzas are handled as jabber:client (stanzaToClient): their
     # payloads are built so.
     parserNamespace = ns.COMPONENT

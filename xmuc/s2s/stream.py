@@ -16,6 +16,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber import error, xmlstream
 from twisted.words.xish import domish
 
+from xmuc.c2s.limits import LimitedStream
 from xmuc.xmpp import ns
 from xmuc.xmpp.stream import GuardedXmlStream
 from xmuc.xmpp.xml import toText
@@ -34,7 +35,7 @@ def domainOf(address):
     return address.partition("/")[0].rpartition("@")[2]
 
 
-class ServerXmlStream(GuardedXmlStream):
+class ServerXmlStream(LimitedStream, GuardedXmlStream):
     """
     One server-to-server connection.
 
@@ -49,19 +50,12 @@ class ServerXmlStream(GuardedXmlStream):
     @ivar inputGate: the L{xmuc.c2s.limits.InputGate}, L{ReadRate
         <xmuc.c2s.limits.ReadRate>} and L{OutputMonitor
         <xmuc.c2s.limits.OutputMonitor>} of the connection, set by the
-        manager's limits once connected (L{None} for one refused).
+        manager's limits once connected (C{[s2s]} keys; L{None} for one
+        refused).
     """
 
     tls = False
     closedCleanly = False
-    # The limits' state (xmuc.c2s.limits, [s2s] keys).
-    outputCongested = False
-    congestedRecipients = 0
-    inputGate = None
-    readRate = None
-    output = None
-    addressKey = None
-    admitted = False
     # Stanzas are handled as jabber:client (stanzaToClient): their
     # payloads are built so.
     parserNamespace = ns.SERVER
