@@ -31,16 +31,11 @@ from xmuc.c2s.streammanagement import ResumptionRegistry
 from xmuc.interfaces import ISession
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import StanzaError, errorReply
-from xmuc.xmpp.stream import GuardedXmlStream, newStreamID, prepareDomain
-from xmuc.xmpp.xml import toText
+from xmuc.xmpp.stream import CLOSE_TIMEOUT, GuardedXmlStream, newStreamID, prepareDomain, streamErrorCondition
+from xmuc.xmpp.xml import STANZA_NAMES, toText
 
 log = Logger()
 
-#: Seconds a closing stream may take before the TCP connection is aborted
-#: (a peer that does not read would otherwise keep it open forever).
-CLOSE_TIMEOUT = 10.0
-
-_STANZAS = frozenset(("message", "presence", "iq"))
 
 
 #: The TLS 1.2 suites offered: Mozilla's "intermediate" profile, forward
@@ -349,7 +344,7 @@ class ClientSession:
         """
         A top-level element from the bound client.
         """
-        if element.uri != ns.CLIENT or element.name not in _STANZAS:
+        if element.uri != ns.CLIENT or element.name not in STANZA_NAMES:
             self._authenticator.nonStanzaReceived(element)
             return
         smState = self.streamManagement
@@ -866,10 +861,10 @@ def _clientStreamError(element):
     @param element: a C{<stream:error/>} the client sent.
     @return: why the connection ends, in words, with the condition.
     """
-    for child in element.elements():
-        if child.uri == ns.XMPP_STREAMS and child.name != "text":
-            return "client sent stream error %s" % (child.name,)
-    return "client sent a stream error"
+    condition = streamErrorCondition(element, None)
+    if condition is None:
+        return "client sent a stream error"
+    return "client sent stream error %s" % (condition,)
 
 
 def _describeSSLError(error):

@@ -51,12 +51,10 @@ from xmuc.interfaces import IComponent
 from xmuc.xmpp import ns
 from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp.stream import GuardedXmlStream, newStreamID
-from xmuc.xmpp.xml import stanzaToClient, toText
+from xmuc.xmpp.stream import CLOSE_TIMEOUT, GuardedXmlStream, newStreamID
+from xmuc.xmpp.xml import STANZA_NAMES, stanzaToClient, toText
 
 log = Logger()
-
-_STANZAS = frozenset(("message", "presence", "iq"))
 
 #: Stanzas come in the stream's namespace, or in jabber:client from
 #: libraries that write that one (slixmpp's use_jc_ns), which Prosody
@@ -65,9 +63,6 @@ _STANZA_NAMESPACES = frozenset((ns.COMPONENT, ns.CLIENT))
 
 #: Seconds a component has, from connecting, to complete its handshake.
 HANDSHAKE_TIMEOUT = 30.0
-
-#: Seconds a closing stream may take before the connection is aborted.
-CLOSE_TIMEOUT = 10.0
 
 #: The prefixes of what xmuc writes on a component stream.
 _PREFIXES = {ns.STREAMS: "stream"}
@@ -510,7 +505,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         if self.authenticated:
             if self._previous is not None:
                 return self._settle(element)
-            if element.uri in _STANZA_NAMESPACES and element.name in _STANZAS:
+            if element.uri in _STANZA_NAMESPACES and element.name in STANZA_NAMES:
                 return self.stanzaReceived(element)
             return self._nonStanza(element)
         if self.entry is None or self.xmlstream.closing:

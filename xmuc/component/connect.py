@@ -26,6 +26,7 @@ from xmuc.xmpp.errors import errorReply, isError
 from xmuc.xmpp.jid import parseJID
 from xmuc.xmpp.xml import (
     MAX_ELEMENTS,
+    STANZA_NAMES,
     ParserGuard,
     hardenParser,
     stanzaToClient,
@@ -33,10 +34,6 @@ from xmuc.xmpp.xml import (
 )
 
 log = Logger()
-
-#: Top-level elements a component stream carries (XEP-0114 section 3:
-#: the stanzas of RFC 6120, in the jabber:component:accept namespace).
-STANZA_NAMES = frozenset(("message", "presence", "iq"))
 
 
 class ComponentLinkStream(xmlstream.XmlStream):

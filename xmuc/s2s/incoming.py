@@ -17,10 +17,10 @@ from twisted.words.xish import domish
 
 from xmuc.s2s import dialback
 from xmuc.s2s.certificates import peerConnection
-from xmuc.s2s.stream import STANZAS, streamErrorCondition
 from xmuc.xmpp import ns
 from xmuc.xmpp.jid import parseJID
-from xmuc.xmpp.stream import newStreamID, prepareDomain
+from xmuc.xmpp.stream import newStreamID, prepareDomain, streamErrorCondition
+from xmuc.xmpp.xml import STANZA_NAMES
 from xmuc.xmpp.xml import stanzaToClient
 
 log = Logger()
@@ -174,7 +174,7 @@ class IncomingNegotiator:
     def _dispatch(self, element):
         xs = self.xmlstream
         uri = element.uri
-        if uri == ns.SERVER and element.name in STANZAS:
+        if uri == ns.SERVER and element.name in STANZA_NAMES:
             return self._stanza(element)
         if uri == ns.TLS and element.name == "starttls":
             return self._startTLS()

@@ -14,8 +14,9 @@ from twisted.words.xish import domish
 
 from xmuc.s2s import dialback
 from xmuc.s2s.certificates import peerConnection
-from xmuc.s2s.stream import firstChild, streamErrorCondition
+from xmuc.s2s.stream import firstChild
 from xmuc.xmpp import ns
+from xmuc.xmpp.stream import streamErrorCondition
 
 log = Logger()
 

@@ -18,14 +18,8 @@ from twisted.words.xish import domish
 
 from xmuc.c2s.limits import LimitedStream
 from xmuc.xmpp import ns
-from xmuc.xmpp.stream import GuardedXmlStream
+from xmuc.xmpp.stream import CLOSE_TIMEOUT, GuardedXmlStream
 from xmuc.xmpp.xml import toText
-
-#: Seconds a closing stream may take before the TCP connection is aborted.
-CLOSE_TIMEOUT = 10.0
-
-STANZAS = frozenset(("message", "presence", "iq"))
-
 
 def domainOf(address):
     """
@@ -204,17 +198,6 @@ class ServerXmlStream(LimitedStream, GuardedXmlStream):
             self._closeTimer.cancel()
         self.negotiator.connectionLost(reason)
         self.lost.callback(None)
-
-
-def streamErrorCondition(element):
-    """
-    @param element: a C{<stream:error/>}.
-    @return: its condition name.
-    """
-    for child in element.elements():
-        if child.uri == ns.XMPP_STREAMS and child.name != "text":
-            return child.name
-    return "undefined-condition"
 
 
 def firstChild(element, uri, name):

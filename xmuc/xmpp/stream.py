@@ -15,7 +15,12 @@ from twisted.words.protocols.jabber import xmlstream
 from twisted.words.protocols.jabber.xmpp_stringprep import nameprep
 from twisted.words.xish import domish
 
+from xmuc.xmpp import ns
 from xmuc.xmpp.xml import MAX_ELEMENTS, ParserGuard, hardenParser
+
+#: Seconds a closing stream may take before the TCP connection is aborted
+#: (a peer that does not read would otherwise keep it open forever).
+CLOSE_TIMEOUT = 10.0
 
 
 def newStreamID(size=16):
@@ -38,6 +43,18 @@ def prepareDomain(text):
         return nameprep.prepare(text)
     except (UnicodeError, ValueError, IndexError):
         return None
+
+
+def streamErrorCondition(element, default="undefined-condition"):
+    """
+    @param element: a C{<stream:error/>} the peer sent.
+    @param default: what to answer when it names no condition.
+    @return: its condition name (RFC 6120 section 4.9.3), or C{default}.
+    """
+    for child in element.elements():
+        if child.uri == ns.XMPP_STREAMS and child.name != "text":
+            return child.name
+    return default
 
 
 class GuardedXmlStream(xmlstream.XmlStream):

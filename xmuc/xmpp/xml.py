@@ -101,7 +101,7 @@ _DOMISH_START = domish.ExpatElementStream._onStartElement
 _DOMISH_NAMESPACE = domish.ExpatElementStream._onStartNamespace
 
 #: The names of stanzas (RFC 6120 section 8).
-_STANZA_NAMES = frozenset(("message", "presence", "iq"))
+STANZA_NAMES = frozenset(("message", "presence", "iq"))
 _Element = domish.Element
 _newElement = domish.Element.__new__
 
@@ -167,7 +167,7 @@ class _ElementLimits:
             name = name[space + 1 :]
         if depth == 2:
             self.elements = 1
-            self.renaming = self.rename is not None and name in _STANZA_NAMES
+            self.renaming = self.rename is not None and name in STANZA_NAMES
         else:
             self.elements += 1
             if self.elements > self.maxElements:
