@@ -1,8 +1,9 @@
 """
 What the XML streams xmuc accepts (client, server and component streams)
-do alike with their input: the hardened parser (L{xmuc.xmpp.xml}), the
-stanza size limit, the stream error each refusal ends the stream with,
-stream ids and the domain of a stream header.
+do alike: the hardened parser (L{xmuc.xmpp.xml}), the stanza size limit,
+the stream error each refusal ends the stream with, stream ids, the domain
+of a stream header, the condition of a stream error received, and how long
+a closing stream may take.
 
 L{GuardedXmlStream} holds the reading; each stream class adds its header,
 its writing and what happens around a read (limits, timers).
