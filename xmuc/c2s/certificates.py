@@ -10,6 +10,7 @@ from OpenSSL import SSL
 from service_identity import CertificateError as _NameMismatch
 from service_identity import VerificationError
 from service_identity.cryptography import verify_certificate_hostname
+from twisted.internet import ssl
 
 _PUBLIC = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -39,6 +40,35 @@ def selectALPN(protocol):
         return protocol if protocol in offered else SSL.NO_OVERLAPPING_PROTOCOLS
 
     return select
+
+
+#: The TLS 1.2 suites offered: Mozilla's "intermediate" profile, forward
+#: secret (ECDHE) and authenticated encryption (GCM, ChaCha20-Poly1305) only.
+#: TLS 1.3 suites are OpenSSL's, all of which already are both.
+TLS12_CIPHERS = ":".join([
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+])
+
+
+def certificateOptions(pair):
+    """
+    @param pair: a L{CertificatePair}.
+    @return: TLS options (L{ssl.CertificateOptions}) presenting it: TLS
+        1.3, or TLS 1.2 with the L{TLS12_CIPHERS} suites only; the whole
+        chain sent.
+    """
+    return ssl.CertificateOptions(
+        privateKey=pair.key,
+        certificate=pair.chain[0],
+        extraCertChain=pair.chain[1:] or None,
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
+        acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
+    )
 
 
 class CertificateError(Exception):

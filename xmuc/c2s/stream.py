@@ -15,7 +15,7 @@ has no XPath observers and no logging above debug.
 import os
 
 from OpenSSL import SSL
-from twisted.internet import defer, ssl
+from twisted.internet import defer
 from twisted.internet.interfaces import IProtocolNegotiationFactory, ISSLTransport
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid as jidmod, xmlstream
@@ -24,7 +24,7 @@ from zope.interface import implementer
 
 from xmuc.accounts import inband
 from xmuc.c2s import sasl
-from xmuc.c2s.certificates import ALPN_CLIENT, CertificateError, readCertificatePair, selectALPN
+from xmuc.c2s.certificates import ALPN_CLIENT, CertificateError, certificateOptions, readCertificatePair, selectALPN
 from xmuc.c2s.connectionlog import connectionEnded, describePeer
 from xmuc.c2s.limits import NEGOTIATION, ConnectionLimits, LimitedStream
 from xmuc.c2s.streammanagement import ResumptionRegistry
@@ -36,19 +36,6 @@ from xmuc.xmpp.xml import STANZA_NAMES, toText
 
 log = Logger()
 
-
-
-#: The TLS 1.2 suites offered: Mozilla's "intermediate" profile, forward
-#: secret (ECDHE) and authenticated encryption (GCM, ChaCha20-Poly1305) only.
-#: TLS 1.3 suites are OpenSSL's, all of which already are both.
-TLS12_CIPHERS = ":".join([
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-ECDSA-CHACHA20-POLY1305",
-    "ECDHE-RSA-CHACHA20-POLY1305",
-])
 
 
 def loadCertificate(config):
@@ -82,18 +69,11 @@ def loadCertificate(config):
 def tlsOptionsFor(pair):
     """
     @param pair: a L{CertificatePair}.
-    @return: the server TLS context factory (L{ssl.CertificateOptions}):
-        TLS 1.3, or TLS 1.2 with the L{TLS12_CIPHERS} suites only; the whole
-        chain sent; ALPN C{xmpp-client} chosen when offered, else not
+    @return: the server TLS context factory (L{twisted.internet.ssl.CertificateOptions}):
+        as L{certificateOptions}; ALPN C{xmpp-client} chosen when offered, else not
         used (L{selectALPN}).
     """
-    options = ssl.CertificateOptions(
-        privateKey=pair.key,
-        certificate=pair.chain[0],
-        extraCertChain=pair.chain[1:] or None,
-        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
-        acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
-    )
+    options = certificateOptions(pair)
     # The context is made once and kept by the options: every STARTTLS
     # uses this ALPN choice.
     options.getContext().set_alpn_select_callback(selectALPN(ALPN_CLIENT))
@@ -105,7 +85,7 @@ def loadTLSOptions(config):
     Build the server TLS context from C{[c2s] tls_certificate} and
     C{tls_key} (L{loadCertificate}).
 
-    @return: an L{ssl.CertificateOptions}, or L{None} when no certificate
+    @return: an L{twisted.internet.ssl.CertificateOptions}, or L{None} when no certificate
         is configured.
     @raise xmuc.config.ConfigError: as L{loadCertificate}.
     """

@@ -21,8 +21,7 @@ from twisted.internet import ssl
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IOpenSSLServerConnectionCreator
 from zope.interface import implementer
 
-from xmuc.c2s.certificates import ALPN_SERVER, CertificateError, readCertificatePair, selectALPN
-from xmuc.c2s.stream import TLS12_CIPHERS
+from xmuc.c2s.certificates import ALPN_SERVER, CertificateError, certificateOptions, readCertificatePair, selectALPN
 
 
 def loadServerCertificate(config):
@@ -72,13 +71,7 @@ class ServerTLS:
             certificate).
         """
         if pair is not None:
-            options = ssl.CertificateOptions(
-                privateKey=pair.key,
-                certificate=pair.chain[0],
-                extraCertChain=pair.chain[1:] or None,
-                raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
-                acceptableCiphers=ssl.AcceptableCiphers.fromOpenSSLCipherString(TLS12_CIPHERS),
-            )
+            options = certificateOptions(pair)
         else:
             options = ssl.CertificateOptions(raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
         self.context = options.getContext()
