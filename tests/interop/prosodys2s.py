@@ -41,6 +41,7 @@ from twisted.internet import defer
 
 from tests.interop.prosody import ProsodyServer, _lua
 from tests.support.client import connectClient
+from tests.support.federationpeer import XMUC_DOMAIN, XMUC_MUC
 from tests.support.pki import selfSigned
 
 #: Where every server of a federation test accepts server streams: the
@@ -306,11 +307,6 @@ class FederatingProsody(ProsodyServer):
             client.transport.abortConnection()
             raise
         return client
-
-
-#: xmuc's side of a test federation: its domain and MUC domain.
-XMUC_DOMAIN = "xmuc.test"
-XMUC_MUC = "rooms.xmuc.test"
 
 
 def xmucSections(address, routes, certificate, domain=XMUC_DOMAIN, muc=XMUC_MUC, **s2s):
