@@ -23,23 +23,8 @@ from tests.interop.ejabberd import requireEjabberd
 from tests.interop.ejabberds2s import FederatingEjabberd
 from tests.interop.prosodys2s import C2S_PORT, S2S_PORT, loopbackAddresses, xmucSections
 from tests.support.client import startServerWith
-from tests.support.federationpeer import (
-    MUC,
-    MUC_OWNER,
-    MUC_USER,
-    ROOM,
-    XMUC_DOMAIN,
-    XMUC_MUC,
-    CheckWithCAScenarios,
-    CheckWithDialbackScenarios,
-    FederationPeer,
-    PeerUsersInXmucRoomsScenarios,
-    UsersAcrossServersScenarios,
-    XmucUsersInPeerRoomsScenarios,
-    errorConditionOf,
-    statusCodes,
-)
-from tests.support.pki import TestCA, selfSigned
+from tests.support import federationpeer
+from tests.support.federationpeer import ROOM, XMUC_DOMAIN, XMUC_MUC, errorConditionOf, statusCodes
 from xmuc.xmpp import ns
 
 EJABBERD_DOMAIN = "ejabberd.test"
@@ -48,19 +33,15 @@ EJABBERD_MUC = "conference." + EJABBERD_DOMAIN
 DIRECT_TLS_PORT = 5270
 
 
-class EjabberdFederationMixin(FederationPeer):
+class EjabberdFederationMixin(federationpeer.FederationPeer):
     """
-    ejabberd serving C{ejabberd.test} (MUC C{conference.ejabberd.test})
-    and xmuc serving C{xmuc.test} (MUC C{rooms.xmuc.test}), federated.
+    ejabberd serving C{ejabberd.test} (ns.MUC C{conference.ejabberd.test})
+    and xmuc serving C{xmuc.test} (ns.MUC C{rooms.xmuc.test}), federated.
 
-    @cvar ca: whether both servers have certificates from a test CA they
-        both trust, and accept no less (SASL EXTERNAL, XEP-0178; ejabberd
-        without its dialback module); else self-signed certificates and
-        dialback.
+    With C{ca}, ejabberd runs without its dialback module.
     """
 
     timeout = 180
-    ca = False
     #: Seconds to wait for something that crosses servers (a first
     #: stanza to a domain waits for its stream: TLS, then dialback or
     #: SASL).
@@ -68,9 +49,6 @@ class EjabberdFederationMixin(FederationPeer):
     peerDomain = EJABBERD_DOMAIN
     peerMucDomain = EJABBERD_MUC
     peerSoftware = "ejabberd"
-
-    #: More C{[s2s]} keys of xmuc.
-    s2sExtra = {}
 
     #: When set, xmuc also listens for TLS from the first byte on this
     #: port (XEP-0368), and ejabberd's DNS has only xmuc's
@@ -83,18 +61,7 @@ class EjabberdFederationMixin(FederationPeer):
         xmucAddress, ejabberdAddress = loopbackAddresses(2, first=40, ports=(C2S_PORT, S2S_PORT, DIRECT_TLS_PORT))
         directory = os.path.abspath(self.mktemp())
         os.makedirs(directory)
-        s2s = dict(self.s2sExtra)
-        options = {}
-        if self.ca:
-            authority = TestCA(directory)
-            certificate = authority.issue([XMUC_DOMAIN, XMUC_MUC])
-            s2s.update(secure_auth="true", ca_certificates=authority.certificatePath)
-            options = {
-                "ca": authority.certificatePath,
-                "certificate": authority.issue([EJABBERD_DOMAIN, EJABBERD_MUC]),
-            }
-        else:
-            certificate = selfSigned(directory, [XMUC_DOMAIN, XMUC_MUC])
+        certificate, s2s, options = self.certificates(directory)
         # In the test's directory: its configuration and log stay in
         # _trial_temp/ after a failure.
         if self.directTLSPort:
@@ -149,19 +116,19 @@ class EjabberdFederationMixin(FederationPeer):
         """
         room = "%s@%s" % (name, EJABBERD_MUC)
         bob = yield self.peerUser("bob")
-        bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (room, MUC))
+        bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (room, ns.MUC))
         own = yield self.presenceFrom(bob, room + "/Bob")
         if "201" in statusCodes(own):
             reply = yield bob.iq(
                 "<iq type='set' id='instant' to='%s'><query xmlns='%s'>"
-                "<x xmlns='jabber:x:data' type='submit'/></query></iq>" % (room, MUC_OWNER),
+                "<x xmlns='jabber:x:data' type='submit'/></query></iq>" % (room, ns.MUC_OWNER),
                 timeout=self.wait,
             )
             self.assertEqual(reply["type"], "result", reply.toXml())
         return bob, room
 
 
-class EjabberdUsersInXmucRoomsMixin(PeerUsersInXmucRoomsScenarios, EjabberdFederationMixin):
+class EjabberdUsersInXmucRoomsMixin(federationpeer.PeerUsersInXmucRoomsScenarios, EjabberdFederationMixin):
     """
     Users of ejabberd in a room of xmuc.
     """
@@ -194,12 +161,12 @@ class EjabberdUsersInXmucRoomsMixin(PeerUsersInXmucRoomsScenarios, EjabberdFeder
         self.assertEqual(statusCodes(changed), ["303"])
         yield self.presenceFrom(self.bob, ROOM + "/Caroline")
         carol.send("<message to='%s/Bob' type='chat' id='p1'><body>psst</body><x xmlns='%s'/></message>"
-                   % (ROOM, MUC_USER))
+                   % (ROOM, ns.MUC_USER))
         message = yield self.messageFrom(self.bob, ROOM + "/Caroline")
         self.assertEqual(str(message.body), "psst")
 
 
-class XmucUsersInEjabberdRoomsMixin(XmucUsersInPeerRoomsScenarios, EjabberdFederationMixin):
+class XmucUsersInEjabberdRoomsMixin(federationpeer.XmucUsersInPeerRoomsScenarios, EjabberdFederationMixin):
     """
     A user of xmuc in a room of ejabberd's MUC.
     """
@@ -214,16 +181,16 @@ class XmucUsersInEjabberdRoomsMixin(XmucUsersInPeerRoomsScenarios, EjabberdFeder
         alice = yield self.xmucUser("alice")
         bob.send(
             "<message to='%s' id='inv'><x xmlns='%s'><invite to='alice@%s'><reason>join us</reason></invite></x></message>"
-            % (room, MUC_USER, XMUC_DOMAIN)
+            % (room, ns.MUC_USER, XMUC_DOMAIN)
         )
         invitation = yield self.until(alice, lambda e: e.name == "message" and e.getAttribute("from") == room)
-        [x] = list(invitation.elements(MUC_USER, "x"))
-        [invite] = list(x.elements(MUC_USER, "invite"))
+        [x] = list(invitation.elements(ns.MUC_USER, "x"))
+        [invite] = list(x.elements(ns.MUC_USER, "invite"))
         self.assertEqual(invite["from"].split("/")[0], "bob@" + EJABBERD_DOMAIN)
-        self.assertEqual([str(reason) for reason in invite.elements(MUC_USER, "reason")], ["join us"])
+        self.assertEqual([str(reason) for reason in invite.elements(ns.MUC_USER, "reason")], ["join us"])
 
 
-class UsersAcrossServersMixin(UsersAcrossServersScenarios, EjabberdFederationMixin):
+class UsersAcrossServersMixin(federationpeer.UsersAcrossServersScenarios, EjabberdFederationMixin):
     """
     One-to-one between the two servers, and what only ejabberd is asked
     about.
@@ -416,13 +383,15 @@ class DirectTLSTests(EjabberdFederationMixin, unittest.TestCase):
         self.assertEqual(str(message.body), "direct room")
 
 
-class CheckEjabberdWithCATests(CheckWithCAScenarios, EjabberdFederationMixin, unittest.TestCase):
+class CheckEjabberdWithCATests(federationpeer.CheckWithCAScenarios, EjabberdFederationMixin, unittest.TestCase):
     """
     C{xmucctl check s2s ejabberd.test}, both trusting a test CA.
     """
 
 
-class CheckEjabberdWithDialbackTests(CheckWithDialbackScenarios, EjabberdFederationMixin, unittest.TestCase):
+class CheckEjabberdWithDialbackTests(
+    federationpeer.CheckWithDialbackScenarios, EjabberdFederationMixin, unittest.TestCase
+):
     """
     C{xmucctl check s2s ejabberd.test}, self-signed certificates.
     """

@@ -22,21 +22,8 @@ from twisted.trial import unittest
 from tests.interop.prosody import requireProsody
 from tests.interop.prosodys2s import FederatingProsody, HostsFile, loopbackAddresses, xmucSections
 from tests.support.client import startServerWith
-from tests.support.pki import TestCA, selfSigned
-from tests.support.federationpeer import (
-    MUC_OWNER,
-    ROOM,
-    XMUC_DOMAIN,
-    XMUC_MUC,
-    CheckWithCAScenarios,
-    CheckWithDialbackScenarios,
-    FederationPeer,
-    PeerUsersInXmucRoomsScenarios,
-    UsersAcrossServersScenarios,
-    XmucUsersInPeerRoomsScenarios,
-    errorConditionOf,
-    statusCodes,
-)
+from tests.support import federationpeer
+from tests.support.federationpeer import ROOM, XMUC_DOMAIN, XMUC_MUC, errorConditionOf, statusCodes
 from xmuc.xmpp import ns
 
 PROSODY_DOMAIN = "prosody.test"
@@ -44,27 +31,20 @@ PROSODY_DOMAIN = "prosody.test"
 NOWHERE = "nowhere.test"
 
 
-class ProsodyFederationMixin(FederationPeer):
+class ProsodyFederationMixin(federationpeer.FederationPeer):
     """
     Prosody serving C{prosody.test} (MUC C{conference.prosody.test}) and
     xmuc serving C{xmuc.test} (MUC C{rooms.xmuc.test}), federated.
 
-    @cvar ca: whether both servers have certificates from a test CA they
-        both trust, and accept no less (SASL EXTERNAL, XEP-0178); else
-        self-signed certificates and dialback.
     """
 
     timeout = 120
-    ca = False
     #: Seconds to wait for something that crosses servers (a first
     #: stanza to a domain waits for its stream: TLS, dialback both ways).
     wait = 20
     peerDomain = PROSODY_DOMAIN
     peerMucDomain = "conference." + PROSODY_DOMAIN
     peerSoftware = "Prosody"
-
-    #: More C{[s2s]} keys of xmuc.
-    s2sExtra = {}
 
     @defer.inlineCallbacks
     def setUp(self):
@@ -73,19 +53,9 @@ class ProsodyFederationMixin(FederationPeer):
         directory = os.path.abspath(self.mktemp())
         hosts = HostsFile(directory)
         hosts.add(xmucAddress, XMUC_DOMAIN, XMUC_MUC)
-        s2s = dict(self.s2sExtra)
-        prosodyOptions = {}
+        certificate, s2s, prosodyOptions = self.certificates(directory)
         if self.ca:
-            authority = TestCA(directory)
-            certificate = authority.issue([XMUC_DOMAIN, XMUC_MUC])
-            s2s.update(secure_auth="true", ca_certificates=authority.certificatePath)
-            prosodyOptions = {
-                "secureAuth": True,
-                "ca": authority.certificatePath,
-                "certificate": authority.issue([PROSODY_DOMAIN, self.peerMucDomain]),
-            }
-        else:
-            certificate = selfSigned(directory, [XMUC_DOMAIN, XMUC_MUC])
+            prosodyOptions["secureAuth"] = True
         # In the test's directory: its configuration and debug log stay in
         # _trial_temp/ after a failure.
         self.peer = self.prosody = FederatingProsody(
@@ -103,7 +73,9 @@ class ProsodyFederationMixin(FederationPeer):
         return self.prosody.stop()
 
 
-class ProsodyUsersInXmucRoomsTests(PeerUsersInXmucRoomsScenarios, ProsodyFederationMixin, unittest.TestCase):
+class ProsodyUsersInXmucRoomsTests(
+    federationpeer.PeerUsersInXmucRoomsScenarios, ProsodyFederationMixin, unittest.TestCase
+):
     """
     Users of Prosody in a room of xmuc, and what only Prosody is asked
     about.
@@ -140,7 +112,7 @@ class ProsodyUsersInXmucRoomsTests(PeerUsersInXmucRoomsScenarios, ProsodyFederat
             "<field var='muc#roomconfig_membersonly'><value>1</value></field></x>"
         )
         reply = yield self.alice.iq(
-            "<iq type='set' id='cfg' to='%s'><query xmlns='%s'>%s</query></iq>" % (ROOM, MUC_OWNER, form),
+            "<iq type='set' id='cfg' to='%s'><query xmlns='%s'>%s</query></iq>" % (ROOM, ns.MUC_OWNER, form),
             timeout=self.wait,
         )
         self.assertEqual(reply["type"], "result")
@@ -153,13 +125,15 @@ class ProsodyUsersInXmucRoomsTests(PeerUsersInXmucRoomsScenarios, ProsodyFederat
         self.assertEqual(errorConditionOf(refused), "registration-required")
 
 
-class XmucUsersInProsodyRoomsTests(XmucUsersInPeerRoomsScenarios, ProsodyFederationMixin, unittest.TestCase):
+class XmucUsersInProsodyRoomsTests(
+    federationpeer.XmucUsersInPeerRoomsScenarios, ProsodyFederationMixin, unittest.TestCase
+):
     """
     A user of xmuc in a room of Prosody's MUC.
     """
 
 
-class UsersAcrossServersTests(UsersAcrossServersScenarios, ProsodyFederationMixin, unittest.TestCase):
+class UsersAcrossServersTests(federationpeer.UsersAcrossServersScenarios, ProsodyFederationMixin, unittest.TestCase):
     """
     One-to-one between the two servers, and a domain that cannot be
     reached.
@@ -211,13 +185,15 @@ class CertificateAuthenticationTests(ProsodyFederationMixin, unittest.TestCase):
         self.assertNotIn("xmlns='jabber:server:dialback'", log)
 
 
-class CheckProsodyWithCATests(CheckWithCAScenarios, ProsodyFederationMixin, unittest.TestCase):
+class CheckProsodyWithCATests(federationpeer.CheckWithCAScenarios, ProsodyFederationMixin, unittest.TestCase):
     """
     C{xmucctl check s2s prosody.test}, both trusting a test CA.
     """
 
 
-class CheckProsodyWithDialbackTests(CheckWithDialbackScenarios, ProsodyFederationMixin, unittest.TestCase):
+class CheckProsodyWithDialbackTests(
+    federationpeer.CheckWithDialbackScenarios, ProsodyFederationMixin, unittest.TestCase
+):
     """
     C{xmucctl check s2s prosody.test}, self-signed certificates.
     """

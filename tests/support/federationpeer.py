@@ -24,6 +24,7 @@ xmuc's side is C{xmuc.test} with its MUC at C{rooms.xmuc.test}
 from twisted.internet import defer, reactor
 
 from tests.support.client import connectTestClient
+from tests.support.pki import TestCA, selfSigned
 from xmuc.s2s.check import checkS2S
 from xmuc.xmpp import ns
 
@@ -33,18 +34,6 @@ XMUC_MUC = "rooms.xmuc.test"
 #: The room of xmuc the scenarios meet in.
 ROOM = "lobby@" + XMUC_MUC
 
-MUC = ns.MUC
-MUC_USER = ns.MUC_USER
-MUC_ADMIN = ns.MUC_ADMIN
-MUC_OWNER = ns.MUC_OWNER
-STANZAS = ns.XMPP_STANZAS
-ROSTER = ns.ROSTER
-VERSION = ns.VERSION
-PING = ns.PING
-DISCO_INFO = ns.DISCO_INFO
-MAM = ns.MAM
-DELAY = ns.DELAY
-FORWARD = ns.FORWARD
 
 
 def statusCodes(stanza):
@@ -53,8 +42,8 @@ def statusCodes(stanza):
     """
     return sorted(
         status["code"]
-        for x in stanza.elements(MUC_USER, "x")
-        for status in x.elements(MUC_USER, "status")
+        for x in stanza.elements(ns.MUC_USER, "x")
+        for status in x.elements(ns.MUC_USER, "status")
     )
 
 
@@ -64,7 +53,7 @@ def errorConditionOf(stanza):
     """
     for error in stanza.elements():
         if error.name == "error":
-            for child in error.elements(STANZAS):
+            for child in error.elements(ns.XMPP_STANZAS):
                 if child.name != "text":
                     return child.name
     return None
@@ -72,11 +61,40 @@ def errorConditionOf(stanza):
 
 class FederationPeer:
     """
-    Helpers of every federation scenario: users of both servers, waiting
-    for what crosses, joining rooms, muc#admin.
+    Helpers of every federation scenario: certificates, users of both
+    servers, waiting for what crosses, joining rooms, muc#admin.
+
+    @cvar ca: whether both servers have certificates from a test CA they
+        both trust, and accept no less (SASL EXTERNAL, XEP-0178); else
+        self-signed certificates and dialback.
+    @cvar s2sExtra: more C{[s2s]} keys of xmuc.
     """
 
+    ca = False
+    s2sExtra = {}
     wait = 20
+
+    def certificates(self, directory):
+        """
+        Certificates for both servers in C{directory}, as C{ca} says.
+
+        @return: C{(certificate, s2s, peerOptions)}: xmuc's
+            C{(certificatePath, keyPath)}, its C{[s2s]} keys
+            (C{s2sExtra} and, with C{ca}, C{secure_auth} and the
+            authority), and for the peer's harness C{{"ca": path,
+            "certificate": (certificatePath, keyPath)}} with C{ca}, else
+            nothing (the peer makes its own self-signed one).
+        """
+        s2s = dict(self.s2sExtra)
+        if not self.ca:
+            return selfSigned(directory, [XMUC_DOMAIN, XMUC_MUC]), s2s, {}
+        authority = TestCA(directory)
+        s2s.update(secure_auth="true", ca_certificates=authority.certificatePath)
+        peerOptions = {
+            "ca": authority.certificatePath,
+            "certificate": authority.issue([self.peerDomain, self.peerMucDomain]),
+        }
+        return authority.issue([XMUC_DOMAIN, XMUC_MUC]), s2s, peerOptions
 
     def peerUser(self, user, resource="r"):
         """
@@ -128,7 +146,7 @@ class FederationPeer:
         @return: Deferred firing with the room's subject message (the
             last stanza of a join), or the error presence.
         """
-        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, MUC))
+        client.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, ns.MUC))
         return self.until(
             client,
             lambda e: (e.name == "message" and e.subject is not None and e.getAttribute("from") == room)
@@ -162,7 +180,7 @@ class FederationPeer:
         """
         return client.iq(
             "<iq type='set' id='%s' to='%s'><query xmlns='%s'>%s</query></iq>"
-            % (client.nextID(), room, MUC_ADMIN, items),
+            % (client.nextID(), room, ns.MUC_ADMIN, items),
             timeout=self.wait,
         )
 
@@ -174,7 +192,7 @@ class FederationPeer:
         C{to}.
         """
         reply = yield client.iq(
-            "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), to, PING),
+            "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (client.nextID(), to, ns.PING),
             timeout=self.wait,
         )
         self.assertEqual((reply["type"], reply["from"]), ("result", to))
@@ -213,7 +231,7 @@ class PeerUsersInXmucRoomsScenarios(FederationPeer):
         the subject; Alice sees him come; groupchat goes both ways, each
         message to everyone.
         """
-        self.bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (ROOM, MUC))
+        self.bob.send("<presence to='%s/Bob'><x xmlns='%s'/></presence>" % (ROOM, ns.MUC))
         alicePresence = yield self.presenceFrom(self.bob, ROOM + "/Alice")
         self.assertEqual(statusCodes(alicePresence), [])
         own = yield self.presenceFrom(self.bob, ROOM + "/Bob")
@@ -240,11 +258,11 @@ class PeerUsersInXmucRoomsScenarios(FederationPeer):
         """
         yield self.bobJoined()
         self.alice.send("<message to='%s/Bob' type='chat' id='p1'><body>psst bob</body>"
-                        "<x xmlns='%s'/></message>" % (ROOM, MUC_USER))
+                        "<x xmlns='%s'/></message>" % (ROOM, ns.MUC_USER))
         message = yield self.messageFrom(self.bob, ROOM + "/Alice")
         self.assertEqual((message["type"], str(message.body)), ("chat", "psst bob"))
         self.bob.send("<message to='%s/Alice' type='chat' id='p2'><body>psst alice</body>"
-                      "<x xmlns='%s'/></message>" % (ROOM, MUC_USER))
+                      "<x xmlns='%s'/></message>" % (ROOM, ns.MUC_USER))
         message = yield self.messageFrom(self.alice, ROOM + "/Bob")
         self.assertEqual(str(message.body), "psst alice")
 
@@ -286,13 +304,13 @@ class PeerUsersInXmucRoomsScenarios(FederationPeer):
         """
         self.alice.send(
             "<message to='%s' id='inv'><x xmlns='%s'><invite to='bob@%s'><reason>come</reason></invite></x></message>"
-            % (ROOM, MUC_USER, self.peerDomain)
+            % (ROOM, ns.MUC_USER, self.peerDomain)
         )
         invitation = yield self.until(self.bob, lambda e: e.name == "message" and e.getAttribute("from") == ROOM)
-        [x] = list(invitation.elements(MUC_USER, "x"))
-        [invite] = list(x.elements(MUC_USER, "invite"))
+        [x] = list(invitation.elements(ns.MUC_USER, "x"))
+        [invite] = list(x.elements(ns.MUC_USER, "invite"))
         self.assertEqual(invite["from"], ROOM + "/Alice")
-        self.assertEqual([str(reason) for reason in invite.elements(MUC_USER, "reason")], ["come"])
+        self.assertEqual([str(reason) for reason in invite.elements(ns.MUC_USER, "reason")], ["come"])
 
     @defer.inlineCallbacks
     def test_roomArchiveAndSelfPing(self):
@@ -305,25 +323,25 @@ class PeerUsersInXmucRoomsScenarios(FederationPeer):
         yield self.messageFrom(self.alice, ROOM + "/Alice")
         yield self.join(self.bob, ROOM, "Bob")
         reply = yield self.bob.iq(
-            "<iq type='get' id='self' to='%s/Bob'><ping xmlns='%s'/></iq>" % (ROOM, PING), timeout=self.wait
+            "<iq type='get' id='self' to='%s/Bob'><ping xmlns='%s'/></iq>" % (ROOM, ns.PING), timeout=self.wait
         )
         self.assertEqual(reply["type"], "result")
         reply = yield self.bob.iq(
-            "<iq type='get' id='other' to='%s/Nobody'><ping xmlns='%s'/></iq>" % (ROOM, PING), timeout=self.wait
+            "<iq type='get' id='other' to='%s/Nobody'><ping xmlns='%s'/></iq>" % (ROOM, ns.PING), timeout=self.wait
         )
         self.assertEqual(reply["type"], "error")
-        self.bob.send("<iq type='set' id='mam' to='%s'><query xmlns='%s' queryid='q1'/></iq>" % (ROOM, MAM))
+        self.bob.send("<iq type='set' id='mam' to='%s'><query xmlns='%s' queryid='q1'/></iq>" % (ROOM, ns.MAM))
         results = []
         while True:
             element = yield self.bob.receive(self.wait)
             if element.name == "iq" and element.getAttribute("id") == "mam":
                 break
-            results.extend(element.elements(MAM, "result"))
+            results.extend(element.elements(ns.MAM, "result"))
         self.assertEqual(element["type"], "result")
         bodies = [
             str(message.body)
             for result in results
-            for forwarded in result.elements(FORWARD, "forwarded")
+            for forwarded in result.elements(ns.FORWARD, "forwarded")
             for message in forwarded.elements()
             if message.name == "message"
         ]
@@ -382,7 +400,7 @@ class XmucUsersInPeerRoomsScenarios(FederationPeer):
         """
         bob, room = yield self.peerRoom()
         alice = yield self.xmucUser("alice")
-        alice.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (room, MUC))
+        alice.send("<presence to='%s/Alice'><x xmlns='%s'/></presence>" % (room, ns.MUC))
         yield self.presenceFrom(alice, room + "/Bob")
         own = yield self.presenceFrom(alice, room + "/Alice")
         self.assertIn("110", statusCodes(own))
@@ -409,11 +427,11 @@ class XmucUsersInPeerRoomsScenarios(FederationPeer):
         yield self.join(alice, room, "Alice")
         yield self.presenceFrom(bob, room + "/Alice")
         bob.send("<message to='%s/Alice' type='chat' id='p1'><body>psst alice</body>"
-                 "<x xmlns='%s'/></message>" % (room, MUC_USER))
+                 "<x xmlns='%s'/></message>" % (room, ns.MUC_USER))
         message = yield self.messageFrom(alice, room + "/Bob")
         self.assertEqual(str(message.body), "psst alice")
         alice.send("<message to='%s/Bob' type='chat' id='p2'><body>psst bob</body>"
-                   "<x xmlns='%s'/></message>" % (room, MUC_USER))
+                   "<x xmlns='%s'/></message>" % (room, ns.MUC_USER))
         message = yield self.messageFrom(bob, room + "/Alice")
         self.assertEqual(str(message.body), "psst bob")
         reply = yield self.admin(bob, room, "<item nick='Alice' role='none'/>")
@@ -486,7 +504,7 @@ class UsersAcrossServersScenarios(FederationPeer):
                 client, lambda e: e.name == "message" and (e.getAttribute("from") or "").startswith(sender)
             )
             self.assertIn("for later", str(message.body))
-            self.assertEqual([child.name for child in message.elements(DELAY, "delay")], ["delay"])
+            self.assertEqual([child.name for child in message.elements(ns.DELAY, "delay")], ["delay"])
 
     @defer.inlineCallbacks
     def subscribe(self, subscriber, subscriberJID, contact, contactJID):
@@ -525,9 +543,9 @@ class UsersAcrossServersScenarios(FederationPeer):
             subscription}}.
         """
         reply = yield client.iq(
-            "<iq type='get' id='%s'><query xmlns='%s'/></iq>" % (client.nextID(), ROSTER), timeout=self.wait
+            "<iq type='get' id='%s'><query xmlns='%s'/></iq>" % (client.nextID(), ns.ROSTER), timeout=self.wait
         )
-        return {item["jid"]: item["subscription"] for item in reply.query.elements(ROSTER, "item")}
+        return {item["jid"]: item["subscription"] for item in reply.query.elements(ns.ROSTER, "item")}
 
     @defer.inlineCallbacks
     def test_subscriptionsBothWays(self):
@@ -553,25 +571,25 @@ class UsersAcrossServersScenarios(FederationPeer):
         for client, server, software in ((self.alice, self.peerDomain, self.peerSoftware),
                                          (self.bob, XMUC_DOMAIN, "xmuc")):
             reply = yield client.iq(
-                "<iq type='get' id='%s' to='%s'><query xmlns='%s'/></iq>" % (client.nextID(), server, VERSION),
+                "<iq type='get' id='%s' to='%s'><query xmlns='%s'/></iq>" % (client.nextID(), server, ns.VERSION),
                 timeout=self.wait,
             )
             self.assertEqual((reply["type"], reply["from"]), ("result", server))
-            self.assertEqual([str(c) for c in reply.query.elements(VERSION, "name")], [software])
+            self.assertEqual([str(c) for c in reply.query.elements(ns.VERSION, "name")], [software])
         for client, service in ((self.bob, XMUC_MUC), (self.alice, self.peerMucDomain)):
             reply = yield client.iq(
-                "<iq type='get' id='d1' to='%s'><query xmlns='%s'/></iq>" % (service, DISCO_INFO), timeout=self.wait
+                "<iq type='get' id='d1' to='%s'><query xmlns='%s'/></iq>" % (service, ns.DISCO_INFO), timeout=self.wait
             )
             self.assertEqual((reply["type"], reply["from"]), ("result", service))
             identities = [
-                (identity["category"], identity["type"]) for identity in reply.query.elements(DISCO_INFO, "identity")
+                (identity["category"], identity["type"]) for identity in reply.query.elements(ns.DISCO_INFO, "identity")
             ]
             self.assertIn(("conference", "text"), identities)
-            self.assertIn(MUC, [feature["var"] for feature in reply.query.elements(DISCO_INFO, "feature")])
+            self.assertIn(ns.MUC, [feature["var"] for feature in reply.query.elements(ns.DISCO_INFO, "feature")])
 
         # Between users: Bob pings Alice's client, which answers.
         aliceJID = "alice@%s/r" % (XMUC_DOMAIN,)
-        self.bob.send("<iq type='get' id='p1' to='%s'><ping xmlns='%s'/></iq>" % (aliceJID, PING))
+        self.bob.send("<iq type='get' id='p1' to='%s'><ping xmlns='%s'/></iq>" % (aliceJID, ns.PING))
         ping = yield self.until(self.alice, lambda e: e.name == "iq" and e.getAttribute("id") == "p1")
         self.assertEqual((ping["type"], ping["from"]), ("get", "bob@%s/r" % (self.peerDomain,)))
         self.alice.send("<iq type='result' id='p1' to='%s'/>" % (ping["from"],))
@@ -585,7 +603,7 @@ class UsersAcrossServersScenarios(FederationPeer):
         the server for it cannot be found, or did not answer in time.
         """
         reply = yield self.alice.iq(
-            "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (self.alice.nextID(), to, PING),
+            "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>" % (self.alice.nextID(), to, ns.PING),
             timeout=self.wait,
         )
         self.assertEqual((reply["type"], reply["from"]), ("error", to))
