@@ -24,9 +24,7 @@ import subprocess
 import tempfile
 
 from twisted.internet import defer
-from twisted.trial import unittest
-
-from tests.support.peerprocess import PeerProcess, signal, waitUntilListening
+from tests.support.peerprocess import PeerProcess, requirePeer, signal, waitUntilListening
 
 #: The client domain and the MUC service domain, as in the seed scripts.
 DOMAIN = "localhost"
@@ -110,13 +108,7 @@ def requireProsody():
     @raise unittest.SkipTest: when it is not, saying how to install it.
     @raise AssertionError: instead, when C{XMUC_REQUIRE_PROSODY=1}.
     """
-    executable = findProsody()
-    if executable is not None:
-        return executable
-    reason = "prosody is not installed (apt-get install prosody); these tests need a real Prosody"
-    if os.environ.get("XMUC_REQUIRE_PROSODY") == "1":
-        raise AssertionError(reason + " and XMUC_REQUIRE_PROSODY=1")
-    raise unittest.SkipTest(reason)
+    return requirePeer(findProsody(), "prosody", "prosody", "XMUC_REQUIRE_PROSODY")
 
 
 def prosodyVersion():

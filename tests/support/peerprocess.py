@@ -4,11 +4,34 @@ its process: collect its output, wait until it listens, signal it, and
 log a client in on it.
 """
 
+import os
 import socket
 
 from twisted.internet import defer, error, protocol, task
+from twisted.trial import unittest
 
 from tests.support.client import connectClient
+
+
+def requirePeer(found, name, package, variable):
+    """
+    For a test's C{setUp}: a peer server must be installed.
+
+    @param found: what finding it gave (L{None}: not installed).
+    @param name: its name, for the reason.
+    @param package: the Debian package that installs it.
+    @param variable: the environment variable that, at C{1}, makes its
+        absence a failure (CI sets it).
+    @return: C{found}.
+    @raise unittest.SkipTest: when it is not, saying how to install it.
+    @raise AssertionError: instead, when C{variable} is C{1}.
+    """
+    if found is not None:
+        return found
+    reason = "%s is not installed (apt-get install %s); these tests need a real %s" % (name, package, name)
+    if os.environ.get(variable) == "1":
+        raise AssertionError("%s and %s=1" % (reason, variable))
+    raise unittest.SkipTest(reason)
 
 
 class PeerProcess(protocol.ProcessProtocol):
