@@ -11,11 +11,13 @@ need to know of the peer:
     - C{peerDomain}, C{peerMucDomain}: the peer's client and MUC domains;
     - C{peerSoftware}: the name its C{jabber:iq:version} answers;
     - C{wait}: seconds to wait for a stanza that crosses servers;
-    - L{FederationPeer.peerUser}: log a user in on the peer;
-    - L{FederationPeer.peerRoom}: a room of the peer's MUC, made by Bob.
+    - L{FederationPeer.peerRoom}, when Bob joining a new room of the
+      peer's MUC is not enough to make it (ejabberd's instant rooms).
 
-C{self.peer} has C{stop()} (orderly) and C{kill()} (SIGKILL), each
-returning a Deferred firing once the process has ended.
+C{self.peer} has C{connectClient(testCase, user, resource)} (a user
+logged in on the peer, available), C{stop()} (orderly) and C{kill()}
+(SIGKILL), each of the last two returning a Deferred firing once the
+process has ended.
 
 xmuc's side is C{xmuc.test} with its MUC at C{rooms.xmuc.test}
 (L{XMUC_DOMAIN}, L{XMUC_MUC}); users log in to xmuc with any password.
