@@ -20,7 +20,8 @@ import tempfile
 from twisted.internet import defer, task
 
 from tests.interop import ejabberd, prosody
-from tests.interop.prosody import _accepts, freePort
+from tests.interop.prosody import freePort
+from tests.support.peerprocess import accepts
 from xmuc.componentserver import ComponentServer
 from xmuc.config import loadConfig
 
@@ -70,7 +71,7 @@ class HostProcess:
             argv, env=env, cwd=self.directory, stdin=subprocess.DEVNULL,
             stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = reactor.seconds() + timeout
-        while not (_accepts(self.c2sPort) and _accepts(self.componentPort)):
+        while not (accepts(self.c2sPort) and accepts(self.componentPort)):
             if self.process.poll() is not None:
                 raise RuntimeError("%s exited at start:\n%s" % (self.name, self.output()))
             if reactor.seconds() > deadline:

@@ -21,7 +21,7 @@ import glob
 import os
 import shutil
 
-from twisted.trial import unittest
+from tests.support.peerprocess import requirePeer
 
 #: Where Debian puts ejabberd's Erlang applications (the multiarch
 #: directory: /usr/lib/x86_64-linux-gnu, /usr/lib/aarch64-linux-gnu...).
@@ -97,13 +97,7 @@ def requireEjabberd():
     @raise unittest.SkipTest: when it is not, saying how to install it.
     @raise AssertionError: instead, when C{XMUC_REQUIRE_EJABBERD=1}.
     """
-    erl = findErlang()
-    if erl is not None:
-        return erl
-    reason = "ejabberd is not installed (apt-get install ejabberd); these tests need a real ejabberd"
-    if os.environ.get("XMUC_REQUIRE_EJABBERD") == "1":
-        raise AssertionError(reason + " and XMUC_REQUIRE_EJABBERD=1")
-    raise unittest.SkipTest(reason)
+    return requirePeer(findErlang(), "ejabberd", "ejabberd", "XMUC_REQUIRE_EJABBERD")
 
 
 def writeConfig(directory, c2sPort, componentPort, domain, secret, level="warning"):

@@ -32,13 +32,13 @@ in.
 
 import os
 
-from twisted.internet import defer, error, protocol, task
+from twisted.internet import defer
 from twisted.names import authority, dns, server
 
 from tests.interop.ejabberd import command as ejabberdCommand
-from tests.interop.prosody import _accepts
 from tests.interop.prosodys2s import C2S_PORT, S2S_PORT
 from tests.support.client import connectClient
+from tests.support.peerprocess import PeerProcess, loginClient, signal, waitUntilListening
 from tests.support.pki import selfSigned
 
 REGISTER = "jabber:iq:register"
@@ -204,24 +204,6 @@ def writeInetrc(directory, nameserverPort):
     return path
 
 
-class _EjabberdProcess(protocol.ProcessProtocol):
-    """
-    Collects ejabberd's console output and tells when the process ended.
-    """
-
-    def __init__(self):
-        self.output = []
-        self.ended = defer.Deferred()
-
-    def outReceived(self, data):
-        self.output.append(data)
-
-    errReceived = outReceived
-
-    def processEnded(self, reason):
-        self.ended.callback(reason.value)
-
-
 class FederatingEjabberd:
     """
     An ejabberd serving C{domain} (clients on port 5222, servers on 5269
@@ -314,18 +296,10 @@ class FederatingEjabberd:
         argv, env = ejabberdCommand(self.directory, config)
         inetrc = writeInetrc(self.directory, self.zone.start(reactor))
         argv = argv[:1] + ["-kernel", "inetrc", '"%s"' % (inetrc,)] + argv[1:]
-        self._process = _EjabberdProcess()
+        self._process = PeerProcess()
         self._transport = reactor.spawnProcess(self._process, argv[0], argv, env=env, path=self.directory)
-        deadline = reactor.seconds() + timeout
-        while True:
-            if self._process.ended.called:
-                raise RuntimeError("ejabberd exited at start:\n" + self.output())
-            if _accepts(self.c2sPort, self.address) and _accepts(self.s2sPort, self.address):
-                return self
-            if reactor.seconds() > deadline:
-                yield self.stop()
-                raise RuntimeError("ejabberd did not listen within %ss:\n%s" % (timeout, self.output()))
-            yield task.deferLater(reactor, 0.2, lambda: None)
+        yield waitUntilListening(self, "ejabberd", [self.c2sPort, self.s2sPort], reactor, timeout, interval=0.2)
+        return self
 
     def output(self):
         """
@@ -375,10 +349,7 @@ class FederatingEjabberd:
         return self._process.ended
 
     def _signal(self, name):
-        try:
-            self._transport.signalProcess(name)
-        except error.ProcessExitedAlready:
-            pass
+        signal(self._transport, name)
 
     @defer.inlineCallbacks
     def register(self, user, password="pw"):
@@ -406,35 +377,15 @@ class FederatingEjabberd:
 
         @param testCase: the trial test case; the connection is aborted
             when it ends, if still open.
-        @param available: send initial presence and wait for its echo.
+        @param available: send initial presence and wait for its echo;
+            what comes before it (offline messages) stays for the test.
         @return: Deferred firing with a logged-in
             L{tests.support.client.XMPPTestClient}.
         """
         if user not in self._registered:
             yield self.register(user)
             self._registered.add(user)
-        client = yield connectClient(self.c2sPort, self.domain, host=self.address)
-
-        def cleanup():
-            if not client.closed.called:
-                client.transport.abortConnection()
-            return client.closed
-
-        testCase.addCleanup(cleanup)
-        try:
-            yield client.login(user, "pw", resource, mechanism="PLAIN")
-            if available:
-                client.send("<presence/>")
-                # What comes before the echo of the presence (ejabberd
-                # sends offline messages first) stays for the test.
-                before = []
-                while True:
-                    element = yield client.receive()
-                    if element.name == "presence":
-                        break
-                    before.append(element)
-                client._pushBack(before)
-        except BaseException:
-            client.transport.abortConnection()
-            raise
+        client = yield loginClient(
+            testCase, self.address, self.c2sPort, self.domain, user, resource, available, keepEarly=True
+        )
         return client

@@ -23,8 +23,8 @@ import socket
 import subprocess
 import tempfile
 
-from twisted.internet import defer, error, protocol, task
-from twisted.trial import unittest
+from twisted.internet import defer
+from tests.support.peerprocess import PeerProcess, requirePeer, signal, waitUntilListening
 
 #: The client domain and the MUC service domain, as in the seed scripts.
 DOMAIN = "localhost"
@@ -108,13 +108,7 @@ def requireProsody():
     @raise unittest.SkipTest: when it is not, saying how to install it.
     @raise AssertionError: instead, when C{XMUC_REQUIRE_PROSODY=1}.
     """
-    executable = findProsody()
-    if executable is not None:
-        return executable
-    reason = "prosody is not installed (apt-get install prosody); these tests need a real Prosody"
-    if os.environ.get("XMUC_REQUIRE_PROSODY") == "1":
-        raise AssertionError(reason + " and XMUC_REQUIRE_PROSODY=1")
-    raise unittest.SkipTest(reason)
+    return requirePeer(findProsody(), "prosody", "prosody", "XMUC_REQUIRE_PROSODY")
 
 
 def prosodyVersion():
@@ -189,24 +183,6 @@ def writeConfig(directory, port, level="debug", extra="", component=None):
     return path
 
 
-class _ProsodyProcess(protocol.ProcessProtocol):
-    """
-    Collects Prosody's console output and tells when the process ended.
-    """
-
-    def __init__(self):
-        self.output = []
-        self.ended = defer.Deferred()
-
-    def outReceived(self, data):
-        self.output.append(data)
-
-    errReceived = outReceived
-
-    def processEnded(self, reason):
-        self.ended.callback(reason.value)
-
-
 class ProsodyServer:
     """
     A Prosody process listening for clients on 127.0.0.1.
@@ -252,7 +228,7 @@ class ProsodyServer:
         if executable is None:
             raise RuntimeError("prosody is not installed")
         config = self.configure()
-        self._process = _ProsodyProcess()
+        self._process = PeerProcess()
         self._transport = reactor.spawnProcess(
             self._process,
             executable,
@@ -260,19 +236,8 @@ class ProsodyServer:
             env=dict(os.environ),
             path=self.directory,
         )
-        deadline = reactor.seconds() + timeout
-        while True:
-            if self._process.ended.called:
-                raise RuntimeError("prosody exited at start:\n" + self.output())
-            if _accepts(self.c2sPort, self.address):
-                return self
-            if reactor.seconds() > deadline:
-                yield self.stop()
-                raise RuntimeError(
-                    "prosody did not listen on %d within %ss:\n%s"
-                    % (self.c2sPort, timeout, self.output())
-                )
-            yield task.deferLater(reactor, 0.1, lambda: None)
+        yield waitUntilListening(self, "prosody", [self.c2sPort], reactor, timeout)
+        return self
 
     def configure(self):
         """
@@ -306,10 +271,7 @@ class ProsodyServer:
         if reactor is None:
             from twisted.internet import reactor
         if self._process is not None and not self._process.ended.called:
-            try:
-                self._transport.signalProcess("TERM")
-            except error.ProcessExitedAlready:
-                pass
+            signal(self._transport, "TERM")
             killer = reactor.callLater(timeout, self._kill)
             yield self._process.ended
             if killer.active():
@@ -318,20 +280,4 @@ class ProsodyServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def _kill(self):
-        try:
-            self._transport.signalProcess("KILL")
-        except error.ProcessExitedAlready:
-            pass
-
-
-def _accepts(port, address="127.0.0.1"):
-    """
-    @return: whether something accepts TCP connections on C{address}:C{port}.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.5)
-        try:
-            s.connect((address, port))
-        except OSError:
-            return False
-        return True
+        signal(self._transport, "KILL")

@@ -37,10 +37,9 @@ Typical use, in a trial test::
 import os
 import socket
 
-from twisted.internet import defer
-
 from tests.interop.prosody import ProsodyServer, _lua
-from tests.support.client import connectClient
+from tests.support.federationpeer import XMUC_DOMAIN, XMUC_MUC
+from tests.support.peerprocess import loginClient
 from tests.support.pki import selfSigned
 
 #: Where every server of a federation test accepts server streams: the
@@ -275,7 +274,6 @@ class FederatingProsody(ProsodyServer):
         self._kill()
         return self._process.ended
 
-    @defer.inlineCallbacks
     def connectClient(self, testCase, user, resource="r", available=True):
         """
         Log a client in as C{user@DOMAIN} (any password does).
@@ -286,31 +284,7 @@ class FederatingProsody(ProsodyServer):
         @return: Deferred firing with a logged-in
             L{tests.support.client.XMPPTestClient}.
         """
-        client = yield connectClient(self.c2sPort, self.domain, host=self.address)
-
-        def cleanup():
-            if not client.closed.called:
-                client.transport.abortConnection()
-            return client.closed
-
-        testCase.addCleanup(cleanup)
-        try:
-            yield client.login(user, "pw", resource, mechanism="PLAIN")
-            if available:
-                client.send("<presence/>")
-                while True:
-                    element = yield client.receive()
-                    if element.name == "presence":
-                        break
-        except BaseException:
-            client.transport.abortConnection()
-            raise
-        return client
-
-
-#: xmuc's side of a test federation: its domain and MUC domain.
-XMUC_DOMAIN = "xmuc.test"
-XMUC_MUC = "rooms.xmuc.test"
+        return loginClient(testCase, self.address, self.c2sPort, self.domain, user, resource, available)
 
 
 def xmucSections(address, routes, certificate, domain=XMUC_DOMAIN, muc=XMUC_MUC, **s2s):
