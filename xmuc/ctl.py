@@ -894,41 +894,49 @@ def _load(path):
         raise CommandError(str(e))
 
 
-def _runStorage(args, config, password, stdout):
+def _react(work):
     """
-    Run a storage command in a reactor of its own (L{task.react}).
+    Run C{work} in a reactor of its own (L{task.react}).
 
-    @return: the exit code.
+    @param work: a callable taking the reactor and returning a Deferred.
+    @return: C{{"result": ...}} or C{{"failure": Failure}}.
     """
-    storage, auth = buildBackends(config)
     outcome = {}
 
-    def action(storage, auth):
-        return runStorageCommand(StorageContext(config, storage, auth, stdout), args, password)
-
     def run(reactor):
-        d = withStorage(config, storage, auth, action)
-
-        def failed(failure):
-            if failure.check(CommandError, ConfigError, StorageError):
-                outcome["error"] = str(failure.value)
-            else:
-                outcome["failure"] = failure
-
-        d.addErrback(failed)
+        d = defer.maybeDeferred(work, reactor)
+        d.addCallbacks(
+            lambda result: outcome.__setitem__("result", result),
+            lambda failure: outcome.__setitem__("failure", failure),
+        )
         return d
 
     try:
         task.react(run)
     except SystemExit:
         pass
-    if "failure" in outcome:
-        # A bug, not a user error: the traceback is what helps.
-        outcome["failure"].printTraceback(sys.stderr)
-        return 1
-    if "error" in outcome:
-        raise CommandError(outcome["error"])
-    return 0
+    return outcome
+
+
+def _runStorage(args, config, password, stdout):
+    """
+    Run a storage command in a reactor of its own.
+
+    @return: the exit code.
+    """
+    storage, auth = buildBackends(config)
+
+    def action(storage, auth):
+        return runStorageCommand(StorageContext(config, storage, auth, stdout), args, password)
+
+    failure = _react(lambda reactor: withStorage(config, storage, auth, action)).get("failure")
+    if failure is None:
+        return 0
+    if failure.check(CommandError, ConfigError, StorageError):
+        raise CommandError(str(failure.value))
+    # A bug, not a user error: the traceback is what helps.
+    failure.printTraceback(sys.stderr)
+    return 1
 
 
 def storedDialbackSecret(config):
@@ -958,9 +966,8 @@ def _checkS2S(args, config, stdout):
     domain = jidOrNone(args.domain)
     if domain is None or domain.user or domain.resource:
         raise CommandError("not a domain: %r" % (args.domain,))
-    outcome = {}
 
-    def run(reactor):
+    def work(reactor):
         def report(verdict, step, text):
             stdout.write(verdictLine(verdict, step, text) + "\n")
             stdout.flush()
@@ -969,18 +976,13 @@ def _checkS2S(args, config, stdout):
         d.addCallback(
             lambda secret: checkS2S(config, domain.host, report, reactor, local=args.local, storedSecret=secret)
         )
-        d.addCallback(lambda passed: outcome.__setitem__("passed", passed))
-        d.addErrback(lambda failure: outcome.__setitem__("failure", failure))
         return d
 
-    try:
-        task.react(run)
-    except SystemExit:
-        pass
+    outcome = _react(work)
     if "failure" in outcome:
         outcome["failure"].printTraceback(sys.stderr)
         return 1
-    return 0 if outcome.get("passed") else 1
+    return 0 if outcome["result"] else 1
 
 
 def main(argv=None, stdout=None, stderr=None, stdin=None):
