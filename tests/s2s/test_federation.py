@@ -6,7 +6,7 @@ true}) and once with self-signed certificates (Server Dialback,
 C{secure_auth = false}).
 """
 
-from twisted.internet import defer, endpoints, protocol, reactor
+from twisted.internet import defer, endpoints, protocol, reactor, task
 from twisted.trial import unittest
 
 from xmuc.hooks import S2S_DOMAIN_FAILED
@@ -37,6 +37,19 @@ def presenceOf(kind, sender=None):
 
     return check
 
+
+
+@defer.inlineCallbacks
+def waitUntil(predicate, timeout=10.0):
+    """
+    @return: Deferred firing once C{predicate()} is true (checked every
+        10 ms), failing after C{timeout} seconds.
+    """
+    for _ in range(int(timeout / 0.01)):
+        if predicate():
+            return
+        yield task.deferLater(reactor, 0.01, lambda: None)
+    raise AssertionError("condition not met within %s s" % (timeout,))
 
 class FederationMixin:
     """
@@ -437,6 +450,26 @@ class StreamLifeTests(unittest.TestCase):
         self.assertEqual(str(got.body), "two")
 
     @defer.inlineCallbacks
+    def test_queueHoldsAJoinStorm(self):
+        """
+        What may wait for a stream being set up is bounded in bytes, not
+        stanzas: the presences of a room that 200 users of one remote
+        server join at once (tens of thousands of small stanzas) all wait.
+        """
+        [a] = yield startFederation(self, ["a.test"], mode="ca")
+        silent = yield endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.4").listen(
+            protocol.Factory.forProtocol(protocol.Protocol)
+        )
+        self.addCleanup(silent.stopListening)
+        a.server.s2s.resolver.routes["silent.test"] = ("127.0.0.4", silent.getHost().port)
+        link = a.server.s2s.link("rooms.a.test", "silent.test")
+        presence = "<presence from='room@rooms.a.test/user%d' to='user%d@silent.test/r'/>"
+        for number in range(40000):
+            link.send(presence % (number, number))
+        self.assertEqual(len(link.queue), 40000)
+        self.assertEqual(link.maxQueuedBytes, 16 * 1024 * 1024)
+
+    @defer.inlineCallbacks
     def test_queueBounded(self):
         """
         Beyond what may wait for a stream being set up, stanzas bounce at
@@ -451,10 +484,15 @@ class StreamLifeTests(unittest.TestCase):
         )
         self.addCleanup(silent.stopListening)
         a.server.s2s.resolver.routes["silent.test"] = ("127.0.0.4", silent.getHost().port)
-        a.server.s2s.link("a.test", "silent.test").maxQueued = 2
+        link = a.server.s2s.link("a.test", "silent.test")
         alice = yield loginTo(self, a, "alice")
         for number in range(3):
+            if number == 2:
+                # Room for what waits already, not for one more.
+                link.maxQueuedBytes = link.queuedBytes
             alice.send("<message to='x@silent.test' id='m%d'><body>hello?</body></message>" % (number,))
+            if number < 2:
+                yield waitUntil(lambda: len(link.queue) == number + 1)
         bounced = {}
         for _ in range(3):
             error = yield receiveUntil(alice, isMessage)

@@ -23,12 +23,18 @@ class OutgoingLink:
     @ivar remote: the remote domain they go to.
     @ivar stream: the authenticated L{OutgoingNegotiator}, or L{None}.
     @ivar queue: serialized stanzas waiting for the stream.
-    @cvar maxQueued: how many may wait; more bounce at once with
-        C{resource-constraint} (a domain that takes long to answer must not
-        hold unbounded memory).
+    @ivar queuedBytes: their size.
+    @ivar maxQueuedBytes: how much may wait (C{[s2s] max_send_backlog},
+        the bound of what may wait for a stream that is up); more bounces at
+        once with C{resource-constraint}: a domain that takes long to
+        answer must not hold unbounded memory.  A count of stanzas would
+        not do: a room that remote users join while the stream to their
+        server is set up sends thousands of small presences at once.
     """
 
-    maxQueued = 10000
+    #: The bound when C{[s2s] max_send_backlog} is 0 (no bound on a
+    #: stream that is up; what waits for one is still bounded).
+    DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
     def __init__(self, manager, local, remote):
         self.manager = manager
@@ -36,6 +42,8 @@ class OutgoingLink:
         self.remote = remote
         self.stream = None
         self.queue = []
+        self.queuedBytes = 0
+        self.maxQueuedBytes = manager.limits.maxSendBacklog or self.DEFAULT_MAX_QUEUED_BYTES
         self._verifies = []
         self._attempt = None
         self._negotiator = None
@@ -60,10 +68,11 @@ class OutgoingLink:
                 xs.writeText(text)
                 return
             self.stream = None
-        if len(self.queue) >= self.maxQueued:
+        if self.queuedBytes + len(text) > self.maxQueuedBytes:
             self.manager.bounce(text, FULL)
             return
         self.queue.append(text)
+        self.queuedBytes += len(text)
         self.connect()
 
     def verify(self, streamID, key):
@@ -163,6 +172,7 @@ class OutgoingLink:
         if negotiator is not None:
             self.stream = negotiator
             queued, self.queue = self.queue, []
+            self.queuedBytes = 0
             xs = negotiator.xmlstream
             for text in queued:
                 xs.writeText(text)
@@ -177,6 +187,7 @@ class OutgoingLink:
         C{condition} and the waiting questions get "no".
         """
         queued, self.queue = self.queue, []
+        self.queuedBytes = 0
         verifies, self._verifies = self._verifies, []
         log.info(
             "cannot reach {remote} from {local}: {reason}; {count} stanza(s) bounced with {condition}",
