@@ -4,12 +4,11 @@ C{_xmpps-server._tcp} SRV record (on a real DNS server on loopback) for its
 C{[s2s] direct_tls_listen} port, and a.test reaches it there.
 """
 
-import os
 
-from twisted.internet import defer, reactor
-from twisted.names import authority, client, dns, server
+from twisted.internet import defer
 from twisted.trial import unittest
 
+from tests.support.dnszone import zoneResolver
 from tests.support.federation import loginTo, receiveUntil, startFederation
 
 ZONE = """\
@@ -22,22 +21,6 @@ _xmpps-server._tcp IN SRV 0 5 %d localhost.
 
 
 class DirectTLSTests(unittest.TestCase):
-    def serveZone(self, text):
-        """
-        @return: a resolver asking a DNS server on loopback that serves
-            C{text}.
-        """
-        path = os.path.abspath(self.mktemp())
-        with open(path, "w") as f:
-            f.write(text)
-        factory = server.DNSServerFactory(authorities=[authority.BindAuthority(path)])
-        factory.noisy = False
-        protocol = dns.DNSDatagramProtocol(factory)
-        protocol.noisy = False
-        port = reactor.listenUDP(0, protocol, interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        return client.Resolver(servers=[("127.0.0.1", port.getHost().port)])
-
     @defer.inlineCallbacks
     def test_directTLS(self):
         direct = {"s2s": {"direct_tls_listen": "tcp:0:interface=127.0.0.1"}}
@@ -45,7 +28,7 @@ class DirectTLSTests(unittest.TestCase):
         directPort = b.server.s2s.ports[1].getHost().port
         resolver = a.server.s2s.resolver
         del resolver.routes["b.test"]
-        resolver.dns = self.serveZone(ZONE % (directPort,))
+        resolver.dns = zoneResolver(self, ZONE % (directPort,))
         alice = yield loginTo(self, a, "alice")
         bob = yield loginTo(self, b, "bob")
         alice.send("<message to='bob@b.test' id='m'><body>over direct TLS</body></message>")

@@ -5,14 +5,15 @@ priority order, direct TLS ones (XEP-0368) included, else the domain on
 port 5269.
 """
 
-import os
 
 from twisted.internet import defer, reactor, task
 from twisted.internet.protocol import DatagramProtocol
-from twisted.names import authority, client, dns, server
+from twisted.names import client, dns
 from twisted.trial import unittest
 
 from xmuc.s2s.resolver import Resolver, ResolverStopped, Target
+
+from tests.support.dnszone import serveZone, zoneResolver
 
 ZONE = """\
 $ORIGIN example.test.
@@ -30,16 +31,7 @@ _xmpp-server._tcp.closed IN SRV 0 0 0 .
 
 class ResolverTests(unittest.TestCase):
     def setUp(self):
-        path = os.path.abspath(self.mktemp())
-        with open(path, "w") as f:
-            f.write(ZONE)
-        factory = server.DNSServerFactory(authorities=[authority.BindAuthority(path)])
-        factory.noisy = False
-        protocol = dns.DNSDatagramProtocol(factory)
-        protocol.noisy = False
-        self.port = reactor.listenUDP(0, protocol, interface="127.0.0.1")
-        self.addCleanup(self.port.stopListening)
-        self.dns = client.Resolver(servers=[("127.0.0.1", self.port.getHost().port)])
+        self.dns = zoneResolver(self, ZONE)
 
     @defer.inlineCallbacks
     def test_srvOrder(self):
@@ -90,18 +82,6 @@ class OwnedResolverTests(unittest.TestCase):
     Names re-reads resolv.conf every minute, forever).
     """
 
-    def serveZone(self):
-        path = os.path.abspath(self.mktemp())
-        with open(path, "w") as f:
-            f.write(ZONE)
-        factory = server.DNSServerFactory(authorities=[authority.BindAuthority(path)])
-        factory.noisy = False
-        protocol = dns.DNSDatagramProtocol(factory)
-        protocol.noisy = False
-        port = reactor.listenUDP(0, protocol, interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        return ("127.0.0.1", port.getHost().port)
-
     def silentServer(self):
         """
         @return: the address of a UDP port that never answers.
@@ -133,7 +113,7 @@ class OwnedResolverTests(unittest.TestCase):
         nothing of it is scheduled any more.
         """
         before = set(reactor.getDelayedCalls())
-        resolver = Resolver({}, reactor=reactor, servers=[self.serveZone()])
+        resolver = Resolver({}, reactor=reactor, servers=[serveZone(self, ZONE)])
         resolver.start()
         targets = yield resolver.targets("example.test")
         self.assertEqual(
